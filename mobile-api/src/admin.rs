@@ -1,0 +1,293 @@
+//! Administration: jurisdictions, organizations and their geofences, users,
+//! programs with requirements, assignments, kiosk enrolment.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JurisdictionLevel {
+    Province,
+    /// 设区市
+    City,
+    /// 县/区
+    County,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateJurisdiction {
+    /// The 6-digit administrative code, e.g. `350881` (漳平市).
+    pub code: String,
+    pub name: String,
+    pub level: JurisdictionLevel,
+    #[serde(default)]
+    pub parent_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Jurisdiction {
+    pub code: String,
+    pub name: String,
+    pub level: JurisdictionLevel,
+    pub parent_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationKind {
+    /// 支援医院
+    Hospital,
+    /// 乡镇卫生院
+    TownshipHealthCenter,
+    /// 社区卫生服务中心
+    CommunityHealthCenter,
+    /// 村卫生室
+    VillageClinic,
+    Cdc,
+    /// 卫健局
+    HealthBureau,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateOrganization {
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub jurisdiction_code: String,
+    /// `{"type":"circle","center":{"lat":..,"lon":..},"radius_m":..,"crs":"wgs84"}`
+    /// or a GeoJSON `Polygon`/`MultiPolygon` with an extra `crs` member
+    /// (`wgs84` default, `gcj02`, `bd09`).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub geofence: Option<serde_json::Value>,
+    /// IANA time zone; default `Asia/Shanghai`.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Fixes reporting a worse accuracy are refused (`poor_accuracy`); default 100 m.
+    #[serde(default)]
+    pub max_accuracy_m: Option<f64>,
+}
+
+/// `PATCH /organizations/{id}`: only the members present change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateOrganization {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new geofence makes a new version; past events keep theirs.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub geofence: Option<serde_json::Value>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub max_accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Organization {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub jurisdiction_code: String,
+    pub timezone: String,
+    /// The current geofence in WGS-84 (`crs: "wgs84"`), whatever CRS it was given in.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub geofence: Option<serde_json::Value>,
+    /// Increases by one with every geofence change.
+    pub geofence_version: Option<i64>,
+    pub max_accuracy_m: Option<f64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateUser {
+    pub role: Role,
+    pub name: String,
+    /// Mainland mobile number, 11 digits; the login name.
+    pub phone: String,
+    pub password: String,
+    #[serde(default)]
+    pub organization_id: Option<Uuid>,
+    #[serde(default)]
+    pub jurisdiction_code: Option<String>,
+    /// 职称, e.g. 主治医师.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// 专业, e.g. 内科.
+    #[serde(default)]
+    pub specialty: Option<String>,
+    #[serde(default)]
+    pub gender: Option<Gender>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: Uuid,
+    pub role: Role,
+    pub name: String,
+    pub phone: String,
+    pub organization_id: Option<Uuid>,
+    pub jurisdiction_code: Option<String>,
+    pub title: Option<String>,
+    pub specialty: Option<String>,
+    pub gender: Option<Gender>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementPeriod {
+    Week,
+    Month,
+    Quarter,
+    Year,
+    /// The whole assignment.
+    Assignment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// 门诊
+    Outpatient,
+    /// 住院
+    Inpatient,
+    /// 查房
+    WardRound,
+    /// 带教
+    Teaching,
+    /// 讲座
+    Lecture,
+    /// 病例讨论
+    CaseDiscussion,
+    /// 培训
+    Training,
+    /// 手术
+    Surgery,
+    /// 远程会诊
+    Teleconsultation,
+    /// 健康宣教
+    HealthEducation,
+}
+
+/// One requirement of a program: a period and a minimum of exactly one of
+/// days, half-days or visits, optionally of one activity, optionally a
+/// minimum consecutive span in months.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Requirement {
+    pub period: RequirementPeriod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_days: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_half_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_visits: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<ActivityKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_consecutive_months: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateProgram {
+    pub name: String,
+    pub jurisdiction_code: String,
+    /// Minutes present that credit a half-day; default 180.
+    #[serde(default)]
+    pub half_day_minutes: Option<u32>,
+    /// Minutes present that credit a full day; default 360.
+    #[serde(default)]
+    pub full_day_minutes: Option<u32>,
+    pub requirements: Vec<Requirement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Program {
+    pub id: Uuid,
+    pub name: String,
+    pub jurisdiction_code: String,
+    pub half_day_minutes: u32,
+    pub full_day_minutes: u32,
+    pub requirements: Vec<Requirement>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentMode {
+    /// 巡诊 / 巡回医疗: periodic visits.
+    Circuit,
+    /// 派驻 / 驻点: resident posting.
+    Dispatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateAssignment {
+    pub physician_id: Uuid,
+    pub site_id: Uuid,
+    pub program_id: Uuid,
+    pub mode: AssignmentMode,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// Local `HH:MM` at the site.
+    pub window_start: String,
+    pub window_end: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Assignment {
+    pub id: Uuid,
+    pub physician_id: Uuid,
+    pub site_id: Uuid,
+    pub program_id: Uuid,
+    pub mode: AssignmentMode,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub window_start: String,
+    pub window_end: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrollKiosk {
+    /// A name for the screen, e.g. "门诊大厅".
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KioskEnrolment {
+    pub kiosk_id: Uuid,
+    /// Long-lived bearer token with role `kiosk`, valid only for this site's kiosk endpoints.
+    pub token: String,
+    pub site_id: Uuid,
+}

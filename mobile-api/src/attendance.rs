@@ -1,0 +1,168 @@
+//! A physician's check-in, check-out and what they see of their own service.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::admin::{AssignmentMode, Requirement};
+
+/// The coordinate system the phone reported in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Crs {
+    /// GPS, the default.
+    #[default]
+    Wgs84,
+    /// As returned by AMap, Tencent and WeChat.
+    Gcj02,
+    /// As returned by Baidu.
+    Bd09,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+    /// The platform's horizontal accuracy radius in metres.
+    pub accuracy_m: f64,
+    #[serde(default)]
+    pub crs: Crs,
+    /// Android's `isFromMockProvider` / iOS simulated-location flag.
+    #[serde(default)]
+    pub is_mock: bool,
+    #[serde(default)]
+    pub fix_time: Option<DateTime<Utc>>,
+}
+
+/// Body of check-in, check-out and presence answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttendanceRequest {
+    /// Chosen by the app; a retry with the same id answers the first answer.
+    pub client_event_id: Uuid,
+    pub qr_payload: String,
+    pub device_id: String,
+    pub location: Location,
+    /// When the app queued the scan offline; absent for live scans.
+    #[serde(default)]
+    pub scanned_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Accepted,
+    /// Accepted with anomalies; `reasons` lists their kinds.
+    Flagged,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttendanceResponse {
+    pub event_id: Uuid,
+    pub visit_id: Uuid,
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    pub distance_to_fence_m: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyAssignment {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub site_name: String,
+    pub program_id: Uuid,
+    pub program_name: String,
+    pub mode: AssignmentMode,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub window_start: String,
+    pub window_end: String,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VisitStatus {
+    Open,
+    Closed,
+    /// Closed by the server at the end of the local day without a check-out.
+    AutoClosed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CreditState {
+    /// Both scans accepted and every anomaly dismissed.
+    Creditable,
+    /// An anomaly awaits review.
+    Pending,
+    /// An anomaly was confirmed, or there was no check-out.
+    Denied,
+    /// Still open.
+    Open,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Visit {
+    pub id: Uuid,
+    pub physician_id: Uuid,
+    pub site_id: Uuid,
+    pub assignment_id: Uuid,
+    pub status: VisitStatus,
+    pub local_date: NaiveDate,
+    pub checked_in_at: DateTime<Utc>,
+    pub checked_out_at: Option<DateTime<Utc>>,
+    pub minutes: Option<i64>,
+    pub credit_state: CreditState,
+    pub anomalies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    Met,
+    OnTrack,
+    AtRisk,
+    Missed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequirementProgress {
+    pub requirement: Requirement,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub required: f64,
+    pub credited: f64,
+    pub status: Progress,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssignmentSummary {
+    pub assignment_id: Uuid,
+    pub site_id: Uuid,
+    pub site_name: String,
+    pub credited_days: f64,
+    pub credited_half_days: u32,
+    pub qualifying_visits: u32,
+    pub pending_visits: u32,
+    pub requirements: Vec<RequirementProgress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthSummary {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub assignments: Vec<AssignmentSummary>,
+}

@@ -1,0 +1,271 @@
+//! Configuration from environment variables (see README's table).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::auth::password::PasswordCost;
+
+/// Where the default SQLite database lives when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/xiaxiang.db";
+
+#[derive(Clone)]
+pub struct Config {
+    /// `CHECKIN_LISTEN`, default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// `DATABASE_URL`: `sqlite://path` or `postgres://…`.
+    pub database_url: String,
+    /// `REDIS_URL`: shared cache for several processes; in-process cache without it.
+    pub redis_url: Option<String>,
+    /// `CHECKIN_QR_PERIOD_SECONDS`, default 30.
+    pub qr_period_seconds: u32,
+    /// `CHECKIN_BOOTSTRAP_ADMIN_PHONE` / `CHECKIN_BOOTSTRAP_ADMIN_PASSWORD`.
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+    /// `CHECKIN_JWT_SECRET`: when absent a key is generated once and kept in the database,
+    /// so that every process sharing the database signs alike.
+    pub jwt_secret: Option<String>,
+    /// `CHECKIN_ACCESS_TOKEN_TTL_SECONDS`, default 900.
+    pub access_token_ttl: Duration,
+    /// `CHECKIN_REFRESH_TOKEN_TTL_SECONDS`, default 30 days.
+    pub refresh_token_ttl: Duration,
+    /// `CHECKIN_LOGIN_MAX_FAILURES` per phone within the window, default 5.
+    pub login_max_failures_per_phone: u32,
+    /// `CHECKIN_LOGIN_MAX_FAILURES_PER_IP` within the window, default 20.
+    pub login_max_failures_per_ip: u32,
+    /// `CHECKIN_LOGIN_FAILURE_WINDOW_SECONDS`, default 900.
+    pub login_failure_window: Duration,
+    /// `CHECKIN_DB_MAX_CONNECTIONS`, default 16.
+    pub db_max_connections: u32,
+    /// `CHECKIN_ARGON2_MEMORY_KIB` / `CHECKIN_ARGON2_ITERATIONS`: password hashing cost.
+    pub password_cost: PasswordCost,
+}
+
+#[derive(Clone)]
+pub struct BootstrapAdmin {
+    pub phone: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets stay out of logs.
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("qr_period_seconds", &self.qr_period_seconds)
+            .field("bootstrap_admin", &self.bootstrap_admin.is_some())
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password in `scheme://user:password@host`.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {name} = {value:?}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            redis_url: None,
+            qr_period_seconds: 30,
+            bootstrap_admin: None,
+            jwt_secret: None,
+            access_token_ttl: Duration::from_secs(900),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            login_max_failures_per_phone: 5,
+            login_max_failures_per_ip: 20,
+            login_failure_window: Duration::from_secs(900),
+            db_max_connections: 16,
+            password_cost: PasswordCost::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let defaults = Config::default();
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let bootstrap_admin = match (
+            get("CHECKIN_BOOTSTRAP_ADMIN_PHONE"),
+            get("CHECKIN_BOOTSTRAP_ADMIN_PASSWORD"),
+        ) {
+            (Some(phone), Some(password)) => Some(BootstrapAdmin { phone, password }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    name: "CHECKIN_BOOTSTRAP_ADMIN_PASSWORD",
+                    value: String::new(),
+                    reason: "required when CHECKIN_BOOTSTRAP_ADMIN_PHONE is set".into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    name: "CHECKIN_BOOTSTRAP_ADMIN_PHONE",
+                    value: String::new(),
+                    reason: "required when CHECKIN_BOOTSTRAP_ADMIN_PASSWORD is set".into(),
+                });
+            }
+        };
+        let qr_period_seconds =
+            parse_or("CHECKIN_QR_PERIOD_SECONDS", get("CHECKIN_QR_PERIOD_SECONDS"), 30u32)?;
+        if !(5..=3600).contains(&qr_period_seconds) {
+            return Err(ConfigError {
+                name: "CHECKIN_QR_PERIOD_SECONDS",
+                value: qr_period_seconds.to_string(),
+                reason: "must be between 5 and 3600".into(),
+            });
+        }
+        if let Some(secret) = get("CHECKIN_JWT_SECRET")
+            && secret.len() < 32
+        {
+            return Err(ConfigError {
+                name: "CHECKIN_JWT_SECRET",
+                value: "<hidden>".into(),
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+        Ok(Config {
+            listen: parse_or("CHECKIN_LISTEN", get("CHECKIN_LISTEN"), defaults.listen)?,
+            database_url: get("DATABASE_URL").unwrap_or(defaults.database_url),
+            redis_url: get("REDIS_URL"),
+            qr_period_seconds,
+            bootstrap_admin,
+            jwt_secret: get("CHECKIN_JWT_SECRET"),
+            access_token_ttl: Duration::from_secs(parse_or(
+                "CHECKIN_ACCESS_TOKEN_TTL_SECONDS",
+                get("CHECKIN_ACCESS_TOKEN_TTL_SECONDS"),
+                defaults.access_token_ttl.as_secs(),
+            )?),
+            refresh_token_ttl: Duration::from_secs(parse_or(
+                "CHECKIN_REFRESH_TOKEN_TTL_SECONDS",
+                get("CHECKIN_REFRESH_TOKEN_TTL_SECONDS"),
+                defaults.refresh_token_ttl.as_secs(),
+            )?),
+            login_max_failures_per_phone: parse_or(
+                "CHECKIN_LOGIN_MAX_FAILURES",
+                get("CHECKIN_LOGIN_MAX_FAILURES"),
+                defaults.login_max_failures_per_phone,
+            )?,
+            login_max_failures_per_ip: parse_or(
+                "CHECKIN_LOGIN_MAX_FAILURES_PER_IP",
+                get("CHECKIN_LOGIN_MAX_FAILURES_PER_IP"),
+                defaults.login_max_failures_per_ip,
+            )?,
+            login_failure_window: Duration::from_secs(parse_or(
+                "CHECKIN_LOGIN_FAILURE_WINDOW_SECONDS",
+                get("CHECKIN_LOGIN_FAILURE_WINDOW_SECONDS"),
+                defaults.login_failure_window.as_secs(),
+            )?),
+            db_max_connections: parse_or(
+                "CHECKIN_DB_MAX_CONNECTIONS",
+                get("CHECKIN_DB_MAX_CONNECTIONS"),
+                defaults.db_max_connections,
+            )?,
+            password_cost: PasswordCost {
+                memory_kib: parse_or(
+                    "CHECKIN_ARGON2_MEMORY_KIB",
+                    get("CHECKIN_ARGON2_MEMORY_KIB"),
+                    defaults.password_cost.memory_kib,
+                )?,
+                iterations: parse_or(
+                    "CHECKIN_ARGON2_ITERATIONS",
+                    get("CHECKIN_ARGON2_ITERATIONS"),
+                    defaults.password_cost.iterations,
+                )?,
+            },
+        })
+    }
+}
+
+fn parse_or<T>(name: &'static str, value: Option<String>, default: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match value {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError {
+            name,
+            value: raw.clone(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config_from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn empty_environment_gives_the_embedded_defaults() {
+        let config = config_from(&[]).expect("defaults are valid");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.qr_period_seconds, 30);
+        assert!(config.redis_url.is_none() && config.bootstrap_admin.is_none());
+    }
+
+    #[test]
+    fn a_bad_listen_address_names_the_variable() {
+        let err = config_from(&[("CHECKIN_LISTEN", "nowhere")]).unwrap_err();
+        assert_eq!(err.name, "CHECKIN_LISTEN");
+    }
+
+    #[test]
+    fn bootstrap_phone_without_password_is_refused() {
+        let err = config_from(&[("CHECKIN_BOOTSTRAP_ADMIN_PHONE", "13800000000")]).unwrap_err();
+        assert_eq!(err.name, "CHECKIN_BOOTSTRAP_ADMIN_PASSWORD");
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        assert!(config_from(&[("CHECKIN_JWT_SECRET", "short")]).is_err());
+    }
+
+    #[test]
+    fn qr_period_out_of_range_is_refused() {
+        assert!(config_from(&[("CHECKIN_QR_PERIOD_SECONDS", "1")]).is_err());
+        let config = config_from(&[("CHECKIN_QR_PERIOD_SECONDS", "60")]).expect("valid");
+        assert_eq!(config.qr_period_seconds, 60);
+    }
+
+    #[test]
+    fn debug_output_hides_database_password() {
+        let config = config_from(&[("DATABASE_URL", "postgres://app:secret@db/x")]).expect("ok");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+}

@@ -1,0 +1,19 @@
+//! The rules of physician outreach attendance. No HTTP, no SQL; time comes in as arguments
+//! or through [`clock::Clock`].
+//!
+//! The closed vocabularies of the contract (roles, organization kinds, modes…) are reused
+//! from `mobile_api` rather than copied: they are the same words on both sides.
+
+pub mod access;
+pub mod assignment;
+pub mod clock;
+pub mod coords;
+pub mod crediting;
+pub mod geofence;
+pub mod jurisdiction;
+pub mod kiosk_code;
+pub mod organization;
+pub mod program;
+pub mod requirements;
+pub mod user;
+pub mod window;

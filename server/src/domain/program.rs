@@ -1,0 +1,18 @@
+//! Programs (方案): one circular's crediting thresholds and requirements.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::crediting::Thresholds;
+use super::jurisdiction::JurisdictionCode;
+use super::requirements::Requirement;
+
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub id: Uuid,
+    pub name: String,
+    pub jurisdiction_code: JurisdictionCode,
+    pub thresholds: Thresholds,
+    pub requirements: Vec<Requirement>,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,137 @@
+//! Users: login phone numbers, password policy, and who a user is.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use mobile_api::{Gender, Role};
+
+use super::jurisdiction::JurisdictionCode;
+
+/// A mainland mobile number (11 digits starting with 1); the login name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Accepts spaces, dashes and a `+86`/`86` prefix, stores the bare 11 digits.
+    pub fn parse(raw: &str) -> Result<Phone, UserError> {
+        let digits: String = raw
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .collect::<String>();
+        let digits = digits
+            .strip_prefix("+86")
+            .or_else(|| digits.strip_prefix("86").filter(|rest| rest.len() == 11))
+            .unwrap_or(&digits);
+        if digits.len() == 11 && digits.starts_with('1') && digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            Ok(Phone(digits.to_owned()))
+        } else {
+            Err(UserError::BadPhone)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// 8..=128 characters, not all alike: enough to stop the worst, without rules users hate.
+pub fn check_password_policy(password: &str) -> Result<(), UserError> {
+    let count = password.chars().count();
+    let mut chars = password.chars();
+    let first = chars.next();
+    let all_same = first.is_some_and(|f| chars.all(|c| c == f));
+    if (8..=128).contains(&count) && !all_same {
+        Ok(())
+    } else {
+        Err(UserError::WeakPassword)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: Uuid,
+    pub role: Role,
+    pub name: String,
+    pub phone: Phone,
+    pub organization_id: Option<Uuid>,
+    pub jurisdiction_code: Option<JurisdictionCode>,
+    pub title: Option<String>,
+    pub specialty: Option<String>,
+    pub gender: Option<Gender>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user with the hash to check a password against (never leaves the server).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    #[error("phone: must be an 11-digit mainland mobile number")]
+    BadPhone,
+    #[error("password: must be 8 to 128 characters and not one repeated character")]
+    WeakPassword,
+    #[error("jurisdiction_code: required for a supervisor")]
+    SupervisorNeedsJurisdiction,
+    #[error("organization_id: required for this role")]
+    NeedsOrganization,
+    #[error("role: kiosks are enrolled through /organizations/{{id}}/kiosks, not created as users")]
+    KioskIsNotAUser,
+}
+
+/// Which of organization and jurisdiction a role must carry.
+pub fn check_role_placement(
+    role: Role,
+    organization_id: Option<Uuid>,
+    jurisdiction_code: Option<&JurisdictionCode>,
+) -> Result<(), UserError> {
+    match role {
+        Role::Kiosk => Err(UserError::KioskIsNotAUser),
+        Role::Supervisor if jurisdiction_code.is_none() => {
+            Err(UserError::SupervisorNeedsJurisdiction)
+        }
+        Role::HospitalAdmin | Role::ClinicAdmin | Role::Physician if organization_id.is_none() => {
+            Err(UserError::NeedsOrganization)
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalised_to_eleven_digits() {
+        assert_eq!(Phone::parse("138-0000-1234").map(|p| p.0), Ok("13800001234".into()));
+        assert_eq!(Phone::parse("+86 13800001234").map(|p| p.0), Ok("13800001234".into()));
+        assert_eq!(Phone::parse("8613800001234").map(|p| p.0), Ok("13800001234".into()));
+        for bad in ["", "1380000123", "23800001234", "1380000123x", "138000012345"] {
+            assert!(Phone::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        assert!(check_password_policy("correct horse").is_ok());
+        assert!(check_password_policy("short").is_err());
+        assert!(check_password_policy("aaaaaaaaaa").is_err());
+        assert!(check_password_policy(&"ab".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn roles_carry_their_placement() {
+        let org = Some(Uuid::new_v4());
+        let code = JurisdictionCode::parse("350881").expect("valid");
+        assert!(check_role_placement(Role::Supervisor, None, Some(&code)).is_ok());
+        assert!(check_role_placement(Role::Supervisor, None, None).is_err());
+        assert!(check_role_placement(Role::Physician, org, None).is_ok());
+        assert!(check_role_placement(Role::Physician, None, None).is_err());
+        assert!(check_role_placement(Role::Kiosk, org, None).is_err());
+        assert!(check_role_placement(Role::Admin, None, None).is_ok());
+    }
+}

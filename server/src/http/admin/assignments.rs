@@ -1,0 +1,142 @@
+//! `/api/v1/assignments`: one row of 支援人员安排情况表.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use mobile_api::{Assignment as AssignmentBody, CreateAssignment, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::invalid;
+use super::organizations::{placement, reachable_organization};
+use crate::domain::access::{Actor, Role, Scope};
+use crate::domain::assignment::{Assignment, check_dates};
+use crate::domain::window::DailyWindow;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{AppJson, AppPath};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_assignment))
+        .routes(routes!(get_assignment))
+}
+
+pub(crate) fn to_body(a: Assignment) -> AssignmentBody {
+    AssignmentBody {
+        id: a.id,
+        physician_id: a.physician_id,
+        site_id: a.site_id,
+        program_id: a.program_id,
+        mode: a.mode,
+        start_date: a.start_date,
+        end_date: a.end_date,
+        window_start: a.window.start_hhmm(),
+        window_end: a.window.end_hhmm(),
+        created_at: a.created_at,
+    }
+}
+
+/// Assigns a physician to a receiving site under a program. Supervisors assign to sites
+/// in their jurisdiction; hospital administrators assign their own physicians.
+#[utoipa::path(post, path = "/api/v1/assignments", tag = "administration",
+    request_body = CreateAssignment, security(("bearer" = [])),
+    responses(
+        (status = 201, body = AssignmentBody),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_assignment(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(body): AppJson<CreateAssignment>,
+) -> ApiResult<(StatusCode, AppJson<AssignmentBody>)> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    check_dates(body.start_date, body.end_date).map_err(invalid)?;
+    let window = DailyWindow::parse(&body.window_start, &body.window_end).map_err(invalid)?;
+
+    let physician = state
+        .store
+        .user(body.physician_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if let Scope::Organization(own) = actor.scope
+        && physician.organization_id != Some(own)
+    {
+        return Err(ApiError::NotFound);
+    }
+    if physician.role != Role::Physician {
+        return Err(ApiError::invalid("physician_id: this user is not a physician"));
+    }
+    let site = match actor.scope {
+        // A hospital sends its physicians to sites it does not administer.
+        Scope::Organization(_) => state
+            .store
+            .organization(body.site_id)
+            .await?
+            .ok_or(ApiError::NotFound)?,
+        _ => reachable_organization(&state, &actor, body.site_id).await?,
+    };
+    let (program, program_path) = state
+        .store
+        .program(body.program_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !program_path.contains(placement(&site).jurisdiction) {
+        return Err(ApiError::invalid(
+            "program_id: the program does not cover the site's jurisdiction",
+        ));
+    }
+    let assignment = Assignment {
+        id: Uuid::new_v4(),
+        physician_id: physician.id,
+        site_id: site.id,
+        program_id: program.id,
+        mode: body.mode,
+        start_date: body.start_date,
+        end_date: body.end_date,
+        window,
+        created_at: state.now(),
+    };
+    state.store.insert_assignment(&assignment).await?;
+    Ok((StatusCode::CREATED, AppJson(to_body(assignment))))
+}
+
+/// An assignment: for its physician, the site's administrators and supervisors, and the
+/// physician's hospital.
+#[utoipa::path(get, path = "/api/v1/assignments/{id}", tag = "administration",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = AssignmentBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_assignment(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<AppJson<AssignmentBody>> {
+    actor.require(&[
+        Role::Admin,
+        Role::Supervisor,
+        Role::HospitalAdmin,
+        Role::ClinicAdmin,
+        Role::Physician,
+    ])?;
+    let assignment = state.store.assignment(id).await?.ok_or(ApiError::NotFound)?;
+    let visible = match &actor.scope {
+        Scope::Everything => true,
+        Scope::Own => assignment.physician_id == actor.user_id,
+        Scope::Organization(own) if *own == assignment.site_id => true,
+        Scope::Organization(own) => state
+            .store
+            .user(assignment.physician_id)
+            .await?
+            .is_some_and(|p| p.organization_id == Some(*own)),
+        Scope::Jurisdiction(_) => {
+            let site = state.store.organization(assignment.site_id).await?;
+            site.is_some_and(|site| actor.reaches(placement(&site)))
+        }
+    };
+    if !visible {
+        return Err(ApiError::NotFound);
+    }
+    Ok(AppJson(to_body(assignment)))
+}

@@ -1,0 +1,29 @@
+//! Administration endpoints (admin; supervisors within their jurisdiction; organization
+//! administrators for their own organization where the contract says so).
+
+pub mod assignments;
+pub mod jurisdictions;
+pub mod kiosks;
+pub mod organizations;
+pub mod programs;
+pub mod users;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(jurisdictions::router())
+        .merge(organizations::router())
+        .merge(users::router())
+        .merge(programs::router())
+        .merge(assignments::router())
+        .merge(kiosks::router())
+}
+
+/// A domain validation error becomes a 400 whose detail names the field.
+pub(crate) fn invalid(error: impl std::fmt::Display) -> ApiError {
+    ApiError::invalid(error.to_string())
+}

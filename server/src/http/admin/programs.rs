@@ -1,0 +1,114 @@
+//! `/api/v1/programs`: a circular's thresholds and requirements.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use mobile_api::{CreateProgram, Problem, Program as ProgramBody, Requirement as RequirementBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::invalid;
+use super::jurisdictions::reachable_jurisdiction;
+use crate::domain::access::{Actor, Role};
+use crate::domain::crediting::Thresholds;
+use crate::domain::organization::parse_name;
+use crate::domain::program::Program;
+use crate::domain::requirements::{Requirement, RequirementSpec};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{AppJson, AppPath};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_program))
+        .routes(routes!(get_program))
+}
+
+/// The wire form and the domain's spec are the same JSON; convert through it.
+pub(crate) fn requirement_to_body(requirement: &Requirement) -> RequirementBody {
+    serde_json::to_value(requirement.to_spec())
+        .and_then(serde_json::from_value)
+        .unwrap_or(RequirementBody {
+            period: mobile_api::RequirementPeriod::Assignment,
+            min_days: None,
+            min_half_days: None,
+            min_visits: None,
+            activity: None,
+            min_consecutive_months: None,
+        })
+}
+
+fn requirement_from_body(index: usize, body: &RequirementBody) -> ApiResult<Requirement> {
+    let field = |e: &dyn std::fmt::Display| ApiError::invalid(format!("requirements[{index}].{e}"));
+    let spec: RequirementSpec = serde_json::to_value(body)
+        .and_then(serde_json::from_value)
+        .map_err(|e| field(&e))?;
+    Requirement::from_spec(&spec).map_err(|e| field(&e))
+}
+
+pub(crate) fn to_body(program: Program) -> ProgramBody {
+    ProgramBody {
+        id: program.id,
+        name: program.name,
+        jurisdiction_code: program.jurisdiction_code.to_string(),
+        half_day_minutes: program.thresholds.half_day_minutes,
+        full_day_minutes: program.thresholds.full_day_minutes,
+        requirements: program.requirements.iter().map(requirement_to_body).collect(),
+        created_at: program.created_at,
+    }
+}
+
+/// Creates a program for a jurisdiction the caller can see.
+#[utoipa::path(post, path = "/api/v1/programs", tag = "administration",
+    request_body = CreateProgram, security(("bearer" = [])),
+    responses(
+        (status = 201, body = ProgramBody),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_program(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(body): AppJson<CreateProgram>,
+) -> ApiResult<(StatusCode, AppJson<ProgramBody>)> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    let name = parse_name(&body.name).map_err(invalid)?;
+    let thresholds =
+        Thresholds::from_optional(body.half_day_minutes, body.full_day_minutes).map_err(invalid)?;
+    if body.requirements.len() > 20 {
+        return Err(ApiError::invalid("requirements: at most 20"));
+    }
+    let requirements = body
+        .requirements
+        .iter()
+        .enumerate()
+        .map(|(i, r)| requirement_from_body(i, r))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let jurisdiction = reachable_jurisdiction(&state, &actor, &body.jurisdiction_code).await?;
+    let program = Program {
+        id: Uuid::new_v4(),
+        name,
+        jurisdiction_code: jurisdiction.code,
+        thresholds,
+        requirements,
+        created_at: state.now(),
+    };
+    state.store.insert_program(&program, state.now()).await?;
+    Ok((StatusCode::CREATED, AppJson(to_body(program))))
+}
+
+#[utoipa::path(get, path = "/api/v1/programs/{id}", tag = "administration",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ProgramBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_program(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<AppJson<ProgramBody>> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    match state.store.program(id).await? {
+        Some((program, path)) if actor.reaches_jurisdiction(&path) => Ok(AppJson(to_body(program))),
+        _ => Err(ApiError::NotFound),
+    }
+}

@@ -1,0 +1,150 @@
+//! `/api/v1/users`: people of every role but kiosks.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use mobile_api::{CreateUser, Problem, User as UserBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::invalid;
+use super::jurisdictions::reachable_jurisdiction;
+use super::organizations::reachable_organization;
+use crate::auth::password;
+use crate::domain::access::{Actor, Placement, Role, Scope};
+use crate::domain::organization::parse_name;
+use crate::domain::user::{Phone, User, check_password_policy, check_role_placement};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{AppJson, AppPath};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_user))
+        .routes(routes!(get_user))
+}
+
+pub(crate) fn to_body(user: User) -> UserBody {
+    UserBody {
+        id: user.id,
+        role: user.role,
+        name: user.name,
+        phone: user.phone.as_str().to_owned(),
+        organization_id: user.organization_id,
+        jurisdiction_code: user.jurisdiction_code.map(|c| c.to_string()),
+        title: user.title,
+        specialty: user.specialty,
+        gender: user.gender,
+        created_at: user.created_at,
+    }
+}
+
+/// Which roles a caller may create: admins anything; supervisors anything below admin;
+/// hospital administrators physicians of their own hospital.
+fn may_create(actor: &Actor, role: Role) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Supervisor => role != Role::Admin,
+        Role::HospitalAdmin => role == Role::Physician,
+        _ => false,
+    }
+}
+
+fn optional_text(value: Option<String>, field: &str) -> ApiResult<Option<String>> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > 100 => Err(ApiError::invalid(format!(
+            "{field}: at most 100 characters"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Creates a user. The phone is the login name and must be unique.
+#[utoipa::path(post, path = "/api/v1/users", tag = "administration",
+    request_body = CreateUser, security(("bearer" = [])),
+    responses(
+        (status = 201, body = UserBody),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_exists`: phone taken", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(body): AppJson<CreateUser>,
+) -> ApiResult<(StatusCode, AppJson<UserBody>)> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    if !may_create(&actor, body.role) {
+        return Err(ApiError::Forbidden);
+    }
+    let name = parse_name(&body.name).map_err(invalid)?;
+    let phone = Phone::parse(&body.phone).map_err(invalid)?;
+    check_password_policy(&body.password).map_err(invalid)?;
+    // A hospital administrator's physicians belong to that hospital.
+    let organization_id = match (&actor.scope, body.organization_id) {
+        (Scope::Organization(own), None) => Some(*own),
+        (_, given) => given,
+    };
+    let jurisdiction = match &body.jurisdiction_code {
+        Some(code) => Some(reachable_jurisdiction(&state, &actor, code).await?),
+        None => None,
+    };
+    check_role_placement(body.role, organization_id, jurisdiction.as_ref().map(|j| &j.code))
+        .map_err(invalid)?;
+    if let Some(org_id) = organization_id {
+        reachable_organization(&state, &actor, org_id).await?;
+    }
+    if jurisdiction.is_none() && organization_id.is_none() && actor.role != Role::Admin {
+        return Err(ApiError::Forbidden);
+    }
+    let user = User {
+        id: Uuid::new_v4(),
+        role: body.role,
+        name,
+        phone,
+        organization_id,
+        jurisdiction_code: jurisdiction.map(|j| j.code),
+        title: optional_text(body.title, "title")?,
+        specialty: optional_text(body.specialty, "specialty")?,
+        gender: body.gender,
+        created_at: state.now(),
+    };
+    let hash = password::hash(body.password, state.config.password_cost)
+        .await
+        .map_err(ApiError::internal)?;
+    state.store.insert_user(&user, &hash).await?;
+    Ok((StatusCode::CREATED, AppJson(to_body(user))))
+}
+
+/// A user: anyone may read themselves; administrators read the users they reach.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "administration",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = UserBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<AppJson<UserBody>> {
+    if actor.user_id != id {
+        actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin, Role::ClinicAdmin])?;
+    }
+    let (user, placement) = state
+        .store
+        .user_with_placement(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if actor.user_id != id {
+        let reached = match &placement {
+            Some(path) => actor.reaches(Placement {
+                jurisdiction: path,
+                organization_id: user.organization_id,
+            }),
+            None => actor.scope == Scope::Everything,
+        };
+        if !reached {
+            return Err(ApiError::NotFound);
+        }
+    }
+    Ok(AppJson(to_body(user)))
+}

@@ -1,0 +1,189 @@
+//! `/api/v1/auth`: login with phone and password, single-use refresh, logout.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Duration;
+use mobile_api::{LoginRequest, LogoutRequest, Problem, RefreshRequest, TokenResponse, UserSummary};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::extract::{AppJson, ClientIp};
+use crate::auth::jwt::{Audience, Claims, ISSUER};
+use crate::auth::{password, refresh};
+use crate::domain::user::{Phone, User};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::tokens::Rotation;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh_tokens))
+        .routes(routes!(logout))
+}
+
+/// Exchanges phone and password for an access token and a refresh token.
+///
+/// Wrong phone and wrong password answer alike. After repeated failures for a phone
+/// or from an address, 429 `too_many_attempts` with `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    AppJson(body): AppJson<LoginRequest>,
+) -> ApiResult<AppJson<TokenResponse>> {
+    let phone = Phone::parse(&body.phone).ok();
+    let phone_key = format!(
+        "login-fail:phone:{}",
+        phone.as_ref().map_or(body.phone.trim(), |p| p.as_str())
+    );
+    let ip_key = ip.map(|ip| format!("login-fail:ip:{ip}"));
+    let config = &state.config;
+
+    let phone_hits = state.cache.peek(&phone_key).await;
+    if phone_hits.count >= u64::from(config.login_max_failures_per_phone) {
+        return Err(ApiError::TooManyAttempts {
+            retry_after_secs: phone_hits.resets_in.as_secs(),
+        });
+    }
+    if let Some(key) = &ip_key {
+        let ip_hits = state.cache.peek(key).await;
+        if ip_hits.count >= u64::from(config.login_max_failures_per_ip) {
+            return Err(ApiError::TooManyAttempts {
+                retry_after_secs: ip_hits.resets_in.as_secs(),
+            });
+        }
+    }
+
+    let credentials = match &phone {
+        Some(phone) => state.store.credentials_by_phone(phone).await?,
+        None => None,
+    };
+    // An unknown phone still pays for one hash check, so timing does not tell.
+    let hash = credentials.as_ref().map_or_else(
+        || state.keys.dummy_password_hash.clone(),
+        |c| c.password_hash.clone(),
+    );
+    let verified = password::verify(body.password, hash).await;
+    match credentials {
+        Some(credentials) if verified => {
+            state.cache.clear(&phone_key).await;
+            let response = issue_tokens(&state, &credentials.user, None).await?;
+            tracing::info!(user_id = %credentials.user.id, role = credentials.user.role.as_str(), "login");
+            Ok(AppJson(response))
+        }
+        _ => {
+            let window = config.login_failure_window;
+            state.cache.hit(&phone_key, window).await;
+            if let Some(key) = &ip_key {
+                state.cache.hit(key, window).await;
+            }
+            Err(ApiError::InvalidCredentials)
+        }
+    }
+}
+
+/// Trades a refresh token for a new pair. Each refresh token works once; presenting a
+/// spent one revokes every token of that login.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "`invalid_token`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn refresh_tokens(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<RefreshRequest>,
+) -> ApiResult<AppJson<TokenResponse>> {
+    let (user_id, refresh_token) = {
+        let (new_token, new_hash) = refresh::generate().map_err(ApiError::internal)?;
+        let now = state.now();
+        let expires = now + refresh_ttl(&state);
+        let old_hash = refresh::digest(&body.refresh_token);
+        match state
+            .store
+            .rotate_refresh_token(&old_hash, &new_hash, now, expires)
+            .await?
+        {
+            Rotation::Rotated { user_id } => (user_id, new_token),
+            Rotation::Replayed => {
+                tracing::warn!("refresh token replayed; family revoked");
+                return Err(ApiError::InvalidToken);
+            }
+            Rotation::Invalid => return Err(ApiError::InvalidToken),
+        }
+    };
+    let user = state.store.user(user_id).await?.ok_or(ApiError::InvalidToken)?;
+    Ok(AppJson(issue_tokens(&state, &user, Some(refresh_token)).await?))
+}
+
+/// Revokes the refresh token and every token of the same login. Always 204.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    request_body = LogoutRequest,
+    responses((status = 204, description = "Logged out")))]
+pub async fn logout(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<LogoutRequest>,
+) -> ApiResult<StatusCode> {
+    let hash = refresh::digest(&body.refresh_token);
+    state.store.revoke_refresh_family(&hash, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn refresh_ttl(state: &AppState) -> Duration {
+    Duration::from_std(state.config.refresh_token_ttl).unwrap_or(Duration::days(30))
+}
+
+/// A fresh access token for `user`, and a refresh token: `rotated` when the store already
+/// holds it (refresh), otherwise a new family is started (login).
+async fn issue_tokens(
+    state: &AppState,
+    user: &User,
+    rotated: Option<String>,
+) -> ApiResult<TokenResponse> {
+    let now = state.now();
+    let ttl = state.config.access_token_ttl.as_secs();
+    let claims = Claims {
+        sub: user.id,
+        role: user.role,
+        iss: ISSUER.to_owned(),
+        aud: Audience::Api.as_str().to_owned(),
+        iat: now.timestamp(),
+        exp: now.timestamp() + i64::try_from(ttl).unwrap_or(900),
+        jti: Uuid::new_v4(),
+        org: user.organization_id,
+        jur: user.jurisdiction_code.as_ref().map(|c| c.as_str().to_owned()),
+        site: None,
+    };
+    let access_token = state.keys.jwt.sign(&claims).map_err(ApiError::internal)?;
+    let refresh_token = match rotated {
+        Some(token) => token,
+        None => {
+            let (token, hash) = refresh::generate().map_err(ApiError::internal)?;
+            state
+                .store
+                .insert_refresh_token(&hash, user.id, now, now + refresh_ttl(state))
+                .await?;
+            token
+        }
+    };
+    Ok(TokenResponse {
+        access_token,
+        refresh_token,
+        expires_in: ttl,
+        token_type: "Bearer".to_owned(),
+        user: UserSummary {
+            id: user.id,
+            role: user.role,
+            name: user.name.clone(),
+        },
+    })
+}

@@ -1,0 +1,249 @@
+//! Extractors that turn every rejection into our problem+json, and the authenticated caller.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::auth::{Audience, AuthError, Claims};
+use crate::domain::access::{AccessError, Actor, Role, Scope};
+use crate::domain::jurisdiction::JurisdictionCode;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// JSON body in and out; a bad body is a 400 naming the field, an oversized one a 413.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(AppJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(e) => ApiError::invalid(strip_axum_prefix(&e.body_text())),
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::invalid(format!("malformed JSON: {}", strip_axum_prefix(&e.body_text())))
+        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "expected a request with `Content-Type: application/json`".into(),
+        ),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge
+        }
+        other => ApiError::invalid(other.body_text()),
+    }
+}
+
+/// axum prefixes serde's message ("Failed to deserialize the JSON body into the target
+/// type: name: …"); the rest names the field, which is what the client needs.
+fn strip_axum_prefix(text: &str) -> String {
+    text.split_once("target type: ")
+        .map(|(_, rest)| rest)
+        .unwrap_or(text)
+        .to_owned()
+}
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Query string; a bad parameter is a 400 naming it.
+#[derive(Debug, Clone, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| AppQuery(q.0))
+            .map_err(|e: QueryRejection| ApiError::invalid(format!("query: {}", e.body_text())))
+    }
+}
+
+/// Path parameters; a malformed id is a 400.
+#[derive(Debug, Clone)]
+pub struct AppPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| AppPath(p.0))
+            .map_err(|e: PathRejection| ApiError::invalid(format!("path: {}", e.body_text())))
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        match error {
+            AccessError::Forbidden => ApiError::Forbidden,
+            AccessError::Hidden => ApiError::NotFound,
+        }
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(ApiError::Unauthenticated("missing bearer token"))?;
+    let value = header.to_str().map_err(|_| ApiError::InvalidToken)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::InvalidToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(token.trim())
+}
+
+fn map_auth_error(error: AuthError) -> ApiError {
+    tracing::debug!(%error, "token refused");
+    ApiError::InvalidToken
+}
+
+/// The caller of an API endpoint. Kiosk tokens are accepted here too, so that a kiosk
+/// calling anything but its own endpoints gets 403 rather than 401.
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts)?;
+        let now = state.now();
+        let claims = match state.keys.jwt.verify(token, Audience::Api, now) {
+            Ok(claims) => claims,
+            Err(AuthError::BadToken(_)) => {
+                let kiosk = KioskCaller::from_token(token, state).await?;
+                return Ok(Actor {
+                    user_id: kiosk.kiosk_id,
+                    role: Role::Kiosk,
+                    scope: Scope::Own,
+                });
+            }
+            Err(other) => return Err(map_auth_error(other)),
+        };
+        actor_from_claims(&claims, state).await
+    }
+}
+
+async fn actor_from_claims(claims: &Claims, state: &AppState) -> Result<Actor, ApiError> {
+    let scope = match claims.role {
+        Role::Admin => Scope::Everything,
+        Role::Supervisor => {
+            let code = claims
+                .jur
+                .as_deref()
+                .and_then(|c| JurisdictionCode::parse(c).ok())
+                .ok_or(ApiError::InvalidToken)?;
+            let path = state
+                .store
+                .jurisdiction_path(&code)
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            Scope::Jurisdiction(path)
+        }
+        Role::HospitalAdmin | Role::ClinicAdmin => {
+            Scope::Organization(claims.org.ok_or(ApiError::InvalidToken)?)
+        }
+        Role::Physician | Role::Kiosk => Scope::Own,
+    };
+    Ok(Actor {
+        user_id: claims.sub,
+        role: claims.role,
+        scope,
+    })
+}
+
+/// A kiosk calling a kiosk endpoint: an unrevoked kiosk token for one site.
+#[derive(Debug, Clone, Copy)]
+pub struct KioskCaller {
+    pub kiosk_id: Uuid,
+    pub site_id: Uuid,
+}
+
+impl KioskCaller {
+    async fn from_token(token: &str, state: &AppState) -> Result<KioskCaller, ApiError> {
+        let claims = state
+            .keys
+            .jwt
+            .verify(token, Audience::Kiosk, state.now())
+            .map_err(map_auth_error)?;
+        let site_id = claims.site.ok_or(ApiError::InvalidToken)?;
+        match state.store.kiosk(claims.sub).await? {
+            Some(kiosk) if !kiosk.revoked && kiosk.site_id == site_id => Ok(KioskCaller {
+                kiosk_id: kiosk.id,
+                site_id,
+            }),
+            _ => Err(ApiError::InvalidToken),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for KioskCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts)?;
+        if state.keys.jwt.verify(token, Audience::Api, state.now()).is_ok() {
+            // A person's valid token on a kiosk endpoint: authenticated, not allowed.
+            return Err(ApiError::Forbidden);
+        }
+        KioskCaller::from_token(token, state).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_axum_prefix_is_stripped_but_the_field_kept() {
+        let text = "Failed to deserialize the JSON body into the target type: phone: invalid type: integer `1`, expected a string at line 1 column 10";
+        assert!(strip_axum_prefix(text).starts_with("phone: invalid type"));
+    }
+}
+
+/// The peer address of the connection, when the server was started with connect info.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(ClientIp(ip))
+    }
+}

@@ -1,0 +1,67 @@
+//! Service endpoints: liveness, readiness, the OpenAPI document.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+/// 200 while the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ok`, or `degraded` when the database or Redis does not answer.
+    pub status: &'static str,
+    pub database: &'static str,
+    pub database_ok: bool,
+    pub cache: &'static str,
+    pub cache_ok: bool,
+}
+
+/// 200 when the database (and Redis, when configured) answer; 503 otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let (database, cache) = tokio::join!(state.store.ping(), state.cache.ping());
+    if let Err(error) = &database {
+        tracing::warn!(%error, "readiness: database down");
+    }
+    if let Err(error) = &cache {
+        tracing::warn!(%error, "readiness: cache down");
+    }
+    let ready = database.is_ok() && cache.is_ok();
+    let body = Readiness {
+        status: if ready { "ok" } else { "degraded" },
+        database: state.store.backend_name(),
+        database_ok: database.is_ok(),
+        cache: state.cache.backend_name(),
+        cache_ok: cache.is_ok(),
+    };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}

@@ -1,0 +1,103 @@
+//! Assignments: who serves where, under which program, when.
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::{Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_uuid, to_ms};
+use crate::domain::assignment::Assignment;
+use crate::domain::window::DailyWindow;
+
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    id: String,
+    physician_id: String,
+    site_id: String,
+    program_id: String,
+    mode: String,
+    start_date: String,
+    end_date: String,
+    window_start: String,
+    window_end: String,
+    created_at: i64,
+}
+
+const COLUMNS: &str = "id, physician_id, site_id, program_id, mode, start_date, end_date, \
+                       window_start, window_end, created_at";
+
+fn parse_date(text: &str) -> StoreResult<NaiveDate> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("date {text:?}")))
+}
+
+impl TryFrom<AssignmentRow> for Assignment {
+    type Error = StoreError;
+    fn try_from(row: AssignmentRow) -> StoreResult<Assignment> {
+        Ok(Assignment {
+            id: parse_uuid(&row.id)?,
+            physician_id: parse_uuid(&row.physician_id)?,
+            site_id: parse_uuid(&row.site_id)?,
+            program_id: parse_uuid(&row.program_id)?,
+            mode: decode_enum(&row.mode)?,
+            start_date: parse_date(&row.start_date)?,
+            end_date: parse_date(&row.end_date)?,
+            window: DailyWindow::parse(&row.window_start, &row.window_end)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            created_at: from_ms(row.created_at)?,
+        })
+    }
+}
+
+impl Store {
+    pub async fn insert_assignment(&self, a: &Assignment) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO assignments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        on_pool!(self.db(), pool => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(a.id.to_string())
+            .bind(a.physician_id.to_string())
+            .bind(a.site_id.to_string())
+            .bind(a.program_id.to_string())
+            .bind(encode_enum(&a.mode))
+            .bind(a.start_date.to_string())
+            .bind(a.end_date.to_string())
+            .bind(a.window.start.format("%H:%M").to_string())
+            .bind(a.window.end.format("%H:%M").to_string())
+            .bind(to_ms(a.created_at))
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    pub async fn assignment(&self, id: Uuid) -> StoreResult<Option<Assignment>> {
+        let sql = format!("SELECT {COLUMNS} FROM assignments WHERE id = $1");
+        let row: Option<AssignmentRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(pool).await?);
+        row.map(Assignment::try_from).transpose()
+    }
+
+    /// Every assignment of a physician, newest first.
+    pub async fn assignments_of(&self, physician_id: Uuid) -> StoreResult<Vec<Assignment>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assignments WHERE physician_id = $1 ORDER BY start_date DESC, id"
+        );
+        let rows: Vec<AssignmentRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(physician_id.to_string()).fetch_all(pool).await?);
+        rows.into_iter().map(Assignment::try_from).collect()
+    }
+
+    /// A physician's assignments at one site.
+    pub async fn assignments_at(&self, physician_id: Uuid, site_id: Uuid) -> StoreResult<Vec<Assignment>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assignments WHERE physician_id = $1 AND site_id = $2 \
+             ORDER BY start_date DESC, id"
+        );
+        let rows: Vec<AssignmentRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(physician_id.to_string())
+                .bind(site_id.to_string())
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter().map(Assignment::try_from).collect()
+    }
+}

@@ -1,0 +1,225 @@
+//! All SQL lives here. One store, two databases (SQLite and PostgreSQL), one SQL text
+//! per query in the portable subset; the rare real difference lives in `dialect`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub mod assignments;
+pub mod jurisdictions;
+pub mod kiosks;
+pub mod organizations;
+pub mod programs;
+pub mod secrets;
+pub mod tokens;
+pub mod users;
+
+/// The database behind the store. Queries are written once and run on either arm
+/// through [`on_pool!`].
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool `$db` holds. The body is
+/// compiled once per database, so it must only use the portable SQL subset.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub use on_pool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or reference constraint said no; the text says which.
+    #[error("{0}")]
+    Conflict(String),
+    /// Stored data that no longer parses: a bug or a manual edit.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported DATABASE_URL scheme: {0}")]
+    UnsupportedUrl(String),
+}
+
+impl StoreError {
+    /// Maps a unique violation to [`StoreError::Conflict`] with `what`, passes others through.
+    pub fn on_unique(error: sqlx::Error, what: &str) -> StoreError {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(what.to_owned())
+            }
+            _ => StoreError::Database(error),
+        }
+    }
+
+    pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+        matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../schemas/migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator =
+    sqlx::migrate!("../schemas/migrations/postgres");
+
+/// The storage handle shared by every request.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating the SQLite file and
+    /// its folder on first start, and runs the migrations.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
+        let db = if url.starts_with("sqlite:") {
+            Db::Sqlite(connect_sqlite(url, max_connections).await?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Db::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl(
+                url.split(':').next().unwrap_or_default().to_owned(),
+            ));
+        };
+        let store = Store { db };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.db {
+            Db::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The versions of the migrations applied to this database, in order.
+    pub async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {
+        const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+        let versions: Vec<(i64,)> =
+            on_pool!(&self.db, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+        Ok(versions.into_iter().map(|(v,)| v).collect())
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_pool!(&self.db, pool => sqlx::query("SELECT 1").execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(&self.db, pool => pool.close().await)
+    }
+}
+
+/// The migration versions shipped for each database; a test checks they match.
+pub fn shipped_migrations() -> (Vec<i64>, Vec<i64>) {
+    let versions = |m: &sqlx::migrate::Migrator| m.iter().map(|m| m.version).collect();
+    (versions(&SQLITE_MIGRATOR), versions(&POSTGRES_MIGRATOR))
+}
+
+async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a check-in answered 201 survives power loss, not only a process crash.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    if let Some(parent) = options.get_filename().parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+/// Instants are stored as Unix milliseconds.
+pub fn to_ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub fn from_ms(ms: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("instant {ms}")))
+}
+
+pub(crate) fn parse_uuid(text: &str) -> StoreResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(text).map_err(|_| StoreError::Corrupt(format!("uuid {text:?}")))
+}
+
+pub(crate) fn parse_opt_uuid(text: Option<String>) -> StoreResult<Option<uuid::Uuid>> {
+    text.as_deref().map(parse_uuid).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_databases_ship_the_same_migration_versions() {
+        let (sqlite, postgres) = shipped_migrations();
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_url_scheme_is_refused() {
+        let err = Store::connect("mysql://x/y", 1).await.unwrap_err();
+        assert!(matches!(err, StoreError::UnsupportedUrl(s) if s == "mysql"));
+    }
+}
+
+/// Closed vocabularies are stored as their snake_case wire names.
+pub(crate) fn encode_enum<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+pub(crate) fn decode_enum<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| StoreError::Corrupt(format!("enum value {text:?}")))
+}

@@ -1,0 +1,81 @@
+//! Programs with their thresholds and requirements (stored as JSON of the requirement specs).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
+use crate::domain::crediting::Thresholds;
+use crate::domain::jurisdiction::{JurisdictionCode, JurisdictionPath};
+use crate::domain::program::Program;
+use crate::domain::requirements::{Requirement, RequirementSpec};
+
+#[derive(sqlx::FromRow)]
+struct ProgramRow {
+    id: String,
+    name: String,
+    jurisdiction_code: String,
+    half_day_minutes: i64,
+    full_day_minutes: i64,
+    requirements: String,
+    created_at: i64,
+    path: String,
+}
+
+impl ProgramRow {
+    fn into_program(self) -> StoreResult<(Program, JurisdictionPath)> {
+        let corrupt = |what: String| StoreError::Corrupt(format!("program {}: {what}", self.id));
+        let specs: Vec<RequirementSpec> =
+            serde_json::from_str(&self.requirements).map_err(|e| corrupt(e.to_string()))?;
+        let requirements = specs
+            .into_iter()
+            .map(|spec| Requirement::from_spec(&spec).map_err(|e| corrupt(e.to_string())))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let minutes = |m: i64| u32::try_from(m).map_err(|_| corrupt("minutes".into()));
+        let thresholds = Thresholds::new(
+            minutes(self.half_day_minutes)?,
+            minutes(self.full_day_minutes)?,
+        )
+        .map_err(|e| corrupt(e.to_string()))?;
+        let program = Program {
+            id: parse_uuid(&self.id)?,
+            name: self.name.clone(),
+            jurisdiction_code: JurisdictionCode::parse(&self.jurisdiction_code)
+                .map_err(|e| corrupt(e.to_string()))?,
+            thresholds,
+            requirements,
+            created_at: from_ms(self.created_at)?,
+        };
+        Ok((program, JurisdictionPath::from_stored(self.path)))
+    }
+}
+
+impl Store {
+    pub async fn insert_program(&self, program: &Program, now: DateTime<Utc>) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO programs (id, name, jurisdiction_code, half_day_minutes, \
+            full_day_minutes, requirements, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let specs: Vec<RequirementSpec> = program.requirements.iter().map(Requirement::to_spec).collect();
+        let json = serde_json::to_string(&specs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        on_pool!(self.db(), pool => sqlx::query(SQL)
+            .bind(program.id.to_string())
+            .bind(&program.name)
+            .bind(program.jurisdiction_code.as_str())
+            .bind(i64::from(program.thresholds.half_day_minutes))
+            .bind(i64::from(program.thresholds.full_day_minutes))
+            .bind(json)
+            .bind(to_ms(now))
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// A program and the path of its jurisdiction.
+    pub async fn program(&self, id: Uuid) -> StoreResult<Option<(Program, JurisdictionPath)>> {
+        const SQL: &str = "SELECT p.id, p.name, p.jurisdiction_code, p.half_day_minutes, \
+            p.full_day_minutes, p.requirements, p.created_at, j.path \
+            FROM programs p JOIN jurisdictions j ON j.code = p.jurisdiction_code WHERE p.id = $1";
+        let row: Option<ProgramRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(id.to_string()).fetch_optional(pool).await?);
+        row.map(ProgramRow::into_program).transpose()
+    }
+}

@@ -1,0 +1,143 @@
+//! Users and their credentials.
+
+use uuid::Uuid;
+
+use super::{
+    Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
+    parse_uuid, to_ms,
+};
+use crate::domain::jurisdiction::{JurisdictionCode, JurisdictionPath};
+use crate::domain::user::{Credentials, Phone, Role, User};
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    role: String,
+    name: String,
+    phone: String,
+    organization_id: Option<String>,
+    jurisdiction_code: Option<String>,
+    title: Option<String>,
+    specialty: Option<String>,
+    gender: Option<String>,
+    created_at: i64,
+    password_hash: String,
+    placement_path: Option<String>,
+}
+
+const SELECT: &str = "SELECT u.id, u.role, u.name, u.phone, u.organization_id, u.jurisdiction_code, \
+    u.title, u.specialty, u.gender, u.created_at, u.password_hash, j.path AS placement_path \
+    FROM users u \
+    LEFT JOIN organizations o ON o.id = u.organization_id \
+    LEFT JOIN jurisdictions j ON j.code = COALESCE(u.jurisdiction_code, o.jurisdiction_code)";
+
+/// A user, the hash of their password and the jurisdiction they sit in.
+struct UserRecord {
+    credentials: Credentials,
+    placement: Option<JurisdictionPath>,
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+    fn try_from(row: UserRow) -> StoreResult<UserRecord> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("user {}: {what}", row.id));
+        let user = User {
+            id: parse_uuid(&row.id)?,
+            role: Role::parse(&row.role).ok_or_else(|| corrupt("role"))?,
+            name: row.name.clone(),
+            phone: Phone::parse(&row.phone).map_err(|_| corrupt("phone"))?,
+            organization_id: parse_opt_uuid(row.organization_id.clone())?,
+            jurisdiction_code: row
+                .jurisdiction_code
+                .as_deref()
+                .map(JurisdictionCode::parse)
+                .transpose()
+                .map_err(|_| corrupt("jurisdiction"))?,
+            title: row.title.clone(),
+            specialty: row.specialty.clone(),
+            gender: row.gender.as_deref().map(decode_enum).transpose()?,
+            created_at: from_ms(row.created_at)?,
+        };
+        Ok(UserRecord {
+            credentials: Credentials {
+                user,
+                password_hash: row.password_hash,
+            },
+            placement: row.placement_path.map(JurisdictionPath::from_stored),
+        })
+    }
+}
+
+impl Store {
+    pub async fn insert_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO users (id, role, name, phone, password_hash, organization_id, \
+            jurisdiction_code, title, specialty, gender, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+        on_pool!(self.db(), pool => sqlx::query(SQL)
+            .bind(user.id.to_string())
+            .bind(user.role.as_str())
+            .bind(&user.name)
+            .bind(user.phone.as_str())
+            .bind(password_hash)
+            .bind(user.organization_id.map(|u| u.to_string()))
+            .bind(user.jurisdiction_code.as_ref().map(|c| c.as_str().to_owned()))
+            .bind(&user.title)
+            .bind(&user.specialty)
+            .bind(user.gender.as_ref().map(encode_enum))
+            .bind(to_ms(user.created_at))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .map_err(|e| StoreError::on_unique(e, "a user with this phone exists"))?;
+        Ok(())
+    }
+
+    async fn user_record(&self, column: &str, value: String) -> StoreResult<Option<UserRecord>> {
+        let sql = format!("{SELECT} WHERE u.{column} = $1");
+        let row: Option<UserRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(pool).await?);
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    pub async fn user(&self, id: Uuid) -> StoreResult<Option<User>> {
+        Ok(self
+            .user_record("id", id.to_string())
+            .await?
+            .map(|r| r.credentials.user))
+    }
+
+    /// A user with the jurisdiction they sit in (their own, or their organization's).
+    pub async fn user_with_placement(
+        &self,
+        id: Uuid,
+    ) -> StoreResult<Option<(User, Option<JurisdictionPath>)>> {
+        Ok(self
+            .user_record("id", id.to_string())
+            .await?
+            .map(|r| (r.credentials.user, r.placement)))
+    }
+
+    pub async fn credentials_by_phone(&self, phone: &Phone) -> StoreResult<Option<Credentials>> {
+        Ok(self
+            .user_record("phone", phone.as_str().to_owned())
+            .await?
+            .map(|r| r.credentials))
+    }
+
+    pub async fn admin_exists(&self) -> StoreResult<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM users WHERE role = 'admin'";
+        let (count,): (i64,) = on_pool!(self.db(), pool => sqlx::query_as(SQL).fetch_one(pool).await?);
+        Ok(count > 0)
+    }
+
+    pub async fn jurisdiction_path(
+        &self,
+        code: &JurisdictionCode,
+    ) -> StoreResult<Option<JurisdictionPath>> {
+        const SQL: &str = "SELECT path FROM jurisdictions WHERE code = $1";
+        let row: Option<(String,)> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(code.as_str()).fetch_optional(pool).await?);
+        Ok(row.map(|(p,)| JurisdictionPath::from_stored(p)))
+    }
+}
+
