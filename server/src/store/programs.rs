@@ -28,7 +28,7 @@ impl ProgramRow {
             serde_json::from_str(&self.requirements).map_err(|e| corrupt(e.to_string()))?;
         let requirements = specs
             .into_iter()
-            .map(|spec| Requirement::from_spec(&spec).map_err(|e| corrupt(e.to_string())))
+            .map(|spec| Requirement::from_spec(spec).map_err(|e| corrupt(e.to_string())))
             .collect::<StoreResult<Vec<_>>>()?;
         let minutes = |m: i64| u32::try_from(m).map_err(|_| corrupt("minutes".into()));
         let thresholds = Thresholds::new(

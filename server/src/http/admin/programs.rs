@@ -43,7 +43,7 @@ fn requirement_from_body(index: usize, body: &RequirementBody) -> ApiResult<Requ
     let spec: RequirementSpec = serde_json::to_value(body)
         .and_then(serde_json::from_value)
         .map_err(|e| field(&e))?;
-    Requirement::from_spec(&spec).map_err(|e| field(&e))
+    Requirement::from_spec(spec).map_err(|e| field(&e))
 }
 
 pub(crate) fn to_body(program: Program) -> ProgramBody {
