@@ -12,7 +12,10 @@ use crate::*;
 pub enum ClientError {
     /// The server answered with a problem document.
     #[error("{status}: {} ({})", problem.code, problem.detail)]
-    Api { status: StatusCode, problem: Problem },
+    Api {
+        status: StatusCode,
+        problem: Problem,
+    },
     /// The server answered something that is not what the contract says.
     #[error("unexpected answer {status}: {body}")]
     Unexpected { status: StatusCode, body: String },
@@ -150,8 +153,11 @@ impl Client {
         let body = LogoutRequest {
             refresh_token: refresh_token.to_owned(),
         };
-        self.send_empty(self.request(Method::POST, "/api/v1/auth/logout").json(&body))
-            .await
+        self.send_empty(
+            self.request(Method::POST, "/api/v1/auth/logout")
+                .json(&body),
+        )
+        .await
     }
 
     // ---- administration ----
@@ -236,7 +242,12 @@ impl Client {
         }
     }
 
-    pub async fn daily_codes(&self, site_id: Uuid, from: &str, days: u32) -> Result<DailyCodeSheet> {
+    pub async fn daily_codes(
+        &self,
+        site_id: Uuid,
+        from: &str,
+        days: u32,
+    ) -> Result<DailyCodeSheet> {
         self.get(&format!(
             "/api/v1/organizations/{site_id}/daily-codes?from={from}&days={days}"
         ))

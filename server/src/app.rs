@@ -46,7 +46,7 @@ impl App {
     pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<App> {
         let store = Store::connect(&config.database_url, config.db_max_connections).await?;
         let cache = match &config.redis_url {
-            Some(url) => Cache::redis(url).await?,
+            Some(url) => Cache::redis(url, &config.redis_prefix).await?,
             None => Cache::memory(),
         };
         let jwt_secret = jwt_secret(&config, &store, &clock).await?;
@@ -102,7 +102,11 @@ impl App {
 
 /// The signing key: from `CHECKIN_JWT_SECRET`, or generated once and kept in the
 /// database so every process that shares it signs alike.
-async fn jwt_secret(config: &Config, store: &Store, clock: &SharedClock) -> anyhow::Result<Vec<u8>> {
+async fn jwt_secret(
+    config: &Config,
+    store: &Store,
+    clock: &SharedClock,
+) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.jwt_secret {
         return Ok(secret.as_bytes().to_vec());
     }
@@ -158,7 +162,10 @@ pub fn build_router(state: AppState) -> Router {
         let body = openapi_json.clone();
         async move {
             (
-                [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
                 body.to_string(),
             )
         }
@@ -166,15 +173,25 @@ pub fn build_router(state: AppState) -> Router {
     api.route("/api/v1/openapi.json", get(serve_openapi))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            ApiError::Internal("handler panicked".into()).into_response()
-        }))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span).on_response(
-            |response: &Response, latency: Duration, _span: &tracing::Span| {
-                tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::Internal("handler panicked".into()).into_response()
             },
         ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(
+                    |response: &Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(
+                            status = response.status().as_u16(),
+                            latency_ms = latency.as_millis() as u64,
+                            "response"
+                        );
+                    },
+                ),
+        )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }

@@ -16,6 +16,8 @@ pub struct Config {
     pub database_url: String,
     /// `REDIS_URL`: shared cache for several processes; in-process cache without it.
     pub redis_url: Option<String>,
+    /// `CHECKIN_REDIS_PREFIX`: namespace of this deployment's keys, default `xiaxiang:`.
+    pub redis_prefix: String,
     /// `CHECKIN_QR_PERIOD_SECONDS`, default 30.
     pub qr_period_seconds: u32,
     /// `CHECKIN_BOOTSTRAP_ADMIN_PHONE` / `CHECKIN_BOOTSTRAP_ADMIN_PASSWORD`.
@@ -85,6 +87,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             redis_url: None,
+            redis_prefix: "xiaxiang:".to_owned(),
             qr_period_seconds: 30,
             bootstrap_admin: None,
             jwt_secret: None,
@@ -130,8 +133,11 @@ impl Config {
                 });
             }
         };
-        let qr_period_seconds =
-            parse_or("CHECKIN_QR_PERIOD_SECONDS", get("CHECKIN_QR_PERIOD_SECONDS"), 30u32)?;
+        let qr_period_seconds = parse_or(
+            "CHECKIN_QR_PERIOD_SECONDS",
+            get("CHECKIN_QR_PERIOD_SECONDS"),
+            30u32,
+        )?;
         if !(5..=3600).contains(&qr_period_seconds) {
             return Err(ConfigError {
                 name: "CHECKIN_QR_PERIOD_SECONDS",
@@ -152,6 +158,7 @@ impl Config {
             listen: parse_or("CHECKIN_LISTEN", get("CHECKIN_LISTEN"), defaults.listen)?,
             database_url: get("DATABASE_URL").unwrap_or(defaults.database_url),
             redis_url: get("REDIS_URL"),
+            redis_prefix: get("CHECKIN_REDIS_PREFIX").unwrap_or(defaults.redis_prefix),
             qr_period_seconds,
             bootstrap_admin,
             jwt_secret: get("CHECKIN_JWT_SECRET"),

@@ -60,9 +60,9 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::InvalidRequest(_) | ApiError::InvalidGeofence(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated(_) | ApiError::InvalidToken | ApiError::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::Unauthenticated(_)
+            | ApiError::InvalidToken
+            | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,

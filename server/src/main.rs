@@ -7,7 +7,11 @@ use xiaxiang_server::domain::clock::SystemClock;
 use xiaxiang_server::{App, Config, telemetry};
 
 #[derive(Parser)]
-#[command(name = "server", version, about = "Xiaxiang: geofenced check-in for physician outreach")]
+#[command(
+    name = "server",
+    version,
+    about = "Xiaxiang: geofenced check-in for physician outreach"
+)]
 struct Cli {}
 
 #[tokio::main]

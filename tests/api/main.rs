@@ -1,1 +1,10 @@
-fn main(){}
+//! End-to-end tests: each test starts a real server on a random port (SQLite by default;
+//! PostgreSQL and Redis when `XIAXIANG_TEST_POSTGRES_URL` / `XIAXIANG_TEST_REDIS_URL` are
+//! set) and drives it over HTTP with the `mobile-api` client.
+
+mod helpers;
+
+mod admin;
+mod auth;
+mod authz;
+mod service;

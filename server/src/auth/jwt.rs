@@ -127,7 +127,10 @@ mod tests {
         let token = keys.sign(&c).expect("signs");
         assert_eq!(keys.verify(&token, Audience::Api, now()).expect("valid"), c);
         let later = now() + chrono::Duration::seconds(900);
-        assert!(matches!(keys.verify(&token, Audience::Api, later), Err(AuthError::Expired)));
+        assert!(matches!(
+            keys.verify(&token, Audience::Api, later),
+            Err(AuthError::Expired)
+        ));
     }
 
     #[test]
@@ -139,16 +142,25 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
-        let token = JwtKeys::from_secret(&[1; 64]).sign(&claims(Audience::Api, 900)).expect("signs");
-        assert!(JwtKeys::from_secret(&[2; 64]).verify(&token, Audience::Api, now()).is_err());
+        let token = JwtKeys::from_secret(&[1; 64])
+            .sign(&claims(Audience::Api, 900))
+            .expect("signs");
+        assert!(
+            JwtKeys::from_secret(&[2; 64])
+                .verify(&token, Audience::Api, now())
+                .is_err()
+        );
     }
 
     #[test]
     fn an_unsigned_alg_none_token_is_refused() {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD
-            .encode(serde_json::to_vec(&claims(Audience::Api, 900)).expect("json"));
+        let body =
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(Audience::Api, 900)).expect("json"));
         let keys = JwtKeys::from_secret(&[7; 64]);
-        assert!(keys.verify(&format!("{header}.{body}."), Audience::Api, now()).is_err());
+        assert!(
+            keys.verify(&format!("{header}.{body}."), Audience::Api, now())
+                .is_err()
+        );
     }
 }

@@ -35,8 +35,8 @@ impl Cache {
         Cache::Memory(MemoryCache::default())
     }
 
-    pub async fn redis(url: &str) -> Result<Cache, CacheError> {
-        Ok(Cache::Redis(RedisCache::connect(url).await?))
+    pub async fn redis(url: &str, prefix: &str) -> Result<Cache, CacheError> {
+        Ok(Cache::Redis(RedisCache::connect(url, prefix).await?))
     }
 
     pub fn backend_name(&self) -> &'static str {

@@ -12,12 +12,11 @@ use super::{CacheError, Hits, MemoryCache};
 pub struct RedisCache {
     connection: ConnectionManager,
     fallback: MemoryCache,
+    prefix: String,
 }
 
-const PREFIX: &str = "xiaxiang:";
-
 impl RedisCache {
-    pub async fn connect(url: &str) -> Result<RedisCache, CacheError> {
+    pub async fn connect(url: &str, prefix: &str) -> Result<RedisCache, CacheError> {
         let client = redis::Client::open(url).map_err(|e| CacheError(e.to_string()))?;
         let connection = ConnectionManager::new(client)
             .await
@@ -25,11 +24,12 @@ impl RedisCache {
         Ok(RedisCache {
             connection,
             fallback: MemoryCache::default(),
+            prefix: prefix.to_owned(),
         })
     }
 
     pub async fn hit(&self, key: &str, window: Duration) -> Hits {
-        let key = format!("{PREFIX}{key}");
+        let key = format!("{}{key}", self.prefix);
         let mut connection = self.connection.clone();
         let window_ms = window.as_millis().min(i64::MAX as u128) as i64;
         let result: redis::RedisResult<(u64, i64)> = redis::pipe()
@@ -56,7 +56,7 @@ impl RedisCache {
     }
 
     pub async fn peek(&self, key: &str) -> Hits {
-        let key = format!("{PREFIX}{key}");
+        let key = format!("{}{key}", self.prefix);
         let mut connection = self.connection.clone();
         let result: redis::RedisResult<(Option<u64>, i64)> = redis::pipe()
             .get(&key)
@@ -76,7 +76,7 @@ impl RedisCache {
     }
 
     pub async fn clear(&self, key: &str) {
-        let key = format!("{PREFIX}{key}");
+        let key = format!("{}{key}", self.prefix);
         let mut connection = self.connection.clone();
         let result: redis::RedisResult<()> = connection.del(&key).await;
         if let Err(error) = result {
@@ -87,7 +87,8 @@ impl RedisCache {
 
     pub async fn ping(&self) -> Result<(), CacheError> {
         let mut connection = self.connection.clone();
-        let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut connection).await;
+        let pong: redis::RedisResult<String> =
+            redis::cmd("PING").query_async(&mut connection).await;
         pong.map(|_| ()).map_err(|e| CacheError(e.to_string()))
     }
 }

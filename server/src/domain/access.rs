@@ -104,9 +104,15 @@ mod tests {
         let inside = path("350000/350800/350881");
         let outside = path("350000/350500");
         let org = Some(Uuid::new_v4());
-        assert!(sup.reaches(Placement { jurisdiction: &inside, organization_id: org }));
+        assert!(sup.reaches(Placement {
+            jurisdiction: &inside,
+            organization_id: org
+        }));
         assert_eq!(
-            sup.check_reach(Placement { jurisdiction: &outside, organization_id: org }),
+            sup.check_reach(Placement {
+                jurisdiction: &outside,
+                organization_id: org
+            }),
             Err(AccessError::Hidden)
         );
     }
@@ -120,8 +126,14 @@ mod tests {
             scope: Scope::Organization(own),
         };
         let p = path("350000");
-        assert!(admin.reaches(Placement { jurisdiction: &p, organization_id: Some(own) }));
-        assert!(!admin.reaches(Placement { jurisdiction: &p, organization_id: Some(Uuid::new_v4()) }));
+        assert!(admin.reaches(Placement {
+            jurisdiction: &p,
+            organization_id: Some(own)
+        }));
+        assert!(!admin.reaches(Placement {
+            jurisdiction: &p,
+            organization_id: Some(Uuid::new_v4())
+        }));
         assert!(!admin.reaches_jurisdiction(&p));
     }
 

@@ -81,7 +81,10 @@ mod tests {
 
     #[test]
     fn time_zones_must_be_iana_names() {
-        assert_eq!(parse_timezone("Asia/Shanghai"), Ok(chrono_tz::Asia::Shanghai));
+        assert_eq!(
+            parse_timezone("Asia/Shanghai"),
+            Ok(chrono_tz::Asia::Shanghai)
+        );
         assert!(parse_timezone("Beijing Time").is_err());
     }
 

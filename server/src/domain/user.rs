@@ -22,7 +22,9 @@ impl Phone {
             .strip_prefix("+86")
             .or_else(|| digits.strip_prefix("86").filter(|rest| rest.len() == 11))
             .unwrap_or(&digits);
-        if digits.len() == 11 && digits.starts_with('1') && digits.bytes().all(|b| b.is_ascii_digit())
+        if digits.len() == 11
+            && digits.starts_with('1')
+            && digits.bytes().all(|b| b.is_ascii_digit())
         {
             Ok(Phone(digits.to_owned()))
         } else {
@@ -107,10 +109,25 @@ mod tests {
 
     #[test]
     fn phones_are_normalised_to_eleven_digits() {
-        assert_eq!(Phone::parse("138-0000-1234").map(|p| p.0), Ok("13800001234".into()));
-        assert_eq!(Phone::parse("+86 13800001234").map(|p| p.0), Ok("13800001234".into()));
-        assert_eq!(Phone::parse("8613800001234").map(|p| p.0), Ok("13800001234".into()));
-        for bad in ["", "1380000123", "23800001234", "1380000123x", "138000012345"] {
+        assert_eq!(
+            Phone::parse("138-0000-1234").map(|p| p.0),
+            Ok("13800001234".into())
+        );
+        assert_eq!(
+            Phone::parse("+86 13800001234").map(|p| p.0),
+            Ok("13800001234".into())
+        );
+        assert_eq!(
+            Phone::parse("8613800001234").map(|p| p.0),
+            Ok("13800001234".into())
+        );
+        for bad in [
+            "",
+            "1380000123",
+            "23800001234",
+            "1380000123x",
+            "138000012345",
+        ] {
             assert!(Phone::parse(bad).is_err(), "{bad}");
         }
     }

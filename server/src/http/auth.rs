@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Duration;
-use mobile_api::{LoginRequest, LogoutRequest, Problem, RefreshRequest, TokenResponse, UserSummary};
+use mobile_api::{
+    LoginRequest, LogoutRequest, Problem, RefreshRequest, TokenResponse, UserSummary,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -121,8 +123,14 @@ pub async fn refresh_tokens(
             Rotation::Invalid => return Err(ApiError::InvalidToken),
         }
     };
-    let user = state.store.user(user_id).await?.ok_or(ApiError::InvalidToken)?;
-    Ok(AppJson(issue_tokens(&state, &user, Some(refresh_token)).await?))
+    let user = state
+        .store
+        .user(user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    Ok(AppJson(
+        issue_tokens(&state, &user, Some(refresh_token)).await?,
+    ))
 }
 
 /// Revokes the refresh token and every token of the same login. Always 204.
@@ -134,7 +142,10 @@ pub async fn logout(
     AppJson(body): AppJson<LogoutRequest>,
 ) -> ApiResult<StatusCode> {
     let hash = refresh::digest(&body.refresh_token);
-    state.store.revoke_refresh_family(&hash, state.now()).await?;
+    state
+        .store
+        .revoke_refresh_family(&hash, state.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -160,7 +171,10 @@ async fn issue_tokens(
         exp: now.timestamp() + i64::try_from(ttl).unwrap_or(900),
         jti: Uuid::new_v4(),
         org: user.organization_id,
-        jur: user.jurisdiction_code.as_ref().map(|c| c.as_str().to_owned()),
+        jur: user
+            .jurisdiction_code
+            .as_ref()
+            .map(|c| c.as_str().to_owned()),
         site: None,
     };
     let access_token = state.keys.jwt.sign(&claims).map_err(ApiError::internal)?;

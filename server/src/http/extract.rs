@@ -38,9 +38,10 @@ where
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(e) => ApiError::invalid(strip_axum_prefix(&e.body_text())),
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::invalid(format!("malformed JSON: {}", strip_axum_prefix(&e.body_text())))
-        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::invalid(format!(
+            "malformed JSON: {}",
+            strip_axum_prefix(&e.body_text())
+        )),
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
             "expected a request with `Content-Type: application/json`".into(),
         ),
@@ -213,7 +214,12 @@ impl FromRequestParts<AppState> for KioskCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts)?;
-        if state.keys.jwt.verify(token, Audience::Api, state.now()).is_ok() {
+        if state
+            .keys
+            .jwt
+            .verify(token, Audience::Api, state.now())
+            .is_ok()
+        {
             // A person's valid token on a kiosk endpoint: authenticated, not allowed.
             return Err(ApiError::Forbidden);
         }

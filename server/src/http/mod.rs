@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod extract;
+pub mod kiosk;
 pub mod service;
 
 use base64::Engine;
@@ -30,6 +31,7 @@ use crate::state::AppState;
         (name = "service", description = "Health, readiness, metrics, this document"),
         (name = "auth", description = "Login, refresh, logout"),
         (name = "administration", description = "Jurisdictions, organizations, users, programs, assignments, kiosks"),
+        (name = "kiosk", description = "Rotating codes for a clinic's wall screen; printable daily codes"),
     )
 )]
 struct ApiDoc;
@@ -57,6 +59,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(service::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(kiosk::router())
+        // A page for the wall screen, not part of the API document.
+        .route("/kiosk", axum::routing::get(kiosk::page))
 }
 
 /// The OpenAPI document as served at `/api/v1/openapi.json`.
@@ -124,9 +129,15 @@ mod tests {
 
     #[test]
     fn page_size_is_bounded() {
-        let too_big = PageQuery { limit: Some(501), cursor: None };
+        let too_big = PageQuery {
+            limit: Some(501),
+            cursor: None,
+        };
         assert!(PageRequest::try_from(too_big).is_err());
-        let zero = PageQuery { limit: Some(0), cursor: None };
+        let zero = PageQuery {
+            limit: Some(0),
+            cursor: None,
+        };
         assert!(PageRequest::try_from(zero).is_err());
         let default = PageRequest::try_from(PageQuery::default()).expect("valid");
         assert_eq!(default.limit, DEFAULT_PAGE_SIZE);
@@ -134,12 +145,18 @@ mod tests {
 
     #[test]
     fn a_full_page_carries_a_cursor_to_the_next() {
-        let request = PageRequest { limit: 2, after: None };
+        let request = PageRequest {
+            limit: 2,
+            after: None,
+        };
         let page = request.page(vec!["a", "b", "c"], |s| s.to_string());
         assert_eq!(page.items, vec!["a", "b"]);
         let cursor = page.next_cursor.expect("more follow");
-        let next = PageRequest::try_from(PageQuery { limit: Some(2), cursor: Some(cursor) })
-            .expect("our own cursor");
+        let next = PageRequest::try_from(PageQuery {
+            limit: Some(2),
+            cursor: Some(cursor),
+        })
+        .expect("our own cursor");
         assert_eq!(next.after.as_deref(), Some("b"));
         let last = request.page(vec!["c"], |s| s.to_string());
         assert!(last.next_cursor.is_none());
@@ -147,7 +164,10 @@ mod tests {
 
     #[test]
     fn a_forged_cursor_is_a_bad_request() {
-        let forged = PageQuery { limit: None, cursor: Some("%%%".into()) };
+        let forged = PageQuery {
+            limit: None,
+            cursor: Some("%%%".into()),
+        };
         assert!(PageRequest::try_from(forged).is_err());
     }
 }

@@ -3,7 +3,9 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_uuid, to_ms};
+use super::{
+    Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_uuid, to_ms,
+};
 use crate::domain::assignment::Assignment;
 use crate::domain::window::DailyWindow;
 
@@ -87,7 +89,11 @@ impl Store {
     }
 
     /// A physician's assignments at one site.
-    pub async fn assignments_at(&self, physician_id: Uuid, site_id: Uuid) -> StoreResult<Vec<Assignment>> {
+    pub async fn assignments_at(
+        &self,
+        physician_id: Uuid,
+        site_id: Uuid,
+    ) -> StoreResult<Vec<Assignment>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM assignments WHERE physician_id = $1 AND site_id = $2 \
              ORDER BY start_date DESC, id"

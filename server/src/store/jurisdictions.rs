@@ -33,7 +33,11 @@ impl TryFrom<JurisdictionRow> for Jurisdiction {
 const COLUMNS: &str = "code, name, level, parent_code, path";
 
 impl Store {
-    pub async fn insert_jurisdiction(&self, j: &Jurisdiction, now: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn insert_jurisdiction(
+        &self,
+        j: &Jurisdiction,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO jurisdictions (code, name, level, parent_code, path, created_at) \
                            VALUES ($1, $2, $3, $4, $5, $6)";
         on_pool!(self.db(), pool => sqlx::query(SQL)

@@ -193,6 +193,19 @@ pub(crate) fn parse_opt_uuid(text: Option<String>) -> StoreResult<Option<uuid::U
     text.as_deref().map(parse_uuid).transpose()
 }
 
+/// Closed vocabularies are stored as their snake_case wire names.
+pub(crate) fn encode_enum<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+pub(crate) fn decode_enum<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| StoreError::Corrupt(format!("enum value {text:?}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,17 +222,4 @@ mod tests {
         let err = Store::connect("mysql://x/y", 1).await.unwrap_err();
         assert!(matches!(err, StoreError::UnsupportedUrl(s) if s == "mysql"));
     }
-}
-
-/// Closed vocabularies are stored as their snake_case wire names.
-pub(crate) fn encode_enum<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => format!("{other:?}"),
-    }
-}
-
-pub(crate) fn decode_enum<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|_| StoreError::Corrupt(format!("enum value {text:?}")))
 }

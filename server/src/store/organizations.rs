@@ -10,8 +10,8 @@ use super::{
 use crate::domain::geofence::Geofence;
 use crate::domain::jurisdiction::{JurisdictionCode, JurisdictionPath};
 use crate::domain::kiosk_code::SiteSecret;
-use crate::domain::organization::{Organization, OrganizationKind, VersionedGeofence};
 use crate::domain::organization::parse_timezone;
+use crate::domain::organization::{Organization, OrganizationKind, VersionedGeofence};
 
 /// Inserts one geofence version inside the caller's transaction.
 macro_rules! insert_geofence_version {
@@ -251,7 +251,6 @@ impl Store {
         .transpose()
     }
 }
-
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -53,7 +53,11 @@ impl Store {
     pub async fn insert_program(&self, program: &Program, now: DateTime<Utc>) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO programs (id, name, jurisdiction_code, half_day_minutes, \
             full_day_minutes, requirements, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        let specs: Vec<RequirementSpec> = program.requirements.iter().map(Requirement::to_spec).collect();
+        let specs: Vec<RequirementSpec> = program
+            .requirements
+            .iter()
+            .map(Requirement::to_spec)
+            .collect();
         let json = serde_json::to_string(&specs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         on_pool!(self.db(), pool => sqlx::query(SQL)
             .bind(program.id.to_string())

@@ -126,7 +126,8 @@ impl Store {
 
     pub async fn admin_exists(&self) -> StoreResult<bool> {
         const SQL: &str = "SELECT COUNT(*) FROM users WHERE role = 'admin'";
-        let (count,): (i64,) = on_pool!(self.db(), pool => sqlx::query_as(SQL).fetch_one(pool).await?);
+        let (count,): (i64,) =
+            on_pool!(self.db(), pool => sqlx::query_as(SQL).fetch_one(pool).await?);
         Ok(count > 0)
     }
 
@@ -140,4 +141,3 @@ impl Store {
         Ok(row.map(|(p,)| JurisdictionPath::from_stored(p)))
     }
 }
-

@@ -67,7 +67,9 @@ pub async fn create_assignment(
         return Err(ApiError::NotFound);
     }
     if physician.role != Role::Physician {
-        return Err(ApiError::invalid("physician_id: this user is not a physician"));
+        return Err(ApiError::invalid(
+            "physician_id: this user is not a physician",
+        ));
     }
     let site = match actor.scope {
         // A hospital sends its physicians to sites it does not administer.
@@ -120,7 +122,11 @@ pub async fn get_assignment(
         Role::ClinicAdmin,
         Role::Physician,
     ])?;
-    let assignment = state.store.assignment(id).await?.ok_or(ApiError::NotFound)?;
+    let assignment = state
+        .store
+        .assignment(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let visible = match &actor.scope {
         Scope::Everything => true,
         Scope::Own => assignment.physician_id == actor.user_id,

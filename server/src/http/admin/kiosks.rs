@@ -94,7 +94,11 @@ pub async fn revoke_kiosk(
     AppPath(kiosk_id): AppPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     actor.require(&KIOSK_ROLES)?;
-    let kiosk = state.store.kiosk(kiosk_id).await?.ok_or(ApiError::NotFound)?;
+    let kiosk = state
+        .store
+        .kiosk(kiosk_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     reachable_organization(&state, &actor, kiosk.site_id).await?;
     state.store.revoke_kiosk(kiosk_id, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)

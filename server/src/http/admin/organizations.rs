@@ -1,6 +1,6 @@
 //! `/api/v1/organizations`: hospitals and receiving sites with their geofences.
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use mobile_api::page::PageQuery;
 use mobile_api::{
@@ -24,10 +24,15 @@ use crate::http::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
 use crate::store::organizations::{NewOrganization, OrganizationChanges};
 
+/// Geofences of up to 10,000 vertices do not fit the general 64 KiB limit (about 40
+/// bytes a vertex in GeoJSON), so organization bodies may be larger.
+pub const ORGANIZATION_BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_organization, list_organizations))
         .routes(routes!(get_organization, update_organization))
+        .layer(DefaultBodyLimit::max(ORGANIZATION_BODY_LIMIT_BYTES))
 }
 
 pub(crate) fn to_body(org: Organization) -> OrganizationBody {
@@ -57,7 +62,11 @@ pub(crate) async fn reachable_organization(
     actor: &Actor,
     id: Uuid,
 ) -> ApiResult<Organization> {
-    let org = state.store.organization(id).await?.ok_or(ApiError::NotFound)?;
+    let org = state
+        .store
+        .organization(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     actor.check_reach(placement(&org))?;
     Ok(org)
 }
@@ -108,7 +117,11 @@ pub async fn create_organization(
         created_by: actor.user_id,
     };
     state.store.insert_organization(&new, state.now()).await?;
-    let org = state.store.organization(id).await?.ok_or(ApiError::NotFound)?;
+    let org = state
+        .store
+        .organization(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, AppJson(to_body(org))))
 }
 
@@ -121,7 +134,12 @@ pub async fn list_organizations(
     actor: Actor,
     AppQuery(query): AppQuery<PageQuery>,
 ) -> ApiResult<AppJson<Page<OrganizationBody>>> {
-    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin, Role::ClinicAdmin])?;
+    actor.require(&[
+        Role::Admin,
+        Role::Supervisor,
+        Role::HospitalAdmin,
+        Role::ClinicAdmin,
+    ])?;
     let page = PageRequest::try_from(query)?;
     let (within, only) = match &actor.scope {
         Scope::Everything => (None, None),
@@ -151,7 +169,12 @@ pub async fn get_organization(
     actor: Actor,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<AppJson<OrganizationBody>> {
-    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin, Role::ClinicAdmin])?;
+    actor.require(&[
+        Role::Admin,
+        Role::Supervisor,
+        Role::HospitalAdmin,
+        Role::ClinicAdmin,
+    ])?;
     let org = reachable_organization(&state, &actor, id).await?;
     Ok(AppJson(to_body(org)))
 }
@@ -173,7 +196,12 @@ pub async fn update_organization(
 ) -> ApiResult<AppJson<OrganizationBody>> {
     actor.require(&[Role::Admin, Role::Supervisor])?;
     reachable_organization(&state, &actor, id).await?;
-    let name = body.name.as_deref().map(parse_name).transpose().map_err(invalid)?;
+    let name = body
+        .name
+        .as_deref()
+        .map(parse_name)
+        .transpose()
+        .map_err(invalid)?;
     let timezone = body
         .timezone
         .as_deref()
@@ -196,6 +224,10 @@ pub async fn update_organization(
         .store
         .update_organization(id, &changes, state.now(), actor.user_id)
         .await?;
-    let org = state.store.organization(id).await?.ok_or(ApiError::NotFound)?;
+    let org = state
+        .store
+        .organization(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(AppJson(to_body(org)))
 }

@@ -53,7 +53,11 @@ pub(crate) fn to_body(program: Program) -> ProgramBody {
         jurisdiction_code: program.jurisdiction_code.to_string(),
         half_day_minutes: program.thresholds.half_day_minutes,
         full_day_minutes: program.thresholds.full_day_minutes,
-        requirements: program.requirements.iter().map(requirement_to_body).collect(),
+        requirements: program
+            .requirements
+            .iter()
+            .map(requirement_to_body)
+            .collect(),
         created_at: program.created_at,
     }
 }

@@ -90,8 +90,12 @@ pub async fn create_user(
         Some(code) => Some(reachable_jurisdiction(&state, &actor, code).await?),
         None => None,
     };
-    check_role_placement(body.role, organization_id, jurisdiction.as_ref().map(|j| &j.code))
-        .map_err(invalid)?;
+    check_role_placement(
+        body.role,
+        organization_id,
+        jurisdiction.as_ref().map(|j| &j.code),
+    )
+    .map_err(invalid)?;
     if let Some(org_id) = organization_id {
         reachable_organization(&state, &actor, org_id).await?;
     }
@@ -127,7 +131,12 @@ pub async fn get_user(
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<AppJson<UserBody>> {
     if actor.user_id != id {
-        actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin, Role::ClinicAdmin])?;
+        actor.require(&[
+            Role::Admin,
+            Role::Supervisor,
+            Role::HospitalAdmin,
+            Role::ClinicAdmin,
+        ])?;
     }
     let (user, placement) = state
         .store
