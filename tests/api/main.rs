@@ -7,4 +7,6 @@ mod helpers;
 mod admin;
 mod auth;
 mod authz;
+mod checkin;
+mod kiosk;
 mod service;

@@ -5,7 +5,9 @@
 //! from `mobile_api` rather than copied: they are the same words on both sides.
 
 pub mod access;
+pub mod anomaly;
 pub mod assignment;
+pub mod attendance;
 pub mod clock;
 pub mod coords;
 pub mod crediting;

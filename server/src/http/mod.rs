@@ -1,6 +1,7 @@
 //! HTTP: one router per resource, merged here with the OpenAPI document they describe.
 
 pub mod admin;
+pub mod attendance;
 pub mod auth;
 pub mod extract;
 pub mod kiosk;
@@ -28,9 +29,10 @@ use crate::state::AppState;
     modifiers(&BearerAuth),
     components(schemas(mobile_api::Problem)),
     tags(
-        (name = "service", description = "Health, readiness, metrics, this document"),
+        (name = "service", description = "Health, readiness, this document"),
         (name = "auth", description = "Login, refresh, logout"),
         (name = "administration", description = "Jurisdictions, organizations, users, programs, assignments, kiosks"),
+        (name = "attendance", description = "Check-in, check-out, a physician's own visits and progress"),
         (name = "kiosk", description = "Rotating codes for a clinic's wall screen; printable daily codes"),
     )
 )]
@@ -59,6 +61,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(service::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(attendance::router())
         .merge(kiosk::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))

@@ -10,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub mod assignments;
+pub mod attendance;
 pub mod jurisdictions;
 pub mod kiosks;
 pub mod organizations;

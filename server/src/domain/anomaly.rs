@@ -1,0 +1,164 @@
+//! Anomalies: things a supervisor should look at. Each kind has a severity and labels.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnomalyKind {
+    NewDevice,
+    MockLocation,
+    ImpossibleTravel,
+    CodeShared,
+    RepeatedFix,
+    LateSync,
+    MissingCheckout,
+    ShortVisit,
+    OutsideWindowEdge,
+    InspectionAbsent,
+    InspectionUnrecorded,
+    PresenceCheckMissed,
+    RequirementMissed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+impl AnomalyKind {
+    pub const ALL: [AnomalyKind; 13] = [
+        AnomalyKind::NewDevice,
+        AnomalyKind::MockLocation,
+        AnomalyKind::ImpossibleTravel,
+        AnomalyKind::CodeShared,
+        AnomalyKind::RepeatedFix,
+        AnomalyKind::LateSync,
+        AnomalyKind::MissingCheckout,
+        AnomalyKind::ShortVisit,
+        AnomalyKind::OutsideWindowEdge,
+        AnomalyKind::InspectionAbsent,
+        AnomalyKind::InspectionUnrecorded,
+        AnomalyKind::PresenceCheckMissed,
+        AnomalyKind::RequirementMissed,
+    ];
+
+    /// The contract's `kind` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyKind::NewDevice => "new_device",
+            AnomalyKind::MockLocation => "mock_location",
+            AnomalyKind::ImpossibleTravel => "impossible_travel",
+            AnomalyKind::CodeShared => "code_shared",
+            AnomalyKind::RepeatedFix => "repeated_fix",
+            AnomalyKind::LateSync => "late_sync",
+            AnomalyKind::MissingCheckout => "missing_checkout",
+            AnomalyKind::ShortVisit => "short_visit",
+            AnomalyKind::OutsideWindowEdge => "outside_window_edge",
+            AnomalyKind::InspectionAbsent => "inspection_absent",
+            AnomalyKind::InspectionUnrecorded => "inspection_unrecorded",
+            AnomalyKind::PresenceCheckMissed => "presence_check_missed",
+            AnomalyKind::RequirementMissed => "requirement_missed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AnomalyKind> {
+        AnomalyKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// How much a supervisor should worry: a claim that is likely false is high.
+    pub fn severity(self) -> Severity {
+        match self {
+            AnomalyKind::MockLocation
+            | AnomalyKind::ImpossibleTravel
+            | AnomalyKind::CodeShared
+            | AnomalyKind::RepeatedFix
+            | AnomalyKind::InspectionAbsent => Severity::High,
+            AnomalyKind::NewDevice
+            | AnomalyKind::MissingCheckout
+            | AnomalyKind::PresenceCheckMissed
+            | AnomalyKind::RequirementMissed
+            | AnomalyKind::InspectionUnrecorded => Severity::Medium,
+            AnomalyKind::LateSync | AnomalyKind::ShortVisit | AnomalyKind::OutsideWindowEdge => {
+                Severity::Low
+            }
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            AnomalyKind::NewDevice => "更换设备签到",
+            AnomalyKind::MockLocation => "模拟定位",
+            AnomalyKind::ImpossibleTravel => "移动速度异常",
+            AnomalyKind::CodeShared => "签到码疑似共享",
+            AnomalyKind::RepeatedFix => "定位坐标完全重复",
+            AnomalyKind::LateSync => "离线签到延迟上传",
+            AnomalyKind::MissingCheckout => "未签退",
+            AnomalyKind::ShortVisit => "在岗时间过短",
+            AnomalyKind::OutsideWindowEdge => "签到时间临近规定时段边缘",
+            AnomalyKind::InspectionAbsent => "暗访/核查时不在岗",
+            AnomalyKind::InspectionUnrecorded => "暗访/核查在岗但无签到",
+            AnomalyKind::PresenceCheckMissed => "未按时响应在岗抽查",
+            AnomalyKind::RequirementMissed => "未达到服务要求",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            AnomalyKind::NewDevice => "Check-in from a new device",
+            AnomalyKind::MockLocation => "Mock location reported",
+            AnomalyKind::ImpossibleTravel => "Impossible travel speed",
+            AnomalyKind::CodeShared => "Kiosk code likely shared",
+            AnomalyKind::RepeatedFix => "Bit-identical repeated coordinates",
+            AnomalyKind::LateSync => "Offline scan uploaded late",
+            AnomalyKind::MissingCheckout => "No check-out",
+            AnomalyKind::ShortVisit => "Visit too short",
+            AnomalyKind::OutsideWindowEdge => "Just outside the daily window",
+            AnomalyKind::InspectionAbsent => "Absent at inspection",
+            AnomalyKind::InspectionUnrecorded => "Present at inspection without a check-in",
+            AnomalyKind::PresenceCheckMissed => "Presence spot-check missed",
+            AnomalyKind::RequirementMissed => "Requirement missed",
+        }
+    }
+}
+
+/// A detected anomaly before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub kind: AnomalyKind,
+    pub detail: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_its_contract_name() {
+        for kind in AnomalyKind::ALL {
+            assert_eq!(AnomalyKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_value(kind).expect("serialises");
+            assert_eq!(json, kind.as_str());
+            assert!(!kind.label_zh().is_empty() && !kind.label_en().is_empty());
+        }
+        assert_eq!(AnomalyKind::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn likely_false_claims_are_high_severity() {
+        assert_eq!(AnomalyKind::MockLocation.severity(), Severity::High);
+        assert_eq!(AnomalyKind::LateSync.severity(), Severity::Low);
+    }
+}

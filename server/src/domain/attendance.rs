@@ -1,0 +1,766 @@
+//! Judging one check-in or check-out attempt. Refuse when the claim cannot be true
+//! (bad or stale code, no assignment, outside the window or the fence); accept with
+//! findings when it may be true but a supervisor should look.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::anomaly::{AnomalyKind, Finding};
+use super::assignment::Assignment;
+use super::coords::LatLon;
+use super::geofence::{FixPolicy, FixVerdict};
+use super::kiosk_code::{self, CodeError, CodeKind, ParsedCode};
+use super::organization::VersionedGeofence;
+use super::window::{self, WindowCheck};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    CheckIn,
+    CheckOut,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::CheckIn => "check_in",
+            Action::CheckOut => "check_out",
+        }
+    }
+}
+
+/// Why an attempt was refused; `code()` is the contract's problem code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    CodeInvalid,
+    CodeExpired,
+    CodeReused,
+    WrongSite,
+    NoAssignment,
+    OutsideWindow,
+    OutsideGeofence { distance_m: Option<f64> },
+    PoorAccuracy { accuracy_m: f64, limit_m: f64 },
+    NoOpenVisit,
+    AlreadyCheckedIn,
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::CodeInvalid => "code_invalid",
+            Refusal::CodeExpired => "code_expired",
+            Refusal::CodeReused => "code_reused",
+            Refusal::WrongSite => "wrong_site",
+            Refusal::NoAssignment => "no_assignment",
+            Refusal::OutsideWindow => "outside_window",
+            Refusal::OutsideGeofence { .. } => "outside_geofence",
+            Refusal::PoorAccuracy { .. } => "poor_accuracy",
+            Refusal::NoOpenVisit => "no_open_visit",
+            Refusal::AlreadyCheckedIn => "already_checked_in",
+        }
+    }
+
+    pub fn detail(&self) -> String {
+        match self {
+            Refusal::CodeInvalid => "the QR code is not a genuine kiosk code".into(),
+            Refusal::CodeExpired => {
+                "the QR code has expired; scan the code on the screen again".into()
+            }
+            Refusal::CodeReused => {
+                "this code was already used by you; wait for the next code".into()
+            }
+            Refusal::WrongSite => "the code belongs to another site than your open visit".into(),
+            Refusal::NoAssignment => {
+                "you have no assignment at this site covering this date".into()
+            }
+            Refusal::OutsideWindow => "outside the assignment's daily time window".into(),
+            Refusal::OutsideGeofence {
+                distance_m: Some(d),
+            } => format!("the position is {d:.0} m outside the site's geofence"),
+            Refusal::OutsideGeofence { distance_m: None } => "the site has no geofence yet".into(),
+            Refusal::PoorAccuracy {
+                accuracy_m,
+                limit_m,
+            } => format!(
+                "position accuracy {accuracy_m:.0} m is worse than the {limit_m:.0} m limit"
+            ),
+            Refusal::NoOpenVisit => "no open visit to check out of".into(),
+            Refusal::AlreadyCheckedIn => "already checked in; check out first".into(),
+        }
+    }
+
+    /// Machine-readable facts for the problem document.
+    pub fn extra(&self) -> Option<serde_json::Value> {
+        match self {
+            Refusal::OutsideGeofence {
+                distance_m: Some(d),
+            } => Some(json!({ "distance_m": round_m(*d) })),
+            Refusal::PoorAccuracy {
+                accuracy_m,
+                limit_m,
+            } => Some(json!({ "accuracy_m": accuracy_m, "limit_m": limit_m })),
+            _ => None,
+        }
+    }
+}
+
+/// Metres to one decimal, as answered to clients.
+pub fn round_m(m: f64) -> f64 {
+    (m * 10.0).round() / 10.0
+}
+
+/// A phone's position fix, already in WGS-84.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fix {
+    pub point: LatLon,
+    pub accuracy_m: f64,
+    pub is_mock: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub action: Action,
+    pub device_id: String,
+    pub fix: Fix,
+    /// When the code was scanned (the upload time for live scans).
+    pub scanned_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    /// The app said it queued the scan (`scanned_at` was given).
+    pub offline: bool,
+}
+
+/// What the QR payload turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeCheck {
+    /// Unparseable, unknown site, or bad MAC.
+    NotGenuine,
+    Genuine(ParsedCode),
+}
+
+/// The site named by a genuine code.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteFacts<'a> {
+    pub site_id: Uuid,
+    pub timezone: Tz,
+    /// The geofence version in force at the scan.
+    pub geofence: Option<&'a VersionedGeofence>,
+    pub max_accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenVisit {
+    pub id: Uuid,
+    pub site_id: Uuid,
+}
+
+/// Everything the judgement depends on, read from storage beforehand.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    pub code: CodeCheck,
+    pub site: Option<SiteFacts<'a>>,
+    /// The physician's assignments at the code's site.
+    pub assignments: &'a [Assignment],
+    pub open_visit: Option<OpenVisit>,
+    pub code_already_used: bool,
+    pub bound_device: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    pub qr_period_s: u32,
+    pub fix: FixPolicy,
+    pub edge_grace_minutes: i64,
+    /// An offline scan uploaded later than this raises `late_sync`.
+    pub late_sync_after: Duration,
+    /// Offline scans older than this are refused.
+    pub offline_limit: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            qr_period_s: 30,
+            fix: FixPolicy::default(),
+            edge_grace_minutes: window::DEFAULT_EDGE_GRACE_MINUTES,
+            late_sync_after: Duration::minutes(5),
+            offline_limit: Duration::hours(72),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Refused(Refusal),
+    /// Opens a visit under this assignment, on this local date.
+    CheckIn {
+        assignment_id: Uuid,
+        local_date: NaiveDate,
+    },
+    /// Closes this open visit.
+    CheckOut {
+        visit_id: Uuid,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub decision: Decision,
+    pub findings: Vec<Finding>,
+    pub distance_to_fence_m: Option<f64>,
+    pub geofence_version: Option<i64>,
+    /// The code, when it was genuine (for recording its use).
+    pub code: Option<ParsedCode>,
+}
+
+impl Judgement {
+    fn refused(refusal: Refusal, code: Option<ParsedCode>) -> Judgement {
+        Judgement {
+            decision: Decision::Refused(refusal),
+            findings: Vec::new(),
+            distance_to_fence_m: None,
+            geofence_version: None,
+            code,
+        }
+    }
+}
+
+/// Which use of a code this is: a rotating code once per physician, a printed daily
+/// code once per physician and action (it is the same code all day).
+pub fn use_slot(kind: CodeKind, action: Action) -> &'static str {
+    match kind {
+        CodeKind::Rotating => "any",
+        CodeKind::Daily => action.as_str(),
+    }
+}
+
+/// Judges one attempt against the facts. Checks run from the cheapest proof of
+/// falsehood to the state-dependent ones; the first failure refuses.
+pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement {
+    if attempt.received_at - attempt.scanned_at > policy.offline_limit {
+        return Judgement::refused(Refusal::CodeExpired, None);
+    }
+    let (code, site) = match (&facts.code, facts.site) {
+        (CodeCheck::Genuine(code), Some(site)) if code.site_id == site.site_id => {
+            (code.clone(), site)
+        }
+        _ => return Judgement::refused(Refusal::CodeInvalid, None),
+    };
+    let tz = site.timezone;
+    match kiosk_code::check_fresh(&code, attempt.scanned_at, policy.qr_period_s, tz) {
+        Ok(()) => {}
+        Err(CodeError::Expired) => return Judgement::refused(Refusal::CodeExpired, Some(code)),
+        Err(CodeError::Invalid) => return Judgement::refused(Refusal::CodeInvalid, Some(code)),
+    }
+
+    let mut findings = Vec::new();
+    let decision = match attempt.action {
+        Action::CheckOut => match facts.open_visit {
+            None => return Judgement::refused(Refusal::NoOpenVisit, Some(code)),
+            Some(open) if open.site_id != site.site_id => {
+                return Judgement::refused(Refusal::WrongSite, Some(code));
+            }
+            Some(open) => Decision::CheckOut { visit_id: open.id },
+        },
+        Action::CheckIn => {
+            match pick_assignment(facts.assignments, attempt.scanned_at, tz, policy) {
+                Err(refusal) => return Judgement::refused(refusal, Some(code)),
+                Ok((assignment, edge)) => {
+                    if let Some(minutes_outside) = edge {
+                        findings.push(Finding {
+                            kind: AnomalyKind::OutsideWindowEdge,
+                            detail: json!({
+                                "minutes_outside": minutes_outside,
+                                "window": assignment.window.to_string(),
+                            }),
+                        });
+                    }
+                    Decision::CheckIn {
+                        assignment_id: assignment.id,
+                        local_date: window::local_date(attempt.scanned_at, tz),
+                    }
+                }
+            }
+        }
+    };
+
+    let Some(fence) = site.geofence else {
+        return Judgement::refused(Refusal::OutsideGeofence { distance_m: None }, Some(code));
+    };
+    let fix_policy = FixPolicy {
+        max_accuracy_m: site.max_accuracy_m.unwrap_or(policy.fix.max_accuracy_m),
+        ..policy.fix
+    };
+    let distance =
+        match fence
+            .fence
+            .judge_fix(attempt.fix.point, attempt.fix.accuracy_m, &fix_policy)
+        {
+            FixVerdict::PoorAccuracy { accuracy_m } => {
+                let refusal = Refusal::PoorAccuracy {
+                    accuracy_m,
+                    limit_m: fix_policy.max_accuracy_m,
+                };
+                return Judgement::refused(refusal, Some(code));
+            }
+            FixVerdict::Outside { distance_m } => {
+                let mut judgement = Judgement::refused(
+                    Refusal::OutsideGeofence {
+                        distance_m: Some(distance_m),
+                    },
+                    Some(code),
+                );
+                judgement.distance_to_fence_m = Some(distance_m);
+                judgement.geofence_version = Some(fence.version);
+                return judgement;
+            }
+            FixVerdict::Inside { distance_m } => distance_m,
+        };
+    if facts.code_already_used {
+        return Judgement::refused(Refusal::CodeReused, Some(code));
+    }
+    if attempt.action == Action::CheckIn && facts.open_visit.is_some() {
+        return Judgement::refused(Refusal::AlreadyCheckedIn, Some(code));
+    }
+
+    if let Some(bound) = facts.bound_device
+        && bound != attempt.device_id
+    {
+        findings.push(Finding {
+            kind: AnomalyKind::NewDevice,
+            detail: json!({ "bound_device_id": bound, "device_id": attempt.device_id }),
+        });
+    }
+    if attempt.fix.is_mock {
+        findings.push(Finding {
+            kind: AnomalyKind::MockLocation,
+            detail: json!({ "device_id": attempt.device_id }),
+        });
+    }
+    let delay = attempt.received_at - attempt.scanned_at;
+    if attempt.offline && delay > policy.late_sync_after {
+        findings.push(Finding {
+            kind: AnomalyKind::LateSync,
+            detail: json!({
+                "scanned_at": attempt.scanned_at,
+                "received_at": attempt.received_at,
+                "delay_minutes": delay.num_minutes(),
+            }),
+        });
+    }
+    Judgement {
+        decision,
+        findings,
+        distance_to_fence_m: Some(distance),
+        geofence_version: Some(fence.version),
+        code: Some(code),
+    }
+}
+
+/// The assignment a check-in falls under: one covering the local date whose window
+/// contains the time, else one where it is just outside (accepted, flagged).
+fn pick_assignment<'a>(
+    assignments: &'a [Assignment],
+    at: DateTime<Utc>,
+    tz: Tz,
+    policy: &Policy,
+) -> Result<(&'a Assignment, Option<i64>), Refusal> {
+    let today = window::local_date(at, tz);
+    let covering: Vec<&Assignment> = assignments
+        .iter()
+        .filter(|a| window::covers_date(a.date_range(), today))
+        .collect();
+    if covering.is_empty() {
+        return Err(Refusal::NoAssignment);
+    }
+    let mut edge = None;
+    for assignment in covering {
+        match window::check(
+            &assignment.window,
+            assignment.date_range(),
+            at,
+            tz,
+            policy.edge_grace_minutes,
+        ) {
+            WindowCheck::Inside => return Ok((assignment, None)),
+            WindowCheck::OutsideEdge { minutes_outside } if edge.is_none() => {
+                edge = Some((assignment, Some(minutes_outside)));
+            }
+            _ => {}
+        }
+    }
+    edge.ok_or(Refusal::OutsideWindow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::assignment::Mode;
+    use crate::domain::geofence::Geofence;
+    use crate::domain::kiosk_code::{SiteSecret, issue_daily, issue_rotating, parse};
+    use crate::domain::window::DailyWindow;
+    use chrono::TimeZone;
+
+    const TZ: Tz = chrono_tz::Asia::Shanghai;
+    const CENTER: LatLon = LatLon {
+        lat: 25.29,
+        lon: 117.41,
+    };
+
+    struct Scene {
+        site_id: Uuid,
+        secret: SiteSecret,
+        fence: VersionedGeofence,
+        assignments: Vec<Assignment>,
+    }
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        // 2026-03-02 local (UTC+8)
+        TZ.with_ymd_and_hms(2026, 3, 2, h, m, 0)
+            .single()
+            .expect("valid")
+            .with_timezone(&Utc)
+    }
+
+    fn scene() -> Scene {
+        let site_id = Uuid::new_v4();
+        let fence = Geofence::parse(&json!({"type": "circle", "center": {"lat": CENTER.lat, "lon": CENTER.lon}, "radius_m": 100}))
+            .expect("valid fence");
+        let assignment = Assignment {
+            id: Uuid::new_v4(),
+            physician_id: Uuid::new_v4(),
+            site_id,
+            program_id: Uuid::new_v4(),
+            mode: Mode::Circuit,
+            start_date: "2026-03-01".parse().expect("date"),
+            end_date: "2026-03-31".parse().expect("date"),
+            window: DailyWindow::parse("08:00", "17:00").expect("window"),
+            created_at: at(0, 0),
+        };
+        Scene {
+            site_id,
+            secret: SiteSecret::from_bytes([9; 32]),
+            fence: VersionedGeofence { version: 3, fence },
+            assignments: vec![assignment],
+        }
+    }
+
+    fn attempt(action: Action, when: DateTime<Utc>) -> Attempt {
+        Attempt {
+            action,
+            device_id: "phone-1".into(),
+            fix: Fix {
+                point: CENTER,
+                accuracy_m: 10.0,
+                is_mock: false,
+            },
+            scanned_at: when,
+            received_at: when,
+            offline: false,
+        }
+    }
+
+    fn genuine(scene: &Scene, issued_at: DateTime<Utc>) -> CodeCheck {
+        let issued = issue_rotating(scene.site_id, &scene.secret, issued_at, 30);
+        CodeCheck::Genuine(parse(&issued.payload).expect("parses"))
+    }
+
+    fn facts<'a>(scene: &'a Scene, code: CodeCheck) -> Facts<'a> {
+        Facts {
+            code,
+            site: Some(SiteFacts {
+                site_id: scene.site_id,
+                timezone: TZ,
+                geofence: Some(&scene.fence),
+                max_accuracy_m: None,
+            }),
+            assignments: &scene.assignments,
+            open_visit: None,
+            code_already_used: false,
+            bound_device: None,
+        }
+    }
+
+    fn refusal(j: &Judgement) -> Option<&str> {
+        match &j.decision {
+            Decision::Refused(r) => Some(r.code()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn an_honest_check_in_opens_a_visit_with_no_findings() {
+        let s = scene();
+        let j = judge(
+            &attempt(Action::CheckIn, at(9, 0)),
+            &facts(&s, genuine(&s, at(9, 0))),
+            &Policy::default(),
+        );
+        assert_eq!(
+            j.decision,
+            Decision::CheckIn {
+                assignment_id: s.assignments[0].id,
+                local_date: "2026-03-02".parse().expect("date")
+            }
+        );
+        assert!(j.findings.is_empty());
+        assert_eq!(j.geofence_version, Some(3));
+        assert_eq!(j.distance_to_fence_m, Some(0.0));
+    }
+
+    #[test]
+    fn a_forged_or_foreign_code_is_invalid() {
+        let s = scene();
+        let j = judge(
+            &attempt(Action::CheckIn, at(9, 0)),
+            &facts(&s, CodeCheck::NotGenuine),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("code_invalid"));
+        let other = Scene {
+            site_id: Uuid::new_v4(),
+            ..scene()
+        };
+        let j = judge(
+            &attempt(Action::CheckIn, at(9, 0)),
+            &facts(&s, genuine(&other, at(9, 0))),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("code_invalid"));
+    }
+
+    #[test]
+    fn the_previous_step_is_accepted_and_older_ones_expire() {
+        let s = scene();
+        let scan = at(9, 0) + Duration::seconds(40);
+        let j = judge(
+            &attempt(Action::CheckIn, scan),
+            &facts(&s, genuine(&s, at(9, 0))),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), None);
+        let late = at(9, 0) + Duration::seconds(61);
+        let j = judge(
+            &attempt(Action::CheckIn, late),
+            &facts(&s, genuine(&s, at(9, 0))),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("code_expired"));
+    }
+
+    #[test]
+    fn a_daily_code_is_valid_on_its_local_date_only() {
+        let s = scene();
+        let daily = issue_daily(
+            s.site_id,
+            &s.secret,
+            "2026-03-02".parse().expect("date"),
+            TZ,
+        );
+        let code = || CodeCheck::Genuine(parse(&daily.payload).expect("parses"));
+        let j = judge(
+            &attempt(Action::CheckIn, at(16, 59)),
+            &facts(&s, code()),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), None);
+        let next_day = at(9, 0) + Duration::days(1);
+        let j = judge(
+            &attempt(Action::CheckIn, next_day),
+            &facts(&s, code()),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("code_expired"));
+    }
+
+    #[test]
+    fn no_assignment_covering_the_date_is_refused() {
+        let s = scene();
+        let april = TZ
+            .with_ymd_and_hms(2026, 4, 1, 9, 0, 0)
+            .single()
+            .expect("valid")
+            .with_timezone(&Utc);
+        let j = judge(
+            &attempt(Action::CheckIn, april),
+            &facts(&s, genuine(&s, april)),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("no_assignment"));
+    }
+
+    #[test]
+    fn the_window_refuses_far_outside_and_flags_the_edge() {
+        let s = scene();
+        let early = at(7, 45);
+        let j = judge(
+            &attempt(Action::CheckIn, early),
+            &facts(&s, genuine(&s, early)),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), None);
+        assert_eq!(j.findings[0].kind, AnomalyKind::OutsideWindowEdge);
+        let dawn = at(6, 0);
+        let j = judge(
+            &attempt(Action::CheckIn, dawn),
+            &facts(&s, genuine(&s, dawn)),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("outside_window"));
+    }
+
+    #[test]
+    fn a_fix_outside_the_fence_is_refused_with_its_distance() {
+        let s = scene();
+        let mut a = attempt(Action::CheckIn, at(9, 0));
+        a.fix.point = LatLon {
+            lat: CENTER.lat + 0.0045,
+            lon: CENTER.lon,
+        }; // ~500 m north
+        let j = judge(&a, &facts(&s, genuine(&s, at(9, 0))), &Policy::default());
+        match &j.decision {
+            Decision::Refused(Refusal::OutsideGeofence {
+                distance_m: Some(d),
+            }) => {
+                assert!((*d - 400.0).abs() < 10.0, "{d}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn poor_accuracy_is_refused_against_the_site_limit() {
+        let s = scene();
+        let mut a = attempt(Action::CheckIn, at(9, 0));
+        a.fix.accuracy_m = 150.0;
+        let j = judge(&a, &facts(&s, genuine(&s, at(9, 0))), &Policy::default());
+        assert_eq!(refusal(&j), Some("poor_accuracy"));
+        let mut f = facts(&s, genuine(&s, at(9, 0)));
+        f.site = f.site.map(|site| SiteFacts {
+            max_accuracy_m: Some(200.0),
+            ..site
+        });
+        assert_eq!(refusal(&judge(&a, &f, &Policy::default())), None);
+    }
+
+    #[test]
+    fn state_dependent_refusals() {
+        let s = scene();
+        let open = OpenVisit {
+            id: Uuid::new_v4(),
+            site_id: s.site_id,
+        };
+        let mut f = facts(&s, genuine(&s, at(9, 0)));
+        f.code_already_used = true;
+        assert_eq!(
+            refusal(&judge(
+                &attempt(Action::CheckIn, at(9, 0)),
+                &f,
+                &Policy::default()
+            )),
+            Some("code_reused")
+        );
+        let mut f = facts(&s, genuine(&s, at(9, 0)));
+        f.open_visit = Some(open);
+        assert_eq!(
+            refusal(&judge(
+                &attempt(Action::CheckIn, at(9, 0)),
+                &f,
+                &Policy::default()
+            )),
+            Some("already_checked_in")
+        );
+        let f = facts(&s, genuine(&s, at(9, 0)));
+        assert_eq!(
+            refusal(&judge(
+                &attempt(Action::CheckOut, at(9, 0)),
+                &f,
+                &Policy::default()
+            )),
+            Some("no_open_visit")
+        );
+        let mut f = facts(&s, genuine(&s, at(9, 0)));
+        f.open_visit = Some(OpenVisit {
+            id: open.id,
+            site_id: Uuid::new_v4(),
+        });
+        assert_eq!(
+            refusal(&judge(
+                &attempt(Action::CheckOut, at(9, 0)),
+                &f,
+                &Policy::default()
+            )),
+            Some("wrong_site")
+        );
+        let mut f = facts(&s, genuine(&s, at(9, 0)));
+        f.open_visit = Some(open);
+        let j = judge(&attempt(Action::CheckOut, at(9, 0)), &f, &Policy::default());
+        assert_eq!(j.decision, Decision::CheckOut { visit_id: open.id });
+    }
+
+    #[test]
+    fn a_check_out_after_the_window_is_not_refused() {
+        let s = scene();
+        let mut f = facts(&s, genuine(&s, at(19, 0)));
+        f.open_visit = Some(OpenVisit {
+            id: Uuid::new_v4(),
+            site_id: s.site_id,
+        });
+        assert_eq!(
+            refusal(&judge(
+                &attempt(Action::CheckOut, at(19, 0)),
+                &f,
+                &Policy::default()
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn findings_for_new_device_mock_location_and_late_sync() {
+        let s = scene();
+        let scanned = at(9, 0);
+        let mut a = attempt(Action::CheckIn, scanned);
+        a.fix.is_mock = true;
+        a.offline = true;
+        a.received_at = scanned + Duration::hours(3);
+        let mut f = facts(&s, genuine(&s, scanned));
+        f.bound_device = Some("phone-0");
+        let kinds: Vec<_> = judge(&a, &f, &Policy::default())
+            .findings
+            .iter()
+            .map(|f| f.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                AnomalyKind::NewDevice,
+                AnomalyKind::MockLocation,
+                AnomalyKind::LateSync
+            ]
+        );
+    }
+
+    #[test]
+    fn an_offline_scan_older_than_72_hours_is_expired() {
+        let s = scene();
+        let mut a = attempt(Action::CheckIn, at(9, 0));
+        a.offline = true;
+        a.received_at = a.scanned_at + Duration::hours(73);
+        assert_eq!(
+            refusal(&judge(
+                &a,
+                &facts(&s, genuine(&s, at(9, 0))),
+                &Policy::default()
+            )),
+            Some("code_expired")
+        );
+    }
+
+    #[test]
+    fn daily_codes_are_used_once_per_action() {
+        assert_eq!(use_slot(CodeKind::Daily, Action::CheckIn), "check_in");
+        assert_eq!(use_slot(CodeKind::Daily, Action::CheckOut), "check_out");
+        assert_eq!(use_slot(CodeKind::Rotating, Action::CheckOut), "any");
+    }
+}

@@ -1,0 +1,163 @@
+//! `/api/v1/attendance` and `/api/v1/me`: a physician's scans and their own service record.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, NaiveDate};
+use mobile_api::problem::PROBLEM_JSON;
+use mobile_api::{
+    AttendanceRequest, AttendanceResponse, MonthSummary, MyAssignment, Page, Problem, Visit,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{AppJson, AppQuery};
+use crate::domain::access::{Actor, Role};
+use crate::domain::attendance::Action;
+use crate::domain::window::local_date;
+use crate::error::{ApiError, ApiResult};
+use crate::service::{attendance, visits};
+use crate::state::AppState;
+use crate::store::attendance::StoredResponse;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(check_in))
+        .routes(routes!(check_out))
+        .routes(routes!(my_assignments))
+        .routes(routes!(my_visits))
+        .routes(routes!(my_summary))
+}
+
+/// Answers a stored response as it was first given.
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = if status.is_success() {
+        "application/json"
+    } else {
+        PROBLEM_JSON
+    };
+    let mut response = (status, stored.body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+async fn attend(
+    state: &AppState,
+    actor: &Actor,
+    action: Action,
+    body: &AttendanceRequest,
+) -> ApiResult<Response> {
+    actor.require(&[Role::Physician])?;
+    let stored = attendance::attend(state, actor.user_id, action, body).await?;
+    Ok(replay(stored))
+}
+
+/// Scans the site's kiosk code on arrival. Accepted (201, `verdict` `accepted` or
+/// `flagged` with the anomaly kinds in `reasons`) or refused (422 with one of
+/// `code_invalid`, `code_expired`, `code_reused`, `no_assignment`, `outside_window`,
+/// `outside_geofence`, `poor_accuracy`, `already_checked_in`). Every attempt is stored;
+/// a retry with the same `client_event_id` answers the first answer.
+#[utoipa::path(post, path = "/api/v1/attendance/check-in", tag = "attendance",
+    request_body = AttendanceRequest, security(("bearer" = [])),
+    responses(
+        (status = 201, body = AttendanceResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "refused: see the codes above", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn check_in(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(body): AppJson<AttendanceRequest>,
+) -> ApiResult<Response> {
+    attend(&state, &actor, Action::CheckIn, &body).await
+}
+
+/// Scans the site's kiosk code on leaving; closes the open visit. Refusals as for
+/// check-in, plus `no_open_visit` and `wrong_site`.
+#[utoipa::path(post, path = "/api/v1/attendance/check-out", tag = "attendance",
+    request_body = AttendanceRequest, security(("bearer" = [])),
+    responses(
+        (status = 201, body = AttendanceResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "refused", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn check_out(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(body): AppJson<AttendanceRequest>,
+) -> ApiResult<Response> {
+    attend(&state, &actor, Action::CheckOut, &body).await
+}
+
+#[utoipa::path(get, path = "/api/v1/me/assignments", tag = "attendance",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<MyAssignment>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn my_assignments(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<AppJson<Vec<MyAssignment>>> {
+    actor.require(&[Role::Physician])?;
+    Ok(AppJson(visits::assignments(&state, actor.user_id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VisitRange {
+    /// First local date, default 31 days before `to`.
+    pub from: Option<NaiveDate>,
+    /// Last local date, default today (Asia/Shanghai).
+    pub to: Option<NaiveDate>,
+}
+
+/// The physician's visits, newest first, with their credit state and anomalies.
+#[utoipa::path(get, path = "/api/v1/me/visits", tag = "attendance",
+    params(VisitRange), security(("bearer" = [])),
+    responses((status = 200, body = Page<Visit>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn my_visits(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(range): AppQuery<VisitRange>,
+) -> ApiResult<AppJson<Page<Visit>>> {
+    actor.require(&[Role::Physician])?;
+    let to = range
+        .to
+        .unwrap_or_else(|| local_date(state.now(), crate::domain::organization::DEFAULT_TIMEZONE));
+    let from = range.from.unwrap_or(to - Duration::days(31));
+    if from > to || (to - from).num_days() > 366 {
+        return Err(ApiError::invalid(
+            "from: must be before to and at most a year earlier",
+        ));
+    }
+    let items = visits::visits(&state, actor.user_id, from, to).await?;
+    Ok(AppJson(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MonthQuery {
+    /// `YYYY-MM`.
+    pub month: String,
+}
+
+/// Credited days and half-days per assignment in the month, and each requirement's
+/// progress (`met`, `on_track`, `at_risk`, `missed`).
+#[utoipa::path(get, path = "/api/v1/me/summary", tag = "attendance",
+    params(MonthQuery), security(("bearer" = [])),
+    responses((status = 200, body = MonthSummary), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn my_summary(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(query): AppQuery<MonthQuery>,
+) -> ApiResult<AppJson<MonthSummary>> {
+    actor.require(&[Role::Physician])?;
+    Ok(AppJson(
+        visits::month_summary(&state, actor.user_id, &query.month).await?,
+    ))
+}

@@ -1,0 +1,366 @@
+//! Check-in and check-out: gather the facts, judge, store the attempt (refused or not)
+//! with its answer, so that a retry with the same `client_event_id` gets that answer.
+
+use chrono::{DateTime, Duration, Utc};
+use mobile_api::{AttendanceRequest, AttendanceResponse, Verdict};
+use uuid::Uuid;
+
+use crate::domain::attendance::{
+    self, Action, Attempt, CodeCheck, Decision, Facts, Fix, OpenVisit, Policy, SiteFacts, round_m,
+};
+use crate::domain::coords::{self, Crs, LatLon};
+use crate::domain::crediting::close_of_local_day;
+use crate::domain::geofence::FixPolicy;
+use crate::domain::kiosk_code;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::attendance::{
+    AttendanceWrite, CodeUse, NewEvent, StoredResponse, VisitChange, WriteOutcome,
+};
+
+/// How far in the future a phone's clock may put `scanned_at`.
+const CLOCK_SKEW: Duration = Duration::minutes(2);
+/// Attempts to judge again when a concurrent attempt of the same physician changed the facts.
+const MAX_ROUNDS: usize = 3;
+
+fn invalid(detail: &str) -> ApiError {
+    ApiError::invalid(detail)
+}
+
+/// Checks the request's shape; anything out of range is a 400 naming the field.
+fn validate(request: &AttendanceRequest, now: DateTime<Utc>) -> ApiResult<()> {
+    let device = request.device_id.trim();
+    if device.is_empty() || device.chars().count() > 200 {
+        return Err(invalid("device_id: must be 1 to 200 characters"));
+    }
+    if request.qr_payload.len() > 1024 {
+        return Err(invalid("qr_payload: longer than any kiosk code"));
+    }
+    let location = &request.location;
+    if !location.lat.is_finite() || !(-90.0..=90.0).contains(&location.lat) {
+        return Err(invalid("location.lat: must be between -90 and 90"));
+    }
+    if !location.lon.is_finite() || !(-180.0..=180.0).contains(&location.lon) {
+        return Err(invalid("location.lon: must be between -180 and 180"));
+    }
+    if !location.accuracy_m.is_finite() || !(0.0..=100_000.0).contains(&location.accuracy_m) {
+        return Err(invalid("location.accuracy_m: must be between 0 and 100000"));
+    }
+    if let Some(scanned_at) = request.scanned_at
+        && scanned_at > now + CLOCK_SKEW
+    {
+        return Err(invalid("scanned_at: in the future"));
+    }
+    Ok(())
+}
+
+fn crs(wire: mobile_api::Crs) -> Crs {
+    match wire {
+        mobile_api::Crs::Wgs84 => Crs::Wgs84,
+        mobile_api::Crs::Gcj02 => Crs::Gcj02,
+        mobile_api::Crs::Bd09 => Crs::Bd09,
+    }
+}
+
+fn policy(state: &AppState) -> Policy {
+    Policy {
+        qr_period_s: state.config.qr_period_seconds,
+        fix: FixPolicy::default(),
+        ..Policy::default()
+    }
+}
+
+/// Handles one check-in or check-out and answers what to send back (also for refusals,
+/// which are stored like any attempt).
+pub async fn attend(
+    state: &AppState,
+    physician_id: Uuid,
+    action: Action,
+    request: &AttendanceRequest,
+) -> ApiResult<StoredResponse> {
+    let now = state.now();
+    validate(request, now)?;
+    if let Some(stored) = state
+        .store
+        .stored_response(physician_id, request.client_event_id)
+        .await?
+    {
+        return Ok(stored);
+    }
+    close_ended_visit(state, physician_id, now).await?;
+    for _ in 0..MAX_ROUNDS {
+        let write = decide(state, physician_id, action, request, now).await?;
+        match state.store.record_attendance(&write).await? {
+            WriteOutcome::Written => {
+                tracing::info!(
+                    %physician_id,
+                    action = action.as_str(),
+                    verdict = write.event.verdict,
+                    refusal = write.event.refusal_code,
+                    "attendance recorded"
+                );
+                return Ok(write.event.response);
+            }
+            WriteOutcome::Duplicate(stored) => return Ok(stored),
+            WriteOutcome::StateChanged => continue,
+        }
+    }
+    Err(ApiError::Conflict {
+        code: "busy",
+        detail: "concurrent attempts of the same physician; retry".into(),
+    })
+}
+
+/// Closes the physician's open visit if its local day has ended, so a new day starts clean.
+async fn close_ended_visit(
+    state: &AppState,
+    physician_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Some(open) = state.store.open_visit(physician_id).await? else {
+        return Ok(());
+    };
+    let Some(site) = state.store.organization(open.site_id).await? else {
+        return Ok(());
+    };
+    let end = close_of_local_day(open.local_date, site.timezone);
+    if end <= now {
+        state.store.auto_close_visit(&open, end, now).await?;
+    }
+    Ok(())
+}
+
+/// Reads the facts, judges, and prepares the write (event, code use, visit change, findings).
+async fn decide(
+    state: &AppState,
+    physician_id: Uuid,
+    action: Action,
+    request: &AttendanceRequest,
+    now: DateTime<Utc>,
+) -> ApiResult<AttendanceWrite> {
+    let store = &state.store;
+    let reported = LatLon::new(request.location.lat, request.location.lon);
+    let crs = crs(request.location.crs);
+    let point = coords::to_wgs84(crs, reported);
+    let scanned_at = request.scanned_at.unwrap_or(now);
+    let attempt = Attempt {
+        action,
+        device_id: request.device_id.trim().to_owned(),
+        fix: Fix {
+            point,
+            accuracy_m: request.location.accuracy_m,
+            is_mock: request.location.is_mock,
+        },
+        scanned_at,
+        received_at: now,
+        offline: request.scanned_at.is_some(),
+    };
+
+    let parsed = kiosk_code::parse(request.qr_payload.trim()).ok();
+    let site = match &parsed {
+        Some(code) => store.organization(code.site_id).await?,
+        None => None,
+    };
+    let secret = match &site {
+        Some(site) => store.kiosk_secret(site.id).await?,
+        None => None,
+    };
+    let code = match (&parsed, &secret) {
+        (Some(code), Some(secret)) if code.verify(secret).is_ok() => {
+            CodeCheck::Genuine(code.clone())
+        }
+        _ => CodeCheck::NotGenuine,
+    };
+    // A live scan meets today's fence; an offline one the fence in force when it was
+    // scanned (or today's, if the site had none then).
+    let geofence = match (&site, &code) {
+        (Some(site), CodeCheck::Genuine(_)) if request.scanned_at.is_some() => store
+            .geofence_in_force_at(site.id, scanned_at)
+            .await?
+            .or_else(|| site.geofence.clone()),
+        (Some(site), CodeCheck::Genuine(_)) => site.geofence.clone(),
+        _ => None,
+    };
+    let assignments = match (&site, &code) {
+        (Some(site), CodeCheck::Genuine(_)) => store.assignments_at(physician_id, site.id).await?,
+        _ => Vec::new(),
+    };
+    let open_visit = store.open_visit(physician_id).await?;
+    let code_use = match &code {
+        CodeCheck::Genuine(c) => Some(CodeUse {
+            site_id: c.site_id,
+            kind: c.kind.as_str(),
+            step: c.step,
+            slot: attendance::use_slot(c.kind, action),
+        }),
+        CodeCheck::NotGenuine => None,
+    };
+    let code_already_used = match &code_use {
+        Some(code_use) => store.code_used(physician_id, code_use).await?,
+        None => false,
+    };
+    let bound_device = store.bound_device(physician_id).await?;
+    let facts = Facts {
+        code: code.clone(),
+        site: site.as_ref().map(|s| SiteFacts {
+            site_id: s.id,
+            timezone: s.timezone,
+            geofence: geofence.as_ref(),
+            max_accuracy_m: s.max_accuracy_m,
+        }),
+        assignments: &assignments,
+        open_visit: open_visit.as_ref().map(|v| OpenVisit {
+            id: v.id,
+            site_id: v.site_id,
+        }),
+        code_already_used,
+        bound_device: bound_device.as_deref(),
+    };
+    let judgement = attendance::judge(&attempt, &facts, &policy(state));
+
+    let event_id = Uuid::new_v4();
+    let reasons: Vec<String> = judgement
+        .findings
+        .iter()
+        .map(|f| f.kind.as_str().to_owned())
+        .collect();
+    let distance = judgement.distance_to_fence_m.map(round_m);
+    let (verdict, refusal_code, response, visit, assignment_id) = match &judgement.decision {
+        Decision::Refused(refusal) => {
+            let problem = ApiError::Refused {
+                code: refusal.code(),
+                detail: refusal.detail(),
+                extra: refusal.extra(),
+            }
+            .to_problem();
+            let body = serde_json::to_string(&problem).map_err(ApiError::internal)?;
+            (
+                "refused",
+                Some(refusal.code()),
+                StoredResponse { status: 422, body },
+                VisitChange::None,
+                None,
+            )
+        }
+        Decision::CheckIn {
+            assignment_id,
+            local_date,
+        } => {
+            let visit_id = Uuid::new_v4();
+            let change = VisitChange::Open {
+                visit_id,
+                site_id: facts.site.map_or(Uuid::nil(), |s| s.site_id),
+                assignment_id: *assignment_id,
+                local_date: *local_date,
+            };
+            let (verdict, response) = accepted(event_id, visit_id, &reasons, distance)?;
+            (verdict, None, response, change, Some(*assignment_id))
+        }
+        Decision::CheckOut { visit_id } => {
+            let (verdict, response) = accepted(event_id, *visit_id, &reasons, distance)?;
+            let assignment = open_visit.as_ref().map(|v| v.assignment_id);
+            (
+                verdict,
+                None,
+                response,
+                VisitChange::Close {
+                    visit_id: *visit_id,
+                },
+                assignment,
+            )
+        }
+    };
+    let accepted_attempt = refusal_code.is_none();
+    let visit_id = match &visit {
+        VisitChange::Open { visit_id, .. } | VisitChange::Close { visit_id } => Some(*visit_id),
+        VisitChange::None => None,
+    };
+    Ok(AttendanceWrite {
+        event: NewEvent {
+            id: event_id,
+            client_event_id: request.client_event_id,
+            physician_id,
+            action: action.as_str(),
+            site_id: judgement.code.as_ref().map(|c| c.site_id),
+            assignment_id,
+            visit_id,
+            code_kind: judgement.code.as_ref().map(|c| c.kind.as_str()),
+            code_step: judgement.code.as_ref().map(|c| c.step),
+            device_id: attempt.device_id.clone(),
+            lat: point.lat,
+            lon: point.lon,
+            reported_lat: reported.lat,
+            reported_lon: reported.lon,
+            crs: crs.as_str(),
+            accuracy_m: attempt.fix.accuracy_m,
+            is_mock: attempt.fix.is_mock,
+            fix_time: request.location.fix_time,
+            scanned_at,
+            received_at: now,
+            verdict,
+            refusal_code,
+            reasons,
+            distance_to_fence_m: distance,
+            geofence_version: judgement.geofence_version,
+            response,
+        },
+        code_use: if accepted_attempt { code_use } else { None },
+        visit,
+        findings: if accepted_attempt {
+            judgement.findings
+        } else {
+            Vec::new()
+        },
+        bind_device: accepted_attempt && bound_device.is_none(),
+        expected_open_visit: open_visit.map(|v| v.id),
+    })
+}
+
+fn accepted(
+    event_id: Uuid,
+    visit_id: Uuid,
+    reasons: &[String],
+    distance: Option<f64>,
+) -> ApiResult<(&'static str, StoredResponse)> {
+    let verdict = if reasons.is_empty() {
+        Verdict::Accepted
+    } else {
+        Verdict::Flagged
+    };
+    let body = AttendanceResponse {
+        event_id,
+        visit_id,
+        verdict,
+        reasons: reasons.to_vec(),
+        distance_to_fence_m: distance.unwrap_or(0.0),
+    };
+    let text = serde_json::to_string(&body).map_err(ApiError::internal)?;
+    let name = match verdict {
+        Verdict::Accepted => "accepted",
+        Verdict::Flagged => "flagged",
+    };
+    Ok((
+        name,
+        StoredResponse {
+            status: 201,
+            body: text,
+        },
+    ))
+}
+
+/// Closes, at the end of their local day, every open visit whose day has ended.
+/// Safe with several processes: each close is conditional on the visit still being open.
+pub async fn close_ended_visits(state: &AppState) -> ApiResult<usize> {
+    let now = state.now();
+    let mut closed = 0;
+    for (visit, timezone) in state.store.open_visits().await? {
+        let Ok(tz) = timezone.parse::<chrono_tz::Tz>() else {
+            continue;
+        };
+        let end = close_of_local_day(visit.local_date, tz);
+        if end <= now && state.store.auto_close_visit(&visit, end, now).await? {
+            closed += 1;
+        }
+    }
+    Ok(closed)
+}

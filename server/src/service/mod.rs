@@ -1,0 +1,5 @@
+//! Use cases that read facts from the store, ask the domain for a decision and write
+//! the outcome. HTTP handlers call these; they know nothing of HTTP themselves.
+
+pub mod attendance;
+pub mod visits;

@@ -1,0 +1,246 @@
+//! What a physician sees of their own service: assignments, visits with their credit
+//! state, and the month's credited days with each requirement's progress.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use mobile_api::{
+    AssignmentSummary, CreditState as WireCredit, MonthSummary, MyAssignment, Progress,
+    RequirementProgress, Visit, VisitStatus,
+};
+use uuid::Uuid;
+
+use crate::domain::crediting::{self, AnomalyReview, CreditState, VisitSpan};
+use crate::domain::requirements::{self, Tally};
+use crate::domain::window::local_date;
+use crate::error::{ApiError, ApiResult};
+use crate::http::admin::programs::requirement_to_body;
+use crate::state::AppState;
+use crate::store::attendance::{VisitAnomaly, VisitRecord};
+
+/// The credit state of one visit given its anomalies.
+pub fn credit_state(visit: &VisitRecord, anomalies: &[&VisitAnomaly]) -> WireCredit {
+    if visit.status == "open" {
+        return WireCredit::Open;
+    }
+    let reviews = anomalies.iter().map(|a| match a.status.as_str() {
+        "confirmed" => AnomalyReview::Confirmed,
+        "dismissed" => AnomalyReview::Dismissed,
+        _ => AnomalyReview::Open,
+    });
+    match CreditState::from_review(visit.checked_out_at.is_some(), reviews) {
+        CreditState::Creditable => WireCredit::Creditable,
+        CreditState::Pending => WireCredit::Pending,
+        CreditState::Denied => WireCredit::Denied,
+    }
+}
+
+fn status(visit: &VisitRecord) -> VisitStatus {
+    match visit.status.as_str() {
+        "open" => VisitStatus::Open,
+        "auto_closed" => VisitStatus::AutoClosed,
+        _ => VisitStatus::Closed,
+    }
+}
+
+/// A physician's visits in `from..=to` (local dates) with credit states.
+pub async fn visits(
+    state: &AppState,
+    physician_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<Vec<Visit>> {
+    let records = state.store.visits_of(physician_id, from, to).await?;
+    let anomalies = state
+        .store
+        .visit_anomalies_of(physician_id, from, to)
+        .await?;
+    let mut by_visit: HashMap<Uuid, Vec<&VisitAnomaly>> = HashMap::new();
+    for anomaly in &anomalies {
+        by_visit.entry(anomaly.visit_id).or_default().push(anomaly);
+    }
+    Ok(records
+        .iter()
+        .map(|v| {
+            let mine = by_visit.get(&v.id).map(Vec::as_slice).unwrap_or(&[]);
+            Visit {
+                id: v.id,
+                physician_id: v.physician_id,
+                site_id: v.site_id,
+                assignment_id: v.assignment_id,
+                status: status(v),
+                local_date: v.local_date,
+                checked_in_at: v.checked_in_at,
+                checked_out_at: v.checked_out_at,
+                minutes: v
+                    .checked_out_at
+                    .map(|out| (out - v.checked_in_at).num_minutes()),
+                credit_state: credit_state(v, mine),
+                anomalies: mine.iter().map(|a| a.kind.clone()).collect(),
+            }
+        })
+        .collect())
+}
+
+/// The physician's assignments, newest first, with site and program names.
+pub async fn assignments(state: &AppState, physician_id: Uuid) -> ApiResult<Vec<MyAssignment>> {
+    let mut out = Vec::new();
+    for a in state.store.assignments_of(physician_id).await? {
+        let site = state
+            .store
+            .organization(a.site_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let (program, _) = state
+            .store
+            .program(a.program_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        out.push(MyAssignment {
+            id: a.id,
+            site_id: a.site_id,
+            site_name: site.name,
+            program_id: a.program_id,
+            program_name: program.name,
+            mode: a.mode,
+            start_date: a.start_date,
+            end_date: a.end_date,
+            window_start: a.window.start_hhmm(),
+            window_end: a.window.end_hhmm(),
+            timezone: site.timezone.name().to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses `YYYY-MM` into the month's first and last day.
+pub fn parse_month(text: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let first = NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok()?;
+    if text.len() != 7 {
+        return None;
+    }
+    let next = first.checked_add_months(chrono::Months::new(1))?;
+    Some((first, next.pred_opt()?))
+}
+
+fn progress(p: requirements::Progress) -> Progress {
+    match p {
+        requirements::Progress::Met => Progress::Met,
+        requirements::Progress::OnTrack => Progress::OnTrack,
+        requirements::Progress::AtRisk => Progress::AtRisk,
+        requirements::Progress::Missed => Progress::Missed,
+    }
+}
+
+/// Credited days and half-days per assignment in `month`, with each requirement's
+/// progress in the period that contains the month's reference day (today, clamped
+/// into the month).
+pub async fn month_summary(
+    state: &AppState,
+    physician_id: Uuid,
+    month: &str,
+) -> ApiResult<MonthSummary> {
+    let (first, last) =
+        parse_month(month).ok_or_else(|| ApiError::invalid("month: expected YYYY-MM"))?;
+    let mut summaries = Vec::new();
+    for assignment in state.store.assignments_of(physician_id).await? {
+        if assignment.end_date < first || assignment.start_date > last {
+            continue;
+        }
+        let site = state
+            .store
+            .organization(assignment.site_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let (program, _) = state
+            .store
+            .program(assignment.program_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let range = assignment.date_range();
+        let visits = visits(state, physician_id, range.0, range.1).await?;
+        let mine: Vec<&Visit> = visits
+            .iter()
+            .filter(|v| v.assignment_id == assignment.id)
+            .collect();
+        let spans: Vec<VisitSpan> = mine
+            .iter()
+            .filter_map(|v| {
+                let state = match v.credit_state {
+                    WireCredit::Creditable => CreditState::Creditable,
+                    WireCredit::Pending => CreditState::Pending,
+                    WireCredit::Denied => CreditState::Denied,
+                    WireCredit::Open => return None,
+                };
+                Some(VisitSpan {
+                    site_id: v.site_id,
+                    checked_in_at: v.checked_in_at,
+                    checked_out_at: v.checked_out_at?,
+                    credit_state: state,
+                })
+            })
+            .collect();
+        let days = crediting::credit_by_day(&spans, site.timezone, &program.thresholds);
+        let month_tally = Tally::from_days(&days, (first, last));
+        let pending_visits = mine
+            .iter()
+            .filter(|v| {
+                v.credit_state == WireCredit::Pending
+                    && v.local_date >= first
+                    && v.local_date <= last
+            })
+            .count();
+        let today = local_date(state.now(), site.timezone);
+        let reference = today.clamp(first, last);
+        let requirements = program
+            .requirements
+            .iter()
+            .map(|req| {
+                let period = requirements::period_containing(req.period, reference, range);
+                let tally = Tally::from_days(&days, period);
+                let result = requirements::evaluate(req, period, &tally, today);
+                RequirementProgress {
+                    requirement: requirement_to_body(req),
+                    period_start: period.0,
+                    period_end: period.1,
+                    required: result.required,
+                    credited: result.credited,
+                    status: progress(result.status),
+                }
+            })
+            .collect();
+        summaries.push(AssignmentSummary {
+            assignment_id: assignment.id,
+            site_id: site.id,
+            site_name: site.name,
+            credited_days: month_tally.credited_days,
+            credited_half_days: month_tally.credited_half_days,
+            qualifying_visits: month_tally.qualifying_visits,
+            pending_visits: u32::try_from(pending_visits).unwrap_or(u32::MAX),
+            requirements,
+        });
+    }
+    Ok(MonthSummary {
+        month: format!("{:04}-{:02}", first.year(), first.month()),
+        assignments: summaries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_parse_to_their_first_and_last_day() {
+        let (first, last) = parse_month("2026-02").expect("valid");
+        assert_eq!(first.to_string(), "2026-02-01");
+        assert_eq!(last.to_string(), "2026-02-28");
+        assert_eq!(
+            parse_month("2024-12").map(|m| m.1.to_string()).as_deref(),
+            Some("2024-12-31")
+        );
+        assert!(parse_month("2026-13").is_none());
+        assert!(parse_month("2026-1").is_none());
+        assert!(parse_month("march").is_none());
+    }
+}

@@ -1,0 +1,499 @@
+//! Attendance events, code uses, visits, bound devices and anomalies: written together
+//! in one transaction per attempt, serialised per physician.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
+use crate::domain::anomaly::{AnomalyKind, Finding};
+
+/// The answer given to an attempt, replayed to retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// One attempt as stored, refused or not.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: Uuid,
+    pub client_event_id: Uuid,
+    pub physician_id: Uuid,
+    pub action: &'static str,
+    pub site_id: Option<Uuid>,
+    pub assignment_id: Option<Uuid>,
+    pub visit_id: Option<Uuid>,
+    pub code_kind: Option<&'static str>,
+    pub code_step: Option<i64>,
+    pub device_id: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub reported_lat: f64,
+    pub reported_lon: f64,
+    pub crs: &'static str,
+    pub accuracy_m: f64,
+    pub is_mock: bool,
+    pub fix_time: Option<DateTime<Utc>>,
+    pub scanned_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub verdict: &'static str,
+    pub refusal_code: Option<&'static str>,
+    pub reasons: Vec<String>,
+    pub distance_to_fence_m: Option<f64>,
+    pub geofence_version: Option<i64>,
+    pub response: StoredResponse,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeUse {
+    pub site_id: Uuid,
+    pub kind: &'static str,
+    pub step: i64,
+    pub slot: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub enum VisitChange {
+    None,
+    Open {
+        visit_id: Uuid,
+        site_id: Uuid,
+        assignment_id: Uuid,
+        local_date: NaiveDate,
+    },
+    Close {
+        visit_id: Uuid,
+    },
+}
+
+/// Everything one accepted or refused attempt writes.
+#[derive(Debug, Clone)]
+pub struct AttendanceWrite {
+    pub event: NewEvent,
+    pub code_use: Option<CodeUse>,
+    pub visit: VisitChange,
+    pub findings: Vec<Finding>,
+    /// Binds this device when the physician has none yet.
+    pub bind_device: bool,
+    /// The open visit the judgement assumed; the write is abandoned if it changed.
+    pub expected_open_visit: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// The same `client_event_id` was stored first: its answer.
+    Duplicate(StoredResponse),
+    /// Another attempt of the same physician changed the facts: judge again.
+    StateChanged,
+}
+
+/// A visit as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitRecord {
+    pub id: Uuid,
+    pub physician_id: Uuid,
+    pub site_id: Uuid,
+    pub assignment_id: Uuid,
+    pub local_date: NaiveDate,
+    pub checked_in_at: DateTime<Utc>,
+    pub checked_out_at: Option<DateTime<Utc>>,
+    /// `open`, `closed` or `auto_closed`.
+    pub status: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    id: String,
+    physician_id: String,
+    site_id: String,
+    assignment_id: String,
+    local_date: String,
+    checked_in_at: i64,
+    checked_out_at: Option<i64>,
+    status: String,
+}
+
+impl TryFrom<VisitRow> for VisitRecord {
+    type Error = StoreError;
+    fn try_from(row: VisitRow) -> StoreResult<VisitRecord> {
+        Ok(VisitRecord {
+            id: parse_uuid(&row.id)?,
+            physician_id: parse_uuid(&row.physician_id)?,
+            site_id: parse_uuid(&row.site_id)?,
+            assignment_id: parse_uuid(&row.assignment_id)?,
+            local_date: row
+                .local_date
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("date {:?}", row.local_date)))?,
+            checked_in_at: from_ms(row.checked_in_at)?,
+            checked_out_at: row.checked_out_at.map(from_ms).transpose()?,
+            status: row.status,
+        })
+    }
+}
+
+/// An anomaly as far as a visit's credit cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitAnomaly {
+    pub visit_id: Uuid,
+    pub kind: String,
+    pub status: String,
+}
+
+const VISIT_COLUMNS: &str = "id, physician_id, site_id, assignment_id, local_date, checked_in_at, \
+                             checked_out_at, status";
+
+const INSERT_ANOMALY: &str = "INSERT INTO anomalies (id, kind, severity, status, physician_id, \
+    site_id, visit_id, event_ids, detected_at, detail) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9)";
+
+/// A new anomaly row's values.
+struct AnomalyValues {
+    kind: AnomalyKind,
+    physician_id: Uuid,
+    site_id: Option<Uuid>,
+    visit_id: Option<Uuid>,
+    event_ids: Vec<Uuid>,
+    detected_at: DateTime<Utc>,
+    detail: serde_json::Value,
+}
+
+macro_rules! insert_anomaly {
+    ($executor:expr, $values:expr) => {{
+        let v: &AnomalyValues = $values;
+        let event_ids: Vec<String> = v.event_ids.iter().map(Uuid::to_string).collect();
+        sqlx::query(INSERT_ANOMALY)
+            .bind(Uuid::new_v4().to_string())
+            .bind(v.kind.as_str())
+            .bind(v.kind.severity().as_str())
+            .bind(v.physician_id.to_string())
+            .bind(v.site_id.map(|u| u.to_string()))
+            .bind(v.visit_id.map(|u| u.to_string()))
+            .bind(serde_json::to_string(&event_ids).unwrap_or_else(|_| "[]".into()))
+            .bind(to_ms(v.detected_at))
+            .bind(v.detail.to_string())
+            .execute($executor)
+            .await?;
+    }};
+}
+
+impl Store {
+    /// The answer stored for a physician's `client_event_id`, if any.
+    pub async fn stored_response(
+        &self,
+        physician_id: Uuid,
+        client_event_id: Uuid,
+    ) -> StoreResult<Option<StoredResponse>> {
+        const SQL: &str = "SELECT response_status, response_body FROM attendance_events \
+                           WHERE physician_id = $1 AND client_event_id = $2";
+        let row: Option<(i64, String)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(physician_id.to_string())
+            .bind(client_event_id.to_string())
+            .fetch_optional(pool)
+            .await?);
+        Ok(row.map(|(status, body)| StoredResponse {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        }))
+    }
+
+    pub async fn open_visit(&self, physician_id: Uuid) -> StoreResult<Option<VisitRecord>> {
+        let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE open_physician = $1");
+        let row: Option<VisitRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(physician_id.to_string()).fetch_optional(pool).await?);
+        row.map(VisitRecord::try_from).transpose()
+    }
+
+    /// Every open visit with its site's time zone (for closing at the end of the day).
+    pub async fn open_visits(&self) -> StoreResult<Vec<(VisitRecord, String)>> {
+        const SQL: &str = "SELECT v.id, v.physician_id, v.site_id, v.assignment_id, v.local_date, \
+            v.checked_in_at, v.checked_out_at, v.status, o.timezone \
+            FROM visits v JOIN organizations o ON o.id = v.site_id WHERE v.status = 'open'";
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            visit: VisitRow,
+            timezone: String,
+        }
+        let rows: Vec<Row> =
+            on_pool!(self.db(), pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|r| Ok((VisitRecord::try_from(r.visit)?, r.timezone)))
+            .collect()
+    }
+
+    pub async fn code_used(&self, physician_id: Uuid, code: &CodeUse) -> StoreResult<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM code_uses WHERE site_id = $1 AND code_kind = $2 \
+                           AND code_step = $3 AND physician_id = $4 AND use_slot = $5";
+        let (count,): (i64,) = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(code.site_id.to_string())
+            .bind(code.kind)
+            .bind(code.step)
+            .bind(physician_id.to_string())
+            .bind(code.slot)
+            .fetch_one(pool)
+            .await?);
+        Ok(count > 0)
+    }
+
+    pub async fn bound_device(&self, physician_id: Uuid) -> StoreResult<Option<String>> {
+        const SQL: &str = "SELECT device_id FROM devices WHERE physician_id = $1";
+        let row: Option<(String,)> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(physician_id.to_string()).fetch_optional(pool).await?);
+        Ok(row.map(|(d,)| d))
+    }
+
+    /// Writes one attempt atomically. The physician's row is locked first (a no-op
+    /// update), so two attempts of one physician never interleave, on either database.
+    pub async fn record_attendance(&self, write: &AttendanceWrite) -> StoreResult<WriteOutcome> {
+        const LOCK: &str = "UPDATE users SET attendance_seq = attendance_seq + 1 WHERE id = $1";
+        const EXISTING: &str = "SELECT response_status, response_body FROM attendance_events \
+                                WHERE physician_id = $1 AND client_event_id = $2";
+        const OPEN: &str = "SELECT id FROM visits WHERE open_physician = $1";
+        const USED: &str = "SELECT COUNT(*) FROM code_uses WHERE site_id = $1 AND code_kind = $2 \
+                            AND code_step = $3 AND physician_id = $4 AND use_slot = $5";
+        const INSERT_EVENT: &str = "INSERT INTO attendance_events (id, client_event_id, physician_id, \
+            action, site_id, assignment_id, visit_id, code_kind, code_step, device_id, lat, lon, \
+            reported_lat, reported_lon, crs, accuracy_m, is_mock, fix_time, scanned_at, received_at, \
+            verdict, refusal_code, reasons, distance_to_fence_m, geofence_version, response_status, \
+            response_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+            $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
+        const INSERT_USE: &str = "INSERT INTO code_uses (site_id, code_kind, code_step, physician_id, \
+            use_slot, event_id) VALUES ($1, $2, $3, $4, $5, $6)";
+        const OPEN_VISIT: &str = "INSERT INTO visits (id, physician_id, site_id, assignment_id, \
+            local_date, check_in_event_id, checked_in_at, status, open_physician) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $2)";
+        const CLOSE_VISIT: &str = "UPDATE visits SET check_out_event_id = $2, checked_out_at = $3, \
+            status = 'closed', closed_at = $4, open_physician = NULL WHERE id = $1 AND status = 'open'";
+        const BIND: &str = "INSERT INTO devices (physician_id, device_id, bound_at) VALUES ($1, $2, $3) \
+                            ON CONFLICT (physician_id) DO NOTHING";
+
+        let e = &write.event;
+        let physician = e.physician_id.to_string();
+        let reasons =
+            serde_json::to_string(&e.reasons).map_err(|x| StoreError::Corrupt(x.to_string()))?;
+        let outcome = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(LOCK).bind(&physician).execute(&mut *tx).await?;
+            let existing: Option<(i64, String)> = sqlx::query_as(EXISTING)
+                .bind(&physician)
+                .bind(e.client_event_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some((status, body)) = existing {
+                tx.rollback().await?;
+                return Ok(WriteOutcome::Duplicate(StoredResponse {
+                    status: u16::try_from(status).unwrap_or(500),
+                    body,
+                }));
+            }
+            let open: Option<(String,)> = sqlx::query_as(OPEN).bind(&physician).fetch_optional(&mut *tx).await?;
+            let open = open.map(|(id,)| parse_uuid(&id)).transpose()?;
+            let mut changed = open != write.expected_open_visit;
+            if let Some(code) = &write.code_use {
+                let (used,): (i64,) = sqlx::query_as(USED)
+                    .bind(code.site_id.to_string())
+                    .bind(code.kind)
+                    .bind(code.step)
+                    .bind(&physician)
+                    .bind(code.slot)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                changed |= used > 0;
+            }
+            if changed {
+                tx.rollback().await?;
+                return Ok(WriteOutcome::StateChanged);
+            }
+            sqlx::query(INSERT_EVENT)
+                .bind(e.id.to_string())
+                .bind(e.client_event_id.to_string())
+                .bind(&physician)
+                .bind(e.action)
+                .bind(e.site_id.map(|u| u.to_string()))
+                .bind(e.assignment_id.map(|u| u.to_string()))
+                .bind(e.visit_id.map(|u| u.to_string()))
+                .bind(e.code_kind)
+                .bind(e.code_step)
+                .bind(&e.device_id)
+                .bind(e.lat)
+                .bind(e.lon)
+                .bind(e.reported_lat)
+                .bind(e.reported_lon)
+                .bind(e.crs)
+                .bind(e.accuracy_m)
+                .bind(e.is_mock)
+                .bind(e.fix_time.map(to_ms))
+                .bind(to_ms(e.scanned_at))
+                .bind(to_ms(e.received_at))
+                .bind(e.verdict)
+                .bind(e.refusal_code)
+                .bind(&reasons)
+                .bind(e.distance_to_fence_m)
+                .bind(e.geofence_version)
+                .bind(i64::from(e.response.status))
+                .bind(&e.response.body)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(code) = &write.code_use {
+                sqlx::query(INSERT_USE)
+                    .bind(code.site_id.to_string())
+                    .bind(code.kind)
+                    .bind(code.step)
+                    .bind(&physician)
+                    .bind(code.slot)
+                    .bind(e.id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let visit_id = match &write.visit {
+                VisitChange::None => None,
+                VisitChange::Open { visit_id, site_id, assignment_id, local_date } => {
+                    sqlx::query(OPEN_VISIT)
+                        .bind(visit_id.to_string())
+                        .bind(&physician)
+                        .bind(site_id.to_string())
+                        .bind(assignment_id.to_string())
+                        .bind(local_date.to_string())
+                        .bind(e.id.to_string())
+                        .bind(to_ms(e.scanned_at))
+                        .execute(&mut *tx)
+                        .await?;
+                    Some(*visit_id)
+                }
+                VisitChange::Close { visit_id } => {
+                    let closed = sqlx::query(CLOSE_VISIT)
+                        .bind(visit_id.to_string())
+                        .bind(e.id.to_string())
+                        .bind(to_ms(e.scanned_at))
+                        .bind(to_ms(e.received_at))
+                        .execute(&mut *tx)
+                        .await?;
+                    if closed.rows_affected() != 1 {
+                        tx.rollback().await?;
+                        return Ok(WriteOutcome::StateChanged);
+                    }
+                    Some(*visit_id)
+                }
+            };
+            for finding in &write.findings {
+                let values = AnomalyValues {
+                    kind: finding.kind,
+                    physician_id: e.physician_id,
+                    site_id: e.site_id,
+                    visit_id,
+                    event_ids: vec![e.id],
+                    detected_at: e.received_at,
+                    detail: finding.detail.clone(),
+                };
+                insert_anomaly!(&mut *tx, &values);
+            }
+            if write.bind_device {
+                sqlx::query(BIND)
+                    .bind(&physician)
+                    .bind(&e.device_id)
+                    .bind(to_ms(e.received_at))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            WriteOutcome::Written
+        });
+        Ok(outcome)
+    }
+
+    /// Closes an open visit at `closed_at` without a check-out and raises
+    /// `missing_checkout`. False when it was no longer open (another process won).
+    pub async fn auto_close_visit(
+        &self,
+        visit: &VisitRecord,
+        closed_at: DateTime<Utc>,
+        detected_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        const CLOSE: &str = "UPDATE visits SET status = 'auto_closed', closed_at = $2, \
+            open_physician = NULL WHERE id = $1 AND status = 'open'";
+        const CHECK_IN_EVENT: &str = "SELECT check_in_event_id FROM visits WHERE id = $1";
+        let values = |event: Uuid| AnomalyValues {
+            kind: AnomalyKind::MissingCheckout,
+            physician_id: visit.physician_id,
+            site_id: Some(visit.site_id),
+            visit_id: Some(visit.id),
+            event_ids: vec![event],
+            detected_at,
+            detail: serde_json::json!({
+                "checked_in_at": visit.checked_in_at,
+                "closed_at": closed_at,
+                "local_date": visit.local_date,
+            }),
+        };
+        let closed = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(CLOSE)
+                .bind(visit.id.to_string())
+                .bind(to_ms(closed_at))
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 1 {
+                let (event,): (String,) = sqlx::query_as(CHECK_IN_EVENT)
+                    .bind(visit.id.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                insert_anomaly!(&mut *tx, &values(parse_uuid(&event)?));
+                tx.commit().await?;
+                true
+            } else {
+                tx.rollback().await?;
+                false
+            }
+        });
+        Ok(closed)
+    }
+
+    /// A physician's visits with a local date in `from..=to`, newest first.
+    pub async fn visits_of(
+        &self,
+        physician_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<VisitRecord>> {
+        let sql = format!(
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE physician_id = $1 AND local_date >= $2 \
+             AND local_date <= $3 ORDER BY checked_in_at DESC, id"
+        );
+        let rows: Vec<VisitRow> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(physician_id.to_string())
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter().map(VisitRecord::try_from).collect()
+    }
+
+    /// The anomalies attached to a physician's visits with a local date in `from..=to`.
+    pub async fn visit_anomalies_of(
+        &self,
+        physician_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<VisitAnomaly>> {
+        const SQL: &str = "SELECT a.visit_id, a.kind, a.status FROM anomalies a \
+            JOIN visits v ON v.id = a.visit_id \
+            WHERE v.physician_id = $1 AND v.local_date >= $2 AND v.local_date <= $3";
+        let rows: Vec<(String, String, String)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(physician_id.to_string())
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(visit, kind, status)| {
+                Ok(VisitAnomaly {
+                    visit_id: parse_uuid(&visit)?,
+                    kind,
+                    status,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,588 @@
+//! Check-in and check-out through the real server: every refusal code, idempotent
+//! retries (also across a restart), offline uploads, visits and credit.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use mobile_api::client::Client;
+use mobile_api::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use xiaxiang_server::domain::clock::Clock;
+
+use crate::helpers::*;
+
+/// Local time in Asia/Shanghai on 2026-03-`day`.
+fn local(day: u32, h: u32, m: u32) -> DateTime<Utc> {
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(2026, 3, day, h, m, 0)
+        .single()
+        .expect("valid")
+        .with_timezone(&Utc)
+}
+
+struct Desk {
+    app: TestApp,
+    world: World,
+    kiosk: Client,
+}
+
+impl Desk {
+    async fn open() -> Desk {
+        // Tokens outlive the hours these tests move the clock by.
+        let app = TestApp::builder()
+            .at(local(2, 9, 0))
+            .config(|c| c.access_token_ttl = std::time::Duration::from_secs(30 * 24 * 3600))
+            .spawn()
+            .await;
+        let world = app.world().await;
+        let kiosk = app.client(&world.kiosk.token);
+        Desk { app, world, kiosk }
+    }
+
+    /// The payload the site's screen shows now.
+    async fn code(&self) -> String {
+        self.kiosk.kiosk_code().await.expect("kiosk code").payload
+    }
+
+    fn request(&self, payload: &str) -> Value {
+        json!({
+            "client_event_id": Uuid::new_v4(),
+            "qr_payload": payload,
+            "device_id": "phone-A",
+            "location": {"lat": SITE_LAT + 0.0002, "lon": SITE_LON, "accuracy_m": 12.0, "crs": "wgs84", "is_mock": false},
+        })
+    }
+
+    async fn post(&self, client: &Client, action: &str, body: &Value) -> (StatusCode, Value) {
+        self.app
+            .send(
+                client,
+                Method::POST,
+                &format!("/api/v1/attendance/{action}"),
+                Some(body.clone()),
+            )
+            .await
+    }
+
+    async fn check_in(&self, body: &Value) -> (StatusCode, Value) {
+        self.post(&self.world.physician.client, "check-in", body)
+            .await
+    }
+
+    async fn check_out(&self, body: &Value) -> (StatusCode, Value) {
+        self.post(&self.world.physician.client, "check-out", body)
+            .await
+    }
+
+    async fn next_code(&self) -> String {
+        self.app.clock.advance(Duration::seconds(31));
+        self.code().await
+    }
+
+    async fn visits(&self) -> Vec<mobile_api::Visit> {
+        self.world
+            .physician
+            .client
+            .my_visits(Some("2026-02-01"), Some("2026-03-31"))
+            .await
+            .expect("visits")
+            .items
+    }
+}
+
+fn refused(result: (StatusCode, Value), code: &str) -> Value {
+    assert_problem(result, StatusCode::UNPROCESSABLE_ENTITY, code)
+}
+
+fn accepted(result: (StatusCode, Value)) -> Value {
+    let (status, body) = result;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn a_check_in_and_check_out_six_hours_apart_credit_a_full_day() {
+    let desk = Desk::open().await;
+    let body = accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    assert_eq!(body["verdict"], "accepted");
+    assert_eq!(body["reasons"], json!([]));
+    let visit_id = body["visit_id"].clone();
+    assert!(
+        body["distance_to_fence_m"]
+            .as_f64()
+            .is_some_and(|d| d == 0.0)
+    );
+
+    desk.app
+        .clock
+        .advance(Duration::hours(6) + Duration::minutes(5));
+    let out = accepted(desk.check_out(&desk.request(&desk.code().await)).await);
+    assert_eq!(out["visit_id"], visit_id);
+
+    let visits = desk.visits().await;
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].status, VisitStatus::Closed);
+    assert_eq!(visits[0].credit_state, CreditState::Creditable);
+    assert_eq!(visits[0].minutes, Some(365));
+    assert_eq!(visits[0].local_date.to_string(), "2026-03-02");
+
+    let summary = desk
+        .world
+        .physician
+        .client
+        .my_summary("2026-03")
+        .await
+        .expect("summary");
+    let assignment = &summary.assignments[0];
+    assert_eq!(assignment.credited_days, 1.0);
+    assert_eq!(assignment.credited_half_days, 2);
+    assert_eq!(assignment.requirements[0].status, Progress::Met);
+}
+
+#[tokio::test]
+async fn a_short_visit_credits_nothing_and_the_requirement_is_not_met() {
+    let desk = Desk::open().await;
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    desk.app.clock.advance(Duration::hours(2));
+    accepted(desk.check_out(&desk.request(&desk.code().await)).await);
+    let summary = desk
+        .world
+        .physician
+        .client
+        .my_summary("2026-03")
+        .await
+        .expect("summary");
+    assert_eq!(summary.assignments[0].credited_days, 0.0);
+    assert_ne!(summary.assignments[0].requirements[0].status, Progress::Met);
+    let bad = desk
+        .app
+        .send(
+            &desk.world.physician.client,
+            Method::GET,
+            "/api/v1/me/summary?month=2026-13",
+            None,
+        )
+        .await;
+    assert_problem(bad, StatusCode::BAD_REQUEST, "invalid_request");
+}
+
+#[tokio::test]
+async fn a_forged_or_tampered_code_is_refused_as_code_invalid_and_stored() {
+    let desk = Desk::open().await;
+    refused(
+        desk.check_in(&desk.request("not a kiosk code")).await,
+        "code_invalid",
+    );
+    let genuine = desk.code().await;
+    let mut tampered = genuine.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    refused(
+        desk.check_in(&desk.request(&tampered)).await,
+        "code_invalid",
+    );
+    // Refusals open nothing; the genuine code still works.
+    assert!(desk.visits().await.is_empty());
+    accepted(desk.check_in(&desk.request(&genuine)).await);
+}
+
+#[tokio::test]
+async fn a_code_two_steps_old_is_expired() {
+    let desk = Desk::open().await;
+    let payload = desk.code().await;
+    desk.app.clock.advance(Duration::seconds(61));
+    refused(desk.check_in(&desk.request(&payload)).await, "code_expired");
+}
+
+#[tokio::test]
+async fn the_previous_code_is_still_accepted() {
+    let desk = Desk::open().await;
+    let payload = desk.code().await;
+    desk.app.clock.advance(Duration::seconds(31));
+    accepted(desk.check_in(&desk.request(&payload)).await);
+}
+
+#[tokio::test]
+async fn a_code_is_used_once_per_physician_but_by_many_physicians() {
+    let desk = Desk::open().await;
+    let colleague = desk
+        .app
+        .person(Role::Physician, Some(desk.world.hospital.id), None)
+        .await;
+    desk.app
+        .admin
+        .create_assignment(&CreateAssignment {
+            physician_id: colleague.user.id,
+            site_id: desk.world.site.id,
+            program_id: desk.world.program.id,
+            mode: AssignmentMode::Dispatch,
+            start_date: "2026-03-01".parse().expect("date"),
+            end_date: "2026-03-31".parse().expect("date"),
+            window_start: "08:00".into(),
+            window_end: "17:30".into(),
+        })
+        .await
+        .expect("assignment");
+    let payload = desk.code().await;
+    accepted(desk.check_in(&desk.request(&payload)).await);
+    accepted(
+        desk.post(&colleague.client, "check-in", &desk.request(&payload))
+            .await,
+    );
+    refused(desk.check_out(&desk.request(&payload)).await, "code_reused");
+}
+
+#[tokio::test]
+async fn checking_out_with_another_sites_code_is_wrong_site() {
+    let desk = Desk::open().await;
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    let other = desk
+        .app
+        .admin
+        .enroll_kiosk(desk.world.other_site.id, &EnrollKiosk::default())
+        .await
+        .expect("kiosk");
+    desk.app.clock.advance(Duration::hours(1));
+    let other_code = desk
+        .app
+        .client(&other.token)
+        .kiosk_code()
+        .await
+        .expect("code")
+        .payload;
+    refused(
+        desk.check_out(&desk.request(&other_code)).await,
+        "wrong_site",
+    );
+}
+
+#[tokio::test]
+async fn a_site_without_an_assignment_is_no_assignment() {
+    let desk = Desk::open().await;
+    let other = desk
+        .app
+        .admin
+        .enroll_kiosk(desk.world.other_site.id, &EnrollKiosk::default())
+        .await
+        .expect("kiosk");
+    let code = desk
+        .app
+        .client(&other.token)
+        .kiosk_code()
+        .await
+        .expect("code")
+        .payload;
+    let mut body = desk.request(&code);
+    body["location"]["lat"] = json!(24.90);
+    body["location"]["lon"] = json!(118.62);
+    refused(desk.check_in(&body).await, "no_assignment");
+}
+
+#[tokio::test]
+async fn far_outside_the_daily_window_is_refused_and_the_edge_is_flagged() {
+    let desk = Desk::open().await;
+    desk.app.clock.set(local(2, 6, 0));
+    refused(
+        desk.check_in(&desk.request(&desk.code().await)).await,
+        "outside_window",
+    );
+    desk.app.clock.set(local(2, 7, 45));
+    let body = accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    assert_eq!(body["verdict"], "flagged");
+    assert_eq!(body["reasons"], json!(["outside_window_edge"]));
+}
+
+#[tokio::test]
+async fn a_fix_outside_the_fence_is_refused_with_the_distance() {
+    let desk = Desk::open().await;
+    let mut body = desk.request(&desk.code().await);
+    body["location"]["lat"] = json!(SITE_LAT + 0.009); // ~1 km north of a 150 m circle
+    let problem = refused(desk.check_in(&body).await, "outside_geofence");
+    let distance = problem["extra"]["distance_m"].as_f64().expect("distance");
+    assert!((800.0..900.0).contains(&distance), "{distance}");
+    assert!(
+        problem["detail"].as_str().unwrap_or("").contains(" m "),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
+async fn the_reported_accuracy_widens_the_fence_up_to_a_cap() {
+    let desk = Desk::open().await;
+    let mut body = desk.request(&desk.code().await);
+    body["location"]["lat"] = json!(SITE_LAT + 0.0016); // ~178 m from centre: ~28 m outside
+    body["location"]["accuracy_m"] = json!(40.0);
+    accepted(desk.check_in(&body).await);
+}
+
+#[tokio::test]
+async fn a_fix_with_poor_accuracy_is_refused() {
+    let desk = Desk::open().await;
+    let mut body = desk.request(&desk.code().await);
+    body["location"]["accuracy_m"] = json!(150.0);
+    refused(desk.check_in(&body).await, "poor_accuracy");
+}
+
+#[tokio::test]
+async fn gcj02_coordinates_are_converted_before_the_fence_test() {
+    let desk = Desk::open().await;
+    // The site's centre as AMap would report it: shifted by the GCJ-02 offset.
+    let gcj = xiaxiang_server::domain::coords::wgs84_to_gcj02(
+        xiaxiang_server::domain::coords::LatLon::new(SITE_LAT, SITE_LON),
+    );
+    let mut as_gcj = desk.request(&desk.code().await);
+    as_gcj["location"]["lat"] = json!(gcj.lat);
+    as_gcj["location"]["lon"] = json!(gcj.lon);
+    as_gcj["location"]["crs"] = json!("gcj02");
+    let mut as_wgs = as_gcj.clone();
+    as_wgs["client_event_id"] = json!(Uuid::new_v4());
+    as_wgs["location"]["crs"] = json!("wgs84");
+    refused(desk.check_in(&as_wgs).await, "outside_geofence");
+    accepted(desk.check_in(&as_gcj).await);
+}
+
+#[tokio::test]
+async fn check_out_without_a_visit_is_no_open_visit() {
+    let desk = Desk::open().await;
+    refused(
+        desk.check_out(&desk.request(&desk.code().await)).await,
+        "no_open_visit",
+    );
+}
+
+#[tokio::test]
+async fn a_second_check_in_is_already_checked_in() {
+    let desk = Desk::open().await;
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    refused(
+        desk.check_in(&desk.request(&desk.next_code().await)).await,
+        "already_checked_in",
+    );
+}
+
+#[tokio::test]
+async fn a_retry_returns_the_first_answer_and_stores_nothing_new_even_after_a_restart() {
+    let mut desk = Desk::open().await;
+    let body = desk.request(&desk.code().await);
+    let first = accepted(desk.check_in(&body).await);
+    let again = accepted(desk.check_in(&body).await);
+    assert_eq!(first, again);
+    desk.app.restart().await;
+    desk.world.physician.client = desk
+        .app
+        .client(desk.world.physician.client.token().expect("token"));
+    desk.app.clock.advance(Duration::minutes(10));
+    let after_restart = accepted(desk.check_in(&body).await);
+    assert_eq!(first, after_restart);
+    assert_eq!(desk.visits().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_attempt_is_stored_and_its_retry_answers_the_same_refusal() {
+    let desk = Desk::open().await;
+    let mut body = desk.request(&desk.code().await);
+    body["location"]["accuracy_m"] = json!(500.0);
+    let first = refused(desk.check_in(&body).await, "poor_accuracy");
+    // Same client_event_id, now with a good fix: still the first answer.
+    body["location"]["accuracy_m"] = json!(5.0);
+    let second = refused(desk.check_in(&body).await, "poor_accuracy");
+    assert_eq!(first, second);
+}
+
+#[tokio::test]
+async fn an_offline_scan_keeps_its_time_and_is_flagged_late_sync() {
+    let desk = Desk::open().await;
+    let scanned_at = desk.app.clock.now();
+    let payload = desk.code().await;
+    desk.app.clock.advance(Duration::hours(2));
+    let mut body = desk.request(&payload);
+    body["scanned_at"] = json!(scanned_at);
+    let answer = accepted(desk.check_in(&body).await);
+    assert_eq!(answer["verdict"], "flagged");
+    assert_eq!(answer["reasons"], json!(["late_sync"]));
+    let visits = desk.visits().await;
+    assert_eq!(visits[0].checked_in_at, scanned_at);
+    assert_eq!(visits[0].anomalies, vec!["late_sync".to_owned()]);
+}
+
+#[tokio::test]
+async fn an_offline_scan_older_than_72_hours_is_refused() {
+    let desk = Desk::open().await;
+    let scanned_at = desk.app.clock.now();
+    let payload = desk.code().await;
+    desk.app.clock.advance(Duration::hours(73));
+    let mut body = desk.request(&payload);
+    body["scanned_at"] = json!(scanned_at);
+    refused(desk.check_in(&body).await, "code_expired");
+    let mut future = desk.request(&desk.code().await);
+    future["scanned_at"] = json!(desk.app.clock.now() + Duration::hours(1));
+    assert_problem(
+        desk.check_in(&future).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+}
+
+#[tokio::test]
+async fn an_offline_scan_is_judged_against_the_fence_in_force_when_it_was_scanned() {
+    let desk = Desk::open().await;
+    let scanned_at = desk.app.clock.now();
+    let payload = desk.code().await;
+    desk.app.clock.advance(Duration::minutes(10));
+    // The fence moves 5 km away after the scan.
+    let moved = desk
+        .app
+        .admin
+        .update_organization(
+            desk.world.site.id,
+            &UpdateOrganization {
+                geofence: Some(circle(SITE_LAT + 0.045, SITE_LON, 150.0)),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("patch");
+    assert_eq!(moved.geofence_version, Some(2));
+    desk.app.clock.advance(Duration::minutes(50));
+    let mut offline = desk.request(&payload);
+    offline["scanned_at"] = json!(scanned_at);
+    accepted(desk.check_in(&offline).await);
+    // A live scan at the old place is judged against the new fence.
+    refused(
+        desk.check_out(&desk.request(&desk.code().await)).await,
+        "outside_geofence",
+    );
+}
+
+#[tokio::test]
+async fn a_mock_location_or_a_new_device_is_accepted_but_flagged_and_credit_waits() {
+    let desk = Desk::open().await;
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    desk.app.clock.advance(Duration::hours(7));
+    accepted(desk.check_out(&desk.request(&desk.code().await)).await);
+
+    desk.app.clock.set(local(3, 9, 0));
+    let mut other_phone = desk.request(&desk.code().await);
+    other_phone["device_id"] = json!("phone-B");
+    other_phone["location"]["is_mock"] = json!(true);
+    let answer = accepted(desk.check_in(&other_phone).await);
+    assert_eq!(answer["verdict"], "flagged");
+    assert_eq!(answer["reasons"], json!(["new_device", "mock_location"]));
+    desk.app.clock.advance(Duration::hours(7));
+    accepted(desk.check_out(&desk.request(&desk.code().await)).await);
+
+    let visits = desk.visits().await;
+    let flagged = visits
+        .iter()
+        .find(|v| v.local_date.to_string() == "2026-03-03")
+        .expect("day 2");
+    assert_eq!(flagged.credit_state, CreditState::Pending);
+    let summary = desk
+        .world
+        .physician
+        .client
+        .my_summary("2026-03")
+        .await
+        .expect("summary");
+    assert_eq!(
+        summary.assignments[0].credited_days, 1.0,
+        "only the honest day counts"
+    );
+    assert_eq!(summary.assignments[0].pending_visits, 1);
+}
+
+#[tokio::test]
+async fn a_visit_left_open_closes_at_the_end_of_the_day_without_credit() {
+    let desk = Desk::open().await;
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    desk.app.clock.set(local(3, 9, 0));
+    // The next day's check-in finds yesterday's visit closed by the end of its day.
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    let visits = desk.visits().await;
+    let first = visits
+        .iter()
+        .find(|v| v.local_date.to_string() == "2026-03-02")
+        .expect("day 1");
+    assert_eq!(first.status, VisitStatus::AutoClosed);
+    assert_eq!(first.credit_state, CreditState::Denied);
+    assert_eq!(first.anomalies, vec!["missing_checkout".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_printed_daily_code_works_for_check_in_and_check_out_once_each() {
+    let desk = Desk::open().await;
+    let sheet = desk
+        .world
+        .clinic_admin
+        .client
+        .daily_codes(desk.world.site.id, "2026-03-02", 1)
+        .await
+        .expect("sheet");
+    let daily = &sheet.codes[0].payload;
+    accepted(desk.check_in(&desk.request(daily)).await);
+    desk.app.clock.advance(Duration::hours(4));
+    accepted(desk.check_out(&desk.request(daily)).await);
+    desk.app.clock.advance(Duration::minutes(10));
+    refused(desk.check_in(&desk.request(daily)).await, "code_reused");
+}
+
+#[tokio::test]
+async fn only_physicians_check_in_and_a_bad_body_names_the_field() {
+    let desk = Desk::open().await;
+    let body = desk.request(&desk.code().await);
+    let (status, _) = desk
+        .post(&desk.world.supervisor.client, "check-in", &body)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = desk.post(&desk.app.anonymous, "check-in", &body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut bad = body.clone();
+    bad["location"]["lat"] = json!(123.0);
+    let problem = assert_problem(
+        desk.check_in(&bad).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("location.lat")
+    );
+    let mut bad = body.clone();
+    bad["location"]["crs"] = json!("epsg3857");
+    let problem = assert_problem(
+        desk.check_in(&bad).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    assert!(
+        problem["detail"].as_str().unwrap_or("").contains("crs"),
+        "{problem}"
+    );
+    let mut bad = body;
+    bad["client_event_id"] = json!("not-a-uuid");
+    assert_problem(
+        desk.check_in(&bad).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+}
+
+#[tokio::test]
+async fn my_assignments_lists_the_site_and_program() {
+    let desk = Desk::open().await;
+    let mine = desk
+        .world
+        .physician
+        .client
+        .my_assignments()
+        .await
+        .expect("assignments");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].site_name, "溪南镇卫生院");
+    assert_eq!(mine[0].program_name, "漳平市医师下基层");
+    assert_eq!(mine[0].window_start, "08:00");
+    assert_eq!(mine[0].timezone, "Asia/Shanghai");
+}
