@@ -89,7 +89,7 @@ impl Client {
         }
     }
 
-    async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T> {
+    pub(crate) async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T> {
         let response = builder.send().await?;
         let status = response.status();
         let bytes = response.bytes().await?;
@@ -108,7 +108,7 @@ impl Client {
         }
     }
 
-    async fn send_empty(&self, builder: RequestBuilder) -> Result<()> {
+    pub(crate) async fn send_empty(&self, builder: RequestBuilder) -> Result<()> {
         let response = builder.send().await?;
         let status = response.status();
         if status.is_success() {
@@ -124,11 +124,11 @@ impl Client {
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.send(self.request(Method::GET, path)).await
     }
 
-    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+    pub(crate) async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,

@@ -6,17 +6,27 @@
 
 pub mod admin;
 pub mod attendance;
+pub mod audit;
 pub mod auth;
+pub mod inspection;
 pub mod kiosk;
 pub mod page;
 pub mod problem;
+pub mod supervision;
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "client")]
+mod client_inspection;
+#[cfg(feature = "client")]
+mod client_supervision;
 
 pub use admin::*;
 pub use attendance::*;
+pub use audit::*;
 pub use auth::*;
+pub use inspection::*;
 pub use kiosk::*;
 pub use page::Page;
 pub use problem::Problem;
+pub use supervision::*;

@@ -84,7 +84,8 @@ impl App {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves, with the scheduler ticking in the background, until `shutdown` completes,
+    /// then finishes in-flight requests.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -92,31 +93,15 @@ impl App {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let closer = tokio::spawn(close_ended_visits_periodically(self.state.clone()));
+        let scheduler = crate::scheduler::spawn(self.state.clone());
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
-        closer.abort();
+        if let Some(scheduler) = scheduler {
+            scheduler.abort();
+        }
         self.state.store.close().await;
         served
-    }
-}
-
-/// How often open visits whose local day has ended are closed.
-const VISIT_CLOSE_INTERVAL: Duration = Duration::from_secs(60);
-
-/// Closes open visits at the end of their site's day, also catching up after downtime
-/// (the first sweep runs at start). Safe with several processes: closing is conditional.
-async fn close_ended_visits_periodically(state: AppState) {
-    let mut interval = tokio::time::interval(VISIT_CLOSE_INTERVAL);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        interval.tick().await;
-        match crate::service::attendance::close_ended_visits(&state).await {
-            Ok(0) => {}
-            Ok(closed) => tracing::info!(closed, "closed visits without check-out"),
-            Err(error) => tracing::warn!(%error, "closing ended visits failed"),
-        }
     }
 }
 

@@ -39,6 +39,11 @@ pub struct Config {
     pub db_max_connections: u32,
     /// `CHECKIN_ARGON2_MEMORY_KIB` / `CHECKIN_ARGON2_ITERATIONS`: password hashing cost.
     pub password_cost: PasswordCost,
+    /// `CHECKIN_SCHEDULER_INTERVAL_SECONDS`, default 60: how often this process runs the
+    /// time-driven work (closing visits, expiring presence checks, requirement
+    /// periods). `0` turns it off here; some other process sharing the database must
+    /// then run it. At most 86400.
+    pub scheduler_interval: Duration,
 }
 
 #[derive(Clone)]
@@ -98,6 +103,7 @@ impl Default for Config {
             login_failure_window: Duration::from_secs(900),
             db_max_connections: 16,
             password_cost: PasswordCost::default(),
+            scheduler_interval: Duration::from_secs(60),
         }
     }
 }
@@ -143,6 +149,18 @@ impl Config {
                 name: "CHECKIN_QR_PERIOD_SECONDS",
                 value: qr_period_seconds.to_string(),
                 reason: "must be between 5 and 3600".into(),
+            });
+        }
+        let scheduler_interval_secs = parse_or(
+            "CHECKIN_SCHEDULER_INTERVAL_SECONDS",
+            get("CHECKIN_SCHEDULER_INTERVAL_SECONDS"),
+            defaults.scheduler_interval.as_secs(),
+        )?;
+        if scheduler_interval_secs > 86_400 {
+            return Err(ConfigError {
+                name: "CHECKIN_SCHEDULER_INTERVAL_SECONDS",
+                value: scheduler_interval_secs.to_string(),
+                reason: "must be between 0 (off) and 86400".into(),
             });
         }
         if let Some(secret) = get("CHECKIN_JWT_SECRET")
@@ -204,6 +222,7 @@ impl Config {
                     defaults.password_cost.iterations,
                 )?,
             },
+            scheduler_interval: Duration::from_secs(scheduler_interval_secs),
         })
     }
 }
@@ -267,6 +286,17 @@ mod tests {
         assert!(config_from(&[("CHECKIN_QR_PERIOD_SECONDS", "1")]).is_err());
         let config = config_from(&[("CHECKIN_QR_PERIOD_SECONDS", "60")]).expect("valid");
         assert_eq!(config.qr_period_seconds, 60);
+    }
+
+    #[test]
+    fn the_scheduler_interval_defaults_to_a_minute_and_zero_turns_it_off() {
+        let config = config_from(&[]).expect("defaults");
+        assert_eq!(config.scheduler_interval, Duration::from_secs(60));
+        let off = config_from(&[("CHECKIN_SCHEDULER_INTERVAL_SECONDS", "0")]).expect("valid");
+        assert_eq!(off.scheduler_interval, Duration::ZERO);
+        let err = config_from(&[("CHECKIN_SCHEDULER_INTERVAL_SECONDS", "90000")]).unwrap_err();
+        assert_eq!(err.name, "CHECKIN_SCHEDULER_INTERVAL_SECONDS");
+        assert!(config_from(&[("CHECKIN_SCHEDULER_INTERVAL_SECONDS", "-1")]).is_err());
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub enum ApiError {
         detail: String,
         extra: Option<serde_json::Value>,
     },
-    #[error("request body larger than 64 KiB")]
+    #[error("request body larger than the limit (64 KiB; 1 MiB for organizations)")]
     PayloadTooLarge,
     #[error("{0}")]
     UnsupportedMediaType(String),

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod qr;
+pub mod scheduler;
 pub mod service;
 pub mod state;
 pub mod store;

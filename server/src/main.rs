@@ -1,9 +1,12 @@
 //! `server`: runs the Xiaxiang HTTP server (default) or one of its maintenance commands.
 
+use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use xiaxiang_server::domain::clock::SystemClock;
+use xiaxiang_server::service::audit::{ChainReport, verify_chain};
+use xiaxiang_server::store::Store;
 use xiaxiang_server::{App, Config, telemetry};
 
 #[derive(Parser)]
@@ -12,13 +15,42 @@ use xiaxiang_server::{App, Config, telemetry};
     version,
     about = "Xiaxiang: geofenced check-in for physician outreach"
 )]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP (the default).
+    Serve,
+    /// Audit log maintenance.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the audit hash chain; exits 1 and names the first broken link.
+    Verify,
+}
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
+async fn main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
     telemetry::init();
     let config = Config::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Audit {
+            action: AuditCommand::Verify,
+        } => audit_verify(config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     tracing::info!(?config, "starting");
     let app = App::build(config, Arc::new(SystemClock)).await?;
     let address = app.local_addr()?;
@@ -26,7 +58,23 @@ async fn main() -> anyhow::Result<()> {
     println!("Xiaxiang listening on http://{address}");
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
+    let store = Store::connect(&config.database_url, 2).await?;
+    let report = verify_chain(&store).await?;
+    store.close().await;
+    match report {
+        ChainReport::Intact { entries } => {
+            println!("audit chain intact: {entries} entries");
+            Ok(ExitCode::SUCCESS)
+        }
+        ChainReport::Broken { checked, at } => {
+            println!("audit chain BROKEN after {checked} good entries: {at}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

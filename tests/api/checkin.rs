@@ -12,7 +12,7 @@ use xiaxiang_server::domain::clock::Clock;
 use crate::helpers::*;
 
 /// Local time in Asia/Shanghai on 2026-03-`day`.
-fn local(day: u32, h: u32, m: u32) -> DateTime<Utc> {
+pub(crate) fn local(day: u32, h: u32, m: u32) -> DateTime<Utc> {
     chrono_tz::Asia::Shanghai
         .with_ymd_and_hms(2026, 3, day, h, m, 0)
         .single()
@@ -20,14 +20,15 @@ fn local(day: u32, h: u32, m: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-struct Desk {
-    app: TestApp,
-    world: World,
-    kiosk: Client,
+/// A clinic's front desk: a server, its world and the site's kiosk.
+pub(crate) struct Desk {
+    pub(crate) app: TestApp,
+    pub(crate) world: World,
+    pub(crate) kiosk: Client,
 }
 
 impl Desk {
-    async fn open() -> Desk {
+    pub(crate) async fn open() -> Desk {
         // Tokens outlive the hours these tests move the clock by.
         let app = TestApp::builder()
             .at(local(2, 9, 0))
@@ -40,20 +41,25 @@ impl Desk {
     }
 
     /// The payload the site's screen shows now.
-    async fn code(&self) -> String {
+    pub(crate) async fn code(&self) -> String {
         self.kiosk.kiosk_code().await.expect("kiosk code").payload
     }
 
-    fn request(&self, payload: &str) -> Value {
+    pub(crate) fn request(&self, payload: &str) -> Value {
         json!({
             "client_event_id": Uuid::new_v4(),
             "qr_payload": payload,
             "device_id": "phone-A",
-            "location": {"lat": SITE_LAT + 0.0002, "lon": SITE_LON, "accuracy_m": 12.0, "crs": "wgs84", "is_mock": false},
+            "location": {"lat": jitter(SITE_LAT + 0.0002), "lon": SITE_LON, "accuracy_m": 12.0, "crs": "wgs84", "is_mock": false},
         })
     }
 
-    async fn post(&self, client: &Client, action: &str, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(
+        &self,
+        client: &Client,
+        action: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
         self.app
             .send(
                 client,
@@ -64,22 +70,22 @@ impl Desk {
             .await
     }
 
-    async fn check_in(&self, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn check_in(&self, body: &Value) -> (StatusCode, Value) {
         self.post(&self.world.physician.client, "check-in", body)
             .await
     }
 
-    async fn check_out(&self, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn check_out(&self, body: &Value) -> (StatusCode, Value) {
         self.post(&self.world.physician.client, "check-out", body)
             .await
     }
 
-    async fn next_code(&self) -> String {
+    pub(crate) async fn next_code(&self) -> String {
         self.app.clock.advance(Duration::seconds(31));
         self.code().await
     }
 
-    async fn visits(&self) -> Vec<mobile_api::Visit> {
+    pub(crate) async fn visits(&self) -> Vec<mobile_api::Visit> {
         self.world
             .physician
             .client
@@ -90,11 +96,11 @@ impl Desk {
     }
 }
 
-fn refused(result: (StatusCode, Value), code: &str) -> Value {
+pub(crate) fn refused(result: (StatusCode, Value), code: &str) -> Value {
     assert_problem(result, StatusCode::UNPROCESSABLE_ENTITY, code)
 }
 
-fn accepted(result: (StatusCode, Value)) -> Value {
+pub(crate) fn accepted(result: (StatusCode, Value)) -> Value {
     let (status, body) = result;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body

@@ -489,3 +489,12 @@ pub fn assert_problem(result: (StatusCode, Value), status: StatusCode, code: &st
     assert_eq!(body["code"], code, "body: {body}");
     body
 }
+
+static JITTER: AtomicU64 = AtomicU64::new(1);
+
+/// A coordinate nudged by a few centimetres, as real GPS fixes differ; without it every
+/// test fix would repeat bit for bit and raise `repeated_fix`.
+pub fn jitter(value: f64) -> f64 {
+    let n = JITTER.fetch_add(1, Ordering::Relaxed) % 1000;
+    value + n as f64 * 1e-7
+}

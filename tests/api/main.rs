@@ -5,8 +5,12 @@
 mod helpers;
 
 mod admin;
+mod audit;
 mod auth;
 mod authz;
 mod checkin;
+mod detectors;
+mod inspections;
 mod kiosk;
 mod service;
+mod supervision;

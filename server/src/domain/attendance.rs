@@ -1,5 +1,5 @@
-//! Judging one check-in or check-out attempt. Refuse when the claim cannot be true
-//! (bad or stale code, no assignment, outside the window or the fence); accept with
+//! Judging one check-in, check-out or presence attempt. Refuse when the claim cannot be
+//! true (bad or stale code, no assignment, outside the window or the fence); accept with
 //! findings when it may be true but a supervisor should look.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -19,6 +19,9 @@ use super::window::{self, WindowCheck};
 pub enum Action {
     CheckIn,
     CheckOut,
+    /// A scan answering a presence spot-check (在岗抽查) during an open visit: like a
+    /// check-out that closes nothing, with a fresh rotating code only.
+    Presence,
 }
 
 impl Action {
@@ -26,6 +29,7 @@ impl Action {
         match self {
             Action::CheckIn => "check_in",
             Action::CheckOut => "check_out",
+            Action::Presence => "presence",
         }
     }
 }
@@ -39,10 +43,20 @@ pub enum Refusal {
     WrongSite,
     NoAssignment,
     OutsideWindow,
-    OutsideGeofence { distance_m: Option<f64> },
-    PoorAccuracy { accuracy_m: f64, limit_m: f64 },
+    OutsideGeofence {
+        distance_m: Option<f64>,
+    },
+    PoorAccuracy {
+        accuracy_m: f64,
+        limit_m: f64,
+    },
     NoOpenVisit,
     AlreadyCheckedIn,
+    /// A presence scan with a printed daily code: only the screen's rotating code
+    /// proves presence now.
+    RotatingCodeRequired,
+    /// A presence scan with no pending presence check it could answer.
+    NoPresenceCheck,
 }
 
 impl Refusal {
@@ -58,6 +72,8 @@ impl Refusal {
             Refusal::PoorAccuracy { .. } => "poor_accuracy",
             Refusal::NoOpenVisit => "no_open_visit",
             Refusal::AlreadyCheckedIn => "already_checked_in",
+            Refusal::RotatingCodeRequired => "rotating_code_required",
+            Refusal::NoPresenceCheck => "no_presence_check",
         }
     }
 
@@ -87,6 +103,10 @@ impl Refusal {
             ),
             Refusal::NoOpenVisit => "no open visit to check out of".into(),
             Refusal::AlreadyCheckedIn => "already checked in; check out first".into(),
+            Refusal::RotatingCodeRequired => {
+                "a presence check needs the code on the kiosk screen, not a printed code".into()
+            }
+            Refusal::NoPresenceCheck => "no pending presence check for this site and time".into(),
         }
     }
 
@@ -164,6 +184,9 @@ pub struct Facts<'a> {
     pub open_visit: Option<OpenVisit>,
     pub code_already_used: bool,
     pub bound_device: Option<&'a str>,
+    /// For a presence scan: a pending check exists that this scan (its time, the open
+    /// visit's site) can answer. Ignored for check-in and check-out.
+    pub presence_pending: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -199,6 +222,10 @@ pub enum Decision {
     },
     /// Closes this open visit.
     CheckOut {
+        visit_id: Uuid,
+    },
+    /// Proves presence during this open visit, which stays open.
+    Presence {
         visit_id: Uuid,
     },
 }
@@ -253,12 +280,19 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
         Err(CodeError::Invalid) => return Judgement::refused(Refusal::CodeInvalid, Some(code)),
     }
 
+    if attempt.action == Action::Presence && code.kind != CodeKind::Rotating {
+        return Judgement::refused(Refusal::RotatingCodeRequired, Some(code));
+    }
+
     let mut findings = Vec::new();
     let decision = match attempt.action {
-        Action::CheckOut => match facts.open_visit {
+        Action::CheckOut | Action::Presence => match facts.open_visit {
             None => return Judgement::refused(Refusal::NoOpenVisit, Some(code)),
             Some(open) if open.site_id != site.site_id => {
                 return Judgement::refused(Refusal::WrongSite, Some(code));
+            }
+            Some(open) if attempt.action == Action::Presence => {
+                Decision::Presence { visit_id: open.id }
             }
             Some(open) => Decision::CheckOut { visit_id: open.id },
         },
@@ -321,6 +355,9 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
     }
     if attempt.action == Action::CheckIn && facts.open_visit.is_some() {
         return Judgement::refused(Refusal::AlreadyCheckedIn, Some(code));
+    }
+    if attempt.action == Action::Presence && !facts.presence_pending {
+        return Judgement::refused(Refusal::NoPresenceCheck, Some(code));
     }
 
     if let Some(bound) = facts.bound_device
@@ -478,6 +515,7 @@ mod tests {
             open_visit: None,
             code_already_used: false,
             bound_device: None,
+            presence_pending: false,
         }
     }
 
@@ -762,5 +800,163 @@ mod tests {
         assert_eq!(use_slot(CodeKind::Daily, Action::CheckIn), "check_in");
         assert_eq!(use_slot(CodeKind::Daily, Action::CheckOut), "check_out");
         assert_eq!(use_slot(CodeKind::Rotating, Action::CheckOut), "any");
+    }
+
+    fn presence_facts(scene: &Scene, code: CodeCheck, open: Option<OpenVisit>) -> Facts<'_> {
+        Facts {
+            open_visit: open,
+            presence_pending: true,
+            ..facts(scene, code)
+        }
+    }
+
+    fn open_at(scene: &Scene) -> OpenVisit {
+        OpenVisit {
+            id: Uuid::new_v4(),
+            site_id: scene.site_id,
+        }
+    }
+
+    #[test]
+    fn a_presence_scan_during_an_open_visit_proves_presence_and_closes_nothing() {
+        let s = scene();
+        let open = open_at(&s);
+        let j = judge(
+            &attempt(Action::Presence, at(11, 0)),
+            &presence_facts(&s, genuine(&s, at(11, 0)), Some(open)),
+            &Policy::default(),
+        );
+        assert_eq!(j.decision, Decision::Presence { visit_id: open.id });
+        assert!(j.findings.is_empty());
+        assert_eq!(j.geofence_version, Some(3));
+    }
+
+    #[test]
+    fn a_presence_scan_needs_an_open_visit_at_the_codes_site() {
+        let s = scene();
+        let when = at(11, 0);
+        let j = judge(
+            &attempt(Action::Presence, when),
+            &presence_facts(&s, genuine(&s, when), None),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("no_open_visit"));
+        let elsewhere = OpenVisit {
+            id: Uuid::new_v4(),
+            site_id: Uuid::new_v4(),
+        };
+        let j = judge(
+            &attempt(Action::Presence, when),
+            &presence_facts(&s, genuine(&s, when), Some(elsewhere)),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("wrong_site"));
+    }
+
+    #[test]
+    fn a_presence_scan_needs_the_screens_rotating_code() {
+        let s = scene();
+        let daily = issue_daily(
+            s.site_id,
+            &s.secret,
+            "2026-03-02".parse().expect("date"),
+            TZ,
+        );
+        let code = CodeCheck::Genuine(parse(&daily.payload).expect("parses"));
+        let j = judge(
+            &attempt(Action::Presence, at(11, 0)),
+            &presence_facts(&s, code, Some(open_at(&s))),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("rotating_code_required"));
+    }
+
+    #[test]
+    fn a_presence_scan_with_no_pending_check_is_refused_last() {
+        let s = scene();
+        let when = at(11, 0);
+        let mut f = presence_facts(&s, genuine(&s, when), Some(open_at(&s)));
+        f.presence_pending = false;
+        let j = judge(&attempt(Action::Presence, when), &f, &Policy::default());
+        assert_eq!(refusal(&j), Some("no_presence_check"));
+        // A bad fix is reported before the missing check.
+        let mut far = attempt(Action::Presence, when);
+        far.fix.point = LatLon {
+            lat: CENTER.lat + 0.0045,
+            lon: CENTER.lon,
+        };
+        assert_eq!(
+            refusal(&judge(&far, &f, &Policy::default())),
+            Some("outside_geofence")
+        );
+    }
+
+    #[test]
+    fn a_presence_scan_is_refused_outside_the_fence_or_with_a_used_code() {
+        let s = scene();
+        let when = at(11, 0);
+        let mut far = attempt(Action::Presence, when);
+        far.fix.point = LatLon {
+            lat: CENTER.lat + 0.0045,
+            lon: CENTER.lon,
+        };
+        let f = presence_facts(&s, genuine(&s, when), Some(open_at(&s)));
+        assert_eq!(
+            refusal(&judge(&far, &f, &Policy::default())),
+            Some("outside_geofence")
+        );
+        let mut f = presence_facts(&s, genuine(&s, when), Some(open_at(&s)));
+        f.code_already_used = true;
+        assert_eq!(
+            refusal(&judge(
+                &attempt(Action::Presence, when),
+                &f,
+                &Policy::default()
+            )),
+            Some("code_reused")
+        );
+        let stale = when + Duration::seconds(61);
+        let f = presence_facts(&s, genuine(&s, when), Some(open_at(&s)));
+        assert_eq!(
+            refusal(&judge(
+                &attempt(Action::Presence, stale),
+                &f,
+                &Policy::default()
+            )),
+            Some("code_expired")
+        );
+    }
+
+    #[test]
+    fn a_presence_scan_ignores_the_window_and_the_assignments_but_keeps_findings() {
+        let s = scene();
+        let evening = at(19, 0);
+        let mut a = attempt(Action::Presence, evening);
+        a.fix.is_mock = true;
+        let f = Facts {
+            assignments: &[],
+            ..presence_facts(&s, genuine(&s, evening), Some(open_at(&s)))
+        };
+        let j = judge(&a, &f, &Policy::default());
+        assert!(matches!(j.decision, Decision::Presence { .. }), "{j:?}");
+        let kinds: Vec<_> = j.findings.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, vec![AnomalyKind::MockLocation]);
+    }
+
+    #[test]
+    fn check_in_and_check_out_ignore_the_presence_fact() {
+        let s = scene();
+        let mut f = facts(&s, genuine(&s, at(9, 0)));
+        f.presence_pending = true;
+        assert_eq!(
+            refusal(&judge(
+                &attempt(Action::CheckIn, at(9, 0)),
+                &f,
+                &Policy::default()
+            )),
+            None
+        );
+        assert_eq!(Action::Presence.as_str(), "presence");
+        assert_eq!(use_slot(CodeKind::Rotating, Action::Presence), "any");
     }
 }

@@ -2,10 +2,14 @@
 
 pub mod admin;
 pub mod attendance;
+pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod extract;
+pub mod inspections;
 pub mod kiosk;
 pub mod service;
+pub mod supervision;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -34,6 +38,7 @@ use crate::state::AppState;
         (name = "administration", description = "Jurisdictions, organizations, users, programs, assignments, kiosks"),
         (name = "attendance", description = "Check-in, check-out, a physician's own visits and progress"),
         (name = "kiosk", description = "Rotating codes for a clinic's wall screen; printable daily codes"),
+        (name = "supervision", description = "Anomaly review and visit listings for supervisors and admins, scoped to their jurisdiction"),
     )
 )]
 struct ApiDoc;
@@ -62,9 +67,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(admin::router())
         .merge(attendance::router())
+        .merge(audit::router())
+        .merge(inspections::router())
         .merge(kiosk::router())
+        .merge(supervision::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
+        // The supervisor console page and its one private helper; not in the API document either.
+        .merge(console::router())
 }
 
 /// The OpenAPI document as served at `/api/v1/openapi.json`.

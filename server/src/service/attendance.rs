@@ -1,15 +1,18 @@
-//! Check-in and check-out: gather the facts, judge, store the attempt (refused or not)
-//! with its answer, so that a retry with the same `client_event_id` gets that answer.
+//! Check-in, check-out and presence scans: gather the facts, judge, store the attempt
+//! (refused or not) with its answer, so that a retry with the same `client_event_id`
+//! gets that answer.
 
 use chrono::{DateTime, Duration, Utc};
 use mobile_api::{AttendanceRequest, AttendanceResponse, Verdict};
 use uuid::Uuid;
 
+use crate::domain::anomaly::Finding;
 use crate::domain::attendance::{
     self, Action, Attempt, CodeCheck, Decision, Facts, Fix, OpenVisit, Policy, SiteFacts, round_m,
 };
 use crate::domain::coords::{self, Crs, LatLon};
 use crate::domain::crediting::close_of_local_day;
+use crate::domain::detectors::{self, PastFix};
 use crate::domain::geofence::FixPolicy;
 use crate::domain::kiosk_code;
 use crate::error::{ApiError, ApiResult};
@@ -70,8 +73,19 @@ fn policy(state: &AppState) -> Policy {
     }
 }
 
-/// Handles one check-in or check-out and answers what to send back (also for refusals,
-/// which are stored like any attempt).
+/// Answers the physician's pending presence checks (在岗抽查) with a scan of the open
+/// visit's site's rotating code. Refusals as for check-out, plus
+/// `rotating_code_required` and `no_presence_check`; stored like any attempt.
+pub async fn answer_presence(
+    state: &AppState,
+    physician_id: Uuid,
+    request: &AttendanceRequest,
+) -> ApiResult<StoredResponse> {
+    attend(state, physician_id, Action::Presence, request).await
+}
+
+/// Handles one check-in, check-out or presence scan and answers what to send back
+/// (also for refusals, which are stored like any attempt).
 pub async fn attend(
     state: &AppState,
     physician_id: Uuid,
@@ -130,7 +144,8 @@ async fn close_ended_visit(
     Ok(())
 }
 
-/// Reads the facts, judges, and prepares the write (event, code use, visit change, findings).
+/// Reads the facts, judges, and prepares the write (event, code use, visit change,
+/// findings), with the presence checks a presence scan would answer.
 async fn decide(
     state: &AppState,
     physician_id: Uuid,
@@ -200,6 +215,14 @@ async fn decide(
         None => false,
     };
     let bound_device = store.bound_device(physician_id).await?;
+    let presence_checks = match (&open_visit, action) {
+        (Some(open), Action::Presence) => {
+            store
+                .answerable_presence_checks(physician_id, open.site_id, scanned_at)
+                .await?
+        }
+        _ => Vec::new(),
+    };
     let facts = Facts {
         code: code.clone(),
         site: site.as_ref().map(|s| SiteFacts {
@@ -215,8 +238,22 @@ async fn decide(
         }),
         code_already_used,
         bound_device: bound_device.as_deref(),
+        presence_pending: !presence_checks.is_empty(),
     };
-    let judgement = attendance::judge(&attempt, &facts, &policy(state));
+    let mut judgement = attendance::judge(&attempt, &facts, &policy(state));
+    if !matches!(judgement.decision, Decision::Refused(_)) {
+        let opened_at = open_visit.as_ref().map(|v| v.checked_in_at);
+        let found = detect(
+            state,
+            physician_id,
+            &attempt,
+            reported,
+            &judgement,
+            opened_at,
+        )
+        .await?;
+        judgement.findings.extend(found);
+    }
 
     let event_id = Uuid::new_v4();
     let reasons: Vec<String> = judgement
@@ -269,13 +306,22 @@ async fn decide(
                 assignment,
             )
         }
+        Decision::Presence { visit_id } => {
+            let (verdict, response) = accepted(event_id, *visit_id, &reasons, distance)?;
+            let assignment = open_visit.as_ref().map(|v| v.assignment_id);
+            (verdict, None, response, VisitChange::None, assignment)
+        }
     };
     let accepted_attempt = refusal_code.is_none();
-    let visit_id = match &visit {
-        VisitChange::Open { visit_id, .. } | VisitChange::Close { visit_id } => Some(*visit_id),
-        VisitChange::None => None,
+    let visit_id = match (&visit, &judgement.decision) {
+        (VisitChange::Open { visit_id, .. } | VisitChange::Close { visit_id }, _) => {
+            Some(*visit_id)
+        }
+        // A presence scan is about the open visit it proves, which it leaves open.
+        (VisitChange::None, Decision::Presence { visit_id }) => Some(*visit_id),
+        (VisitChange::None, _) => None,
     };
-    Ok(AttendanceWrite {
+    let write = AttendanceWrite {
         event: NewEvent {
             id: event_id,
             client_event_id: request.client_event_id,
@@ -313,7 +359,67 @@ async fn decide(
         },
         bind_device: accepted_attempt && bound_device.is_none(),
         expected_open_visit: open_visit.map(|v| v.id),
-    })
+        // An accepted presence scan answers its checks in the same transaction.
+        answers_presence_checks: if accepted_attempt && action == Action::Presence {
+            presence_checks
+        } else {
+            Vec::new()
+        },
+    };
+    Ok(write)
+}
+
+/// Runs the detectors that need history: the physician's previous fix
+/// (`impossible_travel`), other uses of the same code (`code_shared`), identical
+/// coordinates (`repeated_fix`) and, on check-out, the visit's length (`short_visit`).
+async fn detect(
+    state: &AppState,
+    physician_id: Uuid,
+    attempt: &Attempt,
+    reported: LatLon,
+    judgement: &attendance::Judgement,
+    opened_at: Option<DateTime<Utc>>,
+) -> ApiResult<Vec<Finding>> {
+    let store = &state.store;
+    let current = PastFix {
+        event_id: Uuid::nil(),
+        physician_id,
+        device_id: attempt.device_id.clone(),
+        point: attempt.fix.point,
+        accuracy_m: attempt.fix.accuracy_m,
+        at: attempt.scanned_at,
+    };
+    let mut findings = Vec::new();
+    if let Some(previous) = store.previous_fix(physician_id, attempt.scanned_at).await?
+        && let Some(f) =
+            detectors::impossible_travel(&previous, &current, detectors::IMPOSSIBLE_SPEED_KMH)
+    {
+        findings.push(f);
+    }
+    if let Some(code) = &judgement.code {
+        let others = store
+            .code_fixes(code.site_id, code.kind.as_str(), code.step)
+            .await?;
+        if let Some(f) =
+            detectors::code_shared(&current, &others, detectors::CODE_SHARE_SEPARATION_M)
+        {
+            findings.push(f);
+        }
+    }
+    let identical = store.identical_fixes(reported).await?;
+    if let Some(f) = detectors::repeated_fix(reported, &identical) {
+        findings.push(f);
+    }
+    if let (Decision::CheckOut { .. }, Some(opened_at)) = (&judgement.decision, opened_at)
+        && let Some(f) = detectors::short_visit(
+            opened_at,
+            attempt.scanned_at,
+            detectors::SHORT_VISIT_MINUTES,
+        )
+    {
+        findings.push(f);
+    }
+    Ok(findings)
 }
 
 fn accepted(

@@ -2,4 +2,5 @@
 //! the outcome. HTTP handlers call these; they know nothing of HTTP themselves.
 
 pub mod attendance;
+pub mod audit;
 pub mod visits;

@@ -3,36 +3,93 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use mobile_api::{
     AssignmentSummary, CreditState as WireCredit, MonthSummary, MyAssignment, Progress,
     RequirementProgress, Visit, VisitStatus,
 };
 use uuid::Uuid;
 
-use crate::domain::crediting::{self, AnomalyReview, CreditState, VisitSpan};
+use crate::domain::anomaly::AnomalyKind;
+use crate::domain::crediting::{self, AnomalyReview, CreditState, VisitSpan, close_of_local_day};
 use crate::domain::requirements::{self, Tally};
-use crate::domain::window::local_date;
+use crate::domain::window::{DailyWindow, local_date};
 use crate::error::{ApiError, ApiResult};
 use crate::http::admin::programs::requirement_to_body;
 use crate::state::AppState;
 use crate::store::attendance::{VisitAnomaly, VisitRecord};
 
 /// The credit state of one visit given its anomalies.
+///
+/// A visit closed at the end of its day without a check-out (`auto_closed`) has
+/// no accepted check-out and is denied, unless a supervisor dismissed its
+/// `missing_checkout` anomaly: that grants credit (DOMAIN.md, "a supervisor can
+/// grant credit on review"), and the visit then counts as checked out at the end
+/// of its assignment's daily window on its local date ([`granted_check_out`]),
+/// its other anomalies deciding as for any visit.
 pub fn credit_state(visit: &VisitRecord, anomalies: &[&VisitAnomaly]) -> WireCredit {
     if visit.status == "open" {
         return WireCredit::Open;
     }
+    let checked_out = visit.checked_out_at.is_some() || check_out_granted(visit, anomalies);
     let reviews = anomalies.iter().map(|a| match a.status.as_str() {
         "confirmed" => AnomalyReview::Confirmed,
         "dismissed" => AnomalyReview::Dismissed,
         _ => AnomalyReview::Open,
     });
-    match CreditState::from_review(visit.checked_out_at.is_some(), reviews) {
+    match CreditState::from_review(checked_out, reviews) {
         CreditState::Creditable => WireCredit::Creditable,
         CreditState::Pending => WireCredit::Pending,
         CreditState::Denied => WireCredit::Denied,
     }
+}
+
+/// True for an auto-closed visit whose `missing_checkout` a supervisor dismissed.
+pub fn check_out_granted(visit: &VisitRecord, anomalies: &[&VisitAnomaly]) -> bool {
+    visit.status == "auto_closed"
+        && anomalies
+            .iter()
+            .any(|a| a.kind == AnomalyKind::MissingCheckout.as_str() && a.status == "dismissed")
+}
+
+/// The check-out a granted auto-closed visit is credited up to: the end of the
+/// assignment's daily window on the visit's local date in the site's time zone,
+/// never before the check-in nor after the end of that day (so a check-in past
+/// the window, accepted as an edge case, earns nothing by the grant).
+pub fn granted_check_out(visit: &VisitRecord, window: &DailyWindow, tz: Tz) -> DateTime<Utc> {
+    let end_of_day = close_of_local_day(visit.local_date, tz);
+    let window_end = tz
+        .from_local_datetime(&visit.local_date.and_time(window.end))
+        .earliest()
+        .map_or(end_of_day, |at| at.with_timezone(&Utc));
+    window_end.max(visit.checked_in_at).min(end_of_day)
+}
+
+/// The check-out a visit is credited up to: its own, or the granted one.
+async fn effective_check_out(
+    state: &AppState,
+    visit: &VisitRecord,
+    anomalies: &[&VisitAnomaly],
+) -> ApiResult<Option<DateTime<Utc>>> {
+    if visit.checked_out_at.is_some() || !check_out_granted(visit, anomalies) {
+        return Ok(visit.checked_out_at);
+    }
+    let assignment = state
+        .store
+        .assignment(visit.assignment_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let site = state
+        .store
+        .organization(visit.site_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Some(granted_check_out(
+        visit,
+        &assignment.window,
+        site.timezone,
+    )))
 }
 
 fn status(visit: &VisitRecord) -> VisitStatus {
@@ -55,31 +112,40 @@ pub async fn visits(
         .store
         .visit_anomalies_of(physician_id, from, to)
         .await?;
+    describe(state, &records, &anomalies).await
+}
+
+/// Stored visits as the wire shows them, with credit states from `anomalies` (which
+/// may hold other visits' anomalies too). A granted auto-closed visit shows its
+/// granted check-out.
+pub async fn describe(
+    state: &AppState,
+    records: &[VisitRecord],
+    anomalies: &[VisitAnomaly],
+) -> ApiResult<Vec<Visit>> {
     let mut by_visit: HashMap<Uuid, Vec<&VisitAnomaly>> = HashMap::new();
-    for anomaly in &anomalies {
+    for anomaly in anomalies {
         by_visit.entry(anomaly.visit_id).or_default().push(anomaly);
     }
-    Ok(records
-        .iter()
-        .map(|v| {
-            let mine = by_visit.get(&v.id).map(Vec::as_slice).unwrap_or(&[]);
-            Visit {
-                id: v.id,
-                physician_id: v.physician_id,
-                site_id: v.site_id,
-                assignment_id: v.assignment_id,
-                status: status(v),
-                local_date: v.local_date,
-                checked_in_at: v.checked_in_at,
-                checked_out_at: v.checked_out_at,
-                minutes: v
-                    .checked_out_at
-                    .map(|out| (out - v.checked_in_at).num_minutes()),
-                credit_state: credit_state(v, mine),
-                anomalies: mine.iter().map(|a| a.kind.clone()).collect(),
-            }
-        })
-        .collect())
+    let mut out = Vec::with_capacity(records.len());
+    for v in records {
+        let mine = by_visit.get(&v.id).map(Vec::as_slice).unwrap_or(&[]);
+        let checked_out_at = effective_check_out(state, v, mine).await?;
+        out.push(Visit {
+            id: v.id,
+            physician_id: v.physician_id,
+            site_id: v.site_id,
+            assignment_id: v.assignment_id,
+            status: status(v),
+            local_date: v.local_date,
+            checked_in_at: v.checked_in_at,
+            checked_out_at,
+            minutes: checked_out_at.map(|out| (out - v.checked_in_at).num_minutes()),
+            credit_state: credit_state(v, mine),
+            anomalies: mine.iter().map(|a| a.kind.clone()).collect(),
+        });
+    }
+    Ok(out)
 }
 
 /// The physician's assignments, newest first, with site and program names.
@@ -242,5 +308,80 @@ mod tests {
         assert!(parse_month("2026-13").is_none());
         assert!(parse_month("2026-1").is_none());
         assert!(parse_month("march").is_none());
+    }
+
+    fn auto_closed_at_nine() -> VisitRecord {
+        VisitRecord {
+            id: Uuid::from_u128(1),
+            physician_id: Uuid::from_u128(2),
+            site_id: Uuid::from_u128(3),
+            assignment_id: Uuid::from_u128(4),
+            local_date: "2026-03-02".parse().expect("date"),
+            // 09:00 in Asia/Shanghai
+            checked_in_at: "2026-03-02T01:00:00Z".parse().expect("instant"),
+            checked_out_at: None,
+            status: "auto_closed".into(),
+        }
+    }
+
+    fn anomaly(kind: &str, status: &str) -> VisitAnomaly {
+        VisitAnomaly {
+            visit_id: Uuid::from_u128(1),
+            kind: kind.into(),
+            status: status.into(),
+        }
+    }
+
+    #[test]
+    fn a_dismissed_missing_checkout_grants_credit_and_a_confirmed_one_does_not() {
+        let visit = auto_closed_at_nine();
+        let state = |anomalies: &[VisitAnomaly]| {
+            let refs: Vec<&VisitAnomaly> = anomalies.iter().collect();
+            credit_state(&visit, &refs)
+        };
+        assert_eq!(
+            state(&[anomaly("missing_checkout", "open")]),
+            WireCredit::Denied
+        );
+        assert_eq!(
+            state(&[anomaly("missing_checkout", "confirmed")]),
+            WireCredit::Denied
+        );
+        assert_eq!(
+            state(&[anomaly("missing_checkout", "dismissed")]),
+            WireCredit::Creditable
+        );
+        assert_eq!(
+            state(&[
+                anomaly("missing_checkout", "dismissed"),
+                anomaly("mock_location", "open")
+            ]),
+            WireCredit::Pending
+        );
+        assert_eq!(
+            state(&[anomaly("mock_location", "dismissed")]),
+            WireCredit::Denied,
+            "only dismissing missing_checkout grants a check-out"
+        );
+    }
+
+    #[test]
+    fn a_granted_check_out_is_the_end_of_the_daily_window_within_the_day() {
+        let shanghai = chrono_tz::Asia::Shanghai;
+        let visit = auto_closed_at_nine();
+        let window = DailyWindow::parse("08:00", "17:30").expect("window");
+        assert_eq!(
+            granted_check_out(&visit, &window, shanghai).to_rfc3339(),
+            "2026-03-02T09:30:00+00:00"
+        );
+        // A check-in accepted just past the window earns nothing by the grant.
+        let late = VisitRecord {
+            checked_in_at: "2026-03-02T09:45:00Z".parse().expect("instant"),
+            ..visit
+        };
+        assert_eq!(
+            granted_check_out(&late, &window, shanghai),
+            late.checked_in_at
+        );
     }
 }

@@ -6,6 +6,8 @@ use uuid::Uuid;
 
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::anomaly::{AnomalyKind, Finding};
+use crate::domain::coords::LatLon;
+use crate::domain::detectors::PastFix;
 
 /// The answer given to an attempt, replayed to retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +80,9 @@ pub struct AttendanceWrite {
     pub bind_device: bool,
     /// The open visit the judgement assumed; the write is abandoned if it changed.
     pub expected_open_visit: Option<Uuid>,
+    /// Pending presence checks this scan answers; the write is abandoned if any is no
+    /// longer pending (expired by the scheduler, answered by another scan).
+    pub answers_presence_checks: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,6 +273,8 @@ impl Store {
             status = 'closed', closed_at = $4, open_physician = NULL WHERE id = $1 AND status = 'open'";
         const BIND: &str = "INSERT INTO devices (physician_id, device_id, bound_at) VALUES ($1, $2, $3) \
                             ON CONFLICT (physician_id) DO NOTHING";
+        const ANSWER: &str = "UPDATE presence_checks SET status = 'answered', answered_event_id = $2, \
+            resolved_at = $3 WHERE id = $1 AND status = 'pending'";
 
         let e = &write.event;
         let physician = e.physician_id.to_string();
@@ -347,8 +354,21 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            for check in &write.answers_presence_checks {
+                let answered = sqlx::query(ANSWER)
+                    .bind(check.to_string())
+                    .bind(e.id.to_string())
+                    .bind(to_ms(e.received_at))
+                    .execute(&mut *tx)
+                    .await?;
+                if answered.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(WriteOutcome::StateChanged);
+                }
+            }
             let visit_id = match &write.visit {
-                VisitChange::None => None,
+                // A scan that changes no visit (presence) is about the visit it names.
+                VisitChange::None => e.visit_id,
                 VisitChange::Open { visit_id, site_id, assignment_id, local_date } => {
                     sqlx::query(OPEN_VISIT)
                         .bind(visit_id.to_string())
@@ -494,6 +514,87 @@ impl Store {
                     status,
                 })
             })
+            .collect()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct FixRow {
+    id: String,
+    physician_id: String,
+    device_id: String,
+    lat: f64,
+    lon: f64,
+    accuracy_m: f64,
+    scanned_at: i64,
+}
+
+impl TryFrom<FixRow> for PastFix {
+    type Error = StoreError;
+    fn try_from(row: FixRow) -> StoreResult<PastFix> {
+        Ok(PastFix {
+            event_id: parse_uuid(&row.id)?,
+            physician_id: parse_uuid(&row.physician_id)?,
+            device_id: row.device_id,
+            point: LatLon::new(row.lat, row.lon),
+            accuracy_m: row.accuracy_m,
+            at: from_ms(row.scanned_at)?,
+        })
+    }
+}
+
+const FIX_COLUMNS: &str = "id, physician_id, device_id, lat, lon, accuracy_m, scanned_at";
+
+impl Store {
+    /// The physician's latest accepted fix scanned at or before `at`.
+    pub async fn previous_fix(
+        &self,
+        physician_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<PastFix>> {
+        let sql = format!(
+            "SELECT {FIX_COLUMNS} FROM attendance_events WHERE physician_id = $1 \
+             AND verdict <> 'refused' AND scanned_at <= $2 ORDER BY scanned_at DESC, id LIMIT 1"
+        );
+        let row: Option<FixRow> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(physician_id.to_string())
+            .bind(to_ms(at))
+            .fetch_optional(pool)
+            .await?);
+        row.map(PastFix::try_from).transpose()
+    }
+
+    /// Accepted uses of one kiosk code (any physician).
+    pub async fn code_fixes(
+        &self,
+        site_id: Uuid,
+        kind: &str,
+        step: i64,
+    ) -> StoreResult<Vec<PastFix>> {
+        let sql = format!(
+            "SELECT {FIX_COLUMNS} FROM attendance_events WHERE site_id = $1 AND code_kind = $2 \
+             AND code_step = $3 AND verdict <> 'refused' ORDER BY scanned_at LIMIT 100"
+        );
+        let rows: Vec<FixRow> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(site_id.to_string())
+            .bind(kind)
+            .bind(step)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter().map(PastFix::try_from).collect()
+    }
+
+    /// Earlier events whose reported coordinates are exactly these.
+    pub async fn identical_fixes(&self, reported: LatLon) -> StoreResult<Vec<(Uuid, LatLon)>> {
+        const SQL: &str = "SELECT id, reported_lat, reported_lon FROM attendance_events \
+                           WHERE reported_lat = $1 AND reported_lon = $2 LIMIT 5";
+        let rows: Vec<(String, f64, f64)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(reported.lat)
+            .bind(reported.lon)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(id, lat, lon)| Ok((parse_uuid(&id)?, LatLon::new(lat, lon))))
             .collect()
     }
 }

@@ -9,13 +9,16 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub mod anomalies;
 pub mod assignments;
 pub mod attendance;
+pub mod audit;
 pub mod jurisdictions;
 pub mod kiosks;
 pub mod organizations;
 pub mod programs;
 pub mod secrets;
+pub mod supervision;
 pub mod tokens;
 pub mod users;
 

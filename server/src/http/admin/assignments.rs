@@ -14,6 +14,7 @@ use crate::domain::assignment::{Assignment, check_dates};
 use crate::domain::window::DailyWindow;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppPath};
+use crate::service::audit::{self, Change};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -102,7 +103,20 @@ pub async fn create_assignment(
         created_at: state.now(),
     };
     state.store.insert_assignment(&assignment).await?;
-    Ok((StatusCode::CREATED, AppJson(to_body(assignment))))
+    let body = to_body(assignment);
+    audit::record(
+        &state,
+        &actor,
+        Change {
+            action: "assignment.create",
+            object_type: "assignment",
+            object_id: body.id.to_string(),
+            before: None,
+            after: Some(&body),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, AppJson(body)))
 }
 
 /// An assignment: for its physician, the site's administrators and supervisors, and the

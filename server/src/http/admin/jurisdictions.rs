@@ -16,6 +16,7 @@ use crate::domain::organization::parse_name;
 use crate::error::{ApiError, ApiResult};
 use crate::http::PageRequest;
 use crate::http::extract::{AppJson, AppPath, AppQuery};
+use crate::service::audit::{self, Change};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -85,7 +86,20 @@ pub async fn create_jurisdiction(
         .store
         .insert_jurisdiction(&jurisdiction, state.now())
         .await?;
-    Ok((StatusCode::CREATED, AppJson(to_body(jurisdiction))))
+    let body = to_body(jurisdiction);
+    audit::record(
+        &state,
+        &actor,
+        Change {
+            action: "jurisdiction.create",
+            object_type: "jurisdiction",
+            object_id: body.code.clone(),
+            before: None,
+            after: Some(&body),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, AppJson(body)))
 }
 
 /// The jurisdictions the caller can see, ordered by code.

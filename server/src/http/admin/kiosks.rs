@@ -13,6 +13,7 @@ use crate::auth::jwt::{Audience, Claims, ISSUER};
 use crate::domain::access::{Actor, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppPath};
+use crate::service::audit::{self, Change};
 use crate::state::AppState;
 
 /// Kiosk tokens last five years; revocation, not expiry, is how they end.
@@ -71,6 +72,19 @@ pub async fn enroll_kiosk(
         site: Some(site.id),
     };
     let token = state.keys.jwt.sign(&claims).map_err(ApiError::internal)?;
+    let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site.id, "label": label });
+    audit::record(
+        &state,
+        &actor,
+        Change {
+            action: "kiosk.enroll",
+            object_type: "kiosk",
+            object_id: kiosk_id.to_string(),
+            before: None,
+            after: Some(&enrolled),
+        },
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         AppJson(KioskEnrolment {
@@ -101,5 +115,18 @@ pub async fn revoke_kiosk(
         .ok_or(ApiError::NotFound)?;
     reachable_organization(&state, &actor, kiosk.site_id).await?;
     state.store.revoke_kiosk(kiosk_id, state.now()).await?;
+    let revoked = serde_json::json!({ "kiosk_id": kiosk.id, "site_id": kiosk.site_id, "revoked": kiosk.revoked });
+    audit::record(
+        &state,
+        &actor,
+        Change {
+            action: "kiosk.revoke",
+            object_type: "kiosk",
+            object_id: kiosk_id.to_string(),
+            before: Some(&revoked),
+            after: None,
+        },
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,6 +21,7 @@ use crate::domain::organization::{
 use crate::error::{ApiError, ApiResult};
 use crate::http::PageRequest;
 use crate::http::extract::{AppJson, AppPath, AppQuery};
+use crate::service::audit::{self, Change};
 use crate::state::AppState;
 use crate::store::organizations::{NewOrganization, OrganizationChanges};
 
@@ -122,7 +123,20 @@ pub async fn create_organization(
         .organization(id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, AppJson(to_body(org))))
+    let body = to_body(org);
+    audit::record(
+        &state,
+        &actor,
+        Change {
+            action: "organization.create",
+            object_type: "organization",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(&body),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, AppJson(body)))
 }
 
 /// The organizations the caller can see.
@@ -195,7 +209,7 @@ pub async fn update_organization(
     AppJson(body): AppJson<UpdateOrganization>,
 ) -> ApiResult<AppJson<OrganizationBody>> {
     actor.require(&[Role::Admin, Role::Supervisor])?;
-    reachable_organization(&state, &actor, id).await?;
+    let before = to_body(reachable_organization(&state, &actor, id).await?);
     let name = body
         .name
         .as_deref()
@@ -229,5 +243,18 @@ pub async fn update_organization(
         .organization(id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(AppJson(to_body(org)))
+    let after = to_body(org);
+    audit::record(
+        &state,
+        &actor,
+        Change {
+            action: "organization.update",
+            object_type: "organization",
+            object_id: id.to_string(),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
+    .await?;
+    Ok(AppJson(after))
 }

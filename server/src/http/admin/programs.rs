@@ -16,6 +16,7 @@ use crate::domain::program::Program;
 use crate::domain::requirements::{Requirement, RequirementSpec};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppPath};
+use crate::service::audit::{self, Change};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -99,7 +100,20 @@ pub async fn create_program(
         created_at: state.now(),
     };
     state.store.insert_program(&program, state.now()).await?;
-    Ok((StatusCode::CREATED, AppJson(to_body(program))))
+    let body = to_body(program);
+    audit::record(
+        &state,
+        &actor,
+        Change {
+            action: "program.create",
+            object_type: "program",
+            object_id: body.id.to_string(),
+            before: None,
+            after: Some(&body),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, AppJson(body)))
 }
 
 #[utoipa::path(get, path = "/api/v1/programs/{id}", tag = "administration",

@@ -16,6 +16,7 @@ use crate::domain::organization::parse_name;
 use crate::domain::user::{Phone, User, check_password_policy, check_role_placement};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppPath};
+use crate::service::audit::{self, Change};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -118,7 +119,20 @@ pub async fn create_user(
         .await
         .map_err(ApiError::internal)?;
     state.store.insert_user(&user, &hash).await?;
-    Ok((StatusCode::CREATED, AppJson(to_body(user))))
+    let body = to_body(user);
+    audit::record(
+        &state,
+        &actor,
+        Change {
+            action: "user.create",
+            object_type: "user",
+            object_id: body.id.to_string(),
+            before: None,
+            after: Some(&body),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, AppJson(body)))
 }
 
 /// A user: anyone may read themselves; administrators read the users they reach.

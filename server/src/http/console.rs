@@ -1,0 +1,352 @@
+//! The supervisor console (督查控制台): one static page over the JSON API, plus the one
+//! read-only lookup the API lacks, the fixes behind an anomaly for its distance diagram.
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use uuid::Uuid;
+
+use crate::domain::access::{Actor, Placement, Role, Scope};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{AppJson, AppPath};
+use crate::on_pool;
+use crate::state::AppState;
+use crate::store::{StoreError, StoreResult, from_ms, parse_opt_uuid, parse_uuid};
+
+/// The page: self-contained (inline CSS and JS, no external assets); it keeps its
+/// tokens in `sessionStorage` and talks to the API of the server that served it.
+const CONSOLE_PAGE: &str = include_str!("console.html");
+
+/// The routes of the console. None is in the OpenAPI document: they are a page and
+/// that page's private helper, not the API.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/console", get(page))
+        .route("/console/", get(page))
+        .route("/console/api/anomalies/{id}/fixes", get(anomaly_fixes))
+}
+
+/// `GET /console`: the supervisor console page.
+pub async fn page() -> Response {
+    let headers = [
+        (
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
+        (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (CONTENT_SECURITY_POLICY, content_security_policy().clone()),
+        (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ];
+    (headers, CONSOLE_PAGE).into_response()
+}
+
+/// The policy: nothing but the page's own inline script and style (pinned by hash, so
+/// an injected `<script>` never runs), inline SVG, and fetches to this origin.
+fn content_security_policy() -> &'static HeaderValue {
+    static CSP: OnceLock<HeaderValue> = OnceLock::new();
+    CSP.get_or_init(|| {
+        let script = inline_block(CONSOLE_PAGE, "script").map_or_else(String::new, sha256_source);
+        let style = inline_block(CONSOLE_PAGE, "style").map_or_else(String::new, sha256_source);
+        let policy = format!(
+            "default-src 'none'; script-src {script}; style-src {style}; img-src data:; \
+             connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        );
+        // The policy is ASCII by construction (keywords and base64).
+        HeaderValue::from_str(&policy)
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+    })
+}
+
+/// The text between `<tag>` and `</tag>`: the page has exactly one of each.
+fn inline_block<'a>(page: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = page.find(&open)? + open.len();
+    let end = start + page[start..].find(&close)?;
+    Some(&page[start..end])
+}
+
+fn sha256_source(text: &str) -> String {
+    format!(
+        "'sha256-{}'",
+        STANDARD.encode(Sha256::digest(text.as_bytes()))
+    )
+}
+
+/// The fence an anomaly's site had when its event was judged, and the fixes behind it.
+#[derive(Debug, Serialize)]
+pub struct AnomalyFixes {
+    pub anomaly_id: Uuid,
+    pub site: Option<FixSite>,
+    /// The anomaly's own events first, then the earlier or other fix it was compared
+    /// with (`previous_event_id`, `other_event_id`) when the caller may see it, then
+    /// its visit's check-in and check-out.
+    pub fixes: Vec<Fix>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FixSite {
+    pub id: Uuid,
+    pub name: String,
+    /// WGS-84, in the stored shape of `GET /api/v1/organizations/{id}`; absent when the
+    /// site has no fence.
+    pub geofence: Option<Value>,
+    pub geofence_version: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Fix {
+    pub event_id: Uuid,
+    /// `event` (the anomaly's own), `previous` (the fix before, for impossible travel),
+    /// `other` (the other use of the code, or the identical fix) or `visit` (the
+    /// check-in or check-out of the anomaly's visit).
+    pub role: &'static str,
+    pub physician_id: Uuid,
+    pub site_id: Option<Uuid>,
+    /// `check_in`, `check_out` or `presence`.
+    pub action: String,
+    pub device_id: String,
+    /// WGS-84.
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: f64,
+    pub is_mock: bool,
+    pub scanned_at: DateTime<Utc>,
+    pub verdict: String,
+    pub distance_to_fence_m: Option<f64>,
+    pub geofence_version: Option<i64>,
+}
+
+/// `GET /console/api/anomalies/{id}/fixes` (supervisor, admin): what the distance
+/// diagram draws: the site's fence and the anomaly's fixes with their positions. Scoped like the review: an anomaly outside the caller's jurisdiction
+/// is a 404. A compared fix is shown only when it is the same physician's or was
+/// taken at the same site, so the diagram reveals nothing the caller could not list.
+pub async fn anomaly_fixes(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<AppJson<AnomalyFixes>> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    let (anomaly, site_path) = state.store.anomaly(id).await?.ok_or(ApiError::NotFound)?;
+    if actor.scope != Scope::Everything {
+        let path = site_path.ok_or(ApiError::NotFound)?;
+        actor.check_reach(Placement {
+            jurisdiction: &path,
+            organization_id: None,
+        })?;
+    }
+
+    let mut wanted: Vec<(Uuid, &'static str)> =
+        anomaly.event_ids.iter().map(|e| (*e, "event")).collect();
+    for (member, role) in [
+        ("previous_event_id", "previous"),
+        ("other_event_id", "other"),
+    ] {
+        if let Some(other) = anomaly
+            .detail
+            .get(member)
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            && !wanted.iter().any(|(e, _)| *e == other)
+        {
+            wanted.push((other, role));
+        }
+    }
+    // An anomaly about a visit as a whole (missing check-out, absent at inspection,
+    // short visit) names no event: draw the visit's own check-in and check-out.
+    if let Some(visit_id) = anomaly.visit_id {
+        for event_id in visit_events(&state, visit_id).await? {
+            if !wanted.iter().any(|(e, _)| *e == event_id) {
+                wanted.push((event_id, "visit"));
+            }
+        }
+    }
+    let mut fixes = Vec::with_capacity(wanted.len());
+    for (event_id, role) in wanted {
+        let Some(fix) = fetch_fix(&state, event_id, role).await? else {
+            continue;
+        };
+        let visible = fix.physician_id == anomaly.physician_id
+            || (fix.site_id.is_some() && fix.site_id == anomaly.site_id);
+        if visible {
+            fixes.push(fix);
+        }
+    }
+
+    let site = match anomaly.site_id {
+        Some(site_id) => match state.store.organization(site_id).await? {
+            Some(org) => {
+                // The fence the anomaly's own event was judged against, when it is known.
+                let judged = fixes
+                    .iter()
+                    .find(|f| f.role == "event" && f.site_id == Some(site_id))
+                    .and_then(|f| f.geofence_version);
+                let (geofence, geofence_version) = match judged {
+                    Some(version) => match state.store.geofence_version(site_id, version).await? {
+                        Some(fence) => (Some(fence.to_stored_json()), Some(version)),
+                        None => current_fence(&org),
+                    },
+                    None => current_fence(&org),
+                };
+                Some(FixSite {
+                    id: org.id,
+                    name: org.name,
+                    geofence,
+                    geofence_version,
+                })
+            }
+            None => None,
+        },
+        None => None,
+    };
+    Ok(AppJson(AnomalyFixes {
+        anomaly_id: anomaly.id,
+        site,
+        fixes,
+    }))
+}
+
+fn current_fence(org: &crate::domain::organization::Organization) -> (Option<Value>, Option<i64>) {
+    match &org.geofence {
+        Some(g) => (Some(g.fence.to_stored_json()), Some(g.version)),
+        None => (None, None),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct FixRow {
+    id: String,
+    physician_id: String,
+    site_id: Option<String>,
+    action: String,
+    device_id: String,
+    lat: f64,
+    lon: f64,
+    accuracy_m: f64,
+    is_mock: bool,
+    scanned_at: i64,
+    verdict: String,
+    distance_to_fence_m: Option<f64>,
+    geofence_version: Option<i64>,
+}
+
+/// One stored attendance event as a fix. The store has no lookup of events by id yet;
+/// this read-only query (and `visit_events`) belongs in `store::attendance`, and is
+/// here only because the console was written beside that module, not in it.
+async fn fetch_fix(state: &AppState, id: Uuid, role: &'static str) -> ApiResult<Option<Fix>> {
+    const SQL: &str = "SELECT id, physician_id, site_id, action, device_id, lat, lon, \
+        accuracy_m, is_mock, scanned_at, verdict, distance_to_fence_m, geofence_version \
+        FROM attendance_events WHERE id = $1";
+    let row: Option<FixRow> = on_pool!(state.store.db(), pool => sqlx::query_as(SQL)
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::from)?);
+    Ok(row.map(|r| to_fix(r, role)).transpose()?)
+}
+
+/// The check-in and (when there is one) check-out event of a visit.
+async fn visit_events(state: &AppState, visit_id: Uuid) -> ApiResult<Vec<Uuid>> {
+    const SQL: &str = "SELECT check_in_event_id, check_out_event_id FROM visits WHERE id = $1";
+    let row: Option<(String, Option<String>)> = on_pool!(state.store.db(), pool =>
+        sqlx::query_as(SQL)
+            .bind(visit_id.to_string())
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::from)?);
+    let Some((check_in, check_out)) = row else {
+        return Ok(Vec::new());
+    };
+    let mut events = vec![parse_uuid(&check_in)?];
+    events.extend(parse_opt_uuid(check_out)?);
+    Ok(events)
+}
+
+fn to_fix(row: FixRow, role: &'static str) -> StoreResult<Fix> {
+    Ok(Fix {
+        event_id: parse_uuid(&row.id)?,
+        role,
+        physician_id: parse_uuid(&row.physician_id)?,
+        site_id: parse_opt_uuid(row.site_id)?,
+        action: row.action,
+        device_id: row.device_id,
+        lat: row.lat,
+        lon: row.lon,
+        accuracy_m: row.accuracy_m,
+        is_mock: row.is_mock,
+        scanned_at: from_ms(row.scanned_at)?,
+        verdict: row.verdict,
+        distance_to_fence_m: row.distance_to_fence_m,
+        geofence_version: row.geofence_version,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_is_self_contained() {
+        for external in ["src=", "href=\"http", "url(", "@import", "<link", "<iframe"] {
+            assert!(
+                !CONSOLE_PAGE.contains(external),
+                "the console page must not load {external:?}"
+            );
+        }
+        assert_eq!(
+            CONSOLE_PAGE.matches("<script>").count(),
+            1,
+            "one inline script"
+        );
+        assert_eq!(
+            CONSOLE_PAGE.matches("<style>").count(),
+            1,
+            "one inline style"
+        );
+        assert!(
+            !CONSOLE_PAGE.contains("innerHTML"),
+            "text goes in through textContent"
+        );
+    }
+
+    #[test]
+    fn the_policy_pins_the_inline_script_and_style_by_hash() {
+        let policy = content_security_policy()
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        assert!(policy.contains("connect-src 'self'"), "{policy}");
+        assert!(policy.contains("default-src 'none'"), "{policy}");
+        let script = inline_block(CONSOLE_PAGE, "script").expect("script");
+        assert!(policy.contains(&format!("script-src {}", sha256_source(script))));
+        let style = inline_block(CONSOLE_PAGE, "style").expect("style");
+        assert!(policy.contains(&format!("style-src {}", sha256_source(style))));
+    }
+
+    #[test]
+    fn an_inline_block_is_the_text_between_its_tags() {
+        assert_eq!(inline_block("a<b>x</b>c", "b"), Some("x"));
+        assert_eq!(inline_block("a<b>x", "b"), None);
+        assert_eq!(
+            sha256_source(""),
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+        );
+    }
+}

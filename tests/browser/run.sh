@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Browser tests of the supervisor console (/console) in headless Chromium.
+#
+#   cargo build -p server && bash tests/browser/run.sh
+#
+# Builds nothing: runs target/debug/server (or $SERVER_BIN) on a free loopback port
+# with a fresh SQLite database (scheduler off, so no visit is auto-closed mid-test), seeds a small world through the HTTP API (a county, a
+# township health center with a circular fence, a hospital, a supervisor, a physician
+# with an assignment, a kiosk, and one check-in with a mock location, which raises an
+# open `mock_location` anomaly), then runs `npm test` here with the world in env vars.
+# Installs Chromium and a Chinese font with apt, and playwright-core with `npm ci`,
+# when missing. Under CI=true a missing browser is a failure, never a skip.
+# Screenshots go to test-artifacts/browser/. The server is stopped by pid on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$ROOT/tests/browser"
+SERVER_BIN="${SERVER_BIN:-$ROOT/target/debug/server}"
+ARTIFACTS="${CONSOLE_ARTIFACTS:-$ROOT/test-artifacts/browser}"
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+
+log() { printf 'browser: %s\n' "$*" >&2; }
+die() {
+	log "FAIL: $*"
+	exit 1
+}
+
+# ---- prerequisites ------------------------------------------------------------
+[[ -x $SERVER_BIN ]] || die "$SERVER_BIN not found; run 'cargo build -p server' first"
+command -v node >/dev/null 2>&1 || die "node is required (Node.js 20 or newer)"
+command -v npm >/dev/null 2>&1 || die "npm is required"
+command -v curl >/dev/null 2>&1 || die "curl is required"
+
+as_root() {
+	if [[ $EUID -eq 0 ]]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		sudo -n "$@"
+	else
+		return 1
+	fi
+}
+
+apt_install() {
+	command -v apt-get >/dev/null 2>&1 || return 1
+	local attempt
+	for attempt in 1 2 3 4; do
+		if as_root env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 \
+			-o Acquire::Retries=3 update >&2 &&
+			as_root env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 \
+				-o Acquire::Retries=3 install -y --no-install-recommends "$@" >&2; then
+			return 0
+		fi
+		log "apt-get install $* failed (attempt $attempt); retrying in $((attempt * 10))s"
+		sleep $((attempt * 10))
+	done
+	return 1
+}
+
+have_font() { dpkg -s fonts-wqy-zenhei >/dev/null 2>&1; }
+
+if [[ ! -x $CHROMIUM ]] || ! have_font; then
+	log "installing chromium and fonts-wqy-zenhei with apt-get"
+	apt_install chromium fonts-wqy-zenhei || log "apt-get could not install chromium/fonts-wqy-zenhei"
+fi
+if [[ ! -x $CHROMIUM ]]; then
+	if [[ ${CI:-} == true ]]; then
+		die "no Chromium at $CHROMIUM and it could not be installed (CI=true: not skipping)"
+	fi
+	log "SKIP: no Chromium at $CHROMIUM (install Debian's chromium, or set CHROMIUM)"
+	exit 0
+fi
+have_font || log "warning: fonts-wqy-zenhei missing; Chinese text will render as boxes in screenshots"
+"$CHROMIUM" --version >&2 || die "$CHROMIUM does not run"
+
+if [[ ! -f $HERE/node_modules/playwright-core/package.json ||
+	$HERE/package-lock.json -nt $HERE/node_modules/.package-lock.json ]]; then
+	log "npm ci (playwright-core; it never downloads a browser of its own)"
+	(cd "$HERE" && npm ci --no-audit --no-fund) || die "npm ci failed"
+fi
+
+# ---- server ---------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/xiaxiang-browser.XXXXXX)
+SERVER_PID=""
+cleanup() {
+	local rc=$?
+	trap - EXIT
+	set +e
+	if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill "$SERVER_PID"
+		for _ in $(seq 50); do
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$SERVER_PID" 2>/dev/null && kill -9 "$SERVER_PID"
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	if [[ $rc -ne 0 && -f $WORK/server.log ]]; then
+		log "server log (last 60 lines):"
+		tail -n 60 "$WORK/server.log" >&2
+	fi
+	[[ -f $WORK/server.log ]] && mkdir -p "$ARTIFACTS" && cp "$WORK/server.log" "$ARTIFACTS/server.log"
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PORT=$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
+BASE="http://127.0.0.1:$PORT"
+ADMIN_PHONE=13800000000
+ADMIN_PASSWORD='browser-admin-pass'
+PASSWORD='browser-test-pass'
+
+log "starting $SERVER_BIN on $BASE"
+CHECKIN_LISTEN="127.0.0.1:$PORT" \
+	DATABASE_URL="sqlite://$WORK/console.db" \
+	CHECKIN_BOOTSTRAP_ADMIN_PHONE="$ADMIN_PHONE" \
+	CHECKIN_BOOTSTRAP_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+	CHECKIN_SCHEDULER_INTERVAL_SECONDS=0 \
+	RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 \
+	"$SERVER_BIN" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+
+for _ in $(seq 150); do
+	if curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null; then
+		break
+	fi
+	kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited during start-up"
+	sleep 0.2
+done
+curl -fsS -o /dev/null "$BASE/readyz" || die "the server was not ready after 30 s"
+
+# ---- seed -------------------------------------------------------------------------
+# `api METHOD PATH TOKEN [BODY]` prints the response body; anything but 2xx fails.
+api() {
+	local method=$1 path=$2 token=$3 body=${4:-} status
+	local args=(-sS -X "$method" -o "$WORK/response" -w '%{http_code}' -H 'Accept: application/json')
+	[[ -n $token ]] && args+=(-H "Authorization: Bearer $token")
+	[[ -n $body ]] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	status=$(curl "${args[@]}" "$BASE$path") || die "seed: $method $path: curl failed"
+	if [[ $status != 2* ]]; then
+		log "seed: $method $path -> $status: $(head -c 600 "$WORK/response")"
+		return 1
+	fi
+	cat "$WORK/response"
+}
+# `field PATH` reads one member (dotted path, numbers index arrays) of the JSON on stdin.
+field() {
+	node -e '
+let text = "";
+process.stdin.on("data", (d) => (text += d)).on("end", () => {
+  let v = JSON.parse(text);
+  for (const k of process.argv[1].split(".")) v = v == null ? undefined : v[k];
+  if (v == null) { console.error("no member " + process.argv[1] + " in " + text.slice(0, 300)); process.exit(3); }
+  process.stdout.write(typeof v === "string" ? v : JSON.stringify(v));
+});' "$1"
+}
+uuid() { cat /proc/sys/kernel/random/uuid; }
+
+log "seeding a world through the API"
+login() { api POST /api/v1/auth/login "" "{\"phone\":\"$1\",\"password\":\"$2\"}" | field access_token; }
+ADMIN=$(login "$ADMIN_PHONE" "$ADMIN_PASSWORD")
+
+api POST /api/v1/jurisdictions "$ADMIN" '{"code":"350000","name":"福建省","level":"province"}' >/dev/null
+api POST /api/v1/jurisdictions "$ADMIN" '{"code":"350800","name":"龙岩市","level":"city","parent_code":"350000"}' >/dev/null
+api POST /api/v1/jurisdictions "$ADMIN" '{"code":"350881","name":"漳平市","level":"county","parent_code":"350800"}' >/dev/null
+
+SITE_LAT=25.2910
+SITE_LON=117.4120
+SITE_ID=$(api POST /api/v1/organizations "$ADMIN" "{\"name\":\"溪南镇卫生院\",\"kind\":\"township_health_center\",\"jurisdiction_code\":\"350881\",\"geofence\":{\"type\":\"circle\",\"center\":{\"lat\":$SITE_LAT,\"lon\":$SITE_LON},\"radius_m\":150,\"crs\":\"wgs84\"}}" | field id)
+HOSPITAL_ID=$(api POST /api/v1/organizations "$ADMIN" '{"name":"漳平市医院","kind":"hospital","jurisdiction_code":"350881"}' | field id)
+PROGRAM_ID=$(api POST /api/v1/programs "$ADMIN" '{"name":"漳平市医师下基层","jurisdiction_code":"350881","requirements":[{"period":"month","min_days":1}]}' | field id)
+
+SUPERVISOR_PHONE=13900000001
+PHYSICIAN_PHONE=13700000002
+PHYSICIAN_NAME='林志远'
+api POST /api/v1/users "$ADMIN" "{\"role\":\"supervisor\",\"name\":\"陈督查\",\"phone\":\"$SUPERVISOR_PHONE\",\"password\":\"$PASSWORD\",\"jurisdiction_code\":\"350800\"}" >/dev/null
+PHYSICIAN_ID=$(api POST /api/v1/users "$ADMIN" "{\"role\":\"physician\",\"name\":\"$PHYSICIAN_NAME\",\"phone\":\"$PHYSICIAN_PHONE\",\"password\":\"$PASSWORD\",\"organization_id\":\"$HOSPITAL_ID\",\"title\":\"主治医师\"}" | field id)
+
+# Dates in the site's zone; the window spans the whole day so the test runs at any hour.
+START_DATE=$(TZ=Asia/Shanghai date -d '-7 days' +%F)
+END_DATE=$(TZ=Asia/Shanghai date -d '+60 days' +%F)
+api POST /api/v1/assignments "$ADMIN" "{\"physician_id\":\"$PHYSICIAN_ID\",\"site_id\":\"$SITE_ID\",\"program_id\":\"$PROGRAM_ID\",\"mode\":\"circuit\",\"start_date\":\"$START_DATE\",\"end_date\":\"$END_DATE\",\"window_start\":\"00:00\",\"window_end\":\"23:59\"}" >/dev/null
+
+KIOSK_TOKEN=$(api POST "/api/v1/organizations/$SITE_ID/kiosks" "$ADMIN" '{}' | field token)
+QR_PAYLOAD=$(api GET /api/v1/kiosk/code "$KIOSK_TOKEN" | field payload)
+
+PHYSICIAN=$(login "$PHYSICIAN_PHONE" "$PASSWORD")
+# 40 m north-east of the fence centre, inside the fence, but from a mock provider.
+CHECKIN=$(api POST /api/v1/attendance/check-in "$PHYSICIAN" "{\"client_event_id\":\"$(uuid)\",\"qr_payload\":\"$QR_PAYLOAD\",\"device_id\":\"lin-phone-01\",\"location\":{\"lat\":25.29125,\"lon\":117.41228,\"accuracy_m\":12,\"crs\":\"wgs84\",\"is_mock\":true}}")
+log "check-in: $CHECKIN"
+[[ $(field verdict <<<"$CHECKIN") == flagged ]] || die "the mock check-in was not flagged"
+
+ANOMALY_ID=$(api GET '/api/v1/anomalies?status=open&kind=mock_location' "$ADMIN" | field items.0.id)
+log "seeded: site $SITE_ID, physician $PHYSICIAN_ID, open anomaly $ANOMALY_ID"
+
+# ---- the tests ------------------------------------------------------------------------
+rm -rf "$ARTIFACTS"
+mkdir -p "$ARTIFACTS"
+export CONSOLE_BASE_URL="$BASE"
+export CONSOLE_PHONE="$SUPERVISOR_PHONE"
+export CONSOLE_PASSWORD="$PASSWORD"
+export CONSOLE_SITE_ID="$SITE_ID"
+export CONSOLE_SITE_NAME='溪南镇卫生院'
+export CONSOLE_PHYSICIAN_ID="$PHYSICIAN_ID"
+export CONSOLE_PHYSICIAN_NAME="$PHYSICIAN_NAME"
+export CONSOLE_ANOMALY_ID="$ANOMALY_ID"
+export CONSOLE_ARTIFACTS="$ARTIFACTS"
+
+log "npm test (Chromium: $CHROMIUM)"
+set +e
+(cd "$HERE" && timeout -k 10s "${BROWSER_TEST_TIMEOUT:-300s}" npm test)
+status=$?
+set -e
+if [[ $status -eq 0 ]]; then
+	log "passed; screenshots in ${ARTIFACTS#"$ROOT"/}/"
+else
+	log "FAILED (exit $status); screenshots in ${ARTIFACTS#"$ROOT"/}/"
+fi
+exit "$status"
