@@ -23,9 +23,7 @@ use uuid::Uuid;
 use crate::domain::access::{Actor, Placement, Role, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppPath};
-use crate::on_pool;
 use crate::state::AppState;
-use crate::store::{StoreError, StoreResult, from_ms, parse_opt_uuid, parse_uuid};
 
 /// The page: self-contained (inline CSS and JS, no external assets); it keeps its
 /// tokens in `sessionStorage` and talks to the API of the server that served it.
@@ -229,72 +227,32 @@ fn current_fence(org: &crate::domain::organization::Organization) -> (Option<Val
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct FixRow {
-    id: String,
-    physician_id: String,
-    site_id: Option<String>,
-    action: String,
-    device_id: String,
-    lat: f64,
-    lon: f64,
-    accuracy_m: f64,
-    is_mock: bool,
-    scanned_at: i64,
-    verdict: String,
-    distance_to_fence_m: Option<f64>,
-    geofence_version: Option<i64>,
-}
-
-/// One stored attendance event as a fix. The store has no lookup of events by id yet;
-/// this read-only query (and `visit_events`) belongs in `store::attendance`, and is
-/// here only because the console was written beside that module, not in it.
+/// One stored attendance event as a fix, in the role it plays in the diagram.
 async fn fetch_fix(state: &AppState, id: Uuid, role: &'static str) -> ApiResult<Option<Fix>> {
-    const SQL: &str = "SELECT id, physician_id, site_id, action, device_id, lat, lon, \
-        accuracy_m, is_mock, scanned_at, verdict, distance_to_fence_m, geofence_version \
-        FROM attendance_events WHERE id = $1";
-    let row: Option<FixRow> = on_pool!(state.store.db(), pool => sqlx::query_as(SQL)
-        .bind(id.to_string())
-        .fetch_optional(pool)
-        .await
-        .map_err(StoreError::from)?);
-    Ok(row.map(|r| to_fix(r, role)).transpose()?)
+    let Some(event) = state.store.event_fix(id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Fix {
+        event_id: event.id,
+        role,
+        physician_id: event.physician_id,
+        site_id: event.site_id,
+        action: event.action,
+        device_id: event.device_id,
+        lat: event.point.lat,
+        lon: event.point.lon,
+        accuracy_m: event.accuracy_m,
+        is_mock: event.is_mock,
+        scanned_at: event.scanned_at,
+        verdict: event.verdict,
+        distance_to_fence_m: event.distance_to_fence_m,
+        geofence_version: event.geofence_version,
+    }))
 }
 
 /// The check-in and (when there is one) check-out event of a visit.
 async fn visit_events(state: &AppState, visit_id: Uuid) -> ApiResult<Vec<Uuid>> {
-    const SQL: &str = "SELECT check_in_event_id, check_out_event_id FROM visits WHERE id = $1";
-    let row: Option<(String, Option<String>)> = on_pool!(state.store.db(), pool =>
-        sqlx::query_as(SQL)
-            .bind(visit_id.to_string())
-            .fetch_optional(pool)
-            .await
-            .map_err(StoreError::from)?);
-    let Some((check_in, check_out)) = row else {
-        return Ok(Vec::new());
-    };
-    let mut events = vec![parse_uuid(&check_in)?];
-    events.extend(parse_opt_uuid(check_out)?);
-    Ok(events)
-}
-
-fn to_fix(row: FixRow, role: &'static str) -> StoreResult<Fix> {
-    Ok(Fix {
-        event_id: parse_uuid(&row.id)?,
-        role,
-        physician_id: parse_uuid(&row.physician_id)?,
-        site_id: parse_opt_uuid(row.site_id)?,
-        action: row.action,
-        device_id: row.device_id,
-        lat: row.lat,
-        lon: row.lon,
-        accuracy_m: row.accuracy_m,
-        is_mock: row.is_mock,
-        scanned_at: from_ms(row.scanned_at)?,
-        verdict: row.verdict,
-        distance_to_fence_m: row.distance_to_fence_m,
-        geofence_version: row.geofence_version,
-    })
+    Ok(state.store.visit_event_ids(visit_id).await?)
 }
 
 #[cfg(test)]

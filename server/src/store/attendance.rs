@@ -598,3 +598,78 @@ impl Store {
             .collect()
     }
 }
+
+/// One stored attempt's fix and verdict, for drawing it next to its fence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventFix {
+    pub id: Uuid,
+    pub physician_id: Uuid,
+    pub site_id: Option<Uuid>,
+    pub action: String,
+    pub device_id: String,
+    /// WGS-84.
+    pub point: LatLon,
+    pub accuracy_m: f64,
+    pub is_mock: bool,
+    pub scanned_at: DateTime<Utc>,
+    pub verdict: String,
+    pub distance_to_fence_m: Option<f64>,
+    pub geofence_version: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventFixRow {
+    id: String,
+    physician_id: String,
+    site_id: Option<String>,
+    action: String,
+    device_id: String,
+    lat: f64,
+    lon: f64,
+    accuracy_m: f64,
+    is_mock: bool,
+    scanned_at: i64,
+    verdict: String,
+    distance_to_fence_m: Option<f64>,
+    geofence_version: Option<i64>,
+}
+
+impl Store {
+    pub async fn event_fix(&self, id: Uuid) -> StoreResult<Option<EventFix>> {
+        const SQL: &str = "SELECT id, physician_id, site_id, action, device_id, lat, lon, \
+            accuracy_m, is_mock, scanned_at, verdict, distance_to_fence_m, geofence_version \
+            FROM attendance_events WHERE id = $1";
+        let row: Option<EventFixRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(id.to_string()).fetch_optional(pool).await?);
+        row.map(|r| {
+            Ok(EventFix {
+                id: parse_uuid(&r.id)?,
+                physician_id: parse_uuid(&r.physician_id)?,
+                site_id: super::parse_opt_uuid(r.site_id)?,
+                action: r.action,
+                device_id: r.device_id,
+                point: LatLon::new(r.lat, r.lon),
+                accuracy_m: r.accuracy_m,
+                is_mock: r.is_mock,
+                scanned_at: from_ms(r.scanned_at)?,
+                verdict: r.verdict,
+                distance_to_fence_m: r.distance_to_fence_m,
+                geofence_version: r.geofence_version,
+            })
+        })
+        .transpose()
+    }
+
+    /// A visit's check-in event and, when there is one, its check-out event.
+    pub async fn visit_event_ids(&self, visit_id: Uuid) -> StoreResult<Vec<Uuid>> {
+        const SQL: &str = "SELECT check_in_event_id, check_out_event_id FROM visits WHERE id = $1";
+        let row: Option<(String, Option<String>)> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(visit_id.to_string()).fetch_optional(pool).await?);
+        let Some((check_in, check_out)) = row else {
+            return Ok(Vec::new());
+        };
+        let mut events = vec![parse_uuid(&check_in)?];
+        events.extend(super::parse_opt_uuid(check_out)?);
+        Ok(events)
+    }
+}
