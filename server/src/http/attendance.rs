@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Answers a stored response as it was first given.
-fn replay(stored: StoredResponse) -> Response {
+pub(crate) fn replay(stored: StoredResponse) -> Response {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let content_type = if status.is_success() {
         "application/json"

@@ -5,10 +5,9 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
-use mobile_api::problem::PROBLEM_JSON;
 use mobile_api::{
     AttendanceRequest, AttendanceResponse, CreateInspection, CreatePresenceCheck, Inspection,
     PresenceCheck, PresenceCheckStatus, Problem, RaisedAnomaly,
@@ -18,6 +17,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::admin::organizations::{placement, reachable_organization};
+use super::attendance::replay;
 use super::extract::AppJson;
 use crate::domain::access::{Actor, Role};
 use crate::domain::crediting::close_of_local_day;
@@ -28,7 +28,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::attendance;
 use crate::service::audit::{self, Change};
 use crate::state::AppState;
-use crate::store::attendance::StoredResponse;
 use crate::store::supervision::{InspectionRecord, NewAnomaly, PresenceCheckRecord};
 
 /// How far ahead of the server's clock an inspector's `observed_at` may be.
@@ -367,21 +366,6 @@ pub async fn create_presence_check(
     )
     .await?;
     Ok((StatusCode::CREATED, AppJson(body)))
-}
-
-/// Answers a stored response as it was first given.
-fn replay(stored: StoredResponse) -> Response {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let content_type = if status.is_success() {
-        "application/json"
-    } else {
-        PROBLEM_JSON
-    };
-    let mut response = (status, stored.body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
 }
 
 /// Answers the physician's pending presence checks: a scan, as for check-in, of the

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::ReviewDecision;
 use uuid::Uuid;
 
-use super::attendance::{VisitAnomaly, VisitRecord};
+use super::attendance::{VisitAnomaly, VisitRecord, VisitRow};
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid, to_ms,
@@ -118,37 +118,6 @@ impl TryFrom<AnomalyRow> for AnomalyRecord {
             detected_at: from_ms(row.detected_at)?,
             detail,
             review,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct VisitRow {
-    id: String,
-    physician_id: String,
-    site_id: String,
-    assignment_id: String,
-    local_date: String,
-    checked_in_at: i64,
-    checked_out_at: Option<i64>,
-    status: String,
-}
-
-impl TryFrom<VisitRow> for VisitRecord {
-    type Error = StoreError;
-    fn try_from(row: VisitRow) -> StoreResult<VisitRecord> {
-        Ok(VisitRecord {
-            id: parse_uuid(&row.id)?,
-            physician_id: parse_uuid(&row.physician_id)?,
-            site_id: parse_uuid(&row.site_id)?,
-            assignment_id: parse_uuid(&row.assignment_id)?,
-            local_date: row
-                .local_date
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("date {:?}", row.local_date)))?,
-            checked_in_at: from_ms(row.checked_in_at)?,
-            checked_out_at: row.checked_out_at.map(from_ms).transpose()?,
-            status: row.status,
         })
     }
 }

@@ -109,7 +109,7 @@ pub struct VisitRecord {
 }
 
 #[derive(sqlx::FromRow)]
-struct VisitRow {
+pub(super) struct VisitRow {
     id: String,
     physician_id: String,
     site_id: String,
