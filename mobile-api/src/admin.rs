@@ -224,6 +224,29 @@ pub struct CreateProgram {
     pub requirements: Vec<Requirement>,
 }
 
+/// A ready-made program for one of the seed circulars
+/// (`GET /api/v1/program-templates`): post its fields to `POST /api/v1/programs`
+/// with your own `jurisdiction_code` to use it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProgramTemplate {
+    /// Stable key, e.g. `zhangping-2022`.
+    pub key: String,
+    /// Program name (方案名称).
+    pub name: String,
+    /// The circular the rules come from.
+    pub source_seed: String,
+    /// The issuing jurisdiction's administrative code.
+    pub jurisdiction_code: String,
+    /// The circular's own wording of the rules.
+    pub basis: String,
+    pub half_day_minutes: u32,
+    pub full_day_minutes: u32,
+    pub requirements: Vec<Requirement>,
+    /// Each requirement in words, in Chinese (same order as `requirements`).
+    pub requirements_zh: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Program {

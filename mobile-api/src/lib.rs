@@ -4,29 +4,41 @@
 //! This crate carries no server code: no sqlx, no axum. The server derives its
 //! OpenAPI document from these types (feature `openapi`).
 
+pub mod activity;
 pub mod admin;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod import;
 pub mod inspection;
 pub mod kiosk;
 pub mod page;
 pub mod problem;
+pub mod report;
 pub mod supervision;
 
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "client")]
+mod client_activity;
+#[cfg(feature = "client")]
+mod client_import;
+#[cfg(feature = "client")]
 mod client_inspection;
+#[cfg(feature = "client")]
+pub mod client_reports;
 #[cfg(feature = "client")]
 mod client_supervision;
 
+pub use activity::*;
 pub use admin::*;
 pub use attendance::*;
 pub use audit::*;
 pub use auth::*;
+pub use import::*;
 pub use inspection::*;
 pub use kiosk::*;
 pub use page::Page;
 pub use problem::Problem;
+pub use report::*;
 pub use supervision::*;

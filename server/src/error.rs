@@ -15,6 +15,12 @@ pub enum ApiError {
     InvalidRequest(String),
     #[error("{0}")]
     InvalidGeofence(String),
+    /// A personnel table with bad rows (400 `invalid_import`); `extra.errors` lists them.
+    #[error("{detail}")]
+    InvalidImport {
+        detail: String,
+        errors: Vec<mobile_api::ImportIssue>,
+    },
     #[error("{0}")]
     Unauthenticated(&'static str),
     #[error("invalid or expired token")]
@@ -60,6 +66,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::InvalidRequest(_) | ApiError::InvalidGeofence(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidImport { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated(_)
             | ApiError::InvalidToken
             | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
@@ -80,6 +87,7 @@ impl ApiError {
         match self {
             ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::InvalidGeofence(_) => "invalid_geofence",
+            ApiError::InvalidImport { .. } => "invalid_import",
             ApiError::Unauthenticated(_) => "unauthorized",
             ApiError::InvalidToken => "invalid_token",
             ApiError::InvalidCredentials => "invalid_credentials",
@@ -104,6 +112,7 @@ impl ApiError {
         };
         let extra = match self {
             ApiError::Refused { extra, .. } => extra.clone(),
+            ApiError::InvalidImport { errors, .. } => Some(serde_json::json!({ "errors": errors })),
             _ => None,
         };
         Problem {
@@ -154,3 +163,19 @@ impl From<StoreError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crate::domain::activity::ActivityError> for ApiError {
+    fn from(error: crate::domain::activity::ActivityError) -> Self {
+        use crate::domain::activity::ActivityError;
+        match error {
+            ActivityError::DeadlinePassed { .. } => ApiError::Refused {
+                code: "activity_deadline_passed",
+                detail: error.to_string(),
+                extra: None,
+            },
+            ActivityError::CountOutOfRange | ActivityError::NoteTooLong => {
+                ApiError::InvalidRequest(error.to_string())
+            }
+        }
+    }
+}

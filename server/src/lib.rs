@@ -7,14 +7,18 @@ pub mod app;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod qr;
+pub mod render;
 pub mod scheduler;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod synthetic;
 pub mod telemetry;
 
 pub use app::App;

@@ -18,6 +18,10 @@ use xiaxiang_server::{App, Config, telemetry};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Serve with a demo jurisdiction, demo logins and a month of synthetic history
+    /// (created once, kept across restarts); prints the logins and links.
+    #[arg(long, global = true)]
+    demo: bool,
 }
 
 #[derive(Subcommand)]
@@ -29,6 +33,8 @@ enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Fill the database with a synthetic province and simulated days of check-ins.
+    SeedSynthetic(xiaxiang_server::synthetic::cli::SeedArgs),
 }
 
 #[derive(Subcommand)]
@@ -43,10 +49,12 @@ async fn main() -> anyhow::Result<ExitCode> {
     telemetry::init();
     let config = Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve if cli.demo => xiaxiang_server::demo::serve(config, shutdown_signal()).await,
         Command::Serve => serve(config).await,
         Command::Audit {
             action: AuditCommand::Verify,
         } => audit_verify(config).await,
+        Command::SeedSynthetic(args) => xiaxiang_server::synthetic::cli::run(config, args).await,
     }
 }
 

@@ -22,10 +22,10 @@ use uuid::Uuid;
 use crate::domain::anomaly::AnomalyKind;
 use crate::domain::assignment::Assignment;
 use crate::domain::attendance::Policy;
-use crate::domain::crediting::{self, CreditState, DayCreditSummary, VisitSpan};
+use crate::domain::crediting::{self, CreditState, DayCreditSummary, Thresholds, VisitSpan};
 use crate::domain::organization::Organization;
 use crate::domain::program::Program;
-use crate::domain::requirements::{self, Progress, Requirement, Tally};
+use crate::domain::requirements::{self, ActivityKind, Progress, Requirement, Tally};
 use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
 use crate::http::admin::programs::requirement_to_body;
@@ -155,8 +155,8 @@ pub struct DuePeriod {
 /// last [`LOOKBACK_DAYS`], and ended after the assignment was recorded (a period over
 /// before anyone could check in under it is not held against the physician).
 ///
-/// Requirements limited to an activity are left out: activity logs are not stored
-/// yet, and judging them on zero would raise an anomaly for every period.
+/// Requirements limited to an activity are judged too: activities can be logged
+/// until the end of the day after a visit, well inside the settle delay.
 pub fn due_periods(
     assignment: &Assignment,
     requirements: &[Requirement],
@@ -167,9 +167,6 @@ pub fn due_periods(
     let settle = settle_delay();
     let mut due = Vec::new();
     for (index, requirement) in requirements.iter().enumerate() {
-        if requirement.activity.is_some() {
-            continue;
-        }
         for period in requirements::periods(requirement.period, assignment.date_range()) {
             let ended_at = crediting::close_of_local_day(period.1, tz);
             if ended_at + settle > now {
@@ -249,7 +246,10 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
         let credit = AssignmentCredit::read(state, &assignment, program, site, &due).await?;
         let today = local_date(now, site.timezone);
         for period in &due {
-            let tally = Tally::from_days(&credit.days, period.period);
+            let mut tally = Tally::from_days(&credit.days, period.period);
+            if let Some(kind) = period.requirement.activity {
+                tally = tally.with_activity(&credit.activity_days(kind), period.period);
+            }
             let result = requirements::evaluate(&period.requirement, period.period, &tally, today);
             let anomaly = (result.status == Progress::Missed).then(|| NewAnomaly {
                 id: Uuid::new_v4(),
@@ -295,6 +295,10 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
 /// summary computes it (only creditable visits count).
 struct AssignmentCredit {
     days: BTreeMap<NaiveDate, DayCreditSummary>,
+    /// The closed visits' spans, with the activity kinds logged on each (current records, count > 0).
+    spans: Vec<(VisitSpan, Vec<ActivityKind>)>,
+    thresholds: Thresholds,
+    tz: Tz,
     /// Local dates of visits whose credit waits for an anomaly review.
     pending_dates: Vec<NaiveDate>,
 }
@@ -314,7 +318,9 @@ impl AssignmentCredit {
         };
         let visits = service::visits::visits(state, assignment.physician_id, from, to).await?;
         let mine = visits.iter().filter(|v| v.assignment_id == assignment.id);
-        let spans: Vec<VisitSpan> = mine
+        let ids: Vec<Uuid> = mine.clone().map(|v| v.id).collect();
+        let mut logged = state.store.current_activity_kinds(&ids).await?;
+        let spans: Vec<(VisitSpan, Vec<ActivityKind>)> = mine
             .clone()
             .filter_map(|v| {
                 let credit_state = match v.credit_state {
@@ -323,22 +329,38 @@ impl AssignmentCredit {
                     WireCredit::Denied => CreditState::Denied,
                     WireCredit::Open => return None,
                 };
-                Some(VisitSpan {
+                let span = VisitSpan {
                     site_id: v.site_id,
                     checked_in_at: v.checked_in_at,
                     checked_out_at: v.checked_out_at?,
                     credit_state,
-                })
+                };
+                Some((span, logged.remove(&v.id).unwrap_or_default()))
             })
             .collect();
+        let plain: Vec<VisitSpan> = spans.iter().map(|(span, _)| *span).collect();
         let pending_dates = mine
             .filter(|v| v.credit_state == WireCredit::Pending)
             .map(|v| v.local_date)
             .collect();
         Ok(AssignmentCredit {
-            days: crediting::credit_by_day(&spans, site.timezone, &program.thresholds),
+            days: crediting::credit_by_day(&plain, site.timezone, &program.thresholds),
+            spans,
+            thresholds: program.thresholds,
+            tz: site.timezone,
             pending_dates,
         })
+    }
+
+    /// Credit per day over only the visits on which `kind` was logged.
+    fn activity_days(&self, kind: ActivityKind) -> BTreeMap<NaiveDate, DayCreditSummary> {
+        let spans: Vec<VisitSpan> = self
+            .spans
+            .iter()
+            .filter(|(_, kinds)| kinds.contains(&kind))
+            .map(|(span, _)| *span)
+            .collect();
+        crediting::credit_by_day(&spans, self.tz, &self.thresholds)
     }
 
     fn pending_in(&self, (first, last): (NaiveDate, NaiveDate)) -> usize {
@@ -353,7 +375,7 @@ impl AssignmentCredit {
 mod tests {
     use super::*;
     use crate::domain::assignment::Mode;
-    use crate::domain::requirements::{ActivityKind, Period, RequirementSpec};
+    use crate::domain::requirements::{Period, RequirementSpec};
     use crate::domain::window::DailyWindow;
     use chrono::TimeZone;
 
@@ -441,15 +463,26 @@ mod tests {
     }
 
     #[test]
-    fn the_whole_assignment_is_judged_after_its_end_and_activities_are_left_out() {
+    fn the_whole_assignment_and_activity_periods_are_judged_after_they_end() {
         let a = assignment("2026-03-01", "2026-04-15", local(2026, 3, 1, 9));
         let reqs = [
             requirement(Period::Assignment, None),
             requirement(Period::Month, Some(ActivityKind::Training)),
         ];
-        assert!(due_periods(&a, &reqs, TZ, local(2026, 4, 18, 0)).is_empty());
-        let due = due_periods(&a, &reqs, TZ, local(2026, 4, 19, 0));
+        // March's training requirement is due 72 h after March ended.
+        let due = due_periods(&a, &reqs, TZ, local(2026, 4, 18, 0));
         assert_eq!(due.len(), 1);
-        assert_eq!(due[0].period, (date("2026-03-01"), date("2026-04-15")));
+        assert_eq!(due[0].requirement.activity, Some(ActivityKind::Training));
+        assert_eq!(due[0].period, (date("2026-03-01"), date("2026-03-31")));
+        let due = due_periods(&a, &reqs, TZ, local(2026, 4, 19, 0));
+        assert_eq!(due.len(), 3);
+        assert!(
+            due.iter()
+                .any(|d| d.period == (date("2026-03-01"), date("2026-04-15")))
+        );
+        assert!(
+            due.iter()
+                .any(|d| d.period == (date("2026-04-01"), date("2026-04-15")))
+        );
     }
 }

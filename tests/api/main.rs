@@ -4,13 +4,17 @@
 
 mod helpers;
 
+mod activities;
 mod admin;
 mod audit;
 mod auth;
 mod authz;
 mod checkin;
 mod detectors;
+mod import;
 mod inspections;
 mod kiosk;
+mod reports;
 mod service;
 mod supervision;
+mod synthetic;

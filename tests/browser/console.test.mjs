@@ -1,6 +1,6 @@
 // The supervisor console in headless Chromium, against a real server seeded by run.sh:
 // log in, find the seeded mock-location anomaly, read it with its distance diagram,
-// dismiss it, see a second review refused, and record an inspection.
+// dismiss it, see a second review refused, see the offline banner, and record an inspection.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,9 +61,9 @@ async function newPage(label) {
   page.setDefaultTimeout(15_000);
   page.on('console', (msg) => {
     // Chromium logs every non-2xx fetch; the tests provoke a 401 (wrong password, spoiled
-    // token) and a 409 (second review) on purpose. Anything else, a CSP refusal
-    // included, is a failure.
-    const expected = /^Failed to load resource: the server responded with a status of (401|409) /;
+    // token), a 409 (second review) and a fetch while offline on purpose. Anything else,
+    // a CSP refusal included, is a failure.
+    const expected = /^Failed to load resource: (the server responded with a status of (401|409) |net::ERR_INTERNET_DISCONNECTED)/;
     if (msg.type() === 'error' && !expected.test(msg.text())) {
       problems.push(`${label}: console: ${msg.text()}`);
     }
@@ -312,6 +312,19 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
     await page.locator('#f-apply').click();
     await queueItem(page, ANOMALY_ID).waitFor();
     assert.equal(await queueItem(page, ANOMALY_ID).getAttribute('data-status'), 'dismissed');
+  });
+
+  await t.test('says when the network is gone and reloads the queue when it is back', async () => {
+    await context.setOffline(true);
+    const banner = page.locator('#net-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.textContent(), /网络已断开.*Offline/s);
+    await page.locator('#f-apply').click();
+    await page.locator('#queue-error', { hasText: '网络已断开 Offline' }).waitFor();
+    await context.setOffline(false);
+    await banner.waitFor({ state: 'hidden' });
+    await page.locator('#queue-error').waitFor({ state: 'hidden' });
+    await queueItem(page, ANOMALY_ID).waitFor();
   });
 
   await t.test('an unannounced inspection finds the checked-in physician absent', async () => {

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Browser tests of the supervisor console (/console) in headless Chromium.
+# Browser tests in headless Chromium: the supervisor console (/console), the clinic's
+# wall screen (/kiosk) and the physician's phone page (/m/).
 #
 #   cargo build -p server && bash tests/browser/run.sh
+#   BROWSER_UPDATE_SCREENSHOTS=1 bash tests/browser/run.sh   # also refresh docs/screenshots/
 #
 # Builds nothing: runs target/debug/server (or $SERVER_BIN) on a free loopback port
-# with a fresh SQLite database (scheduler off, so no visit is auto-closed mid-test), seeds a small world through the HTTP API (a county, a
-# township health center with a circular fence, a hospital, a supervisor, a physician
-# with an assignment, a kiosk, and one check-in with a mock location, which raises an
-# open `mock_location` anomaly), then runs `npm test` here with the world in env vars.
-# Installs Chromium and a Chinese font with apt, and playwright-core with `npm ci`,
-# when missing. Under CI=true a missing browser is a failure, never a skip.
-# Screenshots go to test-artifacts/browser/. The server is stopped by pid on exit.
+# with a fresh SQLite database (scheduler off, so no visit is auto-closed mid-test; kiosk
+# codes rotating every $BROWSER_QR_PERIOD_SECONDS, default 15, so the phone test waits
+# little for the next code), seeds a small world through the HTTP API (a county, a
+# township health center with a circular fence, a hospital, a supervisor, three
+# physicians with assignments, a kiosk, and one check-in with a mock location, which
+# raises an open `mock_location` anomaly), then runs `npm test` here with the world in
+# env vars. Installs Chromium and a Chinese font with apt, and the npm devDependencies
+# (playwright-core, jsqr, pngjs) with `npm ci`, when missing. Under CI=true a missing
+# browser is a failure, never a skip. Screenshots go to test-artifacts/browser/. The
+# server is stopped by pid on exit.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -75,7 +80,7 @@ have_font || log "warning: fonts-wqy-zenhei missing; Chinese text will render as
 
 if [[ ! -f $HERE/node_modules/playwright-core/package.json ||
 	$HERE/package-lock.json -nt $HERE/node_modules/.package-lock.json ]]; then
-	log "npm ci (playwright-core; it never downloads a browser of its own)"
+	log "npm ci (playwright-core, jsqr, pngjs; playwright-core never downloads a browser of its own)"
 	(cd "$HERE" && npm ci --no-audit --no-fund) || die "npm ci failed"
 fi
 
@@ -112,6 +117,7 @@ BASE="http://127.0.0.1:$PORT"
 ADMIN_PHONE=13800000000
 ADMIN_PASSWORD='browser-admin-pass'
 PASSWORD='browser-test-pass'
+QR_PERIOD_SECONDS=${BROWSER_QR_PERIOD_SECONDS:-15}
 
 log "starting $SERVER_BIN on $BASE"
 CHECKIN_LISTEN="127.0.0.1:$PORT" \
@@ -119,6 +125,7 @@ CHECKIN_LISTEN="127.0.0.1:$PORT" \
 	CHECKIN_BOOTSTRAP_ADMIN_PHONE="$ADMIN_PHONE" \
 	CHECKIN_BOOTSTRAP_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
 	CHECKIN_SCHEDULER_INTERVAL_SECONDS=0 \
+	CHECKIN_QR_PERIOD_SECONDS="$QR_PERIOD_SECONDS" \
 	RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 \
 	"$SERVER_BIN" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -169,7 +176,8 @@ api POST /api/v1/jurisdictions "$ADMIN" '{"code":"350881","name":"漳平市","le
 
 SITE_LAT=25.2910
 SITE_LON=117.4120
-SITE_ID=$(api POST /api/v1/organizations "$ADMIN" "{\"name\":\"溪南镇卫生院\",\"kind\":\"township_health_center\",\"jurisdiction_code\":\"350881\",\"geofence\":{\"type\":\"circle\",\"center\":{\"lat\":$SITE_LAT,\"lon\":$SITE_LON},\"radius_m\":150,\"crs\":\"wgs84\"}}" | field id)
+SITE_RADIUS_M=150
+SITE_ID=$(api POST /api/v1/organizations "$ADMIN" "{\"name\":\"溪南镇卫生院\",\"kind\":\"township_health_center\",\"jurisdiction_code\":\"350881\",\"geofence\":{\"type\":\"circle\",\"center\":{\"lat\":$SITE_LAT,\"lon\":$SITE_LON},\"radius_m\":$SITE_RADIUS_M,\"crs\":\"wgs84\"}}" | field id)
 HOSPITAL_ID=$(api POST /api/v1/organizations "$ADMIN" '{"name":"漳平市医院","kind":"hospital","jurisdiction_code":"350881"}' | field id)
 PROGRAM_ID=$(api POST /api/v1/programs "$ADMIN" '{"name":"漳平市医师下基层","jurisdiction_code":"350881","requirements":[{"period":"month","min_days":1}]}' | field id)
 
@@ -182,7 +190,18 @@ PHYSICIAN_ID=$(api POST /api/v1/users "$ADMIN" "{\"role\":\"physician\",\"name\"
 # Dates in the site's zone; the window spans the whole day so the test runs at any hour.
 START_DATE=$(TZ=Asia/Shanghai date -d '-7 days' +%F)
 END_DATE=$(TZ=Asia/Shanghai date -d '+60 days' +%F)
-api POST /api/v1/assignments "$ADMIN" "{\"physician_id\":\"$PHYSICIAN_ID\",\"site_id\":\"$SITE_ID\",\"program_id\":\"$PROGRAM_ID\",\"mode\":\"circuit\",\"start_date\":\"$START_DATE\",\"end_date\":\"$END_DATE\",\"window_start\":\"00:00\",\"window_end\":\"23:59\"}" >/dev/null
+assign() { api POST /api/v1/assignments "$ADMIN" "{\"physician_id\":\"$1\",\"site_id\":\"$SITE_ID\",\"program_id\":\"$PROGRAM_ID\",\"mode\":\"circuit\",\"start_date\":\"$START_DATE\",\"end_date\":\"$END_DATE\",\"window_start\":\"00:00\",\"window_end\":\"23:59\"}" >/dev/null; }
+assign "$PHYSICIAN_ID"
+
+# The phone page's physician (/m/) and the one who checks in with the kiosk screenshot:
+# each starts with no visit and no bound device.
+MOBILE_PHONE=13700000003
+MOBILE_NAME='王晓明'
+MOBILE_ID=$(api POST /api/v1/users "$ADMIN" "{\"role\":\"physician\",\"name\":\"$MOBILE_NAME\",\"phone\":\"$MOBILE_PHONE\",\"password\":\"$PASSWORD\",\"organization_id\":\"$HOSPITAL_ID\",\"title\":\"副主任医师\"}" | field id)
+assign "$MOBILE_ID"
+KIOSK_PHYSICIAN_PHONE=13700000004
+KIOSK_PHYSICIAN_ID=$(api POST /api/v1/users "$ADMIN" "{\"role\":\"physician\",\"name\":\"张海\",\"phone\":\"$KIOSK_PHYSICIAN_PHONE\",\"password\":\"$PASSWORD\",\"organization_id\":\"$HOSPITAL_ID\"}" | field id)
+assign "$KIOSK_PHYSICIAN_ID"
 
 KIOSK_TOKEN=$(api POST "/api/v1/organizations/$SITE_ID/kiosks" "$ADMIN" '{}' | field token)
 QR_PAYLOAD=$(api GET /api/v1/kiosk/code "$KIOSK_TOKEN" | field payload)
@@ -208,14 +227,34 @@ export CONSOLE_PHYSICIAN_ID="$PHYSICIAN_ID"
 export CONSOLE_PHYSICIAN_NAME="$PHYSICIAN_NAME"
 export CONSOLE_ANOMALY_ID="$ANOMALY_ID"
 export CONSOLE_ARTIFACTS="$ARTIFACTS"
+export BROWSER_BASE_URL="$BASE"
+export BROWSER_ADMIN_PHONE="$ADMIN_PHONE"
+export BROWSER_ADMIN_PASSWORD="$ADMIN_PASSWORD"
+export BROWSER_KIOSK_TOKEN="$KIOSK_TOKEN"
+export BROWSER_SITE_LAT="$SITE_LAT"
+export BROWSER_SITE_LON="$SITE_LON"
+export BROWSER_SITE_RADIUS_M="$SITE_RADIUS_M"
+export BROWSER_MOBILE_PHONE="$MOBILE_PHONE"
+export BROWSER_MOBILE_NAME="$MOBILE_NAME"
+export BROWSER_MOBILE_PHYSICIAN_ID="$MOBILE_ID"
+export BROWSER_KIOSK_PHYSICIAN_PHONE="$KIOSK_PHYSICIAN_PHONE"
 
 log "npm test (Chromium: $CHROMIUM)"
 set +e
-(cd "$HERE" && timeout -k 10s "${BROWSER_TEST_TIMEOUT:-300s}" npm test)
+(cd "$HERE" && timeout -k 10s "${BROWSER_TEST_TIMEOUT:-600s}" npm test)
 status=$?
 set -e
 if [[ $status -eq 0 ]]; then
 	log "passed; screenshots in ${ARTIFACTS#"$ROOT"/}/"
+	if [[ ${BROWSER_UPDATE_SCREENSHOTS:-} == 1 ]]; then
+		# The README's pictures: the wall screen, a phone checking in, its month, the console.
+		mkdir -p "$ROOT/docs/screenshots"
+		for pair in kiosk.png:kiosk.png m-04-checked-in.png:mobile-check-in.png \
+			m-07-summary.png:mobile-summary.png 02-detail.png:console-review.png; do
+			cp "$ARTIFACTS/${pair%%:*}" "$ROOT/docs/screenshots/${pair#*:}"
+		done
+		log "copied the README screenshots to docs/screenshots/"
+	fi
 else
 	log "FAILED (exit $status); screenshots in ${ARTIFACTS#"$ROOT"/}/"
 fi

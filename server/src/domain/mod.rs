@@ -5,6 +5,7 @@
 //! from `mobile_api` rather than copied: they are the same words on both sides.
 
 pub mod access;
+pub mod activity;
 pub mod anomaly;
 pub mod assignment;
 pub mod attendance;
@@ -18,7 +19,9 @@ pub mod inspection;
 pub mod jurisdiction;
 pub mod kiosk_code;
 pub mod organization;
+pub mod personnel;
 pub mod program;
+pub mod reports;
 pub mod requirements;
 pub mod user;
 pub mod window;

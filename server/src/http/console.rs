@@ -72,7 +72,7 @@ fn content_security_policy() -> &'static HeaderValue {
 }
 
 /// The text between `<tag>` and `</tag>`: the page has exactly one of each.
-fn inline_block<'a>(page: &'a str, tag: &str) -> Option<&'a str> {
+pub(crate) fn inline_block<'a>(page: &'a str, tag: &str) -> Option<&'a str> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
     let start = page.find(&open)? + open.len();
@@ -80,7 +80,7 @@ fn inline_block<'a>(page: &'a str, tag: &str) -> Option<&'a str> {
     Some(&page[start..end])
 }
 
-fn sha256_source(text: &str) -> String {
+pub(crate) fn sha256_source(text: &str) -> String {
     format!(
         "'sha256-{}'",
         STANDARD.encode(Sha256::digest(text.as_bytes()))

@@ -1,6 +1,7 @@
 //! Kiosk endpoints: the rotating code a clinic's wall screen shows, its page, and printable daily codes.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use axum::extract::State;
 use axum::http::header::{
@@ -23,6 +24,7 @@ use crate::domain::kiosk_code::{self, IssuedCode, SiteSecret};
 use crate::domain::organization::Organization;
 use crate::error::{ApiError, ApiResult};
 use crate::http::admin::organizations::reachable_organization;
+use crate::http::console::{inline_block, sha256_source};
 use crate::http::extract::{AppJson, AppPath, AppQuery, KioskCaller};
 use crate::qr;
 use crate::state::AppState;
@@ -59,20 +61,28 @@ pub async fn page() -> Response {
             HeaderValue::from_static("text/html; charset=utf-8"),
         ),
         (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        (
-            CONTENT_SECURITY_POLICY,
-            // Everything is inline; the page talks only to this server and shows the QR
-            // through a blob: URL.
-            HeaderValue::from_static(
-                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
-                 img-src blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
-                 frame-ancestors 'none'",
-            ),
-        ),
+        (CONTENT_SECURITY_POLICY, page_policy().clone()),
         (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
     ];
     (headers, KIOSK_PAGE).into_response()
+}
+
+/// The page's policy: its one inline script and style pinned by hash (an injected
+/// `<script>` never runs), the QR through a blob: URL, and fetches to this server only.
+fn page_policy() -> &'static HeaderValue {
+    static CSP: OnceLock<HeaderValue> = OnceLock::new();
+    CSP.get_or_init(|| {
+        let script = inline_block(KIOSK_PAGE, "script").map_or_else(String::new, sha256_source);
+        let style = inline_block(KIOSK_PAGE, "style").map_or_else(String::new, sha256_source);
+        let policy = format!(
+            "default-src 'none'; script-src {script}; style-src {style}; img-src blob: data:; \
+             connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        );
+        // ASCII by construction (keywords and base64).
+        HeaderValue::from_str(&policy)
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+    })
 }
 
 /// The current rotating code of the calling kiosk's site.
@@ -466,6 +476,19 @@ mod tests {
         assert!(!prefers_html(&accept("application/json, text/html;q=0.5")));
         assert!(!prefers_html(&accept("text/html;q=0, */*")));
         assert!(!prefers_html(&accept("text/html;q=bogus")));
+    }
+
+    #[test]
+    fn the_page_policy_pins_its_inline_script_and_style() {
+        let policy = page_policy().to_str().expect("ascii").to_owned();
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let script = inline_block(KIOSK_PAGE, "script").expect("script");
+        assert!(policy.contains(&format!("script-src {};", sha256_source(script))));
+        let style = inline_block(KIOSK_PAGE, "style").expect("style");
+        assert!(policy.contains(&format!("style-src {};", sha256_source(style))));
+        assert!(!KIOSK_PAGE.contains("innerHTML"), "text goes in as text");
+        assert_eq!(KIOSK_PAGE.matches("<script>").count(), 1);
+        assert_eq!(KIOSK_PAGE.matches("<style>").count(), 1);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! HTTP: one router per resource, merged here with the OpenAPI document they describe.
 
+pub mod activities;
 pub mod admin;
 pub mod attendance;
 pub mod audit;
@@ -8,6 +9,8 @@ pub mod console;
 pub mod extract;
 pub mod inspections;
 pub mod kiosk;
+pub mod mobile;
+pub mod reports;
 pub mod service;
 pub mod supervision;
 
@@ -39,6 +42,7 @@ use crate::state::AppState;
         (name = "attendance", description = "Check-in, check-out, a physician's own visits and progress"),
         (name = "kiosk", description = "Rotating codes for a clinic's wall screen; printable daily codes"),
         (name = "supervision", description = "Anomaly review and visit listings for supervisors and admins, scoped to their jurisdiction"),
+        (name = "reports", description = "Monthly workload, compliance, county statistics and service records as JSON, CSV or XLSX"),
     )
 )]
 struct ApiDoc;
@@ -66,15 +70,19 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(service::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(activities::router())
         .merge(attendance::router())
         .merge(audit::router())
         .merge(inspections::router())
         .merge(kiosk::router())
+        .merge(reports::router())
         .merge(supervision::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.
         .merge(console::router())
+        // The physician's mobile page at /m/ and its vendored QR decoder; not in the API document.
+        .merge(mobile::router())
 }
 
 /// The OpenAPI document as served at `/api/v1/openapi.json`.

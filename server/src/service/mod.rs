@@ -3,4 +3,6 @@
 
 pub mod attendance;
 pub mod audit;
+pub mod import;
+pub mod reports;
 pub mod visits;

@@ -470,6 +470,16 @@ impl Store {
         Ok(closed)
     }
 
+    /// One visit by id.
+    pub async fn visit(&self, id: Uuid) -> StoreResult<Option<VisitRecord>> {
+        let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE id = $1");
+        let row: Option<VisitRow> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await?);
+        row.map(VisitRecord::try_from).transpose()
+    }
+
     /// A physician's visits with a local date in `from..=to`, newest first.
     pub async fn visits_of(
         &self,

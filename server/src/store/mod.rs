@@ -9,14 +9,17 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub mod activities;
 pub mod anomalies;
 pub mod assignments;
 pub mod attendance;
 pub mod audit;
+pub mod imports;
 pub mod jurisdictions;
 pub mod kiosks;
 pub mod organizations;
 pub mod programs;
+pub mod reports;
 pub mod secrets;
 pub mod supervision;
 pub mod tokens;

@@ -2,6 +2,7 @@
 //! administrators for their own organization where the contract says so).
 
 pub mod assignments;
+pub mod import;
 pub mod jurisdictions;
 pub mod kiosks;
 pub mod organizations;
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(programs::router())
         .merge(assignments::router())
+        .merge(import::router())
         .merge(kiosks::router())
 }
 

@@ -2,7 +2,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use mobile_api::{CreateProgram, Problem, Program as ProgramBody, Requirement as RequirementBody};
+use mobile_api::{
+    CreateProgram, Problem, Program as ProgramBody, ProgramTemplate as TemplateBody,
+    Requirement as RequirementBody,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -13,7 +16,7 @@ use crate::domain::access::{Actor, Role};
 use crate::domain::crediting::Thresholds;
 use crate::domain::organization::parse_name;
 use crate::domain::program::Program;
-use crate::domain::requirements::{Requirement, RequirementSpec};
+use crate::domain::requirements::{self, ProgramTemplate, Requirement, RequirementSpec};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppPath};
 use crate::service::audit::{self, Change};
@@ -23,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_program))
         .routes(routes!(get_program))
+        .routes(routes!(program_templates))
 }
 
 /// The wire form and the domain's spec are the same JSON; convert through it.
@@ -129,4 +133,45 @@ pub async fn get_program(
         Some((program, path)) if actor.reaches_jurisdiction(&path) => Ok(AppJson(to_body(program))),
         _ => Err(ApiError::NotFound),
     }
+}
+
+/// A template as the wire shows it; its specs are valid by construction (a unit
+/// test builds every template), so a spec that would not convert is skipped
+/// rather than answered half-formed.
+fn template_to_body(template: ProgramTemplate) -> TemplateBody {
+    let requirements: Vec<Requirement> = template
+        .requirements
+        .into_iter()
+        .filter_map(|spec| Requirement::from_spec(spec).ok())
+        .collect();
+    TemplateBody {
+        key: template.key.to_owned(),
+        name: template.name.to_owned(),
+        source_seed: template.source_seed.to_owned(),
+        jurisdiction_code: template.jurisdiction_code.to_owned(),
+        basis: template.basis.to_owned(),
+        half_day_minutes: template.half_day_minutes,
+        full_day_minutes: template.full_day_minutes,
+        requirements_zh: requirements.iter().map(Requirement::describe_zh).collect(),
+        requirements: requirements.iter().map(requirement_to_body).collect(),
+    }
+}
+
+/// The five seed circulars as ready programs. Post one to `/api/v1/programs`
+/// with your own jurisdiction to use it.
+#[utoipa::path(get, path = "/api/v1/program-templates", tag = "administration",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<TemplateBody>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn program_templates(actor: Actor) -> ApiResult<AppJson<Vec<TemplateBody>>> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    Ok(AppJson(
+        requirements::templates()
+            .into_iter()
+            .map(template_to_body)
+            .collect(),
+    ))
 }

@@ -1,0 +1,88 @@
+//! The personnel-table import: 支援人员安排情况表 (CSV or XLSX) in, physicians and
+//! assignments out.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::AssignmentMode;
+
+/// `Content-Type` of a CSV personnel table (UTF-8 with or without BOM, or GB18030).
+pub const CSV_CONTENT_TYPE: &str = "text/csv";
+/// `Content-Type` of an XLSX personnel table (the first worksheet is read).
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// What the table does not say: under which program, how and when its rows serve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ImportAssignmentsQuery {
+    /// The program (方案) every row is assigned under; its jurisdiction bounds the sites.
+    pub program_id: Uuid,
+    pub mode: AssignmentMode,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// Local `HH:MM` at the site; default `08:00`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<String>,
+    /// Local `HH:MM` at the site; default `17:30`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<String>,
+    /// The uploaded file's name, kept with the import for the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+}
+
+/// A physician the import created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedUser {
+    /// The first row of the sheet that names this physician.
+    pub row: u32,
+    pub user_id: Uuid,
+    pub name: String,
+    pub phone: String,
+    /// Given once, in the answer to the first import, for the hospital to hand out;
+    /// never stored in clear and absent from a replayed answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_password: Option<String>,
+}
+
+/// The assignment one row of the sheet stands for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedAssignment {
+    pub row: u32,
+    pub assignment_id: Uuid,
+    pub physician_id: Uuid,
+    pub site_id: Uuid,
+}
+
+/// The outcome of an import. A replay (the same file with the same parameters again)
+/// answers the first outcome with `replayed: true` and without the initial passwords.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportResult {
+    pub import_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// Personnel rows read from the sheet.
+    pub rows: u32,
+    pub created_users: Vec<ImportedUser>,
+    pub created_assignments: Vec<ImportedAssignment>,
+    /// Rows whose assignment (same physician, site, program and dates) already existed.
+    pub existing_assignments: Vec<ImportedAssignment>,
+    pub replayed: bool,
+}
+
+/// One reason a personnel table was refused, in the problem's `extra.errors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportIssue {
+    /// The row number as the spreadsheet shows it (the first row is 1).
+    pub row: u32,
+    /// `hospital`, `name`, `gender`, `specialty`, `title`, `phone` or `site`.
+    pub column: String,
+    pub reason: String,
+}

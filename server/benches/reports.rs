@@ -1,0 +1,264 @@
+//! How long the monthly workload report (对口支援工作量月报表) and the compliance
+//! report take over a synthetic province of 1 M and 10 M attendance events, on
+//! SQLite and, when `XIAXIANG_BENCH_POSTGRES_URL` is set, on PostgreSQL.
+//!
+//! Plain wall-clock timing with `Instant` (no criterion, no timed assertions). The
+//! data is seeded once with the generator's bulk path and reused: SQLite files and
+//! a marker per database live in `XIAXIANG_BENCH_DIR` (default `target/bench-data`).
+//! See BENCHMARKS.md for the commands and recorded figures.
+//!
+//! Variables:
+//! - `XIAXIANG_BENCH_EVENTS`: comma-separated event counts, default `1000000`;
+//! - `XIAXIANG_BENCH_RUNS`: timed runs per report and scope, default 3 (plus a warm-up);
+//! - `XIAXIANG_BENCH_POSTGRES_URL`: an admin URL; the bench creates (and keeps)
+//!   databases `xiaxiang_bench_<events>` on that server;
+//! - `XIAXIANG_BENCH_SQLITE=0`: skip SQLite.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use xiaxiang_server::config::Config;
+use xiaxiang_server::domain::jurisdiction::JurisdictionCode;
+use xiaxiang_server::service::reports::{ReportScope, compliance_report, monthly_report};
+use xiaxiang_server::synthetic::{FaultRates, Path, Plan, Spec, manual_clock, offline_state, seed};
+
+/// The simulated year ends here; the reports are about its last month.
+const END_DATE: (i32, u32, u32) = (2026, 3, 31);
+const MONTH: &str = "2026-03";
+const DAYS: u32 = 365;
+/// Events per physician and simulated day, measured on the generator's defaults.
+const EVENTS_PER_PHYSICIAN_DAY: f64 = 0.70;
+const PHYSICIANS_PER_COUNTY: u32 = 40;
+
+fn env_list(name: &str, default: &str) -> Vec<u64> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .filter_map(|s| s.trim().replace('_', "").parse().ok())
+        .collect()
+}
+
+fn bench_dir() -> PathBuf {
+    std::env::var("XIAXIANG_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data"))
+        })
+}
+
+/// The province sized for about `events` attendance events over a year.
+fn spec(events: u64) -> Spec {
+    let physicians = ((events as f64) / (EVENTS_PER_PHYSICIAN_DAY * f64::from(DAYS))).ceil() as u32;
+    let (y, m, d) = END_DATE;
+    Spec {
+        counties: physicians.div_ceil(PHYSICIANS_PER_COUNTY).max(1),
+        physicians: physicians.max(1),
+        days: DAYS,
+        end_date: NaiveDate::from_ymd_opt(y, m, d).expect("end date"),
+        seed: 20_260_331,
+        province_prefix: 39,
+        province_name: "海岚省".into(),
+        password: "synthetic-pass-1".into(),
+        faults: FaultRates::default(),
+    }
+}
+
+fn config(url: String) -> Config {
+    Config {
+        database_url: url,
+        // Seeding hashes one password; the cost does not matter to the reports.
+        password_cost: xiaxiang_server::auth::password::PasswordCost {
+            memory_kib: 1024,
+            iterations: 1,
+        },
+        ..Config::default()
+    }
+}
+
+/// A database holding the province for `events`, seeding it when its marker is absent.
+struct Target {
+    label: String,
+    url: String,
+    marker: PathBuf,
+}
+
+async fn ensure_seeded(target: &Target, events: u64) -> anyhow::Result<()> {
+    if target.marker.exists() {
+        println!(
+            "{}: reusing seeded data ({})",
+            target.label,
+            target.marker.display()
+        );
+        return Ok(());
+    }
+    let plan = Plan::generate(&spec(events))?;
+    println!(
+        "{}: seeding ~{events} events: {} counties, {} physicians, {} days (bulk path) ...",
+        target.label, plan.spec.counties, plan.spec.physicians, plan.spec.days
+    );
+    let summary = seed(
+        &config(target.url.clone()),
+        &plan,
+        Path::Bulk,
+        &mut |line| println!("  {line}"),
+    )
+    .await?;
+    println!("{summary}");
+    std::fs::write(&target.marker, summary.to_string())?;
+    Ok(())
+}
+
+fn sqlite_target(events: u64) -> anyhow::Result<Target> {
+    let dir = bench_dir();
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join(format!("reports-{events}.db"));
+    let marker = dir.join(format!("reports-{events}.sqlite.seeded"));
+    if !marker.exists() {
+        // A half-seeded file from an interrupted run is started over.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+    Ok(Target {
+        label: format!("sqlite {events}"),
+        url: format!("sqlite://{}", db.display()),
+        marker,
+    })
+}
+
+async fn postgres_target(admin_url: &str, events: u64) -> anyhow::Result<Target> {
+    let name = format!("xiaxiang_bench_{events}");
+    let marker = bench_dir().join(format!("reports-{events}.postgres.seeded"));
+    std::fs::create_dir_all(bench_dir())?;
+    let admin = sqlx::PgPool::connect(admin_url).await?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&admin)
+        .await?;
+    if exists.is_some() && !marker.exists() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+            .execute(&admin)
+            .await?;
+    }
+    if exists.is_none() || !marker.exists() {
+        let _ = std::fs::remove_file(&marker);
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await?;
+    }
+    admin.close().await;
+    let base = admin_url
+        .split('?')
+        .next()
+        .and_then(|u| u.rsplit_once('/'))
+        .map(|(base, _)| base.to_owned())
+        .ok_or_else(|| anyhow::anyhow!("XIAXIANG_BENCH_POSTGRES_URL needs a database path"))?;
+    Ok(Target {
+        label: format!("postgres {events}"),
+        url: format!("{base}/{name}"),
+        marker,
+    })
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Times both reports over the province and over one county.
+async fn run_reports(target: &Target, runs: usize) -> anyhow::Result<()> {
+    let (y, m, d) = END_DATE;
+    // The morning after the simulated year: the month is complete.
+    let now = chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(y, m, d, 9, 0, 0)
+        .single()
+        .expect("instant")
+        .with_timezone(&Utc)
+        + chrono::Duration::days(1);
+    let (_clock, shared) = manual_clock(now);
+    let state = offline_state(&config(target.url.clone()), shared).await?;
+    let province = state
+        .store
+        .jurisdiction(&JurisdictionCode::parse("390000")?)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no province in {}", target.label))?;
+    let county = state
+        .store
+        .jurisdiction(&JurisdictionCode::parse("390102")?)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no county 390102 in {}", target.label))?;
+    for (scope_name, scope) in [
+        (
+            format!("province {}", province.code),
+            ReportScope::jurisdiction(province.clone()),
+        ),
+        (
+            format!("county {}", county.code),
+            ReportScope::jurisdiction(county.clone()),
+        ),
+    ] {
+        for report in ["monthly", "compliance"] {
+            let mut times = Vec::new();
+            let mut rows = 0;
+            for run in 0..=runs {
+                let started = Instant::now();
+                rows = match report {
+                    "monthly" => monthly_report(&state, &scope, MONTH).await?.rows.len(),
+                    _ => compliance_report(&state, &scope, MONTH).await?.rows.len(),
+                };
+                if run > 0 {
+                    times.push(started.elapsed());
+                }
+            }
+            let best = times.iter().min().copied().unwrap_or_default();
+            let mid = median(times);
+            println!(
+                "{:<18} {:<16} {:<10} {:>7} rows  median {:>9.1} ms  best {:>9.1} ms  {:>10.0} rows/s",
+                target.label,
+                scope_name,
+                report,
+                rows,
+                mid.as_secs_f64() * 1e3,
+                best.as_secs_f64() * 1e3,
+                rows as f64 / mid.as_secs_f64().max(1e-9),
+            );
+        }
+    }
+    state.store.close().await;
+    Ok(())
+}
+
+async fn bench() -> anyhow::Result<()> {
+    let events = env_list("XIAXIANG_BENCH_EVENTS", "1000000");
+    let runs = env_list("XIAXIANG_BENCH_RUNS", "3")
+        .first()
+        .copied()
+        .unwrap_or(3)
+        .max(1) as usize;
+    let sqlite = std::env::var("XIAXIANG_BENCH_SQLITE").map_or(true, |v| v != "0");
+    let postgres = std::env::var("XIAXIANG_BENCH_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    for &n in &events {
+        let mut targets = Vec::new();
+        if sqlite {
+            targets.push(sqlite_target(n)?);
+        }
+        if let Some(url) = &postgres {
+            targets.push(postgres_target(url, n).await?);
+        }
+        for target in &targets {
+            ensure_seeded(target, n).await?;
+            run_reports(target, runs).await?;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(bench())
+}

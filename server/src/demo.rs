@@ -1,0 +1,476 @@
+//! `server --demo`: a demo jurisdiction (a city with two counties, modelled on the
+//! circulars: county hospitals, 乡镇卫生院, 社区卫生服务中心, 村卫生室), fixed demo
+//! logins, a kiosk link, an assignment covering today, and a month of synthetic
+//! history, created once and kept across restarts. Every person and place is fictional.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveTime, Utc};
+use uuid::Uuid;
+
+use crate::App;
+use crate::auth::jwt::{Audience, Claims, ISSUER};
+use crate::auth::password;
+use crate::config::Config;
+use crate::domain::access::{Actor, Scope};
+use crate::domain::assignment::Assignment;
+use crate::domain::clock::SystemClock;
+use crate::domain::jurisdiction::JurisdictionCode;
+use crate::domain::organization::{DEFAULT_TIMEZONE, OrganizationKind};
+use crate::domain::user::{Phone, Role, User};
+use crate::domain::window::{DailyWindow, local_date};
+use crate::http::admin::{assignments, users};
+use crate::service::audit::{self, Change};
+use crate::state::AppState;
+use crate::synthetic::geography::FenceShape;
+use crate::synthetic::plan::{FaultRates, Plan, Spec};
+use crate::synthetic::simulate::{Path, seed};
+use crate::synthetic::{SyntheticError, yesterday};
+
+/// The password of every demo login.
+pub const DEMO_PASSWORD: &str = "xiaxiang-demo";
+/// The demo province's code prefix (`380000`) and name.
+pub const DEMO_PREFIX: u8 = 38;
+pub const DEMO_PROVINCE: &str = "云岚省";
+const DEMO_SEED: u64 = 2026;
+/// Days of history before today.
+const HISTORY_DAYS: u32 = 30;
+/// Kiosk tokens last five years, as enrolled ones do.
+const KIOSK_TOKEN_DAYS: i64 = 5 * 365;
+
+/// The fixed demo logins, in the order they are printed.
+const ADMIN_PHONE: &str = "10000000001";
+const SUPERVISOR_PHONE: &str = "10000000002";
+const HOSPITAL_ADMIN_PHONE: &str = "10000000003";
+const PHYSICIAN_PHONES: [&str; 2] = ["10000000004", "10000000005"];
+
+/// One login to print.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoLogin {
+    pub role: &'static str,
+    pub phone: String,
+    pub name: String,
+    pub note: String,
+}
+
+/// What a person needs to try the demo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Demo {
+    pub logins: Vec<DemoLogin>,
+    pub kiosk_token: String,
+    pub site_name: String,
+    /// Centre of the demo site's fence (WGS-84) and its radius.
+    pub fence_lat: f64,
+    pub fence_lon: f64,
+    pub fence_radius_m: f64,
+    /// Whether this start created the history (false on later starts).
+    pub created: bool,
+}
+
+/// The demo's plan: small, fixed seed, history ending yesterday; the first two
+/// physicians get the fixed demo phones.
+pub fn demo_plan(now: chrono::DateTime<Utc>) -> Result<Plan, SyntheticError> {
+    let spec = Spec {
+        counties: 2,
+        physicians: 10,
+        days: HISTORY_DAYS,
+        end_date: yesterday(now),
+        seed: DEMO_SEED,
+        province_prefix: DEMO_PREFIX,
+        province_name: DEMO_PROVINCE.to_owned(),
+        password: DEMO_PASSWORD.to_owned(),
+        faults: FaultRates::default(),
+    };
+    let mut plan = Plan::generate(&spec)?;
+    for (physician, phone) in plan.physicians.iter_mut().zip(PHYSICIAN_PHONES) {
+        phone.clone_into(&mut physician.phone);
+    }
+    // The first demo physician starts fresh today (their first phone is bound to
+    // them, so a first check-in from /m/ is plainly accepted); the second one
+    // brings the history.
+    plan.postings.retain(|p| p.physician != 0);
+    Ok(plan)
+}
+
+/// Builds the server, prepares the demo, prints how to use it, and serves until
+/// `shutdown`.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<ExitCode> {
+    let app = App::build(config.clone(), Arc::new(SystemClock)).await?;
+    let address = app.local_addr()?;
+    let demo = prepare(app.state(), &config).await?;
+    println!("{}", instructions(&demo, address));
+    app.run_until(shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates what is missing (history once; logins, the demo assignment and the kiosk
+/// when absent) and signs a fresh kiosk token.
+pub async fn prepare(state: &AppState, config: &Config) -> Result<Demo, SyntheticError> {
+    let now = state.now();
+    let plan = demo_plan(now)?;
+    let province = JurisdictionCode::parse(&plan.geography.province_code)
+        .map_err(|e| SyntheticError::Invalid(e.to_string()))?;
+    let created = state.store.jurisdiction(&province).await?.is_none();
+    if created {
+        println!(
+            "creating the demo: {} with a month of synthetic history ...",
+            DEMO_PROVINCE
+        );
+        seed(config, &plan, Path::Service, &mut |line| {
+            println!("  {line}")
+        })
+        .await?;
+    }
+    let hash = password::hash(DEMO_PASSWORD.to_owned(), state.config.password_cost)
+        .await
+        .map_err(|e| SyntheticError::Hashing(e.to_string()))?;
+    let city = &plan.geography.cities[0];
+    let hospital = plan
+        .geography
+        .sites
+        .iter()
+        .find(|s| s.county == 0 && s.kind == OrganizationKind::Hospital)
+        .ok_or_else(|| SyntheticError::Invalid("demo county without hospital".into()))?;
+
+    let admin = ensure_user(
+        state,
+        None,
+        Role::Admin,
+        "演示管理员",
+        ADMIN_PHONE,
+        &hash,
+        |_| {},
+    )
+    .await?;
+    let actor = Actor {
+        user_id: admin.id,
+        role: Role::Admin,
+        scope: Scope::Everything,
+    };
+    let city_code =
+        JurisdictionCode::parse(&city.code).map_err(|e| SyntheticError::Invalid(e.to_string()))?;
+    let supervisor = ensure_user(
+        state,
+        Some(&actor),
+        Role::Supervisor,
+        "演示督导员",
+        SUPERVISOR_PHONE,
+        &hash,
+        |u| {
+            u.jurisdiction_code = Some(city_code.clone());
+        },
+    )
+    .await?;
+    let hospital_id = hospital.id;
+    let hospital_admin = ensure_user(
+        state,
+        Some(&actor),
+        Role::HospitalAdmin,
+        "演示医院管理员",
+        HOSPITAL_ADMIN_PHONE,
+        &hash,
+        |u| {
+            u.organization_id = Some(hospital_id);
+        },
+    )
+    .await?;
+
+    // The try-it-yourself site: the first township health centre with a round fence.
+    let (site_index, site) = plan
+        .geography
+        .sites
+        .iter()
+        .enumerate()
+        .find(|(_, s)| {
+            s.kind == OrganizationKind::TownshipHealthCenter
+                && matches!(s.fence, Some(FenceShape::Circle { .. }))
+        })
+        .or_else(|| {
+            plan.geography
+                .sites
+                .iter()
+                .enumerate()
+                .find(|(_, s)| s.kind == OrganizationKind::TownshipHealthCenter)
+        })
+        .ok_or_else(|| SyntheticError::Invalid("demo without township health centre".into()))?;
+    let radius = match site.fence {
+        Some(FenceShape::Circle { radius_m }) => radius_m,
+        Some(FenceShape::Rectangle { half_w, half_h, .. }) => half_w.min(half_h),
+        None => 0.0,
+    };
+    let physician = &plan.physicians[0];
+    let program = plan
+        .program_index("fujian-2023-township-dispatch")
+        .unwrap_or(0);
+    ensure_open_assignment(state, &actor, &plan, site_index, program).await?;
+    let kiosk_token = kiosk_token(state, &actor, site.id).await?;
+
+    let mut logins = vec![
+        DemoLogin {
+            role: "admin",
+            phone: ADMIN_PHONE.into(),
+            name: admin.name,
+            note: "everything".into(),
+        },
+        DemoLogin {
+            role: "supervisor",
+            phone: SUPERVISOR_PHONE.into(),
+            name: supervisor.name,
+            note: format!("{} and its counties", city.name),
+        },
+        DemoLogin {
+            role: "hospital_admin",
+            phone: HOSPITAL_ADMIN_PHONE.into(),
+            name: hospital_admin.name,
+            note: hospital.name.clone(),
+        },
+    ];
+    for (i, p) in plan.physicians.iter().take(2).enumerate() {
+        let note = if i == 0 {
+            format!("resident at {} from today, open 00:00-23:59", site.name)
+        } else {
+            format!(
+                "{} physician with a month of history",
+                plan.geography.counties[p.county].name
+            )
+        };
+        logins.push(DemoLogin {
+            role: "physician",
+            phone: p.phone.clone(),
+            name: p.name.clone(),
+            note,
+        });
+    }
+    tracing::info!(physician = %physician.id, site = %site.id, "demo ready");
+    Ok(Demo {
+        logins,
+        kiosk_token,
+        site_name: site.name.clone(),
+        fence_lat: site.center.lat,
+        fence_lon: site.center.lon,
+        fence_radius_m: radius,
+        created,
+    })
+}
+
+/// The user with `phone`, created (and audited) when absent.
+async fn ensure_user(
+    state: &AppState,
+    actor: Option<&Actor>,
+    role: Role,
+    name: &str,
+    phone: &str,
+    hash: &str,
+    place: impl FnOnce(&mut User),
+) -> Result<User, SyntheticError> {
+    let parsed = Phone::parse(phone).map_err(|e| SyntheticError::Invalid(e.to_string()))?;
+    if let Some(existing) = state.store.credentials_by_phone(&parsed).await? {
+        return Ok(existing.user);
+    }
+    let mut user = User {
+        id: Uuid::new_v4(),
+        role,
+        name: name.to_owned(),
+        phone: parsed,
+        organization_id: None,
+        jurisdiction_code: None,
+        title: None,
+        specialty: None,
+        gender: None,
+        created_at: state.now(),
+    };
+    place(&mut user);
+    state.store.insert_user(&user, hash).await?;
+    let actor = actor.cloned().unwrap_or(Actor {
+        user_id: user.id,
+        role,
+        scope: Scope::Everything,
+    });
+    let body = users::to_body(user.clone());
+    audit::record(
+        state,
+        &actor,
+        Change {
+            action: "user.create",
+            object_type: "user",
+            object_id: user.id.to_string(),
+            before: None,
+            after: Some(&body),
+        },
+    )
+    .await?;
+    Ok(user)
+}
+
+/// An all-day assignment of the first demo physician at the demo site covering
+/// today, created when none does.
+async fn ensure_open_assignment(
+    state: &AppState,
+    actor: &Actor,
+    plan: &Plan,
+    site: usize,
+    program: usize,
+) -> Result<(), SyntheticError> {
+    let physician = &plan.physicians[0];
+    let site_id = plan.geography.sites[site].id;
+    let today = local_date(state.now(), DEFAULT_TIMEZONE);
+    let window = DailyWindow::new(
+        NaiveTime::MIN,
+        NaiveTime::from_hms_opt(23, 59, 0).unwrap_or(NaiveTime::MIN),
+    )
+    .map_err(|e| SyntheticError::Invalid(e.to_string()))?;
+    let existing = state.store.assignments_at(physician.id, site_id).await?;
+    if existing
+        .iter()
+        .any(|a| a.window == window && a.start_date <= today && today <= a.end_date)
+    {
+        return Ok(());
+    }
+    let assignment = Assignment {
+        id: Uuid::new_v4(),
+        physician_id: physician.id,
+        site_id,
+        program_id: plan.programs[program].id,
+        mode: crate::domain::assignment::Mode::Dispatch,
+        start_date: today,
+        end_date: today + Duration::days(365),
+        window,
+        created_at: state.now(),
+    };
+    state.store.insert_assignment(&assignment).await?;
+    let body = assignments::to_body(assignment.clone());
+    audit::record(
+        state,
+        actor,
+        Change {
+            action: "assignment.create",
+            object_type: "assignment",
+            object_id: assignment.id.to_string(),
+            before: None,
+            after: Some(&body),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The demo kiosk of `site` (enrolled once, with a fixed id) and a fresh token for it.
+async fn kiosk_token(
+    state: &AppState,
+    actor: &Actor,
+    site_id: Uuid,
+) -> Result<String, SyntheticError> {
+    let kiosk_id = Uuid::from_u128(site_id.as_u128() ^ 0x6465_6d6f);
+    let now = state.now();
+    match state.store.kiosk(kiosk_id).await? {
+        Some(kiosk) if !kiosk.revoked => {}
+        Some(_) => {
+            return Err(SyntheticError::Invalid(
+                "the demo kiosk was revoked; use a fresh database for the demo".into(),
+            ));
+        }
+        None => {
+            state
+                .store
+                .insert_kiosk(kiosk_id, site_id, Some("演示大屏"), actor.user_id, now)
+                .await?;
+            let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site_id, "label": "演示大屏" });
+            audit::record(
+                state,
+                actor,
+                Change {
+                    action: "kiosk.enroll",
+                    object_type: "kiosk",
+                    object_id: kiosk_id.to_string(),
+                    before: None,
+                    after: Some(&enrolled),
+                },
+            )
+            .await?;
+        }
+    }
+    let claims = Claims {
+        sub: kiosk_id,
+        role: Role::Kiosk,
+        iss: ISSUER.to_owned(),
+        aud: Audience::Kiosk.as_str().to_owned(),
+        iat: now.timestamp(),
+        exp: (now + Duration::days(KIOSK_TOKEN_DAYS)).timestamp(),
+        jti: Uuid::new_v4(),
+        org: None,
+        jur: None,
+        site: Some(site_id),
+    };
+    state
+        .keys
+        .jwt
+        .sign(&claims)
+        .map_err(|e| SyntheticError::Invalid(e.to_string()))
+}
+
+/// The base URL people can open: a wildcard listen address is shown as loopback.
+pub fn base_url(address: SocketAddr) -> String {
+    let mut shown = address;
+    if shown.ip().is_unspecified() {
+        shown.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{shown}")
+}
+
+/// The text printed on start.
+pub fn instructions(demo: &Demo, address: SocketAddr) -> String {
+    let base = base_url(address);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\nXiaxiang demo: {DEMO_PROVINCE} (fictional people and places){}\n",
+        if demo.created { ", created now" } else { "" }
+    ));
+    out.push_str(&format!("  console  {base}/console\n"));
+    out.push_str(&format!("  mobile   {base}/m/\n"));
+    out.push_str(&format!(
+        "  kiosk    {base}/kiosk#token={}\n",
+        demo.kiosk_token
+    ));
+    out.push_str(&format!(
+        "  site     {}: fence {:.0} m around lat {:.6}, lon {:.6} (WGS-84); set the browser's\n           location there (e.g. Chrome DevTools > Sensors) to check in from /m/\n",
+        demo.site_name, demo.fence_radius_m, demo.fence_lat, demo.fence_lon
+    ));
+    out.push_str(&format!("  logins (password {DEMO_PASSWORD}):\n"));
+    for login in &demo.logins {
+        out.push_str(&format!(
+            "    {:<15} {}  {}  ({})\n",
+            login.role, login.phone, login.name, login.note
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_plan_is_the_same_on_every_start_but_for_its_dates() {
+        let day = chrono::DateTime::from_timestamp(1_780_000_000, 0).expect("instant");
+        let a = demo_plan(day).expect("plan");
+        let b = demo_plan(day + Duration::days(9)).expect("plan");
+        assert_eq!(a.physicians, b.physicians);
+        assert_eq!(a.geography, b.geography);
+        assert_eq!(a.physicians[0].phone, PHYSICIAN_PHONES[0]);
+        assert_eq!(a.physicians[1].phone, PHYSICIAN_PHONES[1]);
+        assert_eq!(a.geography.cities.len(), 1);
+        assert_eq!(a.geography.counties.len(), 2);
+    }
+
+    #[test]
+    fn wildcard_addresses_are_shown_as_loopback() {
+        let address: SocketAddr = "0.0.0.0:8080".parse().expect("address");
+        assert_eq!(base_url(address), "http://127.0.0.1:8080");
+    }
+}

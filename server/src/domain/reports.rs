@@ -1,0 +1,626 @@
+//! Pure aggregation behind the reports: activity totals, a requirement judged over
+//! several periods, the longest consecutive span of service, and the figures of
+//! the provincial county statistics table (seed 003 附件).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use chrono::{Datelike, Days, NaiveDate};
+use uuid::Uuid;
+
+use super::assignment::Mode;
+use super::crediting::DayCreditSummary;
+use super::organization::OrganizationKind;
+use super::requirements::{
+    ActivityKind, Period, Progress, Requirement, RequirementProgress, Tally, evaluate,
+    period_containing,
+};
+
+/// Totals per activity kind, e.g. the newest count of each (visit, kind) summed
+/// over a month's visits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActivityTotals([u64; ActivityKind::ALL.len()]);
+
+impl ActivityTotals {
+    fn slot(kind: ActivityKind) -> usize {
+        // A unit-only enum declared in `ALL` order: the discriminant is the index.
+        kind as usize
+    }
+
+    pub fn add(&mut self, kind: ActivityKind, count: u64) {
+        self.0[Self::slot(kind)] += count;
+    }
+
+    pub fn get(&self, kind: ActivityKind) -> u64 {
+        self.0[Self::slot(kind)]
+    }
+
+    pub fn merge(&mut self, other: &ActivityTotals) {
+        for kind in ActivityKind::ALL {
+            self.add(kind, other.get(kind));
+        }
+    }
+
+    /// 诊疗量 / 诊疗服务量 (人次): patients seen, i.e. outpatients, inpatients and
+    /// remote consultations. Ward rounds, teaching and the like are work done for
+    /// the clinic's staff, not patient encounters, and are counted in their own columns.
+    pub fn patient_encounters(&self) -> u64 {
+        self.get(ActivityKind::Outpatient)
+            + self.get(ActivityKind::Inpatient)
+            + self.get(ActivityKind::Teleconsultation)
+    }
+}
+
+/// The unit an activity's count is in, as the report headers show it.
+pub fn activity_unit_zh(kind: ActivityKind) -> &'static str {
+    match kind {
+        ActivityKind::Outpatient
+        | ActivityKind::Inpatient
+        | ActivityKind::Teaching
+        | ActivityKind::Training => "人次",
+        ActivityKind::Surgery => "台",
+        ActivityKind::WardRound
+        | ActivityKind::Lecture
+        | ActivityKind::CaseDiscussion
+        | ActivityKind::Teleconsultation
+        | ActivityKind::HealthEducation => "次",
+    }
+}
+
+/// How bad a status is: met < on_track < at_risk < missed.
+pub fn severity(status: Progress) -> u8 {
+    match status {
+        Progress::Met => 0,
+        Progress::OnTrack => 1,
+        Progress::AtRisk => 2,
+        Progress::Missed => 3,
+    }
+}
+
+/// The worst of several statuses (`met` when there are none).
+pub fn worst(statuses: impl IntoIterator<Item = Progress>) -> Progress {
+    statuses
+        .into_iter()
+        .max_by_key(|s| severity(*s))
+        .unwrap_or(Progress::Met)
+}
+
+/// The Chinese word for a status on the printed forms.
+pub fn status_zh(status: Progress) -> &'static str {
+    match status {
+        Progress::Met => "已达标",
+        Progress::OnTrack => "进度正常",
+        Progress::AtRisk => "有风险",
+        Progress::Missed => "未达标",
+    }
+}
+
+/// The periods a monthly compliance report judges a requirement over.
+///
+/// A weekly requirement is judged in every ISO week that overlaps the month,
+/// each clipped to the assignment only (a week crossing the month's end is
+/// judged whole, as the physician experiences it). Longer periods (month,
+/// quarter, year, the assignment) are judged once, in the period containing
+/// `reference` (today in the site's zone, clamped into the month). Empty when
+/// the assignment does not overlap the month.
+pub fn report_periods(
+    period: Period,
+    month: (NaiveDate, NaiveDate),
+    assignment: (NaiveDate, NaiveDate),
+    reference: NaiveDate,
+) -> Vec<(NaiveDate, NaiveDate)> {
+    let first = month.0.max(assignment.0);
+    let last = month.1.min(assignment.1);
+    if first > last {
+        return Vec::new();
+    }
+    if period != Period::Week {
+        return vec![period_containing(period, reference, assignment)];
+    }
+    let mut out = Vec::new();
+    let mut cursor = first;
+    loop {
+        let week = period_containing(Period::Week, cursor, assignment);
+        out.push(week);
+        match week.1.checked_add_days(Days::new(1)) {
+            Some(next) if week.1 < last => cursor = next,
+            _ => break,
+        }
+    }
+    out
+}
+
+/// One period's outcome within a [`Judgement`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PeriodOutcome {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub progress: RequirementProgress,
+}
+
+/// A requirement judged over several periods: required and credited summed,
+/// the status the worst of the periods'.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub required: f64,
+    pub credited: f64,
+    pub status: Progress,
+    pub periods: Vec<PeriodOutcome>,
+}
+
+/// Judges `req` in each of `periods` with [`evaluate`].
+///
+/// `days` is [`credit_by_day`](super::crediting::credit_by_day) over the
+/// assignment's visits; `activity_days` the same over only the visits on which
+/// the requirement's activity was logged (used when the requirement names one).
+pub fn judge(
+    req: &Requirement,
+    periods: &[(NaiveDate, NaiveDate)],
+    days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    today: NaiveDate,
+) -> Judgement {
+    let outcomes: Vec<PeriodOutcome> = periods
+        .iter()
+        .map(|&period| {
+            let mut tally = Tally::from_days(days, period);
+            if req.activity.is_some() {
+                tally = tally.with_activity(activity_days, period);
+            }
+            PeriodOutcome {
+                start: period.0,
+                end: period.1,
+                progress: evaluate(req, period, &tally, today),
+            }
+        })
+        .collect();
+    Judgement {
+        required: outcomes.iter().map(|o| o.progress.required).sum(),
+        credited: outcomes.iter().map(|o| o.progress.credited).sum(),
+        status: worst(outcomes.iter().map(|o| o.progress.status)),
+        periods: outcomes,
+    }
+}
+
+/// The longest run of consecutive calendar months with credit at one site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceSpan {
+    pub months: u32,
+    /// The first credited day of the run's first month.
+    pub first_day: NaiveDate,
+    /// The last credited day of the run's last month.
+    pub last_day: NaiveDate,
+}
+
+impl ServiceSpan {
+    /// Calendar days from the first to the last day, both included.
+    pub fn calendar_days(&self) -> i64 {
+        (self.last_day - self.first_day).num_days() + 1
+    }
+}
+
+fn month_index(date: NaiveDate) -> i64 {
+    i64::from(date.year()) * 12 + i64::from(date.month0())
+}
+
+/// The longest run of consecutive months that each hold a credited day (连续
+/// 服务, e.g. "同一个行政村至少连续服务半年"). Ties go to the run covering more
+/// calendar days, then to the earlier one. `None` without any credited day.
+pub fn longest_span(credited_days: &BTreeSet<NaiveDate>) -> Option<ServiceSpan> {
+    let better = |candidate: &ServiceSpan, best: &Option<ServiceSpan>| match best {
+        None => true,
+        Some(best) => {
+            (candidate.months, candidate.calendar_days()) > (best.months, best.calendar_days())
+        }
+    };
+    let mut best: Option<ServiceSpan> = None;
+    let mut current: Option<(ServiceSpan, i64)> = None;
+    for &date in credited_days {
+        let index = month_index(date);
+        current = match current {
+            Some((mut span, last_index)) if index == last_index || index == last_index + 1 => {
+                if index != last_index {
+                    span.months += 1;
+                }
+                span.last_day = date;
+                Some((span, index))
+            }
+            finished => {
+                if let Some((span, _)) = finished
+                    && better(&span, &best)
+                {
+                    best = Some(span);
+                }
+                let span = ServiceSpan {
+                    months: 1,
+                    first_day: date,
+                    last_day: date,
+                };
+                Some((span, index))
+            }
+        };
+    }
+    if let Some((span, _)) = current
+        && better(&span, &best)
+    {
+        best = Some(span);
+    }
+    best
+}
+
+/// Whether a physician counts as public-health staff (公共卫生人员) for the
+/// county table: sent by a CDC (疾控中心, as seed 003 says public-health
+/// physicians are), or with a public-health specialty.
+pub fn is_public_health(organization: Option<OrganizationKind>, specialty: Option<&str>) -> bool {
+    const SPECIALTIES: [&str; 4] = ["公共卫生", "公卫", "疾控", "预防医学"];
+    organization == Some(OrganizationKind::Cdc)
+        || specialty.is_some_and(|s| SPECIALTIES.iter().any(|word| s.contains(word)))
+}
+
+/// One physician's service on one assignment within the year, as the county
+/// table needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceFact {
+    pub physician_id: Uuid,
+    pub site_id: Uuid,
+    pub site_kind: OrganizationKind,
+    pub mode: Mode,
+    /// The physician belongs to a `hospital` (县级及以上医院).
+    pub from_hospital: bool,
+    /// See [`is_public_health`].
+    pub public_health: bool,
+    /// At least one day in the year was credited (half a day or more).
+    pub credited: bool,
+    /// Activities logged on the assignment's creditable visits in the year.
+    pub activities: ActivityTotals,
+}
+
+/// The derivable columns of one county's row of the provincial table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CountyFigures {
+    pub village_circuit_sites: u32,
+    pub village_dispatch_sites: u32,
+    pub village_staff: u32,
+    pub village_encounters: u64,
+    pub township_dispatch_sites: u32,
+    pub township_dispatch_staff: u32,
+    pub township_public_health_staff: u32,
+    pub county_circuit_staff: u32,
+    pub county_circuit_encounters: u64,
+    pub case_discussions: u64,
+    pub teaching_rounds: u64,
+    pub lectures: u64,
+    pub training_attendances: u64,
+}
+
+fn count<T>(set: &HashSet<T>) -> u32 {
+    u32::try_from(set.len()).unwrap_or(u32::MAX)
+}
+
+/// Derives one county's figures from its service facts. Sites and people count
+/// when credited; activities count on creditable visits.
+///
+/// - 村级 (group 1): services at village clinics (村卫生室); `circuit` makes a
+///   巡诊村, `dispatch` a 派驻村; staff are the distinct physicians credited
+///   there in either mode; 诊疗服务量 is their patient encounters.
+/// - 乡级派驻 (group 2): `dispatch` services at township and community health
+///   centres (乡镇卫生院, 社区卫生服务中心): distinct sites, distinct
+///   physicians, and of them the public-health staff.
+/// - 县域巡回医疗 (group 3): `circuit` services by hospital physicians at any
+///   receiving site of the county (三级医院对口帮扶, 晋升前下乡, 千名医师下基层 are
+///   all sent by hospitals); distinct physicians, patient encounters, and the
+///   counts of case discussions (病例讨论), teaching ward rounds (教学查房 =
+///   `ward_round`), lectures (学术讲座 = `lecture`) and training attendances
+///   (业务培训人次 = `training`, whose count is the number of trainees).
+pub fn county_figures<'a>(facts: impl IntoIterator<Item = &'a ServiceFact>) -> CountyFigures {
+    let mut village_circuit = HashSet::new();
+    let mut village_dispatch = HashSet::new();
+    let mut village_staff = HashSet::new();
+    let mut township_sites = HashSet::new();
+    let mut township_staff = HashSet::new();
+    let mut township_public_health = HashSet::new();
+    let mut circuit_staff = HashSet::new();
+    let mut figures = CountyFigures::default();
+    for fact in facts {
+        let village = fact.site_kind == OrganizationKind::VillageClinic;
+        let township = matches!(
+            fact.site_kind,
+            OrganizationKind::TownshipHealthCenter | OrganizationKind::CommunityHealthCenter
+        );
+        if village {
+            figures.village_encounters += fact.activities.patient_encounters();
+            if fact.credited {
+                village_staff.insert(fact.physician_id);
+                match fact.mode {
+                    Mode::Circuit => village_circuit.insert(fact.site_id),
+                    Mode::Dispatch => village_dispatch.insert(fact.site_id),
+                };
+            }
+        }
+        if township && fact.mode == Mode::Dispatch && fact.credited {
+            township_sites.insert(fact.site_id);
+            township_staff.insert(fact.physician_id);
+            if fact.public_health {
+                township_public_health.insert(fact.physician_id);
+            }
+        }
+        if fact.mode == Mode::Circuit && fact.from_hospital {
+            let a = &fact.activities;
+            figures.county_circuit_encounters += a.patient_encounters();
+            figures.case_discussions += a.get(ActivityKind::CaseDiscussion);
+            figures.teaching_rounds += a.get(ActivityKind::WardRound);
+            figures.lectures += a.get(ActivityKind::Lecture);
+            figures.training_attendances += a.get(ActivityKind::Training);
+            if fact.credited {
+                circuit_staff.insert(fact.physician_id);
+            }
+        }
+    }
+    figures.village_circuit_sites = count(&village_circuit);
+    figures.village_dispatch_sites = count(&village_dispatch);
+    figures.village_staff = count(&village_staff);
+    figures.township_dispatch_sites = count(&township_sites);
+    figures.township_dispatch_staff = count(&township_staff);
+    figures.township_public_health_staff = count(&township_public_health);
+    figures.county_circuit_staff = count(&circuit_staff);
+    figures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::crediting::DayCredit;
+    use crate::domain::requirements::RequirementSpec;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn credited(days: &[(NaiveDate, DayCredit)]) -> BTreeMap<NaiveDate, DayCreditSummary> {
+        days.iter()
+            .map(|&(date, credit)| {
+                let summary = DayCreditSummary {
+                    credited_minutes: i64::from(credit.half_days()) * 180,
+                    credit,
+                    qualifying_visits: u32::from(credit != DayCredit::None),
+                    ..DayCreditSummary::default()
+                };
+                (date, summary)
+            })
+            .collect()
+    }
+
+    fn requirement(spec: RequirementSpec) -> Requirement {
+        Requirement::from_spec(spec).unwrap()
+    }
+
+    #[test]
+    fn activity_totals_add_merge_and_count_patient_encounters() {
+        let mut a = ActivityTotals::default();
+        a.add(ActivityKind::Outpatient, 12);
+        a.add(ActivityKind::Outpatient, 3);
+        a.add(ActivityKind::WardRound, 2);
+        let mut b = ActivityTotals::default();
+        b.add(ActivityKind::Inpatient, 4);
+        b.add(ActivityKind::Teleconsultation, 1);
+        b.add(ActivityKind::HealthEducation, 30);
+        a.merge(&b);
+        assert_eq!(a.get(ActivityKind::Outpatient), 15);
+        assert_eq!(a.get(ActivityKind::HealthEducation), 30);
+        assert_eq!(a.patient_encounters(), 15 + 4 + 1);
+        for kind in ActivityKind::ALL {
+            assert!(!activity_unit_zh(kind).is_empty());
+        }
+    }
+
+    #[test]
+    fn the_worst_status_wins() {
+        use Progress::*;
+        assert_eq!(worst([Met, OnTrack, Met]), OnTrack);
+        assert_eq!(worst([Met, Missed, AtRisk]), Missed);
+        assert_eq!(worst([AtRisk, OnTrack]), AtRisk);
+        assert_eq!(worst([]), Met);
+    }
+
+    #[test]
+    fn weekly_requirements_are_judged_in_every_week_overlapping_the_month() {
+        // March 2026: Sunday the 1st to Tuesday the 31st.
+        let month = (d(2026, 3, 1), d(2026, 3, 31));
+        let year = (d(2026, 1, 1), d(2026, 12, 31));
+        let weeks = report_periods(Period::Week, month, year, d(2026, 3, 15));
+        assert_eq!(weeks.len(), 6);
+        assert_eq!(weeks[0], (d(2026, 2, 23), d(2026, 3, 1)));
+        assert_eq!(weeks[5], (d(2026, 3, 30), d(2026, 4, 5)));
+        // Clipped to the assignment, not to the month.
+        let assignment = (d(2026, 3, 4), d(2026, 3, 31));
+        let weeks = report_periods(Period::Week, month, assignment, d(2026, 3, 15));
+        assert_eq!(weeks.first(), Some(&(d(2026, 3, 4), d(2026, 3, 8))));
+        assert_eq!(weeks.last(), Some(&(d(2026, 3, 30), d(2026, 3, 31))));
+        assert!(
+            report_periods(
+                Period::Week,
+                month,
+                (d(2026, 4, 1), d(2026, 5, 1)),
+                d(2026, 3, 1)
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn longer_periods_are_judged_once_around_the_reference_day() {
+        let month = (d(2026, 2, 1), d(2026, 2, 28));
+        let year = (d(2026, 1, 10), d(2026, 12, 31));
+        assert_eq!(
+            report_periods(Period::Month, month, year, d(2026, 2, 28)),
+            vec![month]
+        );
+        assert_eq!(
+            report_periods(Period::Quarter, month, year, d(2026, 2, 1)),
+            vec![(d(2026, 1, 10), d(2026, 3, 31))]
+        );
+        assert_eq!(
+            report_periods(Period::Assignment, month, year, d(2026, 2, 1)),
+            vec![year]
+        );
+    }
+
+    #[test]
+    fn a_judgement_sums_its_weeks_and_takes_the_worst_status() {
+        let req = requirement(RequirementSpec {
+            min_half_days: Some(2),
+            ..RequirementSpec::new(Period::Week)
+        });
+        let weeks = [
+            (d(2026, 3, 2), d(2026, 3, 8)),
+            (d(2026, 3, 9), d(2026, 3, 15)),
+        ];
+        let days = credited(&[
+            (d(2026, 3, 3), DayCredit::Full),
+            (d(2026, 3, 10), DayCredit::Half),
+        ]);
+        let j = judge(&req, &weeks, &days, &BTreeMap::new(), d(2026, 3, 20));
+        assert_eq!((j.required, j.credited), (4.0, 3.0));
+        assert_eq!(j.status, Progress::Missed);
+        assert_eq!(j.periods[0].progress.status, Progress::Met);
+        assert_eq!(j.periods[1].progress.status, Progress::Missed);
+    }
+
+    #[test]
+    fn an_activity_requirement_counts_only_the_activity_days() {
+        let req = requirement(RequirementSpec {
+            min_visits: Some(1),
+            activity: Some(ActivityKind::Training),
+            ..RequirementSpec::new(Period::Month)
+        });
+        let month = [(d(2026, 3, 1), d(2026, 3, 31))];
+        let days = credited(&[(d(2026, 3, 3), DayCredit::Full)]);
+        let none = judge(&req, &month, &days, &BTreeMap::new(), d(2026, 4, 1));
+        assert_eq!((none.credited, none.status), (0.0, Progress::Missed));
+        let trained = credited(&[(d(2026, 3, 3), DayCredit::Full)]);
+        let met = judge(&req, &month, &days, &trained, d(2026, 4, 1));
+        assert_eq!((met.credited, met.status), (1.0, Progress::Met));
+    }
+
+    #[test]
+    fn the_longest_span_runs_over_consecutive_months_and_a_year_end() {
+        let days: BTreeSet<NaiveDate> = [
+            d(2025, 3, 5),
+            // gap in April
+            d(2025, 5, 20),
+            d(2025, 6, 1),
+            d(2025, 11, 3),
+            d(2025, 12, 30),
+            d(2026, 1, 2),
+            d(2026, 1, 28),
+        ]
+        .into_iter()
+        .collect();
+        let span = longest_span(&days).unwrap();
+        assert_eq!(span.months, 3);
+        assert_eq!(
+            (span.first_day, span.last_day),
+            (d(2025, 11, 3), d(2026, 1, 28))
+        );
+        assert_eq!(span.calendar_days(), 87);
+        assert!(longest_span(&BTreeSet::new()).is_none());
+    }
+
+    #[test]
+    fn equal_runs_are_told_apart_by_their_calendar_days() {
+        let days: BTreeSet<NaiveDate> =
+            [d(2025, 1, 20), d(2025, 2, 3), d(2025, 6, 1), d(2025, 7, 30)]
+                .into_iter()
+                .collect();
+        let span = longest_span(&days).unwrap();
+        assert_eq!((span.months, span.first_day), (2, d(2025, 6, 1)));
+        let single = longest_span(&[d(2025, 1, 9)].into_iter().collect()).unwrap();
+        assert_eq!((single.months, single.calendar_days()), (1, 1));
+    }
+
+    #[test]
+    fn public_health_staff_come_from_a_cdc_or_a_public_health_specialty() {
+        assert!(is_public_health(Some(OrganizationKind::Cdc), None));
+        assert!(is_public_health(
+            Some(OrganizationKind::Hospital),
+            Some("公共卫生科")
+        ));
+        assert!(is_public_health(None, Some("预防医学")));
+        assert!(!is_public_health(
+            Some(OrganizationKind::Hospital),
+            Some("内科")
+        ));
+        assert!(!is_public_health(None, None));
+    }
+
+    fn fact(site: u128, kind: OrganizationKind, mode: Mode, physician: u128) -> ServiceFact {
+        ServiceFact {
+            physician_id: Uuid::from_u128(physician),
+            site_id: Uuid::from_u128(site),
+            site_kind: kind,
+            mode,
+            from_hospital: true,
+            public_health: false,
+            credited: true,
+            activities: ActivityTotals::default(),
+        }
+    }
+
+    #[test]
+    fn county_figures_count_distinct_sites_and_people_per_group() {
+        use OrganizationKind::{CommunityHealthCenter, TownshipHealthCenter, VillageClinic};
+        let mut seen = ActivityTotals::default();
+        seen.add(ActivityKind::Outpatient, 10);
+        seen.add(ActivityKind::CaseDiscussion, 1);
+        seen.add(ActivityKind::WardRound, 2);
+        seen.add(ActivityKind::Lecture, 3);
+        seen.add(ActivityKind::Training, 25);
+        let facts = vec![
+            // Two physicians on circuit at the same village, one also dispatched to another.
+            ServiceFact {
+                activities: seen,
+                ..fact(1, VillageClinic, Mode::Circuit, 100)
+            },
+            fact(1, VillageClinic, Mode::Circuit, 101),
+            fact(2, VillageClinic, Mode::Dispatch, 101),
+            // Not credited: counts for nothing but its activities.
+            ServiceFact {
+                credited: false,
+                ..fact(3, VillageClinic, Mode::Dispatch, 102)
+            },
+            // Township dispatch: one public-health physician from a CDC.
+            ServiceFact {
+                from_hospital: false,
+                public_health: true,
+                ..fact(4, TownshipHealthCenter, Mode::Dispatch, 103)
+            },
+            fact(5, CommunityHealthCenter, Mode::Dispatch, 104),
+            // A township physician's circuit is not county circuit service.
+            ServiceFact {
+                from_hospital: false,
+                ..fact(4, TownshipHealthCenter, Mode::Circuit, 105)
+            },
+        ];
+        let f = county_figures(&facts);
+        assert_eq!(f.village_circuit_sites, 1);
+        assert_eq!(f.village_dispatch_sites, 1);
+        assert_eq!(f.village_staff, 2);
+        assert_eq!(f.village_encounters, 10);
+        assert_eq!(f.township_dispatch_sites, 2);
+        assert_eq!(f.township_dispatch_staff, 2);
+        assert_eq!(f.township_public_health_staff, 1);
+        assert_eq!(
+            f.county_circuit_staff, 2,
+            "physicians 100 and 101 (hospital, circuit)"
+        );
+        assert_eq!(f.county_circuit_encounters, 10);
+        assert_eq!(
+            (
+                f.case_discussions,
+                f.teaching_rounds,
+                f.lectures,
+                f.training_attendances
+            ),
+            (1, 2, 3, 25)
+        );
+    }
+}

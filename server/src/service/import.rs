@@ -1,0 +1,318 @@
+//! Importing a personnel table (支援人员安排情况表): read it, check every row against
+//! the database, then write all of it in one transaction, or nothing. The same file
+//! under the same terms imports once; later attempts get the first outcome back.
+
+use std::collections::BTreeSet;
+
+use mobile_api::{ImportIssue, ImportResult, ImportedAssignment, ImportedUser};
+use uuid::Uuid;
+
+use crate::auth::password;
+use crate::domain::access::{Actor, Role, Scope};
+use crate::domain::assignment::Assignment;
+use crate::domain::personnel::{
+    Directory, ImportPlan, ImportTerms, RowIssue, plan_import, read_personnel,
+};
+use crate::domain::user::{Phone, User, check_password_policy};
+use crate::error::{ApiError, ApiResult};
+use crate::import::{TableFormat, read_table};
+use crate::service::audit::{self, Change};
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::imports::{AssignmentFate, ImportWrite, ImportWriteOutcome, StoredImport};
+
+/// Initial passwords: 12 characters from 32 that cannot be mistaken for one another
+/// when read aloud or copied from paper (no 0/O, 1/I): 60 bits.
+const PASSWORD_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+const PASSWORD_LENGTH: usize = 12;
+const MAX_FILENAME_CHARS: usize = 255;
+
+/// One upload: the table's bytes and what the request says about them.
+pub struct ImportRequest {
+    pub terms: ImportTerms,
+    pub filename: Option<String>,
+    pub format: TableFormat,
+    pub table: Vec<u8>,
+}
+
+pub enum ImportOutcome {
+    /// Written now; the initial passwords are in the result, and only here.
+    Created(ImportResult),
+    /// Imported before: the first outcome, without passwords.
+    Replayed(ImportResult),
+}
+
+fn refuse(detail: impl Into<String>, issues: &[RowIssue]) -> ApiError {
+    ApiError::InvalidImport {
+        detail: detail.into(),
+        errors: issues
+            .iter()
+            .map(|i| ImportIssue {
+                row: i.row,
+                column: i.column.key().to_owned(),
+                reason: i.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn parse_filename(raw: Option<String>) -> ApiResult<Option<String>> {
+    match raw.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()) {
+        Some(name)
+            if name.chars().count() > MAX_FILENAME_CHARS || name.chars().any(char::is_control) =>
+        {
+            Err(ApiError::invalid(format!(
+                "filename: at most {MAX_FILENAME_CHARS} printable characters"
+            )))
+        }
+        other => Ok(other),
+    }
+}
+
+fn initial_password() -> ApiResult<String> {
+    let mut bytes = [0u8; PASSWORD_LENGTH];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    let password: String = bytes
+        .iter()
+        .map(|b| char::from(PASSWORD_ALPHABET[usize::from(b & 31)]))
+        .collect();
+    check_password_policy(&password).map_err(ApiError::internal)?;
+    Ok(password)
+}
+
+/// Imports `request` for `actor` (an admin, or a hospital administrator for their own
+/// hospital's rows).
+pub async fn import_personnel(
+    state: &AppState,
+    actor: &Actor,
+    request: ImportRequest,
+) -> ApiResult<ImportOutcome> {
+    actor.require(&[Role::Admin, Role::HospitalAdmin])?;
+    let own_hospital = match actor.scope {
+        Scope::Everything => None,
+        Scope::Organization(id) => Some(id),
+        _ => return Err(ApiError::Forbidden),
+    };
+    let filename = parse_filename(request.filename)?;
+    let terms = request.terms;
+    let (program, program_path) = state
+        .store
+        .program(terms.program_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let digest = terms.digest(&request.table);
+    let format = request.format;
+    let sheet = tokio::task::spawn_blocking(move || read_table(&request.table, format))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| refuse(e.to_string(), &[]))?;
+
+    let parsed = read_personnel(&sheet);
+    if parsed.rows.is_empty() && parsed.issues.is_empty() {
+        return Err(refuse("the table has no personnel rows", &[]));
+    }
+    let sites = state.store.receiving_sites_within(&program_path).await?;
+    let hospitals = state.store.hospitals().await?;
+    let mut phones: Vec<Phone> = parsed.rows.iter().map(|r| r.phone.clone()).collect();
+    phones.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    phones.dedup();
+    let users = state.store.users_by_phones(&phones).await?;
+    let directory = Directory {
+        sites: &sites,
+        hospitals: &hospitals,
+        users: &users,
+        own_hospital,
+    };
+    let mut issues = parsed.issues;
+    let plan = match plan_import(&parsed.rows, &directory) {
+        Ok(plan) if issues.is_empty() => plan,
+        Ok(_) => ImportPlan::default(),
+        Err(more) => {
+            issues.extend(more);
+            ImportPlan::default()
+        }
+    };
+    if !issues.is_empty() {
+        issues.sort_by_key(|i| (i.row, i.column));
+        let rows = issues.iter().map(|i| i.row).collect::<BTreeSet<_>>().len();
+        return Err(refuse(
+            format!(
+                "{rows} row(s) of the table cannot be imported; nothing was written (see extra.errors)"
+            ),
+            &issues,
+        ));
+    }
+
+    if let Some(stored) = state.store.assignment_import(&digest).await? {
+        return replay(stored).map(ImportOutcome::Replayed);
+    }
+    let now = state.now();
+    let mut created_users = Vec::with_capacity(plan.new_physicians.len());
+    let mut new_users = Vec::with_capacity(plan.new_physicians.len());
+    for new in &plan.new_physicians {
+        let initial = initial_password()?;
+        let hash = password::hash(initial.clone(), state.config.password_cost)
+            .await
+            .map_err(ApiError::internal)?;
+        let user = User {
+            id: Uuid::new_v4(),
+            role: Role::Physician,
+            name: new.name.clone(),
+            phone: new.phone.clone(),
+            organization_id: Some(new.hospital_id),
+            jurisdiction_code: None,
+            title: new.title.clone(),
+            specialty: new.specialty.clone(),
+            gender: new.gender,
+            created_at: now,
+        };
+        created_users.push(ImportedUser {
+            row: new.row,
+            user_id: user.id,
+            name: user.name.clone(),
+            phone: user.phone.as_str().to_owned(),
+            initial_password: Some(initial),
+        });
+        new_users.push((user, hash));
+    }
+    let physician_of = |phone: &Phone| {
+        plan.existing.get(phone.as_str()).copied().or_else(|| {
+            new_users
+                .iter()
+                .find(|(u, _)| &u.phone == phone)
+                .map(|(u, _)| u.id)
+        })
+    };
+    let mut assignments = Vec::with_capacity(plan.rows.len());
+    for row in &plan.rows {
+        let physician_id = physician_of(&row.phone)
+            .ok_or_else(|| ApiError::internal("a planned row has no physician"))?;
+        assignments.push((
+            row.row,
+            Assignment {
+                id: Uuid::new_v4(),
+                physician_id,
+                site_id: row.site_id,
+                program_id: program.id,
+                mode: terms.mode,
+                start_date: terms.start_date,
+                end_date: terms.end_date,
+                window: terms.window,
+                created_at: now,
+            },
+        ));
+    }
+
+    let import_id = Uuid::new_v4();
+    let mut result = ImportResult {
+        import_id,
+        filename: filename.clone(),
+        rows: u32::try_from(parsed.rows.len()).map_err(ApiError::internal)?,
+        created_users,
+        created_assignments: Vec::new(),
+        existing_assignments: Vec::new(),
+        replayed: false,
+    };
+    let write = ImportWrite {
+        id: import_id,
+        digest: &digest,
+        filename: filename.as_deref(),
+        imported_by: actor.user_id,
+        imported_at: now,
+        row_count: result.rows,
+        users: &new_users,
+        assignments: &assignments,
+    };
+    let mut recorded = None;
+    let outcome = state
+        .store
+        .write_import(&write, |fates| {
+            let (created, existing): (Vec<&AssignmentFate>, Vec<&AssignmentFate>) =
+                fates.iter().partition(|f| f.created);
+            result.created_assignments = created.into_iter().map(imported).collect();
+            result.existing_assignments = existing.into_iter().map(imported).collect();
+            let stored = without_passwords(&result);
+            let json =
+                serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            recorded = Some(stored);
+            Ok(json)
+        })
+        .await?;
+    match (outcome, recorded) {
+        (ImportWriteOutcome::Written(_), Some(stored)) => {
+            audit::record(
+                state,
+                actor,
+                Change {
+                    action: "assignment.import",
+                    object_type: "assignment_import",
+                    object_id: import_id.to_string(),
+                    before: None,
+                    after: Some(&stored),
+                },
+            )
+            .await?;
+            Ok(ImportOutcome::Created(result))
+        }
+        // A concurrent import of the same file won the digest.
+        _ => {
+            let stored = state
+                .store
+                .assignment_import(&digest)
+                .await?
+                .ok_or_else(|| ApiError::internal("an import lost its digest"))?;
+            replay(stored).map(ImportOutcome::Replayed)
+        }
+    }
+}
+
+fn imported(fate: &AssignmentFate) -> ImportedAssignment {
+    ImportedAssignment {
+        row: fate.row,
+        assignment_id: fate.assignment_id,
+        physician_id: fate.physician_id,
+        site_id: fate.site_id,
+    }
+}
+
+fn without_passwords(result: &ImportResult) -> ImportResult {
+    let mut stored = result.clone();
+    for user in &mut stored.created_users {
+        user.initial_password = None;
+    }
+    stored
+}
+
+fn replay(stored: StoredImport) -> ApiResult<ImportResult> {
+    let mut result: ImportResult = serde_json::from_str(&stored.result)
+        .map_err(|e| ApiError::internal(format!("import {}: {e}", stored.id)))?;
+    result.import_id = stored.id;
+    result.replayed = true;
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initial_passwords_are_long_unambiguous_and_different() {
+        let first = initial_password().expect("random");
+        let second = initial_password().expect("random");
+        assert_eq!(first.len(), PASSWORD_LENGTH);
+        assert!(first.bytes().all(|b| PASSWORD_ALPHABET.contains(&b)));
+        assert!(!first.contains(['0', 'O', '1', 'I']));
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn file_names_are_trimmed_and_bounded() {
+        assert_eq!(
+            parse_filename(Some(" 名单.xlsx ".into())).expect("valid"),
+            Some("名单.xlsx".into())
+        );
+        assert_eq!(parse_filename(Some("  ".into())).expect("valid"), None);
+        assert!(parse_filename(Some("a\nb".into())).is_err());
+        assert!(parse_filename(Some("x".repeat(256))).is_err());
+    }
+}

@@ -1,0 +1,928 @@
+//! The reports' computations as plain async functions (benchmarks call them without
+//! HTTP): each fetches the scope's assignments, visits, anomalies and activities in a
+//! few set-based queries, applies the crediting rules of [`crate::service::visits`] and
+//! [`crediting::credit_by_day`], and aggregates in memory.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{Datelike, Days, NaiveDate};
+use mobile_api as wire;
+use uuid::Uuid;
+
+use crate::domain::access::{Actor, Role, Scope};
+use crate::domain::assignment::Assignment;
+use crate::domain::crediting::{self, CreditState, DayCreditSummary, VisitSpan};
+use crate::domain::jurisdiction::{Jurisdiction, JurisdictionCode, JurisdictionPath, Level};
+use crate::domain::program::Program;
+use crate::domain::reports::{self as rules, ActivityTotals, ServiceFact};
+use crate::domain::requirements::{self, ActivityKind, Tally};
+use crate::domain::window::local_date;
+use crate::error::{ApiError, ApiResult};
+use crate::http::admin::programs::requirement_to_body;
+use crate::service::audit::{self, Change};
+use crate::service::visits::{check_out_granted, credit_state, granted_check_out, parse_month};
+use crate::state::AppState;
+use crate::store::attendance::{VisitAnomaly, VisitRecord};
+use crate::store::reports::{
+    CountyFactsRecord, ReportFilter, ReportPhysician, ReportSite, VisitActivity,
+};
+
+/// The largest figure a bureau may record for one county and year.
+const MAX_FACT: u32 = 1_000_000;
+/// Years a report or a recorded fact may be about.
+const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// What a report covers: the sites of one jurisdiction subtree (every site when
+/// `None`), and only the physicians of one hospital when `hospital` is set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportScope {
+    pub jurisdiction: Option<Jurisdiction>,
+    pub hospital: Option<Uuid>,
+}
+
+impl ReportScope {
+    /// Everything: every site, every physician.
+    pub fn everything() -> ReportScope {
+        ReportScope::default()
+    }
+
+    /// The sites of `jurisdiction` and below.
+    pub fn jurisdiction(jurisdiction: Jurisdiction) -> ReportScope {
+        ReportScope {
+            jurisdiction: Some(jurisdiction),
+            hospital: None,
+        }
+    }
+
+    pub fn within(&self) -> Option<&JurisdictionPath> {
+        self.jurisdiction.as_ref().map(|j| &j.path)
+    }
+
+    fn code(&self) -> Option<String> {
+        self.jurisdiction.as_ref().map(|j| j.code.to_string())
+    }
+
+    /// The name a report's title gives its scope.
+    pub fn name(&self) -> String {
+        self.jurisdiction
+            .as_ref()
+            .map_or_else(|| "全部辖区".to_owned(), |j| j.name.clone())
+    }
+
+    fn filter(&self, (from, to): (NaiveDate, NaiveDate)) -> ReportFilter<'_> {
+        ReportFilter {
+            within: self.within(),
+            hospital: self.hospital,
+            from,
+            to,
+        }
+    }
+}
+
+fn parse_code(field: &str, raw: &str) -> ApiResult<JurisdictionCode> {
+    JurisdictionCode::parse(raw)
+        .map_err(|_| ApiError::invalid(format!("{field}: {raw:?} is not a 6-digit code")))
+}
+
+/// The scope a caller's report covers (API.md, "Reports").
+///
+/// - supervisor: `jurisdiction_code` defaults to their own; a code outside their
+///   subtree reads as unknown (404);
+/// - admin: any jurisdiction; without `jurisdiction_code` every site;
+/// - hospital_admin: only their own organization's physicians, wherever they
+///   served; `jurisdiction_code` optionally narrows the sites;
+/// - every other role: 403.
+pub async fn resolve_scope(
+    state: &AppState,
+    actor: &Actor,
+    jurisdiction_code: Option<&str>,
+) -> ApiResult<ReportScope> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    let code = match (jurisdiction_code, &actor.scope) {
+        (Some(raw), _) => Some(parse_code("jurisdiction_code", raw)?),
+        (None, Scope::Jurisdiction(path)) => {
+            let own = path.as_str().rsplit('/').next().unwrap_or_default();
+            Some(parse_code("jurisdiction_code", own)?)
+        }
+        (None, _) => None,
+    };
+    let jurisdiction = match code {
+        Some(code) => {
+            let found = state
+                .store
+                .jurisdiction(&code)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            if let Scope::Jurisdiction(root) = &actor.scope
+                && !root.contains(&found.path)
+            {
+                return Err(ApiError::NotFound);
+            }
+            Some(found)
+        }
+        None => None,
+    };
+    let hospital = match (&actor.role, &actor.scope) {
+        (Role::HospitalAdmin, Scope::Organization(id)) => Some(*id),
+        (Role::HospitalAdmin, _) => return Err(ApiError::Forbidden),
+        _ => None,
+    };
+    Ok(ReportScope {
+        jurisdiction,
+        hospital,
+    })
+}
+
+/// One visit as the reports count it: its credit state, the span it is credited
+/// over (`None` while open or when closed without a check-out) and its activities.
+struct CountedVisit {
+    record: VisitRecord,
+    state: wire::CreditState,
+    span: Option<VisitSpan>,
+    activities: Vec<(ActivityKind, u64)>,
+}
+
+impl CountedVisit {
+    fn logged(&self, kind: ActivityKind) -> bool {
+        self.activities.iter().any(|(k, n)| *k == kind && *n > 0)
+    }
+
+    fn add_activities(&self, totals: &mut ActivityTotals) {
+        for &(kind, count) in &self.activities {
+            totals.add(kind, count);
+        }
+    }
+}
+
+/// The assignments, programs, sites and physicians a report is about.
+struct Frame {
+    assignments: Vec<Assignment>,
+    programs: HashMap<Uuid, Program>,
+    sites: HashMap<Uuid, ReportSite>,
+    physicians: HashMap<Uuid, ReportPhysician>,
+}
+
+impl Frame {
+    /// An assignment with its site and program, when both are known.
+    fn resolve<'a>(&'a self, a: &'a Assignment) -> Option<(&'a ReportSite, &'a Program)> {
+        Some((
+            self.sites.get(&a.site_id)?,
+            self.programs.get(&a.program_id)?,
+        ))
+    }
+}
+
+/// Programs by id: one query per distinct program, which a province counts in tens.
+async fn programs(
+    state: &AppState,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> ApiResult<HashMap<Uuid, Program>> {
+    let ids: BTreeSet<Uuid> = ids.into_iter().collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for id in ids {
+        if let Some((program, _)) = state.store.program(id).await? {
+            out.insert(id, program);
+        }
+    }
+    Ok(out)
+}
+
+async fn load_frame(
+    state: &AppState,
+    scope: &ReportScope,
+    range: (NaiveDate, NaiveDate),
+) -> ApiResult<Frame> {
+    let filter = scope.filter(range);
+    let (assignments, physicians, sites) = tokio::try_join!(
+        state.store.report_assignments(&filter),
+        state.store.report_physicians(&filter),
+        state.store.report_sites(scope.within()),
+    )?;
+    let programs = programs(state, assignments.iter().map(|a| a.program_id)).await?;
+    Ok(Frame {
+        assignments,
+        programs,
+        sites: sites.into_iter().map(|s| (s.id, s)).collect(),
+        physicians: physicians.into_iter().map(|p| (p.id, p)).collect(),
+    })
+}
+
+/// Visits with their credit, grouped by assignment; visits of assignments or
+/// sites not in the maps are left out.
+fn count_visits(
+    records: Vec<VisitRecord>,
+    anomalies: &[VisitAnomaly],
+    activities: &[VisitActivity],
+    assignments: &HashMap<Uuid, &Assignment>,
+    sites: &HashMap<Uuid, ReportSite>,
+) -> HashMap<Uuid, Vec<CountedVisit>> {
+    let mut anomalies_of: HashMap<Uuid, Vec<&VisitAnomaly>> = HashMap::new();
+    for anomaly in anomalies {
+        anomalies_of
+            .entry(anomaly.visit_id)
+            .or_default()
+            .push(anomaly);
+    }
+    let mut activities_of: HashMap<Uuid, Vec<(ActivityKind, u64)>> = HashMap::new();
+    for activity in activities {
+        activities_of
+            .entry(activity.visit_id)
+            .or_default()
+            .push((activity.kind, activity.count));
+    }
+    let mut out: HashMap<Uuid, Vec<CountedVisit>> = HashMap::new();
+    for record in records {
+        let (Some(assignment), Some(site)) = (
+            assignments.get(&record.assignment_id),
+            sites.get(&record.site_id),
+        ) else {
+            continue;
+        };
+        let mine = anomalies_of.get(&record.id).map_or(&[][..], Vec::as_slice);
+        let state = credit_state(&record, mine);
+        let checked_out = record.checked_out_at.or_else(|| {
+            check_out_granted(&record, mine)
+                .then(|| granted_check_out(&record, &assignment.window, site.timezone))
+        });
+        let credit = match state {
+            wire::CreditState::Creditable => Some(CreditState::Creditable),
+            wire::CreditState::Pending => Some(CreditState::Pending),
+            wire::CreditState::Denied => Some(CreditState::Denied),
+            wire::CreditState::Open => None,
+        };
+        let span = match (credit, checked_out) {
+            (Some(credit_state), Some(checked_out_at)) => Some(VisitSpan {
+                site_id: record.site_id,
+                checked_in_at: record.checked_in_at,
+                checked_out_at,
+                credit_state,
+            }),
+            _ => None,
+        };
+        let activities = activities_of.remove(&record.id).unwrap_or_default();
+        out.entry(record.assignment_id)
+            .or_default()
+            .push(CountedVisit {
+                record,
+                state,
+                span,
+                activities,
+            });
+    }
+    out
+}
+
+/// The scope's visits in `range` (local dates) with anomalies and activities.
+async fn load_visits(
+    state: &AppState,
+    scope: &ReportScope,
+    range: (NaiveDate, NaiveDate),
+    frame: &Frame,
+) -> ApiResult<HashMap<Uuid, Vec<CountedVisit>>> {
+    let filter = scope.filter(range);
+    let (records, anomalies, activities) = tokio::try_join!(
+        state.store.report_visits(&filter),
+        state.store.report_anomalies(&filter),
+        state.store.report_activities(&filter),
+    )?;
+    let assignments: HashMap<Uuid, &Assignment> =
+        frame.assignments.iter().map(|a| (a.id, a)).collect();
+    Ok(count_visits(
+        records,
+        &anomalies,
+        &activities,
+        &assignments,
+        &frame.sites,
+    ))
+}
+
+/// Day credit of one assignment's visits; with `only`, of those on which that
+/// activity was logged.
+fn days_of(
+    visits: &[CountedVisit],
+    site: &ReportSite,
+    program: &Program,
+    only: Option<ActivityKind>,
+) -> BTreeMap<NaiveDate, DayCreditSummary> {
+    let spans: Vec<VisitSpan> = visits
+        .iter()
+        .filter(|v| only.is_none_or(|kind| v.logged(kind)))
+        .filter_map(|v| v.span)
+        .collect();
+    crediting::credit_by_day(&spans, site.timezone, &program.thresholds)
+}
+
+/// The day before `date` (a visit that began then may run past midnight into it).
+fn day_before(date: NaiveDate) -> NaiveDate {
+    date.checked_sub_days(Days::new(1)).unwrap_or(date)
+}
+
+fn month_label(first: NaiveDate) -> String {
+    format!("{:04}-{:02}", first.year(), first.month())
+}
+
+fn wire_totals(t: &ActivityTotals) -> wire::ActivityTotals {
+    wire::ActivityTotals {
+        outpatient: t.get(ActivityKind::Outpatient),
+        inpatient: t.get(ActivityKind::Inpatient),
+        ward_round: t.get(ActivityKind::WardRound),
+        teaching: t.get(ActivityKind::Teaching),
+        lecture: t.get(ActivityKind::Lecture),
+        case_discussion: t.get(ActivityKind::CaseDiscussion),
+        training: t.get(ActivityKind::Training),
+        surgery: t.get(ActivityKind::Surgery),
+        teleconsultation: t.get(ActivityKind::Teleconsultation),
+        health_education: t.get(ActivityKind::HealthEducation),
+    }
+}
+
+fn wire_progress(p: requirements::Progress) -> wire::Progress {
+    match p {
+        requirements::Progress::Met => wire::Progress::Met,
+        requirements::Progress::OnTrack => wire::Progress::OnTrack,
+        requirements::Progress::AtRisk => wire::Progress::AtRisk,
+        requirements::Progress::Missed => wire::Progress::Missed,
+    }
+}
+
+fn count_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[derive(Default)]
+struct MonthlyAcc {
+    half_days: u32,
+    qualifying: u32,
+    pending: u32,
+    activities: ActivityTotals,
+}
+
+/// 对口支援工作量月报表: one row per physician and site with an assignment
+/// overlapping the month (also when nothing was credited).
+///
+/// Credit is computed per assignment, as the physician's own summary does, and
+/// added up per physician and site. Activities are the newest record per (visit,
+/// kind) on the month's creditable visits: work on a visit still under review or
+/// judged false is not reported until it would be credited.
+pub async fn monthly_report(
+    state: &AppState,
+    scope: &ReportScope,
+    month: &str,
+) -> ApiResult<wire::MonthlyReport> {
+    let (first, last) =
+        parse_month(month).ok_or_else(|| ApiError::invalid("month: expected YYYY-MM"))?;
+    let frame = load_frame(state, scope, (first, last)).await?;
+    let visits = load_visits(state, scope, (day_before(first), last), &frame).await?;
+    let in_month = |date: NaiveDate| date >= first && date <= last;
+
+    let mut rows: BTreeMap<(Uuid, Uuid), MonthlyAcc> = BTreeMap::new();
+    for assignment in &frame.assignments {
+        let Some((site, program)) = frame.resolve(assignment) else {
+            continue;
+        };
+        let mine = visits.get(&assignment.id).map_or(&[][..], Vec::as_slice);
+        let tally = Tally::from_days(&days_of(mine, site, program, None), (first, last));
+        let acc = rows
+            .entry((assignment.physician_id, assignment.site_id))
+            .or_default();
+        acc.half_days += tally.credited_half_days;
+        acc.qualifying += tally.qualifying_visits;
+        for visit in mine.iter().filter(|v| in_month(v.record.local_date)) {
+            match visit.state {
+                wire::CreditState::Pending => acc.pending += 1,
+                wire::CreditState::Creditable => visit.add_activities(&mut acc.activities),
+                _ => {}
+            }
+        }
+    }
+
+    let mut out: Vec<wire::MonthlyRow> = rows
+        .into_iter()
+        .filter_map(|((physician_id, site_id), acc)| {
+            let site = frame.sites.get(&site_id)?;
+            let physician = frame.physicians.get(&physician_id)?;
+            Some(wire::MonthlyRow {
+                physician_id,
+                physician_name: physician.name.clone(),
+                title: physician.title.clone(),
+                specialty: physician.specialty.clone(),
+                hospital_id: physician.organization_id,
+                hospital: physician.organization_name.clone(),
+                site_id,
+                site_name: site.name.clone(),
+                county_code: site.jurisdiction_code.clone(),
+                county: site.jurisdiction_name.clone(),
+                credited_days: f64::from(acc.half_days) / 2.0,
+                credited_half_days: acc.half_days,
+                qualifying_visits: acc.qualifying,
+                pending_visits: acc.pending,
+                activities: wire_totals(&acc.activities),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (
+            &a.county_code,
+            &a.site_name,
+            &a.physician_name,
+            a.physician_id,
+        )
+            .cmp(&(
+                &b.county_code,
+                &b.site_name,
+                &b.physician_name,
+                b.physician_id,
+            ))
+    });
+    Ok(wire::MonthlyReport {
+        jurisdiction_code: scope.code(),
+        jurisdiction_name: scope.name(),
+        month: month_label(first),
+        generated_at: state.now(),
+        rows: out,
+    })
+}
+
+/// One requirement of one assignment to judge, and over which periods.
+struct Plan<'a> {
+    assignment: &'a Assignment,
+    site: &'a ReportSite,
+    program: &'a Program,
+    requirement: &'a requirements::Requirement,
+    periods: Vec<(NaiveDate, NaiveDate)>,
+    today: NaiveDate,
+}
+
+/// Compliance with every requirement of every assignment overlapping the month.
+///
+/// "Today" is the injected clock's date in each site's zone. A weekly requirement
+/// is judged in every week overlapping the month (clipped to the assignment) and
+/// the row sums them, its status the worst; month, quarter, year and
+/// whole-assignment requirements are judged in the period containing the
+/// reference day (today, clamped into the month). Activity requirements count
+/// the visits on which the activity was logged (a newest count above zero).
+pub async fn compliance_report(
+    state: &AppState,
+    scope: &ReportScope,
+    period: &str,
+) -> ApiResult<wire::ComplianceReport> {
+    let month = parse_month(period).ok_or_else(|| ApiError::invalid("period: expected YYYY-MM"))?;
+    let frame = load_frame(state, scope, month).await?;
+    let now = state.now();
+    let mut plans = Vec::new();
+    for assignment in &frame.assignments {
+        let Some((site, program)) = frame.resolve(assignment) else {
+            continue;
+        };
+        let today = local_date(now, site.timezone);
+        let reference = today.clamp(month.0, month.1);
+        for requirement in &program.requirements {
+            let periods = rules::report_periods(
+                requirement.period,
+                month,
+                assignment.date_range(),
+                reference,
+            );
+            if !periods.is_empty() {
+                plans.push(Plan {
+                    assignment,
+                    site,
+                    program,
+                    requirement,
+                    periods,
+                    today,
+                });
+            }
+        }
+    }
+    let starts = plans.iter().flat_map(|p| p.periods.iter().map(|r| r.0));
+    let ends = plans.iter().flat_map(|p| p.periods.iter().map(|r| r.1));
+    let range = (
+        starts.min().map_or(month.0, day_before),
+        ends.max().unwrap_or(month.1),
+    );
+    let visits = load_visits(state, scope, range, &frame).await?;
+
+    let mut days_cache: HashMap<
+        (Uuid, Option<ActivityKind>),
+        BTreeMap<NaiveDate, DayCreditSummary>,
+    > = HashMap::new();
+    let mut rows = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        let a = plan.assignment;
+        let mine = visits.get(&a.id).map_or(&[][..], Vec::as_slice);
+        for key in [None, plan.requirement.activity] {
+            days_cache
+                .entry((a.id, key))
+                .or_insert_with(|| days_of(mine, plan.site, plan.program, key));
+        }
+        let empty = BTreeMap::new();
+        let days = days_cache.get(&(a.id, None)).unwrap_or(&empty);
+        let activity_days = days_cache
+            .get(&(a.id, plan.requirement.activity))
+            .unwrap_or(&empty);
+        let judgement = rules::judge(
+            plan.requirement,
+            &plan.periods,
+            days,
+            activity_days,
+            plan.today,
+        );
+        let physician = frame.physicians.get(&a.physician_id);
+        rows.push(wire::ComplianceRow {
+            assignment_id: a.id,
+            physician_id: a.physician_id,
+            physician_name: physician.map(|p| p.name.clone()).unwrap_or_default(),
+            site_id: a.site_id,
+            site_name: plan.site.name.clone(),
+            county_code: plan.site.jurisdiction_code.clone(),
+            county: plan.site.jurisdiction_name.clone(),
+            program_id: plan.program.id,
+            program_name: plan.program.name.clone(),
+            mode: a.mode,
+            requirement: requirement_to_body(plan.requirement),
+            requirement_zh: plan.requirement.describe_zh(),
+            period_start: judgement.periods.first().map_or(month.0, |p| p.start),
+            period_end: judgement.periods.last().map_or(month.1, |p| p.end),
+            required: judgement.required,
+            credited: judgement.credited,
+            status: wire_progress(judgement.status),
+            periods: judgement
+                .periods
+                .iter()
+                .map(|p| wire::PeriodProgress {
+                    start: p.start,
+                    end: p.end,
+                    required: p.progress.required,
+                    credited: p.progress.credited,
+                    status: wire_progress(p.progress.status),
+                })
+                .collect(),
+        });
+    }
+    // Stable: the requirements of one assignment keep the program's order.
+    rows.sort_by(|a, b| {
+        (
+            &a.county_code,
+            &a.site_name,
+            &a.physician_name,
+            a.assignment_id,
+        )
+            .cmp(&(
+                &b.county_code,
+                &b.site_name,
+                &b.physician_name,
+                b.assignment_id,
+            ))
+    });
+    Ok(wire::ComplianceReport {
+        jurisdiction_code: scope.code(),
+        jurisdiction_name: scope.name(),
+        period: month_label(month.0),
+        generated_at: now,
+        rows,
+    })
+}
+
+fn year_range(year: i32) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let bad = || {
+        ApiError::invalid(format!(
+            "year: expected a year from {} to {}",
+            YEARS.start(),
+            YEARS.end()
+        ))
+    };
+    if !YEARS.contains(&year) {
+        return Err(bad());
+    }
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(bad)?;
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(bad)?;
+    Ok((first, last))
+}
+
+/// The provincial table (seed 003 附件): one row per county of the scope. See
+/// [`rules::county_figures`] for how each column is derived; the five columns the
+/// attendance data cannot know come from the facts the bureau recorded. A site
+/// counts for the county its organization sits in; sites attached to a city or
+/// province directly belong to no county row. A hospital admin sees only the
+/// counties where their physicians served, and no recorded facts (those describe
+/// the whole county, not the hospital's share).
+pub async fn county_statistics(
+    state: &AppState,
+    scope: &ReportScope,
+    year: i32,
+) -> ApiResult<wire::CountyStatistics> {
+    let range = year_range(year)?;
+    let frame = load_frame(state, scope, range).await?;
+    let visits = load_visits(state, scope, (day_before(range.0), range.1), &frame).await?;
+    let in_year = |date: NaiveDate| date >= range.0 && date <= range.1;
+
+    let mut facts: HashMap<&str, Vec<ServiceFact>> = HashMap::new();
+    for assignment in &frame.assignments {
+        let Some((site, program)) = frame.resolve(assignment) else {
+            continue;
+        };
+        if site.jurisdiction_level != Level::County {
+            continue;
+        }
+        let physician = frame.physicians.get(&assignment.physician_id);
+        let mine = visits.get(&assignment.id).map_or(&[][..], Vec::as_slice);
+        let tally = Tally::from_days(&days_of(mine, site, program, None), range);
+        let mut activities = ActivityTotals::default();
+        for visit in mine
+            .iter()
+            .filter(|v| in_year(v.record.local_date) && v.state == wire::CreditState::Creditable)
+        {
+            visit.add_activities(&mut activities);
+        }
+        facts
+            .entry(site.jurisdiction_code.as_str())
+            .or_default()
+            .push(ServiceFact {
+                physician_id: assignment.physician_id,
+                site_id: site.id,
+                site_kind: site.kind,
+                mode: assignment.mode,
+                from_hospital: physician.and_then(|p| p.organization_kind)
+                    == Some(wire::OrganizationKind::Hospital),
+                public_health: physician.is_some_and(|p| {
+                    rules::is_public_health(p.organization_kind, p.specialty.as_deref())
+                }),
+                credited: tally.credited_half_days > 0,
+                activities,
+            });
+    }
+
+    let mut counties = state.store.report_counties(scope.within()).await?;
+    let recorded: HashMap<String, CountyFactsRecord> = if scope.hospital.is_some() {
+        counties.retain(|c| facts.contains_key(c.code.as_str()));
+        HashMap::new()
+    } else {
+        state
+            .store
+            .county_facts_in(scope.within(), year)
+            .await?
+            .into_iter()
+            .map(|f| (f.jurisdiction_code.clone(), f))
+            .collect()
+    };
+    let rows = counties
+        .into_iter()
+        .map(|county| {
+            let f = rules::county_figures(facts.get(county.code.as_str()).into_iter().flatten());
+            let known = recorded.get(&county.code);
+            wire::CountyRow {
+                village_circuit_villages: f.village_circuit_sites,
+                village_dispatch_villages: f.village_dispatch_sites,
+                village_staff: f.village_staff,
+                village_patient_visits: f.village_encounters,
+                circuit_vehicles: known.and_then(|k| k.circuit_vehicles),
+                telemedicine_villages: known.and_then(|k| k.telemedicine_villages),
+                township_dispatch_institutions: f.township_dispatch_sites,
+                township_dispatch_staff: f.township_dispatch_staff,
+                township_public_health_staff: f.township_public_health_staff,
+                standard_reached_institutions: known.and_then(|k| k.standard_reached_institutions),
+                subcenter_institutions: known.and_then(|k| k.subcenter_institutions),
+                public_health_improved_institutions: known
+                    .and_then(|k| k.public_health_improved_institutions),
+                county_circuit_staff: f.county_circuit_staff,
+                county_circuit_patient_visits: f.county_circuit_encounters,
+                case_discussions: f.case_discussions,
+                teaching_rounds: f.teaching_rounds,
+                lectures: f.lectures,
+                training_attendances: f.training_attendances,
+                county_code: county.code,
+                county_name: county.name,
+            }
+        })
+        .collect();
+    Ok(wire::CountyStatistics {
+        jurisdiction_code: scope.code(),
+        jurisdiction_name: scope.name(),
+        year,
+        generated_at: state.now(),
+        rows,
+    })
+}
+
+fn wire_facts(record: CountyFactsRecord) -> wire::CountyFacts {
+    wire::CountyFacts {
+        jurisdiction_code: record.jurisdiction_code,
+        year: record.year,
+        circuit_vehicles: record.circuit_vehicles,
+        telemedicine_villages: record.telemedicine_villages,
+        standard_reached_institutions: record.standard_reached_institutions,
+        subcenter_institutions: record.subcenter_institutions,
+        public_health_improved_institutions: record.public_health_improved_institutions,
+        recorded_by: record.recorded_by,
+        recorded_at: record.recorded_at,
+    }
+}
+
+/// Records the county table's facts for one county and year (admins, and
+/// supervisors of that county or above), replacing what was recorded, in the
+/// audit log with the previous values.
+pub async fn set_county_facts(
+    state: &AppState,
+    actor: &Actor,
+    body: wire::SetCountyFacts,
+) -> ApiResult<wire::CountyFacts> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    let code = parse_code("jurisdiction_code", &body.jurisdiction_code)?;
+    let county = state
+        .store
+        .jurisdiction(&code)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !actor.reaches_jurisdiction(&county.path) {
+        return Err(ApiError::NotFound);
+    }
+    if county.level != Level::County {
+        return Err(ApiError::invalid(
+            "jurisdiction_code: facts are recorded per county (县/市/区)",
+        ));
+    }
+    year_range(body.year)?;
+    let figures = [
+        ("circuit_vehicles", body.circuit_vehicles),
+        ("telemedicine_villages", body.telemedicine_villages),
+        (
+            "standard_reached_institutions",
+            body.standard_reached_institutions,
+        ),
+        ("subcenter_institutions", body.subcenter_institutions),
+        (
+            "public_health_improved_institutions",
+            body.public_health_improved_institutions,
+        ),
+    ];
+    if let Some((field, _)) = figures
+        .iter()
+        .find(|(_, value)| value.is_some_and(|v| v > MAX_FACT))
+    {
+        return Err(ApiError::invalid(format!(
+            "{field}: must be at most {MAX_FACT}"
+        )));
+    }
+    let before = state.store.county_facts(&code, body.year).await?;
+    let record = CountyFactsRecord {
+        jurisdiction_code: code.to_string(),
+        year: body.year,
+        circuit_vehicles: body.circuit_vehicles,
+        telemedicine_villages: body.telemedicine_villages,
+        standard_reached_institutions: body.standard_reached_institutions,
+        subcenter_institutions: body.subcenter_institutions,
+        public_health_improved_institutions: body.public_health_improved_institutions,
+        recorded_by: actor.user_id,
+        recorded_at: state.now(),
+    };
+    state.store.put_county_facts(&record).await?;
+    audit::record(
+        state,
+        actor,
+        Change {
+            action: "county_facts.set",
+            object_type: "county_facts",
+            object_id: format!("{}/{}", record.jurisdiction_code, record.year),
+            before: before.as_ref(),
+            after: Some(&record),
+        },
+    )
+    .await?;
+    Ok(wire_facts(record))
+}
+
+/// Whether `actor` may read `physician`'s service record, whose postings are at
+/// `sites`: admins; the physician; their own hospital's admin; supervisors whose
+/// jurisdiction holds any posting's site.
+fn may_read_record(actor: &Actor, physician: &ReportPhysician, sites: &[ReportSite]) -> bool {
+    match &actor.scope {
+        Scope::Everything => true,
+        Scope::Own => actor.role == Role::Physician && actor.user_id == physician.id,
+        Scope::Organization(org) => {
+            actor.role == Role::HospitalAdmin && physician.organization_id == Some(*org)
+        }
+        Scope::Jurisdiction(root) => sites.iter().any(|s| root.contains(&s.jurisdiction_path)),
+    }
+}
+
+/// 对口支援工作医师考核登记表: every posting with its credit, the cumulative
+/// credited days, and the longest consecutive span at one site (in months with
+/// credit, and in calendar days from its first to its last credited day).
+pub async fn service_record(
+    state: &AppState,
+    actor: &Actor,
+    physician_id: Uuid,
+) -> ApiResult<wire::ServiceRecord> {
+    actor.require(&[
+        Role::Admin,
+        Role::Supervisor,
+        Role::HospitalAdmin,
+        Role::Physician,
+    ])?;
+    let physician = state
+        .store
+        .report_physician(physician_id)
+        .await?
+        .filter(|p| p.role == Role::Physician.as_str())
+        .ok_or(ApiError::NotFound)?;
+    let mut assignments = state.store.assignments_of(physician_id).await?;
+    assignments.sort_by_key(|a| (a.start_date, a.end_date, a.id));
+    let site_ids: BTreeSet<Uuid> = assignments.iter().map(|a| a.site_id).collect();
+    let site_ids: Vec<Uuid> = site_ids.into_iter().collect();
+    let sites = state.store.report_sites_by_id(&site_ids).await?;
+    if !may_read_record(actor, &physician, &sites) {
+        return Err(ApiError::NotFound);
+    }
+    let sites: HashMap<Uuid, ReportSite> = sites.into_iter().map(|s| (s.id, s)).collect();
+    let programs = programs(state, assignments.iter().map(|a| a.program_id)).await?;
+    // Every date a visit can have; ISO dates compare as text inside these bounds.
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN),
+        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX),
+    );
+    let (records, anomalies) = tokio::try_join!(
+        state.store.visits_of(physician_id, from, to),
+        state.store.visit_anomalies_of(physician_id, from, to),
+    )?;
+    let by_id: HashMap<Uuid, &Assignment> = assignments.iter().map(|a| (a.id, a)).collect();
+    let visits = count_visits(records, &anomalies, &[], &by_id, &sites);
+
+    let mut postings = Vec::with_capacity(assignments.len());
+    let mut credited_at_site: BTreeMap<Uuid, BTreeSet<NaiveDate>> = BTreeMap::new();
+    let mut active_months = BTreeSet::new();
+    for a in &assignments {
+        let (Some(site), Some(program)) = (sites.get(&a.site_id), programs.get(&a.program_id))
+        else {
+            continue;
+        };
+        let mine = visits.get(&a.id).map_or(&[][..], Vec::as_slice);
+        let days = days_of(mine, site, program, None);
+        let credited: Vec<NaiveDate> = days
+            .iter()
+            .filter(|(_, d)| d.credit.half_days() > 0)
+            .map(|(date, _)| *date)
+            .collect();
+        let half_days: u32 = days.values().map(|d| d.credit.half_days()).sum();
+        credited_at_site
+            .entry(a.site_id)
+            .or_default()
+            .extend(credited.iter().copied());
+        active_months.extend(credited.iter().map(|d| (d.year(), d.month())));
+        postings.push(wire::Posting {
+            assignment_id: a.id,
+            site_id: a.site_id,
+            site_name: site.name.clone(),
+            county_code: site.jurisdiction_code.clone(),
+            county: site.jurisdiction_name.clone(),
+            program_id: a.program_id,
+            program_name: program.name.clone(),
+            mode: a.mode,
+            start_date: a.start_date,
+            end_date: a.end_date,
+            credited_days: f64::from(half_days) / 2.0,
+            credited_half_days: half_days,
+            qualifying_visits: days.values().map(|d| d.qualifying_visits).sum(),
+            first_credited: credited.first().copied(),
+            last_credited: credited.last().copied(),
+        });
+    }
+    let longest = credited_at_site
+        .iter()
+        .filter_map(|(site_id, dates)| Some((*site_id, rules::longest_span(dates)?)))
+        .max_by(|(_, a), (_, b)| {
+            (a.months, a.calendar_days(), std::cmp::Reverse(a.first_day)).cmp(&(
+                b.months,
+                b.calendar_days(),
+                std::cmp::Reverse(b.first_day),
+            ))
+        })
+        .and_then(|(site_id, span)| {
+            Some(wire::ServiceSpan {
+                site_id,
+                site_name: sites.get(&site_id)?.name.clone(),
+                months: span.months,
+                first_day: span.first_day,
+                last_day: span.last_day,
+                calendar_days: span.calendar_days(),
+            })
+        });
+    let cumulative_half_days: u32 = postings.iter().map(|p| p.credited_half_days).sum();
+    Ok(wire::ServiceRecord {
+        physician: wire::PhysicianDetails {
+            id: physician.id,
+            name: physician.name,
+            gender: physician.gender,
+            title: physician.title,
+            specialty: physician.specialty,
+            hospital_id: physician.organization_id,
+            hospital: physician.organization_name,
+        },
+        postings,
+        cumulative_credited_days: f64::from(cumulative_half_days) / 2.0,
+        cumulative_half_days,
+        active_months: count_u32(active_months.len()),
+        longest_span: longest,
+        generated_at: state.now(),
+    })
+}

@@ -1,0 +1,140 @@
+//! Activity records (workload logged on visits). Insert-only: an amendment is a
+//! new row naming the row it supersedes.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use super::{
+    Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
+    parse_uuid, to_ms,
+};
+use crate::domain::activity::ActivityRecord;
+use crate::domain::requirements::ActivityKind;
+
+const COLUMNS: &str = "id, visit_id, physician_id, kind, count, note, supersedes_id, recorded_at";
+
+#[derive(sqlx::FromRow)]
+struct ActivityRow {
+    id: String,
+    visit_id: String,
+    physician_id: String,
+    kind: String,
+    count: i64,
+    note: Option<String>,
+    supersedes_id: Option<String>,
+    recorded_at: i64,
+}
+
+impl TryFrom<ActivityRow> for ActivityRecord {
+    type Error = StoreError;
+    fn try_from(row: ActivityRow) -> StoreResult<ActivityRecord> {
+        Ok(ActivityRecord {
+            id: parse_uuid(&row.id)?,
+            visit_id: parse_uuid(&row.visit_id)?,
+            physician_id: parse_uuid(&row.physician_id)?,
+            kind: decode_enum(&row.kind)?,
+            count: u32::try_from(row.count)
+                .map_err(|_| StoreError::Corrupt(format!("activity count {}", row.count)))?,
+            note: row.note,
+            supersedes_id: parse_opt_uuid(row.supersedes_id)?,
+            recorded_at: from_ms(row.recorded_at)?,
+        })
+    }
+}
+
+impl Store {
+    /// Stores `record`, first pointing its `supersedes_id` at the newest earlier
+    /// record of the same visit and kind. Writes of one physician are serialised
+    /// (the same user-row lock check-ins take), so two amendments sent at once
+    /// form a chain rather than both superseding the same record.
+    pub async fn insert_activity(&self, record: &ActivityRecord) -> StoreResult<ActivityRecord> {
+        const LOCK: &str = "UPDATE users SET attendance_seq = attendance_seq + 1 WHERE id = $1";
+        const NEWEST: &str = "SELECT id FROM activities WHERE visit_id = $1 AND kind = $2 \
+                              ORDER BY recorded_at DESC, id DESC LIMIT 1";
+        const INSERT: &str = "INSERT INTO activities (id, visit_id, physician_id, kind, count, \
+                              note, supersedes_id, recorded_at) \
+                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let kind = encode_enum(&record.kind);
+        let supersedes = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(LOCK)
+                .bind(record.physician_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            let newest: Option<(String,)> = sqlx::query_as(NEWEST)
+                .bind(record.visit_id.to_string())
+                .bind(&kind)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let supersedes = newest.map(|(id,)| parse_uuid(&id)).transpose()?;
+            sqlx::query(INSERT)
+                .bind(record.id.to_string())
+                .bind(record.visit_id.to_string())
+                .bind(record.physician_id.to_string())
+                .bind(&kind)
+                .bind(i64::from(record.count))
+                .bind(record.note.as_deref())
+                .bind(supersedes.map(|id| id.to_string()))
+                .bind(to_ms(record.recorded_at))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            supersedes
+        });
+        Ok(ActivityRecord {
+            supersedes_id: supersedes,
+            ..record.clone()
+        })
+    }
+
+    /// Every record of a visit, amendments included, oldest first.
+    pub async fn activities_of_visit(&self, visit_id: Uuid) -> StoreResult<Vec<ActivityRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM activities WHERE visit_id = $1 ORDER BY recorded_at, id"
+        );
+        let rows: Vec<ActivityRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(visit_id.to_string())
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter().map(ActivityRecord::try_from).collect()
+    }
+}
+
+impl Store {
+    /// The kinds with a current record counting more than zero, per visit, for
+    /// the visits in `visit_ids` (visits without any are absent).
+    pub async fn current_activity_kinds(
+        &self,
+        visit_ids: &[Uuid],
+    ) -> StoreResult<HashMap<Uuid, Vec<ActivityKind>>> {
+        let mut out: HashMap<Uuid, Vec<ActivityKind>> = HashMap::new();
+        for chunk in visit_ids.chunks(ID_CHUNK) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            // Current = not superseded by a later record.
+            let sql = format!(
+                "SELECT a.visit_id, a.kind FROM activities a WHERE a.visit_id IN ({}) \
+                 AND a.count > 0 AND NOT EXISTS \
+                 (SELECT 1 FROM activities b WHERE b.supersedes_id = a.id)",
+                placeholders.join(", ")
+            );
+            let rows: Vec<(String, String)> = on_pool!(self.db(), pool => {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    query = query.bind(id.to_string());
+                }
+                query.fetch_all(pool).await?
+            });
+            for (visit, kind) in rows {
+                out.entry(parse_uuid(&visit)?)
+                    .or_default()
+                    .push(decode_enum(&kind)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Ids bound per `IN (...)` query, well under SQLite's 32,766 parameters.
+const ID_CHUNK: usize = 500;

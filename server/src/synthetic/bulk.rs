@@ -1,0 +1,858 @@
+//! The bulk path, for millions of events: every scan is judged with the same domain
+//! rules as the service path (`attendance::judge`, the detectors, the crediting the
+//! reports read), but the facts a judgement needs are kept in memory instead of
+//! being read back per scan, and the rows are written in large batched
+//! transactions (multi-row `INSERT`s) once per simulated half-day.
+//!
+//! Stored rows have the same columns, values, answers (`response_body`) and anomaly
+//! details as the service path would store. What it does not do:
+//!
+//! * no idempotency lookup by `client_event_id` (the script never repeats one) and
+//!   no per-physician row lock: the simulation is the only writer;
+//! * visits are inserted once closed (checked out or closed at midnight), not
+//!   inserted open and updated; a crash mid-run leaves no open visits behind;
+//! * `users.attendance_seq` is bumped once per physician at the end;
+//! * code uses and per-code fixes older than four days are forgotten (the offline
+//!   limit is 72 h, so no older code can be judged again);
+//! * requirement periods are not judged as the days pass unless asked for
+//!   ([`super::Options::judge_requirements`]); the server's scheduler judges them at
+//!   its first tick;
+//! * it runs alone: nothing else may write the province's attendance meanwhile.
+//!
+//! Everything else (jurisdictions, organizations, users, assignments, reviews with
+//! their audit entries) goes through the same calls as the service path.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use mobile_api::{AttendanceResponse, Verdict};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::SyntheticError;
+use super::live::qr_payload;
+use super::plan::Plan;
+use super::script::Scan;
+use super::simulate::Tally;
+use super::world::World;
+use crate::domain::activity;
+use crate::domain::anomaly::{AnomalyKind, Finding};
+use crate::domain::assignment::Assignment;
+use crate::domain::attendance::{
+    self, Action, Attempt, CodeCheck, Decision, Facts, Fix, OpenVisit, Policy, SiteFacts, round_m,
+};
+use crate::domain::clock::ManualClock;
+use crate::domain::coords::{self, LatLon};
+use crate::domain::crediting::close_of_local_day;
+use crate::domain::detectors::{self, PastFix};
+use crate::domain::geofence::FixPolicy;
+use crate::domain::kiosk_code;
+use crate::domain::organization::{DEFAULT_TIMEZONE, VersionedGeofence};
+use crate::domain::requirements::ActivityKind;
+use crate::error::ApiError;
+use crate::on_pool;
+use crate::scheduler;
+use crate::state::AppState;
+use crate::store::attendance::{NewEvent, StoredResponse};
+use crate::store::{StoreError, to_ms};
+
+/// Rows per multi-row `INSERT` (27 columns x 1000 stays under SQLite's 32,766
+/// parameters and PostgreSQL's 65,535).
+const CHUNK: usize = 1000;
+/// How long code uses and per-code fixes are remembered.
+const CODE_MEMORY: Duration = Duration::days(4);
+/// Accepted fixes remembered per physician (offline uploads can arrive out of order).
+const RECENT_FIXES: usize = 8;
+
+#[derive(Debug, Clone)]
+struct OpenRecord {
+    id: Uuid,
+    site: usize,
+    assignment_id: Uuid,
+    local_date: NaiveDate,
+    checked_in_at: DateTime<Utc>,
+    check_in_event: Uuid,
+}
+
+#[derive(Debug, Default)]
+struct PhysicianFacts {
+    open: Option<OpenRecord>,
+    bound_device: Option<String>,
+    /// Accepted fixes, oldest first.
+    recent: Vec<PastFix>,
+    /// Store writes that bump `attendance_seq`.
+    writes: i64,
+}
+
+struct VisitRow {
+    id: Uuid,
+    physician_id: Uuid,
+    site_id: Uuid,
+    assignment_id: Uuid,
+    local_date: NaiveDate,
+    check_in_event_id: Uuid,
+    checked_in_at: DateTime<Utc>,
+    check_out_event_id: Option<Uuid>,
+    checked_out_at: Option<DateTime<Utc>>,
+    status: &'static str,
+    closed_at: DateTime<Utc>,
+}
+
+struct AnomalyRow {
+    kind: AnomalyKind,
+    physician_id: Uuid,
+    site_id: Option<Uuid>,
+    visit_id: Option<Uuid>,
+    event_id: Uuid,
+    detected_at: DateTime<Utc>,
+    detail: serde_json::Value,
+}
+
+struct CodeUseRow {
+    site_id: Uuid,
+    kind: &'static str,
+    step: i64,
+    physician_id: Uuid,
+    slot: &'static str,
+    event_id: Uuid,
+}
+
+struct ActivityRow {
+    visit_id: Uuid,
+    physician_id: Uuid,
+    kind: ActivityKind,
+    count: u32,
+    recorded_at: DateTime<Utc>,
+}
+
+/// Rows waiting for the next batch.
+#[derive(Default)]
+struct Pending {
+    events: Vec<NewEvent>,
+    visits: Vec<VisitRow>,
+    code_uses: Vec<CodeUseRow>,
+    anomalies: Vec<AnomalyRow>,
+    activities: Vec<ActivityRow>,
+    devices: Vec<(Uuid, String, DateTime<Utc>)>,
+}
+
+/// A code's identity: site index, kind, step.
+type CodeKey = (usize, &'static str, i64);
+
+pub struct Bulk<'a> {
+    state: AppState,
+    clock: Arc<ManualClock>,
+    plan: &'a Plan,
+    world: &'a World,
+    policy: Policy,
+    fences: Vec<Option<VersionedGeofence>>,
+    /// Assignments per (physician, site), in the store's order.
+    assignments: HashMap<(usize, usize), Vec<Assignment>>,
+    physicians: Vec<PhysicianFacts>,
+    /// (code, physician, slot) -> when the code was current.
+    code_uses: HashMap<(CodeKey, usize, &'static str), DateTime<Utc>>,
+    code_fixes: HashMap<CodeKey, Vec<PastFix>>,
+    /// Reported coordinates (bit patterns) of every stored event -> the first event.
+    reported: HashMap<(u64, u64), Uuid>,
+    pending: Pending,
+}
+
+impl<'a> Bulk<'a> {
+    pub fn new(
+        state: AppState,
+        clock: Arc<ManualClock>,
+        plan: &'a Plan,
+        world: &'a World,
+    ) -> Bulk<'a> {
+        let policy = Policy {
+            qr_period_s: state.config.qr_period_seconds,
+            fix: FixPolicy::default(),
+            ..Policy::default()
+        };
+        let fences = plan
+            .geography
+            .sites
+            .iter()
+            .map(|s| {
+                s.geofence()
+                    .map(|fence| VersionedGeofence { version: 1, fence })
+            })
+            .collect();
+        let created_at = state.now();
+        let mut assignments: HashMap<(usize, usize), Vec<Assignment>> = HashMap::new();
+        for posting in &plan.postings {
+            assignments
+                .entry((posting.physician, posting.site))
+                .or_default()
+                .push(Assignment {
+                    id: posting.id,
+                    physician_id: plan.physicians[posting.physician].id,
+                    site_id: plan.geography.sites[posting.site].id,
+                    program_id: plan.programs[posting.program].id,
+                    mode: posting.kind.mode(),
+                    start_date: posting.start_date,
+                    end_date: posting.end_date,
+                    window: posting.window,
+                    created_at,
+                });
+        }
+        // `assignments_at` orders by start date (newest first), then id text.
+        for list in assignments.values_mut() {
+            list.sort_by(|a, b| {
+                b.start_date
+                    .cmp(&a.start_date)
+                    .then_with(|| a.id.to_string().cmp(&b.id.to_string()))
+            });
+        }
+        let physicians = plan
+            .physicians
+            .iter()
+            .map(|_| PhysicianFacts::default())
+            .collect();
+        Bulk {
+            state,
+            clock,
+            plan,
+            world,
+            policy,
+            fences,
+            assignments,
+            physicians,
+            code_uses: HashMap::new(),
+            code_fixes: HashMap::new(),
+            reported: HashMap::new(),
+            pending: Pending::default(),
+        }
+    }
+
+    /// Judges one scan and queues what the service path would write for it.
+    pub async fn scan(&mut self, scan: &Scan, tally: &mut Tally) -> Result<(), SyntheticError> {
+        let now = scan.received_at;
+        self.clock.set(now);
+        let physician = scan.physician;
+        let physician_id = self.plan.physicians[physician].id;
+        // As `attend` does first: a visit whose local day has ended is closed.
+        if let Some(open) = &self.physicians[physician].open
+            && close_of_local_day(open.local_date, DEFAULT_TIMEZONE) <= now
+        {
+            self.auto_close(physician, now);
+        }
+
+        let reported = scan.reported;
+        let point = coords::to_wgs84(scan.crs, reported);
+        let scanned_at = if scan.offline { scan.scanned_at } else { now };
+        let attempt = Attempt {
+            action: scan.action,
+            device_id: scan.device_id.trim().to_owned(),
+            fix: Fix {
+                point,
+                accuracy_m: scan.accuracy_m,
+                is_mock: scan.is_mock,
+            },
+            scanned_at,
+            received_at: now,
+            offline: scan.offline,
+        };
+        let payload = qr_payload(self.plan, self.world, scan, self.policy.qr_period_s)?;
+        let site_plan = &self.plan.geography.sites[scan.site];
+        let code = match (kiosk_code::parse(&payload), &self.world.secrets[scan.site]) {
+            (Ok(code), Some(secret)) if code.verify(secret).is_ok() => CodeCheck::Genuine(code),
+            _ => CodeCheck::NotGenuine,
+        };
+        let code_key = match &code {
+            CodeCheck::Genuine(c) => Some((scan.site, c.kind.as_str(), c.step)),
+            CodeCheck::NotGenuine => None,
+        };
+        let slot = match &code {
+            CodeCheck::Genuine(c) => attendance::use_slot(c.kind, scan.action),
+            CodeCheck::NotGenuine => "any",
+        };
+        let no_assignments = Vec::new();
+        let assignments = self
+            .assignments
+            .get(&(physician, scan.site))
+            .unwrap_or(&no_assignments);
+        let facts_of = &self.physicians[physician];
+        let open_visit = facts_of.open.clone();
+        let code_already_used =
+            code_key.is_some_and(|key| self.code_uses.contains_key(&(key, physician, slot)));
+        let fence = self.fences[scan.site].as_ref();
+        let facts = Facts {
+            code: code.clone(),
+            site: Some(SiteFacts {
+                site_id: site_plan.id,
+                timezone: DEFAULT_TIMEZONE,
+                geofence: fence,
+                max_accuracy_m: site_plan.max_accuracy_m,
+            }),
+            assignments,
+            open_visit: open_visit.as_ref().map(|v| OpenVisit {
+                id: v.id,
+                site_id: self.plan.geography.sites[v.site].id,
+            }),
+            code_already_used,
+            bound_device: facts_of.bound_device.as_deref(),
+            presence_pending: false,
+        };
+        let mut judgement = attendance::judge(&attempt, &facts, &self.policy);
+        if !matches!(judgement.decision, Decision::Refused(_)) {
+            let found = self.detect(
+                physician,
+                &attempt,
+                reported,
+                &judgement,
+                code_key,
+                open_visit.as_ref().map(|v| v.checked_in_at),
+            );
+            judgement.findings.extend(found);
+        }
+
+        let event_id = Uuid::new_v4();
+        let reasons: Vec<String> = judgement
+            .findings
+            .iter()
+            .map(|f| f.kind.as_str().to_owned())
+            .collect();
+        let distance = judgement.distance_to_fence_m.map(round_m);
+        let check_in = scan.action == Action::CheckIn;
+        let (verdict, refusal_code, answer, visit_id, assignment_id) = match &judgement.decision {
+            Decision::Refused(refusal) => {
+                let problem = ApiError::Refused {
+                    code: refusal.code(),
+                    detail: refusal.detail(),
+                    extra: refusal.extra(),
+                }
+                .to_problem();
+                ("refused", Some(refusal.code()), Err(problem), None, None)
+            }
+            Decision::CheckIn { assignment_id, .. } => {
+                let body = accepted(event_id, Uuid::new_v4(), &reasons, distance);
+                let visit = body.visit_id;
+                (
+                    verdict_name(&body),
+                    None,
+                    Ok(body),
+                    Some(visit),
+                    Some(*assignment_id),
+                )
+            }
+            Decision::CheckOut { visit_id } | Decision::Presence { visit_id } => {
+                let body = accepted(event_id, *visit_id, &reasons, distance);
+                (
+                    verdict_name(&body),
+                    None,
+                    Ok(body),
+                    Some(*visit_id),
+                    open_visit.as_ref().map(|v| v.assignment_id),
+                )
+            }
+        };
+        let response = match &answer {
+            Ok(body) => StoredResponse {
+                status: 201,
+                body: serde_json::to_string(body)
+                    .map_err(|e| SyntheticError::Invalid(e.to_string()))?,
+            },
+            Err(problem) => StoredResponse {
+                status: 422,
+                body: serde_json::to_string(problem)
+                    .map_err(|e| SyntheticError::Invalid(e.to_string()))?,
+            },
+        };
+        let event = NewEvent {
+            id: event_id,
+            client_event_id: scan.client_event_id,
+            physician_id,
+            action: scan.action.as_str(),
+            site_id: judgement.code.as_ref().map(|c| c.site_id),
+            assignment_id,
+            visit_id,
+            code_kind: judgement.code.as_ref().map(|c| c.kind.as_str()),
+            code_step: judgement.code.as_ref().map(|c| c.step),
+            device_id: attempt.device_id.clone(),
+            lat: point.lat,
+            lon: point.lon,
+            reported_lat: reported.lat,
+            reported_lon: reported.lon,
+            crs: scan.crs.as_str(),
+            accuracy_m: attempt.fix.accuracy_m,
+            is_mock: attempt.fix.is_mock,
+            fix_time: Some(scan.fix_time),
+            scanned_at,
+            received_at: now,
+            verdict,
+            refusal_code,
+            reasons,
+            distance_to_fence_m: distance,
+            geofence_version: judgement.geofence_version,
+            response,
+        };
+        self.reported
+            .entry((reported.lat.to_bits(), reported.lon.to_bits()))
+            .or_insert(event_id);
+        self.physicians[physician].writes += 1;
+        let accepted_attempt = refusal_code.is_none();
+        if accepted_attempt {
+            self.remember_accepted(physician, &event, code_key, slot);
+            match &judgement.decision {
+                Decision::CheckIn {
+                    assignment_id,
+                    local_date,
+                } => {
+                    self.physicians[physician].open = Some(OpenRecord {
+                        id: visit_id.unwrap_or_default(),
+                        site: scan.site,
+                        assignment_id: *assignment_id,
+                        local_date: *local_date,
+                        checked_in_at: scanned_at,
+                        check_in_event: event_id,
+                    });
+                }
+                Decision::CheckOut { .. } => {
+                    if let Some(open) = self.physicians[physician].open.take() {
+                        self.pending.visits.push(VisitRow {
+                            id: open.id,
+                            physician_id,
+                            site_id: self.plan.geography.sites[open.site].id,
+                            assignment_id: open.assignment_id,
+                            local_date: open.local_date,
+                            check_in_event_id: open.check_in_event,
+                            checked_in_at: open.checked_in_at,
+                            check_out_event_id: Some(event_id),
+                            checked_out_at: Some(scanned_at),
+                            status: "closed",
+                            closed_at: now,
+                        });
+                        self.log_activities(
+                            scan,
+                            open.id,
+                            open.local_date,
+                            physician_id,
+                            now,
+                            tally,
+                        )?;
+                    }
+                }
+                _ => {}
+            }
+            for finding in &judgement.findings {
+                self.pending.anomalies.push(AnomalyRow {
+                    kind: finding.kind,
+                    physician_id,
+                    site_id: event.site_id,
+                    visit_id,
+                    event_id,
+                    detected_at: now,
+                    detail: finding.detail.clone(),
+                });
+            }
+        }
+        tally.record(answer, check_in);
+        self.pending.events.push(event);
+        Ok(())
+    }
+
+    /// The detectors that need history, over the remembered facts (as `detect` reads them
+    /// from the store).
+    fn detect(
+        &self,
+        physician: usize,
+        attempt: &Attempt,
+        reported: LatLon,
+        judgement: &attendance::Judgement,
+        code_key: Option<CodeKey>,
+        opened_at: Option<DateTime<Utc>>,
+    ) -> Vec<Finding> {
+        let physician_id = self.plan.physicians[physician].id;
+        let current = PastFix {
+            event_id: Uuid::nil(),
+            physician_id,
+            device_id: attempt.device_id.clone(),
+            point: attempt.fix.point,
+            accuracy_m: attempt.fix.accuracy_m,
+            at: attempt.scanned_at,
+        };
+        let mut findings = Vec::new();
+        // The latest accepted fix scanned at or before this one (ties: smallest id).
+        let previous = self.physicians[physician]
+            .recent
+            .iter()
+            .filter(|f| f.at <= attempt.scanned_at)
+            .max_by(|a, b| {
+                a.at.cmp(&b.at)
+                    .then_with(|| b.event_id.to_string().cmp(&a.event_id.to_string()))
+            });
+        if let Some(previous) = previous
+            && let Some(f) =
+                detectors::impossible_travel(previous, &current, detectors::IMPOSSIBLE_SPEED_KMH)
+        {
+            findings.push(f);
+        }
+        if judgement.code.is_some()
+            && let Some(key) = code_key
+        {
+            let others = self.code_fixes.get(&key).map(Vec::as_slice).unwrap_or(&[]);
+            let others = &others[..others.len().min(100)];
+            if let Some(f) =
+                detectors::code_shared(&current, others, detectors::CODE_SHARE_SEPARATION_M)
+            {
+                findings.push(f);
+            }
+        }
+        if let Some(first) = self
+            .reported
+            .get(&(reported.lat.to_bits(), reported.lon.to_bits()))
+            && let Some(f) = detectors::repeated_fix(reported, &[(*first, reported)])
+        {
+            findings.push(f);
+        }
+        if let (Decision::CheckOut { .. }, Some(opened_at)) = (&judgement.decision, opened_at)
+            && let Some(f) = detectors::short_visit(
+                opened_at,
+                attempt.scanned_at,
+                detectors::SHORT_VISIT_MINUTES,
+            )
+        {
+            findings.push(f);
+        }
+        findings
+    }
+
+    fn remember_accepted(
+        &mut self,
+        physician: usize,
+        event: &NewEvent,
+        code_key: Option<CodeKey>,
+        slot: &'static str,
+    ) {
+        let fix = PastFix {
+            event_id: event.id,
+            physician_id: event.physician_id,
+            device_id: event.device_id.clone(),
+            point: LatLon::new(event.lat, event.lon),
+            accuracy_m: event.accuracy_m,
+            at: event.scanned_at,
+        };
+        let facts = &mut self.physicians[physician];
+        if facts.bound_device.is_none() {
+            facts.bound_device = Some(event.device_id.clone());
+            self.pending.devices.push((
+                event.physician_id,
+                event.device_id.clone(),
+                event.received_at,
+            ));
+        }
+        let at = facts.recent.partition_point(|f| f.at <= fix.at);
+        facts.recent.insert(at, fix.clone());
+        if facts.recent.len() > RECENT_FIXES {
+            facts.recent.remove(0);
+        }
+        if let Some(key) = code_key {
+            self.code_uses
+                .insert((key, physician, slot), event.scanned_at);
+            let fixes = self.code_fixes.entry(key).or_default();
+            let at = fixes.partition_point(|f| f.at <= fix.at);
+            fixes.insert(at, fix);
+            if let (Some(site_id), Some(kind), Some(step)) =
+                (event.site_id, event.code_kind, event.code_step)
+            {
+                self.pending.code_uses.push(CodeUseRow {
+                    site_id,
+                    kind,
+                    step,
+                    physician_id: event.physician_id,
+                    slot,
+                    event_id: event.id,
+                });
+            }
+        }
+    }
+
+    fn log_activities(
+        &mut self,
+        scan: &Scan,
+        visit_id: Uuid,
+        visit_date: NaiveDate,
+        physician_id: Uuid,
+        now: DateTime<Utc>,
+        tally: &mut Tally,
+    ) -> Result<(), SyntheticError> {
+        for (kind, count) in &scan.activities {
+            activity::validate(*count, None, visit_date, DEFAULT_TIMEZONE, now)
+                .map_err(|e| SyntheticError::Invalid(e.to_string()))?;
+            self.pending.activities.push(ActivityRow {
+                visit_id,
+                physician_id,
+                kind: *kind,
+                count: *count,
+                recorded_at: now,
+            });
+            self.physicians[scan.physician].writes += 1;
+            tally.activities += 1;
+        }
+        Ok(())
+    }
+
+    /// Closes the physician's open visit at the end of its local day, raising
+    /// `missing_checkout` detected at `now`, as `Store::auto_close_visit` does.
+    fn auto_close(&mut self, physician: usize, now: DateTime<Utc>) -> bool {
+        let Some(open) = self.physicians[physician].open.take() else {
+            return false;
+        };
+        let physician_id = self.plan.physicians[physician].id;
+        let site_id = self.plan.geography.sites[open.site].id;
+        let closed_at = close_of_local_day(open.local_date, DEFAULT_TIMEZONE);
+        self.pending.visits.push(VisitRow {
+            id: open.id,
+            physician_id,
+            site_id,
+            assignment_id: open.assignment_id,
+            local_date: open.local_date,
+            check_in_event_id: open.check_in_event,
+            checked_in_at: open.checked_in_at,
+            check_out_event_id: None,
+            checked_out_at: None,
+            status: "auto_closed",
+            closed_at,
+        });
+        self.pending.anomalies.push(AnomalyRow {
+            kind: AnomalyKind::MissingCheckout,
+            physician_id,
+            site_id: Some(site_id),
+            visit_id: Some(open.id),
+            event_id: open.check_in_event,
+            detected_at: now,
+            detail: json!({
+                "checked_in_at": open.checked_in_at,
+                "closed_at": closed_at,
+                "local_date": open.local_date,
+            }),
+        });
+        true
+    }
+
+    /// The scheduler's nightly tick: closes the visits whose local day ended, and
+    /// forgets codes too old to be judged again; with `judge_periods`, then runs the
+    /// scheduler's full tick over the written rows (requirement periods).
+    pub async fn tick(
+        &mut self,
+        at: DateTime<Utc>,
+        judge_periods: bool,
+        tally: &mut Tally,
+    ) -> Result<(), SyntheticError> {
+        self.clock.set(at);
+        for physician in 0..self.physicians.len() {
+            let ended = self.physicians[physician]
+                .open
+                .as_ref()
+                .is_some_and(|open| close_of_local_day(open.local_date, DEFAULT_TIMEZONE) <= at);
+            if ended && self.auto_close(physician, at) {
+                tally.auto_closed += 1;
+            }
+        }
+        let horizon = at - CODE_MEMORY;
+        self.code_uses.retain(|_, when| *when >= horizon);
+        self.code_fixes
+            .retain(|_, fixes| fixes.last().is_some_and(|f| f.at >= horizon));
+        self.flush().await?;
+        if judge_periods {
+            let report = scheduler::run_once(&self.state).await?;
+            tally.requirements_missed += report.requirements_missed as u64;
+        }
+        Ok(())
+    }
+
+    /// Writes every queued row in one transaction.
+    pub async fn flush(&mut self) -> Result<(), SyntheticError> {
+        let pending = std::mem::take(&mut self.pending);
+        write_batch(&self.state, &pending).await?;
+        Ok(())
+    }
+
+    /// Bumps each physician's `attendance_seq` by the writes the service path would
+    /// have counted.
+    pub async fn finish(&mut self) -> Result<(), SyntheticError> {
+        self.flush().await?;
+        const BUMP: &str = "UPDATE users SET attendance_seq = attendance_seq + $2 WHERE id = $1";
+        let bumps: Vec<(String, i64)> = self
+            .physicians
+            .iter()
+            .zip(&self.plan.physicians)
+            .filter(|(facts, _)| facts.writes > 0)
+            .map(|(facts, plan)| (plan.id.to_string(), facts.writes))
+            .collect();
+        on_pool!(self.state.store.db(), pool => {
+            let mut tx = pool.begin().await.map_err(StoreError::from)?;
+            for (id, writes) in &bumps {
+                sqlx::query(BUMP).bind(id).bind(writes).execute(&mut *tx).await.map_err(StoreError::from)?;
+            }
+            tx.commit().await.map_err(StoreError::from)?;
+        });
+        for facts in &mut self.physicians {
+            facts.writes = 0;
+        }
+        Ok(())
+    }
+}
+
+fn accepted(
+    event_id: Uuid,
+    visit_id: Uuid,
+    reasons: &[String],
+    distance: Option<f64>,
+) -> AttendanceResponse {
+    AttendanceResponse {
+        event_id,
+        visit_id,
+        verdict: if reasons.is_empty() {
+            Verdict::Accepted
+        } else {
+            Verdict::Flagged
+        },
+        reasons: reasons.to_vec(),
+        distance_to_fence_m: distance.unwrap_or(0.0),
+    }
+}
+
+fn verdict_name(body: &AttendanceResponse) -> &'static str {
+    match body.verdict {
+        Verdict::Accepted => "accepted",
+        Verdict::Flagged => "flagged",
+    }
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+/// One transaction of multi-row inserts, children after their parents.
+async fn write_batch(state: &AppState, p: &Pending) -> Result<(), StoreError> {
+    if p.events.is_empty() && p.visits.is_empty() && p.anomalies.is_empty() && p.devices.is_empty()
+    {
+        return Ok(());
+    }
+    on_pool!(state.store.db(), pool => {
+        let mut tx = pool.begin().await?;
+        for chunk in p.events.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO attendance_events (id, client_event_id, physician_id, action, site_id, \
+                 assignment_id, visit_id, code_kind, code_step, device_id, lat, lon, reported_lat, \
+                 reported_lon, crs, accuracy_m, is_mock, fix_time, scanned_at, received_at, verdict, \
+                 refusal_code, reasons, distance_to_fence_m, geofence_version, response_status, \
+                 response_body) ",
+            );
+            q.push_values(chunk, |mut b, e| {
+                b.push_bind(e.id.to_string())
+                    .push_bind(e.client_event_id.to_string())
+                    .push_bind(e.physician_id.to_string())
+                    .push_bind(e.action)
+                    .push_bind(e.site_id.map(|u| u.to_string()))
+                    .push_bind(e.assignment_id.map(|u| u.to_string()))
+                    .push_bind(e.visit_id.map(|u| u.to_string()))
+                    .push_bind(e.code_kind)
+                    .push_bind(e.code_step)
+                    .push_bind(e.device_id.clone())
+                    .push_bind(e.lat)
+                    .push_bind(e.lon)
+                    .push_bind(e.reported_lat)
+                    .push_bind(e.reported_lon)
+                    .push_bind(e.crs)
+                    .push_bind(e.accuracy_m)
+                    .push_bind(e.is_mock)
+                    .push_bind(e.fix_time.map(to_ms))
+                    .push_bind(to_ms(e.scanned_at))
+                    .push_bind(to_ms(e.received_at))
+                    .push_bind(e.verdict)
+                    .push_bind(e.refusal_code)
+                    .push_bind(json_text(&e.reasons))
+                    .push_bind(e.distance_to_fence_m)
+                    .push_bind(e.geofence_version)
+                    .push_bind(i64::from(e.response.status))
+                    .push_bind(e.response.body.clone());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in p.visits.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO visits (id, physician_id, site_id, assignment_id, local_date, \
+                 check_in_event_id, checked_in_at, check_out_event_id, checked_out_at, status, \
+                 closed_at, open_physician) ",
+            );
+            q.push_values(chunk, |mut b, v| {
+                b.push_bind(v.id.to_string())
+                    .push_bind(v.physician_id.to_string())
+                    .push_bind(v.site_id.to_string())
+                    .push_bind(v.assignment_id.to_string())
+                    .push_bind(v.local_date.to_string())
+                    .push_bind(v.check_in_event_id.to_string())
+                    .push_bind(to_ms(v.checked_in_at))
+                    .push_bind(v.check_out_event_id.map(|u| u.to_string()))
+                    .push_bind(v.checked_out_at.map(to_ms))
+                    .push_bind(v.status)
+                    .push_bind(to_ms(v.closed_at))
+                    .push_bind(None::<String>);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in p.code_uses.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO code_uses (site_id, code_kind, code_step, physician_id, use_slot, event_id) ",
+            );
+            q.push_values(chunk, |mut b, c| {
+                b.push_bind(c.site_id.to_string())
+                    .push_bind(c.kind)
+                    .push_bind(c.step)
+                    .push_bind(c.physician_id.to_string())
+                    .push_bind(c.slot)
+                    .push_bind(c.event_id.to_string());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in p.anomalies.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO anomalies (id, kind, severity, status, physician_id, site_id, visit_id, \
+                 event_ids, detected_at, detail) ",
+            );
+            q.push_values(chunk, |mut b, a| {
+                b.push_bind(Uuid::new_v4().to_string())
+                    .push_bind(a.kind.as_str())
+                    .push_bind(a.kind.severity().as_str())
+                    .push_bind("open")
+                    .push_bind(a.physician_id.to_string())
+                    .push_bind(a.site_id.map(|u| u.to_string()))
+                    .push_bind(a.visit_id.map(|u| u.to_string()))
+                    .push_bind(json_text(&[a.event_id.to_string()]))
+                    .push_bind(to_ms(a.detected_at))
+                    .push_bind(a.detail.to_string());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in p.activities.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO activities (id, visit_id, physician_id, kind, count, note, \
+                 supersedes_id, recorded_at) ",
+            );
+            q.push_values(chunk, |mut b, a| {
+                b.push_bind(Uuid::new_v4().to_string())
+                    .push_bind(a.visit_id.to_string())
+                    .push_bind(a.physician_id.to_string())
+                    .push_bind(a.kind.as_str())
+                    .push_bind(i64::from(a.count))
+                    .push_bind(None::<String>)
+                    .push_bind(None::<String>)
+                    .push_bind(to_ms(a.recorded_at));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in p.devices.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO devices (physician_id, device_id, bound_at) ");
+            q.push_values(chunk, |mut b, (physician, device, at)| {
+                b.push_bind(physician.to_string()).push_bind(device.clone()).push_bind(to_ms(*at));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}

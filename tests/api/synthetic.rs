@@ -1,0 +1,197 @@
+//! `server seed-synthetic`: a tiny synthetic province seeded into the test server's
+//! database shows up through the API as visits, credited days and anomalies.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use mobile_api::{AttendanceRequest, Crs, Location, Verdict};
+use uuid::Uuid;
+use xiaxiang_server::App;
+use xiaxiang_server::demo::{self, DEMO_PASSWORD};
+use xiaxiang_server::domain::user::Role;
+use xiaxiang_server::synthetic::{FaultRates, Path, Plan, Spec, seed};
+
+use crate::helpers::TestApp;
+
+const PASSWORD: &str = "synthetic-pass-1";
+
+fn tiny_province(end_date: NaiveDate) -> Spec {
+    Spec {
+        counties: 2,
+        physicians: 6,
+        days: 10,
+        end_date,
+        seed: 5,
+        province_prefix: 39,
+        province_name: "海岚省".into(),
+        password: PASSWORD.into(),
+        faults: FaultRates::default(),
+    }
+}
+
+#[tokio::test]
+async fn a_seeded_province_shows_visits_credited_days_and_anomalies_through_the_api() {
+    // The test server's own scheduler stays off: its clock stands after the simulated
+    // days and would close the simulation's open visits under its feet.
+    let app = TestApp::builder()
+        .config(|c| c.scheduler_interval = Duration::ZERO)
+        .spawn()
+        .await;
+    // The server's clock reads 2026-03-02 09:00 in Shanghai; the ten days end the day before.
+    let plan = Plan::generate(&tiny_province(
+        NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"),
+    ))
+    .expect("plan");
+    let summary = seed(&app.config, &plan, Path::Service, &mut |_| {})
+        .await
+        .expect("seeded");
+    assert!(summary.tally.visits_opened > 10, "{summary}");
+
+    let mut visits = 0;
+    let mut credited_days = 0.0;
+    for physician in &plan.physicians {
+        let client = app.login(&physician.phone, PASSWORD).await;
+        let mine = client
+            .my_visits(Some("2026-02-01"), Some("2026-03-01"))
+            .await
+            .expect("my visits");
+        assert!(mine.items.iter().all(|v| v.physician_id == physician.id));
+        visits += mine.items.len() as u64;
+        for month in ["2026-02", "2026-03"] {
+            let month = client.my_summary(month).await.expect("summary");
+            credited_days += month
+                .assignments
+                .iter()
+                .map(|a| a.credited_days)
+                .sum::<f64>();
+        }
+    }
+    assert_eq!(visits, summary.tally.visits_opened);
+    assert!(credited_days >= 5.0, "credited {credited_days} days");
+
+    let everyone = app
+        .admin
+        .visits("from=2026-02-01&to=2026-03-01&limit=500")
+        .await
+        .expect("visits");
+    assert_eq!(everyone.items.len() as u64, visits);
+
+    // The province's supervisor sees every anomaly raised, some already reviewed.
+    let supervisor = plan
+        .staff
+        .iter()
+        .find(|s| s.role == Role::Supervisor && s.jurisdiction_code.as_deref() == Some("390000"))
+        .expect("province supervisor");
+    let client = app.login(&supervisor.phone, PASSWORD).await;
+    let anomalies = client.anomalies("limit=500").await.expect("anomalies");
+    assert!(!anomalies.items.is_empty());
+    assert_eq!(anomalies.items.len() as u64, summary.tally.anomalies());
+    let reviewed = anomalies
+        .items
+        .iter()
+        .filter(|a| a.status != "open")
+        .count() as u64;
+    assert_eq!(reviewed, summary.tally.reviews);
+    let physicians: Vec<_> = plan.physicians.iter().map(|p| p.id).collect();
+    assert!(
+        anomalies
+            .items
+            .iter()
+            .all(|a| physicians.contains(&a.physician_id))
+    );
+
+    // A county supervisor sees only their county's share.
+    let county = plan.supervisor_of(0).expect("county supervisor");
+    let client = app.login(&county.phone, PASSWORD).await;
+    let theirs = client.anomalies("limit=500").await.expect("anomalies");
+    let sites: Vec<_> = plan
+        .geography
+        .sites
+        .iter()
+        .filter(|s| s.county == 0)
+        .map(|s| s.id)
+        .collect();
+    assert!(theirs.items.len() <= anomalies.items.len());
+    assert!(
+        theirs
+            .items
+            .iter()
+            .all(|a| a.site_id.is_some_and(|s| sites.contains(&s)))
+    );
+}
+
+#[tokio::test]
+async fn the_demo_is_created_once_and_its_logins_kiosk_and_assignment_work() {
+    let app = TestApp::builder()
+        .config(|c| c.scheduler_interval = Duration::ZERO)
+        .spawn()
+        .await;
+    // `--demo` prepares the demo on the application it is about to serve; here a
+    // second application on the same database, clock and signing key does it.
+    let preparing = App::build(app.config.clone(), app.clock.clone())
+        .await
+        .expect("builds");
+    let first = demo::prepare(preparing.state(), &app.config)
+        .await
+        .expect("demo");
+    let again = demo::prepare(preparing.state(), &app.config)
+        .await
+        .expect("demo again");
+    drop(preparing);
+    assert!(first.created && !again.created);
+    assert_eq!(first.logins, again.logins, "the same logins on every start");
+    assert_eq!(first.logins.len(), 5);
+
+    for login in &first.logins {
+        app.login(&login.phone, DEMO_PASSWORD).await;
+    }
+    let physician = first
+        .logins
+        .iter()
+        .find(|l| l.role == "physician")
+        .expect("a demo physician");
+    let physician = app.login(&physician.phone, DEMO_PASSWORD).await;
+    let all_day: Vec<_> = physician
+        .my_assignments()
+        .await
+        .expect("assignments")
+        .into_iter()
+        .filter(|a| a.window_start == "00:00" && a.window_end == "23:59")
+        .collect();
+    assert_eq!(all_day.len(), 1, "created once: {all_day:?}");
+    assert_eq!(all_day[0].site_name, first.site_name);
+
+    // A month of history, with anomalies, in the supervisor's city.
+    let supervisor = app.login("10000000002", DEMO_PASSWORD).await;
+    let visits = supervisor
+        .visits("from=2026-01-31&to=2026-03-01&limit=500")
+        .await
+        .expect("visits");
+    assert!(visits.items.len() > 50, "{} visits", visits.items.len());
+    let anomalies = supervisor.anomalies("limit=500").await.expect("anomalies");
+    assert!(!anomalies.items.is_empty());
+
+    // The printed kiosk link's token shows the site's code, and a scan of it at the
+    // printed fence centre checks the demo physician in.
+    let kiosk = app.client(&again.kiosk_token);
+    let code = kiosk.kiosk_code().await.expect("kiosk code");
+    assert_eq!(code.site_name, first.site_name);
+    let answer = physician
+        .check_in(&AttendanceRequest {
+            client_event_id: Uuid::new_v4(),
+            qr_payload: code.payload,
+            device_id: "demo-phone".into(),
+            location: Location {
+                lat: first.fence_lat,
+                lon: first.fence_lon,
+                accuracy_m: 12.0,
+                crs: Crs::Wgs84,
+                is_mock: false,
+                fix_time: None,
+            },
+            scanned_at: None,
+        })
+        .await
+        .expect("checked in");
+    assert_eq!(answer.verdict, Verdict::Accepted, "{answer:?}");
+}
