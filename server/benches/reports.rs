@@ -137,11 +137,13 @@ async fn postgres_target(admin_url: &str, events: u64) -> anyhow::Result<Target>
         .fetch_optional(&admin)
         .await?;
     if exists.is_some() && !marker.exists() {
+        // Half-seeded by an interrupted run: start over.
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
             .execute(&admin)
             .await?;
     }
     if exists.is_none() || !marker.exists() {
+        // A marker without its database (another server, a new cluster) is stale.
         let _ = std::fs::remove_file(&marker);
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&admin)

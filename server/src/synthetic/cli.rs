@@ -11,6 +11,10 @@ use crate::config::Config;
 use crate::domain::user::{Role, check_password_policy};
 
 /// Fills `DATABASE_URL` with a synthetic province and days of simulated service.
+///
+/// Run it while no server's scheduler works on the same database: the simulated
+/// days lie in the past, and a running scheduler would close the simulation's open
+/// visits.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SeedArgs {
     /// Counties: each gets a county hospital, a health bureau, a community health

@@ -3,8 +3,11 @@
 //! circuits and resident postings under the circulars' programmes, and days of
 //! check-ins simulated on a manual clock, faults and supervisor reviews included.
 //!
-//! The plan ([`plan`], [`script`]) is a pure function of the seed. It is played
-//! through one of two paths:
+//! The plan ([`plan`], [`script`]) is a pure function of the seed: the same seed
+//! gives the same province, people, ids of the written world, scans, verdicts,
+//! anomalies and reviews. Only what the server itself makes up is random: the ids
+//! of events, visits, anomalies and activities, and the sites' kiosk secrets. It is
+//! played through one of two paths:
 //!
 //! * [`Path::Service`] sends every scan through [`crate::service::attendance::attend`],
 //!   exactly as `POST /attendance/check-in|check-out` does, logs activities through
@@ -15,6 +18,7 @@
 //!   but keeps the facts in memory and writes in large batched transactions, for
 //!   millions of events. Its doc comment lists what it does not do.
 
+mod batch;
 pub mod bulk;
 pub mod cli;
 pub mod geography;
@@ -60,18 +64,14 @@ pub enum SyntheticError {
 }
 
 /// An application state on `clock` outside any HTTP server, for seeding, the demo
-/// and benchmarks: the store (migrated), an in-process cache and throwaway signing
-/// keys (nothing signed here leaves the process).
-///
-/// On SQLite the seeding connection runs with `synchronous = OFF`: a crash while
-/// seeding may lose the seed, which is rerun anyway; what is written is unchanged.
-/// The pool is one connection, so the setting holds for every statement.
+/// and benchmarks: the store (migrated, `config.db_max_connections`, the server's
+/// settings), an in-process cache and throwaway signing keys (nothing signed here
+/// leaves the process).
 pub async fn offline_state(
     config: &Config,
     clock: SharedClock,
 ) -> Result<AppState, SyntheticError> {
-    let store = Store::connect(&config.database_url, 1).await?;
-    relax_durability(&store).await?;
+    let store = Store::connect(&config.database_url, config.db_max_connections).await?;
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| SyntheticError::Invalid(e.to_string()))?;
     let keys = Keys {
@@ -95,12 +95,17 @@ pub fn with_clock(state: &AppState, clock: SharedClock) -> AppState {
     }
 }
 
-async fn relax_durability(store: &Store) -> Result<(), SyntheticError> {
+/// For seeding on SQLite: `synchronous = OFF` and a 256 MiB page cache, on a state
+/// of one connection (the settings are per connection). A crash while seeding may lose the seed, which is rerun
+/// anyway; what is written is unchanged.
+pub(crate) async fn relax_durability(store: &Store) -> Result<(), SyntheticError> {
     if let crate::store::Db::Sqlite(pool) = store.db() {
-        sqlx::query("PRAGMA synchronous = OFF")
-            .execute(pool)
-            .await
-            .map_err(StoreError::from)?;
+        for pragma in ["PRAGMA synchronous = OFF", "PRAGMA cache_size = -262144"] {
+            sqlx::query(pragma)
+                .execute(pool)
+                .await
+                .map_err(StoreError::from)?;
+        }
     }
     Ok(())
 }

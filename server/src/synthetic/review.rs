@@ -149,3 +149,59 @@ pub async fn review(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    fn anomaly(kind: &str, minute: i64) -> AnomalyRecord {
+        AnomalyRecord {
+            id: Uuid::new_v4(),
+            kind: kind.into(),
+            severity: "medium".into(),
+            status: "open".into(),
+            physician_id: Uuid::from_u128(42),
+            site_id: Some(Uuid::from_u128(7)),
+            visit_id: Some(Uuid::new_v4()),
+            event_ids: vec![Uuid::new_v4()],
+            detected_at: Utc
+                .with_ymd_and_hms(2026, 3, 2, 16, 5, 0)
+                .single()
+                .expect("instant")
+                + Duration::minutes(minute),
+            detail: serde_json::json!({}),
+            review: None,
+        }
+    }
+
+    #[test]
+    fn a_decision_depends_on_what_the_anomaly_is_about_not_on_its_id() {
+        for minute in 0..50 {
+            let a = anomaly("missing_checkout", minute);
+            let b = anomaly("missing_checkout", minute);
+            assert_ne!(a.id, b.id);
+            assert_eq!(decide(3, &a), decide(3, &b));
+        }
+    }
+
+    #[test]
+    fn most_anomalies_are_reviewed_in_the_kinds_shares_and_some_stay_open() {
+        let decisions: Vec<_> = (0..2_000)
+            .map(|minute| decide(3, &anomaly("missing_checkout", minute)))
+            .collect();
+        let reviewed = decisions.iter().flatten().count();
+        let dismissed = decisions
+            .iter()
+            .flatten()
+            .filter(|(d, _)| *d == ReviewDecision::Dismiss)
+            .count();
+        assert!((1_500..1_700).contains(&reviewed), "{reviewed}");
+        assert!((dismissed as f64 / reviewed as f64 - 0.7).abs() < 0.05);
+        let mock_confirmed = (0..2_000)
+            .filter_map(|minute| decide(3, &anomaly("mock_location", minute)))
+            .filter(|(d, _)| *d == ReviewDecision::Confirm)
+            .count();
+        assert!(mock_confirmed > 1_300, "{mock_confirmed}");
+    }
+}
