@@ -15,6 +15,7 @@ pub mod kiosk;
 pub mod page;
 pub mod problem;
 pub mod report;
+pub mod sites;
 pub mod supervision;
 
 #[cfg(feature = "client")]
@@ -27,6 +28,8 @@ mod client_import;
 mod client_inspection;
 #[cfg(feature = "client")]
 pub mod client_reports;
+#[cfg(feature = "client")]
+mod client_sites;
 #[cfg(feature = "client")]
 mod client_supervision;
 
@@ -41,4 +44,5 @@ pub use kiosk::*;
 pub use page::Page;
 pub use problem::Problem;
 pub use report::*;
+pub use sites::*;
 pub use supervision::*;

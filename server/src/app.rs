@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
@@ -25,6 +26,7 @@ use crate::domain::clock::SharedClock;
 use crate::domain::user::{Phone, Role, User, check_password_policy};
 use crate::error::ApiError;
 use crate::http;
+use crate::metrics::{Metrics, UNMATCHED_ROUTE};
 use crate::state::{AppState, Keys};
 use crate::store::{Store, StoreError};
 
@@ -66,6 +68,7 @@ impl App {
             cache,
             keys: Arc::new(keys),
             clock,
+            metrics: Metrics::new(),
         };
         bootstrap_admin(&state).await?;
         let router = build_router(state.clone());
@@ -183,6 +186,14 @@ pub fn build_router(state: AppState) -> Router {
                 ApiError::Internal("handler panicked".into()).into_response()
             },
         ))
+        .layer(middleware::from_fn_with_state(
+            Budgets::from(state.config.as_ref()),
+            enforce_budget,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            record_metrics,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
@@ -201,6 +212,76 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// How long a request may take before it is abandoned with 503 `timeout`: reports,
+/// service records and imports get `long`, everything else `default`.
+#[derive(Debug, Clone, Copy)]
+pub struct Budgets {
+    pub default: Duration,
+    pub long: Duration,
+}
+
+impl From<&Config> for Budgets {
+    fn from(config: &Config) -> Self {
+        Budgets {
+            default: config.request_timeout,
+            long: config.report_timeout,
+        }
+    }
+}
+
+impl Budgets {
+    /// The budget of a request to the route pattern `route`.
+    pub fn of(&self, method: &Method, route: Option<&str>) -> Duration {
+        let long = match route {
+            Some(route) => {
+                route.starts_with("/api/v1/reports/")
+                    || route == "/api/v1/physicians/{id}/service-record"
+                    || route == "/api/v1/assignments/import"
+                    || (route == "/api/v1/organizations" && method == Method::POST)
+            }
+            None => false,
+        };
+        if long { self.long } else { self.default }
+    }
+}
+
+/// Abandons the request (dropping its future, which rolls back any open transaction)
+/// once its budget has passed, answering 503 `timeout` as problem+json.
+async fn enforce_budget(State(budgets): State<Budgets>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let budget = budgets.of(request.method(), route);
+    match tokio::time::timeout(budget, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout {
+            budget_secs: budget.as_secs(),
+        }
+        .into_response(),
+    }
+}
+
+/// Counts every answered request by matched route, method and status, with its latency.
+async fn record_metrics(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
+    let _in_flight = metrics.request_started();
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+        .to_owned();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    metrics.record_request(
+        &route,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
 fn request_span(request: &Request) -> tracing::Span {
     let route = request
         .extensions()
@@ -212,4 +293,80 @@ fn request_span(request: &Request) -> tracing::Span {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     tracing::info_span!("request", method = %request.method(), route, request_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_request_past_its_budget_answers_503_timeout_as_problem_json() {
+        let budgets = Budgets {
+            default: Duration::from_millis(50),
+            long: Duration::from_secs(600),
+        };
+        let router: Router = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(600)).await;
+                    "never"
+                }),
+            )
+            .route("/fast", get(|| async { "done" }))
+            .layer(middleware::from_fn_with_state(budgets, enforce_budget));
+        let slow = router
+            .clone()
+            .oneshot(Request::get("/slow").body(Body::empty()).expect("request"))
+            .await
+            .expect("answers");
+        assert_eq!(slow.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            slow.headers()[header::CONTENT_TYPE],
+            mobile_api::problem::PROBLEM_JSON
+        );
+        let body = axum::body::to_bytes(slow.into_body(), 4096)
+            .await
+            .expect("body");
+        let problem: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(problem["code"], "timeout");
+        let fast = router
+            .oneshot(Request::get("/fast").body(Body::empty()).expect("request"))
+            .await
+            .expect("answers");
+        assert_eq!(fast.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn reports_and_imports_get_the_long_budget() {
+        let budgets = Budgets {
+            default: Duration::from_secs(30),
+            long: Duration::from_secs(300),
+        };
+        let long = Duration::from_secs(300);
+        assert_eq!(
+            budgets.of(&Method::GET, Some("/api/v1/reports/compliance")),
+            long
+        );
+        assert_eq!(
+            budgets.of(&Method::POST, Some("/api/v1/assignments/import")),
+            long
+        );
+        assert_eq!(
+            budgets.of(&Method::POST, Some("/api/v1/organizations")),
+            long
+        );
+        assert_eq!(
+            budgets.of(&Method::GET, Some("/api/v1/organizations")),
+            budgets.default
+        );
+        assert_eq!(
+            budgets.of(&Method::POST, Some("/api/v1/attendance/check-in")),
+            budgets.default
+        );
+        assert_eq!(budgets.of(&Method::GET, None), budgets.default);
+    }
 }

@@ -44,6 +44,22 @@ pub struct Config {
     /// periods). `0` turns it off here; some other process sharing the database must
     /// then run it. At most 86400.
     pub scheduler_interval: Duration,
+    /// `CHECKIN_RATE_CHECKIN_PER_IP`: check-in, check-out and presence requests per
+    /// minute from one client address, default 600 (a township's phones often share
+    /// one carrier NAT address). `0` turns the limit off.
+    pub rate_checkin_per_ip: u32,
+    /// `CHECKIN_RATE_CHECKIN_PER_ACCOUNT`: the same per physician, default 30.
+    pub rate_checkin_per_account: u32,
+    /// `CHECKIN_RATE_LOGIN_PER_IP`: login attempts per minute from one address,
+    /// successful or not, default 60.
+    pub rate_login_per_ip: u32,
+    /// `CHECKIN_REQUEST_TIMEOUT_SECONDS`, default 30: longer requests answer 503 `timeout`.
+    pub request_timeout: Duration,
+    /// `CHECKIN_REPORT_TIMEOUT_SECONDS`, default 300: the budget of reports, service
+    /// records and imports instead.
+    pub report_timeout: Duration,
+    /// `CHECKIN_METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <it>`.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone)]
@@ -62,6 +78,15 @@ impl std::fmt::Debug for Config {
             .field("qr_period_seconds", &self.qr_period_seconds)
             .field("bootstrap_admin", &self.bootstrap_admin.is_some())
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("rate_checkin_per_ip", &self.rate_checkin_per_ip)
+            .field("rate_checkin_per_account", &self.rate_checkin_per_account)
+            .field("rate_login_per_ip", &self.rate_login_per_ip)
+            .field("request_timeout", &self.request_timeout)
+            .field("report_timeout", &self.report_timeout)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +129,12 @@ impl Default for Config {
             db_max_connections: 16,
             password_cost: PasswordCost::default(),
             scheduler_interval: Duration::from_secs(60),
+            rate_checkin_per_ip: 600,
+            rate_checkin_per_account: 30,
+            rate_login_per_ip: 60,
+            request_timeout: Duration::from_secs(30),
+            report_timeout: Duration::from_secs(300),
+            metrics_token: None,
         }
     }
 }
@@ -172,6 +203,19 @@ impl Config {
                 reason: "must be at least 32 characters".into(),
             });
         }
+        let timeout = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            let secs = parse_or(name, get(name), default.as_secs())?;
+            if !(1..=3600).contains(&secs) {
+                return Err(ConfigError {
+                    name,
+                    value: secs.to_string(),
+                    reason: "must be between 1 and 3600".into(),
+                });
+            }
+            Ok(Duration::from_secs(secs))
+        };
+        let request_timeout = timeout("CHECKIN_REQUEST_TIMEOUT_SECONDS", defaults.request_timeout)?;
+        let report_timeout = timeout("CHECKIN_REPORT_TIMEOUT_SECONDS", defaults.report_timeout)?;
         Ok(Config {
             listen: parse_or("CHECKIN_LISTEN", get("CHECKIN_LISTEN"), defaults.listen)?,
             database_url: get("DATABASE_URL").unwrap_or(defaults.database_url),
@@ -223,6 +267,24 @@ impl Config {
                 )?,
             },
             scheduler_interval: Duration::from_secs(scheduler_interval_secs),
+            rate_checkin_per_ip: parse_or(
+                "CHECKIN_RATE_CHECKIN_PER_IP",
+                get("CHECKIN_RATE_CHECKIN_PER_IP"),
+                defaults.rate_checkin_per_ip,
+            )?,
+            rate_checkin_per_account: parse_or(
+                "CHECKIN_RATE_CHECKIN_PER_ACCOUNT",
+                get("CHECKIN_RATE_CHECKIN_PER_ACCOUNT"),
+                defaults.rate_checkin_per_account,
+            )?,
+            rate_login_per_ip: parse_or(
+                "CHECKIN_RATE_LOGIN_PER_IP",
+                get("CHECKIN_RATE_LOGIN_PER_IP"),
+                defaults.rate_login_per_ip,
+            )?,
+            request_timeout,
+            report_timeout,
+            metrics_token: get("CHECKIN_METRICS_TOKEN"),
         })
     }
 }
@@ -297,6 +359,27 @@ mod tests {
         let err = config_from(&[("CHECKIN_SCHEDULER_INTERVAL_SECONDS", "90000")]).unwrap_err();
         assert_eq!(err.name, "CHECKIN_SCHEDULER_INTERVAL_SECONDS");
         assert!(config_from(&[("CHECKIN_SCHEDULER_INTERVAL_SECONDS", "-1")]).is_err());
+    }
+
+    #[test]
+    fn abuse_limits_have_defaults_and_timeouts_are_bounded() {
+        let config = config_from(&[]).expect("defaults");
+        assert_eq!(config.rate_checkin_per_ip, 600);
+        assert_eq!(config.rate_checkin_per_account, 30);
+        assert_eq!(config.rate_login_per_ip, 60);
+        assert_eq!(config.request_timeout, Duration::from_secs(30));
+        assert_eq!(config.report_timeout, Duration::from_secs(300));
+        let err = config_from(&[("CHECKIN_REQUEST_TIMEOUT_SECONDS", "0")]).unwrap_err();
+        assert_eq!(err.name, "CHECKIN_REQUEST_TIMEOUT_SECONDS");
+        let err = config_from(&[("CHECKIN_RATE_LOGIN_PER_IP", "-5")]).unwrap_err();
+        assert_eq!(err.name, "CHECKIN_RATE_LOGIN_PER_IP");
+    }
+
+    #[test]
+    fn debug_output_hides_the_metrics_token() {
+        let config = config_from(&[("CHECKIN_METRICS_TOKEN", "scrape-secret-42")]).expect("ok");
+        assert_eq!(config.metrics_token.as_deref(), Some("scrape-secret-42"));
+        assert!(!format!("{config:?}").contains("scrape-secret-42"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod metrics;
 pub mod qr;
 pub mod render;
 pub mod scheduler;

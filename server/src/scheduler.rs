@@ -8,6 +8,15 @@
 //! updates (`… WHERE status = 'open'/'pending'`), and a requirement period is claimed
 //! in `job_runs` in the same transaction that raises its `requirement_missed`. Two
 //! processes ticking at once do each piece of work once.
+//!
+//! Presence-check deadlines also go to a shared schedule in the cache (a Redis sorted
+//! set; [`note_presence_deadline`]), so that the timer's tick with nothing due does no
+//! presence sweep of the database. The schedule is only a hint: the timer still sweeps
+//! the database on its first tick, every [`PRESENCE_FULL_SWEEP_EVERY`], on every tick
+//! while the cache is not shared (no Redis, or Redis failing), and on the first tick
+//! after any Redis failure (a deadline may have been lost meanwhile). [`run_once`]
+//! always sweeps in full. A deadline Redis lost is thus expired at most one full-sweep
+//! interval late, never lost.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration as StdDuration;
@@ -19,6 +28,7 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use crate::cache::keys;
 use crate::domain::anomaly::AnomalyKind;
 use crate::domain::assignment::Assignment;
 use crate::domain::attendance::Policy;
@@ -31,7 +41,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::admin::programs::requirement_to_body;
 use crate::service;
 use crate::state::AppState;
-use crate::store::supervision::NewAnomaly;
+use crate::store::supervision::{NewAnomaly, PresenceCheckRecord};
 
 /// The `job_runs.job` of requirement-period judgements; the run key is
 /// `<assignment>:<requirement index>:<period start>`.
@@ -44,6 +54,10 @@ pub const LOOKBACK_DAYS: i64 = 400;
 const EXPIRE_BATCH: u32 = 500;
 /// Batches per tick: the rest waits for the next tick.
 const EXPIRE_MAX_BATCHES: usize = 20;
+
+/// How often the timer sweeps the database for missed presence checks although the
+/// shared schedule says nothing is due (by the injected clock).
+pub const PRESENCE_FULL_SWEEP_EVERY: Duration = Duration::minutes(10);
 
 /// How long after a period's last local day it is judged: an offline scan may still be
 /// uploaded for that long (the attendance policy's offline limit), and it would credit
@@ -79,9 +93,10 @@ pub fn spawn(state: AppState) -> Option<JoinHandle<()>> {
 async fn run_periodically(state: AppState, every: StdDuration) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut presence = PresenceSweep::default();
     loop {
         interval.tick().await;
-        match run_once(&state).await {
+        match run_steps(&state, &mut presence).await {
             Ok(report) if report == TickReport::default() => {}
             Ok(report) => tracing::info!(
                 closed_visits = report.closed_visits,
@@ -95,16 +110,41 @@ async fn run_periodically(state: AppState, every: StdDuration) {
     }
 }
 
-/// Runs every step once at the clock's now. A failing step does not stop the others;
-/// the first failure is answered after all ran.
+/// Runs every step once at the clock's now, sweeping the database for every kind of
+/// due work. A failing step does not stop the others; the first failure is answered
+/// after all ran.
 pub async fn run_once(state: &AppState) -> ApiResult<TickReport> {
+    run_steps(state, &mut PresenceSweep::default()).await
+}
+
+/// When the timer last swept the database for missed presence checks.
+#[derive(Debug, Default)]
+struct PresenceSweep {
+    /// When, by the injected clock, and the cache's failure count just before.
+    last_full: Option<(DateTime<Utc>, u64)>,
+}
+
+impl PresenceSweep {
+    /// Whether the shared schedule can stand in for a database sweep at `now`.
+    fn schedule_suffices(&self, state: &AppState, now: DateTime<Utc>) -> bool {
+        let Some((at, failures)) = self.last_full else {
+            return false;
+        };
+        state.cache.is_shared()
+            && state.cache.failures() == failures
+            && at <= now
+            && now - at < PRESENCE_FULL_SWEEP_EVERY
+    }
+}
+
+async fn run_steps(state: &AppState, presence: &mut PresenceSweep) -> ApiResult<TickReport> {
     let mut report = TickReport::default();
     let mut first_error = None;
     match service::attendance::close_ended_visits(state).await {
         Ok(closed) => report.closed_visits = closed,
         Err(error) => first_error = first_error.or(Some(error)),
     }
-    match expire_presence_checks(state).await {
+    match expire_presence_checks(state, presence).await {
         Ok(expired) => report.expired_presence_checks = expired,
         Err(error) => first_error = first_error.or(Some(error)),
     }
@@ -121,10 +161,76 @@ pub async fn run_once(state: &AppState) -> ApiResult<TickReport> {
     }
 }
 
+/// Puts a new presence check's deadline in the shared schedule, so that some process's
+/// timer expires it without a database sweep (see the module docs).
+pub async fn note_presence_deadline(state: &AppState, check: &PresenceCheckRecord) {
+    state
+        .cache
+        .schedule(
+            keys::PRESENCE_DEADLINES,
+            &check.id.to_string(),
+            check.deadline_at.timestamp_millis(),
+        )
+        .await;
+}
+
 /// Marks every pending check whose deadline passed as missed, raising
-/// `presence_check_missed` for each (also for deadlines that passed while no process ran).
-async fn expire_presence_checks(state: &AppState) -> ApiResult<usize> {
+/// `presence_check_missed` for each: from the shared schedule when it suffices, else by
+/// sweeping the database (also for deadlines that passed while no process ran).
+async fn expire_presence_checks(state: &AppState, sweep: &mut PresenceSweep) -> ApiResult<usize> {
     let now = state.now();
+    if sweep.schedule_suffices(state, now)
+        && let Some(expired) = expire_scheduled_presence_checks(state, now).await?
+    {
+        return Ok(expired);
+    }
+    let failures = state.cache.failures();
+    let expired = sweep_presence_checks(state, now).await?;
+    sweep.last_full = Some((now, failures));
+    Ok(expired)
+}
+
+/// Expires the checks the shared schedule says are due, taking each out of it once the
+/// database no longer holds it pending. None when the schedule did not answer.
+async fn expire_scheduled_presence_checks(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<usize>> {
+    // The database expires deadlines strictly before now.
+    let up_to = now.timestamp_millis() - 1;
+    let mut expired = 0;
+    for _ in 0..EXPIRE_MAX_BATCHES {
+        let Ok(due) = state
+            .cache
+            .due(keys::PRESENCE_DEADLINES, up_to, EXPIRE_BATCH as usize)
+            .await
+        else {
+            return Ok(None);
+        };
+        for member in &due {
+            let check = match member.parse::<Uuid>() {
+                Ok(id) => state.store.presence_check(id).await?,
+                Err(_) => None,
+            };
+            if let Some(check) = check
+                && state.store.expire_presence_check(&check, now).await?
+            {
+                expired += 1;
+            }
+            state
+                .cache
+                .unschedule(keys::PRESENCE_DEADLINES, member)
+                .await;
+        }
+        if due.len() < EXPIRE_BATCH as usize {
+            break;
+        }
+    }
+    Ok(Some(expired))
+}
+
+/// Expires every pending check the database holds past its deadline.
+async fn sweep_presence_checks(state: &AppState, now: DateTime<Utc>) -> ApiResult<usize> {
     let mut expired = 0;
     for _ in 0..EXPIRE_MAX_BATCHES {
         let due = state.store.due_presence_checks(now, EXPIRE_BATCH).await?;

@@ -8,6 +8,7 @@ use crate::auth::JwtKeys;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::domain::clock::SharedClock;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Keys and constants derived once at start-up.
@@ -24,6 +25,7 @@ pub struct AppState {
     pub cache: Cache,
     pub keys: Arc<Keys>,
     pub clock: SharedClock,
+    pub metrics: Metrics,
 }
 
 impl AppState {

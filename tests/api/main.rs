@@ -3,6 +3,7 @@
 //! set) and drives it over HTTP with the `mobile-api` client.
 
 mod helpers;
+mod process;
 
 mod activities;
 mod admin;
@@ -10,11 +11,17 @@ mod audit;
 mod auth;
 mod authz;
 mod checkin;
+mod crash;
 mod detectors;
+mod hardening;
 mod import;
 mod inspections;
 mod kiosk;
+mod metrics;
+mod multi_process;
+mod redis_outage;
 mod reports;
 mod service;
+mod sites;
 mod supervision;
 mod synthetic;

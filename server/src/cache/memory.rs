@@ -1,4 +1,10 @@
-//! In-process cache for a single server.
+//! In-process cache for a single server, and the fallback of the Redis back end.
+//!
+//! Three maps behind one mutex each: window counters, values with a time to live
+//! (set-once markers are values too), and schedules (member -> due time in unix
+//! milliseconds). Memory is bounded: past [`SWEEP_AT`] entries expired ones are
+//! swept on the next write, and if that frees nothing the map is emptied (it is a
+//! cache: the database answers whatever is lost).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,15 +15,24 @@ use super::Hits;
 #[derive(Clone, Default)]
 pub struct MemoryCache {
     counters: Arc<Mutex<HashMap<String, (u64, Instant)>>>,
+    values: Arc<Mutex<HashMap<String, (String, Instant)>>>,
+    schedules: Arc<Mutex<HashMap<String, HashMap<String, i64>>>>,
 }
 
 /// Past this many keys, expired ones are swept on the next write.
 const SWEEP_AT: usize = 10_000;
+/// Past this many members a schedule is emptied (the periodic database sweep refills
+/// nothing: it does the work itself).
+const SCHEDULE_MAX: usize = 100_000;
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 impl MemoryCache {
     pub fn hit(&self, key: &str, window: Duration) -> Hits {
         let now = Instant::now();
-        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut counters = lock(&self.counters);
         if counters.len() >= SWEEP_AT {
             counters.retain(|_, (_, until)| *until > now);
         }
@@ -34,7 +49,7 @@ impl MemoryCache {
 
     pub fn peek(&self, key: &str) -> Hits {
         let now = Instant::now();
-        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        let counters = lock(&self.counters);
         match counters.get(key) {
             Some((count, until)) if *until > now => Hits {
                 count: *count,
@@ -48,10 +63,83 @@ impl MemoryCache {
     }
 
     pub fn clear(&self, key: &str) {
-        self.counters
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
+        lock(&self.counters).remove(key);
+        lock(&self.values).remove(key);
+    }
+
+    /// The value under `key`, unless it expired.
+    pub fn get(&self, key: &str) -> Option<String> {
+        let now = Instant::now();
+        let values = lock(&self.values);
+        match values.get(key) {
+            Some((value, until)) if *until > now => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    /// Stores `value` under `key` for `ttl`, replacing what was there.
+    pub fn set(&self, key: &str, value: &str, ttl: Duration) {
+        let now = Instant::now();
+        let mut values = lock(&self.values);
+        make_room(&mut values, now);
+        values.insert(key.to_owned(), (value.to_owned(), now + ttl));
+    }
+
+    /// Stores `value` under `key` for `ttl` unless a live value is there; true when
+    /// this call stored it.
+    pub fn set_once(&self, key: &str, value: &str, ttl: Duration) -> bool {
+        let now = Instant::now();
+        let mut values = lock(&self.values);
+        if values.get(key).is_some_and(|(_, until)| *until > now) {
+            return false;
+        }
+        make_room(&mut values, now);
+        values.insert(key.to_owned(), (value.to_owned(), now + ttl));
+        true
+    }
+
+    /// Puts `member` in `schedule`, due at `due_ms` (unix milliseconds).
+    pub fn schedule(&self, schedule: &str, member: &str, due_ms: i64) {
+        let mut schedules = lock(&self.schedules);
+        let members = schedules.entry(schedule.to_owned()).or_default();
+        if members.len() >= SCHEDULE_MAX {
+            members.clear();
+        }
+        members.insert(member.to_owned(), due_ms);
+    }
+
+    /// Up to `limit` members of `schedule` due at or before `up_to_ms`, earliest first.
+    pub fn due(&self, schedule: &str, up_to_ms: i64, limit: usize) -> Vec<String> {
+        let schedules = lock(&self.schedules);
+        let Some(members) = schedules.get(schedule) else {
+            return Vec::new();
+        };
+        let mut due: Vec<(i64, &String)> = members
+            .iter()
+            .filter(|(_, at)| **at <= up_to_ms)
+            .map(|(member, at)| (*at, member))
+            .collect();
+        due.sort();
+        due.into_iter()
+            .take(limit)
+            .map(|(_, member)| member.clone())
+            .collect()
+    }
+
+    /// Takes `member` out of `schedule`.
+    pub fn unschedule(&self, schedule: &str, member: &str) {
+        if let Some(members) = lock(&self.schedules).get_mut(schedule) {
+            members.remove(member);
+        }
+    }
+}
+
+fn make_room(values: &mut HashMap<String, (String, Instant)>, now: Instant) {
+    if values.len() >= SWEEP_AT {
+        values.retain(|_, (_, until)| *until > now);
+        if values.len() >= SWEEP_AT {
+            values.clear();
+        }
     }
 }
 
@@ -71,5 +159,50 @@ mod tests {
         assert_eq!(cache.hit("k", window).count, 1);
         cache.clear("k");
         assert_eq!(cache.peek("k").count, 0);
+    }
+
+    #[test]
+    fn a_value_lives_for_its_ttl_and_set_once_sets_only_once() {
+        let cache = MemoryCache::default();
+        assert_eq!(cache.get("v"), None);
+        cache.set("v", "one", Duration::from_millis(50));
+        assert_eq!(cache.get("v").as_deref(), Some("one"));
+        assert!(!cache.set_once("v", "two", Duration::from_secs(60)));
+        assert_eq!(cache.get("v").as_deref(), Some("one"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(cache.get("v"), None);
+        assert!(cache.set_once("v", "three", Duration::from_secs(60)));
+        assert!(!cache.set_once("v", "four", Duration::from_secs(60)));
+        assert_eq!(cache.get("v").as_deref(), Some("three"));
+        cache.clear("v");
+        assert_eq!(cache.get("v"), None);
+    }
+
+    #[test]
+    fn a_full_value_map_makes_room_and_keeps_the_new_value() {
+        let cache = MemoryCache::default();
+        for i in 0..SWEEP_AT {
+            cache.set(&format!("k{i}"), "x", Duration::from_secs(60));
+        }
+        cache.set("last", "y", Duration::from_secs(60));
+        assert_eq!(cache.get("last").as_deref(), Some("y"));
+        assert!(lock(&cache.values).len() < SWEEP_AT);
+    }
+
+    #[test]
+    fn due_members_come_earliest_first_up_to_the_limit() {
+        let cache = MemoryCache::default();
+        cache.schedule("s", "late", 300);
+        cache.schedule("s", "early", 100);
+        cache.schedule("s", "middle", 200);
+        cache.schedule("other", "elsewhere", 0);
+        assert_eq!(cache.due("s", 50, 10), Vec::<String>::new());
+        assert_eq!(cache.due("s", 250, 10), vec!["early", "middle"]);
+        assert_eq!(cache.due("s", 1000, 1), vec!["early"]);
+        cache.unschedule("s", "early");
+        assert_eq!(cache.due("s", 1000, 10), vec!["middle", "late"]);
+        // Scheduling again moves the member.
+        cache.schedule("s", "late", 10);
+        assert_eq!(cache.due("s", 150, 10), vec!["late"]);
     }
 }

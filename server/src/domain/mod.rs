@@ -23,5 +23,6 @@ pub mod personnel;
 pub mod program;
 pub mod reports;
 pub mod requirements;
+pub mod site_index;
 pub mod user;
 pub mod window;

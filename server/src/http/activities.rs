@@ -126,7 +126,7 @@ pub async fn log_activity(
     params(("id" = Uuid, Path, description = "The visit")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Vec<Activity>),
+        (status = 200, body = Vec<Activity>), (status = 400, description = "`invalid_request`: a malformed path or query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]

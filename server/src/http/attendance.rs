@@ -13,7 +13,8 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{AppJson, AppQuery};
+use super::extract::{AppJson, AppQuery, ClientIp};
+use super::limits;
 use crate::domain::access::{Actor, Role};
 use crate::domain::attendance::Action;
 use crate::domain::window::local_date;
@@ -46,14 +47,47 @@ pub(crate) fn replay(stored: StoredResponse) -> Response {
     response
 }
 
+/// Records the verdict of an attendance answer (`action`: `check_in`, `check_out` or
+/// `presence`) in the metrics: 201 bodies carry `verdict` and `reasons`, 422 bodies the
+/// refusal `code`. Replayed answers count again.
+pub(crate) fn record_verdict(state: &AppState, action: &str, stored: &StoredResponse) {
+    let Ok(body) = serde_json::from_str::<serde_json::Value>(&stored.body) else {
+        return;
+    };
+    let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
+    match stored.status {
+        201 => {
+            let verdict = text(&body["verdict"]).unwrap_or_else(|| "accepted".to_owned());
+            let reasons: Vec<String> = body["reasons"]
+                .as_array()
+                .map(|reasons| reasons.iter().filter_map(text).collect())
+                .unwrap_or_default();
+            state.metrics.record_verdict(action, &verdict, &reasons);
+        }
+        422 => {
+            let code = text(&body["code"]).unwrap_or_else(|| "refused".to_owned());
+            state.metrics.record_verdict(action, "refused", &[code]);
+        }
+        _ => {}
+    }
+}
+
 async fn attend(
     state: &AppState,
     actor: &Actor,
+    ip: ClientIp,
     action: Action,
     body: &AttendanceRequest,
 ) -> ApiResult<Response> {
     actor.require(&[Role::Physician])?;
+    limits::attendance(state, ip.0, actor.user_id).await?;
     let stored = attendance::attend(state, actor.user_id, action, body).await?;
+    let label = match action {
+        Action::CheckIn => "check_in",
+        Action::CheckOut => "check_out",
+        Action::Presence => "presence",
+    };
+    record_verdict(state, label, &stored);
     Ok(replay(stored))
 }
 
@@ -69,13 +103,15 @@ async fn attend(
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "refused: see the codes above", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn check_in(
     State(state): State<AppState>,
+    ip: ClientIp,
     actor: Actor,
     AppJson(body): AppJson<AttendanceRequest>,
 ) -> ApiResult<Response> {
-    attend(&state, &actor, Action::CheckIn, &body).await
+    attend(&state, &actor, ip, Action::CheckIn, &body).await
 }
 
 /// Scans the site's kiosk code on leaving; closes the open visit. Refusals as for
@@ -86,13 +122,15 @@ pub async fn check_in(
         (status = 201, body = AttendanceResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "refused", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`, with `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn check_out(
     State(state): State<AppState>,
+    ip: ClientIp,
     actor: Actor,
     AppJson(body): AppJson<AttendanceRequest>,
 ) -> ApiResult<Response> {
-    attend(&state, &actor, Action::CheckOut, &body).await
+    attend(&state, &actor, ip, Action::CheckOut, &body).await
 }
 
 #[utoipa::path(get, path = "/api/v1/me/assignments", tag = "attendance",
@@ -117,7 +155,7 @@ pub struct VisitRange {
 /// The physician's visits, newest first, with their credit state and anomalies.
 #[utoipa::path(get, path = "/api/v1/me/visits", tag = "attendance",
     params(VisitRange), security(("bearer" = [])),
-    responses((status = 200, body = Page<Visit>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<Visit>), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, description = "not a physician", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_visits(
     State(state): State<AppState>,
     actor: Actor,

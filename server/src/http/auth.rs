@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{AppJson, ClientIp};
+use super::limits;
 use crate::auth::jwt::{Audience, Claims, ISSUER};
 use crate::auth::{password, refresh};
 use crate::domain::user::{Phone, User};
@@ -28,7 +29,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Exchanges phone and password for an access token and a refresh token.
 ///
 /// Wrong phone and wrong password answer alike. After repeated failures for a phone
-/// or from an address, 429 `too_many_attempts` with `Retry-After`.
+/// or from an address, or too many attempts of any outcome from an address within a
+/// minute, 429 `too_many_attempts` with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -49,6 +51,7 @@ pub async fn login(
     );
     let ip_key = ip.map(|ip| format!("login-fail:ip:{ip}"));
     let config = &state.config;
+    limits::login(&state, ip).await?;
 
     let phone_hits = state.cache.peek(&phone_key).await;
     if phone_hits.count >= u64::from(config.login_max_failures_per_phone) {

@@ -1,22 +1,26 @@
 //! Extractors that turn every rejection into our problem+json, and the authenticated caller.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use super::limits::{MAX_JSON_DEPTH, nests_deeper_than};
 use crate::auth::{Audience, AuthError, Claims};
 use crate::domain::access::{AccessError, Actor, Role, Scope};
 use crate::domain::jurisdiction::JurisdictionCode;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// JSON body in and out; a bad body is a 400 naming the field, an oversized one a 413.
+/// JSON body in and out; a bad body is a 400 naming the field, an oversized one a 413,
+/// one nested deeper than [`MAX_JSON_DEPTH`] a 400 before it is deserialised.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
@@ -28,11 +32,44 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(missing_json_content_type());
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::invalid(rejection.body_text())
+            }
+        })?;
+        if nests_deeper_than(&bytes, MAX_JSON_DEPTH) {
+            return Err(ApiError::invalid(format!(
+                "body: JSON nested deeper than {MAX_JSON_DEPTH} levels (depth limit)"
+            )));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(AppJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// `application/json` or `application/<anything>+json`, as axum's `Json` accepts.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
@@ -42,14 +79,18 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "malformed JSON: {}",
             strip_axum_prefix(&e.body_text())
         )),
-        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
-            "expected a request with `Content-Type: application/json`".into(),
-        ),
+        JsonRejection::MissingJsonContentType(_) => missing_json_content_type(),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::PayloadTooLarge
         }
         other => ApiError::invalid(other.body_text()),
     }
+}
+
+fn missing_json_content_type() -> ApiError {
+    ApiError::UnsupportedMediaType(
+        "expected a request with `Content-Type: application/json`".into(),
+    )
 }
 
 /// axum prefixes serde's message ("Failed to deserialize the JSON body into the target
@@ -230,6 +271,20 @@ impl FromRequestParts<AppState> for KioskCaller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_media_types_are_recognised() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, value.parse().expect("header"));
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with("application/merge-patch+json"));
+        assert!(!with("text/plain"));
+        assert!(!is_json(&HeaderMap::new()));
+    }
 
     #[test]
     fn the_axum_prefix_is_stripped_but_the_field_kept() {

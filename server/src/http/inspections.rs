@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::admin::organizations::{placement, reachable_organization};
 use super::attendance::replay;
-use super::extract::AppJson;
+use super::extract::{AppJson, ClientIp};
 use crate::domain::access::{Actor, Role};
 use crate::domain::crediting::close_of_local_day;
 use crate::domain::inspection::{self, Observation, VisitSpan};
@@ -346,6 +346,7 @@ pub async fn create_presence_check(
         resolved_at: None,
     };
     state.store.insert_presence_check(&check).await?;
+    crate::scheduler::note_presence_deadline(&state, &check).await;
     tracing::info!(
         presence_check_id = %check.id,
         physician_id = %check.physician_id,
@@ -387,10 +388,13 @@ pub async fn create_presence_check(
     ))]
 pub async fn answer_presence(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     actor: Actor,
     AppJson(body): AppJson<AttendanceRequest>,
 ) -> ApiResult<Response> {
     actor.require(&[Role::Physician])?;
+    super::limits::attendance(&state, ip, actor.user_id).await?;
     let stored = attendance::answer_presence(&state, actor.user_id, &body).await?;
+    super::attendance::record_verdict(&state, "presence", &stored);
     Ok(replay(stored))
 }

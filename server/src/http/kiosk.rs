@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::cache::keys::{self, KioskCodeEntry};
 use crate::domain::access::{Actor, Role};
 use crate::domain::kiosk_code::{self, IssuedCode, SiteSecret};
 use crate::domain::organization::Organization;
@@ -214,7 +215,26 @@ pub async fn daily_codes(
 }
 
 /// The kiosk's site's current rotating code, with the site's time zone.
+///
+/// Cached per (site, period, step) until the step ends, so every kiosk of a site, on
+/// any process sharing Redis, reads the site's secret and name once per step; the
+/// check-in path recognises this exact payload from the same entry. A site renamed
+/// or moved to another time zone shows so from the next step.
 async fn current_code(state: &AppState, caller: KioskCaller) -> ApiResult<(KioskCode, Tz)> {
+    let period = state.config.qr_period_seconds.max(1);
+    let now = state.now();
+    let key = keys::kiosk_code(
+        caller.site_id,
+        period,
+        kiosk_code::rotating_step(now, period),
+    );
+    if let Some(cached) = state.cache.get(&key).await
+        && let Ok(KioskCodeEntry { code, timezone }) =
+            serde_json::from_str::<KioskCodeEntry>(&cached)
+        && let Ok(tz) = timezone.parse::<Tz>()
+    {
+        return Ok((code, tz));
+    }
     let site = state
         .store
         .organization(caller.site_id)
@@ -222,13 +242,12 @@ async fn current_code(state: &AppState, caller: KioskCaller) -> ApiResult<(Kiosk
         // A kiosk token names a site that was there when it was issued; nothing deletes sites.
         .ok_or_else(|| ApiError::internal(format!("kiosk site {} is missing", caller.site_id)))?;
     let secret = site_secret(state, site.id).await?;
-    let period = state.config.qr_period_seconds.max(1);
     let IssuedCode {
         payload,
         step,
         valid_until,
         ..
-    } = kiosk_code::issue_rotating(site.id, &secret, state.now(), period);
+    } = kiosk_code::issue_rotating(site.id, &secret, now, period);
     let code = KioskCode {
         payload,
         kind: CodeKind::Rotating,
@@ -238,7 +257,17 @@ async fn current_code(state: &AppState, caller: KioskCaller) -> ApiResult<(Kiosk
         site_name: site.name,
         period_seconds: period,
     };
-    Ok((code, site.timezone))
+    let cached = KioskCodeEntry {
+        code,
+        timezone: site.timezone.name().to_owned(),
+    };
+    if let Ok(text) = serde_json::to_string(&cached)
+        && let Ok(ttl) = (valid_until - now).to_std()
+        && !ttl.is_zero()
+    {
+        state.cache.set(&key, &text, ttl).await;
+    }
+    Ok((cached.code, site.timezone))
 }
 
 async fn site_secret(state: &AppState, site_id: Uuid) -> ApiResult<SiteSecret> {

@@ -9,9 +9,12 @@ pub mod console;
 pub mod extract;
 pub mod inspections;
 pub mod kiosk;
+pub mod limits;
+pub mod metrics;
 pub mod mobile;
 pub mod reports;
 pub mod service;
+pub mod sites;
 pub mod supervision;
 
 use base64::Engine;
@@ -75,8 +78,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(inspections::router())
         .merge(kiosk::router())
+        .merge(metrics::router())
         .merge(reports::router())
         .merge(supervision::router())
+        .merge(sites::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.

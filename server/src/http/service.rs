@@ -43,6 +43,8 @@ pub struct Readiness {
 #[utoipa::path(get, path = "/readyz", tag = "service",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    // Redis is asked on every call, past the cache's circuit breaker, so readiness
+    // returns by itself as soon as Redis answers again (which closes the breaker).
     let (database, cache) = tokio::join!(state.store.ping(), state.cache.ping());
     if let Err(error) = &database {
         tracing::warn!(%error, "readiness: database down");

@@ -1,11 +1,19 @@
 //! Check-in, check-out and presence scans: gather the facts, judge, store the attempt
 //! (refused or not) with its answer, so that a retry with the same `client_event_id`
 //! gets that answer.
+//!
+//! The cache (see [`crate::cache`]) takes three reads off the hot path, the database
+//! staying the truth: a retry's stored answer (written after the attempt is recorded),
+//! a code-use marker set once the use is committed (a replayed code is refused without
+//! the `code_uses` read), and the kiosk's current rotating code (a scan of the code the
+//! screen shows needs no secret lookup). A miss or a cache failure reads the database,
+//! whose unique constraints decide races either way.
 
 use chrono::{DateTime, Duration, Utc};
 use mobile_api::{AttendanceRequest, AttendanceResponse, Verdict};
 use uuid::Uuid;
 
+use crate::cache::keys::{self, KioskCodeEntry};
 use crate::domain::anomaly::Finding;
 use crate::domain::attendance::{
     self, Action, Attempt, CodeCheck, Decision, Facts, Fix, OpenVisit, Policy, SiteFacts, round_m,
@@ -94,11 +102,16 @@ pub async fn attend(
 ) -> ApiResult<StoredResponse> {
     let now = state.now();
     validate(request, now)?;
+    let answer_key = keys::answer(physician_id, request.client_event_id);
+    if let Some(stored) = cached_answer(state, &answer_key).await {
+        return Ok(stored);
+    }
     if let Some(stored) = state
         .store
         .stored_response(physician_id, request.client_event_id)
         .await?
     {
+        remember_answer(state, &answer_key, &stored).await;
         return Ok(stored);
     }
     close_ended_visit(state, physician_id, now).await?;
@@ -113,9 +126,16 @@ pub async fn attend(
                     refusal = write.event.refusal_code,
                     "attendance recorded"
                 );
+                remember_answer(state, &answer_key, &write.event.response).await;
+                if let Some(code_use) = &write.code_use {
+                    mark_code_used(state, physician_id, code_use).await;
+                }
                 return Ok(write.event.response);
             }
-            WriteOutcome::Duplicate(stored) => return Ok(stored),
+            WriteOutcome::Duplicate(stored) => {
+                remember_answer(state, &answer_key, &stored).await;
+                return Ok(stored);
+            }
             WriteOutcome::StateChanged => continue,
         }
     }
@@ -176,14 +196,14 @@ async fn decide(
         Some(code) => store.organization(code.site_id).await?,
         None => None,
     };
-    let secret = match &site {
-        Some(site) => store.kiosk_secret(site.id).await?,
-        None => None,
-    };
-    let code = match (&parsed, &secret) {
-        (Some(code), Some(secret)) if code.verify(secret).is_ok() => {
+    let code = match (&parsed, &site) {
+        (Some(code), Some(_)) if shown_on_screen(state, code, request.qr_payload.trim()).await => {
             CodeCheck::Genuine(code.clone())
         }
+        (Some(code), Some(site)) => match store.kiosk_secret(site.id).await? {
+            Some(secret) if code.verify(&secret).is_ok() => CodeCheck::Genuine(code.clone()),
+            _ => CodeCheck::NotGenuine,
+        },
         _ => CodeCheck::NotGenuine,
     };
     // A live scan meets today's fence; an offline one the fence in force when it was
@@ -211,7 +231,14 @@ async fn decide(
         CodeCheck::NotGenuine => None,
     };
     let code_already_used = match &code_use {
-        Some(code_use) => store.code_used(physician_id, code_use).await?,
+        Some(code_use) if code_use_marked(state, physician_id, code_use).await => true,
+        Some(code_use) => {
+            let used = store.code_used(physician_id, code_use).await?;
+            if used {
+                mark_code_used(state, physician_id, code_use).await;
+            }
+            used
+        }
         None => false,
     };
     let bound_device = store.bound_device(physician_id).await?;
@@ -420,6 +447,63 @@ async fn detect(
         findings.push(f);
     }
     Ok(findings)
+}
+
+/// A stored answer from the cache: `"<status> <body>"`.
+async fn cached_answer(state: &AppState, key: &str) -> Option<StoredResponse> {
+    let text = state.cache.get(key).await?;
+    let (status, body) = text.split_once(' ')?;
+    Some(StoredResponse {
+        status: status.parse().ok()?,
+        body: body.to_owned(),
+    })
+}
+
+async fn remember_answer(state: &AppState, key: &str, stored: &StoredResponse) {
+    let text = format!("{} {}", stored.status, stored.body);
+    state.cache.set(key, &text, keys::ANSWER_TTL).await;
+}
+
+fn code_use_key(physician_id: Uuid, code_use: &CodeUse) -> String {
+    keys::code_use(
+        physician_id,
+        code_use.site_id,
+        code_use.kind,
+        code_use.step,
+        code_use.slot,
+    )
+}
+
+async fn code_use_marked(state: &AppState, physician_id: Uuid, code_use: &CodeUse) -> bool {
+    state
+        .cache
+        .get(&code_use_key(physician_id, code_use))
+        .await
+        .is_some()
+}
+
+/// Set only after the use is committed: a marker never claims a use the database lacks.
+async fn mark_code_used(state: &AppState, physician_id: Uuid, code_use: &CodeUse) {
+    let key = code_use_key(physician_id, code_use);
+    state.cache.set_once(&key, "1", keys::CODE_USE_TTL).await;
+}
+
+/// Whether `payload` is exactly the rotating code the site's kiosk was last served for
+/// the code's step (cached by `GET /kiosk/code`): genuine without the secret lookup.
+async fn shown_on_screen(state: &AppState, code: &kiosk_code::ParsedCode, payload: &str) -> bool {
+    if code.kind != kiosk_code::CodeKind::Rotating {
+        return false;
+    }
+    let period = state.config.qr_period_seconds.max(1);
+    let key = keys::kiosk_code(code.site_id, period, code.step);
+    let Some(text) = state.cache.get(&key).await else {
+        return false;
+    };
+    serde_json::from_str::<KioskCodeEntry>(&text).is_ok_and(|entry| {
+        entry.code.site_id == code.site_id
+            && entry.code.step == code.step
+            && entry.code.payload == payload
+    })
 }
 
 fn accepted(

@@ -5,4 +5,5 @@ pub mod attendance;
 pub mod audit;
 pub mod import;
 pub mod reports;
+pub mod sites;
 pub mod visits;

@@ -262,6 +262,16 @@ impl Store {
         Ok(())
     }
 
+    /// How many anomalies there are of each kind and status, for the metrics scrape:
+    /// `(kind, status, count)`, sorted.
+    pub async fn count_anomalies_by_kind(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        const SQL: &str = "SELECT kind, status, COUNT(*) FROM anomalies \
+            GROUP BY kind, status ORDER BY kind, status";
+        let rows: Vec<(String, String, i64)> =
+            on_pool!(self.db(), pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+        Ok(rows)
+    }
+
     /// Visits matching `filter`, newest check-in first (ties by id), at most `limit`.
     pub async fn list_visits(
         &self,

@@ -21,6 +21,7 @@ pub mod organizations;
 pub mod programs;
 pub mod reports;
 pub mod secrets;
+pub mod site_index;
 pub mod supervision;
 pub mod tokens;
 pub mod users;
@@ -151,9 +152,26 @@ impl Store {
         Ok(())
     }
 
+    /// The connection pool as it is now, for the metrics scrape.
+    pub fn pool_stats(&self) -> PoolStats {
+        on_pool!(&self.db, pool => PoolStats {
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        })
+    }
+
     pub async fn close(&self) {
         on_pool!(&self.db, pool => pool.close().await)
     }
+}
+
+/// Connections of the pool: open now, idle among them, and the most it may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
 }
 
 /// The migration versions shipped for each database; a test checks they match.

@@ -84,6 +84,7 @@ pub async fn offline_state(
         cache: Cache::memory(),
         keys: Arc::new(keys),
         clock,
+        metrics: crate::metrics::Metrics::new(),
     })
 }
 

@@ -123,7 +123,7 @@ pub async fn create_assignment(
 /// physician's hospital.
 #[utoipa::path(get, path = "/api/v1/assignments/{id}", tag = "administration",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = AssignmentBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AssignmentBody), (status = 400, description = "`invalid_request`: a malformed path or query parameter", body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_assignment(
     State(state): State<AppState>,
     actor: Actor,

@@ -31,7 +31,7 @@ const KIOSK_ROLES: [Role; 3] = [Role::Admin, Role::Supervisor, Role::ClinicAdmin
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/kiosks", tag = "administration",
     params(("id" = Uuid, Path)), request_body(content = Option<EnrollKiosk>), security(("bearer" = [])),
     responses(
-        (status = 201, body = KioskEnrolment),
+        (status = 201, body = KioskEnrolment), (status = 400, description = "`invalid_request`: a malformed path or query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -99,7 +99,7 @@ pub async fn enroll_kiosk(
 #[utoipa::path(delete, path = "/api/v1/kiosks/{kiosk_id}", tag = "administration",
     params(("kiosk_id" = Uuid, Path)), security(("bearer" = [])),
     responses(
-        (status = 204, description = "Revoked"),
+        (status = 204, description = "Revoked"), (status = 400, description = "`invalid_request`: a malformed path or query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_kiosk(

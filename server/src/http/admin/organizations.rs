@@ -118,6 +118,7 @@ pub async fn create_organization(
         created_by: actor.user_id,
     };
     state.store.insert_organization(&new, state.now()).await?;
+    crate::service::sites::invalidate(&state);
     let org = state
         .store
         .organization(id)
@@ -177,7 +178,7 @@ pub async fn list_organizations(
 
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "administration",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = OrganizationBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OrganizationBody), (status = 400, description = "`invalid_request`: a malformed path or query parameter", body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_organization(
     State(state): State<AppState>,
     actor: Actor,
@@ -238,6 +239,7 @@ pub async fn update_organization(
         .store
         .update_organization(id, &changes, state.now(), actor.user_id)
         .await?;
+    crate::service::sites::invalidate(&state);
     let org = state
         .store
         .organization(id)

@@ -122,7 +122,7 @@ pub async fn create_program(
 
 #[utoipa::path(get, path = "/api/v1/programs/{id}", tag = "administration",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ProgramBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ProgramBody), (status = 400, description = "`invalid_request`: a malformed path or query parameter", body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_program(
     State(state): State<AppState>,
     actor: Actor,

@@ -138,7 +138,7 @@ pub async fn create_user(
 /// A user: anyone may read themselves; administrators read the users they reach.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "administration",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = UserBody), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UserBody), (status = 400, description = "`invalid_request`: a malformed path or query parameter", body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_user(
     State(state): State<AppState>,
     actor: Actor,

@@ -1,0 +1,157 @@
+//! `/metrics`: route counters and latency histograms, attendance verdicts by reason,
+//! anomaly gauges by kind, pool gauges, and the optional scrape token.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::checkin::{Desk, accepted, local, refused};
+use crate::helpers::*;
+
+/// The scrape's text, checked to be the Prometheus text format.
+async fn scrape(app: &TestApp, token: Option<&str>) -> (StatusCode, String, String) {
+    let mut request = reqwest::Client::new().get(format!("{}/metrics", app.address));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("answers");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, content_type, response.text().await.expect("text"))
+}
+
+fn assert_has(text: &str, line: &str) {
+    assert!(
+        text.lines().any(|l| l.starts_with(line)),
+        "no line starting {line:?} in:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_scrape_shows_routes_verdicts_anomalies_and_the_pool() {
+    let app = TestApp::builder()
+        .at(local(2, 9, 0))
+        .config(|c| c.access_token_ttl = std::time::Duration::from_secs(30 * 24 * 3600))
+        .spawn()
+        .await;
+    let world = app.world().await;
+    let kiosk = app.client(&world.kiosk.token);
+    let desk = Desk { app, world, kiosk };
+
+    let mut mocked = desk.request(&desk.code().await);
+    mocked["location"]["is_mock"] = json!(true);
+    let answer = accepted(desk.check_in(&mocked).await);
+    assert_eq!(answer["verdict"], "flagged");
+    let reasons: Vec<String> = serde_json::from_value(answer["reasons"].clone()).expect("reasons");
+    assert!(reasons.contains(&"mock_location".to_owned()), "{answer}");
+    refused(
+        desk.check_in(&desk.request("not a kiosk code")).await,
+        "code_invalid",
+    );
+
+    let (status, content_type, text) = scrape(&desk.app, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    // Requests per matched route pattern, method and status, with latency buckets.
+    let check_in = r#"route="/api/v1/attendance/check-in""#;
+    assert_has(
+        &text,
+        &format!(r#"xiaxiang_http_requests_total{{method="POST",{check_in},status="201"}} 1"#),
+    );
+    assert_has(
+        &text,
+        &format!(r#"xiaxiang_http_requests_total{{method="POST",{check_in},status="422"}} 1"#),
+    );
+    assert_has(
+        &text,
+        &format!(
+            r#"xiaxiang_http_request_duration_seconds_bucket{{method="POST",{check_in},le="+Inf"}} 2"#
+        ),
+    );
+    assert_has(
+        &text,
+        &format!(r#"xiaxiang_http_request_duration_seconds_count{{method="POST",{check_in}}} 2"#),
+    );
+    assert_has(
+        &text,
+        "# TYPE xiaxiang_http_request_duration_seconds histogram",
+    );
+    assert_has(
+        &text,
+        r#"xiaxiang_http_requests_total{method="GET",route="/api/v1/kiosk/code",status="200"}"#,
+    );
+    // Path parameters never become label values.
+    assert!(!text.contains(&desk.world.site.id.to_string()));
+    // Verdicts by reason.
+    for reason in &reasons {
+        assert_has(
+            &text,
+            &format!(
+                r#"xiaxiang_attendance_verdicts_total{{action="check_in",reason="{reason}",verdict="flagged"}} 1"#
+            ),
+        );
+    }
+    assert_has(
+        &text,
+        r#"xiaxiang_attendance_verdicts_total{action="check_in",reason="code_invalid",verdict="refused"} 1"#,
+    );
+    // Anomalies stored, by kind and status; the pool.
+    assert_has(
+        &text,
+        r#"xiaxiang_anomalies{kind="mock_location",status="open"} 1"#,
+    );
+    assert_has(&text, r#"xiaxiang_db_pool_connections{state="max"} 5"#);
+    assert_has(&text, r#"xiaxiang_db_pool_connections{state="open"}"#);
+    assert_has(&text, r#"xiaxiang_db_pool_connections{state="idle"}"#);
+    // This scrape is in flight while it renders.
+    assert_has(&text, "xiaxiang_http_requests_in_flight 1");
+
+    // A request to no route is counted under one label, not its path.
+    let (status, _) = desk
+        .app
+        .send(
+            &desk.app.anonymous,
+            reqwest::Method::GET,
+            "/no/such/path",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, text) = scrape(&desk.app, None).await;
+    assert_has(
+        &text,
+        r#"xiaxiang_http_requests_total{method="GET",route="<unmatched>",status="404"} 1"#,
+    );
+    assert!(!text.contains("/no/such/path"));
+}
+
+#[tokio::test]
+async fn with_a_metrics_token_the_scrape_wants_it() {
+    let app = TestApp::builder()
+        .config(|c| c.metrics_token = Some("scrape-token-for-tests".into()))
+        .spawn()
+        .await;
+    let (status, content_type, body) = scrape(&app, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "{content_type}"
+    );
+    assert!(body.contains("\"unauthorized\""), "{body}");
+    let (status, _, _) = scrape(&app, Some("another-token")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // An admin's JWT is no substitute for the scrape token.
+    let admin = app.admin.token().expect("token").to_owned();
+    let (status, _, _) = scrape(&app, Some(&admin)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, text) = scrape(&app, Some("scrape-token-for-tests")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_has(&text, "xiaxiang_http_requests_total");
+}
