@@ -29,10 +29,18 @@ pub(crate) struct Desk {
 
 impl Desk {
     pub(crate) async fn open() -> Desk {
+        Desk::open_with(|_| {}).await
+    }
+
+    /// A desk on a server whose configuration `tweak` adjusts.
+    pub(crate) async fn open_with(
+        tweak: impl FnOnce(&mut xiaxiang_server::Config) + 'static,
+    ) -> Desk {
         // Tokens outlive the hours these tests move the clock by.
         let app = TestApp::builder()
             .at(local(2, 9, 0))
             .config(|c| c.access_token_ttl = std::time::Duration::from_secs(30 * 24 * 3600))
+            .config(tweak)
             .spawn()
             .await;
         let world = app.world().await;

@@ -5,24 +5,10 @@
 use mobile_api::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use xiaxiang_server::Config;
 
-use crate::checkin::{Desk, accepted, local, refused};
+use crate::checkin::{Desk, accepted, refused};
 use crate::helpers::*;
 use crate::process::{ServerProcess, env_of};
-
-/// A clinic desk on a server whose configuration `tweak` adjusts.
-async fn desk_with(tweak: impl FnOnce(&mut Config) + 'static) -> Desk {
-    let app = TestApp::builder()
-        .at(local(2, 9, 0))
-        .config(|c| c.access_token_ttl = std::time::Duration::from_secs(30 * 24 * 3600))
-        .config(tweak)
-        .spawn()
-        .await;
-    let world = app.world().await;
-    let kiosk = app.client(&world.kiosk.token);
-    Desk { app, world, kiosk }
-}
 
 /// Asserts a 429 with `code` and a `Retry-After` of one minute at most.
 async fn assert_throttled(response: reqwest::Response, code: &str) {
@@ -56,7 +42,7 @@ async fn post_check_in(desk: &Desk, body: &Value) -> reqwest::Response {
 
 #[tokio::test]
 async fn check_ins_past_the_per_account_limit_answer_429_rate_limited() {
-    let desk = desk_with(|c| c.rate_checkin_per_account = 2).await;
+    let desk = Desk::open_with(|c| c.rate_checkin_per_account = 2).await;
     accepted(desk.check_in(&desk.request(&desk.code().await)).await);
     refused(
         desk.check_in(&desk.request(&desk.next_code().await)).await,
@@ -76,7 +62,7 @@ async fn check_ins_past_the_per_account_limit_answer_429_rate_limited() {
 
 #[tokio::test]
 async fn check_ins_past_the_per_address_limit_answer_429_for_every_account() {
-    let desk = desk_with(|c| {
+    let desk = Desk::open_with(|c| {
         c.rate_checkin_per_ip = 3;
         c.rate_checkin_per_account = 100;
     })

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::checkin::{Desk, accepted, local, refused};
+use crate::checkin::{Desk, accepted, refused};
 use crate::helpers::*;
 
 /// The scrape's text, checked to be the Prometheus text format.
@@ -33,14 +33,7 @@ fn assert_has(text: &str, line: &str) {
 
 #[tokio::test]
 async fn a_scrape_shows_routes_verdicts_anomalies_and_the_pool() {
-    let app = TestApp::builder()
-        .at(local(2, 9, 0))
-        .config(|c| c.access_token_ttl = std::time::Duration::from_secs(30 * 24 * 3600))
-        .spawn()
-        .await;
-    let world = app.world().await;
-    let kiosk = app.client(&world.kiosk.token);
-    let desk = Desk { app, world, kiosk };
+    let desk = Desk::open().await;
 
     let mut mocked = desk.request(&desk.code().await);
     mocked["location"]["is_mock"] = json!(true);
