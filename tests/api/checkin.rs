@@ -375,6 +375,48 @@ async fn a_second_check_in_is_already_checked_in() {
     );
 }
 
+/// Attempts of one physician that arrive together (on SQLite, one group commit) are
+/// judged one after another: one check-in opens the visit and the others are refused,
+/// and copies of one attempt sent at once all get that attempt's answer.
+#[tokio::test]
+async fn attempts_arriving_together_are_judged_one_after_another() {
+    let desk = Desk::open().await;
+    let code = desk.code().await;
+    let physician = desk.world.physician.client.clone();
+    let send_all = |bodies: Vec<AttendanceRequest>| {
+        let mut set = tokio::task::JoinSet::new();
+        for body in bodies {
+            let client = physician.clone();
+            set.spawn(async move { client.check_in(&body).await });
+        }
+        set.join_all()
+    };
+    let distinct: Vec<AttendanceRequest> = (0..8)
+        .map(|_| serde_json::from_value(desk.request(&code)).expect("request"))
+        .collect();
+    let answers = send_all(distinct).await;
+    let opened: Vec<&AttendanceResponse> = answers.iter().filter_map(|a| a.as_ref().ok()).collect();
+    assert_eq!(opened.len(), 1, "{answers:?}");
+    for refusal in answers.iter().filter_map(|a| a.as_ref().err()) {
+        assert_eq!(refusal.status(), Some(StatusCode::UNPROCESSABLE_ENTITY));
+        assert!(
+            matches!(refusal.code(), Some("code_reused" | "already_checked_in")),
+            "{refusal}"
+        );
+    }
+
+    let code = desk.next_code().await;
+    accepted(desk.check_out(&desk.request(&code)).await);
+    let code = desk.next_code().await;
+    let copy: AttendanceRequest = serde_json::from_value(desk.request(&code)).expect("request");
+    let answers = send_all(vec![copy; 8]).await;
+    let first = answers[0].as_ref().expect("accepted");
+    for answer in &answers {
+        assert_eq!(answer.as_ref().expect("accepted").event_id, first.event_id);
+    }
+    assert_eq!(desk.visits().await.len(), 2);
+}
+
 #[tokio::test]
 async fn a_retry_returns_the_first_answer_and_stores_nothing_new_even_after_a_restart() {
     let mut desk = Desk::open().await;

@@ -2,9 +2,11 @@
 //!
 //! Three maps behind one mutex each: window counters, values with a time to live
 //! (set-once markers are values too), and schedules (member -> due time in unix
-//! milliseconds). Memory is bounded: past [`SWEEP_AT`] entries expired ones are
-//! swept on the next write, and if that frees nothing the map is emptied (it is a
-//! cache: the database answers whatever is lost).
+//! milliseconds). Memory is bounded: once a map has doubled since its last sweep
+//! (and holds at least [`SWEEP_AT`] keys) expired entries are swept on the next
+//! write, so a sweep costs O(1) a write however many keys are live; a map that still
+//! holds [`MAX_KEYS`] after a sweep is emptied (it is a cache: the database answers
+//! whatever is lost).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,13 +16,15 @@ use super::Hits;
 
 #[derive(Clone, Default)]
 pub struct MemoryCache {
-    counters: Arc<Mutex<HashMap<String, (u64, Instant)>>>,
-    values: Arc<Mutex<HashMap<String, (String, Instant)>>>,
+    counters: Arc<Mutex<Expiring<u64>>>,
+    values: Arc<Mutex<Expiring<String>>>,
     schedules: Arc<Mutex<HashMap<String, HashMap<String, i64>>>>,
 }
 
-/// Past this many keys, expired ones are swept on the next write.
+/// The fewest keys at which expired ones are swept.
 const SWEEP_AT: usize = 10_000;
+/// A map that still holds this many keys after a sweep is emptied.
+const MAX_KEYS: usize = 200_000;
 /// Past this many members a schedule is emptied (the periodic database sweep refills
 /// nothing: it does the work itself).
 const SCHEDULE_MAX: usize = 100_000;
@@ -33,10 +37,11 @@ impl MemoryCache {
     pub fn hit(&self, key: &str, window: Duration) -> Hits {
         let now = Instant::now();
         let mut counters = lock(&self.counters);
-        if counters.len() >= SWEEP_AT {
-            counters.retain(|_, (_, until)| *until > now);
-        }
-        let entry = counters.entry(key.to_owned()).or_insert((0, now + window));
+        counters.make_room(now);
+        let entry = counters
+            .map
+            .entry(key.to_owned())
+            .or_insert((0, now + window));
         if entry.1 <= now {
             *entry = (0, now + window);
         }
@@ -50,7 +55,7 @@ impl MemoryCache {
     pub fn peek(&self, key: &str) -> Hits {
         let now = Instant::now();
         let counters = lock(&self.counters);
-        match counters.get(key) {
+        match counters.map.get(key) {
             Some((count, until)) if *until > now => Hits {
                 count: *count,
                 resets_in: until.saturating_duration_since(now),
@@ -63,15 +68,15 @@ impl MemoryCache {
     }
 
     pub fn clear(&self, key: &str) {
-        lock(&self.counters).remove(key);
-        lock(&self.values).remove(key);
+        lock(&self.counters).map.remove(key);
+        lock(&self.values).map.remove(key);
     }
 
     /// The value under `key`, unless it expired.
     pub fn get(&self, key: &str) -> Option<String> {
         let now = Instant::now();
         let values = lock(&self.values);
-        match values.get(key) {
+        match values.map.get(key) {
             Some((value, until)) if *until > now => Some(value.clone()),
             _ => None,
         }
@@ -81,8 +86,10 @@ impl MemoryCache {
     pub fn set(&self, key: &str, value: &str, ttl: Duration) {
         let now = Instant::now();
         let mut values = lock(&self.values);
-        make_room(&mut values, now);
-        values.insert(key.to_owned(), (value.to_owned(), now + ttl));
+        values.make_room(now);
+        values
+            .map
+            .insert(key.to_owned(), (value.to_owned(), now + ttl));
     }
 
     /// Stores `value` under `key` for `ttl` unless a live value is there; true when
@@ -90,11 +97,13 @@ impl MemoryCache {
     pub fn set_once(&self, key: &str, value: &str, ttl: Duration) -> bool {
         let now = Instant::now();
         let mut values = lock(&self.values);
-        if values.get(key).is_some_and(|(_, until)| *until > now) {
+        if values.map.get(key).is_some_and(|(_, until)| *until > now) {
             return false;
         }
-        make_room(&mut values, now);
-        values.insert(key.to_owned(), (value.to_owned(), now + ttl));
+        values.make_room(now);
+        values
+            .map
+            .insert(key.to_owned(), (value.to_owned(), now + ttl));
         true
     }
 
@@ -134,12 +143,34 @@ impl MemoryCache {
     }
 }
 
-fn make_room(values: &mut HashMap<String, (String, Instant)>, now: Instant) {
-    if values.len() >= SWEEP_AT {
-        values.retain(|_, (_, until)| *until > now);
-        if values.len() >= SWEEP_AT {
-            values.clear();
+/// Keys with a value and the instant it expires.
+struct Expiring<V> {
+    map: HashMap<String, (V, Instant)>,
+    /// The size at which the next write sweeps.
+    sweep_at: usize,
+}
+
+impl<V> Default for Expiring<V> {
+    fn default() -> Self {
+        Expiring {
+            map: HashMap::new(),
+            sweep_at: SWEEP_AT,
         }
+    }
+}
+
+impl<V> Expiring<V> {
+    /// Sweeps expired keys once the map has reached `sweep_at`, then waits until it
+    /// has doubled again (so a sweep of n keys comes after at least n/2 writes).
+    fn make_room(&mut self, now: Instant) {
+        if self.map.len() < self.sweep_at {
+            return;
+        }
+        self.map.retain(|_, (_, until)| *until > now);
+        if self.map.len() >= MAX_KEYS {
+            self.map.clear();
+        }
+        self.sweep_at = (self.map.len() * 2).clamp(SWEEP_AT, MAX_KEYS);
     }
 }
 
@@ -181,12 +212,35 @@ mod tests {
     #[test]
     fn a_full_value_map_makes_room_and_keeps_the_new_value() {
         let cache = MemoryCache::default();
-        for i in 0..SWEEP_AT {
+        for i in 0..MAX_KEYS {
             cache.set(&format!("k{i}"), "x", Duration::from_secs(60));
         }
         cache.set("last", "y", Duration::from_secs(60));
         assert_eq!(cache.get("last").as_deref(), Some("y"));
-        assert!(lock(&cache.values).len() < SWEEP_AT);
+        assert!(lock(&cache.values).map.len() < MAX_KEYS);
+    }
+
+    #[test]
+    fn live_keys_past_the_sweep_size_are_swept_again_only_once_doubled() {
+        let cache = MemoryCache::default();
+        for i in 0..=SWEEP_AT {
+            cache.hit(&format!("c{i}"), Duration::from_secs(60));
+        }
+        // The sweep at SWEEP_AT freed nothing: the next one waits for twice as many.
+        assert_eq!(lock(&cache.counters).sweep_at, 2 * SWEEP_AT);
+        assert_eq!(lock(&cache.counters).map.len(), SWEEP_AT + 1);
+    }
+
+    #[test]
+    fn expired_keys_are_swept_when_the_map_reaches_its_sweep_size() {
+        let cache = MemoryCache::default();
+        for i in 0..SWEEP_AT {
+            cache.set(&format!("gone{i}"), "x", Duration::ZERO);
+        }
+        cache.set("kept", "y", Duration::from_secs(60));
+        let values = lock(&cache.values);
+        assert_eq!(values.map.len(), 1);
+        assert_eq!(values.sweep_at, SWEEP_AT);
     }
 
     #[test]

@@ -64,6 +64,48 @@ pub fn impossible_travel(previous: &PastFix, current: &PastFix, limit_kmh: f64) 
     })
 }
 
+/// A latitude/longitude box, corners included.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub south_west: LatLon,
+    pub north_east: LatLon,
+}
+
+impl Bounds {
+    pub fn contains(&self, p: LatLon) -> bool {
+        (self.south_west.lat..=self.north_east.lat).contains(&p.lat)
+            && (self.south_west.lon..=self.north_east.lon).contains(&p.lon)
+    }
+}
+
+/// Metres in a degree of latitude, rounded up (so degrees from metres err small).
+const METRES_PER_DEGREE: f64 = 111_700.0;
+
+/// The box around `point` whose fixes are surely within `min_separation_m` of it: the
+/// square inscribed in that circle, shrunk by a tenth for the flat-earth arithmetic.
+/// Another physician's fix in it can raise `code_shared` only by sharing the device,
+/// so a search for suspects may leave the box out. Near the poles (and for a
+/// non-positive separation) the box is the point itself.
+pub fn surely_near(point: LatLon, min_separation_m: f64) -> Bounds {
+    let half_m = 0.9 * min_separation_m.max(0.0) / std::f64::consts::SQRT_2;
+    let cos_lat = point.lat.to_radians().cos();
+    let (half_lat, half_lon) = if cos_lat < 0.01 {
+        (0.0, 0.0)
+    } else {
+        // Longitude degrees are longest where the box is nearest the equator.
+        let lat_span = half_m / METRES_PER_DEGREE;
+        let nearest_equator = (point.lat.abs() - lat_span).max(0.0);
+        (
+            lat_span,
+            half_m / (METRES_PER_DEGREE * nearest_equator.to_radians().cos()),
+        )
+    };
+    Bounds {
+        south_west: LatLon::new(point.lat - half_lat, point.lon - half_lon),
+        north_east: LatLon::new(point.lat + half_lat, point.lon + half_lon),
+    }
+}
+
 /// `code_shared`: another physician used the same code from the same device, or from a
 /// fix too far away for both to have been in front of the screen.
 pub fn code_shared(
@@ -205,5 +247,27 @@ mod tests {
         let t = DateTime::from_timestamp(1_780_000_000, 0).expect("valid");
         assert!(short_visit(t, t + Duration::minutes(29), SHORT_VISIT_MINUTES).is_some());
         assert!(short_visit(t, t + Duration::minutes(30), SHORT_VISIT_MINUTES).is_none());
+    }
+
+    #[test]
+    fn fixes_in_the_surely_near_box_never_raise_code_shared_by_distance() {
+        for lat in [0.0, 18.3, 25.0, 39.9, 53.5, 80.0] {
+            let centre = LatLon::new(lat, 117.0);
+            let near = surely_near(centre, CODE_SHARE_SEPARATION_M);
+            // The corners are the farthest points of the box.
+            for corner in [
+                near.south_west,
+                near.north_east,
+                LatLon::new(near.south_west.lat, near.north_east.lon),
+                LatLon::new(near.north_east.lat, near.south_west.lon),
+            ] {
+                assert!(near.contains(corner));
+                let metres = metres_between(centre, corner);
+                assert!(metres < CODE_SHARE_SEPARATION_M, "{lat}: {metres}");
+                assert!(metres > 0.8 * CODE_SHARE_SEPARATION_M, "{lat}: {metres}");
+            }
+        }
+        let pole = surely_near(LatLon::new(90.0, 0.0), CODE_SHARE_SEPARATION_M);
+        assert_eq!(pole.south_west, pole.north_east);
     }
 }

@@ -2,12 +2,19 @@
 //! (refused or not) with its answer, so that a retry with the same `client_event_id`
 //! gets that answer.
 //!
-//! The cache (see [`crate::cache`]) takes three reads off the hot path, the database
-//! staying the truth: a retry's stored answer (written after the attempt is recorded),
-//! a code-use marker set once the use is committed (a replayed code is refused without
+//! The first judgement reads each fact once, and leaves two to the write's
+//! transaction, which checks them again anyway: whether the `client_event_id` was
+//! stored before (a retry is answered from there), and whether an unmarked code use is
+//! stored. When the transaction finds the facts changed, the attempt is judged again
+//! on facts read afresh.
+//!
+//! The cache (see [`crate::cache`]) takes reads off the hot path, the database staying
+//! the truth: a retry's stored answer (written after the attempt is recorded), a
+//! code-use marker set once the use is committed (a replayed code is refused without
 //! the `code_uses` read), and the kiosk's current rotating code (a scan of the code the
-//! screen shows needs no secret lookup). A miss or a cache failure reads the database,
-//! whose unique constraints decide races either way.
+//! screen shows needs no secret lookup). A cache miss or failure costs a read or a
+//! second judgement, never a wrong answer: unique constraints and the transaction's
+//! checks decide races either way.
 
 use chrono::{DateTime, Duration, Utc};
 use mobile_api::{AttendanceRequest, AttendanceResponse, Verdict};
@@ -23,10 +30,11 @@ use crate::domain::crediting::close_of_local_day;
 use crate::domain::detectors::{self, PastFix};
 use crate::domain::geofence::FixPolicy;
 use crate::domain::kiosk_code;
+use crate::domain::organization::Organization;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::attendance::{
-    AttendanceWrite, CodeUse, NewEvent, StoredResponse, VisitChange, WriteOutcome,
+    AttendanceWrite, CodeUse, NewEvent, StoredResponse, VisitChange, VisitRecord, WriteOutcome,
 };
 
 /// How far in the future a phone's clock may put `scanned_at`.
@@ -106,17 +114,11 @@ pub async fn attend(
     if let Some(stored) = cached_answer(state, &answer_key).await {
         return Ok(stored);
     }
-    if let Some(stored) = state
-        .store
-        .stored_response(physician_id, request.client_event_id)
-        .await?
-    {
-        remember_answer(state, &answer_key, &stored).await;
-        return Ok(stored);
-    }
-    close_ended_visit(state, physician_id, now).await?;
+    // A retry whose answer the cache lost is judged again, but its write finds the
+    // first answer in the transaction (`Duplicate`) and that answer is sent.
+    let mut known = Some(close_ended_visit(state, physician_id, now).await?);
     for _ in 0..MAX_ROUNDS {
-        let write = decide(state, physician_id, action, request, now).await?;
+        let write = decide(state, physician_id, action, request, now, known.take()).await?;
         match state.store.record_attendance(&write).await? {
             WriteOutcome::Written => {
                 tracing::info!(
@@ -136,6 +138,7 @@ pub async fn attend(
                 remember_answer(state, &answer_key, &stored).await;
                 return Ok(stored);
             }
+            // Judged again on facts read afresh, the code's use from the database.
             WriteOutcome::StateChanged => continue,
         }
     }
@@ -145,23 +148,42 @@ pub async fn attend(
     })
 }
 
-/// Closes the physician's open visit if its local day has ended, so a new day starts clean.
+/// Facts read before the first judgement, so that it need not read them again.
+struct Known {
+    open_visit: Option<VisitRecord>,
+    /// The open visit's site.
+    open_site: Option<Organization>,
+}
+
+/// Closes the physician's open visit if its local day has ended, so a new day starts
+/// clean; answers the visit still open, with its site.
 async fn close_ended_visit(
     state: &AppState,
     physician_id: Uuid,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> ApiResult<Known> {
+    let nothing_open = Known {
+        open_visit: None,
+        open_site: None,
+    };
     let Some(open) = state.store.open_visit(physician_id).await? else {
-        return Ok(());
+        return Ok(nothing_open);
     };
     let Some(site) = state.store.organization(open.site_id).await? else {
-        return Ok(());
+        return Ok(Known {
+            open_visit: Some(open),
+            open_site: None,
+        });
     };
     let end = close_of_local_day(open.local_date, site.timezone);
     if end <= now {
         state.store.auto_close_visit(&open, end, now).await?;
+        return Ok(nothing_open);
     }
-    Ok(())
+    Ok(Known {
+        open_visit: Some(open),
+        open_site: Some(site),
+    })
 }
 
 /// Reads the facts, judges, and prepares the write (event, code use, visit change,
@@ -172,8 +194,16 @@ async fn decide(
     action: Action,
     request: &AttendanceRequest,
     now: DateTime<Utc>,
+    known: Option<Known>,
 ) -> ApiResult<AttendanceWrite> {
     let store = &state.store;
+    // The first judgement trusts facts read just before and the cache's code-use
+    // markers (the write's transaction checks both again); later ones read afresh.
+    let first_round = known.is_some();
+    let (open_visit, open_site) = match known {
+        Some(known) => (known.open_visit, known.open_site),
+        None => (store.open_visit(physician_id).await?, None),
+    };
     let reported = LatLon::new(request.location.lat, request.location.lon);
     let crs = crs(request.location.crs);
     let point = coords::to_wgs84(crs, reported);
@@ -192,9 +222,10 @@ async fn decide(
     };
 
     let parsed = kiosk_code::parse(request.qr_payload.trim()).ok();
-    let site = match &parsed {
-        Some(code) => store.organization(code.site_id).await?,
-        None => None,
+    let site = match (&parsed, open_site) {
+        (Some(code), Some(open_site)) if open_site.id == code.site_id => Some(open_site),
+        (Some(code), _) => store.organization(code.site_id).await?,
+        (None, _) => None,
     };
     let code = match (&parsed, &site) {
         (Some(code), Some(_)) if shown_on_screen(state, code, request.qr_payload.trim()).await => {
@@ -220,7 +251,6 @@ async fn decide(
         (Some(site), CodeCheck::Genuine(_)) => store.assignments_at(physician_id, site.id).await?,
         _ => Vec::new(),
     };
-    let open_visit = store.open_visit(physician_id).await?;
     let code_use = match &code {
         CodeCheck::Genuine(c) => Some(CodeUse {
             site_id: c.site_id,
@@ -232,6 +262,8 @@ async fn decide(
     };
     let code_already_used = match &code_use {
         Some(code_use) if code_use_marked(state, physician_id, code_use).await => true,
+        // Unmarked: the transaction's own check refuses a use it finds stored.
+        Some(_) if first_round => false,
         Some(code_use) => {
             let used = store.code_used(physician_id, code_use).await?;
             if used {
@@ -424,8 +456,9 @@ async fn detect(
         findings.push(f);
     }
     if let Some(code) = &judgement.code {
+        let near = detectors::surely_near(current.point, detectors::CODE_SHARE_SEPARATION_M);
         let others = store
-            .code_fixes(code.site_id, code.kind.as_str(), code.step)
+            .code_share_suspects(code.site_id, code.kind.as_str(), code.step, &current, &near)
             .await?;
         if let Some(f) =
             detectors::code_shared(&current, &others, detectors::CODE_SHARE_SEPARATION_M)

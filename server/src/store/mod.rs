@@ -14,6 +14,7 @@ pub mod anomalies;
 pub mod assignments;
 pub mod attendance;
 pub mod audit;
+pub mod group_commit;
 pub mod imports;
 pub mod jurisdictions;
 pub mod kiosks;
@@ -63,6 +64,15 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported DATABASE_URL scheme: {0}")]
     UnsupportedUrl(String),
+    /// The group commit's transaction failed: no attempt of its batch was stored.
+    #[error("group commit failed: {0}")]
+    BatchFailed(String),
+    /// The group commit's writer connection said no.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The group commit's writer task is gone (the runtime is shutting down).
+    #[error("the attendance writer has stopped")]
+    WriterGone,
 }
 
 impl StoreError {
@@ -91,14 +101,19 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator =
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// On SQLite, the one task that writes attendance attempts (group commit).
+    writer: Option<group_commit::GroupCommit>,
 }
 
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`), creating the SQLite file and
     /// its folder on first start, and runs the migrations.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
+        let mut writer = None;
         let db = if url.starts_with("sqlite:") {
-            Db::Sqlite(connect_sqlite(url, max_connections).await?)
+            let (pool, path) = connect_sqlite(url, max_connections).await?;
+            writer = Some(group_commit::GroupCommit::start(&path)?);
+            Db::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -112,7 +127,7 @@ impl Store {
                 url.split(':').next().unwrap_or_default().to_owned(),
             ));
         };
-        let store = Store { db };
+        let store = Store { db, writer };
         store.migrate().await?;
         Ok(store)
     }
@@ -180,13 +195,23 @@ pub fn shipped_migrations() -> (Vec<i64>, Vec<i64>) {
     (versions(&SQLITE_MIGRATOR), versions(&POSTGRES_MIGRATOR))
 }
 
-async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<SqlitePool> {
+/// How much of the SQLite file each connection maps into memory.
+pub(crate) const SQLITE_MMAP_BYTES: i64 = 1 << 30;
+
+/// The pool, and the database file's path (for the group commit's writer).
+async fn connect_sqlite(
+    url: &str,
+    max_connections: u32,
+) -> StoreResult<(SqlitePool, std::path::PathBuf)> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // FULL: a check-in answered 201 survives power loss, not only a process crash.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
+        // Pages read through a memory map: after the writer commits, a reader's stale
+        // page cache is refilled without a read() system call per page.
+        .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
         .busy_timeout(Duration::from_secs(10));
     if let Some(parent) = options.get_filename().parent()
         && !parent.as_os_str().is_empty()
@@ -195,10 +220,13 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> StoreResult<SqlitePo
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections.max(1))
+        // A file on this machine does not drop connections: no ping (a round trip to the
+        // connection's worker thread) before every statement.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
+        .connect_with(options.clone())
         .await?;
-    Ok(pool)
+    Ok((pool, options.get_filename().to_path_buf()))
 }
 
 /// Instants are stored as Unix milliseconds.
