@@ -16,7 +16,7 @@
 //! worker thread and wait for the answer (two thread wake-ups per statement, which
 //! made the writer, not the disk, the limit).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -34,8 +34,14 @@ use super::{StoreError, StoreResult, to_ms};
 pub const MAX_BATCH: usize = 256;
 /// Attempts waiting for the writer before callers wait to queue.
 const QUEUE: usize = 4096;
-/// How long the writer waits for another connection's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the WAL is copied into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// A WAL larger than this is emptied by the next checkpoint.
+const WAL_LIMIT_BYTES: u64 = 512 << 20;
+/// How long the writer and the checkpointer sleep between tries of a busy lock.
+const BUSY_PAUSE: Duration = Duration::from_micros(200);
+/// Tries of a busy lock before giving up: about 10 s.
+const BUSY_TRIES: i32 = 50_000;
 
 struct Job {
     write: AttendanceWrite,
@@ -53,11 +59,26 @@ impl GroupCommit {
     /// in WAL mode) and starts its thread.
     pub fn start(path: &Path) -> StoreResult<GroupCommit> {
         let db = open(path)?;
+        // The writer leaves checkpoints to a thread of their own (see `checkpoint`).
+        db.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = open(path)?;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal = PathBuf::from(wal);
         let (jobs, queue) = mpsc::channel(QUEUE);
+        let (writer_alive, writer_gone) = std::sync::mpsc::channel::<()>();
+        let spawn_error = |e| StoreError::Database(sqlx::Error::Io(e));
         std::thread::Builder::new()
             .name("attendance-writer".into())
-            .spawn(move || run(db, queue))
-            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            .spawn(move || {
+                run(db, queue);
+                drop(writer_alive);
+            })
+            .map_err(spawn_error)?;
+        std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || checkpoint(checkpointer, wal, writer_gone))
+            .map_err(spawn_error)?;
         Ok(GroupCommit { jobs })
     }
 
@@ -75,7 +96,10 @@ impl GroupCommit {
 /// The writer's connection, with the durability the pool's connections have.
 fn open(path: &Path) -> StoreResult<Connection> {
     let db = Connection::open(path)?;
-    db.busy_timeout(BUSY_TIMEOUT)?;
+    // Short even pauses: SQLite's own busy timeout backs off to 100 ms sleeps, which a
+    // lock held for well under a millisecond (a reader's statement, another writer's
+    // small transaction) would turn into a latency spike.
+    db.busy_handler(Some(retry_busy))?;
     db.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: a check-in answered 201 survives power loss, not only a process crash.
     db.pragma_update(None, "synchronous", "FULL")?;
@@ -83,6 +107,11 @@ fn open(path: &Path) -> StoreResult<Connection> {
     db.pragma_update(None, "mmap_size", super::SQLITE_MMAP_BYTES)?;
     db.set_prepared_statement_cache_capacity(32);
     Ok(db)
+}
+
+fn retry_busy(tries: i32) -> bool {
+    std::thread::sleep(BUSY_PAUSE);
+    tries < BUSY_TRIES
 }
 
 fn run(mut db: Connection, mut queue: mpsc::Receiver<Job>) {
@@ -103,6 +132,26 @@ fn run(mut db: Connection, mut queue: mpsc::Receiver<Job>) {
             elapsed_us = started.elapsed().as_micros(),
             "group commit"
         );
+    }
+}
+
+/// Copies the WAL into the database file every [`CHECKPOINT_EVERY`] until the writer
+/// stops. SQLite would otherwise checkpoint inside the commit that crosses 1,000 WAL
+/// pages, so a batch's callers would wait for the copy and the database file's fsync
+/// as well as their own. The copy is PASSIVE: it waits for no reader and no writer,
+/// and what it could not copy is copied next time. Under steady load some reader
+/// always holds a recent snapshot, so a passive copy never finishes and the WAL would
+/// grow without end; past [`WAL_LIMIT_BYTES`] a TRUNCATE checkpoint waits for the
+/// readers, holds the writer back while it finishes the copy, and empties the WAL.
+fn checkpoint(db: Connection, wal: PathBuf, writer_gone: std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Err(RecvTimeoutError::Timeout) = writer_gone.recv_timeout(CHECKPOINT_EVERY) {
+        let oversized = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_LIMIT_BYTES);
+        let mode = if oversized { "TRUNCATE" } else { "PASSIVE" };
+        let sql = format!("PRAGMA wal_checkpoint({mode})");
+        if let Err(error) = db.query_row(&sql, [], |_| Ok(())) {
+            tracing::warn!(%error, mode, "WAL checkpoint failed");
+        }
     }
 }
 
