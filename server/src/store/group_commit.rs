@@ -146,13 +146,19 @@ fn run(mut db: Connection, mut queue: mpsc::Receiver<Job>) {
 fn checkpoint(db: Connection, wal: PathBuf, writer_gone: std::sync::mpsc::Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
     while let Err(RecvTimeoutError::Timeout) = writer_gone.recv_timeout(CHECKPOINT_EVERY) {
-        let oversized = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_LIMIT_BYTES);
-        let mode = if oversized { "TRUNCATE" } else { "PASSIVE" };
-        let sql = format!("PRAGMA wal_checkpoint({mode})");
-        if let Err(error) = db.query_row(&sql, [], |_| Ok(())) {
-            tracing::warn!(%error, mode, "WAL checkpoint failed");
+        if let Err(error) = checkpoint_once(&db, &wal, WAL_LIMIT_BYTES) {
+            tracing::warn!(%error, "WAL checkpoint failed");
         }
     }
+}
+
+/// One checkpoint: TRUNCATE when the WAL file is larger than `limit` bytes, PASSIVE
+/// otherwise. Answers the mode used.
+fn checkpoint_once(db: &Connection, wal: &Path, limit: u64) -> rusqlite::Result<&'static str> {
+    let oversized = std::fs::metadata(wal).is_ok_and(|m| m.len() > limit);
+    let mode = if oversized { "TRUNCATE" } else { "PASSIVE" };
+    db.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))?;
+    Ok(mode)
 }
 
 /// Writes and commits one batch, then answers every job in it (draining `batch`).
@@ -374,4 +380,49 @@ fn write_attempt(db: &Connection, write: &AttendanceWrite) -> StoreResult<WriteO
         )?;
     }
     Ok(WriteOutcome::Written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database in WAL mode whose WAL holds a few hundred KiB nobody checkpointed.
+    fn database_with_a_full_wal() -> (PathBuf, PathBuf, Connection) {
+        let dir = std::env::temp_dir().join(format!("xiaxiang-wal-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("test.db");
+        let db = open(&path).expect("open");
+        db.pragma_update(None, "wal_autocheckpoint", 0)
+            .expect("pragma");
+        db.execute_batch("CREATE TABLE t (x TEXT)").expect("table");
+        for _ in 0..200 {
+            db.execute("INSERT INTO t VALUES (?1)", ["x".repeat(2000)])
+                .expect("insert");
+        }
+        let wal = dir.join("test.db-wal");
+        (path, wal, db)
+    }
+
+    #[test]
+    fn a_wal_past_the_limit_is_emptied_and_a_smaller_one_only_copied() {
+        let (path, wal, _writer) = database_with_a_full_wal();
+        let checkpointer = open(&path).expect("open");
+        let size = || std::fs::metadata(&wal).expect("wal").len();
+        let full = size();
+        assert!(full > 100_000, "{full}");
+
+        assert_eq!(checkpoint_once(&checkpointer, &wal, full), Ok("PASSIVE"));
+        assert_eq!(size(), full, "a passive copy leaves the file");
+
+        assert_eq!(
+            checkpoint_once(&checkpointer, &wal, full - 1),
+            Ok("TRUNCATE")
+        );
+        assert_eq!(size(), 0);
+        let rows: i64 = checkpointer
+            .query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+            .expect("count");
+        assert_eq!(rows, 200, "nothing is lost");
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
 }
