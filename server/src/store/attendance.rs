@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::attempt::{AnomalyValues, AttemptPlan, Found, bind_step};
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::anomaly::{AnomalyKind, Finding};
 use crate::domain::coords::LatLon;
@@ -150,223 +151,48 @@ pub struct VisitAnomaly {
 const VISIT_COLUMNS: &str = "id, physician_id, site_id, assignment_id, local_date, checked_in_at, \
                              checked_out_at, status";
 
-pub(super) const INSERT_ANOMALY: &str = "INSERT INTO anomalies (id, kind, severity, status, physician_id, \
-    site_id, visit_id, event_ids, detected_at, detail) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9)";
-
-/// A new anomaly row's values.
-struct AnomalyValues {
-    kind: AnomalyKind,
-    physician_id: Uuid,
-    site_id: Option<Uuid>,
-    visit_id: Option<Uuid>,
-    event_ids: Vec<Uuid>,
-    detected_at: DateTime<Utc>,
-    detail: serde_json::Value,
-}
-
-macro_rules! insert_anomaly {
-    ($executor:expr, $values:expr) => {{
-        let v: &AnomalyValues = $values;
-        let event_ids: Vec<String> = v.event_ids.iter().map(Uuid::to_string).collect();
-        sqlx::query(INSERT_ANOMALY)
-            .bind(Uuid::new_v4().to_string())
-            .bind(v.kind.as_str())
-            .bind(v.kind.severity().as_str())
-            .bind(v.physician_id.to_string())
-            .bind(v.site_id.map(|u| u.to_string()))
-            .bind(v.visit_id.map(|u| u.to_string()))
-            .bind(serde_json::to_string(&event_ids).unwrap_or_else(|_| "[]".into()))
-            .bind(to_ms(v.detected_at))
-            .bind(v.detail.to_string())
-            .execute($executor)
-            .await?;
-    }};
-}
-
-/// The statements of one attempt's write, shared by [`write_attempt!`] and the SQLite
-/// group commit's writer ([`super::group_commit`]).
-pub(super) mod sql {
-    pub(in crate::store) const LOCK: &str =
-        "UPDATE users SET attendance_seq = attendance_seq + 1 WHERE id = $1";
-    pub(in crate::store) const EXISTING: &str = "SELECT response_status, response_body FROM attendance_events \
-                            WHERE physician_id = $1 AND client_event_id = $2";
-    pub(in crate::store) const OPEN: &str = "SELECT id FROM visits WHERE open_physician = $1";
-    pub(in crate::store) const USED: &str = "SELECT COUNT(*) FROM code_uses WHERE site_id = $1 AND code_kind = $2 \
-                        AND code_step = $3 AND physician_id = $4 AND use_slot = $5";
-    pub(in crate::store) const INSERT_EVENT: &str = "INSERT INTO attendance_events (id, client_event_id, physician_id, \
-        action, site_id, assignment_id, visit_id, code_kind, code_step, device_id, lat, lon, \
-        reported_lat, reported_lon, crs, accuracy_m, is_mock, fix_time, scanned_at, received_at, \
-        verdict, refusal_code, reasons, distance_to_fence_m, geofence_version, response_status, \
-        response_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-        $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
-    pub(in crate::store) const INSERT_USE: &str = "INSERT INTO code_uses (site_id, code_kind, code_step, physician_id, \
-        use_slot, event_id) VALUES ($1, $2, $3, $4, $5, $6)";
-    pub(in crate::store) const OPEN_VISIT: &str = "INSERT INTO visits (id, physician_id, site_id, assignment_id, \
-        local_date, check_in_event_id, checked_in_at, status, open_physician) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $2)";
-    pub(in crate::store) const CLOSE_VISIT: &str = "UPDATE visits SET check_out_event_id = $2, checked_out_at = $3, \
-        status = 'closed', closed_at = $4, open_physician = NULL WHERE id = $1 AND status = 'open'";
-    pub(in crate::store) const BIND: &str = "INSERT INTO devices (physician_id, device_id, bound_at) VALUES ($1, $2, $3) \
-                        ON CONFLICT (physician_id) DO NOTHING";
-    pub(in crate::store) const ANSWER: &str = "UPDATE presence_checks SET status = 'answered', answered_event_id = $2, \
-        resolved_at = $3 WHERE id = $1 AND status = 'pending'";
-}
-
-/// The statements of one attempt, run on `$conn` (a transaction or a savepoint in
-/// one): an async block answering the [`WriteOutcome`]. The caller commits on
-/// `Written` and rolls back otherwise, so nothing of a `Duplicate` or `StateChanged`
-/// attempt stays. The physician's row is locked first (a no-op update), so two
-/// attempts of one physician never interleave, on either database.
-macro_rules! write_attempt {
-    ($conn:expr, $write:expr) => {
+/// Runs an [`AttemptPlan`] on `$conn` (a transaction): an async block answering the
+/// [`WriteOutcome`]; the caller commits on `Written` and rolls back otherwise.
+macro_rules! run_plan {
+    ($conn:expr, $plan:expr) => {
         async {
             let conn = $conn;
-            let write: &AttendanceWrite = $write;
-            let e = &write.event;
-            let physician = e.physician_id.to_string();
-            let reasons = serde_json::to_string(&e.reasons)
-                .map_err(|x| StoreError::Corrupt(x.to_string()))?;
-            sqlx::query(sql::LOCK)
-                .bind(&physician)
+            let plan: &AttemptPlan = $plan;
+            bind_step!(sqlx::query(plan.lock.sql), &plan.lock)
                 .execute(&mut *conn)
                 .await?;
-            let existing: Option<(i64, String)> = sqlx::query_as(sql::EXISTING)
-                .bind(&physician)
-                .bind(e.client_event_id.to_string())
-                .fetch_optional(&mut *conn)
-                .await?;
-            if let Some((status, body)) = existing {
-                return Ok(WriteOutcome::Duplicate(StoredResponse {
-                    status: u16::try_from(status).unwrap_or(500),
-                    body,
-                }));
-            }
-            let open: Option<(String,)> = sqlx::query_as(sql::OPEN)
-                .bind(&physician)
-                .fetch_optional(&mut *conn)
-                .await?;
-            let open = open.map(|(id,)| parse_uuid(&id)).transpose()?;
-            let mut changed = open != write.expected_open_visit;
-            if let Some(code) = &write.code_use {
-                let (used,): (i64,) = sqlx::query_as(sql::USED)
-                    .bind(code.site_id.to_string())
-                    .bind(code.kind)
-                    .bind(code.step)
-                    .bind(&physician)
-                    .bind(code.slot)
-                    .fetch_one(&mut *conn)
+            let stored: Option<(i64, String)> =
+                bind_step!(sqlx::query_as(plan.existing.sql), &plan.existing)
+                    .fetch_optional(&mut *conn)
                     .await?;
-                changed |= used > 0;
+            let open_visit: Option<(String,)> =
+                bind_step!(sqlx::query_as(plan.open.sql), &plan.open)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let code_uses = match &plan.used {
+                Some(step) => {
+                    let (uses,): (i64,) = bind_step!(sqlx::query_as(step.sql), step)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    uses
+                }
+                None => 0,
+            };
+            let found = Found {
+                stored,
+                open_visit: open_visit.map(|(id,)| id),
+                code_uses,
+            };
+            if let Some(outcome) = plan.judge(found)? {
+                return Ok(outcome);
             }
-            if changed {
-                return Ok(WriteOutcome::StateChanged);
-            }
-            sqlx::query(sql::INSERT_EVENT)
-                .bind(e.id.to_string())
-                .bind(e.client_event_id.to_string())
-                .bind(&physician)
-                .bind(e.action)
-                .bind(e.site_id.map(|u| u.to_string()))
-                .bind(e.assignment_id.map(|u| u.to_string()))
-                .bind(e.visit_id.map(|u| u.to_string()))
-                .bind(e.code_kind)
-                .bind(e.code_step)
-                .bind(&e.device_id)
-                .bind(e.lat)
-                .bind(e.lon)
-                .bind(e.reported_lat)
-                .bind(e.reported_lon)
-                .bind(e.crs)
-                .bind(e.accuracy_m)
-                .bind(e.is_mock)
-                .bind(e.fix_time.map(to_ms))
-                .bind(to_ms(e.scanned_at))
-                .bind(to_ms(e.received_at))
-                .bind(e.verdict)
-                .bind(e.refusal_code)
-                .bind(&reasons)
-                .bind(e.distance_to_fence_m)
-                .bind(e.geofence_version)
-                .bind(i64::from(e.response.status))
-                .bind(&e.response.body)
-                .execute(&mut *conn)
-                .await?;
-            if let Some(code) = &write.code_use {
-                sqlx::query(sql::INSERT_USE)
-                    .bind(code.site_id.to_string())
-                    .bind(code.kind)
-                    .bind(code.step)
-                    .bind(&physician)
-                    .bind(code.slot)
-                    .bind(e.id.to_string())
+            for step in &plan.writes {
+                let done = bind_step!(sqlx::query(step.sql), step)
                     .execute(&mut *conn)
                     .await?;
-            }
-            for check in &write.answers_presence_checks {
-                let answered = sqlx::query(sql::ANSWER)
-                    .bind(check.to_string())
-                    .bind(e.id.to_string())
-                    .bind(to_ms(e.received_at))
-                    .execute(&mut *conn)
-                    .await?;
-                if answered.rows_affected() != 1 {
+                if step.changes_one_row && done.rows_affected() != 1 {
                     return Ok(WriteOutcome::StateChanged);
                 }
-            }
-            let visit_id = match &write.visit {
-                // A scan that changes no visit (presence) is about the visit it names.
-                VisitChange::None => e.visit_id,
-                VisitChange::Open {
-                    visit_id,
-                    site_id,
-                    assignment_id,
-                    local_date,
-                } => {
-                    sqlx::query(sql::OPEN_VISIT)
-                        .bind(visit_id.to_string())
-                        .bind(&physician)
-                        .bind(site_id.to_string())
-                        .bind(assignment_id.to_string())
-                        .bind(local_date.to_string())
-                        .bind(e.id.to_string())
-                        .bind(to_ms(e.scanned_at))
-                        .execute(&mut *conn)
-                        .await?;
-                    Some(*visit_id)
-                }
-                VisitChange::Close { visit_id } => {
-                    let closed = sqlx::query(sql::CLOSE_VISIT)
-                        .bind(visit_id.to_string())
-                        .bind(e.id.to_string())
-                        .bind(to_ms(e.scanned_at))
-                        .bind(to_ms(e.received_at))
-                        .execute(&mut *conn)
-                        .await?;
-                    if closed.rows_affected() != 1 {
-                        return Ok(WriteOutcome::StateChanged);
-                    }
-                    Some(*visit_id)
-                }
-            };
-            for finding in &write.findings {
-                let values = AnomalyValues {
-                    kind: finding.kind,
-                    physician_id: e.physician_id,
-                    site_id: e.site_id,
-                    visit_id,
-                    event_ids: vec![e.id],
-                    detected_at: e.received_at,
-                    detail: finding.detail.clone(),
-                };
-                insert_anomaly!(&mut *conn, &values);
-            }
-            if write.bind_device {
-                sqlx::query(sql::BIND)
-                    .bind(&physician)
-                    .bind(&e.device_id)
-                    .bind(to_ms(e.received_at))
-                    .execute(&mut *conn)
-                    .await?;
             }
             StoreResult::Ok(WriteOutcome::Written)
         }
@@ -444,12 +270,13 @@ impl Store {
     /// PostgreSQL it has a transaction of its own. Either way the outcome is answered
     /// only once the write is durable.
     pub async fn record_attendance(&self, write: &AttendanceWrite) -> StoreResult<WriteOutcome> {
+        let plan = AttemptPlan::new(write)?;
         if let Some(writer) = &self.writer {
-            return writer.submit(write.clone()).await;
+            return writer.submit(plan).await;
         }
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin().await?;
-            let outcome = write_attempt!(&mut *tx, write).await?;
+            let outcome = run_plan!(&mut *tx, &plan).await?;
             if outcome == WriteOutcome::Written {
                 tx.commit().await?;
             } else {
@@ -495,7 +322,10 @@ impl Store {
                     .bind(visit.id.to_string())
                     .fetch_one(&mut *tx)
                     .await?;
-                insert_anomaly!(&mut *tx, &values(parse_uuid(&event)?));
+                let anomaly = values(parse_uuid(&event)?).insert();
+                bind_step!(sqlx::query(anomaly.sql), &anomaly)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 true
             } else {

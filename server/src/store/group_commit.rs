@@ -10,8 +10,9 @@
 //! still commit. A failed commit fails every attempt of the batch, none of which was
 //! answered before, so a 201 still means the write is on disk.
 //!
-//! The thread has its own connection to the database file through `rusqlite`, with
-//! the statements of [`super::attendance::sql`] prepared once: each statement is a
+//! The thread has its own connection to the database file through `rusqlite`, and
+//! runs each attempt's [`AttemptPlan`] (built by the caller, the same plan sqlx runs
+//! on PostgreSQL) with its statements prepared once: each statement is a
 //! plain function call on this thread, where sqlx would hand it to a connection's
 //! worker thread and wait for the answer (two thread wake-ups per statement, which
 //! made the writer, not the disk, the limit).
@@ -19,16 +20,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use rusqlite::types::ToSql;
+use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{CachedStatement, Connection, DropBehavior, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
-use uuid::Uuid;
 
-use super::attendance::{
-    AttendanceWrite, INSERT_ANOMALY, StoredResponse, VisitChange, WriteOutcome, sql,
-};
-use super::{StoreError, StoreResult, to_ms};
+use super::attempt::{AttemptPlan, Found, Param, Step};
+use super::attendance::WriteOutcome;
+use super::{StoreError, StoreResult};
 
 /// The most attempts written in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -44,7 +42,7 @@ const BUSY_PAUSE: Duration = Duration::from_micros(200);
 const BUSY_TRIES: i32 = 50_000;
 
 struct Job {
-    write: AttendanceWrite,
+    plan: AttemptPlan,
     reply: oneshot::Sender<StoreResult<WriteOutcome>>,
 }
 
@@ -83,10 +81,10 @@ impl GroupCommit {
     }
 
     /// Queues one attempt and answers its outcome once its batch is committed.
-    pub async fn submit(&self, write: AttendanceWrite) -> StoreResult<WriteOutcome> {
+    pub async fn submit(&self, plan: AttemptPlan) -> StoreResult<WriteOutcome> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { write, reply })
+            .send(Job { plan, reply })
             .await
             .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
@@ -168,7 +166,7 @@ fn write_batch(db: &mut Connection, batch: &mut Vec<Job>) {
         let mut tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for job in batch.iter() {
             let mut savepoint = tx.savepoint()?;
-            let outcome = write_attempt(&savepoint, &job.write);
+            let outcome = write_attempt(&savepoint, &job.plan);
             savepoint.set_drop_behavior(match outcome {
                 Ok(WriteOutcome::Written) => DropBehavior::Commit,
                 _ => DropBehavior::Rollback,
@@ -192,15 +190,11 @@ fn write_batch(db: &mut Connection, batch: &mut Vec<Job>) {
     }
 }
 
-/// A statement of [`sql`] with its `$1`, `$2`, ... bound to `values` in order (by
-/// name: a number may appear more than once, and not in order).
-fn bound<'c>(
-    db: &'c Connection,
-    text: &str,
-    values: &[&dyn ToSql],
-) -> rusqlite::Result<CachedStatement<'c>> {
-    let mut statement = db.prepare_cached(text)?;
-    for (i, value) in values.iter().enumerate() {
+/// A [`Step`] prepared (once per connection) with its values bound to `$1`, `$2`, ...
+/// by name: a number may appear more than once, and not in order.
+fn bound<'c>(db: &'c Connection, step: &Step) -> rusqlite::Result<CachedStatement<'c>> {
+    let mut statement = db.prepare_cached(step.sql)?;
+    for (i, value) in step.params.iter().enumerate() {
         if let Some(index) = statement.parameter_index(&format!("${}", i + 1))? {
             statement.raw_bind_parameter(index, value)?;
         }
@@ -208,182 +202,53 @@ fn bound<'c>(
     Ok(statement)
 }
 
-fn execute(db: &Connection, text: &str, values: &[&dyn ToSql]) -> rusqlite::Result<usize> {
-    bound(db, text, values)?.raw_execute()
+impl ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Param::Text(v) => v.to_sql(),
+            Param::Int(v) => v.to_sql(),
+            Param::Real(v) => v.to_sql(),
+            Param::Bool(v) => v.to_sql(),
+        }
+    }
 }
 
-fn ms(at: DateTime<Utc>) -> i64 {
-    to_ms(at)
+/// The first row of a query, read by `read`.
+fn first_row<T>(
+    db: &Connection,
+    step: &Step,
+    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    bound(db, step)?.raw_query().next()?.map(read).transpose()
 }
 
-/// One attempt, as [`super::attendance`]'s `write_attempt!` writes it on PostgreSQL:
-/// the same statements in the same order, so both databases store the same rows.
-fn write_attempt(db: &Connection, write: &AttendanceWrite) -> StoreResult<WriteOutcome> {
-    let e = &write.event;
-    let physician = e.physician_id.to_string();
-    let event_id = e.id.to_string();
-    let reasons =
-        serde_json::to_string(&e.reasons).map_err(|x| StoreError::Corrupt(x.to_string()))?;
-    execute(db, sql::LOCK, &[&physician])?;
-    let client_event_id = e.client_event_id.to_string();
-    let existing: Option<(i64, String)> =
-        bound(db, sql::EXISTING, &[&physician, &client_event_id])?
-            .raw_query()
-            .next()?
-            .map(|row| Ok::<_, rusqlite::Error>((row.get(0)?, row.get(1)?)))
-            .transpose()?;
-    if let Some((status, body)) = existing {
-        return Ok(WriteOutcome::Duplicate(StoredResponse {
-            status: u16::try_from(status).unwrap_or(500),
-            body,
-        }));
+/// One attempt's [`AttemptPlan`], as `run_plan!` runs it with sqlx.
+fn write_attempt(db: &Connection, plan: &AttemptPlan) -> StoreResult<WriteOutcome> {
+    bound(db, &plan.lock)?.raw_execute()?;
+    let found = Found {
+        stored: first_row(db, &plan.existing, |row| Ok((row.get(0)?, row.get(1)?)))?,
+        open_visit: first_row(db, &plan.open, |row| row.get(0))?,
+        code_uses: match &plan.used {
+            Some(step) => first_row(db, step, |row| row.get(0))?.unwrap_or(0),
+            None => 0,
+        },
+    };
+    if let Some(outcome) = plan.judge(found)? {
+        return Ok(outcome);
     }
-    let open: Option<String> = bound(db, sql::OPEN, &[&physician])?
-        .raw_query()
-        .next()?
-        .map(|row| row.get(0))
-        .transpose()?;
-    let open = open.as_deref().map(super::parse_uuid).transpose()?;
-    let mut changed = open != write.expected_open_visit;
-    let code_use = write
-        .code_use
-        .as_ref()
-        .map(|code| (code.site_id.to_string(), code.kind, code.step, code.slot));
-    if let Some((site, kind, step, slot)) = &code_use {
-        let used: i64 = bound(db, sql::USED, &[site, kind, step, &physician, slot])?
-            .raw_query()
-            .next()?
-            .map(|row| row.get(0))
-            .transpose()?
-            .unwrap_or(0);
-        changed |= used > 0;
-    }
-    if changed {
-        return Ok(WriteOutcome::StateChanged);
-    }
-    let uuid = |id: Option<Uuid>| id.map(|u| u.to_string());
-    execute(
-        db,
-        sql::INSERT_EVENT,
-        &[
-            &event_id,
-            &client_event_id,
-            &physician,
-            &e.action,
-            &uuid(e.site_id),
-            &uuid(e.assignment_id),
-            &uuid(e.visit_id),
-            &e.code_kind,
-            &e.code_step,
-            &e.device_id,
-            &e.lat,
-            &e.lon,
-            &e.reported_lat,
-            &e.reported_lon,
-            &e.crs,
-            &e.accuracy_m,
-            &e.is_mock,
-            &e.fix_time.map(ms),
-            &ms(e.scanned_at),
-            &ms(e.received_at),
-            &e.verdict,
-            &e.refusal_code,
-            &reasons,
-            &e.distance_to_fence_m,
-            &e.geofence_version,
-            &i64::from(e.response.status),
-            &e.response.body,
-        ],
-    )?;
-    if let Some((site, kind, step, slot)) = &code_use {
-        execute(
-            db,
-            sql::INSERT_USE,
-            &[site, kind, step, &physician, slot, &event_id],
-        )?;
-    }
-    for check in &write.answers_presence_checks {
-        let answered = execute(
-            db,
-            sql::ANSWER,
-            &[&check.to_string(), &event_id, &ms(e.received_at)],
-        )?;
-        if answered != 1 {
+    for step in &plan.writes {
+        let changed = bound(db, step)?.raw_execute()?;
+        if step.changes_one_row && changed != 1 {
             return Ok(WriteOutcome::StateChanged);
         }
-    }
-    let visit_id = match &write.visit {
-        // A scan that changes no visit (presence) is about the visit it names.
-        VisitChange::None => e.visit_id,
-        VisitChange::Open {
-            visit_id,
-            site_id,
-            assignment_id,
-            local_date,
-        } => {
-            execute(
-                db,
-                sql::OPEN_VISIT,
-                &[
-                    &visit_id.to_string(),
-                    &physician,
-                    &site_id.to_string(),
-                    &assignment_id.to_string(),
-                    &local_date.to_string(),
-                    &event_id,
-                    &ms(e.scanned_at),
-                ],
-            )?;
-            Some(*visit_id)
-        }
-        VisitChange::Close { visit_id } => {
-            let closed = execute(
-                db,
-                sql::CLOSE_VISIT,
-                &[
-                    &visit_id.to_string(),
-                    &event_id,
-                    &ms(e.scanned_at),
-                    &ms(e.received_at),
-                ],
-            )?;
-            if closed != 1 {
-                return Ok(WriteOutcome::StateChanged);
-            }
-            Some(*visit_id)
-        }
-    };
-    for finding in &write.findings {
-        let event_ids =
-            serde_json::to_string(&[&event_id]).map_err(|x| StoreError::Corrupt(x.to_string()))?;
-        execute(
-            db,
-            INSERT_ANOMALY,
-            &[
-                &Uuid::new_v4().to_string(),
-                &finding.kind.as_str(),
-                &finding.kind.severity().as_str(),
-                &physician,
-                &uuid(e.site_id),
-                &uuid(visit_id),
-                &event_ids,
-                &ms(e.received_at),
-                &finding.detail.to_string(),
-            ],
-        )?;
-    }
-    if write.bind_device {
-        execute(
-            db,
-            sql::BIND,
-            &[&physician, &e.device_id, &ms(e.received_at)],
-        )?;
     }
     Ok(WriteOutcome::Written)
 }
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
 
     /// A database in WAL mode whose WAL holds a few hundred KiB nobody checkpointed.

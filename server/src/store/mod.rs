@@ -12,6 +12,7 @@ use sqlx::{PgPool, SqlitePool};
 pub mod activities;
 pub mod anomalies;
 pub mod assignments;
+pub mod attempt;
 pub mod attendance;
 pub mod audit;
 pub mod group_commit;

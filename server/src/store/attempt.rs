@@ -1,0 +1,388 @@
+//! One attendance attempt's write as data: the statements and their values, and the
+//! rule that decides, from what the transaction finds, whether the attempt is written.
+//! Two drivers run it: sqlx on PostgreSQL ([`super::attendance`]) and the SQLite group
+//! commit's `rusqlite` writer ([`super::group_commit`]), so both databases store the
+//! same rows by construction.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::attendance::{AttendanceWrite, StoredResponse, VisitChange, WriteOutcome};
+use super::{StoreError, StoreResult, parse_uuid, to_ms};
+use crate::domain::anomaly::AnomalyKind;
+
+/// A value bound to a statement. Each variant keeps its type when null (PostgreSQL
+/// types its parameters).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Bool(bool),
+}
+
+impl From<String> for Param {
+    fn from(value: String) -> Param {
+        Param::Text(Some(value))
+    }
+}
+
+impl From<&str> for Param {
+    fn from(value: &str) -> Param {
+        Param::Text(Some(value.to_owned()))
+    }
+}
+
+impl From<Option<&str>> for Param {
+    fn from(value: Option<&str>) -> Param {
+        Param::Text(value.map(str::to_owned))
+    }
+}
+
+impl From<Option<Uuid>> for Param {
+    fn from(value: Option<Uuid>) -> Param {
+        Param::Text(value.map(|id| id.to_string()))
+    }
+}
+
+impl From<i64> for Param {
+    fn from(value: i64) -> Param {
+        Param::Int(Some(value))
+    }
+}
+
+impl From<Option<i64>> for Param {
+    fn from(value: Option<i64>) -> Param {
+        Param::Int(value)
+    }
+}
+
+impl From<f64> for Param {
+    fn from(value: f64) -> Param {
+        Param::Real(Some(value))
+    }
+}
+
+impl From<Option<f64>> for Param {
+    fn from(value: Option<f64>) -> Param {
+        Param::Real(value)
+    }
+}
+
+impl From<bool> for Param {
+    fn from(value: bool) -> Param {
+        Param::Bool(value)
+    }
+}
+
+impl From<DateTime<Utc>> for Param {
+    fn from(value: DateTime<Utc>) -> Param {
+        Param::Int(Some(to_ms(value)))
+    }
+}
+
+/// One statement with its values for `$1`, `$2`, ...
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub sql: &'static str,
+    pub params: Vec<Param>,
+    /// The statement must change exactly one row, or the facts changed.
+    pub changes_one_row: bool,
+}
+
+impl Step {
+    fn new(sql: &'static str, params: Vec<Param>) -> Step {
+        Step {
+            sql,
+            params,
+            changes_one_row: false,
+        }
+    }
+
+    fn changing_one_row(sql: &'static str, params: Vec<Param>) -> Step {
+        Step {
+            changes_one_row: true,
+            ..Step::new(sql, params)
+        }
+    }
+}
+
+/// Binds a [`Step`]'s values to an sqlx query or query_as built from its SQL.
+macro_rules! bind_step {
+    ($query:expr, $step:expr) => {{
+        let step: &$crate::store::attempt::Step = $step;
+        let mut query = $query;
+        for param in &step.params {
+            query = match param {
+                $crate::store::attempt::Param::Text(v) => query.bind(v.as_deref()),
+                $crate::store::attempt::Param::Int(v) => query.bind(*v),
+                $crate::store::attempt::Param::Real(v) => query.bind(*v),
+                $crate::store::attempt::Param::Bool(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
+}
+pub(crate) use bind_step;
+
+const LOCK: &str = "UPDATE users SET attendance_seq = attendance_seq + 1 WHERE id = $1";
+const EXISTING: &str = "SELECT response_status, response_body FROM attendance_events \
+                        WHERE physician_id = $1 AND client_event_id = $2";
+const OPEN: &str = "SELECT id FROM visits WHERE open_physician = $1";
+const USED: &str = "SELECT COUNT(*) FROM code_uses WHERE site_id = $1 AND code_kind = $2 \
+                    AND code_step = $3 AND physician_id = $4 AND use_slot = $5";
+const INSERT_EVENT: &str = "INSERT INTO attendance_events (id, client_event_id, physician_id, \
+    action, site_id, assignment_id, visit_id, code_kind, code_step, device_id, lat, lon, \
+    reported_lat, reported_lon, crs, accuracy_m, is_mock, fix_time, scanned_at, received_at, \
+    verdict, refusal_code, reasons, distance_to_fence_m, geofence_version, response_status, \
+    response_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+    $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
+const INSERT_USE: &str = "INSERT INTO code_uses (site_id, code_kind, code_step, physician_id, \
+    use_slot, event_id) VALUES ($1, $2, $3, $4, $5, $6)";
+const OPEN_VISIT: &str = "INSERT INTO visits (id, physician_id, site_id, assignment_id, \
+    local_date, check_in_event_id, checked_in_at, status, open_physician) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $2)";
+const CLOSE_VISIT: &str = "UPDATE visits SET check_out_event_id = $2, checked_out_at = $3, \
+    status = 'closed', closed_at = $4, open_physician = NULL WHERE id = $1 AND status = 'open'";
+const BIND: &str = "INSERT INTO devices (physician_id, device_id, bound_at) VALUES ($1, $2, $3) \
+                    ON CONFLICT (physician_id) DO NOTHING";
+const ANSWER: &str = "UPDATE presence_checks SET status = 'answered', answered_event_id = $2, \
+    resolved_at = $3 WHERE id = $1 AND status = 'pending'";
+const INSERT_ANOMALY: &str = "INSERT INTO anomalies (id, kind, severity, status, physician_id, \
+    site_id, visit_id, event_ids, detected_at, detail) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9)";
+
+/// A new anomaly row's values.
+pub struct AnomalyValues {
+    pub kind: AnomalyKind,
+    pub physician_id: Uuid,
+    pub site_id: Option<Uuid>,
+    pub visit_id: Option<Uuid>,
+    pub event_ids: Vec<Uuid>,
+    pub detected_at: DateTime<Utc>,
+    pub detail: serde_json::Value,
+}
+
+impl AnomalyValues {
+    /// The insert of this anomaly, under a new id.
+    pub fn insert(&self) -> Step {
+        let event_ids: Vec<String> = self.event_ids.iter().map(Uuid::to_string).collect();
+        Step::new(
+            INSERT_ANOMALY,
+            vec![
+                Uuid::new_v4().to_string().into(),
+                self.kind.as_str().into(),
+                self.kind.severity().as_str().into(),
+                self.physician_id.to_string().into(),
+                self.site_id.into(),
+                self.visit_id.into(),
+                serde_json::to_string(&event_ids)
+                    .unwrap_or_else(|_| "[]".into())
+                    .into(),
+                self.detected_at.into(),
+                self.detail.to_string().into(),
+            ],
+        )
+    }
+}
+
+/// What the attempt's transaction finds before writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The answer stored under this `client_event_id`: `(status, body)`.
+    pub stored: Option<(i64, String)>,
+    /// The id of the physician's open visit.
+    pub open_visit: Option<String>,
+    /// Stored uses of the attempt's code slot (0 when it uses no code).
+    pub code_uses: i64,
+}
+
+/// One attempt's write: run `lock`, then the reads (`existing`, `open`, `used`), ask
+/// [`AttemptPlan::judge`], and if it allows, run `writes` in order; a write marked
+/// `changes_one_row` that changes another number of rows means the facts changed. The
+/// physician's row is locked first (a no-op update), so two attempts of one physician
+/// never interleave, on either database. The caller commits on `Written` and rolls
+/// back otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptPlan {
+    pub lock: Step,
+    pub existing: Step,
+    pub open: Step,
+    pub used: Option<Step>,
+    pub writes: Vec<Step>,
+    expected_open_visit: Option<Uuid>,
+}
+
+impl AttemptPlan {
+    pub fn new(write: &AttendanceWrite) -> StoreResult<AttemptPlan> {
+        let e = &write.event;
+        let physician = e.physician_id.to_string();
+        let event_id = e.id.to_string();
+        let reasons =
+            serde_json::to_string(&e.reasons).map_err(|x| StoreError::Corrupt(x.to_string()))?;
+        let code_use = write.code_use.as_ref().map(|code| {
+            (
+                Param::from(code.site_id.to_string()),
+                Param::from(code.kind),
+                Param::from(code.step),
+                Param::from(code.slot),
+            )
+        });
+        let used = code_use.as_ref().map(|(site, kind, step, slot)| {
+            Step::new(
+                USED,
+                vec![
+                    site.clone(),
+                    kind.clone(),
+                    step.clone(),
+                    physician.clone().into(),
+                    slot.clone(),
+                ],
+            )
+        });
+
+        let mut writes = vec![Step::new(
+            INSERT_EVENT,
+            vec![
+                event_id.clone().into(),
+                e.client_event_id.to_string().into(),
+                physician.clone().into(),
+                e.action.into(),
+                e.site_id.into(),
+                e.assignment_id.into(),
+                e.visit_id.into(),
+                e.code_kind.into(),
+                e.code_step.into(),
+                e.device_id.clone().into(),
+                e.lat.into(),
+                e.lon.into(),
+                e.reported_lat.into(),
+                e.reported_lon.into(),
+                e.crs.into(),
+                e.accuracy_m.into(),
+                e.is_mock.into(),
+                e.fix_time.map(to_ms).into(),
+                e.scanned_at.into(),
+                e.received_at.into(),
+                e.verdict.into(),
+                e.refusal_code.into(),
+                reasons.into(),
+                e.distance_to_fence_m.into(),
+                e.geofence_version.into(),
+                i64::from(e.response.status).into(),
+                e.response.body.clone().into(),
+            ],
+        )];
+        if let Some((site, kind, step, slot)) = code_use {
+            writes.push(Step::new(
+                INSERT_USE,
+                vec![
+                    site,
+                    kind,
+                    step,
+                    physician.clone().into(),
+                    slot,
+                    event_id.clone().into(),
+                ],
+            ));
+        }
+        for check in &write.answers_presence_checks {
+            writes.push(Step::changing_one_row(
+                ANSWER,
+                vec![
+                    check.to_string().into(),
+                    event_id.clone().into(),
+                    e.received_at.into(),
+                ],
+            ));
+        }
+        let visit_id = match &write.visit {
+            // A scan that changes no visit (presence) is about the visit it names.
+            VisitChange::None => e.visit_id,
+            VisitChange::Open {
+                visit_id,
+                site_id,
+                assignment_id,
+                local_date,
+            } => {
+                writes.push(Step::new(
+                    OPEN_VISIT,
+                    vec![
+                        visit_id.to_string().into(),
+                        physician.clone().into(),
+                        site_id.to_string().into(),
+                        assignment_id.to_string().into(),
+                        local_date.to_string().into(),
+                        event_id.clone().into(),
+                        e.scanned_at.into(),
+                    ],
+                ));
+                Some(*visit_id)
+            }
+            VisitChange::Close { visit_id } => {
+                writes.push(Step::changing_one_row(
+                    CLOSE_VISIT,
+                    vec![
+                        visit_id.to_string().into(),
+                        event_id.clone().into(),
+                        e.scanned_at.into(),
+                        e.received_at.into(),
+                    ],
+                ));
+                Some(*visit_id)
+            }
+        };
+        for finding in &write.findings {
+            let anomaly = AnomalyValues {
+                kind: finding.kind,
+                physician_id: e.physician_id,
+                site_id: e.site_id,
+                visit_id,
+                event_ids: vec![e.id],
+                detected_at: e.received_at,
+                detail: finding.detail.clone(),
+            };
+            writes.push(anomaly.insert());
+        }
+        if write.bind_device {
+            writes.push(Step::new(
+                BIND,
+                vec![
+                    physician.clone().into(),
+                    e.device_id.clone().into(),
+                    e.received_at.into(),
+                ],
+            ));
+        }
+        Ok(AttemptPlan {
+            lock: Step::new(LOCK, vec![physician.clone().into()]),
+            existing: Step::new(
+                EXISTING,
+                vec![
+                    physician.clone().into(),
+                    e.client_event_id.to_string().into(),
+                ],
+            ),
+            open: Step::new(OPEN, vec![physician.into()]),
+            used,
+            writes,
+            expected_open_visit: write.expected_open_visit,
+        })
+    }
+
+    /// The outcome that stops the attempt before its writes (`Duplicate`: the
+    /// `client_event_id` has an answer; `StateChanged`: the open visit is not the one
+    /// judged, or the code slot was used meanwhile), or `None` to write.
+    pub fn judge(&self, found: Found) -> StoreResult<Option<WriteOutcome>> {
+        if let Some((status, body)) = found.stored {
+            return Ok(Some(WriteOutcome::Duplicate(StoredResponse {
+                status: u16::try_from(status).unwrap_or(500),
+                body,
+            })));
+        }
+        let open = found.open_visit.as_deref().map(parse_uuid).transpose()?;
+        if open != self.expected_open_visit || found.code_uses > 0 {
+            return Ok(Some(WriteOutcome::StateChanged));
+        }
+        Ok(None)
+    }
+}
