@@ -200,25 +200,6 @@ macro_rules! run_plan {
 }
 
 impl Store {
-    /// The answer stored for a physician's `client_event_id`, if any.
-    pub async fn stored_response(
-        &self,
-        physician_id: Uuid,
-        client_event_id: Uuid,
-    ) -> StoreResult<Option<StoredResponse>> {
-        const SQL: &str = "SELECT response_status, response_body FROM attendance_events \
-                           WHERE physician_id = $1 AND client_event_id = $2";
-        let row: Option<(i64, String)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
-            .bind(physician_id.to_string())
-            .bind(client_event_id.to_string())
-            .fetch_optional(pool)
-            .await?);
-        Ok(row.map(|(status, body)| StoredResponse {
-            status: u16::try_from(status).unwrap_or(500),
-            body,
-        }))
-    }
-
     pub async fn open_visit(&self, physician_id: Uuid) -> StoreResult<Option<VisitRecord>> {
         let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE open_physician = $1");
         let row: Option<VisitRow> = on_pool!(self.db(), pool =>
