@@ -33,6 +33,7 @@ use crate::domain::kiosk_code;
 use crate::domain::organization::Organization;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::Store;
 use crate::store::attendance::{
     AttendanceWrite, CodeUse, NewEvent, StoredResponse, VisitChange, VisitRecord, WriteOutcome,
 };
@@ -196,7 +197,10 @@ async fn decide(
     now: DateTime<Utc>,
     known: Option<Known>,
 ) -> ApiResult<AttendanceWrite> {
-    let store = &state.store;
+    // Facts read here all come from one snapshot of the database; the write's
+    // transaction checks again the ones a concurrent attempt could change.
+    let snapshot = state.store.snapshot()?;
+    let store = &snapshot;
     // The first judgement trusts facts read just before and the cache's code-use
     // markers (the write's transaction checks both again); later ones read afresh.
     let first_round = known.is_some();
@@ -303,7 +307,7 @@ async fn decide(
     if !matches!(judgement.decision, Decision::Refused(_)) {
         let opened_at = open_visit.as_ref().map(|v| v.checked_in_at);
         let found = detect(
-            state,
+            store,
             physician_id,
             &attempt,
             reported,
@@ -314,7 +318,8 @@ async fn decide(
         judgement.findings.extend(found);
     }
 
-    let event_id = Uuid::new_v4();
+    // Time-ordered ids: a new row lands at the end of the primary key's index.
+    let event_id = Uuid::now_v7();
     let reasons: Vec<String> = judgement
         .findings
         .iter()
@@ -342,7 +347,7 @@ async fn decide(
             assignment_id,
             local_date,
         } => {
-            let visit_id = Uuid::new_v4();
+            let visit_id = Uuid::now_v7();
             let change = VisitChange::Open {
                 visit_id,
                 site_id: facts.site.map_or(Uuid::nil(), |s| s.site_id),
@@ -432,14 +437,13 @@ async fn decide(
 /// (`impossible_travel`), other uses of the same code (`code_shared`), identical
 /// coordinates (`repeated_fix`) and, on check-out, the visit's length (`short_visit`).
 async fn detect(
-    state: &AppState,
+    store: &Store,
     physician_id: Uuid,
     attempt: &Attempt,
     reported: LatLon,
     judgement: &attendance::Judgement,
     opened_at: Option<DateTime<Utc>>,
 ) -> ApiResult<Vec<Finding>> {
-    let store = &state.store;
     let current = PastFix {
         event_id: Uuid::nil(),
         physician_id,

@@ -1,15 +1,18 @@
 //! Assignments: who serves where, under which program, when.
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::columns::{Columns, FromColumns, from_row};
+use super::statement::Step;
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_uuid, to_ms,
 };
 use crate::domain::assignment::Assignment;
 use crate::domain::window::DailyWindow;
 
-#[derive(sqlx::FromRow)]
 struct AssignmentRow {
     id: String,
     physician_id: String,
@@ -22,6 +25,24 @@ struct AssignmentRow {
     window_end: String,
     created_at: i64,
 }
+
+impl FromColumns for AssignmentRow {
+    fn from_columns(row: &impl Columns) -> StoreResult<AssignmentRow> {
+        Ok(AssignmentRow {
+            id: row.get("id")?,
+            physician_id: row.get("physician_id")?,
+            site_id: row.get("site_id")?,
+            program_id: row.get("program_id")?,
+            mode: row.get("mode")?,
+            start_date: row.get("start_date")?,
+            end_date: row.get("end_date")?,
+            window_start: row.get("window_start")?,
+            window_end: row.get("window_end")?,
+            created_at: row.get("created_at")?,
+        })
+    }
+}
+from_row!(AssignmentRow);
 
 const COLUMNS: &str = "id, physician_id, site_id, program_id, mode, start_date, end_date, \
                        window_start, window_end, created_at";
@@ -94,16 +115,17 @@ impl Store {
         physician_id: Uuid,
         site_id: Uuid,
     ) -> StoreResult<Vec<Assignment>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM assignments WHERE physician_id = $1 AND site_id = $2 \
-             ORDER BY start_date DESC, id"
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {COLUMNS} FROM assignments WHERE physician_id = $1 AND site_id = $2 \
+                 ORDER BY start_date DESC, id"
+            )
+        });
+        let query = Step::new(
+            &SQL,
+            vec![physician_id.to_string().into(), site_id.to_string().into()],
         );
-        let rows: Vec<AssignmentRow> = on_pool!(self.db(), pool =>
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(physician_id.to_string())
-                .bind(site_id.to_string())
-                .fetch_all(pool)
-                .await?);
+        let rows: Vec<AssignmentRow> = self.read_all(&query).await?;
         rows.into_iter().map(Assignment::try_from).collect()
     }
 }

@@ -8,122 +8,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::attendance::{AttendanceWrite, StoredResponse, VisitChange, WriteOutcome};
+use super::statement::{Param, Step};
 use super::{StoreError, StoreResult, parse_uuid, to_ms};
 use crate::domain::anomaly::AnomalyKind;
-
-/// A value bound to a statement. Each variant keeps its type when null (PostgreSQL
-/// types its parameters).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    Text(Option<String>),
-    Int(Option<i64>),
-    Real(Option<f64>),
-    Bool(bool),
-}
-
-impl From<String> for Param {
-    fn from(value: String) -> Param {
-        Param::Text(Some(value))
-    }
-}
-
-impl From<&str> for Param {
-    fn from(value: &str) -> Param {
-        Param::Text(Some(value.to_owned()))
-    }
-}
-
-impl From<Option<&str>> for Param {
-    fn from(value: Option<&str>) -> Param {
-        Param::Text(value.map(str::to_owned))
-    }
-}
-
-impl From<Option<Uuid>> for Param {
-    fn from(value: Option<Uuid>) -> Param {
-        Param::Text(value.map(|id| id.to_string()))
-    }
-}
-
-impl From<i64> for Param {
-    fn from(value: i64) -> Param {
-        Param::Int(Some(value))
-    }
-}
-
-impl From<Option<i64>> for Param {
-    fn from(value: Option<i64>) -> Param {
-        Param::Int(value)
-    }
-}
-
-impl From<f64> for Param {
-    fn from(value: f64) -> Param {
-        Param::Real(Some(value))
-    }
-}
-
-impl From<Option<f64>> for Param {
-    fn from(value: Option<f64>) -> Param {
-        Param::Real(value)
-    }
-}
-
-impl From<bool> for Param {
-    fn from(value: bool) -> Param {
-        Param::Bool(value)
-    }
-}
-
-impl From<DateTime<Utc>> for Param {
-    fn from(value: DateTime<Utc>) -> Param {
-        Param::Int(Some(to_ms(value)))
-    }
-}
-
-/// One statement with its values for `$1`, `$2`, ...
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    pub sql: &'static str,
-    pub params: Vec<Param>,
-    /// The statement must change exactly one row, or the facts changed.
-    pub changes_one_row: bool,
-}
-
-impl Step {
-    fn new(sql: &'static str, params: Vec<Param>) -> Step {
-        Step {
-            sql,
-            params,
-            changes_one_row: false,
-        }
-    }
-
-    fn changing_one_row(sql: &'static str, params: Vec<Param>) -> Step {
-        Step {
-            changes_one_row: true,
-            ..Step::new(sql, params)
-        }
-    }
-}
-
-/// Binds a [`Step`]'s values to an sqlx query or query_as built from its SQL.
-macro_rules! bind_step {
-    ($query:expr, $step:expr) => {{
-        let step: &$crate::store::attempt::Step = $step;
-        let mut query = $query;
-        for param in &step.params {
-            query = match param {
-                $crate::store::attempt::Param::Text(v) => query.bind(v.as_deref()),
-                $crate::store::attempt::Param::Int(v) => query.bind(*v),
-                $crate::store::attempt::Param::Real(v) => query.bind(*v),
-                $crate::store::attempt::Param::Bool(v) => query.bind(*v),
-            };
-        }
-        query
-    }};
-}
-pub(crate) use bind_step;
 
 const LOCK: &str = "UPDATE users SET attendance_seq = attendance_seq + 1 WHERE id = $1";
 const EXISTING: &str = "SELECT response_status, response_body FROM attendance_events \
@@ -163,13 +50,13 @@ pub struct AnomalyValues {
 }
 
 impl AnomalyValues {
-    /// The insert of this anomaly, under a new id.
+    /// The insert of this anomaly, under a new time-ordered id.
     pub fn insert(&self) -> Step {
         let event_ids: Vec<String> = self.event_ids.iter().map(Uuid::to_string).collect();
         Step::new(
             INSERT_ANOMALY,
             vec![
-                Uuid::new_v4().to_string().into(),
+                Uuid::now_v7().to_string().into(),
                 self.kind.as_str().into(),
                 self.kind.severity().as_str().into(),
                 self.physician_id.to_string().into(),

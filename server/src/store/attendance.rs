@@ -1,10 +1,14 @@
 //! Attendance events, code uses, visits, bound devices and anomalies: written together
 //! in one transaction per attempt, serialised per physician.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::attempt::{AnomalyValues, AttemptPlan, Found, bind_step};
+use super::attempt::{AnomalyValues, AttemptPlan, Found};
+use super::columns::{Columns, FromColumns, from_row};
+use super::statement::{Step, bind_step};
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::anomaly::{AnomalyKind, Finding};
 use crate::domain::coords::LatLon;
@@ -109,7 +113,6 @@ pub struct VisitRecord {
     pub status: String,
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct VisitRow {
     id: String,
     physician_id: String,
@@ -120,6 +123,22 @@ pub(super) struct VisitRow {
     checked_out_at: Option<i64>,
     status: String,
 }
+
+impl FromColumns for VisitRow {
+    fn from_columns(row: &impl Columns) -> StoreResult<VisitRow> {
+        Ok(VisitRow {
+            id: row.get("id")?,
+            physician_id: row.get("physician_id")?,
+            site_id: row.get("site_id")?,
+            assignment_id: row.get("assignment_id")?,
+            local_date: row.get("local_date")?,
+            checked_in_at: row.get("checked_in_at")?,
+            checked_out_at: row.get("checked_out_at")?,
+            status: row.get("status")?,
+        })
+    }
+}
+from_row!(VisitRow);
 
 impl TryFrom<VisitRow> for VisitRecord {
     type Error = StoreError;
@@ -201,9 +220,11 @@ macro_rules! run_plan {
 
 impl Store {
     pub async fn open_visit(&self, physician_id: Uuid) -> StoreResult<Option<VisitRecord>> {
-        let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE open_physician = $1");
-        let row: Option<VisitRow> = on_pool!(self.db(), pool =>
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(physician_id.to_string()).fetch_optional(pool).await?);
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT {VISIT_COLUMNS} FROM visits WHERE open_physician = $1")
+        });
+        let query = Step::new(&SQL, vec![physician_id.to_string().into()]);
+        let row: Option<VisitRow> = self.read_first(&query).await?;
         row.map(VisitRecord::try_from).transpose()
     }
 
@@ -228,21 +249,24 @@ impl Store {
     pub async fn code_used(&self, physician_id: Uuid, code: &CodeUse) -> StoreResult<bool> {
         const SQL: &str = "SELECT COUNT(*) FROM code_uses WHERE site_id = $1 AND code_kind = $2 \
                            AND code_step = $3 AND physician_id = $4 AND use_slot = $5";
-        let (count,): (i64,) = on_pool!(self.db(), pool => sqlx::query_as(SQL)
-            .bind(code.site_id.to_string())
-            .bind(code.kind)
-            .bind(code.step)
-            .bind(physician_id.to_string())
-            .bind(code.slot)
-            .fetch_one(pool)
-            .await?);
-        Ok(count > 0)
+        let query = Step::new(
+            SQL,
+            vec![
+                code.site_id.to_string().into(),
+                code.kind.into(),
+                code.step.into(),
+                physician_id.to_string().into(),
+                code.slot.into(),
+            ],
+        );
+        let count: Option<(i64,)> = self.read_first(&query).await?;
+        Ok(count.is_some_and(|(count,)| count > 0))
     }
 
     pub async fn bound_device(&self, physician_id: Uuid) -> StoreResult<Option<String>> {
         const SQL: &str = "SELECT device_id FROM devices WHERE physician_id = $1";
-        let row: Option<(String,)> = on_pool!(self.db(), pool =>
-            sqlx::query_as(SQL).bind(physician_id.to_string()).fetch_optional(pool).await?);
+        let query = Step::new(SQL, vec![physician_id.to_string().into()]);
+        let row: Option<(String,)> = self.read_first(&query).await?;
         Ok(row.map(|(d,)| d))
     }
 
@@ -375,7 +399,6 @@ impl Store {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct FixRow {
     id: String,
     physician_id: String,
@@ -384,6 +407,20 @@ struct FixRow {
     lon: f64,
     accuracy_m: f64,
     scanned_at: i64,
+}
+
+impl FromColumns for FixRow {
+    fn from_columns(row: &impl Columns) -> StoreResult<FixRow> {
+        Ok(FixRow {
+            id: row.get("id")?,
+            physician_id: row.get("physician_id")?,
+            device_id: row.get("device_id")?,
+            lat: row.get("lat")?,
+            lon: row.get("lon")?,
+            accuracy_m: row.get("accuracy_m")?,
+            scanned_at: row.get("scanned_at")?,
+        })
+    }
 }
 
 impl TryFrom<FixRow> for PastFix {
@@ -409,15 +446,14 @@ impl Store {
         physician_id: Uuid,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<PastFix>> {
-        let sql = format!(
-            "SELECT {FIX_COLUMNS} FROM attendance_events WHERE physician_id = $1 \
-             AND verdict <> 'refused' AND scanned_at <= $2 ORDER BY scanned_at DESC, id LIMIT 1"
-        );
-        let row: Option<FixRow> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(physician_id.to_string())
-            .bind(to_ms(at))
-            .fetch_optional(pool)
-            .await?);
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {FIX_COLUMNS} FROM attendance_events WHERE physician_id = $1 \
+                 AND verdict <> 'refused' AND scanned_at <= $2 ORDER BY scanned_at DESC, id LIMIT 1"
+            )
+        });
+        let query = Step::new(&SQL, vec![physician_id.to_string().into(), at.into()]);
+        let row: Option<FixRow> = self.read_first(&query).await?;
         row.map(PastFix::try_from).transpose()
     }
 
@@ -432,24 +468,30 @@ impl Store {
         current: &PastFix,
         near: &Bounds,
     ) -> StoreResult<Vec<PastFix>> {
-        let sql = format!(
-            "SELECT {FIX_COLUMNS} FROM attendance_events WHERE site_id = $1 AND code_kind = $2 \
-             AND code_step = $3 AND verdict <> 'refused' AND physician_id <> $4 \
-             AND (device_id = $5 OR lat < $6 OR lat > $7 OR lon < $8 OR lon > $9) \
-             ORDER BY scanned_at LIMIT 100"
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {FIX_COLUMNS} FROM attendance_events WHERE site_id = $1 \
+                 AND code_kind = $2 AND code_step = $3 AND verdict <> 'refused' \
+                 AND physician_id <> $4 \
+                 AND (device_id = $5 OR lat < $6 OR lat > $7 OR lon < $8 OR lon > $9) \
+                 ORDER BY scanned_at LIMIT 100"
+            )
+        });
+        let query = Step::new(
+            &SQL,
+            vec![
+                site_id.to_string().into(),
+                kind.into(),
+                step.into(),
+                current.physician_id.to_string().into(),
+                current.device_id.as_str().into(),
+                near.south_west.lat.into(),
+                near.north_east.lat.into(),
+                near.south_west.lon.into(),
+                near.north_east.lon.into(),
+            ],
         );
-        let rows: Vec<FixRow> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(site_id.to_string())
-            .bind(kind)
-            .bind(step)
-            .bind(current.physician_id.to_string())
-            .bind(&current.device_id)
-            .bind(near.south_west.lat)
-            .bind(near.north_east.lat)
-            .bind(near.south_west.lon)
-            .bind(near.north_east.lon)
-            .fetch_all(pool)
-            .await?);
+        let rows: Vec<FixRow> = self.read_all(&query).await?;
         rows.into_iter().map(PastFix::try_from).collect()
     }
 
@@ -457,11 +499,8 @@ impl Store {
     pub async fn identical_fixes(&self, reported: LatLon) -> StoreResult<Vec<(Uuid, LatLon)>> {
         const SQL: &str = "SELECT id, reported_lat, reported_lon FROM attendance_events \
                            WHERE reported_lat = $1 AND reported_lon = $2 LIMIT 5";
-        let rows: Vec<(String, f64, f64)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
-            .bind(reported.lat)
-            .bind(reported.lon)
-            .fetch_all(pool)
-            .await?);
+        let query = Step::new(SQL, vec![reported.lat.into(), reported.lon.into()]);
+        let rows: Vec<(String, f64, f64)> = self.read_all(&query).await?;
         rows.into_iter()
             .map(|(id, lat, lon)| Ok((parse_uuid(&id)?, LatLon::new(lat, lon))))
             .collect()

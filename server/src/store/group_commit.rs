@@ -20,12 +20,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::types::{ToSql, ToSqlOutput};
-use rusqlite::{CachedStatement, Connection, DropBehavior, TransactionBehavior};
+use rusqlite::{Connection, DropBehavior, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::attempt::{AttemptPlan, Found, Param, Step};
+use super::attempt::{AttemptPlan, Found};
 use super::attendance::WriteOutcome;
+use super::statement::{Step, bound};
 use super::{StoreError, StoreResult};
 
 /// The most attempts written in one transaction.
@@ -107,7 +107,7 @@ fn open(path: &Path) -> StoreResult<Connection> {
     Ok(db)
 }
 
-fn retry_busy(tries: i32) -> bool {
+pub(crate) fn retry_busy(tries: i32) -> bool {
     std::thread::sleep(BUSY_PAUSE);
     tries < BUSY_TRIES
 }
@@ -187,29 +187,6 @@ fn write_batch(db: &mut Connection, batch: &mut Vec<Job>) {
         };
         // A caller that gave up (time budget) finds its answer stored on retry.
         let _ = job.reply.send(outcome);
-    }
-}
-
-/// A [`Step`] prepared (once per connection) with its values bound to `$1`, `$2`, ...
-/// by name: a number may appear more than once, and not in order.
-fn bound<'c>(db: &'c Connection, step: &Step) -> rusqlite::Result<CachedStatement<'c>> {
-    let mut statement = db.prepare_cached(step.sql)?;
-    for (i, value) in step.params.iter().enumerate() {
-        if let Some(index) = statement.parameter_index(&format!("${}", i + 1))? {
-            statement.raw_bind_parameter(index, value)?;
-        }
-    }
-    Ok(statement)
-}
-
-impl ToSql for Param {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        match self {
-            Param::Text(v) => v.to_sql(),
-            Param::Int(v) => v.to_sql(),
-            Param::Real(v) => v.to_sql(),
-            Param::Bool(v) => v.to_sql(),
-        }
     }
 }
 

@@ -15,15 +15,18 @@ pub mod assignments;
 pub mod attempt;
 pub mod attendance;
 pub mod audit;
+pub mod columns;
 pub mod group_commit;
 pub mod imports;
 pub mod jurisdictions;
 pub mod kiosks;
 pub mod organizations;
 pub mod programs;
+pub mod readers;
 pub mod reports;
 pub mod secrets;
 pub mod site_index;
+pub mod statement;
 pub mod supervision;
 pub mod tokens;
 pub mod users;
@@ -71,6 +74,9 @@ pub enum StoreError {
     /// The group commit's writer connection said no.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A read snapshot's connection was lost to a panic while reading.
+    #[error("a read snapshot's connection was lost")]
+    SnapshotLost,
     /// The group commit's writer task is gone (the runtime is shutting down).
     #[error("the attendance writer has stopped")]
     WriterGone,
@@ -104,6 +110,8 @@ pub struct Store {
     db: Db,
     /// On SQLite, the one task that writes attendance attempts (group commit).
     writer: Option<group_commit::GroupCommit>,
+    /// On SQLite, where a check-in's facts are read.
+    readers: Option<readers::ReadPath>,
 }
 
 impl Store {
@@ -111,9 +119,13 @@ impl Store {
     /// its folder on first start, and runs the migrations.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
         let mut writer = None;
+        let mut readers = None;
         let db = if url.starts_with("sqlite:") {
             let (pool, path) = connect_sqlite(url, max_connections).await?;
             writer = Some(group_commit::GroupCommit::start(&path)?);
+            readers = Some(readers::ReadPath::Shared(std::sync::Arc::new(
+                readers::Readers::new(&path),
+            )));
             Db::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
@@ -128,7 +140,11 @@ impl Store {
                 url.split(':').next().unwrap_or_default().to_owned(),
             ));
         };
-        let store = Store { db, writer };
+        let store = Store {
+            db,
+            writer,
+            readers,
+        };
         store.migrate().await?;
         Ok(store)
     }

@@ -1,9 +1,13 @@
 //! Organizations and their versioned geofences. A geofence change adds a version;
 //! past events keep the version they were judged against.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::columns::{Columns, FromColumns, from_row};
+use super::statement::Step;
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_uuid, to_ms,
 };
@@ -51,7 +55,6 @@ pub struct OrganizationChanges<'a> {
     pub geofence: Option<&'a Geofence>,
 }
 
-#[derive(sqlx::FromRow)]
 struct OrganizationRow {
     id: String,
     name: String,
@@ -64,6 +67,24 @@ struct OrganizationRow {
     geometry: Option<String>,
     created_at: i64,
 }
+
+impl FromColumns for OrganizationRow {
+    fn from_columns(row: &impl Columns) -> StoreResult<OrganizationRow> {
+        Ok(OrganizationRow {
+            id: row.get("id")?,
+            name: row.get("name")?,
+            kind: row.get("kind")?,
+            jurisdiction_code: row.get("jurisdiction_code")?,
+            path: row.get("path")?,
+            timezone: row.get("timezone")?,
+            max_accuracy_m: row.get("max_accuracy_m")?,
+            geofence_version: row.get("geofence_version")?,
+            geometry: row.get("geometry")?,
+            created_at: row.get("created_at")?,
+        })
+    }
+}
+from_row!(OrganizationRow);
 
 const SELECT: &str = "SELECT o.id, o.name, o.kind, o.jurisdiction_code, j.path, o.timezone, \
     o.max_accuracy_m, o.geofence_version, g.geometry, o.created_at \
@@ -138,9 +159,9 @@ impl Store {
     }
 
     pub async fn organization(&self, id: Uuid) -> StoreResult<Option<Organization>> {
-        let sql = format!("{SELECT} WHERE o.id = $1");
-        let row: Option<OrganizationRow> = on_pool!(self.db(), pool =>
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(pool).await?);
+        static SQL: LazyLock<String> = LazyLock::new(|| format!("{SELECT} WHERE o.id = $1"));
+        let query = Step::new(&SQL, vec![id.to_string().into()]);
+        let row: Option<OrganizationRow> = self.read_first(&query).await?;
         row.map(Organization::try_from).transpose()
     }
 
@@ -227,8 +248,8 @@ impl Store {
     ) -> StoreResult<Option<VersionedGeofence>> {
         const SQL: &str = "SELECT version, geometry FROM geofence_versions \
             WHERE organization_id = $1 AND created_at <= $2 ORDER BY version DESC LIMIT 1";
-        let row: Option<(i64, String)> = on_pool!(self.db(), pool =>
-            sqlx::query_as(SQL).bind(id.to_string()).bind(to_ms(at)).fetch_optional(pool).await?);
+        let query = Step::new(SQL, vec![id.to_string().into(), at.into()]);
+        let row: Option<(i64, String)> = self.read_first(&query).await?;
         row.map(|(version, text)| {
             Ok(VersionedGeofence {
                 version,
@@ -241,8 +262,8 @@ impl Store {
     /// The secret that signs a site's kiosk codes.
     pub async fn kiosk_secret(&self, site_id: Uuid) -> StoreResult<Option<SiteSecret>> {
         const SQL: &str = "SELECT kiosk_secret FROM organizations WHERE id = $1";
-        let row: Option<(String,)> = on_pool!(self.db(), pool =>
-            sqlx::query_as(SQL).bind(site_id.to_string()).fetch_optional(pool).await?);
+        let query = Step::new(SQL, vec![site_id.to_string().into()]);
+        let row: Option<(String,)> = self.read_first(&query).await?;
         row.map(|(text,)| {
             unhex32(&text)
                 .map(SiteSecret::from_bytes)

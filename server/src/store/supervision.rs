@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::{InspectionKind, PresenceCheckStatus};
 use uuid::Uuid;
 
+use super::statement::Step;
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::anomaly::AnomalyKind;
 
@@ -278,12 +279,15 @@ impl Store {
         const SQL: &str = "SELECT id FROM presence_checks WHERE physician_id = $1 \
             AND status = 'pending' AND requested_at <= $2 AND deadline_at >= $2 \
             AND (site_id IS NULL OR site_id = $3) ORDER BY deadline_at, id";
-        let rows: Vec<(String,)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
-            .bind(physician_id.to_string())
-            .bind(to_ms(at))
-            .bind(site_id.to_string())
-            .fetch_all(pool)
-            .await?);
+        let query = Step::new(
+            SQL,
+            vec![
+                physician_id.to_string().into(),
+                at.into(),
+                site_id.to_string().into(),
+            ],
+        );
+        let rows: Vec<(String,)> = self.read_all(&query).await?;
         rows.iter().map(|(id,)| parse_uuid(id)).collect()
     }
 
