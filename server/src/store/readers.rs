@@ -4,9 +4,9 @@
 //! for the answer: two thread wake-ups per statement, which for a check-in's small
 //! indexed reads cost more than the reads. Here the statement runs on the calling
 //! thread, through `rusqlite`, on a connection taken from a small stack kept for the
-//! purpose. A read of a few indexed rows from the memory-mapped file takes
-//! microseconds, well inside what an async task may spend between awaits; in WAL
-//! mode a reader never waits for the writer. On PostgreSQL the same statement runs
+//! purpose. A read of a few indexed rows, from pages the operating system has
+//! cached, takes microseconds: well inside what an async task may spend between
+//! awaits. In WAL mode a reader never waits for the writer. On PostgreSQL the same statement runs
 //! through sqlx's pool, and the same [`FromColumns`] reads its rows.
 
 use std::path::{Path, PathBuf};
@@ -42,7 +42,10 @@ impl Readers {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let db = Connection::open_with_flags(&self.path, flags)?;
         db.pragma_update(None, "query_only", true)?;
-        db.pragma_update(None, "mmap_size", super::SQLITE_MMAP_BYTES)?;
+        // No memory map: the file grows at every checkpoint under load, and each
+        // growth made every reader unmap and map it again (and fault its pages back
+        // in), which cost more than the read() calls it saves.
+        db.pragma_update(None, "mmap_size", 0)?;
         db.busy_handler(Some(super::group_commit::retry_busy))?;
         db.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
         Ok(db)
