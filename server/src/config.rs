@@ -1,7 +1,9 @@
 //! Configuration from environment variables (see README's table).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 use crate::auth::password::PasswordCost;
 
@@ -60,6 +62,11 @@ pub struct Config {
     pub report_timeout: Duration,
     /// `CHECKIN_METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <it>`.
     pub metrics_token: Option<String>,
+    /// `CHECKIN_TRUSTED_PROXIES`: the reverse proxies in front of the server, as
+    /// addresses or networks (`10.0.0.0/8`), comma-separated; none by default. A
+    /// request from one of them counts against the client address its
+    /// `X-Forwarded-For` names; from anyone else that header is ignored.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 #[derive(Clone)]
@@ -87,6 +94,7 @@ impl std::fmt::Debug for Config {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<set>"),
             )
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -135,6 +143,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             report_timeout: Duration::from_secs(300),
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -285,8 +294,35 @@ impl Config {
             request_timeout,
             report_timeout,
             metrics_token: get("CHECKIN_METRICS_TOKEN"),
+            trusted_proxies: parse_networks(
+                "CHECKIN_TRUSTED_PROXIES",
+                get("CHECKIN_TRUSTED_PROXIES"),
+            )?,
         })
     }
+}
+
+/// A comma-separated list of addresses (`192.0.2.7`, `::1`) and networks
+/// (`10.0.0.0/8`, `fd00::/8`).
+fn parse_networks(name: &'static str, value: Option<String>) -> Result<Vec<IpNet>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| ConfigError {
+                    name,
+                    value: entry.to_owned(),
+                    reason: "not an IP address or network (such as 10.0.0.0/8)".into(),
+                })
+        })
+        .collect()
 }
 
 fn parse_or<T>(name: &'static str, value: Option<String>, default: T) -> Result<T, ConfigError>
@@ -348,6 +384,31 @@ mod tests {
         assert!(config_from(&[("CHECKIN_QR_PERIOD_SECONDS", "1")]).is_err());
         let config = config_from(&[("CHECKIN_QR_PERIOD_SECONDS", "60")]).expect("valid");
         assert_eq!(config.qr_period_seconds, 60);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_networks_and_none_by_default() {
+        assert!(
+            config_from(&[])
+                .expect("defaults")
+                .trusted_proxies
+                .is_empty()
+        );
+        let config = config_from(&[("CHECKIN_TRUSTED_PROXIES", " 10.0.0.0/8, 127.0.0.1 ,::1,")])
+            .expect("valid");
+        let names: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(names, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        let error = config_from(&[("CHECKIN_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")])
+            .expect_err("a host name is not an address");
+        assert_eq!(error.name, "CHECKIN_TRUSTED_PROXIES");
+        assert_eq!(error.value, "proxy.local");
+        let error =
+            config_from(&[("CHECKIN_TRUSTED_PROXIES", "10.0.0.0/33")]).expect_err("no such prefix");
+        assert_eq!(error.value, "10.0.0.0/33");
     }
 
     #[test]

@@ -125,6 +125,58 @@ async fn login_attempts_past_the_per_address_limit_answer_429_even_with_the_righ
         .await
         .expect("answers");
     assert_throttled(response, "too_many_attempts").await;
+    // No proxy is trusted: a forwarded address changes nothing.
+    let forged = app
+        .anonymous
+        .request(Method::POST, "/api/v1/auth/login")
+        .header("x-forwarded-for", "198.51.100.7")
+        .json(&body)
+        .send()
+        .await
+        .expect("answers");
+    assert_throttled(forged, "too_many_attempts").await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_logins_count_against_the_forwarded_client_address() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.rate_login_per_ip = 2;
+            c.login_max_failures_per_ip = 100;
+            // The tests connect from 127.0.0.1: here that is the proxy.
+            c.trusted_proxies = vec!["127.0.0.0/8".parse().expect("a network")];
+        })
+        .spawn()
+        .await;
+    let admin = app.config.bootstrap_admin.clone().expect("bootstrap admin");
+    let body = json!({"phone": admin.phone, "password": admin.password});
+    let login_from = |forwarded_for: &'static str| {
+        app.anonymous
+            .request(Method::POST, "/api/v1/auth/login")
+            .header("x-forwarded-for", forwarded_for)
+            .json(&body)
+            .send()
+    };
+    for _ in 0..2 {
+        let response = login_from("198.51.100.7").await.expect("answers");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_throttled(
+        login_from("198.51.100.7").await.expect("answers"),
+        "too_many_attempts",
+    )
+    .await;
+    // Another client behind the same proxy has a count of its own.
+    let other = login_from("203.0.113.9").await.expect("answers");
+    assert_eq!(other.status(), StatusCode::OK);
+    // A client cannot escape by prepending an address: the proxy's hop is what counts.
+    assert_throttled(
+        login_from("192.0.2.55, 198.51.100.7")
+            .await
+            .expect("answers"),
+        "too_many_attempts",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -293,18 +293,34 @@ mod tests {
     }
 }
 
-/// The peer address of the connection, when the server was started with connect info.
+/// The client's address, when the server was started with connect info: the
+/// connection's peer, or behind a trusted proxy the address it forwarded (see
+/// [`super::forwarded`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip());
+            .map(|info| {
+                let forwarded_for = parts
+                    .headers
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|value| value.to_str().ok());
+                super::forwarded::client_address(
+                    info.0.ip(),
+                    forwarded_for,
+                    &state.config.trusted_proxies,
+                )
+            });
         Ok(ClientIp(ip))
     }
 }

@@ -2,10 +2,11 @@
 //! shared cache, so every process behind one Redis counts alike), and how deeply a
 //! JSON body may nest.
 //!
-//! The address is the TCP peer ([`ClientIp`](super::extract::ClientIp)); a client
-//! cannot move it with `X-Forwarded-For`, which is ignored. Behind a reverse proxy
-//! every client shares the proxy's address, which is why the per-address limits are
-//! generous.
+//! The address is the TCP peer ([`ClientIp`](super::extract::ClientIp)), or, for a
+//! request from a proxy in `CHECKIN_TRUSTED_PROXIES`, the client address it forwarded
+//! in `X-Forwarded-For`; from anyone else that header is ignored, so a client cannot
+//! move its count. Many phones of a township may share one carrier NAT address,
+//! which is why the per-address limits are generous.
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod extract;
+pub mod forwarded;
 pub mod inspections;
 pub mod kiosk;
 pub mod limits;
