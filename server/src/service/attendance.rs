@@ -199,7 +199,7 @@ async fn decide(
 ) -> ApiResult<AttendanceWrite> {
     // Facts read here all come from one snapshot of the database; the write's
     // transaction checks again the ones a concurrent attempt could change.
-    let snapshot = state.store.snapshot()?;
+    let snapshot = state.store.snapshot().await?;
     let store = &snapshot;
     // The first judgement trusts facts read just before and the cache's code-use
     // markers (the write's transaction checks both again); later ones read afresh.

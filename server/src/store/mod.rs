@@ -74,9 +74,9 @@ pub enum StoreError {
     /// The group commit's writer connection said no.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// A read snapshot's connection was lost to a panic while reading.
-    #[error("a read snapshot's connection was lost")]
-    SnapshotLost,
+    /// A quick reader's connection was lost to a panic while reading.
+    #[error("a read connection was lost")]
+    ReaderLost,
     /// The group commit's writer task is gone (the runtime is shutting down).
     #[error("the attendance writer has stopped")]
     WriterGone,
@@ -124,7 +124,7 @@ impl Store {
             let (pool, path) = connect_sqlite(url, max_connections).await?;
             writer = Some(group_commit::GroupCommit::start(&path)?);
             readers = Some(readers::ReadPath::Shared(std::sync::Arc::new(
-                readers::Readers::new(&path),
+                readers::Readers::new(&path, max_connections),
             )));
             Db::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {

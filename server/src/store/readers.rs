@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::columns::FromColumns;
 use super::statement::{Step, bind_step, bound};
@@ -22,19 +23,23 @@ use super::{Store, StoreError, StoreResult, on_pool};
 const PREPARED_STATEMENTS: usize = 32;
 
 /// Read-only `rusqlite` connections to one SQLite file, opened on demand and reused.
-/// A connection is taken for one statement (or one [`Snapshot`]), so the stack holds
-/// at most as many as threads and snapshots ever read at once.
+/// A connection is taken for one statement, which never waits in between, or for
+/// one [`Snapshot`], which may, so snapshots are limited: the stack holds at most as
+/// many connections as threads read at once plus `max_snapshots`.
 #[derive(Debug)]
 pub struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    snapshots: Arc<Semaphore>,
 }
 
 impl Readers {
-    pub fn new(path: &Path) -> Readers {
+    pub fn new(path: &Path, max_snapshots: u32) -> Readers {
+        let max_snapshots = usize::try_from(max_snapshots.max(1)).unwrap_or(1);
         Readers {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            snapshots: Arc::new(Semaphore::new(max_snapshots)),
         }
     }
 
@@ -83,21 +88,31 @@ impl Readers {
 pub struct Snapshot {
     readers: Arc<Readers>,
     db: Mutex<Option<Connection>>,
+    /// Released (after the connection is given back) when the snapshot ends.
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Snapshot {
-    fn begin(readers: &Arc<Readers>) -> StoreResult<Snapshot> {
+    /// Waits while `max_snapshots` snapshots are open, then begins one.
+    async fn begin(readers: &Arc<Readers>) -> StoreResult<Snapshot> {
+        let permit = readers
+            .snapshots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::ReaderLost)?;
         let db = readers.take()?;
         db.execute_batch("BEGIN")?;
         Ok(Snapshot {
             readers: readers.clone(),
             db: Mutex::new(Some(db)),
+            _permit: permit,
         })
     }
 
     fn with<T>(&self, read: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let db = self.db.lock().map_err(|_| StoreError::SnapshotLost)?;
-        read(db.as_ref().ok_or(StoreError::SnapshotLost)?)
+        let db = self.db.lock().map_err(|_| StoreError::ReaderLost)?;
+        read(db.as_ref().ok_or(StoreError::ReaderLost)?)
     }
 }
 
@@ -176,13 +191,15 @@ impl Store {
 
     /// This store, with its quick reads (on SQLite) all seeing one snapshot of the
     /// database until the returned store is dropped; keep it for a few reads only,
-    /// and never for a write. On PostgreSQL, the same store.
-    pub fn snapshot(&self) -> StoreResult<Store> {
+    /// and never for a write. Waits while as many snapshots as the pool has
+    /// connections are open. On PostgreSQL, the same store.
+    pub async fn snapshot(&self) -> StoreResult<Store> {
         let Some(ReadPath::Shared(readers)) = &self.readers else {
             return Ok(self.clone());
         };
+        let snapshot = Snapshot::begin(readers).await?;
         Ok(Store {
-            readers: Some(ReadPath::Snapshot(Arc::new(Snapshot::begin(readers)?))),
+            readers: Some(ReadPath::Snapshot(Arc::new(snapshot))),
             ..self.clone()
         })
     }
@@ -190,6 +207,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use uuid::Uuid;
 
     use super::*;
@@ -319,10 +338,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn snapshots_past_the_pool_size_wait_for_one_to_end() {
+        let dir = std::env::temp_dir().join(format!("xiaxiang-readers-{}", Uuid::new_v4()));
+        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+        let store = Store::connect(&url, 1).await.expect("connects");
+        let first = store.snapshot().await.expect("snapshot");
+        let waiting = tokio::time::timeout(Duration::from_millis(100), store.snapshot()).await;
+        assert!(
+            waiting.is_err(),
+            "a second snapshot waits while the first is open"
+        );
+        // Single reads do not wait for snapshots.
+        let one: Option<(i64,)> = store
+            .read_first(&Step::new("SELECT 1", vec![]))
+            .await
+            .expect("reads");
+        assert_eq!(one, Some((1,)));
+        drop(first);
+        let second = tokio::time::timeout(Duration::from_secs(5), store.snapshot()).await;
+        assert!(
+            matches!(second, Ok(Ok(_))),
+            "the second begins once the first ended"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
     async fn a_snapshot_reads_the_database_as_it_was_at_its_first_read() {
         let (store, dir) = with_samples().await;
         let count = Step::new("SELECT COUNT(*) FROM samples", vec![]);
-        let snapshot = store.snapshot().expect("snapshot");
+        let snapshot = store.snapshot().await.expect("snapshot");
         let first: Option<(i64,)> = snapshot.read_first(&count).await.expect("reads");
         add_sample(&store, "d").await;
         let later: Option<(i64,)> = snapshot.read_first(&count).await.expect("reads");
@@ -347,6 +392,7 @@ mod tests {
         );
         let now: Option<(i64,)> = store
             .snapshot()
+            .await
             .expect("snapshot")
             .read_first(&count)
             .await
