@@ -318,8 +318,7 @@ async fn decide(
         judgement.findings.extend(found);
     }
 
-    // Time-ordered ids: a new row lands at the end of the primary key's index.
-    let event_id = Uuid::now_v7();
+    let event_id = Uuid::new_v4();
     let reasons: Vec<String> = judgement
         .findings
         .iter()
@@ -347,7 +346,7 @@ async fn decide(
             assignment_id,
             local_date,
         } => {
-            let visit_id = Uuid::now_v7();
+            let visit_id = Uuid::new_v4();
             let change = VisitChange::Open {
                 visit_id,
                 site_id: facts.site.map_or(Uuid::nil(), |s| s.site_id),

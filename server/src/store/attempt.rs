@@ -50,13 +50,13 @@ pub struct AnomalyValues {
 }
 
 impl AnomalyValues {
-    /// The insert of this anomaly, under a new time-ordered id.
+    /// The insert of this anomaly, under a new id.
     pub fn insert(&self) -> Step {
         let event_ids: Vec<String> = self.event_ids.iter().map(Uuid::to_string).collect();
         Step::new(
             INSERT_ANOMALY,
             vec![
-                Uuid::now_v7().to_string().into(),
+                Uuid::new_v4().to_string().into(),
                 self.kind.as_str().into(),
                 self.kind.severity().as_str().into(),
                 self.physician_id.to_string().into(),
