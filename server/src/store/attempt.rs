@@ -4,13 +4,12 @@
 //! commit's `rusqlite` writer ([`super::group_commit`]), so both databases store the
 //! same rows by construction.
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::attendance::{AttendanceWrite, StoredResponse, VisitChange, WriteOutcome};
 use super::statement::{Param, Step};
+use super::supervision::NewAnomaly;
 use super::{StoreError, StoreResult, parse_uuid, to_ms};
-use crate::domain::anomaly::AnomalyKind;
 
 const LOCK: &str = "UPDATE users SET attendance_seq = attendance_seq + 1 WHERE id = $1";
 const EXISTING: &str = "SELECT response_status, response_body FROM attendance_events \
@@ -35,43 +34,6 @@ const BIND: &str = "INSERT INTO devices (physician_id, device_id, bound_at) VALU
                     ON CONFLICT (physician_id) DO NOTHING";
 const ANSWER: &str = "UPDATE presence_checks SET status = 'answered', answered_event_id = $2, \
     resolved_at = $3 WHERE id = $1 AND status = 'pending'";
-const INSERT_ANOMALY: &str = "INSERT INTO anomalies (id, kind, severity, status, physician_id, \
-    site_id, visit_id, event_ids, detected_at, detail) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9)";
-
-/// A new anomaly row's values.
-pub struct AnomalyValues {
-    pub kind: AnomalyKind,
-    pub physician_id: Uuid,
-    pub site_id: Option<Uuid>,
-    pub visit_id: Option<Uuid>,
-    pub event_ids: Vec<Uuid>,
-    pub detected_at: DateTime<Utc>,
-    pub detail: serde_json::Value,
-}
-
-impl AnomalyValues {
-    /// The insert of this anomaly, under a new id.
-    pub fn insert(&self) -> Step {
-        let event_ids: Vec<String> = self.event_ids.iter().map(Uuid::to_string).collect();
-        Step::new(
-            INSERT_ANOMALY,
-            vec![
-                Uuid::new_v4().to_string().into(),
-                self.kind.as_str().into(),
-                self.kind.severity().as_str().into(),
-                self.physician_id.to_string().into(),
-                self.site_id.into(),
-                self.visit_id.into(),
-                serde_json::to_string(&event_ids)
-                    .unwrap_or_else(|_| "[]".into())
-                    .into(),
-                self.detected_at.into(),
-                self.detail.to_string().into(),
-            ],
-        )
-    }
-}
-
 /// What the attempt's transaction finds before writing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
@@ -219,7 +181,8 @@ impl AttemptPlan {
             }
         };
         for finding in &write.findings {
-            let anomaly = AnomalyValues {
+            let anomaly = NewAnomaly {
+                id: Uuid::new_v4(),
                 kind: finding.kind,
                 physician_id: e.physician_id,
                 site_id: e.site_id,

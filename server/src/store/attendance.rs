@@ -6,9 +6,10 @@ use std::sync::LazyLock;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::attempt::{AnomalyValues, AttemptPlan, Found};
+use super::attempt::{AttemptPlan, Found};
 use super::columns::{Columns, FromColumns, from_row};
 use super::statement::{Step, bind_step};
+use super::supervision::NewAnomaly;
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::anomaly::{AnomalyKind, Finding};
 use crate::domain::coords::LatLon;
@@ -302,7 +303,8 @@ impl Store {
         const CLOSE: &str = "UPDATE visits SET status = 'auto_closed', closed_at = $2, \
             open_physician = NULL WHERE id = $1 AND status = 'open'";
         const CHECK_IN_EVENT: &str = "SELECT check_in_event_id FROM visits WHERE id = $1";
-        let values = |event: Uuid| AnomalyValues {
+        let values = |event: Uuid| NewAnomaly {
+            id: Uuid::new_v4(),
             kind: AnomalyKind::MissingCheckout,
             physician_id: visit.physician_id,
             site_id: Some(visit.site_id),

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::attempt::{AttemptPlan, Found};
 use super::attendance::WriteOutcome;
-use super::statement::{Step, bound};
+use super::statement::{bound, first_row};
 use super::{StoreError, StoreResult};
 
 /// The most attempts written in one transaction.
@@ -190,23 +190,14 @@ fn write_batch(db: &mut Connection, batch: &mut Vec<Job>) {
     }
 }
 
-/// The first row of a query, read by `read`.
-fn first_row<T>(
-    db: &Connection,
-    step: &Step,
-    read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<Option<T>> {
-    bound(db, step)?.raw_query().next()?.map(read).transpose()
-}
-
 /// One attempt's [`AttemptPlan`], as `run_plan!` runs it with sqlx.
 fn write_attempt(db: &Connection, plan: &AttemptPlan) -> StoreResult<WriteOutcome> {
     bound(db, &plan.lock)?.raw_execute()?;
     let found = Found {
-        stored: first_row(db, &plan.existing, |row| Ok((row.get(0)?, row.get(1)?)))?,
-        open_visit: first_row(db, &plan.open, |row| row.get(0))?,
+        stored: first_row(db, &plan.existing)?,
+        open_visit: first_row::<(String,)>(db, &plan.open)?.map(|(id,)| id),
         code_uses: match &plan.used {
-            Some(step) => first_row(db, step, |row| row.get(0))?.unwrap_or(0),
+            Some(step) => first_row::<(i64,)>(db, step)?.map_or(0, |(uses,)| uses),
             None => 0,
         },
     };

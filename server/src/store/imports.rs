@@ -253,9 +253,7 @@ mod tests {
     use crate::domain::user::Role;
 
     async fn store() -> (Store, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("xiaxiang-imports-{}", Uuid::new_v4()));
-        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
-        (Store::connect(&url, 2).await.expect("connects"), dir)
+        crate::store::temp_store("imports", 2).await
     }
 
     fn user(role: Role, phone: &str) -> User {

@@ -276,6 +276,18 @@ pub(crate) fn decode_enum<T: serde::de::DeserializeOwned>(text: &str) -> StoreRe
         .map_err(|_| StoreError::Corrupt(format!("enum value {text:?}")))
 }
 
+/// A store on a new SQLite file in the temporary folder, for tests; answers it with
+/// the folder to remove afterwards.
+#[cfg(test)]
+pub(crate) async fn temp_store(tag: &str, max_connections: u32) -> (Store, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("xiaxiang-{tag}-{}", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+    let store = Store::connect(&url, max_connections)
+        .await
+        .expect("connects");
+    (store, dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

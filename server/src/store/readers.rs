@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::columns::FromColumns;
-use super::statement::{Step, bind_step, bound};
+use super::statement::{Step, all_rows, bind_step, first_row};
 use super::{Store, StoreError, StoreResult, on_pool};
 
 /// Statements each reader connection keeps prepared.
@@ -146,22 +146,6 @@ impl ReadPath {
     }
 }
 
-fn all_rows<T: FromColumns>(db: &Connection, query: &Step) -> StoreResult<Vec<T>> {
-    let mut statement = bound(db, query)?;
-    let mut rows = statement.raw_query();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(T::from_columns(row)?);
-    }
-    Ok(out)
-}
-
-fn first_row<T: FromColumns>(db: &Connection, query: &Step) -> StoreResult<Option<T>> {
-    let mut statement = bound(db, query)?;
-    let mut rows = statement.raw_query();
-    rows.next()?.map(T::from_columns).transpose()
-}
-
 impl Store {
     /// Every row of `query`; on SQLite through the quick readers.
     pub(crate) async fn read_all<T: FromColumns>(&self, query: &Step) -> StoreResult<Vec<T>> {
@@ -209,15 +193,11 @@ impl Store {
 mod tests {
     use std::time::Duration;
 
-    use uuid::Uuid;
-
     use super::*;
     use crate::store::columns::Columns;
 
     async fn store() -> (Store, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("xiaxiang-readers-{}", Uuid::new_v4()));
-        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
-        (Store::connect(&url, 2).await.expect("connects"), dir)
+        crate::store::temp_store("readers", 2).await
     }
 
     /// The same store, reading through sqlx's pool instead of the quick readers.
@@ -339,9 +319,7 @@ mod tests {
 
     #[tokio::test]
     async fn snapshots_past_the_pool_size_wait_for_one_to_end() {
-        let dir = std::env::temp_dir().join(format!("xiaxiang-readers-{}", Uuid::new_v4()));
-        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
-        let store = Store::connect(&url, 1).await.expect("connects");
+        let (store, dir) = crate::store::temp_store("readers", 1).await;
         let first = store.snapshot().await.expect("snapshot");
         let waiting = tokio::time::timeout(Duration::from_millis(100), store.snapshot()).await;
         assert!(

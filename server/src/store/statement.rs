@@ -7,7 +7,8 @@ use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{CachedStatement, Connection};
 use uuid::Uuid;
 
-use super::to_ms;
+use super::columns::FromColumns;
+use super::{StoreResult, to_ms};
 
 /// A value bound to a statement. Each variant keeps its type when null (PostgreSQL
 /// types its parameters).
@@ -139,6 +140,24 @@ pub(crate) fn bound<'c>(db: &'c Connection, step: &Step) -> rusqlite::Result<Cac
         }
     }
     Ok(statement)
+}
+
+/// Every row of a [`Step`], read by rusqlite through [`FromColumns`].
+pub(crate) fn all_rows<T: FromColumns>(db: &Connection, query: &Step) -> StoreResult<Vec<T>> {
+    let mut statement = bound(db, query)?;
+    let mut rows = statement.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(T::from_columns(row)?);
+    }
+    Ok(out)
+}
+
+/// The first row of a [`Step`], if any, read by rusqlite through [`FromColumns`].
+pub(crate) fn first_row<T: FromColumns>(db: &Connection, query: &Step) -> StoreResult<Option<T>> {
+    let mut statement = bound(db, query)?;
+    let mut rows = statement.raw_query();
+    rows.next()?.map(T::from_columns).transpose()
 }
 
 impl ToSql for Param {

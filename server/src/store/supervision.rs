@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::{InspectionKind, PresenceCheckStatus};
 use uuid::Uuid;
 
-use super::statement::Step;
+use super::statement::{Step, bind_step};
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::anomaly::AnomalyKind;
 
@@ -124,21 +124,36 @@ const PRESENCE_COLUMNS: &str = "id, physician_id, site_id, visit_id, requested_b
 const INSERT_ANOMALY: &str = "INSERT INTO anomalies (id, kind, severity, status, physician_id, \
     site_id, visit_id, event_ids, detected_at, detail) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9)";
 
+impl NewAnomaly {
+    /// The insert of this anomaly, for either driver (sqlx here, and in an attempt's
+    /// plan also the SQLite group commit's writer).
+    pub fn insert(&self) -> Step {
+        let event_ids: Vec<String> = self.event_ids.iter().map(Uuid::to_string).collect();
+        Step::new(
+            INSERT_ANOMALY,
+            vec![
+                self.id.to_string().into(),
+                self.kind.as_str().into(),
+                self.kind.severity().as_str().into(),
+                self.physician_id.to_string().into(),
+                self.site_id.into(),
+                self.visit_id.into(),
+                serde_json::to_string(&event_ids)
+                    .unwrap_or_else(|_| "[]".into())
+                    .into(),
+                self.detected_at.into(),
+                self.detail.to_string().into(),
+            ],
+        )
+    }
+}
+
 /// Inserts a [`NewAnomaly`] on a transaction of either database.
 macro_rules! insert_raised {
     ($executor:expr, $anomaly:expr) => {{
         let a: &NewAnomaly = $anomaly;
-        let event_ids: Vec<String> = a.event_ids.iter().map(Uuid::to_string).collect();
-        sqlx::query(INSERT_ANOMALY)
-            .bind(a.id.to_string())
-            .bind(a.kind.as_str())
-            .bind(a.kind.severity().as_str())
-            .bind(a.physician_id.to_string())
-            .bind(a.site_id.map(|u| u.to_string()))
-            .bind(a.visit_id.map(|u| u.to_string()))
-            .bind(serde_json::to_string(&event_ids).unwrap_or_else(|_| "[]".into()))
-            .bind(to_ms(a.detected_at))
-            .bind(a.detail.to_string())
+        let insert = a.insert();
+        bind_step!(sqlx::query(insert.sql), &insert)
             .execute($executor)
             .await?;
     }};
@@ -491,9 +506,7 @@ mod tests {
     use chrono::{Duration, TimeZone};
 
     async fn store() -> (Store, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("xiaxiang-supervision-{}", Uuid::new_v4()));
-        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
-        (Store::connect(&url, 2).await.expect("connects"), dir)
+        crate::store::temp_store("supervision", 2).await
     }
 
     #[tokio::test]
