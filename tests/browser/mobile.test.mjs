@@ -262,8 +262,14 @@ test('a physician scans in and out with the phone camera', async (t) => {
     await page.reload();
     await page.locator(`#visit-state[data-state="open"][data-visit-id="${visitId}"]`).waitFor();
     await page.locator(`#assignment-body .assignment[data-site-id="${site.id}"]`).waitFor();
+    // The page draws the visit and assignments from its cache first; the refresh lands
+    // when the first call comes back 401 (a timeout here means it never did).
+    await page.waitForFunction(
+      () => JSON.parse(localStorage.getItem('xiaxiang.m.session')).access_token !== 'expired.or.forged',
+    );
     const renewed = await page.evaluate(() => JSON.parse(localStorage.getItem('xiaxiang.m.session')).access_token);
     assert.notEqual(renewed, 'expired.or.forged');
+    assert.ok(renewed.length > 0);
     assert.equal(await page.locator('#btn-checkout').getAttribute('class'), 'btn big primary');
     const { status, body, sent } = await scan(page, '#btn-checkout', 'check-out');
     assert.equal(status, 201, JSON.stringify(body));
