@@ -1229,3 +1229,179 @@ async fn the_service_record_adds_up_postings_and_finds_the_longest_span() {
     assert!(cell_text(&sheet, 1, 0).contains("最长连续服务：3个月"));
     assert_eq!(cell_number(&sheet, 5, 6), Some(4.0));
 }
+
+/// Names a user could type that a spreadsheet would run as formulas (OWASP's CSV
+/// injection examples), in a county of their own: its name, a hospital, a clinic, a
+/// physician and her specialty, with one credited visit in March 2026.
+struct FormulaNames {
+    bureau: Bureau,
+    physician: Person,
+    county: &'static str,
+}
+
+const FORMULA_COUNTY: &str = "=HYPERLINK(\"http://x\",\"y\")";
+const FORMULA_HOSPITAL: &str = "=cmd|' /C calc'!A0";
+const FORMULA_SITE: &str = "@SUM(1)";
+const FORMULA_PHYSICIAN: &str = "+SUM(1)";
+const FORMULA_SPECIALTY: &str = "-2+3";
+
+impl FormulaNames {
+    async fn open() -> FormulaNames {
+        let b = Bureau::open(at(3, 2, 8, 0)).await;
+        let county = "350882";
+        b.app
+            .jurisdiction(
+                county,
+                FORMULA_COUNTY,
+                JurisdictionLevel::County,
+                Some(&b.world.city),
+            )
+            .await;
+        let hospital = b
+            .app
+            .organization(FORMULA_HOSPITAL, OrganizationKind::Hospital, county, None)
+            .await;
+        let site = b
+            .site(
+                FORMULA_SITE,
+                OrganizationKind::TownshipHealthCenter,
+                county,
+                (25.2500, 117.3500),
+                None,
+            )
+            .await;
+        let program = b
+            .app
+            .admin
+            .create_program(&CreateProgram {
+                name: "公式县巡诊".into(),
+                jurisdiction_code: county.into(),
+                half_day_minutes: None,
+                full_day_minutes: None,
+                requirements: vec![Requirement {
+                    min_days: Some(1.0),
+                    ..requirement(RequirementPeriod::Month)
+                }],
+            })
+            .await
+            .expect("program");
+        let physician = b
+            .physician(
+                hospital.id,
+                FORMULA_PHYSICIAN,
+                "主治医师",
+                FORMULA_SPECIALTY,
+            )
+            .await;
+        b.assign(
+            &physician,
+            &site,
+            program.id,
+            AssignmentMode::Circuit,
+            ("2026-01-01", "2026-12-31"),
+        )
+        .await;
+        b.visit(&physician, &site, at(3, 2, 8, 30), at(3, 2, 15, 0))
+            .await;
+        FormulaNames {
+            bureau: b,
+            physician,
+            county,
+        }
+    }
+
+    async fn csv(&self, path: &str) -> Vec<Vec<String>> {
+        let raw = self
+            .bureau
+            .raw(&self.bureau.app.admin, path, Some(CSV))
+            .await;
+        let (headers, rows) = parse_csv(&raw);
+        assert_cells_run_no_formula(std::iter::once(&headers).chain(&rows));
+        rows
+    }
+}
+
+/// No cell starts as a formula would; numbers (a negative one included) are numbers.
+fn assert_cells_run_no_formula<'a>(rows: impl Iterator<Item = &'a Vec<String>>) {
+    for row in rows {
+        for cell in row {
+            let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+            assert!(
+                !formula || cell.parse::<f64>().is_ok(),
+                "{cell:?} in {row:?}"
+            );
+        }
+    }
+}
+
+/// The cell as a spreadsheet should receive it: the typed text after a `'`.
+fn quoted(name: &str) -> String {
+    format!("'{name}")
+}
+
+#[tokio::test]
+async fn the_monthly_csv_writes_formula_names_as_text() {
+    let f = FormulaNames::open().await;
+    let rows = f.csv("/api/v1/reports/monthly?month=2026-03").await;
+    let row = rows
+        .iter()
+        .find(|r| r[0] == quoted(FORMULA_PHYSICIAN))
+        .expect("the physician's row");
+    assert_eq!(
+        row[..6],
+        [
+            quoted(FORMULA_PHYSICIAN),
+            "主治医师".to_owned(),
+            quoted(FORMULA_SPECIALTY),
+            quoted(FORMULA_HOSPITAL),
+            quoted(FORMULA_SITE),
+            quoted(FORMULA_COUNTY),
+        ]
+    );
+    assert_eq!(row[6], "1", "credited days stay a number");
+}
+
+#[tokio::test]
+async fn the_compliance_csv_writes_formula_names_as_text() {
+    let f = FormulaNames::open().await;
+    let rows = f
+        .csv(&format!(
+            "/api/v1/reports/compliance?jurisdiction_code={}&period=2026-03",
+            f.county
+        ))
+        .await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0][0], quoted(FORMULA_PHYSICIAN));
+    for name in [FORMULA_HOSPITAL, FORMULA_SITE] {
+        assert!(rows[0].contains(&quoted(name)), "{name} in {:?}", rows[0]);
+    }
+}
+
+#[tokio::test]
+async fn the_county_statistics_csv_writes_formula_names_as_text() {
+    let f = FormulaNames::open().await;
+    let rows = f
+        .csv(&format!(
+            "/api/v1/reports/county-statistics?jurisdiction_code={}&year=2026",
+            f.bureau.world.city
+        ))
+        .await;
+    assert!(
+        rows.iter().any(|r| r[0] == quoted(FORMULA_COUNTY)),
+        "the county's row in {rows:?}"
+    );
+    assert_eq!(rows.last().map(|r| r[0].as_str()), Some("合计"));
+}
+
+#[tokio::test]
+async fn the_service_record_csv_writes_formula_names_as_text() {
+    let f = FormulaNames::open().await;
+    let rows = f
+        .csv(&format!(
+            "/api/v1/physicians/{}/service-record",
+            f.physician.user.id
+        ))
+        .await;
+    assert_eq!(rows[0][0], quoted(FORMULA_SITE), "{rows:?}");
+    assert_eq!(rows.last().map(|r| r[0].as_str()), Some("合计"));
+}

@@ -1,17 +1,39 @@
 //! A table as CSV for spreadsheet users in China: UTF-8 with a byte-order mark (so
 //! Excel reads the Chinese headers), CRLF line ends, one header row, then the data
 //! rows and the totals row. Titles and header groups live only in the XLSX form.
+//!
+//! Every report CSV goes through [`to_csv`], so this is the one place where text typed
+//! by users (names of physicians, clinics, hospitals, counties) is kept from running
+//! as a spreadsheet formula.
+
+use std::borrow::Cow;
 
 use super::{Cell, RenderError, Table, number_text};
 
 /// The UTF-8 byte-order mark Excel needs to tell UTF-8 from the local code page.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn text(cell: &Cell) -> String {
+/// First characters that make Excel, WPS or LibreOffice read a cell as a formula
+/// (`=`, `+`, `-`, `@`), or that can smuggle one past a leading-space trim (tab,
+/// carriage return). OWASP's list for CSV injection.
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Text that a spreadsheet would run as a formula, such as a clinic named
+/// `=HYPERLINK("http://…","点击")`, gets a leading `'` so it is shown as typed, as
+/// OWASP recommends. Numbers never come here: a negative figure stays a number.
+pub fn neutralised(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_TRIGGERS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+fn text(cell: &Cell) -> Cow<'_, str> {
     match cell {
-        Cell::Text(s) => s.clone(),
-        Cell::Number(n) => number_text(*n),
-        Cell::Empty => String::new(),
+        Cell::Text(s) => neutralised(s),
+        Cell::Number(n) => Cow::Owned(number_text(*n)),
+        Cell::Empty => Cow::Borrowed(""),
     }
 }
 
@@ -21,9 +43,13 @@ pub fn to_csv(table: &Table) -> Result<Vec<u8>, RenderError> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(BOM.to_vec());
-    writer.write_record(&table.headers).map_err(error)?;
+    writer
+        .write_record(table.headers.iter().map(|h| neutralised(h).into_owned()))
+        .map_err(error)?;
     for row in table.body() {
-        writer.write_record(row.iter().map(text)).map_err(error)?;
+        writer
+            .write_record(row.iter().map(|cell| text(cell).into_owned()))
+            .map_err(error)?;
     }
     writer
         .into_inner()
@@ -80,5 +106,42 @@ mod tests {
         assert_eq!(&rows[0][0], "王, 医生");
         assert_eq!(&rows[0][1], "说\"好\"");
         assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_gets_a_leading_quote() {
+        for formula in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "=cmd|' /C calc'!A0",
+            "+SUM(1)",
+            "-2+3",
+            "@SUM(1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(neutralised(formula), format!("'{formula}"));
+        }
+        for plain in ["王医生", "", "1.5", "'=already quoted", " =1", "a=b"] {
+            assert_eq!(neutralised(plain), plain);
+        }
+    }
+
+    #[test]
+    fn formula_text_is_neutralised_but_negative_numbers_stay_numbers() {
+        let table = Table {
+            title: "标题".into(),
+            subtitle: "范围".into(),
+            sheet_name: "表".into(),
+            groups: Vec::new(),
+            headers: vec!["姓名".into(), "差额".into()],
+            rows: vec![
+                vec![Cell::from("=1+1"), Cell::Number(-1.5)],
+                vec![Cell::from("-2+3"), Cell::Number(2.0)],
+            ],
+            totals: None,
+        };
+        let bytes = to_csv(&table).unwrap();
+        let text = std::str::from_utf8(&bytes[BOM.len()..]).unwrap();
+        assert_eq!(text, "姓名,差额\r\n'=1+1,-1.5\r\n'-2+3,2\r\n");
     }
 }
