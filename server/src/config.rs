@@ -6,6 +6,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use crate::auth::password::PasswordCost;
+use crate::domain::fence_size::FenceLimits;
 
 /// Where the default SQLite database lives when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/xiaxiang.db";
@@ -67,6 +68,9 @@ pub struct Config {
     /// request from one of them counts against the client address its
     /// `X-Forwarded-For` names; from anyone else that header is ignored.
     pub trusted_proxies: Vec<IpNet>,
+    /// `CHECKIN_MAX_FENCE_AREA_KM2` (default 80) and `CHECKIN_MAX_FENCE_EXTENT_M`
+    /// (default 10000): the largest fence an administrator may set on a site.
+    pub fence_limits: FenceLimits,
 }
 
 #[derive(Clone)]
@@ -95,6 +99,7 @@ impl std::fmt::Debug for Config {
                 &self.metrics_token.as_ref().map(|_| "<set>"),
             )
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("fence_limits", &self.fence_limits)
             .finish_non_exhaustive()
     }
 }
@@ -144,6 +149,7 @@ impl Default for Config {
             report_timeout: Duration::from_secs(300),
             metrics_token: None,
             trusted_proxies: Vec::new(),
+            fence_limits: FenceLimits::default(),
         }
     }
 }
@@ -225,6 +231,31 @@ impl Config {
         };
         let request_timeout = timeout("CHECKIN_REQUEST_TIMEOUT_SECONDS", defaults.request_timeout)?;
         let report_timeout = timeout("CHECKIN_REPORT_TIMEOUT_SECONDS", defaults.report_timeout)?;
+        // Bounded above too, so that a slip of the keyboard cannot switch the check off.
+        let fence_limit =
+            |name: &'static str, default: f64, max: f64| -> Result<f64, ConfigError> {
+                let value: f64 = parse_or(name, get(name), default)?;
+                if !(value > 0.0 && value <= max) {
+                    return Err(ConfigError {
+                        name,
+                        value: value.to_string(),
+                        reason: format!("must be greater than 0 and at most {max}"),
+                    });
+                }
+                Ok(value)
+            };
+        let fence_limits = FenceLimits {
+            max_area_km2: fence_limit(
+                "CHECKIN_MAX_FENCE_AREA_KM2",
+                defaults.fence_limits.max_area_km2,
+                10_000.0,
+            )?,
+            max_extent_m: fence_limit(
+                "CHECKIN_MAX_FENCE_EXTENT_M",
+                defaults.fence_limits.max_extent_m,
+                200_000.0,
+            )?,
+        };
         Ok(Config {
             listen: parse_or("CHECKIN_LISTEN", get("CHECKIN_LISTEN"), defaults.listen)?,
             database_url: get("DATABASE_URL").unwrap_or(defaults.database_url),
@@ -298,6 +329,7 @@ impl Config {
                 "CHECKIN_TRUSTED_PROXIES",
                 get("CHECKIN_TRUSTED_PROXIES"),
             )?,
+            fence_limits,
         })
     }
 }
@@ -420,6 +452,36 @@ mod tests {
         let err = config_from(&[("CHECKIN_SCHEDULER_INTERVAL_SECONDS", "90000")]).unwrap_err();
         assert_eq!(err.name, "CHECKIN_SCHEDULER_INTERVAL_SECONDS");
         assert!(config_from(&[("CHECKIN_SCHEDULER_INTERVAL_SECONDS", "-1")]).is_err());
+    }
+
+    #[test]
+    fn fence_limits_default_to_the_largest_circle_and_must_be_positive_and_bounded() {
+        let config = config_from(&[]).expect("defaults");
+        assert_eq!(config.fence_limits, FenceLimits::default());
+        let set = config_from(&[
+            ("CHECKIN_MAX_FENCE_AREA_KM2", "2.5"),
+            ("CHECKIN_MAX_FENCE_EXTENT_M", "3000"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            set.fence_limits,
+            FenceLimits {
+                max_area_km2: 2.5,
+                max_extent_m: 3000.0
+            }
+        );
+        for (name, value) in [
+            ("CHECKIN_MAX_FENCE_AREA_KM2", "0"),
+            ("CHECKIN_MAX_FENCE_AREA_KM2", "-1"),
+            ("CHECKIN_MAX_FENCE_AREA_KM2", "NaN"),
+            ("CHECKIN_MAX_FENCE_AREA_KM2", "inf"),
+            ("CHECKIN_MAX_FENCE_AREA_KM2", "1e9"),
+            ("CHECKIN_MAX_FENCE_EXTENT_M", "ten"),
+            ("CHECKIN_MAX_FENCE_EXTENT_M", "0"),
+        ] {
+            let err = config_from(&[(name, value)]).expect_err(value);
+            assert_eq!(err.name, name);
+        }
     }
 
     #[test]

@@ -131,6 +131,117 @@ async fn a_polygon_of_more_than_ten_thousand_vertices_is_refused() {
     );
 }
 
+/// Mainland China's rough outline ([lon, lat]): a fence a supervisor once set on a
+/// clinic, after which a check-in from Beijing was accepted.
+fn china() -> Value {
+    json!({"type": "Polygon", "coordinates": [[
+        [73.5, 39.5], [80.0, 30.0], [97.5, 28.0], [108.0, 21.5], [121.5, 25.0],
+        [122.0, 31.0], [125.0, 40.0], [131.0, 43.0], [134.7, 48.3], [123.0, 53.5],
+        [116.0, 49.0], [97.0, 42.0], [87.0, 49.0], [73.5, 39.5]
+    ]]})
+}
+
+fn detail(body: &Value) -> &str {
+    body["detail"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_fence_larger_than_a_clinic_is_refused_on_create_and_change_naming_the_limit() {
+    let app = TestApp::spawn().await;
+    county(&app).await;
+
+    let body = assert_problem(
+        create_site(&app, china()).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_geofence",
+    );
+    assert!(detail(&body).contains("at most 80 km²"), "{body}");
+    // Two yards 12 km apart: each small, together no single clinic.
+    let far_apart = json!({"type": "MultiPolygon", "coordinates": [
+        [square(117.41, 25.29, 0.001)],
+        [square(117.53, 25.29, 0.001)],
+    ]});
+    let body = assert_problem(
+        create_site(&app, far_apart).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_geofence",
+    );
+    assert!(detail(&body).contains("at most 10000 m"), "{body}");
+    assert!(
+        app.admin
+            .list_organizations()
+            .await
+            .expect("lists")
+            .items
+            .is_empty(),
+        "refusals store nothing"
+    );
+
+    // A township-sized polygon (about 4.5 km across) is a fence like any other.
+    let (status, site) = create_site(
+        &app,
+        json!({"type": "Polygon", "coordinates": [square(117.41, 25.29, 0.015)]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{site}");
+    let id = site["id"].as_str().expect("id");
+    for fence in [
+        china(),
+        json!({"type": "MultiPolygon", "coordinates": [china()["coordinates"].clone()]}),
+    ] {
+        let body = assert_problem(
+            app.send(
+                &app.admin,
+                Method::PATCH,
+                &format!("/api/v1/organizations/{id}"),
+                Some(json!({ "geofence": fence })),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_geofence",
+        );
+        assert!(detail(&body).contains("km²"), "{body}");
+    }
+    let after = app
+        .admin
+        .get_organization(id.parse().expect("uuid"))
+        .await
+        .expect("reads");
+    assert_eq!(after.geofence_version, Some(1), "the fence is unchanged");
+}
+
+#[tokio::test]
+async fn the_fence_limits_follow_the_configuration() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.fence_limits.max_area_km2 = 1.0;
+            c.fence_limits.max_extent_m = 1_500.0;
+        })
+        .spawn()
+        .await;
+    county(&app).await;
+    let body = assert_problem(
+        create_site(&app, circle(25.29, 117.41, 1_000.0)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_geofence",
+    );
+    assert!(detail(&body).contains("at most 1 km²"), "{body}");
+    let body = assert_problem(
+        create_site(
+            &app,
+            json!({"type": "Polygon", "coordinates": [[
+                [117.40, 25.290], [117.42, 25.290], [117.42, 25.291], [117.40, 25.291], [117.40, 25.290]
+            ]]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_geofence",
+    );
+    assert!(detail(&body).contains("at most 1500 m"), "{body}");
+    let (status, body) = create_site(&app, circle(25.29, 117.41, 500.0)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
 #[tokio::test]
 async fn a_gcj02_fence_is_stored_in_wgs84() {
     let app = TestApp::spawn().await;

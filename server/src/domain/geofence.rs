@@ -100,6 +100,12 @@ pub enum GeofenceError {
     TooManyVertices { count: usize, max: usize },
     #[error("radius_m must be between 10 and 5000 metres, got {0}")]
     RadiusOutOfRange(f64),
+    #[error("geofence covers {area_km2:.1} km²; at most {max_km2} km² is allowed")]
+    AreaTooLarge { area_km2: f64, max_km2: f64 },
+    #[error(
+        "geofence spans {extent_m:.0} m between its farthest corners; at most {max_m} m is allowed"
+    )]
+    ExtentTooLarge { extent_m: f64, max_m: f64 },
 }
 
 /// The fenced region, always in WGS-84.
@@ -718,20 +724,20 @@ fn haversine_m(a: LatLon, b: LatLon) -> f64 {
 
 /// An equirectangular projection centred on a fix: metres east and north of it. Over a
 /// few kilometres its error is far below 0.1%.
-struct LocalFrame {
+pub(super) struct LocalFrame {
     origin: LatLon,
     metres_per_degree_lon: f64,
 }
 
 impl LocalFrame {
-    fn around(origin: LatLon) -> Self {
+    pub(super) fn around(origin: LatLon) -> Self {
         LocalFrame {
             origin,
             metres_per_degree_lon: METRES_PER_DEGREE * origin.lat.to_radians().cos(),
         }
     }
 
-    fn to_local(&self, c: Coord<f64>) -> Coord<f64> {
+    pub(super) fn to_local(&self, c: Coord<f64>) -> Coord<f64> {
         Coord {
             x: (c.x - self.origin.lon) * self.metres_per_degree_lon,
             y: (c.y - self.origin.lat) * METRES_PER_DEGREE,

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod coords;
 pub mod crediting;
 pub mod detectors;
+pub mod fence_size;
 pub mod geofence;
 pub mod inspection;
 pub mod jurisdiction;

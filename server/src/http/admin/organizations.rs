@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::invalid;
 use super::jurisdictions::reachable_jurisdiction;
 use crate::domain::access::{Actor, Placement, Role, Scope};
+use crate::domain::fence_size::FenceLimits;
 use crate::domain::geofence::Geofence;
 use crate::domain::kiosk_code::SiteSecret;
 use crate::domain::organization::{
@@ -72,8 +73,12 @@ pub(crate) async fn reachable_organization(
     Ok(org)
 }
 
-fn parse_geofence(value: &serde_json::Value) -> ApiResult<Geofence> {
-    Geofence::parse(value).map_err(|e| ApiError::InvalidGeofence(format!("geofence: {e}")))
+/// A fence as an administrator sets it: well formed, and no larger than the
+/// configured limits (fences already stored are read back whatever their size).
+fn parse_geofence(value: &serde_json::Value, limits: &FenceLimits) -> ApiResult<Geofence> {
+    Geofence::parse(value)
+        .and_then(|fence| limits.check(&fence).map(|()| fence))
+        .map_err(|e| ApiError::InvalidGeofence(format!("geofence: {e}")))
 }
 
 /// Creates an organization in a jurisdiction the caller can see. The geofence may be
@@ -102,7 +107,11 @@ pub async fn create_organization(
         .map(check_accuracy_limit)
         .transpose()
         .map_err(invalid)?;
-    let geofence = body.geofence.as_ref().map(parse_geofence).transpose()?;
+    let geofence = body
+        .geofence
+        .as_ref()
+        .map(|fence| parse_geofence(fence, &state.config.fence_limits))
+        .transpose()?;
     let jurisdiction = reachable_jurisdiction(&state, &actor, &body.jurisdiction_code).await?;
     let secret = SiteSecret::generate().map_err(ApiError::internal)?;
     let id = Uuid::new_v4();
@@ -228,7 +237,11 @@ pub async fn update_organization(
         .map(check_accuracy_limit)
         .transpose()
         .map_err(invalid)?;
-    let geofence = body.geofence.as_ref().map(parse_geofence).transpose()?;
+    let geofence = body
+        .geofence
+        .as_ref()
+        .map(|fence| parse_geofence(fence, &state.config.fence_limits))
+        .transpose()?;
     let changes = OrganizationChanges {
         name: name.as_deref(),
         timezone,
