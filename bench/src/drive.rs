@@ -147,6 +147,7 @@ fn request(
         device_id: physician.device_id.clone(),
         location: jitter.fix_near(site.lat, site.lon, SPREAD_M),
         scanned_at: None,
+        offline: false,
     }
 }
 

@@ -45,9 +45,16 @@ pub struct AttendanceRequest {
     pub qr_payload: String,
     pub device_id: String,
     pub location: Location,
-    /// When the app queued the scan offline; absent for live scans.
+    /// When the code was scanned, if earlier than this request. Absent for live scans.
     #[serde(default)]
     pub scanned_at: Option<DateTime<Utc>>,
+    /// `true` when the app kept the scan in its offline queue (no network at the scan)
+    /// and sends it now: its code is judged at `scanned_at`, and an upload more than
+    /// 5 minutes late is flagged `late_sync`. Otherwise (the default, and what older
+    /// apps send) the scan is live: its code must still be fresh when the request
+    /// arrives, give or take 10 s for the network, whatever `scanned_at` says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

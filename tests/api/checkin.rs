@@ -454,12 +454,46 @@ async fn an_offline_scan_keeps_its_time_and_is_flagged_late_sync() {
     desk.app.clock.advance(Duration::hours(2));
     let mut body = desk.request(&payload);
     body["scanned_at"] = json!(scanned_at);
+    body["offline"] = json!(true);
     let answer = accepted(desk.check_in(&body).await);
     assert_eq!(answer["verdict"], "flagged");
     assert_eq!(answer["reasons"], json!(["late_sync"]));
     let visits = desk.visits().await;
     assert_eq!(visits[0].checked_in_at, scanned_at);
     assert_eq!(visits[0].anomalies, vec!["late_sync".to_owned()]);
+}
+
+/// A photographed code relayed to a physician away from the clinic and sent 12 s after
+/// it expired, claiming the scan happened while it was fresh.
+#[tokio::test]
+async fn a_live_scan_back_dated_past_its_codes_validity_is_refused_code_expired() {
+    let desk = Desk::open().await;
+    let scanned_at = desk.app.clock.now();
+    let payload = desk.code().await;
+    let period = Duration::seconds(i64::from(desk.app.config.qr_period_seconds));
+    // A code is fresh in its own step and the next: gone two periods after its step began.
+    let step_start = DateTime::from_timestamp(
+        scanned_at.timestamp() - scanned_at.timestamp().rem_euclid(period.num_seconds()),
+        0,
+    )
+    .expect("instant");
+    desk.app
+        .clock
+        .set(step_start + period * 2 + Duration::seconds(12));
+    let mut relayed = desk.request(&payload);
+    relayed["scanned_at"] = json!(scanned_at);
+    refused(desk.check_in(&relayed).await, "code_expired");
+    assert!(desk.visits().await.is_empty(), "nothing opened");
+
+    // The same scan kept in the phone's offline queue is judged when it was scanned.
+    let mut queued = desk.request(&payload);
+    queued["scanned_at"] = json!(scanned_at);
+    queued["offline"] = json!(true);
+    let answer = accepted(desk.check_in(&queued).await);
+    assert_eq!(answer["verdict"], "accepted", "{answer}");
+    let visits = desk.visits().await;
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].checked_in_at, scanned_at);
 }
 
 #[tokio::test]
@@ -470,6 +504,7 @@ async fn an_offline_scan_older_than_72_hours_is_refused() {
     desk.app.clock.advance(Duration::hours(73));
     let mut body = desk.request(&payload);
     body["scanned_at"] = json!(scanned_at);
+    body["offline"] = json!(true);
     refused(desk.check_in(&body).await, "code_expired");
     let mut future = desk.request(&desk.code().await);
     future["scanned_at"] = json!(desk.app.clock.now() + Duration::hours(1));
@@ -503,6 +538,7 @@ async fn an_offline_scan_is_judged_against_the_fence_in_force_when_it_was_scanne
     desk.app.clock.advance(Duration::minutes(50));
     let mut offline = desk.request(&payload);
     offline["scanned_at"] = json!(scanned_at);
+    offline["offline"] = json!(true);
     accepted(desk.check_in(&offline).await);
     // A live scan at the old place is judged against the new fence.
     refused(

@@ -174,6 +174,7 @@ fn attempt(physician: usize, payload: &str) -> AttendanceRequest {
             fix_time: None,
         },
         scanned_at: None,
+        offline: false,
     }
 }
 

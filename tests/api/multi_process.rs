@@ -248,6 +248,7 @@ async fn both_schedulers_close_a_visit_left_open_yesterday_once() {
         .with_timezone(&Utc);
     let mut offline = request(&code.payload);
     offline["scanned_at"] = json!(noon);
+    offline["offline"] = json!(true);
     // Sent to both at once, as a phone retrying over a flaky network might.
     let (at_a, at_b) = tokio::join!(
         pair.post(&pair.a, &physician, "check-in", &offline),

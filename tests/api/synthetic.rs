@@ -190,6 +190,7 @@ async fn the_demo_is_created_once_and_its_logins_kiosk_and_assignment_work() {
                 fix_time: None,
             },
             scanned_at: None,
+            offline: false,
         })
         .await
         .expect("checked in");

@@ -341,6 +341,7 @@ test('a physician scans in and out with the phone camera', async (t) => {
     assertBody(item.body, video, INSIDE[2]);
     const scannedAt = Date.parse(item.body.scanned_at);
     assert.ok(scannedAt >= scannedFrom - 1000 && scannedAt <= Date.now(), item.body.scanned_at);
+    assert.equal(item.body.offline, true, 'marked offline: its code is judged at the scan time');
     await page.locator(`#queue-list li[data-id="${item.id}"]`).waitFor();
     assert.match(await page.locator('#queue-count').textContent(), /待上传的扫码（1）/);
     assert.equal((await visits()).length, 1, 'nothing reached the server');
@@ -352,6 +353,7 @@ test('a physician scans in and out with the phone camera', async (t) => {
     assert.equal(response.status(), 201);
     const first = await response.json();
     assert.equal(response.request().postDataJSON().client_event_id, item.id);
+    assert.equal(response.request().postDataJSON().offline, true);
     assert.equal(first.verdict, 'accepted', JSON.stringify(first));
     await page.locator('#result[data-outcome="accepted"][data-from-queue="true"]').waitFor();
     await page.locator('#queue-card').waitFor({ state: 'hidden' });

@@ -143,10 +143,12 @@ pub struct Attempt {
     pub action: Action,
     pub device_id: String,
     pub fix: Fix,
-    /// When the code was scanned (the upload time for live scans).
+    /// When the code was scanned, as the phone says (the upload time when it says
+    /// nothing).
     pub scanned_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
-    /// The app said it queued the scan (`scanned_at` was given).
+    /// The app says it kept the scan in its offline queue and sends it later. Only then
+    /// is the code judged at `scanned_at`; any other scan is judged on arrival.
     pub offline: bool,
 }
 
@@ -194,8 +196,11 @@ pub struct Policy {
     pub qr_period_s: u32,
     pub fix: FixPolicy,
     pub edge_grace_minutes: i64,
-    /// An offline scan uploaded later than this raises `late_sync`.
+    /// A scan uploaded later than this after its `scanned_at` raises `late_sync`.
     pub late_sync_after: Duration,
+    /// How long a live scan may take to reach the server (slow rural networks): its
+    /// code must still have been fresh this long before it arrived.
+    pub live_scan_grace: Duration,
     /// Offline scans older than this are refused.
     pub offline_limit: Duration,
 }
@@ -207,6 +212,7 @@ impl Default for Policy {
             fix: FixPolicy::default(),
             edge_grace_minutes: window::DEFAULT_EDGE_GRACE_MINUTES,
             late_sync_after: Duration::minutes(5),
+            live_scan_grace: Duration::seconds(10),
             offline_limit: Duration::hours(72),
         }
     }
@@ -274,7 +280,8 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
         _ => return Judgement::refused(Refusal::CodeInvalid, None),
     };
     let tz = site.timezone;
-    match kiosk_code::check_fresh(&code, attempt.scanned_at, policy.qr_period_s, tz) {
+    let fresh_at = code_judged_at(attempt, policy);
+    match kiosk_code::check_fresh(&code, fresh_at, policy.qr_period_s, tz) {
         Ok(()) => {}
         Err(CodeError::Expired) => return Judgement::refused(Refusal::CodeExpired, Some(code)),
         Err(CodeError::Invalid) => return Judgement::refused(Refusal::CodeInvalid, Some(code)),
@@ -374,8 +381,9 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
             detail: json!({ "device_id": attempt.device_id }),
         });
     }
+    // Whatever the app says about queueing: a scan that claims to be this old is late.
     let delay = attempt.received_at - attempt.scanned_at;
-    if attempt.offline && delay > policy.late_sync_after {
+    if delay > policy.late_sync_after {
         findings.push(Finding {
             kind: AnomalyKind::LateSync,
             detail: json!({
@@ -391,6 +399,20 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
         distance_to_fence_m: Some(distance),
         geofence_version: Some(fence.version),
         code: Some(code),
+    }
+}
+
+/// The instant a code must have been fresh at. An offline upload is judged when the
+/// phone says it scanned: the queue kept the scan while there was no network. A live
+/// scan is judged on arrival, less a grace for the network; otherwise a relayed photo
+/// of a code could be sent after the code expired with a `scanned_at` from before.
+fn code_judged_at(attempt: &Attempt, policy: &Policy) -> DateTime<Utc> {
+    if attempt.offline {
+        attempt.scanned_at
+    } else {
+        attempt
+            .scanned_at
+            .max(attempt.received_at - policy.live_scan_grace)
     }
 }
 
@@ -793,6 +815,81 @@ mod tests {
             )),
             Some("code_expired")
         );
+    }
+
+    /// A rotating code issued at 09:00:00 (30 s steps) is fresh until 09:01:00; this
+    /// attempt claims a scan at 09:00:10 and arrives `late_by` after the code expired.
+    fn back_dated(late_by: Duration, offline: bool) -> Attempt {
+        let mut a = attempt(Action::CheckIn, at(9, 0) + Duration::seconds(10));
+        a.received_at = at(9, 1) + late_by;
+        a.offline = offline;
+        a
+    }
+
+    fn kinds(j: &Judgement) -> Vec<AnomalyKind> {
+        j.findings.iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn a_live_scan_back_dated_into_its_codes_validity_is_expired() {
+        let s = scene();
+        let j = judge(
+            &back_dated(Duration::seconds(12), false),
+            &facts(&s, genuine(&s, at(9, 0))),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("code_expired"));
+    }
+
+    #[test]
+    fn the_same_scan_from_the_offline_queue_is_judged_when_it_was_scanned() {
+        let s = scene();
+        let j = judge(
+            &back_dated(Duration::seconds(12), true),
+            &facts(&s, genuine(&s, at(9, 0))),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), None);
+        assert_eq!(kinds(&j), Vec::new(), "a minute's delay is not late_sync");
+    }
+
+    #[test]
+    fn a_live_scan_slowed_by_the_network_keeps_its_grace() {
+        let s = scene();
+        let policy = Policy::default();
+        let within = back_dated(policy.live_scan_grace, false);
+        let j = judge(&within, &facts(&s, genuine(&s, at(9, 0))), &policy);
+        assert_eq!(refusal(&j), None);
+        let beyond = back_dated(policy.live_scan_grace + Duration::seconds(1), false);
+        let j = judge(&beyond, &facts(&s, genuine(&s, at(9, 0))), &policy);
+        assert_eq!(refusal(&j), Some("code_expired"));
+    }
+
+    #[test]
+    fn an_old_scan_claimed_without_the_offline_mark_is_late_sync() {
+        let s = scene();
+        let daily = issue_daily(
+            s.site_id,
+            &s.secret,
+            "2026-03-02".parse().expect("date"),
+            TZ,
+        );
+        let mut a = attempt(Action::CheckIn, at(9, 0));
+        a.received_at = at(12, 0);
+        let j = judge(
+            &a,
+            &facts(
+                &s,
+                CodeCheck::Genuine(parse(&daily.payload).expect("parses")),
+            ),
+            &Policy::default(),
+        );
+        assert_eq!(
+            refusal(&j),
+            None,
+            "the day's code is still fresh on arrival"
+        );
+        assert_eq!(kinds(&j), vec![AnomalyKind::LateSync]);
     }
 
     #[test]

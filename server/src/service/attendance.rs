@@ -222,7 +222,7 @@ async fn decide(
         },
         scanned_at,
         received_at: now,
-        offline: request.scanned_at.is_some(),
+        offline: request.offline && request.scanned_at.is_some(),
     };
 
     let parsed = kiosk_code::parse(request.qr_payload.trim()).ok();

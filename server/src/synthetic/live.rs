@@ -78,6 +78,7 @@ pub fn request(
             fix_time: Some(scan.fix_time),
         },
         scanned_at: scan.offline.then_some(scan.scanned_at),
+        offline: scan.offline,
     })
 }
 
