@@ -15,6 +15,7 @@ mod crash;
 mod detectors;
 mod hardening;
 mod import;
+mod import_bombs;
 mod inspections;
 mod kiosk;
 mod metrics;

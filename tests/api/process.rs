@@ -90,12 +90,30 @@ impl ServerProcess {
     /// Starts `server` with `env` (plus `CHECKIN_LISTEN=127.0.0.1:0`), waits until it
     /// prints its address and answers `/healthz`. Logs go to `log`.
     pub async fn start(env: &[(String, String)], log: &Path) -> ServerProcess {
+        ServerProcess::launch(Command::new(server_binary()), env, log).await
+    }
+
+    /// The same, in an address space capped at `kib` KiB (`ulimit -v`), as on a small
+    /// host: an allocation beyond it fails and the process aborts.
+    pub async fn start_with_address_space(
+        env: &[(String, String)],
+        log: &Path,
+        kib: u64,
+    ) -> ServerProcess {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+            .arg(server_binary());
+        ServerProcess::launch(command, env, log).await
+    }
+
+    async fn launch(mut command: Command, env: &[(String, String)], log: &Path) -> ServerProcess {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .expect("log file");
-        let mut command = Command::new(server_binary());
         command
             .arg("serve")
             .env_clear()
@@ -148,6 +166,11 @@ impl ServerProcess {
             self.address,
             self.log.display()
         );
+    }
+
+    /// Whether the process is still alive (it has not exited or been killed).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     pub fn pid(&self) -> u32 {

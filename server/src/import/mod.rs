@@ -2,6 +2,7 @@
 //! cells mean is `domain::personnel`'s business.
 
 mod csv_table;
+mod xlsx_package;
 mod xlsx_table;
 
 use crate::domain::personnel::SheetRow;
@@ -47,6 +48,33 @@ pub enum TableError {
     NoSheet,
     #[error("more than {MAX_SHEET_ROWS} rows; split the table")]
     TooManyRows,
+    #[error(
+        "the workbook is too large to read: {0}; split the table, or save it again without unused rows and columns"
+    )]
+    OverLimit(WorkbookLimit),
+}
+
+/// A bound on the work and memory reading one XLSX upload may take, checked before the
+/// work is done (see `xlsx_package` and `xlsx_table`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkbookLimit {
+    #[error("more than {max} parts in the package")]
+    Parts { max: usize },
+    #[error("its parts unpack to more than {max_mib} MiB")]
+    Unpacked { max_mib: u64 },
+    #[error("more than {max} shared strings")]
+    SharedStrings { max: u64 },
+    #[error(
+        "the sheet declares {rows} rows by {columns} columns; at most {max_rows} rows by {max_columns} columns are read"
+    )]
+    Dimension {
+        rows: u64,
+        columns: u64,
+        max_rows: u32,
+        max_columns: u32,
+    },
+    #[error("more than {max} cells in the sheet")]
+    Cells { max: u32 },
 }
 
 /// The rows of the table (of an XLSX workbook, its first worksheet), numbered as a

@@ -1,15 +1,26 @@
 //! XLSX: the first worksheet, cell by cell (streamed, so a stray cell far down and to
-//! the right does not make a huge dense grid).
+//! the right does not make a huge dense grid). The package is measured first
+//! (`xlsx_package`); the sheet's declared size and its cells are bounded here.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
-use calamine::{DataRef, Reader, Xlsx};
+use calamine::{DataRef, Dimensions, Reader, Xlsx};
 
-use super::{MAX_COLUMNS, MAX_SHEET_ROWS, TableError};
+use super::{MAX_COLUMNS, MAX_SHEET_ROWS, TableError, WorkbookLimit, xlsx_package};
 use crate::domain::personnel::SheetRow;
 
+/// Rows a sheet may declare in its `<dimension>`: twice what is read, so blank rows
+/// below a table do not refuse it, but not the million rows of a bomb.
+pub const MAX_DECLARED_ROWS: u32 = 2 * MAX_SHEET_ROWS;
+/// Columns a sheet may declare: a table has seven, Excel allows 16,384.
+pub const MAX_DECLARED_COLUMNS: u32 = 1_024;
+/// Cells (empty ones too) read from a sheet before giving up: a few hundred rows of
+/// seven columns need a few thousand.
+pub const MAX_CELLS: u32 = 200_000;
+
 pub(super) fn read(bytes: &[u8]) -> Result<Vec<SheetRow>, TableError> {
+    xlsx_package::check(bytes)?;
     let bad = |e: calamine::XlsxError| TableError::Xlsx(e.to_string());
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(bad)?;
     let sheet = workbook
@@ -18,8 +29,16 @@ pub(super) fn read(bytes: &[u8]) -> Result<Vec<SheetRow>, TableError> {
         .cloned()
         .ok_or(TableError::NoSheet)?;
     let mut cells = workbook.worksheet_cells_reader(&sheet).map_err(bad)?;
+    check_dimension(cells.dimensions())?;
     let mut rows: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let mut seen: u32 = 0;
     while let Some(cell) = cells.next_cell().map_err(bad)? {
+        seen += 1;
+        if seen > MAX_CELLS {
+            return Err(TableError::OverLimit(WorkbookLimit::Cells {
+                max: MAX_CELLS,
+            }));
+        }
         let (row, column) = cell.get_position();
         let column = column as usize;
         let text = cell_text(cell.get_value());
@@ -42,6 +61,23 @@ pub(super) fn read(bytes: &[u8]) -> Result<Vec<SheetRow>, TableError> {
             cells,
         })
         .collect())
+}
+
+/// Refuses a sheet whose declared extent (`<dimension ref="A1:XFD1048576">`) is beyond
+/// any personnel table. A sheet without one declares `A1`.
+fn check_dimension(declared: Dimensions) -> Result<(), TableError> {
+    let span = |start: u32, end: u32| u64::from(end.saturating_sub(start)) + 1;
+    let rows = span(declared.start.0, declared.end.0);
+    let columns = span(declared.start.1, declared.end.1);
+    if rows > u64::from(MAX_DECLARED_ROWS) || columns > u64::from(MAX_DECLARED_COLUMNS) {
+        return Err(TableError::OverLimit(WorkbookLimit::Dimension {
+            rows,
+            columns,
+            max_rows: MAX_DECLARED_ROWS,
+            max_columns: MAX_DECLARED_COLUMNS,
+        }));
+    }
+    Ok(())
 }
 
 /// A cell as the user reads it: a phone typed as a number shows without `.0`.
@@ -98,6 +134,28 @@ mod tests {
                 (6, vec!["", "13900000002"]),
             ]
         );
+    }
+
+    #[test]
+    fn a_sheet_declaring_more_than_a_table_is_refused_before_its_cells_are_read() {
+        let everything = Dimensions {
+            start: (0, 0),
+            end: (1_048_575, 16_383),
+        };
+        assert_eq!(
+            check_dimension(everything),
+            Err(TableError::OverLimit(WorkbookLimit::Dimension {
+                rows: 1_048_576,
+                columns: 16_384,
+                max_rows: 10_000,
+                max_columns: 1_024,
+            }))
+        );
+        let table_with_blank_rows_below = Dimensions {
+            start: (0, 0),
+            end: (9_999, 6),
+        };
+        assert_eq!(check_dimension(table_with_blank_rows_below), Ok(()));
     }
 
     #[test]

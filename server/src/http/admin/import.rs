@@ -39,7 +39,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Imports a personnel table (支援人员安排情况表, seed 000 附件1, seed 004 附件1/2) as the
 /// raw request body: CSV (UTF-8 with or without BOM, UTF-16 with BOM, or GB18030;
-/// comma- or tab-separated) or XLSX (first worksheet), at most 2 MiB.
+/// comma- or tab-separated) or XLSX (first worksheet), at most 2 MiB. An XLSX is
+/// measured before it is read: more than 500 parts, parts that unpack to more than
+/// 20 MiB, more than 200,000 shared strings or cells, or a sheet declaring more than
+/// 10,000 rows or 1,024 columns answer 400 `invalid_import` naming the limit.
 ///
 /// The header may sit below title lines; columns are found by name: hospital
 /// (支援医院 / 牵头医院名称 / 派出医院), name (姓名), gender (性别, optional), specialty
