@@ -347,7 +347,10 @@ async fn a_database_that_cannot_be_opened_is_named_with_the_reason_at_start() {
         stderr.contains(&under_a_file.display().to_string()),
         "{stderr}"
     );
-    assert!(stderr.contains("Not a directory"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} is not a directory", plain_file.display())),
+        "{stderr}"
+    );
 
     // The database file is a folder: SQLite's "unable to open database file" alone
     // named neither.

@@ -25,9 +25,15 @@ pub(super) fn cannot_create_folder(
     folder: &Path,
     error: &std::io::Error,
 ) -> StoreError {
+    // `create_dir_all` says "File exists" when a file stands where the folder goes.
+    let reason = if folder.exists() && !folder.is_dir() {
+        format!("{} is not a directory", folder.display())
+    } else {
+        format!("cannot create its folder {}: {error}", folder.display())
+    };
     StoreError::CannotOpen {
         path: path.to_path_buf(),
-        reason: format!("cannot create its folder {}: {error}", folder.display()),
+        reason,
     }
 }
 
