@@ -24,7 +24,7 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::domain::clock::SharedClock;
 use crate::domain::user::{Phone, Role, User, check_password_policy};
-use crate::error::ApiError;
+use crate::error::{ApiError, StorageFault};
 use crate::http;
 use crate::metrics::{Metrics, UNMATCHED_ROUTE};
 use crate::state::{AppState, Keys};
@@ -191,6 +191,10 @@ pub fn build_router(state: AppState) -> Router {
             enforce_budget,
         ))
         .layer(middleware::from_fn_with_state(
+            state.store.clone(),
+            watch_storage,
+        ))
+        .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             record_metrics,
         ))
@@ -260,6 +264,21 @@ async fn enforce_budget(State(budgets): State<Budgets>, request: Request, next: 
         }
         .into_response(),
     }
+}
+
+/// Keeps the storage's health (read by `/readyz`) from the answers: an answer that
+/// failed for want of storage records the fault; a write answered with success
+/// shows the storage works again.
+async fn watch_storage(State(store): State<Store>, request: Request, next: Next) -> Response {
+    let writes = !request.method().is_safe();
+    let response = next.run(request).await;
+    let health = store.health();
+    if let Some(StorageFault(reason)) = response.extensions().get::<StorageFault>() {
+        health.failed(reason, std::time::Instant::now());
+    } else if writes && response.status().is_success() && health.is_failing() {
+        health.recovered();
+    }
+    response
 }
 
 /// Counts every answered request by matched route, method and status, with its latency.

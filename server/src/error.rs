@@ -7,6 +7,15 @@ use mobile_api::problem::PROBLEM_JSON;
 
 use crate::store::StoreError;
 
+/// When a client should retry a write the storage refused: space is usually freed
+/// (or the device replaced) in minutes, and a retry costs the server little.
+pub const STORAGE_RETRY_AFTER_SECS: u16 = 5;
+
+/// Marks an answer that failed for want of storage, with the reason, for the
+/// middleware that keeps the storage's health.
+#[derive(Debug, Clone)]
+pub struct StorageFault(pub String);
+
 /// Every way a request can fail, as the client will see it.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -52,6 +61,10 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The database's disk is full or failing: nothing was stored (503
+    /// `storage_unavailable`, with `Retry-After`). Logged in full.
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(String),
     /// The request ran past its time budget and was abandoned (503 `timeout`).
     #[error("the request took longer than {budget_secs} s and was abandoned; retry later")]
     Timeout { budget_secs: u64 },
@@ -85,7 +98,9 @@ impl ApiError {
             ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable(_) | ApiError::Timeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_)
+            | ApiError::StorageUnavailable(_)
+            | ApiError::Timeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,6 +122,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::StorageUnavailable(_) => "storage_unavailable",
             ApiError::Timeout { .. } => "timeout",
             ApiError::Internal(_) => "internal",
         }
@@ -118,6 +134,11 @@ impl ApiError {
         let detail = match self {
             ApiError::Internal(_) => "the server failed; the error was logged".to_owned(),
             ApiError::Unavailable(_) => "a backing service is unavailable".to_owned(),
+            ApiError::StorageUnavailable(_) => {
+                "the server cannot store data now (its disk is full or failing); \
+                 nothing was stored; retry later"
+                    .to_owned()
+            }
             other => other.to_string(),
         };
         let extra = match self {
@@ -153,8 +174,18 @@ impl IntoResponse for ApiError {
         {
             headers.insert(header::RETRY_AFTER, value);
         }
+        if matches!(self, ApiError::StorageUnavailable(_)) {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(STORAGE_RETRY_AFTER_SECS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::StorageUnavailable(reason) = self {
+            // Readiness learns of the fault from here (see `app::watch_storage`).
+            response.extensions_mut().insert(StorageFault(reason));
         }
         response
     }
@@ -168,6 +199,7 @@ impl From<StoreError> for ApiError {
                 code: "already_exists",
                 detail: what,
             },
+            StoreError::StorageUnavailable(reason) => ApiError::StorageUnavailable(reason),
             other => ApiError::Internal(other.to_string()),
         }
     }

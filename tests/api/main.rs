@@ -24,5 +24,6 @@ mod redis_outage;
 mod reports;
 mod service;
 mod sites;
+mod storage_faults;
 mod supervision;
 mod synthetic;

@@ -68,9 +68,12 @@ impl GroupCommit {
         let spawn_error = |e| StoreError::Database(sqlx::Error::Io(e));
         std::thread::Builder::new()
             .name("attendance-writer".into())
-            .spawn(move || {
-                run(db, queue);
-                drop(writer_alive);
+            .spawn({
+                let path = path.to_path_buf();
+                move || {
+                    run(db, &path, queue);
+                    drop(writer_alive);
+                }
             })
             .map_err(spawn_error)?;
         std::thread::Builder::new()
@@ -116,7 +119,7 @@ pub(crate) fn retry_busy(tries: i32) -> bool {
     tries < BUSY_TRIES
 }
 
-fn run(mut db: Connection, mut queue: mpsc::Receiver<Job>) {
+fn run(mut db: Connection, path: &Path, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
@@ -134,6 +137,29 @@ fn run(mut db: Connection, mut queue: mpsc::Receiver<Job>) {
             elapsed_us = started.elapsed().as_micros(),
             "group commit"
         );
+        if !db.is_autocommit() {
+            release_write_lock(&mut db, path);
+        }
+    }
+}
+
+/// Ends a transaction a failed batch left open. A COMMIT that failed (a full disk)
+/// may leave the transaction, and with it the database's write lock, in place; every
+/// other writer would then wait for a lock nobody will release. When even ROLLBACK
+/// fails, the connection is closed (which releases the lock) and a new one opened.
+fn release_write_lock(db: &mut Connection, path: &Path) {
+    if let Err(error) = db.execute_batch("ROLLBACK") {
+        tracing::warn!(%error, "attendance writer: rollback after a failed batch failed");
+    }
+    if db.is_autocommit() {
+        return;
+    }
+    match open(path).and_then(|fresh| {
+        fresh.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(fresh)
+    }) {
+        Ok(fresh) => *db = fresh,
+        Err(error) => tracing::error!(%error, "attendance writer: cannot reopen its connection"),
     }
 }
 
@@ -180,17 +206,26 @@ fn write_batch(db: &mut Connection, batch: &mut Vec<Job>) {
         }
         tx.commit()
     })();
-    let failure = committed.err().map(|error| error.to_string());
+    let failure = committed.err();
     let mut outcomes = outcomes.into_iter();
     for job in batch.drain(..) {
         let outcome = match (&failure, outcomes.next()) {
             // Nothing of the batch is on disk: no attempt of it counts.
-            (Some(error), _) => Err(StoreError::BatchFailed(error.clone())),
+            (Some(error), _) => Err(batch_failure(error)),
             (None, Some(outcome)) => outcome,
             (None, None) => Err(StoreError::BatchFailed("attempt not written".into())),
         };
         // A caller that gave up (time budget) finds its answer stored on retry.
         let _ = job.reply.send(outcome);
+    }
+}
+
+/// What each attempt of a batch whose transaction failed is answered.
+fn batch_failure(error: &rusqlite::Error) -> StoreError {
+    if super::fault::is_rusqlite_storage_fault(error) {
+        StoreError::StorageUnavailable(error.to_string())
+    } else {
+        StoreError::BatchFailed(error.to_string())
     }
 }
 

@@ -16,10 +16,12 @@ pub mod attempt;
 pub mod attendance;
 pub mod audit;
 pub mod columns;
+pub mod fault;
 pub mod group_commit;
 pub mod imports;
 pub mod jurisdictions;
 pub mod kiosks;
+mod open_failure;
 pub mod organizations;
 pub mod programs;
 pub mod readers;
@@ -63,7 +65,7 @@ pub enum StoreError {
     #[error("corrupt row: {0}")]
     Corrupt(String),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported DATABASE_URL scheme: {0}")]
@@ -73,13 +75,46 @@ pub enum StoreError {
     BatchFailed(String),
     /// The group commit's writer connection said no.
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[source] rusqlite::Error),
+    /// The disk is full or failing (see [`fault`]): nothing of the write was stored,
+    /// and the same write succeeds once the storage works again.
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(String),
+    /// The database file (or its folder) cannot be opened or created; names the path
+    /// and the operating system's reason.
+    #[error("cannot open the database {}: {reason}", path.display())]
+    CannotOpen {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     /// A quick reader's connection was lost to a panic while reading.
     #[error("a read connection was lost")]
     ReaderLost,
     /// The group commit's writer task is gone (the runtime is shutting down).
     #[error("the attendance writer has stopped")]
     WriterGone,
+}
+
+/// Storage faults become [`StoreError::StorageUnavailable`]; other errors pass through.
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if fault::is_storage_fault(&error) {
+            StoreError::StorageUnavailable(error.to_string())
+        } else {
+            StoreError::Database(error)
+        }
+    }
+}
+
+/// Storage faults become [`StoreError::StorageUnavailable`]; other errors pass through.
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        if fault::is_rusqlite_storage_fault(&error) {
+            StoreError::StorageUnavailable(error.to_string())
+        } else {
+            StoreError::Sqlite(error)
+        }
+    }
 }
 
 impl StoreError {
@@ -89,7 +124,7 @@ impl StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(what.to_owned())
             }
-            _ => StoreError::Database(error),
+            _ => StoreError::from(error),
         }
     }
 
@@ -112,6 +147,8 @@ pub struct Store {
     writer: Option<group_commit::GroupCommit>,
     /// On SQLite, where a check-in's facts are read.
     readers: Option<readers::ReadPath>,
+    /// The last storage fault writes met, until one is stored again.
+    health: std::sync::Arc<fault::StorageHealth>,
 }
 
 impl Store {
@@ -122,7 +159,10 @@ impl Store {
         let mut readers = None;
         let db = if url.starts_with("sqlite:") {
             let (pool, path) = connect_sqlite(url, max_connections).await?;
-            writer = Some(group_commit::GroupCommit::start(&path)?);
+            writer = Some(
+                group_commit::GroupCommit::start(&path)
+                    .map_err(|error| open_failure::cannot_open(&path, error))?,
+            );
             readers = Some(readers::ReadPath::Shared(std::sync::Arc::new(
                 readers::Readers::new(&path, max_connections),
             )));
@@ -144,6 +184,7 @@ impl Store {
             db,
             writer,
             readers,
+            health: Default::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -174,6 +215,32 @@ impl Store {
         let versions: Vec<(i64,)> =
             on_pool!(&self.db, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
         Ok(versions.into_iter().map(|(v,)| v).collect())
+    }
+
+    /// The storage's health as the last writes met it.
+    pub fn health(&self) -> &fault::StorageHealth {
+        &self.health
+    }
+
+    /// Writes and commits one tiny row: a read answers on a full disk, a write does
+    /// not. Clears the recorded fault when it succeeds.
+    pub async fn probe_write(&self, now: DateTime<Utc>) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO storage_probe (id, probed_at) VALUES (1, $1) \
+                           ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at";
+        let written: StoreResult<()> = on_pool!(&self.db, pool => sqlx::query(SQL)
+            .bind(to_ms(now))
+            .execute(pool)
+            .await
+            .map(drop)
+            .map_err(StoreError::from));
+        match &written {
+            Ok(()) => self.health.recovered(),
+            Err(StoreError::StorageUnavailable(reason)) => {
+                self.health.failed(reason, std::time::Instant::now());
+            }
+            Err(_) => {}
+        }
+        written
     }
 
     /// Answers when the database does.
@@ -230,10 +297,12 @@ async fn connect_sqlite(
         // page cache is refilled without a read() system call per page.
         .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
         .busy_timeout(Duration::from_secs(10));
-    if let Some(parent) = options.get_filename().parent()
+    let path = options.get_filename().to_path_buf();
+    if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|error| open_failure::cannot_create_folder(&path, parent, &error))?;
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections.max(1))
@@ -241,9 +310,10 @@ async fn connect_sqlite(
         // connection's worker thread) before every statement.
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.clone())
-        .await?;
-    Ok((pool, options.get_filename().to_path_buf()))
+        .connect_with(options)
+        .await
+        .map_err(|error| open_failure::cannot_open(&path, error))?;
+    Ok((pool, path))
 }
 
 /// Instants are stored as Unix milliseconds.
