@@ -151,6 +151,42 @@ pub struct User {
     pub specialty: Option<String>,
     pub gender: Option<Gender>,
     pub created_at: DateTime<Utc>,
+    /// False once an administrator deactivated the account: it cannot log in and its
+    /// tokens are refused; its history stays and still counts in reports.
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+    /// When the account was deactivated; absent while it is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+fn active_by_default() -> bool {
+    true
+}
+
+/// `PATCH /users/{id}`: only the members present change. `title` and `specialty` are
+/// cleared with an empty string.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// 职称, e.g. 主治医师.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// 专业, e.g. 内科.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialty: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    /// Moves the person to another organization (admins; supervisors within their
+    /// jurisdiction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<Uuid>,
+    /// `false` deactivates the account and ends its sessions at once (refresh tokens
+    /// revoked, access tokens refused from their next request); `true` reactivates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

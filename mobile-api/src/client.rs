@@ -200,6 +200,12 @@ impl Client {
         self.get(&format!("/api/v1/users/{id}")).await
     }
 
+    pub async fn update_user(&self, id: Uuid, body: &UpdateUser) -> Result<User> {
+        let path = format!("/api/v1/users/{id}");
+        self.send(self.request(Method::PATCH, &path).json(body))
+            .await
+    }
+
     pub async fn create_program(&self, body: &CreateProgram) -> Result<Program> {
         self.post("/api/v1/programs", body).await
     }

@@ -150,6 +150,7 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
         specialty: None,
         gender: None,
         created_at: state.now(),
+        deactivated_at: None,
     };
     match state.store.insert_user(&admin, &hash).await {
         Ok(()) => tracing::info!(phone = admin.phone.as_str(), "bootstrap admin created"),

@@ -270,8 +270,8 @@ async fn ensure_user(
     place: impl FnOnce(&mut User),
 ) -> Result<User, SyntheticError> {
     let parsed = Phone::parse(phone).map_err(|e| SyntheticError::Invalid(e.to_string()))?;
-    if let Some(existing) = state.store.credentials_by_phone(&parsed).await? {
-        return Ok(existing.user);
+    if let Some(existing) = state.store.user_by_phone(&parsed).await? {
+        return Ok(existing);
     }
     let mut user = User {
         id: Uuid::new_v4(),
@@ -284,6 +284,7 @@ async fn ensure_user(
         specialty: None,
         gender: None,
         created_at: state.now(),
+        deactivated_at: None,
     };
     place(&mut user);
     state.store.insert_user(&user, hash).await?;
@@ -403,6 +404,7 @@ async fn kiosk_token(
         iat: now.timestamp(),
         exp: (now + Duration::days(KIOSK_TOKEN_DAYS)).timestamp(),
         jti: Uuid::new_v4(),
+        ver: 0,
         org: None,
         jur: None,
         site: Some(site_id),

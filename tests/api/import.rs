@@ -684,31 +684,31 @@ async fn a_hospital_administrator_imports_their_own_hospitals_rows_only() {
 }
 
 #[tokio::test]
-async fn an_existing_phone_must_be_the_same_physician() {
+async fn a_phone_held_by_anyone_else_gets_one_reason_that_names_no_one() {
     let app = TestApp::spawn().await;
-    let County { world, .. } = county(&app).await;
+    let County {
+        world,
+        other_hospital,
+        ..
+    } = county(&app).await;
+    let elsewhere = app
+        .person(Role::Physician, Some(other_hospital.id), None)
+        .await;
+    let admin = app.person(Role::Admin, None, None).await;
+    // Each row claims a phone for a new colleague of the importer's hospital: a
+    // physician of theirs under another name, the county's supervisor, an
+    // administrator, another hospital's physician under their own name.
+    let claim = |name: &str, phone: &str| row(["漳平市医院", name, "男", "", "", phone, "泼河"]);
     let rows = vec![
-        row([
-            "漳平市医院",
-            "别的名字",
-            "男",
-            "",
-            "",
-            &world.physician.user.phone,
-            "泼河",
-        ]),
-        row([
-            "",
-            &world.supervisor.user.name,
-            "男",
-            "",
-            "",
-            &world.supervisor.user.phone,
-            "泼河",
-        ]),
+        claim("别的名字", &world.physician.user.phone),
+        claim(&world.supervisor.user.name, &world.supervisor.user.phone),
+        claim("管理员", &admin.user.phone),
+        claim(&elsewhere.user.name, &elsewhere.user.phone),
     ];
-    let error = app
-        .admin
+    let before = census(&app).await;
+    let error = world
+        .hospital_admin
+        .client
         .import_assignments(
             csv(&rows),
             CSV_CONTENT_TYPE,
@@ -716,10 +716,31 @@ async fn an_existing_phone_must_be_the_same_physician() {
         )
         .await
         .expect_err("refused");
+    let ClientError::Api { problem, .. } = &error else {
+        panic!("expected a problem, got {error:?}");
+    };
+    let reasons: Vec<String> = problem.extra.as_ref().expect("extra")["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
+    assert!(
+        reasons.iter().all(|r| r == &reasons[0]),
+        "one reason for every held phone: {reasons:?}"
+    );
+    assert!(reasons[0].contains("phone_unavailable"), "{reasons:?}");
+    for held_by in [&world.physician.user.name, &elsewhere.user.name] {
+        assert!(!reasons[0].contains(held_by.as_str()), "{reasons:?}");
+    }
     assert_eq!(
         refused_cells(error),
-        vec![(3, "phone".to_owned()), (4, "phone".to_owned())]
+        (3..=6)
+            .map(|row| (row, "phone".to_owned()))
+            .collect::<Vec<_>>()
     );
+    assert_eq!(census(&app).await, before);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 mod helpers;
 mod process;
 
+mod accounts;
 mod activities;
 mod admin;
 mod audit;

@@ -1170,17 +1170,35 @@ async fn the_service_record_adds_up_postings_and_finds_the_longest_span() {
 
     // Who may read it.
     let path = format!("/api/v1/physicians/{}/service-record", me.user.id);
-    for allowed in [
-        &me.client,
-        &w.hospital_admin.client,
-        &w.supervisor.client,
-        &w.other_supervisor.client,
-    ] {
+    for allowed in [&me.client, &w.hospital_admin.client, &w.supervisor.client] {
         assert_eq!(
             allowed.service_record(me.user.id).await.expect("allowed"),
             record
         );
     }
+    // 泉州's bureau, where the physician only served in May, sees that posting alone.
+    let theirs = w
+        .other_supervisor
+        .client
+        .service_record(me.user.id)
+        .await
+        .expect("the posting in their jurisdiction");
+    assert_eq!(
+        theirs
+            .postings
+            .iter()
+            .map(|p| p.assignment_id)
+            .collect::<Vec<_>>(),
+        vec![posting.id]
+    );
+    assert_eq!(
+        (theirs.cumulative_credited_days, theirs.active_months),
+        (1.0, 1)
+    );
+    assert_eq!(
+        theirs.longest_span.map(|s| s.site_id),
+        Some(w.other_site.id)
+    );
     b.app
         .jurisdiction("350600", "漳州市", JurisdictionLevel::City, Some("350000"))
         .await;
@@ -1404,4 +1422,49 @@ async fn the_service_record_csv_writes_formula_names_as_text() {
         .await;
     assert_eq!(rows[0][0], quoted(FORMULA_SITE), "{rows:?}");
     assert_eq!(rows.last().map(|r| r[0].as_str()), Some("合计"));
+#[tokio::test]
+async fn a_deactivated_physicians_visits_still_count() {
+    let b = Bureau::open(at(3, 2, 8, 0)).await;
+    let w = &b.world;
+    b.visit(&w.physician, &b.township, at(3, 3, 8, 30), at(3, 3, 15, 0))
+        .await;
+    let before = w
+        .supervisor
+        .client
+        .monthly_report("jurisdiction_code=350881&month=2026-03")
+        .await
+        .expect("report");
+    let path = format!("/api/v1/users/{}", w.physician.user.id);
+    let (status, body) = b
+        .app
+        .send(
+            &w.hospital_admin.client,
+            Method::PATCH,
+            &path,
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let mut after = w
+        .supervisor
+        .client
+        .monthly_report("jurisdiction_code=350881&month=2026-03")
+        .await
+        .expect("report");
+    let row = after
+        .rows
+        .iter()
+        .find(|r| r.physician_id == w.physician.user.id)
+        .expect("the deactivated physician's row");
+    assert_eq!(row.credited_days, 1.0);
+    after.generated_at = before.generated_at;
+    assert_eq!(after, before, "deactivation changes no figure");
+    let record = w
+        .supervisor
+        .client
+        .service_record(w.physician.user.id)
+        .await
+        .expect("record");
+    assert_eq!(record.cumulative_credited_days, 1.0);
 }

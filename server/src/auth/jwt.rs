@@ -36,6 +36,11 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// The user's session version when the token was issued; the token is refused once
+    /// the user's sessions end (deactivation, logout) and the version moves on. Tokens
+    /// from before versions existed read as 0, the version every account starts at.
+    #[serde(default)]
+    pub ver: i64,
     /// Organization of hospital and clinic administrators and physicians.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<Uuid>,
@@ -114,6 +119,7 @@ mod tests {
             iat: now().timestamp(),
             exp: now().timestamp() + exp_in,
             jti: Uuid::new_v4(),
+            ver: 0,
             org: None,
             jur: None,
             site: None,

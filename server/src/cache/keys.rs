@@ -13,6 +13,10 @@ pub const ANSWER_TTL: Duration = Duration::from_secs(24 * 3600);
 /// How long a code-use marker lives: longer than any code is accepted (a daily code
 /// for its local day, a rotating one for two periods).
 pub const CODE_USE_TTL: Duration = Duration::from_secs(2 * 24 * 3600);
+/// How long a user's session state is trusted without asking the database: the most
+/// a deactivation or logout can take to reach a process that does not share the cache
+/// (in-process caches of several processes, or Redis unreachable when it happened).
+pub const SESSION_TTL: Duration = Duration::from_secs(10);
 /// The schedule of pending presence checks (member: check id, due: deadline).
 pub const PRESENCE_DEADLINES: &str = "presence-deadlines";
 
@@ -24,6 +28,11 @@ pub fn answer(physician_id: Uuid, client_event_id: Uuid) -> String {
 /// Set once a physician's use of a code is committed: (site, kind, step, slot).
 pub fn code_use(physician_id: Uuid, site_id: Uuid, kind: &str, step: i64, slot: &str) -> String {
     format!("code-use:{physician_id}:{site_id}:{kind}:{step}:{slot}")
+}
+
+/// A user's session state (active, version), as the database last said.
+pub fn session(user_id: Uuid) -> String {
+    format!("session:{user_id}")
 }
 
 /// A site's rotating kiosk code for one step, as `GET /kiosk/code` computed it.

@@ -791,23 +791,24 @@ pub fn plan_import(
     }
 }
 
-/// An account that already holds the row's phone must be that physician, at that
-/// hospital. The reasons do not reveal who holds the phone.
+/// The one reason given for a row whose phone is held by an account the row cannot
+/// use. It is the same whether the holder is not a physician, is called otherwise,
+/// works at another hospital or is deactivated: an importer must not learn from it who
+/// holds someone else's phone.
+pub const PHONE_UNAVAILABLE: &str =
+    "phone_unavailable: this phone cannot be used for this import (该手机号无法用于本次导入)";
+
+/// An account that already holds the row's phone must be that active physician, at
+/// that hospital.
 fn check_existing(user: &User, row: &PersonnelRow, hospital: Option<Uuid>) -> Result<(), String> {
-    if user.role != Role::Physician {
-        return Err("this phone belongs to an account that is not a physician".into());
-    }
-    if squeeze(&user.name) != squeeze(&row.name) {
-        return Err(format!(
-            "this phone belongs to a physician whose name is not {}",
-            row.name
-        ));
-    }
-    match hospital {
-        Some(id) if user.organization_id != Some(id) => {
-            Err("this physician is registered at another hospital".into())
-        }
-        _ => Ok(()),
+    let usable = user.role == Role::Physician
+        && user.is_active()
+        && squeeze(&user.name) == squeeze(&row.name)
+        && hospital.is_none_or(|id| user.organization_id == Some(id));
+    if usable {
+        Ok(())
+    } else {
+        Err(PHONE_UNAVAILABLE.to_owned())
     }
 }
 
@@ -1118,6 +1119,7 @@ mod tests {
             specialty: None,
             gender: None,
             created_at: chrono::DateTime::UNIX_EPOCH,
+            deactivated_at: None,
         }
     }
 
@@ -1197,11 +1199,32 @@ mod tests {
         );
         assert!(issues[1].reason.contains("ambiguous"), "{:?}", issues[1]);
         assert!(issues[6].reason.contains("row 2"), "{:?}", issues[6]);
-        assert!(issues[4].reason.contains("刘六"), "{:?}", issues[4]);
-        assert!(
-            !issues[4].reason.contains("别人"),
-            "the holder's name stays hidden"
-        );
+        // A supervisor's phone, another physician's name, another hospital's physician:
+        // one reason for all, naming no one.
+        for taken in &issues[3..6] {
+            assert_eq!(taken.reason, PHONE_UNAVAILABLE, "{taken:?}");
+        }
+    }
+
+    #[test]
+    fn a_deactivated_physicians_phone_is_unavailable_like_any_other() {
+        let hospital = org("光山县中医院");
+        let site = org("泼河镇卫生院");
+        let mut gone = user(Role::Physician, "林一", "13900000001", Some(hospital.id));
+        gone.deactivated_at = Some(chrono::DateTime::UNIX_EPOCH);
+        let hospitals = [hospital];
+        let sites = [site];
+        let users = [gone];
+        let directory = Directory {
+            sites: &sites,
+            hospitals: &hospitals,
+            users: &users,
+            own_hospital: None,
+        };
+        let rows = [person(2, "林一", "13900000001", "光山县中医院", "泼河")];
+        let issues = plan_import(&rows, &directory).expect_err("refused");
+        assert_eq!(issue_rows(&issues), vec![(2, "phone")]);
+        assert_eq!(issues[0].reason, PHONE_UNAVAILABLE);
     }
 
     #[test]

@@ -62,6 +62,32 @@ pub struct User {
     pub specialty: Option<String>,
     pub gender: Option<Gender>,
     pub created_at: DateTime<Utc>,
+    /// When an administrator switched the account off; `None` while it may log in.
+    /// A deactivated person's records stay and still count in reports.
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+}
+
+/// What decides whether an access token still speaks for its user: the account is
+/// active, and nothing ended the user's sessions since the token was issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionState {
+    pub active: bool,
+    /// Bumped whenever the user's sessions end (deactivation, logout); every access
+    /// token carries the version it was issued under.
+    pub version: i64,
+}
+
+impl SessionState {
+    /// Whether a token issued under `token_version` is still good.
+    pub fn admits(&self, token_version: i64) -> bool {
+        self.active && token_version == self.version
+    }
 }
 
 /// A user with the hash to check a password against (never leaves the server).
@@ -138,6 +164,21 @@ mod tests {
         assert!(check_password_policy("short").is_err());
         assert!(check_password_policy("aaaaaaaaaa").is_err());
         assert!(check_password_policy(&"ab".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn a_session_admits_only_current_tokens_of_an_active_account() {
+        let live = SessionState {
+            active: true,
+            version: 3,
+        };
+        assert!(live.admits(3));
+        assert!(!live.admits(2), "a token from before the sessions ended");
+        let off = SessionState {
+            active: false,
+            ..live
+        };
+        assert!(!off.admits(3), "a deactivated account admits nothing");
     }
 
     #[test]

@@ -10,12 +10,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::extract::{AppJson, ClientIp};
+use super::extract::{AppJson, ClientIp, PresentedUser};
 use super::limits;
 use crate::auth::jwt::{Audience, Claims, ISSUER};
 use crate::auth::{password, refresh};
 use crate::domain::user::{Phone, User};
 use crate::error::{ApiError, ApiResult};
+use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::tokens::Rotation;
 
@@ -130,25 +131,26 @@ pub async fn refresh_tokens(
         .store
         .user(user_id)
         .await?
+        .filter(User::is_active)
         .ok_or(ApiError::InvalidToken)?;
     Ok(AppJson(
         issue_tokens(&state, &user, Some(refresh_token)).await?,
     ))
 }
 
-/// Revokes the refresh token and every token of the same login. Always 204.
+/// Revokes the refresh token and every token of the same login, and ends the user's
+/// access tokens: the one sent along (if any) and every other issued so far are refused
+/// from the next request (other logins get new ones with their refresh tokens). Always 204.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     request_body = LogoutRequest,
     responses((status = 204, description = "Logged out")))]
 pub async fn logout(
     State(state): State<AppState>,
+    PresentedUser(presented_by): PresentedUser,
     AppJson(body): AppJson<LogoutRequest>,
 ) -> ApiResult<StatusCode> {
     let hash = refresh::digest(&body.refresh_token);
-    state
-        .store
-        .revoke_refresh_family(&hash, state.now())
-        .await?;
+    sessions::log_out(&state, &hash, presented_by, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -163,6 +165,11 @@ async fn issue_tokens(
     user: &User,
     rotated: Option<String>,
 ) -> ApiResult<TokenResponse> {
+    // An account deactivated since its password was checked (or its refresh token
+    // spent) gets no new access token.
+    let version = sessions::version_for_new_tokens(state, user.id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
     let now = state.now();
     let ttl = state.config.access_token_ttl.as_secs();
     let claims = Claims {
@@ -173,6 +180,7 @@ async fn issue_tokens(
         iat: now.timestamp(),
         exp: now.timestamp() + i64::try_from(ttl).unwrap_or(900),
         jti: Uuid::new_v4(),
+        ver: version,
         org: user.organization_id,
         jur: user
             .jurisdiction_code

@@ -17,6 +17,7 @@ use crate::auth::{Audience, AuthError, Claims};
 use crate::domain::access::{AccessError, Actor, Role, Scope};
 use crate::domain::jurisdiction::JurisdictionCode;
 use crate::error::ApiError;
+use crate::service::sessions;
 use crate::state::AppState;
 
 /// JSON body in and out; a bad body is a 400 naming the field, an oversized one a 413,
@@ -198,6 +199,8 @@ impl FromRequestParts<AppState> for Actor {
 }
 
 async fn actor_from_claims(claims: &Claims, state: &AppState) -> Result<Actor, ApiError> {
+    // A deactivated account's tokens, and tokens from before a logout, stop here.
+    sessions::admit(state, claims.sub, claims.ver).await?;
     let scope = match claims.role {
         Role::Admin => Scope::Everything,
         Role::Supervisor => {
@@ -223,6 +226,33 @@ async fn actor_from_claims(claims: &Claims, state: &AppState) -> Result<Actor, A
         role: claims.role,
         scope,
     })
+}
+
+/// The user named by a genuine, unexpired access token sent with the request, whether
+/// or not their session is still live; `None` without one. For logout, which works
+/// with a refresh token alone and must not fail on a bad access token.
+#[derive(Debug, Clone, Copy)]
+pub struct PresentedUser(pub Option<Uuid>);
+
+impl FromRequestParts<AppState> for PresentedUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = bearer_token(parts)
+            .ok()
+            .and_then(|token| {
+                state
+                    .keys
+                    .jwt
+                    .verify(token, Audience::Api, state.now())
+                    .ok()
+            })
+            .map(|claims| claims.sub);
+        Ok(PresentedUser(user))
+    }
 }
 
 /// A kiosk calling a kiosk endpoint: an unrevoked kiosk token for one site.

@@ -165,6 +165,7 @@ pub async fn import_personnel(
             specialty: new.specialty.clone(),
             gender: new.gender,
             created_at: now,
+            deactivated_at: None,
         };
         created_users.push(ImportedUser {
             row: new.row,

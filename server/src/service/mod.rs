@@ -5,5 +5,6 @@ pub mod attendance;
 pub mod audit;
 pub mod import;
 pub mod reports;
+pub mod sessions;
 pub mod sites;
 pub mod visits;

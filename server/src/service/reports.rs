@@ -792,17 +792,38 @@ pub async fn set_county_facts(
     Ok(wire_facts(record))
 }
 
-/// Whether `actor` may read `physician`'s service record, whose postings are at
-/// `sites`: admins; the physician; their own hospital's admin; supervisors whose
-/// jurisdiction holds any posting's site.
-fn may_read_record(actor: &Actor, physician: &ReportPhysician, sites: &[ReportSite]) -> bool {
-    match &actor.scope {
+/// How much of a physician's service record a caller sees.
+#[derive(Debug, Clone, PartialEq)]
+enum RecordView {
+    Whole,
+    /// Only the postings at sites inside this jurisdiction.
+    Within(JurisdictionPath),
+    Nothing,
+}
+
+/// Who reads a physician's service record, and how much of it: admins, the physician,
+/// their own hospital's administrator and the supervisors of the jurisdiction that
+/// employs them (where their hospital sits) read all of it. A supervisor elsewhere
+/// reads only the postings at sites in their own jurisdiction, and nothing when there
+/// are none: a physician who served in county A must not open their county-B
+/// postings to A's bureau.
+fn record_view(
+    actor: &Actor,
+    physician: &ReportPhysician,
+    employer: Option<&JurisdictionPath>,
+) -> RecordView {
+    let whole = match &actor.scope {
         Scope::Everything => true,
         Scope::Own => actor.role == Role::Physician && actor.user_id == physician.id,
         Scope::Organization(org) => {
             actor.role == Role::HospitalAdmin && physician.organization_id == Some(*org)
         }
-        Scope::Jurisdiction(root) => sites.iter().any(|s| root.contains(&s.jurisdiction_path)),
+        Scope::Jurisdiction(root) => employer.is_some_and(|path| root.contains(path)),
+    };
+    match &actor.scope {
+        _ if whole => RecordView::Whole,
+        Scope::Jurisdiction(root) => RecordView::Within(root.clone()),
+        _ => RecordView::Nothing,
     }
 }
 
@@ -826,15 +847,39 @@ pub async fn service_record(
         .await?
         .filter(|p| p.role == Role::Physician.as_str())
         .ok_or(ApiError::NotFound)?;
+    let employer = match actor.scope {
+        Scope::Jurisdiction(_) => state
+            .store
+            .user_with_placement(physician_id)
+            .await?
+            .and_then(|(_, placement)| placement),
+        _ => None,
+    };
+    let view = record_view(actor, &physician, employer.as_ref());
+    if view == RecordView::Nothing {
+        return Err(ApiError::NotFound);
+    }
     let mut assignments = state.store.assignments_of(physician_id).await?;
     assignments.sort_by_key(|a| (a.start_date, a.end_date, a.id));
     let site_ids: BTreeSet<Uuid> = assignments.iter().map(|a| a.site_id).collect();
     let site_ids: Vec<Uuid> = site_ids.into_iter().collect();
-    let sites = state.store.report_sites_by_id(&site_ids).await?;
-    if !may_read_record(actor, &physician, &sites) {
-        return Err(ApiError::NotFound);
+    let sites: HashMap<Uuid, ReportSite> = state
+        .store
+        .report_sites_by_id(&site_ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    if let RecordView::Within(root) = &view {
+        assignments.retain(|a| {
+            sites
+                .get(&a.site_id)
+                .is_some_and(|s| root.contains(&s.jurisdiction_path))
+        });
+        if assignments.is_empty() {
+            return Err(ApiError::NotFound);
+        }
     }
-    let sites: HashMap<Uuid, ReportSite> = sites.into_iter().map(|s| (s.id, s)).collect();
     let programs = programs(state, assignments.iter().map(|a| a.program_id)).await?;
     // Every date a visit can have; ISO dates compare as text inside these bounds.
     let (from, to) = (

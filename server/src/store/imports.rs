@@ -118,8 +118,8 @@ impl Store {
         for phone in taken {
             let phone = Phone::parse(&phone)
                 .map_err(|_| StoreError::Corrupt(format!("phone {phone:?}")))?;
-            if let Some(credentials) = self.credentials_by_phone(&phone).await? {
-                users.push(credentials.user);
+            if let Some(user) = self.user_by_phone(&phone).await? {
+                users.push(user);
             }
         }
         Ok(users)
@@ -268,6 +268,7 @@ mod tests {
             specialty: None,
             gender: None,
             created_at: DateTime::UNIX_EPOCH,
+            deactivated_at: None,
         }
     }
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::users::BUMP_SESSION;
 use super::{Store, StoreResult, on_pool, parse_uuid, to_ms};
 
 /// What presenting a refresh token led to.
@@ -100,20 +101,26 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Revokes the family `hash` belongs to (logout). False when the token is unknown.
-    pub async fn revoke_refresh_family(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-        const FAMILY: &str = "SELECT family_id FROM refresh_tokens WHERE token_hash = $1";
-        let family: Option<(String,)> = on_pool!(self.db(), pool =>
-            sqlx::query_as(FAMILY).bind(hash).fetch_optional(pool).await?);
-        let Some((family,)) = family else {
-            return Ok(false);
-        };
-        on_pool!(self.db(), pool => sqlx::query(REVOKE_FAMILY)
-            .bind(&family)
-            .bind(to_ms(now))
-            .execute(pool)
-            .await?
-            .rows_affected());
-        Ok(true)
+    /// Logout: revokes the family `hash` belongs to and moves its user's session
+    /// version on (their access tokens are refused from now), in one transaction.
+    /// Answers that user; `None` when the token is unknown.
+    pub async fn log_out(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<Uuid>> {
+        const FAMILY: &str = "SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = $1";
+        let user = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin().await?;
+            let family: Option<(String, String)> =
+                sqlx::query_as(FAMILY).bind(hash).fetch_optional(&mut *tx).await?;
+            let user = match family {
+                Some((family, user)) => {
+                    sqlx::query(REVOKE_FAMILY).bind(&family).bind(to_ms(now)).execute(&mut *tx).await?;
+                    sqlx::query(BUMP_SESSION).bind(&user).execute(&mut *tx).await?;
+                    Some(user)
+                }
+                None => None,
+            };
+            tx.commit().await?;
+            user
+        });
+        user.as_deref().map(parse_uuid).transpose()
     }
 }

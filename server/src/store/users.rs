@@ -1,5 +1,6 @@
 //! Users and their credentials.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
@@ -7,7 +8,7 @@ use super::{
     parse_uuid, to_ms,
 };
 use crate::domain::jurisdiction::{JurisdictionCode, JurisdictionPath};
-use crate::domain::user::{Credentials, Phone, Role, User};
+use crate::domain::user::{Credentials, Phone, Role, SessionState, User};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -21,15 +22,21 @@ struct UserRow {
     specialty: Option<String>,
     gender: Option<String>,
     created_at: i64,
+    deactivated_at: Option<i64>,
     password_hash: String,
     placement_path: Option<String>,
 }
 
 const SELECT: &str = "SELECT u.id, u.role, u.name, u.phone, u.organization_id, u.jurisdiction_code, \
-    u.title, u.specialty, u.gender, u.created_at, u.password_hash, j.path AS placement_path \
+    u.title, u.specialty, u.gender, u.created_at, u.deactivated_at, u.password_hash, j.path AS placement_path \
     FROM users u \
     LEFT JOIN organizations o ON o.id = u.organization_id \
     LEFT JOIN jurisdictions j ON j.code = COALESCE(u.jurisdiction_code, o.jurisdiction_code)";
+
+pub(super) const BUMP_SESSION: &str =
+    "UPDATE users SET session_version = session_version + 1 WHERE id = $1";
+const REVOKE_USER_TOKENS: &str =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
 
 /// A user, the hash of their password and the jurisdiction they sit in.
 struct UserRecord {
@@ -57,6 +64,7 @@ impl TryFrom<UserRow> for UserRecord {
             specialty: row.specialty.clone(),
             gender: row.gender.as_deref().map(decode_enum).transpose()?,
             created_at: from_ms(row.created_at)?,
+            deactivated_at: row.deactivated_at.map(from_ms).transpose()?,
         };
         Ok(UserRecord {
             credentials: Credentials {
@@ -71,8 +79,8 @@ impl TryFrom<UserRow> for UserRecord {
 impl Store {
     pub async fn insert_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO users (id, role, name, phone, password_hash, organization_id, \
-            jurisdiction_code, title, specialty, gender, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+            jurisdiction_code, title, specialty, gender, created_at, deactivated_at, session_version) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)";
         on_pool!(self.db(), pool => sqlx::query(SQL)
             .bind(user.id.to_string())
             .bind(user.role.as_str())
@@ -85,6 +93,7 @@ impl Store {
             .bind(&user.specialty)
             .bind(user.gender.as_ref().map(encode_enum))
             .bind(to_ms(user.created_at))
+            .bind(user.deactivated_at.map(to_ms))
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))
@@ -117,11 +126,93 @@ impl Store {
             .map(|r| (r.credentials.user, r.placement)))
     }
 
+    /// What a login is checked against: the credentials of the *active* account with
+    /// this phone. A deactivated account has none, so its login fails exactly as an
+    /// unknown phone's does.
     pub async fn credentials_by_phone(&self, phone: &Phone) -> StoreResult<Option<Credentials>> {
         Ok(self
             .user_record("phone", phone.as_str().to_owned())
             .await?
-            .map(|r| r.credentials))
+            .map(|r| r.credentials)
+            .filter(|c| c.user.is_active()))
+    }
+
+    /// The account holding `phone`, active or not.
+    pub async fn user_by_phone(&self, phone: &Phone) -> StoreResult<Option<User>> {
+        Ok(self
+            .user_record("phone", phone.as_str().to_owned())
+            .await?
+            .map(|r| r.credentials.user))
+    }
+
+    /// Whether `user_id`'s access tokens are still good, and under which version.
+    pub async fn session_state(&self, user_id: Uuid) -> StoreResult<Option<SessionState>> {
+        const SQL: &str = "SELECT deactivated_at, session_version FROM users WHERE id = $1";
+        let row: Option<(Option<i64>, i64)> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(user_id.to_string()).fetch_optional(pool).await?);
+        Ok(row.map(|(deactivated_at, version)| SessionState {
+            active: deactivated_at.is_none(),
+            version,
+        }))
+    }
+
+    /// Moves `user_id`'s session version on: every access token issued so far is
+    /// refused. False when there is no such user.
+    pub async fn bump_session_version(&self, user_id: Uuid) -> StoreResult<bool> {
+        let bumped = on_pool!(self.db(), pool => sqlx::query(BUMP_SESSION)
+            .bind(user_id.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(bumped == 1)
+    }
+
+    /// Stores `user` as edited (name, title, specialty, gender, organization, and
+    /// whether it is active) in one transaction. Deactivating also ends every session
+    /// (version bumped, every refresh token revoked); reactivating leaves them ended. False when there is
+    /// no such user.
+    pub async fn update_user(&self, user: &User, now: DateTime<Utc>) -> StoreResult<bool> {
+        const UPDATE: &str = "UPDATE users SET name = $2, title = $3, specialty = $4, \
+            gender = $5, organization_id = $6 WHERE id = $1";
+        const DEACTIVATE: &str =
+            "UPDATE users SET deactivated_at = $2 WHERE id = $1 AND deactivated_at IS NULL";
+        const REACTIVATE: &str = "UPDATE users SET deactivated_at = NULL WHERE id = $1";
+        let id = user.id.to_string();
+        let found = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin().await?;
+            let found = sqlx::query(UPDATE)
+                .bind(&id)
+                .bind(&user.name)
+                .bind(&user.title)
+                .bind(&user.specialty)
+                .bind(user.gender.as_ref().map(encode_enum))
+                .bind(user.organization_id.map(|o| o.to_string()))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            match user.deactivated_at {
+                Some(at) if found => {
+                    let switched_off = sqlx::query(DEACTIVATE)
+                        .bind(&id)
+                        .bind(to_ms(at))
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if switched_off == 1 {
+                        sqlx::query(BUMP_SESSION).bind(&id).execute(&mut *tx).await?;
+                        sqlx::query(REVOKE_USER_TOKENS).bind(&id).bind(to_ms(now)).execute(&mut *tx).await?;
+                    }
+                }
+                None if found => {
+                    sqlx::query(REACTIVATE).bind(&id).execute(&mut *tx).await?;
+                }
+                _ => {}
+            }
+            tx.commit().await?;
+            found
+        });
+        Ok(found)
     }
 
     pub async fn admin_exists(&self) -> StoreResult<bool> {

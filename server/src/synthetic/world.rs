@@ -121,6 +121,7 @@ pub async fn write(
             specialty: None,
             gender: None,
             created_at: now,
+            deactivated_at: None,
         })
     };
     let admin_user = new_user(

@@ -11,6 +11,8 @@ use super::invalid;
 use super::organizations::{placement, reachable_organization};
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::assignment::{Assignment, check_dates};
+use crate::domain::jurisdiction::JurisdictionPath;
+use crate::domain::user::User;
 use crate::domain::window::DailyWindow;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppPath};
@@ -38,8 +40,24 @@ pub(crate) fn to_body(a: Assignment) -> AssignmentBody {
     }
 }
 
-/// Assigns a physician to a receiving site under a program. Supervisors assign to sites
-/// in their jurisdiction; hospital administrators assign their own physicians.
+/// Whose physicians `actor` may send out: an admin anyone's; a hospital administrator
+/// their own hospital's; a supervisor those employed by hospitals in their jurisdiction
+/// (`employer` is the jurisdiction the physician's hospital sits in). A supervisor
+/// cannot pull another county's physician into their own, which would also open that
+/// physician's other postings to them.
+fn may_assign(actor: &Actor, physician: &User, employer: Option<&JurisdictionPath>) -> bool {
+    match &actor.scope {
+        Scope::Everything => true,
+        Scope::Organization(own) => physician.organization_id == Some(*own),
+        Scope::Jurisdiction(root) => employer.is_some_and(|path| root.contains(path)),
+        Scope::Own => false,
+    }
+}
+
+/// Assigns a physician to a receiving site under a program. Supervisors assign the
+/// physicians of hospitals in their jurisdiction to sites in their jurisdiction;
+/// hospital administrators assign their own physicians. A physician out of reach reads
+/// as 404, like one that does not exist.
 #[utoipa::path(post, path = "/api/v1/assignments", tag = "administration",
     request_body = CreateAssignment, security(("bearer" = [])),
     responses(
@@ -57,19 +75,22 @@ pub async fn create_assignment(
     check_dates(body.start_date, body.end_date).map_err(invalid)?;
     let window = DailyWindow::parse(&body.window_start, &body.window_end).map_err(invalid)?;
 
-    let physician = state
+    let (physician, employer) = state
         .store
-        .user(body.physician_id)
+        .user_with_placement(body.physician_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if let Scope::Organization(own) = actor.scope
-        && physician.organization_id != Some(own)
-    {
+    if !may_assign(&actor, &physician, employer.as_ref()) {
         return Err(ApiError::NotFound);
     }
     if physician.role != Role::Physician {
         return Err(ApiError::invalid(
             "physician_id: this user is not a physician",
+        ));
+    }
+    if !physician.is_active() {
+        return Err(ApiError::invalid(
+            "physician_id: this physician's account is deactivated",
         ));
     }
     let site = match actor.scope {

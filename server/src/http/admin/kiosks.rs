@@ -67,6 +67,7 @@ pub async fn enroll_kiosk(
         iat: now.timestamp(),
         exp: (now + chrono::Duration::days(KIOSK_TOKEN_DAYS)).timestamp(),
         jti: Uuid::new_v4(),
+        ver: 0,
         org: None,
         jur: None,
         site: Some(site.id),

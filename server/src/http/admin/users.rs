@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use mobile_api::{CreateUser, Problem, User as UserBody};
+use mobile_api::{CreateUser, Problem, UpdateUser, User as UserBody};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -17,15 +17,17 @@ use crate::domain::user::{Phone, User, check_password_policy, check_role_placeme
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppPath};
 use crate::service::audit::{self, Change};
+use crate::service::sessions;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_user))
-        .routes(routes!(get_user))
+        .routes(routes!(get_user, update_user))
 }
 
 pub(crate) fn to_body(user: User) -> UserBody {
+    let active = user.is_active();
     UserBody {
         id: user.id,
         role: user.role,
@@ -37,12 +39,15 @@ pub(crate) fn to_body(user: User) -> UserBody {
         specialty: user.specialty,
         gender: user.gender,
         created_at: user.created_at,
+        active,
+        deactivated_at: user.deactivated_at,
     }
 }
 
-/// Which roles a caller may create: admins anything; supervisors anything below admin;
-/// hospital administrators physicians of their own hospital.
-fn may_create(actor: &Actor, role: Role) -> bool {
+/// Which roles a caller may create, edit and deactivate (within their reach): admins
+/// anything; supervisors anything below admin; hospital administrators physicians of
+/// their own hospital.
+fn may_manage(actor: &Actor, role: Role) -> bool {
     match actor.role {
         Role::Admin => true,
         Role::Supervisor => role != Role::Admin,
@@ -76,7 +81,7 @@ pub async fn create_user(
     AppJson(body): AppJson<CreateUser>,
 ) -> ApiResult<(StatusCode, AppJson<UserBody>)> {
     actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
-    if !may_create(&actor, body.role) {
+    if !may_manage(&actor, body.role) {
         return Err(ApiError::Forbidden);
     }
     let name = parse_name(&body.name).map_err(invalid)?;
@@ -114,6 +119,7 @@ pub async fn create_user(
         specialty: optional_text(body.specialty, "specialty")?,
         gender: body.gender,
         created_at: state.now(),
+        deactivated_at: None,
     };
     let hash = password::hash(body.password, state.config.password_cost)
         .await
@@ -144,30 +150,120 @@ pub async fn get_user(
     actor: Actor,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<AppJson<UserBody>> {
-    if actor.user_id != id {
+    let user = if actor.user_id == id {
+        state.store.user(id).await?.ok_or(ApiError::NotFound)?
+    } else {
         actor.require(&[
             Role::Admin,
             Role::Supervisor,
             Role::HospitalAdmin,
             Role::ClinicAdmin,
         ])?;
-    }
+        reachable_user(&state, &actor, id).await?
+    };
+    Ok(AppJson(to_body(user)))
+}
+
+/// A user inside the caller's scope, or 404: their existence is not revealed.
+async fn reachable_user(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<User> {
     let (user, placement) = state
         .store
         .user_with_placement(id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if actor.user_id != id {
-        let reached = match &placement {
-            Some(path) => actor.reaches(Placement {
-                jurisdiction: path,
-                organization_id: user.organization_id,
-            }),
-            None => actor.scope == Scope::Everything,
-        };
-        if !reached {
-            return Err(ApiError::NotFound);
-        }
+    let reached = match &placement {
+        Some(path) => actor.reaches(Placement {
+            jurisdiction: path,
+            organization_id: user.organization_id,
+        }),
+        None => actor.scope == Scope::Everything,
+    };
+    if reached {
+        Ok(user)
+    } else {
+        Err(ApiError::NotFound)
     }
-    Ok(AppJson(to_body(user)))
+}
+
+/// Edits a person, or switches their account off or on again.
+///
+/// `active: false` ends every session of the user at once: refresh tokens are revoked
+/// and access tokens refused from their next request; login answers as for a wrong
+/// password. Their visits, credit and reports stay. `active: true` lets them log in
+/// again. Admins manage anyone; supervisors anyone but admins within their
+/// jurisdiction; hospital administrators the physicians of their hospital. A user
+/// outside the caller's reach reads as 404, a role the caller may not manage as 403.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "administration",
+    params(("id" = Uuid, Path)), request_body = UpdateUser, security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserBody),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(body): AppJson<UpdateUser>,
+) -> ApiResult<AppJson<UserBody>> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    let user = reachable_user(&state, &actor, id).await?;
+    if !may_manage(&actor, user.role) {
+        return Err(ApiError::Forbidden);
+    }
+    if body.active == Some(false) && id == actor.user_id {
+        // Nobody locks themselves out; another administrator can do it.
+        return Err(ApiError::invalid(
+            "active: you cannot deactivate your own account",
+        ));
+    }
+    let before = to_body(user.clone());
+    let now = state.now();
+    let mut after = user;
+    if let Some(name) = &body.name {
+        after.name = parse_name(name).map_err(invalid)?;
+    }
+    if let Some(title) = body.title {
+        after.title = optional_text(Some(title), "title")?;
+    }
+    if let Some(specialty) = body.specialty {
+        after.specialty = optional_text(Some(specialty), "specialty")?;
+    }
+    if let Some(gender) = body.gender {
+        after.gender = Some(gender);
+    }
+    if let Some(org_id) = body.organization_id {
+        reachable_organization(&state, &actor, org_id).await?;
+        after.organization_id = Some(org_id);
+        check_role_placement(
+            after.role,
+            after.organization_id,
+            after.jurisdiction_code.as_ref(),
+        )
+        .map_err(invalid)?;
+    }
+    match body.active {
+        Some(false) if after.is_active() => after.deactivated_at = Some(now),
+        Some(true) => after.deactivated_at = None,
+        _ => {}
+    }
+    if !state.store.update_user(&after, now).await? {
+        return Err(ApiError::NotFound);
+    }
+    sessions::forget(&state, id).await;
+    let after = to_body(after);
+    audit::record(
+        &state,
+        &actor,
+        Change {
+            action: "user.update",
+            object_type: "user",
+            object_id: id.to_string(),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
+    .await?;
+    Ok(AppJson(after))
 }
