@@ -362,7 +362,8 @@ async fn the_filtered_visit_list_downloads_as_csv_and_xlsx_with_chinese_headers(
 #[tokio::test]
 async fn a_visit_in_full_shows_its_fixes_fence_anomalies_activities_and_why_it_counts() {
     let bureau = Bureau::open().await;
-    let [full, _, mocked, _] = bureau.month_of_visits().await;
+    let full = bureau.visit(2, (9, 0), (16, 0), false).await;
+    // Work is logged by the end of the next day.
     bureau
         .world
         .physician
@@ -377,6 +378,7 @@ async fn a_visit_in_full_shows_its_fixes_fence_anomalies_activities_and_why_it_c
         )
         .await
         .expect("activity");
+    let mocked = bureau.visit(4, (9, 0), (16, 0), true).await;
 
     let detail = bureau.supervisor().visit(full).await.expect("visit");
     assert_eq!(detail.visit.id, full);
