@@ -669,7 +669,7 @@ mod tests {
                 );
             }
             assert!(
-                text.summary_zh.chars().any(|c| !c.is_ascii()),
+                !text.summary_zh.is_ascii(),
                 "{kind:?} has a Chinese sentence"
             );
             for fact in &text.facts {
