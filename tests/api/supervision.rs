@@ -185,8 +185,9 @@ async fn a_mocked_check_in_raises_an_open_anomaly_seen_only_within_the_jurisdict
     assert_eq!(anomaly.detail["label_en"], "Mock location reported");
     assert_eq!(
         anomaly.detail["summary"],
-        "The phone (phone-A) reported a mock location."
+        "The phone reported this fix as a mock location."
     );
+    assert_eq!(anomaly.detail["summary_zh"], anomaly.summary_zh.as_str());
     assert!(anomaly.review.is_none());
 
     // The admin sees everything; the supervisor of another city sees nothing.
@@ -489,8 +490,8 @@ async fn dismissing_a_missing_checkout_grants_credit_up_to_the_end_of_the_window
     assert_eq!(anomaly.detail["label_zh"], "未签退");
     assert_eq!(
         anomaly.detail["summary"],
-        "Checked in at 2026-03-02 09:00 +08:00 on 2026-03-02 and never checked out; \
-         the visit was closed at 2026-03-03 00:00 +08:00."
+        "Checked in at 2026-03-02 09:00 and never checked out; \
+         the visit was closed at 2026-03-03 00:00 without credit."
     );
     assert_eq!(desk.credited_days().await, (0.0, 0));
 

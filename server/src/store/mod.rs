@@ -17,11 +17,14 @@ pub mod attendance;
 pub mod audit;
 pub mod columns;
 pub mod fault;
+pub mod coverage;
+pub mod dashboard;
 pub mod group_commit;
 pub mod imports;
 pub mod jurisdictions;
 pub mod kiosks;
 mod open_failure;
+pub mod names;
 pub mod organizations;
 pub mod programs;
 pub mod readers;
@@ -32,6 +35,7 @@ pub mod statement;
 pub mod supervision;
 pub mod tokens;
 pub mod users;
+pub mod visit_search;
 
 /// The database behind the store. Queries are written once and run on either arm
 /// through [`on_pool!`].
