@@ -1390,7 +1390,7 @@ async fn the_compliance_csv_writes_formula_names_as_text() {
         .await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0][0], quoted(FORMULA_PHYSICIAN));
-    for name in [FORMULA_HOSPITAL, FORMULA_SITE] {
+    for name in [FORMULA_SITE, FORMULA_COUNTY] {
         assert!(rows[0].contains(&quoted(name)), "{name} in {:?}", rows[0]);
     }
 }

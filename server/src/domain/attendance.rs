@@ -857,7 +857,7 @@ mod tests {
     fn a_live_scan_slowed_by_the_network_keeps_its_grace() {
         let s = scene();
         let policy = Policy::default();
-        let within = back_dated(policy.live_scan_grace, false);
+        let within = back_dated(policy.live_scan_grace - Duration::seconds(1), false);
         let j = judge(&within, &facts(&s, genuine(&s, at(9, 0))), &policy);
         assert_eq!(refusal(&j), None);
         let beyond = back_dated(policy.live_scan_grace + Duration::seconds(1), false);
