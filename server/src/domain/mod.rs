@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod address_block;
 pub mod anomaly;
 pub mod assignment;
 pub mod attendance;

@@ -4,6 +4,7 @@
 pub mod attendance;
 pub mod audit;
 pub mod import;
+pub mod login;
 pub mod reports;
 pub mod sites;
 pub mod visits;
