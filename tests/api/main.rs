@@ -17,6 +17,7 @@ mod hardening;
 mod import;
 mod inspections;
 mod kiosk;
+mod login_limits;
 mod metrics;
 mod multi_process;
 mod redis_outage;
