@@ -98,7 +98,7 @@ async fn concurrent_wrong_passwords_check_at_most_the_limit_and_then_the_right_o
         .await;
     let phone = physician(&app).await;
 
-    let invalid = concurrent_wrong_logins(&[app.address.clone()], &phone, 40).await;
+    let invalid = concurrent_wrong_logins(std::slice::from_ref(&app.address), &phone, 40).await;
     assert!(
         (1..=5).contains(&invalid),
         "{invalid} passwords were checked; at most 5 may be"
