@@ -19,7 +19,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use uuid::Uuid;
 
-use crate::auth::{JwtKeys, password};
+use crate::auth::JwtKeys;
+use crate::auth::password::{self, Passwords};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::domain::clock::SharedClock;
@@ -52,14 +53,9 @@ impl App {
             None => Cache::memory(),
         };
         let jwt_secret = jwt_secret(&config, &store, &clock).await?;
-        let cost = config.password_cost;
-        let dummy_password_hash = tokio::task::spawn_blocking(move || {
-            password::hash_blocking("timing-equaliser-not-a-password", cost)
-        })
-        .await??;
         let keys = Keys {
             jwt: JwtKeys::from_secret(&jwt_secret),
-            dummy_password_hash,
+            passwords: Passwords::new(config.password_cost)?,
         };
         let listener = TcpListener::bind(config.listen).await?;
         let state = AppState {

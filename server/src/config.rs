@@ -74,6 +74,11 @@ pub struct Config {
     /// The console's base map: `CHECKIN_MAP_TILE_URL`, `CHECKIN_MAP_TILE_CRS`,
     /// `CHECKIN_MAP_TILE_ATTRIBUTION`. No tiles by default (works offline).
     pub map: MapTiles,
+    /// `CHECKIN_IPV6_PREFIX_LEN`, default 64, between 32 and 128: how many leading
+    /// bits of an IPv6 client address the per-address limits count as one client.
+    /// An IPv6 subscriber gets a whole /64 (or more) and can pick any address in it,
+    /// so counting single addresses would let one client escape the limits.
+    pub ipv6_prefix_len: u8,
 }
 
 /// Which datum a tile server draws in. Fences and fixes are stored in WGS-84; on
@@ -183,6 +188,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("fence_limits", &self.fence_limits)
             .field("map", &self.map)
+            .field("ipv6_prefix_len", &self.ipv6_prefix_len)
             .finish_non_exhaustive()
     }
 }
@@ -234,6 +240,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             fence_limits: FenceLimits::default(),
             map: MapTiles::default(),
+            ipv6_prefix_len: 64,
         }
     }
 }
@@ -340,6 +347,19 @@ impl Config {
                 200_000.0,
             )?,
         };
+        let ipv6_prefix_len = parse_or(
+            "CHECKIN_IPV6_PREFIX_LEN",
+            get("CHECKIN_IPV6_PREFIX_LEN"),
+            defaults.ipv6_prefix_len,
+        )?;
+        // Shorter than /32 would lump a whole provider's customers together.
+        if !(32..=128).contains(&ipv6_prefix_len) {
+            return Err(ConfigError {
+                name: "CHECKIN_IPV6_PREFIX_LEN",
+                value: ipv6_prefix_len.to_string(),
+                reason: "must be between 32 and 128".into(),
+            });
+        }
         Ok(Config {
             listen: parse_or("CHECKIN_LISTEN", get("CHECKIN_LISTEN"), defaults.listen)?,
             database_url: get("DATABASE_URL").unwrap_or(defaults.database_url),
@@ -419,6 +439,7 @@ impl Config {
                 get("CHECKIN_MAP_TILE_CRS"),
                 get("CHECKIN_MAP_TILE_ATTRIBUTION"),
             )?,
+            ipv6_prefix_len,
         })
     }
 }
@@ -530,6 +551,18 @@ mod tests {
         let error =
             config_from(&[("CHECKIN_TRUSTED_PROXIES", "10.0.0.0/33")]).expect_err("no such prefix");
         assert_eq!(error.value, "10.0.0.0/33");
+    }
+
+    #[test]
+    fn the_ipv6_prefix_defaults_to_64_and_stays_between_32_and_128() {
+        assert_eq!(config_from(&[]).expect("defaults").ipv6_prefix_len, 64);
+        let config = config_from(&[("CHECKIN_IPV6_PREFIX_LEN", "56")]).expect("valid");
+        assert_eq!(config.ipv6_prefix_len, 56);
+        for bad in ["31", "129", "-1", "sixty-four"] {
+            let err = config_from(&[("CHECKIN_IPV6_PREFIX_LEN", bad)]).expect_err(bad);
+            assert_eq!(err.name, "CHECKIN_IPV6_PREFIX_LEN");
+        }
+        assert!(config_from(&[("CHECKIN_IPV6_PREFIX_LEN", "128")]).is_ok());
     }
 
     #[test]

@@ -44,6 +44,7 @@ struct Inner {
     in_flight: IntGauge,
     verdicts: IntCounterVec,
     rate_limited: IntCounterVec,
+    logins: IntCounterVec,
     anomalies: IntGaugeVec,
     pool: IntGaugeVec,
     /// When the anomaly gauges were last read from the database.
@@ -97,6 +98,13 @@ impl Inner {
             ),
             &["limit"],
         )?;
+        let logins = IntCounterVec::new(
+            Opts::new(
+                "login_attempts_total",
+                "Login attempts past the per-address rate limit, by outcome",
+            ),
+            &["outcome"],
+        )?;
         let anomalies = IntGaugeVec::new(
             Opts::new("anomalies", "Anomalies stored, by kind and review status"),
             &["kind", "status"],
@@ -110,6 +118,7 @@ impl Inner {
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(verdicts.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
+        registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(anomalies.clone()))?;
         registry.register(Box::new(pool.clone()))?;
         Ok(Inner {
@@ -119,6 +128,7 @@ impl Inner {
             in_flight,
             verdicts,
             rate_limited,
+            logins,
             anomalies,
             pool,
             anomalies_read_at: Mutex::new(None),
@@ -180,6 +190,13 @@ impl Metrics {
         self.inner.rate_limited.with_label_values(&[limit]).inc();
     }
 
+    /// One login attempt's outcome: `accepted` or `invalid_credentials` (both had
+    /// their password checked) or `too_many_attempts` (refused by a failure limit
+    /// before any check).
+    pub fn record_login(&self, outcome: &str) {
+        self.inner.logins.with_label_values(&[outcome]).inc();
+    }
+
     /// The text exposition of every metric, with the pool and anomaly gauges refreshed.
     pub async fn render(&self, store: &Store) -> String {
         let pool = store.pool_stats();
@@ -238,6 +255,7 @@ mod tests {
         metrics.record_request("/healthz", "GET", 200, Duration::from_millis(3));
         metrics.record_verdict("check_in", "accepted", &[]);
         metrics.record_rate_limited("login_ip");
+        metrics.record_login("accepted");
         metrics
             .inner
             .anomalies
@@ -252,6 +270,7 @@ mod tests {
             "xiaxiang_http_requests_in_flight 1",
             "xiaxiang_attendance_verdicts_total{action=\"check_in\",reason=\"none\",verdict=\"accepted\"} 1",
             "xiaxiang_rate_limited_total{limit=\"login_ip\"} 1",
+            "xiaxiang_login_attempts_total{outcome=\"accepted\"} 1",
             "xiaxiang_anomalies{kind=\"k\",status=\"open\"} 1",
             "xiaxiang_db_pool_connections{state=\"open\"} 1",
         ] {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::auth::JwtKeys;
+use crate::auth::password::Passwords;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::domain::clock::SharedClock;
@@ -14,8 +15,9 @@ use crate::store::Store;
 /// Keys and constants derived once at start-up.
 pub struct Keys {
     pub jwt: JwtKeys,
-    /// Checked against when the phone is unknown, so both failures take as long.
-    pub dummy_password_hash: String,
+    /// Hashing at the configured cost, and login checks of equal work for known and
+    /// unknown phones.
+    pub passwords: Passwords,
 }
 
 #[derive(Clone)]

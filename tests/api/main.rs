@@ -20,6 +20,7 @@ mod import;
 mod import_bombs;
 mod inspections;
 mod kiosk;
+mod login_limits;
 mod metrics;
 mod multi_process;
 mod redis_outage;

@@ -1422,6 +1422,8 @@ async fn the_service_record_csv_writes_formula_names_as_text() {
         .await;
     assert_eq!(rows[0][0], quoted(FORMULA_SITE), "{rows:?}");
     assert_eq!(rows.last().map(|r| r[0].as_str()), Some("合计"));
+}
+
 #[tokio::test]
 async fn a_deactivated_physicians_visits_still_count() {
     let b = Bureau::open(at(3, 2, 8, 0)).await;

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use mobile_api::KioskCode;
+
+use crate::domain::address_block::AddressBlock;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -19,6 +21,16 @@ pub const CODE_USE_TTL: Duration = Duration::from_secs(2 * 24 * 3600);
 pub const SESSION_TTL: Duration = Duration::from_secs(10);
 /// The schedule of pending presence checks (member: check id, due: deadline).
 pub const PRESENCE_DEADLINES: &str = "presence-deadlines";
+
+/// Failed logins for a phone (as typed, when it is not a valid phone) in the window.
+pub fn login_failures_by_phone(phone: &str) -> String {
+    format!("login-fail:phone:{phone}")
+}
+
+/// Failed logins from one client address block in the window.
+pub fn login_failures_by_address(block: &AddressBlock) -> String {
+    format!("login-fail:ip:{block}")
+}
 
 /// The stored answer to a physician's attempt, by its `client_event_id`.
 pub fn answer(physician_id: Uuid, client_event_id: Uuid) -> String {

@@ -52,6 +52,17 @@ impl MemoryCache {
         }
     }
 
+    /// Takes one back from a live counter above zero.
+    pub fn release(&self, key: &str) {
+        let now = Instant::now();
+        let mut counters = lock(&self.counters);
+        if let Some((count, until)) = counters.map.get_mut(key)
+            && *until > now
+        {
+            *count = count.saturating_sub(1);
+        }
+    }
+
     pub fn peek(&self, key: &str) -> Hits {
         let now = Instant::now();
         let counters = lock(&self.counters);

@@ -72,11 +72,24 @@ impl Cache {
         }
     }
 
-    /// Adds one to `key`'s counter (a fixed window of `window` from the first hit).
+    /// Adds one to `key`'s counter (a fixed window of `window` from the first hit) and
+    /// answers the new count: one atomic step, so concurrent hits (from any process
+    /// sharing the back end) each see a different count, and a limit checked on that
+    /// count lets exactly its number through however many arrive at once.
     pub async fn hit(&self, key: &str, window: Duration) -> Hits {
         match self {
             Cache::Memory(m) => m.hit(key, window),
             Cache::Redis(r) => r.hit(key, window).await,
+        }
+    }
+
+    /// Takes back one hit of `key`'s counter, within its window: for a hit that
+    /// reserved a place (see the login's attempts) and turned out not to count.
+    /// Nothing when the counter is gone or at zero.
+    pub async fn release(&self, key: &str) {
+        match self {
+            Cache::Memory(m) => m.release(key),
+            Cache::Redis(r) => r.release(key).await,
         }
     }
 
@@ -221,6 +234,47 @@ mod tests {
             assert!(peeked.resets_in <= window, "{name}");
             cache.clear("c").await;
             assert_eq!(cache.peek("c").await.count, 0, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_released_hit_is_taken_back_within_the_window_on_every_back_end() {
+        for cache in caches().await {
+            let name = cache.backend_name();
+            let window = Duration::from_secs(60);
+            cache.hit("r", window).await;
+            cache.hit("r", window).await;
+            cache.release("r").await;
+            let left = cache.peek("r").await;
+            assert_eq!(left.count, 1, "{name}");
+            assert!(
+                left.resets_in > Duration::ZERO && left.resets_in <= window,
+                "{name}: the window is kept"
+            );
+            cache.release("r").await;
+            cache.release("r").await;
+            assert_eq!(cache.peek("r").await.count, 0, "{name}: never below zero");
+            assert_eq!(cache.hit("r", window).await.count, 1, "{name}");
+            // A counter that does not exist stays absent.
+            cache.release("never-hit").await;
+            assert_eq!(cache.hit("never-hit", window).await.count, 1, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_hits_each_see_their_own_count_on_every_back_end() {
+        for cache in caches().await {
+            let name = cache.backend_name();
+            let hits = (0..40).map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.hit("race", Duration::from_secs(60)).await })
+            });
+            let mut counts = Vec::new();
+            for hit in hits {
+                counts.push(hit.await.expect("task").count);
+            }
+            counts.sort_unstable();
+            assert_eq!(counts, (1..=40).collect::<Vec<u64>>(), "{name}");
         }
     }
 

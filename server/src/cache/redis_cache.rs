@@ -177,6 +177,19 @@ impl RedisCache {
         }
     }
 
+    /// One script, so the read and the decrement are one step: `DECR` keeps the key's
+    /// time to live, and a key that expired is not brought back without one.
+    pub async fn release(&self, key: &str) {
+        const RELEASE: &str = "local n = tonumber(redis.call('GET', KEYS[1])) \
+            if n and n > 0 then return redis.call('DECR', KEYS[1]) end return 0";
+        let key = self.key(key);
+        let mut pipe = redis::pipe();
+        pipe.cmd("EVAL").arg(RELEASE).arg(1).arg(&key).ignore();
+        if self.run::<()>(&pipe).await.is_err() {
+            self.fallback.release(&key);
+        }
+    }
+
     pub async fn peek(&self, key: &str) -> Hits {
         let key = self.key(key);
         let mut pipe = redis::pipe();

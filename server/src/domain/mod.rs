@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod address_block;
 pub mod anomaly;
 pub mod anomaly_text;
 pub mod assignment;

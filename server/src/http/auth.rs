@@ -13,10 +13,11 @@ use uuid::Uuid;
 use super::extract::{AppJson, ClientIp, PresentedUser};
 use super::limits;
 use crate::auth::jwt::{Audience, Claims, ISSUER};
-use crate::auth::{password, refresh};
-use crate::domain::user::{Phone, User};
+use crate::auth::refresh;
+use crate::domain::user::User;
 use crate::error::{ApiError, ApiResult};
 use crate::service::sessions;
+use crate::service::login;
 use crate::state::AppState;
 use crate::store::tokens::Rotation;
 
@@ -45,56 +46,12 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     AppJson(body): AppJson<LoginRequest>,
 ) -> ApiResult<AppJson<TokenResponse>> {
-    let phone = Phone::parse(&body.phone).ok();
-    let phone_key = format!(
-        "login-fail:phone:{}",
-        phone.as_ref().map_or(body.phone.trim(), |p| p.as_str())
-    );
-    let ip_key = ip.map(|ip| format!("login-fail:ip:{ip}"));
-    let config = &state.config;
-    limits::login(&state, ip).await?;
-
-    let phone_hits = state.cache.peek(&phone_key).await;
-    if phone_hits.count >= u64::from(config.login_max_failures_per_phone) {
-        return Err(ApiError::TooManyAttempts {
-            retry_after_secs: phone_hits.resets_in.as_secs(),
-        });
-    }
-    if let Some(key) = &ip_key {
-        let ip_hits = state.cache.peek(key).await;
-        if ip_hits.count >= u64::from(config.login_max_failures_per_ip) {
-            return Err(ApiError::TooManyAttempts {
-                retry_after_secs: ip_hits.resets_in.as_secs(),
-            });
-        }
-    }
-
-    let credentials = match &phone {
-        Some(phone) => state.store.credentials_by_phone(phone).await?,
-        None => None,
-    };
-    // An unknown phone still pays for one hash check, so timing does not tell.
-    let hash = credentials.as_ref().map_or_else(
-        || state.keys.dummy_password_hash.clone(),
-        |c| c.password_hash.clone(),
-    );
-    let verified = password::verify(body.password, hash).await;
-    match credentials {
-        Some(credentials) if verified => {
-            state.cache.clear(&phone_key).await;
-            let response = issue_tokens(&state, &credentials.user, None).await?;
-            tracing::info!(user_id = %credentials.user.id, role = credentials.user.role.as_str(), "login");
-            Ok(AppJson(response))
-        }
-        _ => {
-            let window = config.login_failure_window;
-            state.cache.hit(&phone_key, window).await;
-            if let Some(key) = &ip_key {
-                state.cache.hit(key, window).await;
-            }
-            Err(ApiError::InvalidCredentials)
-        }
-    }
+    let client = limits::address_block(&state, ip);
+    limits::login(&state, client.as_ref()).await?;
+    let user = login::log_in(&state, client, &body.phone, body.password).await?;
+    let response = issue_tokens(&state, &user, None).await?;
+    tracing::info!(user_id = %user.id, role = user.role.as_str(), "login");
+    Ok(AppJson(response))
 }
 
 /// Trades a refresh token for a new pair. Each refresh token works once; presenting a

@@ -6,13 +6,16 @@
 //! request from a proxy in `CHECKIN_TRUSTED_PROXIES`, the client address it forwarded
 //! in `X-Forwarded-For`; from anyone else that header is ignored, so a client cannot
 //! move its count. Many phones of a township may share one carrier NAT address,
-//! which is why the per-address limits are generous.
+//! which is why the per-address limits are generous. An IPv6 client counts by its
+//! network (`CHECKIN_IPV6_PREFIX_LEN`, a /64 by default; see [`AddressBlock`]), since
+//! it may pick any address in it.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use uuid::Uuid;
 
+use crate::domain::address_block::AddressBlock;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -46,15 +49,20 @@ impl RateLimit {
     }
 }
 
+/// What the per-address limits count the client address `ip` as.
+pub fn address_block(state: &AppState, ip: Option<IpAddr>) -> Option<AddressBlock> {
+    ip.map(|ip| AddressBlock::of(ip, state.config.ipv6_prefix_len))
+}
+
 /// Check-in, check-out and presence answers: per address first, then per physician.
 /// 429 `rate_limited` with `Retry-After` over either limit.
 pub async fn attendance(state: &AppState, ip: Option<IpAddr>, physician: Uuid) -> ApiResult<()> {
     let config = &state.config;
     let mut limits = Vec::with_capacity(2);
-    if let Some(ip) = ip {
+    if let Some(block) = address_block(state, ip) {
         limits.push(RateLimit {
             name: "attendance_ip",
-            key: format!("attendance:ip:{ip}"),
+            key: format!("attendance:ip:{block}"),
             per_minute: config.rate_checkin_per_ip,
         });
     }
@@ -73,13 +81,13 @@ pub async fn attendance(state: &AppState, ip: Option<IpAddr>, physician: Uuid) -
 
 /// Login attempts per address, successful or not. 429 `too_many_attempts` (the login
 /// code API.md gives) with `Retry-After`.
-pub async fn login(state: &AppState, ip: Option<IpAddr>) -> ApiResult<()> {
-    let Some(ip) = ip else {
+pub async fn login(state: &AppState, client: Option<&AddressBlock>) -> ApiResult<()> {
+    let Some(block) = client else {
         return Ok(());
     };
     let limit = RateLimit {
         name: "login_ip",
-        key: format!("login:ip:{ip}"),
+        key: format!("login:ip:{block}"),
         per_minute: state.config.rate_login_per_ip,
     };
     match limit.hit(state).await {

@@ -215,6 +215,27 @@ impl Store {
         Ok(found)
     }
 
+    /// Replaces a user's password hash with `new_hash` if it still is `old_hash` (a
+    /// rehash at a new cost must not undo a password changed meanwhile). True when
+    /// replaced.
+    pub async fn replace_password_hash(
+        &self,
+        user_id: Uuid,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> StoreResult<bool> {
+        const SQL: &str =
+            "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3";
+        let replaced = on_pool!(self.db(), pool => sqlx::query(SQL)
+            .bind(new_hash)
+            .bind(user_id.to_string())
+            .bind(old_hash)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(replaced == 1)
+    }
+
     pub async fn admin_exists(&self) -> StoreResult<bool> {
         const SQL: &str = "SELECT COUNT(*) FROM users WHERE role = 'admin'";
         let (count,): (i64,) =

@@ -36,6 +36,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::auth::JwtKeys;
+use crate::auth::password::Passwords;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::domain::clock::{ManualClock, SharedClock};
@@ -76,7 +77,8 @@ pub async fn offline_state(
     getrandom::fill(&mut secret).map_err(|e| SyntheticError::Invalid(e.to_string()))?;
     let keys = Keys {
         jwt: JwtKeys::from_secret(&secret),
-        dummy_password_hash: String::new(),
+        passwords: Passwords::new(config.password_cost)
+            .map_err(|e| SyntheticError::Hashing(e.to_string()))?,
     };
     Ok(AppState {
         config: Arc::new(config.clone()),
