@@ -286,14 +286,13 @@ async fn ensure_user(
         created_at: state.now(),
     };
     place(&mut user);
-    state.store.insert_user(&user, hash).await?;
     let actor = actor.cloned().unwrap_or(Actor {
         user_id: user.id,
         role,
         scope: Scope::Everything,
     });
     let body = users::to_body(user.clone());
-    audit::record(
+    let audit = audit::audited(
         state,
         &actor,
         Change {
@@ -303,8 +302,8 @@ async fn ensure_user(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state.store.insert_user(&user, hash, audit).await?;
     Ok(user)
 }
 
@@ -343,9 +342,8 @@ async fn ensure_open_assignment(
         window,
         created_at: state.now(),
     };
-    state.store.insert_assignment(&assignment).await?;
     let body = assignments::to_body(assignment.clone());
-    audit::record(
+    let audit = audit::audited(
         state,
         actor,
         Change {
@@ -355,8 +353,8 @@ async fn ensure_open_assignment(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state.store.insert_assignment(&assignment, audit).await?;
     Ok(())
 }
 
@@ -376,12 +374,8 @@ async fn kiosk_token(
             ));
         }
         None => {
-            state
-                .store
-                .insert_kiosk(kiosk_id, site_id, Some("演示大屏"), actor.user_id, now)
-                .await?;
             let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site_id, "label": "演示大屏" });
-            audit::record(
+            let audit = audit::audited(
                 state,
                 actor,
                 Change {
@@ -391,8 +385,18 @@ async fn kiosk_token(
                     before: None,
                     after: Some(&enrolled),
                 },
-            )
-            .await?;
+            )?;
+            state
+                .store
+                .insert_kiosk(
+                    kiosk_id,
+                    site_id,
+                    Some("演示大屏"),
+                    actor.user_id,
+                    now,
+                    audit,
+                )
+                .await?;
         }
     }
     let claims = Claims {

@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid, to_ms,
@@ -69,26 +70,37 @@ impl TryFrom<UserRow> for UserRecord {
 }
 
 impl Store {
-    pub async fn insert_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+    pub async fn insert_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        provenance: Provenance,
+    ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO users (id, role, name, phone, password_hash, organization_id, \
-            jurisdiction_code, title, specialty, gender, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-        on_pool!(self.db(), pool => sqlx::query(SQL)
-            .bind(user.id.to_string())
-            .bind(user.role.as_str())
-            .bind(&user.name)
-            .bind(user.phone.as_str())
-            .bind(password_hash)
-            .bind(user.organization_id.map(|u| u.to_string()))
-            .bind(user.jurisdiction_code.as_ref().map(|c| c.as_str().to_owned()))
-            .bind(&user.title)
-            .bind(&user.specialty)
-            .bind(user.gender.as_ref().map(encode_enum))
-            .bind(to_ms(user.created_at))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(|e| StoreError::on_unique(e, "a user with this phone exists"))?;
+            jurisdiction_code, title, specialty, gender, created_at, audit_seq) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            sqlx::query(SQL)
+                .bind(user.id.to_string())
+                .bind(user.role.as_str())
+                .bind(&user.name)
+                .bind(user.phone.as_str())
+                .bind(password_hash)
+                .bind(user.organization_id.map(|u| u.to_string()))
+                .bind(user.jurisdiction_code.as_ref().map(|c| c.as_str().to_owned()))
+                .bind(&user.title)
+                .bind(&user.specialty)
+                .bind(user.gender.as_ref().map(encode_enum))
+                .bind(to_ms(user.created_at))
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::on_unique(e, "a user with this phone exists"))?;
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 

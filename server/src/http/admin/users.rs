@@ -118,9 +118,8 @@ pub async fn create_user(
     let hash = password::hash(body.password, state.config.password_cost)
         .await
         .map_err(ApiError::internal)?;
-    state.store.insert_user(&user, &hash).await?;
-    let body = to_body(user);
-    audit::record(
+    let body = to_body(user.clone());
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -130,8 +129,8 @@ pub async fn create_user(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state.store.insert_user(&user, &hash, audit).await?;
     Ok((StatusCode::CREATED, AppJson(body)))
 }
 
