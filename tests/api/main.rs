@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod authz;
 mod checkin;
+mod contention;
 mod crash;
 mod detectors;
 mod hardening;
