@@ -164,6 +164,10 @@ macro_rules! audit_tx {
 audit_tx!(sqlx::Sqlite);
 audit_tx!(sqlx::Postgres);
 
+/// An audited row's key and `audit_seq`, with the `(object_type, object_id)` of the
+/// entry at that seq when there is one.
+type LinkRow = (String, Option<i64>, Option<String>, Option<String>);
+
 /// The SQL expression of an audited table's key, as its entries' `object_id` spells it.
 fn key_sql(table: &AuditedTable) -> &'static str {
     match table.table {
@@ -231,7 +235,7 @@ impl Store {
             key = key_sql(table),
             table = table.table,
         );
-        let rows: Vec<(String, Option<i64>, Option<String>, Option<String>)> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<LinkRow> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(UNAUDITED_SEQ)
                 .bind(table.object_type)
                 .fetch_all(pool)
