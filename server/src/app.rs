@@ -29,6 +29,7 @@ use crate::error::{ApiError, StorageFault};
 use crate::http;
 use crate::metrics::{Metrics, UNMATCHED_ROUTE};
 use crate::state::{AppState, Keys};
+use crate::store::audit::Provenance;
 use crate::store::{Store, StoreError};
 
 /// Request bodies larger than this are refused with 413.
@@ -148,7 +149,12 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
         created_at: state.now(),
         deactivated_at: None,
     };
-    match state.store.insert_user(&admin, &hash).await {
+    // Created by the server from its configuration, not by an actor: no audit entry.
+    match state
+        .store
+        .insert_user(&admin, &hash, Provenance::Seed)
+        .await
+    {
         Ok(()) => tracing::info!(phone = admin.phone.as_str(), "bootstrap admin created"),
         // Another process, or an earlier user with that phone, got there first.
         Err(StoreError::Conflict(_)) => tracing::warn!("bootstrap admin phone already in use"),

@@ -287,14 +287,13 @@ async fn ensure_user(
         deactivated_at: None,
     };
     place(&mut user);
-    state.store.insert_user(&user, hash).await?;
     let actor = actor.cloned().unwrap_or(Actor {
         user_id: user.id,
         role,
         scope: Scope::Everything,
     });
     let body = users::to_body(user.clone());
-    audit::record(
+    let audit = audit::audited(
         state,
         &actor,
         Change {
@@ -304,8 +303,8 @@ async fn ensure_user(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state.store.insert_user(&user, hash, audit).await?;
     Ok(user)
 }
 
@@ -344,9 +343,8 @@ async fn ensure_open_assignment(
         window,
         created_at: state.now(),
     };
-    state.store.insert_assignment(&assignment).await?;
     let body = assignments::to_body(assignment.clone());
-    audit::record(
+    let audit = audit::audited(
         state,
         actor,
         Change {
@@ -356,8 +354,8 @@ async fn ensure_open_assignment(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state.store.insert_assignment(&assignment, audit).await?;
     Ok(())
 }
 
@@ -377,12 +375,8 @@ async fn kiosk_token(
             ));
         }
         None => {
-            state
-                .store
-                .insert_kiosk(kiosk_id, site_id, Some("演示大屏"), actor.user_id, now)
-                .await?;
             let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site_id, "label": "演示大屏" });
-            audit::record(
+            let audit = audit::audited(
                 state,
                 actor,
                 Change {
@@ -392,8 +386,18 @@ async fn kiosk_token(
                     before: None,
                     after: Some(&enrolled),
                 },
-            )
-            .await?;
+            )?;
+            state
+                .store
+                .insert_kiosk(
+                    kiosk_id,
+                    site_id,
+                    Some("演示大屏"),
+                    actor.user_id,
+                    now,
+                    audit,
+                )
+                .await?;
         }
     }
     let claims = Claims {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use xiaxiang_server::domain::clock::SystemClock;
-use xiaxiang_server::service::audit::{ChainReport, verify_chain};
+use xiaxiang_server::service::audit::{ChainReport, verify};
 use xiaxiang_server::store::Store;
 use xiaxiang_server::{App, Config, telemetry};
 
@@ -39,7 +39,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Verify the audit hash chain; exits 1 and names the first broken link.
+    /// Verify the audit hash chain and that every audited row names its entry; exits 1
+    /// and names the first broken link and the rows changed without an entry.
     Verify,
 }
 
@@ -71,18 +72,27 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
 
 async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
     let store = Store::connect(&config.database_url, 2).await?;
-    let report = verify_chain(&store).await?;
+    let report = verify(&store).await?;
     store.close().await;
-    match report {
-        ChainReport::Intact { entries } => {
-            println!("audit chain intact: {entries} entries");
-            Ok(ExitCode::SUCCESS)
-        }
+    match &report.chain {
+        ChainReport::Intact { entries } => println!("audit chain intact: {entries} entries"),
         ChainReport::Broken { checked, at } => {
             println!("audit chain BROKEN after {checked} good entries: {at}");
-            Ok(ExitCode::FAILURE)
         }
     }
+    if report.unrecorded.is_empty() {
+        println!("every audited row names its audit entry");
+    } else {
+        println!("CHANGES WITHOUT AN AUDIT ENTRY:");
+        for change in &report.unrecorded {
+            println!("  {change}");
+        }
+    }
+    Ok(if report.is_intact() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,12 +1,44 @@
-//! The audit log: every administrative change appends a hash-chained entry; the
-//! verifier finds an edited row.
+//! The audit log: every administrative change appends a hash-chained entry in the
+//! change's own transaction; the verifier finds an edited row, and a row changed
+//! without its entry.
 
 use mobile_api::*;
 use reqwest::{Method, StatusCode};
-use xiaxiang_server::service::audit::{ChainReport, verify_chain};
+use serde_json::json;
+use xiaxiang_server::domain::audit::UnrecordedChange;
+use xiaxiang_server::service::audit::{ChainReport, verify, verify_chain};
 use xiaxiang_server::store::Store;
 
 use crate::helpers::*;
+use crate::process::{env_of, server_binary};
+
+/// Runs `sql` on the app's database behind the server's back.
+async fn tamper(app: &TestApp, sql: &str) {
+    let url = app.db.url();
+    if app.db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&url).await.expect("pg");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .expect("tamper");
+        pool.close().await;
+    } else {
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .expect("tamper");
+        pool.close().await;
+    }
+}
+
+async fn audit_entries(app: &TestApp) -> Vec<serde_json::Value> {
+    let (status, page) = app
+        .send(&app.admin, Method::GET, "/api/v1/audit?limit=500", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().cloned().unwrap_or_default()
+}
 
 #[tokio::test]
 async fn administrative_changes_are_chained_in_the_audit_log() {
@@ -94,17 +126,11 @@ async fn the_verifier_reports_the_first_edited_row() {
     };
     assert!(entries >= 10, "{entries}");
 
-    let url = app.db.url();
-    let tamper = "UPDATE audit_log SET after = '{\"name\":\"forged\"}' WHERE seq = 3";
-    if app.db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&url).await.expect("pg");
-        sqlx::query(tamper).execute(&pool).await.expect("tamper");
-        pool.close().await;
-    } else {
-        let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
-        sqlx::query(tamper).execute(&pool).await.expect("tamper");
-        pool.close().await;
-    }
+    tamper(
+        &app,
+        "UPDATE audit_log SET after = '{\"name\":\"forged\"}' WHERE seq = 3",
+    )
+    .await;
     match verify_chain(&store).await.expect("reads") {
         ChainReport::Broken { checked, at } => {
             assert_eq!(checked, 2);
@@ -148,4 +174,141 @@ async fn supervisory_changes_are_audited_with_their_actor() {
         serde_json::json!(world.supervisor.user.id)
     );
     assert_eq!(entry["after"]["id"], created["id"]);
+}
+
+#[tokio::test]
+async fn a_row_changed_without_its_audit_entry_is_reported() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let store = Store::connect(&app.db.url(), 2).await.expect("connects");
+    let report = verify(&store).await.expect("reads");
+    assert!(report.is_intact(), "a fresh database verifies: {report:?}");
+
+    // A jurisdiction written behind the server's back has no audit_seq ...
+    tamper(
+        &app,
+        "INSERT INTO jurisdictions (code, name, level, parent_code, path, created_at) \
+         VALUES ('360000', '江西省', 'province', NULL, '360000', 0)",
+    )
+    .await;
+    // ... and a site pointed at an entry that records another object.
+    tamper(
+        &app,
+        &format!(
+            "UPDATE organizations SET audit_seq = 1 WHERE id = '{}'",
+            world.site.id
+        ),
+    )
+    .await;
+
+    let report = verify(&store).await.expect("reads");
+    store.close().await;
+    assert!(matches!(report.chain, ChainReport::Intact { .. }));
+    assert!(!report.is_intact());
+    assert!(
+        report.unrecorded.contains(&UnrecordedChange::NoLink {
+            table: "jurisdictions",
+            key: "360000".into(),
+        }),
+        "{:?}",
+        report.unrecorded
+    );
+    assert!(
+        report.unrecorded.iter().any(|c| matches!(c,
+            UnrecordedChange::OtherObject { table: "organizations", key, seq: 1, .. }
+                if *key == world.site.id.to_string())),
+        "{:?}",
+        report.unrecorded
+    );
+    assert_eq!(report.unrecorded.len(), 2, "{:?}", report.unrecorded);
+
+    // The command operators run says so and exits non-zero.
+    let output = tokio::process::Command::new(server_binary())
+        .args(["audit", "verify"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .envs(env_of(&app))
+        .output()
+        .await
+        .expect("server runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("audit chain intact"), "{stdout}");
+    assert!(stdout.contains("jurisdictions 360000"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("organizations {}", world.site.id)),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn a_removed_audit_entry_is_missed_by_the_row_it_recorded() {
+    let app = TestApp::spawn().await;
+    app.world().await;
+    let last = audit_entries(&app).await.last().cloned().expect("entries");
+    tamper(
+        &app,
+        &format!("DELETE FROM audit_log WHERE seq = {}", last["seq"]),
+    )
+    .await;
+    let store = Store::connect(&app.db.url(), 2).await.expect("connects");
+    let report = verify(&store).await.expect("reads");
+    store.close().await;
+    assert!(
+        report.unrecorded.iter().any(|c| matches!(c,
+            UnrecordedChange::MissingEntry { key, seq, .. }
+                if Some(*seq) == last["seq"].as_i64() && last["object_id"] == key.as_str())),
+        "{last} {:?}",
+        report.unrecorded
+    );
+}
+
+#[tokio::test]
+async fn a_change_whose_audit_entry_cannot_be_written_is_not_stored() {
+    let app = TestApp::spawn().await;
+    app.world().await;
+    let before = audit_entries(&app).await.len();
+    // The head falls back one place: the next entry collides with the last one, so
+    // appending it fails after the change itself was written.
+    tamper(&app, "UPDATE audit_head SET seq = seq - 1 WHERE id = 1").await;
+    let province = json!({"code": "360000", "name": "江西省", "level": "province"});
+    let (status, body) = app
+        .send(
+            &app.admin,
+            Method::POST,
+            "/api/v1/jurisdictions",
+            Some(province.clone()),
+        )
+        .await;
+    assert!(status.is_server_error(), "{status} {body}");
+    let (status, _) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            "/api/v1/jurisdictions/360000",
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the change went with its entry"
+    );
+    assert_eq!(audit_entries(&app).await.len(), before);
+
+    tamper(&app, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1").await;
+    let (status, body) = app
+        .send(
+            &app.admin,
+            Method::POST,
+            "/api/v1/jurisdictions",
+            Some(province),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let store = Store::connect(&app.db.url(), 2).await.expect("connects");
+    let report = verify(&store).await.expect("reads");
+    store.close().await;
+    assert!(report.is_intact(), "{report:?}");
 }

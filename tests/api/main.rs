@@ -13,6 +13,7 @@ mod auth;
 mod authz;
 mod checkin;
 mod console_api;
+mod contention;
 mod crash;
 mod detectors;
 mod hardening;

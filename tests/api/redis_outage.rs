@@ -16,6 +16,7 @@ use mobile_api::{CreatePresenceCheck, PresenceCheckStatus};
 use uuid::Uuid;
 use xiaxiang_server::domain::clock::Clock;
 use xiaxiang_server::store::Store;
+use xiaxiang_server::store::audit::Provenance;
 use xiaxiang_server::store::supervision::PresenceCheckRecord;
 
 use crate::checkin::{Desk, accepted, local, refused};
@@ -301,7 +302,7 @@ async fn presence_deadlines_come_from_the_shared_schedule_with_a_database_sweep_
         resolved_at: None,
     };
     store
-        .insert_presence_check(&unscheduled)
+        .insert_presence_check(&unscheduled, Provenance::Seed)
         .await
         .expect("insert");
     let status = |id: Uuid| {

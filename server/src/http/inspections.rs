@@ -140,13 +140,6 @@ pub async fn create_inspection(
         note: body.note,
         created_at: now,
     };
-    state.store.insert_inspection(&record, &anomalies).await?;
-    tracing::info!(
-        inspection_id = %record.id,
-        site_id = %record.site_id,
-        raised = anomalies.len(),
-        "inspection recorded"
-    );
     let raised = anomalies
         .iter()
         .map(|a| RaisedAnomaly {
@@ -162,13 +155,13 @@ pub async fn create_inspection(
         kind: record.kind,
         observed_at: record.observed_at,
         inspector_id: record.inspector_id,
-        present_physician_ids: record.present_physician_ids,
-        absent_physician_ids: record.absent_physician_ids,
-        note: record.note,
+        present_physician_ids: record.present_physician_ids.clone(),
+        absent_physician_ids: record.absent_physician_ids.clone(),
+        note: record.note.clone(),
         created_at: record.created_at,
         raised,
     };
-    audit::record(
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -178,8 +171,17 @@ pub async fn create_inspection(
             before: None,
             after: Some(&inspection),
         },
-    )
-    .await?;
+    )?;
+    state
+        .store
+        .insert_inspection(&record, &anomalies, audit)
+        .await?;
+    tracing::info!(
+        inspection_id = %record.id,
+        site_id = %record.site_id,
+        raised = anomalies.len(),
+        "inspection recorded"
+    );
     Ok((StatusCode::CREATED, AppJson(inspection)))
 }
 
@@ -345,16 +347,8 @@ pub async fn create_presence_check(
         answered_event_id: None,
         resolved_at: None,
     };
-    state.store.insert_presence_check(&check).await?;
-    crate::scheduler::note_presence_deadline(&state, &check).await;
-    tracing::info!(
-        presence_check_id = %check.id,
-        physician_id = %check.physician_id,
-        deadline_at = %check.deadline_at,
-        "presence check requested"
-    );
-    let body = presence_body(check);
-    audit::record(
+    let body = presence_body(check.clone());
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -364,8 +358,15 @@ pub async fn create_presence_check(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state.store.insert_presence_check(&check, audit).await?;
+    crate::scheduler::note_presence_deadline(&state, &check).await;
+    tracing::info!(
+        presence_check_id = %check.id,
+        physician_id = %check.physician_id,
+        deadline_at = %check.deadline_at,
+        "presence check requested"
+    );
     Ok((StatusCode::CREATED, AppJson(body)))
 }
 

@@ -28,7 +28,7 @@ use crate::service::audit::{self, Change};
 use crate::service::{anomalies, visit_review};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::anomalies::AnomalyFilter;
+use crate::store::anomalies::{AnomalyFilter, AnomalyRecord, ReviewRecord};
 use crate::store::visit_search::VisitSlice;
 
 /// The longest review note kept, in characters.
@@ -266,7 +266,7 @@ pub async fn review_anomaly(
     AppJson(body): AppJson<ReviewRequest>,
 ) -> ApiResult<AppJson<Anomaly>> {
     actor.require(&[Role::Admin, Role::Supervisor])?;
-    let (_, site_path) = state.store.anomaly(id).await?.ok_or(ApiError::NotFound)?;
+    let (anomaly, site_path) = state.store.anomaly(id).await?.ok_or(ApiError::NotFound)?;
     if actor.scope != Scope::Everything {
         // An anomaly without a site belongs to no jurisdiction: admins only.
         let path = site_path.ok_or(ApiError::NotFound)?;
@@ -284,23 +284,24 @@ pub async fn review_anomaly(
             "note: at most {MAX_NOTE_CHARS} characters"
         )));
     }
-    state
-        .store
-        .review_anomaly(id, body.decision, note, actor.user_id, state.now())
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(detail) => ApiError::Conflict {
-                code: "already_reviewed",
-                detail,
-            },
-            other => other.into(),
-        })?;
-    let (anomaly, _) = state.store.anomaly(id).await?.ok_or(ApiError::NotFound)?;
-    let after = anomalies::describe(&state, vec![anomaly])
+    // The review only moves an open anomaly (the store refuses a second one), so the
+    // anomaly as reviewed is known before the write and recorded with it.
+    let now = crate::store::as_stored(state.now());
+    let reviewed = AnomalyRecord {
+        status: body.decision.resulting_status().to_owned(),
+        review: Some(ReviewRecord {
+            decision: body.decision,
+            note: note.to_owned(),
+            reviewer_id: actor.user_id,
+            reviewed_at: now,
+        }),
+        ..anomaly
+    };
+    let after = anomalies::describe(&state, vec![reviewed])
         .await?
         .pop()
         .ok_or(ApiError::NotFound)?;
-    audit::record(
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -310,8 +311,18 @@ pub async fn review_anomaly(
             before: None,
             after: Some(&after),
         },
-    )
-    .await?;
+    )?;
+    state
+        .store
+        .review_anomaly(id, body.decision, note, actor.user_id, now, audit)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(detail) => ApiError::Conflict {
+                code: "already_reviewed",
+                detail,
+            },
+            other => other.into(),
+        })?;
     Ok(AppJson(after))
 }
 

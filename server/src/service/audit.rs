@@ -1,12 +1,29 @@
-//! Recording administrative and supervisory changes in the audit chain.
+//! Recording administrative and supervisory changes in the audit chain, and checking it.
+//!
+//! A change is recorded in its own transaction: build the entry with [`pending`] before
+//! calling the store, and hand it to the store method that writes the change as
+//! `Provenance::Audited(entry)`; the store appends it next to the change (see
+//! [`crate::store::audit`]). For example, a handler that updates a user:
+//!
+//! ```ignore
+//! let entry = audit::pending(&state, &actor, Change {
+//!     action: "user.deactivate", object_type: "user", object_id: id.to_string(),
+//!     before: Some(&before), after: Some(&after),
+//! })?;
+//! state.store.deactivate_user(id, Provenance::Audited(entry)).await?;
+//! ```
+//!
+//! A new store method writing an audited table follows the three steps in
+//! [`crate::store::audit`] and sets the row's `audit_seq`; a new audited table is
+//! added to [`AUDITED_TABLES`] and given the column by a migration.
 
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::domain::access::Actor;
-use crate::domain::audit::AuditEntry;
+use crate::domain::audit::{AUDITED_TABLES, PendingAudit, UnrecordedChange};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+pub use crate::store::audit::Provenance;
 
 /// What changed: `before` is absent for creations, `after` for revocations.
 pub struct Change<'a, T: Serialize> {
@@ -23,15 +40,13 @@ fn to_json<T: Serialize>(value: Option<&T>) -> ApiResult<Option<String>> {
         .transpose()
 }
 
-/// Appends one entry for `actor`'s change.
-pub async fn record<T: Serialize>(
+/// The entry for `actor`'s change, to be appended with the change.
+pub fn pending<T: Serialize>(
     state: &AppState,
     actor: &Actor,
     change: Change<'_, T>,
-) -> ApiResult<()> {
-    let entry = AuditEntry {
-        seq: 0,
-        id: Uuid::new_v4(),
+) -> ApiResult<PendingAudit> {
+    Ok(PendingAudit {
         at: state.now(),
         actor_id: Some(actor.user_id),
         actor_role: Some(actor.role.as_str().to_owned()),
@@ -40,11 +55,16 @@ pub async fn record<T: Serialize>(
         object_id: change.object_id,
         before: to_json(change.before)?,
         after: to_json(change.after)?,
-        prev_hash: String::new(),
-        hash: String::new(),
-    };
-    state.store.append_audit(entry).await?;
-    Ok(())
+    })
+}
+
+/// [`pending`] as the provenance of a store write.
+pub fn audited<T: Serialize>(
+    state: &AppState,
+    actor: &Actor,
+    change: Change<'_, T>,
+) -> ApiResult<Provenance> {
+    pending(state, actor, change).map(Provenance::Audited)
 }
 
 /// The outcome of walking the whole chain.
@@ -57,6 +77,33 @@ pub enum ChainReport {
         checked: u64,
         at: crate::domain::audit::ChainBreak,
     },
+}
+
+/// At most this many unrecorded changes are named per table.
+pub const UNRECORDED_SHOWN: u32 = 20;
+
+/// What `server audit verify` found: the chain, and the audited rows whose change has
+/// no entry (at most [`UNRECORDED_SHOWN`] per table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    pub chain: ChainReport,
+    pub unrecorded: Vec<UnrecordedChange>,
+}
+
+impl AuditReport {
+    pub fn is_intact(&self) -> bool {
+        matches!(self.chain, ChainReport::Intact { .. }) && self.unrecorded.is_empty()
+    }
+}
+
+/// Walks the chain, then checks every audited row against it.
+pub async fn verify(store: &crate::store::Store) -> Result<AuditReport, crate::store::StoreError> {
+    let chain = verify_chain(store).await?;
+    let mut unrecorded = Vec::new();
+    for table in AUDITED_TABLES {
+        unrecorded.extend(store.unrecorded_changes(table, UNRECORDED_SHOWN).await?);
+    }
+    Ok(AuditReport { chain, unrecorded })
 }
 
 /// Walks the audit chain from the first entry, a page at a time, and reports the first

@@ -224,10 +224,22 @@ pub async fn import_personnel(
         users: &new_users,
         assignments: &assignments,
     };
+    // The entry's `after` is the result recorded with the import, filled in by the store.
+    let audit = audit::audited::<()>(
+        state,
+        actor,
+        Change {
+            action: "assignment.import",
+            object_type: "assignment_import",
+            object_id: import_id.to_string(),
+            before: None,
+            after: None,
+        },
+    )?;
     let mut recorded = None;
     let outcome = state
         .store
-        .write_import(&write, |fates| {
+        .write_import(&write, audit, |fates| {
             let (created, existing): (Vec<&AssignmentFate>, Vec<&AssignmentFate>) =
                 fates.iter().partition(|f| f.created);
             result.created_assignments = created.into_iter().map(imported).collect();
@@ -240,21 +252,7 @@ pub async fn import_personnel(
         })
         .await?;
     match (outcome, recorded) {
-        (ImportWriteOutcome::Written(_), Some(stored)) => {
-            audit::record(
-                state,
-                actor,
-                Change {
-                    action: "assignment.import",
-                    object_type: "assignment_import",
-                    object_id: import_id.to_string(),
-                    before: None,
-                    after: Some(&stored),
-                },
-            )
-            .await?;
-            Ok(ImportOutcome::Created(result))
-        }
+        (ImportWriteOutcome::Written(_), Some(_)) => Ok(ImportOutcome::Created(result)),
         // A concurrent import of the same file won the digest.
         _ => {
             let stored = state

@@ -776,8 +776,7 @@ pub async fn set_county_facts(
         recorded_by: actor.user_id,
         recorded_at: state.now(),
     };
-    state.store.put_county_facts(&record).await?;
-    audit::record(
+    let audit = audit::audited(
         state,
         actor,
         Change {
@@ -787,8 +786,8 @@ pub async fn set_county_facts(
             before: before.as_ref(),
             after: Some(&record),
         },
-    )
-    .await?;
+    )?;
+    state.store.put_county_facts(&record, audit).await?;
     Ok(wire_facts(record))
 }
 

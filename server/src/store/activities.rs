@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+use super::audit::BeginWrite;
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid, to_ms,
@@ -57,7 +58,7 @@ impl Store {
                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let kind = encode_enum(&record.kind);
         let supersedes = on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(LOCK)
                 .bind(record.physician_id.to_string())
                 .execute(&mut *tx)

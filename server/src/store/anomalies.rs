@@ -6,6 +6,7 @@ use mobile_api::ReviewDecision;
 use uuid::Uuid;
 
 use super::attendance::{VisitAnomaly, VisitRecord, VisitRow};
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid, to_ms,
@@ -235,15 +236,17 @@ impl Store {
         note: &str,
         reviewer_id: Uuid,
         at: DateTime<Utc>,
+        provenance: Provenance,
     ) -> StoreResult<()> {
         const UPDATE: &str = "UPDATE anomalies SET status = $2 WHERE id = $1 AND status = 'open'";
         const EXISTS: &str = "SELECT COUNT(*) FROM anomalies WHERE id = $1";
         const INSERT: &str = "INSERT INTO anomaly_reviews (anomaly_id, decision, note, \
-            reviewer_id, reviewed_at) VALUES ($1, $2, $3, $4, $5)";
+            reviewer_id, reviewed_at, audit_seq) VALUES ($1, $2, $3, $4, $5, $6)";
         const REVIEWED: &str = "the anomaly was already reviewed";
         let anomaly = id.to_string();
         on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
             let moved = sqlx::query(UPDATE)
                 .bind(&anomaly)
                 .bind(decision.resulting_status())
@@ -265,9 +268,11 @@ impl Store {
                 .bind(note)
                 .bind(reviewer_id.to_string())
                 .bind(to_ms(at))
+                .bind(slot.link())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_unique(e, REVIEWED))?;
+            tx.append_audit(slot, provenance).await?;
             tx.commit().await?;
         });
         Ok(())

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::columns::{Columns, FromColumns, from_row};
 use super::statement::Step;
 use super::{
@@ -71,24 +72,37 @@ impl TryFrom<AssignmentRow> for Assignment {
 }
 
 impl Store {
-    pub async fn insert_assignment(&self, a: &Assignment) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO assignments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        );
-        on_pool!(self.db(), pool => sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(a.id.to_string())
-            .bind(a.physician_id.to_string())
-            .bind(a.site_id.to_string())
-            .bind(a.program_id.to_string())
-            .bind(encode_enum(&a.mode))
-            .bind(a.start_date.to_string())
-            .bind(a.end_date.to_string())
-            .bind(a.window.start.format("%H:%M").to_string())
-            .bind(a.window.end.format("%H:%M").to_string())
-            .bind(to_ms(a.created_at))
-            .execute(pool)
-            .await?
-            .rows_affected());
+    pub async fn insert_assignment(
+        &self,
+        a: &Assignment,
+        provenance: Provenance,
+    ) -> StoreResult<()> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "INSERT INTO assignments ({COLUMNS}, audit_seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            )
+        });
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            sqlx::query(SQL.as_str())
+                .bind(a.id.to_string())
+                .bind(a.physician_id.to_string())
+                .bind(a.site_id.to_string())
+                .bind(a.program_id.to_string())
+                .bind(encode_enum(&a.mode))
+                .bind(a.start_date.to_string())
+                .bind(a.end_date.to_string())
+                .bind(a.window.start.format("%H:%M").to_string())
+                .bind(a.window.end.format("%H:%M").to_string())
+                .bind(to_ms(a.created_at))
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await?;
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 

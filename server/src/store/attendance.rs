@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::attempt::{AttemptPlan, Found};
+use super::audit::BeginWrite;
 use super::columns::{Columns, FromColumns, from_row};
 use super::statement::{Step, bind_step};
 use super::supervision::NewAnomaly;
@@ -281,7 +282,7 @@ impl Store {
             return writer.submit(plan).await;
         }
         on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let outcome = run_plan!(&mut *tx, &plan).await?;
             if outcome == WriteOutcome::Written {
                 tx.commit().await?;
@@ -318,7 +319,7 @@ impl Store {
             }),
         };
         let closed = on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(CLOSE)
                 .bind(visit.id.to_string())
                 .bind(to_ms(closed_at))

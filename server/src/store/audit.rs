@@ -1,8 +1,182 @@
-//! The append-only audit log. Appends lock the chain's head row first, so processes
-//! sharing one database append one at a time and the sequence has no gaps.
+//! The append-only audit log, written in the same transaction as the change it records.
+//!
+//! # Recording an audited change
+//!
+//! A store method that changes an audited row (see
+//! [`AUDITED_TABLES`](crate::domain::audit::AUDITED_TABLES)) takes a [`Provenance`]
+//! and, inside its own write transaction:
+//!
+//! 1. `let slot = tx.claim_audit_slot(&provenance).await?;` takes the chain's head
+//!    (locking it: audited changes append one at a time, on either database, so the
+//!    chain cannot fork) and answers the seq the entry will get;
+//! 2. writes its rows with `audit_seq = slot.link()`;
+//! 3. `tx.append_audit(slot, provenance).await?;` appends the entry, then commits.
+//!
+//! The change and its entry commit together or not at all: a crash, a full disk or a
+//! failed constraint leaves neither. The service builds the [`PendingAudit`] before
+//! calling the store (`service::audit::pending`); when the entry's content is only known
+//! inside the transaction (the `before` of an update), fill it in between steps 1 and 3.
+//!
+//! Write transactions begin with [`BeginWrite::begin_write`]: on SQLite `BEGIN
+//! IMMEDIATE`, so a transaction that reads before it writes waits for the write lock
+//! (up to the busy timeout) instead of failing with "database is locked" when it tries
+//! to upgrade.
 
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_opt_uuid, parse_uuid, to_ms};
-use crate::domain::audit::AuditEntry;
+use crate::domain::audit::{
+    AuditEntry, AuditedTable, PendingAudit, RowLink, UNAUDITED_SEQ, UnrecordedChange,
+};
+
+/// Who vouches for a write to an audited table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Provenance {
+    /// An actor's change: its entry is appended in the change's own transaction.
+    Audited(PendingAudit),
+    /// Written by the server itself (the bootstrap admin, the synthetic world, test
+    /// fixtures): no entry, and the rows carry [`UNAUDITED_SEQ`].
+    Seed,
+}
+
+impl Provenance {
+    /// The entry waiting to be appended, to fill in `before`/`after` inside the
+    /// transaction.
+    pub fn pending_mut(&mut self) -> Option<&mut PendingAudit> {
+        match self {
+            Provenance::Audited(pending) => Some(pending),
+            Provenance::Seed => None,
+        }
+    }
+}
+
+/// The place an audited change's entry takes in the chain, claimed under the head's lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSlot {
+    claimed: Option<(i64, String)>,
+}
+
+impl AuditSlot {
+    /// The `audit_seq` the change's rows carry.
+    pub fn link(&self) -> i64 {
+        self.claimed.as_ref().map_or(UNAUDITED_SEQ, |(seq, _)| *seq)
+    }
+}
+
+/// Begins the one kind of transaction that writes.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    /// On SQLite `BEGIN IMMEDIATE`: the write lock is taken up front, so a transaction
+    /// that reads before writing never has to upgrade its lock (a deferred one cannot
+    /// when another connection wrote meanwhile, and fails at once with "database is
+    /// locked" regardless of the busy timeout). On PostgreSQL a plain `BEGIN`; its
+    /// read-then-write races are closed by row locks (a conditional `UPDATE`, or the
+    /// audit head's lock).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
+/// Appending to the chain inside a write transaction (see the module's doc).
+pub(crate) trait AuditTx {
+    async fn claim_audit_slot(&mut self, provenance: &Provenance) -> StoreResult<AuditSlot>;
+    async fn append_audit(
+        &mut self,
+        slot: AuditSlot,
+        provenance: Provenance,
+    ) -> StoreResult<Option<AuditEntry>>;
+}
+
+const LOCK_HEAD: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1";
+const HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+const INSERT_ENTRY: &str = "INSERT INTO audit_log (seq, id, at, actor_id, actor_role, action, \
+    object_type, object_id, before, after, prev_hash, hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const MOVE_HEAD: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
+
+/// One body for both databases' transactions.
+macro_rules! audit_tx {
+    ($db:ty) => {
+        impl AuditTx for sqlx::Transaction<'_, $db> {
+            async fn claim_audit_slot(
+                &mut self,
+                provenance: &Provenance,
+            ) -> StoreResult<AuditSlot> {
+                if *provenance == Provenance::Seed {
+                    return Ok(AuditSlot { claimed: None });
+                }
+                sqlx::query(LOCK_HEAD).execute(&mut **self).await?;
+                let head: (i64, String) = sqlx::query_as(HEAD).fetch_one(&mut **self).await?;
+                Ok(AuditSlot {
+                    claimed: Some(head),
+                })
+            }
+
+            async fn append_audit(
+                &mut self,
+                slot: AuditSlot,
+                provenance: Provenance,
+            ) -> StoreResult<Option<AuditEntry>> {
+                let (pending, (seq, previous)) = match (provenance, slot.claimed) {
+                    (Provenance::Audited(pending), Some(claimed)) => (pending, claimed),
+                    (Provenance::Seed, None) => return Ok(None),
+                    _ => {
+                        return Err(StoreError::Corrupt(
+                            "an audit slot claimed for another provenance".into(),
+                        ));
+                    }
+                };
+                let entry = pending.chain_after(seq, &previous);
+                sqlx::query(INSERT_ENTRY)
+                    .bind(entry.seq)
+                    .bind(entry.id.to_string())
+                    .bind(to_ms(entry.at))
+                    .bind(entry.actor_id.map(|u| u.to_string()))
+                    .bind(&entry.actor_role)
+                    .bind(&entry.action)
+                    .bind(&entry.object_type)
+                    .bind(&entry.object_id)
+                    .bind(&entry.before)
+                    .bind(&entry.after)
+                    .bind(&entry.prev_hash)
+                    .bind(&entry.hash)
+                    .execute(&mut **self)
+                    .await?;
+                sqlx::query(MOVE_HEAD)
+                    .bind(&entry.hash)
+                    .execute(&mut **self)
+                    .await?;
+                Ok(Some(entry))
+            }
+        }
+    };
+}
+audit_tx!(sqlx::Sqlite);
+audit_tx!(sqlx::Postgres);
+
+/// An audited row's key and `audit_seq`, with the `(object_type, object_id)` of the
+/// entry at that seq when there is one.
+type LinkRow = (String, Option<i64>, Option<String>, Option<String>);
+
+/// The SQL expression of an audited table's key, as its entries' `object_id` spells it.
+fn key_sql(table: &AuditedTable) -> &'static str {
+    match table.table {
+        "jurisdictions" => "t.code",
+        "anomaly_reviews" => "t.anomaly_id",
+        "county_facts" => "t.jurisdiction_code || '/' || CAST(t.year AS TEXT)",
+        _ => "t.id",
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct AuditRow {
@@ -44,39 +218,41 @@ const COLUMNS: &str = "seq, id, at, actor_id, actor_role, action, object_type, o
                        before, after, prev_hash, hash";
 
 impl Store {
-    /// Appends `entry` (its seq and hashes are assigned here) and answers it as stored.
-    pub async fn append_audit(&self, entry: AuditEntry) -> StoreResult<AuditEntry> {
-        const LOCK: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1";
-        const HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
-        const INSERT: &str = "INSERT INTO audit_log (seq, id, at, actor_id, actor_role, action, \
-            object_type, object_id, before, after, prev_hash, hash) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-        const MOVE_HEAD: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
-        let stored = on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(LOCK).execute(&mut *tx).await?;
-            let (seq, previous): (i64, String) = sqlx::query_as(HEAD).fetch_one(&mut *tx).await?;
-            let entry = entry.chain_after(seq, &previous);
-            sqlx::query(INSERT)
-                .bind(entry.seq)
-                .bind(entry.id.to_string())
-                .bind(to_ms(entry.at))
-                .bind(entry.actor_id.map(|u| u.to_string()))
-                .bind(&entry.actor_role)
-                .bind(&entry.action)
-                .bind(&entry.object_type)
-                .bind(&entry.object_id)
-                .bind(&entry.before)
-                .bind(&entry.after)
-                .bind(&entry.prev_hash)
-                .bind(&entry.hash)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(MOVE_HEAD).bind(&entry.hash).execute(&mut *tx).await?;
-            tx.commit().await?;
-            entry
-        });
-        Ok(stored)
+    /// The rows of `table` whose change has no entry to show for it, at most `limit`.
+    pub async fn unrecorded_changes(
+        &self,
+        table: &AuditedTable,
+        limit: u32,
+    ) -> StoreResult<Vec<UnrecordedChange>> {
+        // Only rows that could fail the check are fetched: the domain decides which do.
+        let sql = format!(
+            "SELECT {key} AS row_key, t.audit_seq, a.object_type, a.object_id \
+             FROM {table} t LEFT JOIN audit_log a ON a.seq = t.audit_seq \
+             WHERE t.audit_seq IS NULL \
+                OR (t.audit_seq <> $1 AND (a.seq IS NULL OR a.object_type <> $2 \
+                    OR a.object_id <> {key})) \
+             ORDER BY 1",
+            key = key_sql(table),
+            table = table.table,
+        );
+        let rows: Vec<LinkRow> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(UNAUDITED_SEQ)
+                .bind(table.object_type)
+                .fetch_all(pool)
+                .await?);
+        let found = rows
+            .into_iter()
+            .filter_map(|(key, audit_seq, object_type, object_id)| {
+                let link = RowLink {
+                    key,
+                    audit_seq,
+                    entry_object: object_type.zip(object_id),
+                };
+                table.check(&link).err()
+            });
+        Ok(found
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect())
     }
 
     /// Entries after `after_seq` in order, at most `limit`, optionally of one object.

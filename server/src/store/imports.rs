@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::{Store, StoreError, StoreResult, encode_enum, on_pool, parse_uuid, to_ms};
 use crate::domain::assignment::Assignment;
 use crate::domain::jurisdiction::JurisdictionPath;
@@ -142,28 +143,30 @@ impl Store {
     /// Writes an accepted table in one transaction. The import's record goes first, so
     /// a concurrent import of the same digest waits for this one and then finds the
     /// digest taken. `result` turns the fates of the rows into the JSON recorded with
-    /// the import.
+    /// the import, and the `after` of its audit entry, appended in the same transaction.
     pub async fn write_import(
         &self,
         write: &ImportWrite<'_>,
+        mut provenance: Provenance,
         result: impl FnOnce(&[AssignmentFate]) -> StoreResult<String>,
     ) -> StoreResult<ImportWriteOutcome> {
         const INSERT_IMPORT: &str = "INSERT INTO assignment_imports \
-            (id, digest, filename, imported_by, imported_at, row_count, result) \
-            VALUES ($1, $2, $3, $4, $5, $6, '{}')";
+            (id, digest, filename, imported_by, imported_at, row_count, result, audit_seq) \
+            VALUES ($1, $2, $3, $4, $5, $6, '{}', $7)";
         const INSERT_USER: &str = "INSERT INTO users (id, role, name, phone, password_hash, \
-            organization_id, jurisdiction_code, title, specialty, gender, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+            organization_id, jurisdiction_code, title, specialty, gender, created_at, audit_seq) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
         const FIND_ASSIGNMENT: &str = "SELECT id FROM assignments WHERE physician_id = $1 \
             AND site_id = $2 AND program_id = $3 AND start_date = $4 AND end_date = $5 \
             ORDER BY created_at, id LIMIT 1";
         const INSERT_ASSIGNMENT: &str = "INSERT INTO assignments (id, physician_id, site_id, \
-            program_id, mode, start_date, end_date, window_start, window_end, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+            program_id, mode, start_date, end_date, window_start, window_end, created_at, \
+            audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
         const SET_RESULT: &str = "UPDATE assignment_imports SET result = $2 WHERE id = $1";
         let id = write.id.to_string();
         on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
             let recorded = sqlx::query(INSERT_IMPORT)
                 .bind(&id)
                 .bind(write.digest)
@@ -171,6 +174,7 @@ impl Store {
                 .bind(write.imported_by.to_string())
                 .bind(to_ms(write.imported_at))
                 .bind(i64::from(write.row_count))
+                .bind(slot.link())
                 .execute(&mut *tx)
                 .await;
             match recorded {
@@ -194,6 +198,7 @@ impl Store {
                     .bind(&user.specialty)
                     .bind(user.gender.as_ref().map(encode_enum))
                     .bind(to_ms(user.created_at))
+                    .bind(slot.link())
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| StoreError::on_unique(e, "a user with a phone of this table was created meanwhile; import again"))?;
@@ -222,6 +227,7 @@ impl Store {
                             .bind(a.window.start_hhmm())
                             .bind(a.window.end_hhmm())
                             .bind(to_ms(a.created_at))
+                            .bind(slot.link())
                             .execute(&mut *tx)
                             .await?;
                         (a.id, true)
@@ -238,9 +244,13 @@ impl Store {
             let json = result(&fates)?;
             sqlx::query(SET_RESULT)
                 .bind(&id)
-                .bind(json)
+                .bind(&json)
                 .execute(&mut *tx)
                 .await?;
+            if let Some(pending) = provenance.pending_mut() {
+                pending.after = Some(json);
+            }
+            tx.append_audit(slot, provenance).await?;
             tx.commit().await?;
             Ok(ImportWriteOutcome::Written(fates))
         })
@@ -276,7 +286,10 @@ mod tests {
     async fn a_second_write_of_the_same_digest_writes_nothing() {
         let (store, dir) = store().await;
         let admin = user(Role::Admin, "13900000001");
-        store.insert_user(&admin, "hash").await.expect("admin");
+        store
+            .insert_user(&admin, "hash", Provenance::Seed)
+            .await
+            .expect("admin");
         let write = ImportWrite {
             id: Uuid::new_v4(),
             digest: "d1",
@@ -288,7 +301,9 @@ mod tests {
             assignments: &[],
         };
         let first = store
-            .write_import(&write, |fates| Ok(format!("{{\"fates\":{}}}", fates.len())))
+            .write_import(&write, Provenance::Seed, |fates| {
+                Ok(format!("{{\"fates\":{}}}", fates.len()))
+            })
             .await
             .expect("writes");
         assert!(matches!(first, ImportWriteOutcome::Written(f) if f.is_empty()));
@@ -300,7 +315,7 @@ mod tests {
             ..write
         };
         let second = store
-            .write_import(&again, |_| Ok("{\"second\":true}".into()))
+            .write_import(&again, Provenance::Seed, |_| Ok("{\"second\":true}".into()))
             .await
             .expect("answers");
         assert!(matches!(second, ImportWriteOutcome::AlreadyImported));

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::{Store, StoreError, StoreResult, decode_enum, encode_enum, on_pool, to_ms};
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionCode, JurisdictionPath};
 
@@ -37,20 +38,27 @@ impl Store {
         &self,
         j: &Jurisdiction,
         now: DateTime<Utc>,
+        provenance: Provenance,
     ) -> StoreResult<()> {
-        const SQL: &str = "INSERT INTO jurisdictions (code, name, level, parent_code, path, created_at) \
-                           VALUES ($1, $2, $3, $4, $5, $6)";
-        on_pool!(self.db(), pool => sqlx::query(SQL)
-            .bind(j.code.as_str())
-            .bind(&j.name)
-            .bind(encode_enum(&j.level))
-            .bind(j.parent_code.as_ref().map(|c| c.as_str().to_owned()))
-            .bind(j.path.as_str())
-            .bind(to_ms(now))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(|e| StoreError::on_unique(e, "a jurisdiction with this code exists"))?;
+        const SQL: &str = "INSERT INTO jurisdictions (code, name, level, parent_code, path, \
+                           created_at, audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            sqlx::query(SQL)
+                .bind(j.code.as_str())
+                .bind(&j.name)
+                .bind(encode_enum(&j.level))
+                .bind(j.parent_code.as_ref().map(|c| c.as_str().to_owned()))
+                .bind(j.path.as_str())
+                .bind(to_ms(now))
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::on_unique(e, "a jurisdiction with this code exists"))?;
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 

@@ -325,6 +325,11 @@ pub fn to_ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
+/// `at` as the store keeps it (whole milliseconds): what a read after the write answers.
+pub fn as_stored(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(to_ms(at)).unwrap_or(at)
+}
+
 pub fn from_ms(ms: i64) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("instant {ms}")))
 }

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::columns::{Columns, FromColumns, from_row};
 use super::statement::Step;
 use super::{
@@ -129,15 +130,17 @@ impl Store {
         &self,
         new: &NewOrganization<'_>,
         now: DateTime<Utc>,
+        provenance: Provenance,
     ) -> StoreResult<()> {
         const INSERT_ORG: &str = "INSERT INTO organizations (id, name, kind, jurisdiction_code, \
-            timezone, max_accuracy_m, kiosk_secret, geofence_version, created_at, updated_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+            timezone, max_accuracy_m, kiosk_secret, geofence_version, created_at, updated_at, \
+            audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)";
         let id = new.id.to_string();
         let version = new.geofence.map(|_| 1i64);
         let secret = hex(new.kiosk_secret.as_bytes());
         on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
             sqlx::query(INSERT_ORG)
                 .bind(&id)
                 .bind(new.name)
@@ -148,11 +151,13 @@ impl Store {
                 .bind(&secret)
                 .bind(version)
                 .bind(to_ms(now))
+                .bind(slot.link())
                 .execute(&mut *tx)
                 .await?;
             if let Some(fence) = new.geofence {
                 insert_geofence_version!(&mut *tx, &id, 1i64, fence, now, new.created_by);
             }
+            tx.append_audit(slot, provenance).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -191,23 +196,35 @@ impl Store {
     }
 
     /// Applies `changes`; a geofence change stores the next version and points to it.
+    /// The audit entry's `before` and `after` are `describe`d from the organization as
+    /// the transaction reads it, and appended with the change; answers the `after`.
     pub async fn update_organization(
         &self,
         id: Uuid,
         changes: &OrganizationChanges<'_>,
         now: DateTime<Utc>,
         by: Uuid,
-    ) -> StoreResult<()> {
+        mut provenance: Provenance,
+        describe: impl Fn(&Organization) -> StoreResult<String>,
+    ) -> StoreResult<Organization> {
+        static CURRENT: LazyLock<String> = LazyLock::new(|| format!("{SELECT} WHERE o.id = $1"));
         const NEXT_VERSION: &str = "SELECT COALESCE(MAX(version), 0) + 1 FROM geofence_versions \
                                     WHERE organization_id = $1";
         const UPDATE: &str = "UPDATE organizations SET \
             name = COALESCE($2, name), timezone = COALESCE($3, timezone), \
             max_accuracy_m = COALESCE($4, max_accuracy_m), \
-            geofence_version = COALESCE($5, geofence_version), updated_at = $6 \
+            geofence_version = COALESCE($5, geofence_version), updated_at = $6, audit_seq = $7 \
             WHERE id = $1";
         let id = id.to_string();
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+        let after = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            // The head's lock (and on SQLite the write lock) is taken before anything is
+            // read: concurrent updates of one site queue here, so each reads the fence
+            // versions the previous one wrote and the audit's `before` is exact.
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            let before: Option<OrganizationRow> =
+                sqlx::query_as(CURRENT.as_str()).bind(&id).fetch_optional(&mut *tx).await?;
+            let before = Organization::try_from(before.ok_or(StoreError::NotFound)?)?;
             let mut version: Option<i64> = None;
             if let Some(fence) = changes.geofence {
                 let (next,): (i64,) = sqlx::query_as(NEXT_VERSION).bind(&id).fetch_one(&mut *tx).await?;
@@ -221,17 +238,26 @@ impl Store {
                 .bind(changes.max_accuracy_m)
                 .bind(version)
                 .bind(to_ms(now))
+                .bind(slot.link())
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::NotFound);
             }
+            let after: OrganizationRow =
+                sqlx::query_as(CURRENT.as_str()).bind(&id).fetch_one(&mut *tx).await?;
+            let after = Organization::try_from(after)?;
+            if let Some(pending) = provenance.pending_mut() {
+                pending.before = Some(describe(&before)?);
+                pending.after = Some(describe(&after)?);
+            }
+            tx.append_audit(slot, provenance).await?;
             tx.commit().await?;
+            after
         });
-        Ok(())
+        Ok(after)
     }
 
-    /// The geofence an organization had at `version`.
     pub async fn geofence_version(&self, id: Uuid, version: i64) -> StoreResult<Option<Geofence>> {
         const SQL: &str =
             "SELECT geometry FROM geofence_versions WHERE organization_id = $1 AND version = $2";

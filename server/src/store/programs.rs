@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::crediting::Thresholds;
 use crate::domain::jurisdiction::{JurisdictionCode, JurisdictionPath};
@@ -50,26 +51,38 @@ impl ProgramRow {
 }
 
 impl Store {
-    pub async fn insert_program(&self, program: &Program, now: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn insert_program(
+        &self,
+        program: &Program,
+        now: DateTime<Utc>,
+        provenance: Provenance,
+    ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO programs (id, name, jurisdiction_code, half_day_minutes, \
-            full_day_minutes, requirements, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+            full_day_minutes, requirements, created_at, audit_seq) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let specs: Vec<RequirementSpec> = program
             .requirements
             .iter()
             .map(Requirement::to_spec)
             .collect();
         let json = serde_json::to_string(&specs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        on_pool!(self.db(), pool => sqlx::query(SQL)
-            .bind(program.id.to_string())
-            .bind(&program.name)
-            .bind(program.jurisdiction_code.as_str())
-            .bind(i64::from(program.thresholds.half_day_minutes))
-            .bind(i64::from(program.thresholds.full_day_minutes))
-            .bind(json)
-            .bind(to_ms(now))
-            .execute(pool)
-            .await?
-            .rows_affected());
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            sqlx::query(SQL)
+                .bind(program.id.to_string())
+                .bind(&program.name)
+                .bind(program.jurisdiction_code.as_str())
+                .bind(i64::from(program.thresholds.half_day_minutes))
+                .bind(i64::from(program.thresholds.full_day_minutes))
+                .bind(&json)
+                .bind(to_ms(now))
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await?;
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 

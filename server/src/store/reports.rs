@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::attendance::{VisitAnomaly, VisitRecord, VisitRow};
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::{
     Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_opt_uuid, parse_uuid,
     to_ms,
@@ -479,20 +480,28 @@ impl Store {
     }
 
     /// Records (replaces) the facts of one county and year.
-    pub async fn put_county_facts(&self, facts: &CountyFactsRecord) -> StoreResult<()> {
+    pub async fn put_county_facts(
+        &self,
+        facts: &CountyFactsRecord,
+        provenance: Provenance,
+    ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO county_facts (jurisdiction_code, year, circuit_vehicles, \
             telemedicine_villages, standard_reached_institutions, subcenter_institutions, \
-            public_health_improved_institutions, recorded_by, recorded_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+            public_health_improved_institutions, recorded_by, recorded_at, audit_seq) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
             ON CONFLICT (jurisdiction_code, year) DO UPDATE SET \
             circuit_vehicles = excluded.circuit_vehicles, \
             telemedicine_villages = excluded.telemedicine_villages, \
             standard_reached_institutions = excluded.standard_reached_institutions, \
             subcenter_institutions = excluded.subcenter_institutions, \
             public_health_improved_institutions = excluded.public_health_improved_institutions, \
-            recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at";
+            recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, \
+            audit_seq = excluded.audit_seq";
         let figure = |value: Option<u32>| value.map(i64::from);
-        on_pool!(self.db(), pool => sqlx::query(SQL)
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            sqlx::query(SQL)
             .bind(&facts.jurisdiction_code)
             .bind(i64::from(facts.year))
             .bind(figure(facts.circuit_vehicles))
@@ -502,9 +511,12 @@ impl Store {
             .bind(figure(facts.public_health_improved_institutions))
             .bind(facts.recorded_by.to_string())
             .bind(to_ms(facts.recorded_at))
-            .execute(pool)
-            .await?
-            .rows_affected());
+            .bind(slot.link())
+            .execute(&mut *tx)
+            .await?;
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::{InspectionKind, PresenceCheckStatus};
 use uuid::Uuid;
 
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::statement::{Step, bind_step};
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::anomaly::AnomalyKind;
@@ -171,14 +172,16 @@ impl Store {
         &self,
         inspection: &InspectionRecord,
         raised: &[NewAnomaly],
+        provenance: Provenance,
     ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO inspections (id, site_id, kind, observed_at, inspector_id, \
-            present_physician_ids, absent_physician_ids, note, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+            present_physician_ids, absent_physician_ids, note, created_at, audit_seq) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         let present = ids_json(&inspection.present_physician_ids)?;
         let absent = ids_json(&inspection.absent_physician_ids)?;
         on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
             sqlx::query(SQL)
                 .bind(inspection.id.to_string())
                 .bind(inspection.site_id.to_string())
@@ -189,11 +192,13 @@ impl Store {
                 .bind(&absent)
                 .bind(&inspection.note)
                 .bind(to_ms(inspection.created_at))
+                .bind(slot.link())
                 .execute(&mut *tx)
                 .await?;
             for anomaly in raised {
                 insert_raised!(&mut *tx, anomaly);
             }
+            tx.append_audit(slot, provenance).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -254,12 +259,21 @@ impl Store {
 
     // ---- presence checks ----
 
-    pub async fn insert_presence_check(&self, check: &PresenceCheckRecord) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO presence_checks ({PRESENCE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        );
-        on_pool!(self.db(), pool => sqlx::query(sqlx::AssertSqlSafe(sql))
+    pub async fn insert_presence_check(
+        &self,
+        check: &PresenceCheckRecord,
+        provenance: Provenance,
+    ) -> StoreResult<()> {
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "INSERT INTO presence_checks ({PRESENCE_COLUMNS}, audit_seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            )
+        });
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            sqlx::query(SQL.as_str())
             .bind(check.id.to_string())
             .bind(check.physician_id.to_string())
             .bind(check.site_id.map(|u| u.to_string()))
@@ -270,9 +284,12 @@ impl Store {
             .bind(check.status.as_str())
             .bind(check.answered_event_id.map(|u| u.to_string()))
             .bind(check.resolved_at.map(to_ms))
-            .execute(pool)
-            .await?
-            .rows_affected());
+            .bind(slot.link())
+            .execute(&mut *tx)
+            .await?;
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
@@ -351,7 +368,7 @@ impl Store {
             }),
         };
         let expired = on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let done = sqlx::query(SQL)
                 .bind(check.id.to_string())
                 .bind(to_ms(now))
@@ -406,7 +423,7 @@ impl Store {
         const SQL: &str = "INSERT INTO job_runs (job, run_key, claimed_by, claimed_at, finished_at) \
             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (job, run_key) DO NOTHING";
         let claimed = on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted = sqlx::query(SQL)
                 .bind(job)
                 .bind(run_key)

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::audit::BeginWrite;
 use super::users::BUMP_SESSION;
 use super::{Store, StoreResult, on_pool, parse_uuid, to_ms};
 
@@ -68,7 +69,7 @@ impl Store {
             "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL";
         let now_ms = to_ms(now);
         let outcome = on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row: Option<TokenRow> = sqlx::query_as(SELECT).bind(old_hash).fetch_optional(&mut *tx).await?;
             let outcome = match row {
                 None => Rotation::Invalid,

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid, to_ms,
@@ -77,27 +78,39 @@ impl TryFrom<UserRow> for UserRecord {
 }
 
 impl Store {
-    pub async fn insert_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+    pub async fn insert_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        provenance: Provenance,
+    ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO users (id, role, name, phone, password_hash, organization_id, \
-            jurisdiction_code, title, specialty, gender, created_at, deactivated_at, session_version) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)";
-        on_pool!(self.db(), pool => sqlx::query(SQL)
-            .bind(user.id.to_string())
-            .bind(user.role.as_str())
-            .bind(&user.name)
-            .bind(user.phone.as_str())
-            .bind(password_hash)
-            .bind(user.organization_id.map(|u| u.to_string()))
-            .bind(user.jurisdiction_code.as_ref().map(|c| c.as_str().to_owned()))
-            .bind(&user.title)
-            .bind(&user.specialty)
-            .bind(user.gender.as_ref().map(encode_enum))
-            .bind(to_ms(user.created_at))
-            .bind(user.deactivated_at.map(to_ms))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(|e| StoreError::on_unique(e, "a user with this phone exists"))?;
+            jurisdiction_code, title, specialty, gender, created_at, deactivated_at, \
+            session_version, audit_seq) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13)";
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            sqlx::query(SQL)
+                .bind(user.id.to_string())
+                .bind(user.role.as_str())
+                .bind(&user.name)
+                .bind(user.phone.as_str())
+                .bind(password_hash)
+                .bind(user.organization_id.map(|u| u.to_string()))
+                .bind(user.jurisdiction_code.as_ref().map(|c| c.as_str().to_owned()))
+                .bind(&user.title)
+                .bind(&user.specialty)
+                .bind(user.gender.as_ref().map(encode_enum))
+                .bind(to_ms(user.created_at))
+                .bind(user.deactivated_at.map(to_ms))
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::on_unique(e, "a user with this phone exists"))?;
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
@@ -171,15 +184,21 @@ impl Store {
     /// whether it is active) in one transaction. Deactivating also ends every session
     /// (version bumped, every refresh token revoked); reactivating leaves them ended. False when there is
     /// no such user.
-    pub async fn update_user(&self, user: &User, now: DateTime<Utc>) -> StoreResult<bool> {
+    pub async fn update_user(
+        &self,
+        user: &User,
+        now: DateTime<Utc>,
+        provenance: Provenance,
+    ) -> StoreResult<bool> {
         const UPDATE: &str = "UPDATE users SET name = $2, title = $3, specialty = $4, \
-            gender = $5, organization_id = $6 WHERE id = $1";
+            gender = $5, organization_id = $6, audit_seq = $7 WHERE id = $1";
         const DEACTIVATE: &str =
             "UPDATE users SET deactivated_at = $2 WHERE id = $1 AND deactivated_at IS NULL";
         const REACTIVATE: &str = "UPDATE users SET deactivated_at = NULL WHERE id = $1";
         let id = user.id.to_string();
         let found = on_pool!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
             let found = sqlx::query(UPDATE)
                 .bind(&id)
                 .bind(&user.name)
@@ -187,6 +206,7 @@ impl Store {
                 .bind(&user.specialty)
                 .bind(user.gender.as_ref().map(encode_enum))
                 .bind(user.organization_id.map(|o| o.to_string()))
+                .bind(slot.link())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
@@ -208,6 +228,9 @@ impl Store {
                     sqlx::query(REACTIVATE).bind(&id).execute(&mut *tx).await?;
                 }
                 _ => {}
+            }
+            if found {
+                tx.append_audit(slot, provenance).await?;
             }
             tx.commit().await?;
             found

@@ -23,6 +23,7 @@ use crate::domain::user::{Phone, Role, User};
 use crate::http::admin::{assignments, jurisdictions, organizations, programs, users};
 use crate::service::audit::{self, Change};
 use crate::state::AppState;
+use crate::store::audit::Provenance;
 use crate::store::organizations::NewOrganization;
 
 /// What the simulation needs to know about the written world.
@@ -57,15 +58,16 @@ fn phone(text: &str) -> Result<Phone, SyntheticError> {
     Phone::parse(text).map_err(|e| SyntheticError::Invalid(e.to_string()))
 }
 
-async fn audit_create<T: Serialize>(
+/// The audit entry of a creation, appended by the store with the row it records.
+fn audit_create<T: Serialize>(
     state: &AppState,
     actor: &Actor,
     action: &str,
     object_type: &str,
     object_id: String,
     body: &T,
-) -> Result<(), SyntheticError> {
-    audit::record(
+) -> Result<Provenance, SyntheticError> {
+    Ok(audit::audited(
         state,
         actor,
         Change {
@@ -75,9 +77,7 @@ async fn audit_create<T: Serialize>(
             before: None,
             after: Some(body),
         },
-    )
-    .await?;
-    Ok(())
+    )?)
 }
 
 /// Writes every object of `plan`; `progress` hears what is being written.
@@ -130,16 +130,15 @@ pub async fn write(
         &admin_plan.name,
         &admin_plan.phone,
     )?;
-    store.insert_user(&admin_user, &hash).await?;
-    audit_create(
+    let audit = audit_create(
         state,
         &admin,
         "user.create",
         "user",
         admin_user.id.to_string(),
         &users::to_body(admin_user.clone()),
-    )
-    .await?;
+    )?;
+    store.insert_user(&admin_user, &hash, audit).await?;
     *rows.entry("users").or_default() += 1;
 
     progress("jurisdictions");
@@ -179,16 +178,15 @@ pub async fn write(
         jurisdictions_written.push(j);
     }
     for j in jurisdictions_written {
-        store.insert_jurisdiction(&j, now).await?;
-        audit_create(
+        let audit = audit_create(
             state,
             &admin,
             "jurisdiction.create",
             "jurisdiction",
             j.code.to_string(),
             &jurisdictions::to_body(j.clone()),
-        )
-        .await?;
+        )?;
+        store.insert_jurisdiction(&j, now, audit).await?;
         *rows.entry("jurisdictions").or_default() += 1;
     }
 
@@ -216,45 +214,52 @@ pub async fn write(
             kiosk_secret: &secret,
             created_by: admin.user_id,
         };
-        store.insert_organization(&new, now).await?;
         let org = Organization {
             id: site.id,
             name: site.name.clone(),
             kind: site.kind,
-            jurisdiction_code: county_code,
+            jurisdiction_code: county_code.clone(),
             jurisdiction_path: county_paths[site.county].clone(),
             timezone: DEFAULT_TIMEZONE,
             max_accuracy_m: site.max_accuracy_m,
-            geofence: fence.map(|fence| VersionedGeofence { version: 1, fence }),
+            geofence: fence
+                .clone()
+                .map(|fence| VersionedGeofence { version: 1, fence }),
             created_at: now,
         };
-        audit_create(
+        let audit = audit_create(
             state,
             &admin,
             "organization.create",
             "organization",
             site.id.to_string(),
             &organizations::to_body(org),
-        )
-        .await?;
+        )?;
+        store.insert_organization(&new, now, audit).await?;
         *rows.entry("organizations").or_default() += 1;
         if site.fence.is_some() && site.code_kind == crate::domain::kiosk_code::CodeKind::Rotating {
             // The wall screen: enrolled like `POST /organizations/{id}/kiosks`; its token
             // is not needed, the simulation mints codes with the site's secret.
             let kiosk_id = Uuid::from_u128(site.id.as_u128() ^ 0x6b69_6f73_6b00);
-            store
-                .insert_kiosk(kiosk_id, site.id, Some("门诊大厅"), admin.user_id, now)
-                .await?;
             let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site.id, "label": "门诊大厅" });
-            audit_create(
+            let audit = audit_create(
                 state,
                 &admin,
                 "kiosk.enroll",
                 "kiosk",
                 kiosk_id.to_string(),
                 &enrolled,
-            )
-            .await?;
+            )?;
+            store
+                .insert_kiosk(
+                    kiosk_id,
+                    site.id,
+                    Some("门诊大厅"),
+                    admin.user_id,
+                    now,
+                    audit,
+                )
+                .await?;
             *rows.entry("kiosks").or_default() += 1;
         }
         secrets.push(site.fence.is_some().then_some(secret));
@@ -279,16 +284,15 @@ pub async fn write(
             requirements,
             created_at: now,
         };
-        store.insert_program(&program, now).await?;
-        audit_create(
+        let audit = audit_create(
             state,
             &admin,
             "program.create",
             "program",
             program.id.to_string(),
             &programs::to_body(program.clone()),
-        )
-        .await?;
+        )?;
+        store.insert_program(&program, now, audit).await?;
         *rows.entry("programs").or_default() += 1;
     }
 
@@ -297,16 +301,15 @@ pub async fn write(
         let mut user = new_user(staff.id, staff.role, &staff.name, &staff.phone)?;
         user.jurisdiction_code = staff.jurisdiction_code.as_deref().map(code).transpose()?;
         user.organization_id = staff.organization.map(|i| geography.sites[i].id);
-        store.insert_user(&user, &hash).await?;
-        audit_create(
+        let audit = audit_create(
             state,
             &admin,
             "user.create",
             "user",
             user.id.to_string(),
-            &users::to_body(user),
-        )
-        .await?;
+            &users::to_body(user.clone()),
+        )?;
+        store.insert_user(&user, &hash, audit).await?;
         *rows.entry("users").or_default() += 1;
     }
     for (i, physician) in plan.physicians.iter().enumerate() {
@@ -320,16 +323,15 @@ pub async fn write(
         user.title = Some(physician.title.to_owned());
         user.specialty = Some(physician.specialty.to_owned());
         user.gender = Some(physician.gender);
-        store.insert_user(&user, &hash).await?;
-        audit_create(
+        let audit = audit_create(
             state,
             &admin,
             "user.create",
             "user",
             user.id.to_string(),
-            &users::to_body(user),
-        )
-        .await?;
+            &users::to_body(user.clone()),
+        )?;
+        store.insert_user(&user, &hash, audit).await?;
         *rows.entry("users").or_default() += 1;
         if i % 1000 == 999 {
             progress(&format!("users: {} physicians", i + 1));
@@ -349,16 +351,15 @@ pub async fn write(
             window: posting.window,
             created_at: now,
         };
-        store.insert_assignment(&assignment).await?;
-        audit_create(
+        let audit = audit_create(
             state,
             &admin,
             "assignment.create",
             "assignment",
             assignment.id.to_string(),
-            &assignments::to_body(assignment),
-        )
-        .await?;
+            &assignments::to_body(assignment.clone()),
+        )?;
+        store.insert_assignment(&assignment, audit).await?;
         *rows.entry("assignments").or_default() += 1;
     }
     let audited: u64 = rows.values().sum();

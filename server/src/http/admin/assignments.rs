@@ -123,9 +123,8 @@ pub async fn create_assignment(
         window,
         created_at: state.now(),
     };
-    state.store.insert_assignment(&assignment).await?;
-    let body = to_body(assignment);
-    audit::record(
+    let body = to_body(assignment.clone());
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -135,8 +134,8 @@ pub async fn create_assignment(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state.store.insert_assignment(&assignment, audit).await?;
     Ok((StatusCode::CREATED, AppJson(body)))
 }
 

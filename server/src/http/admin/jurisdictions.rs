@@ -82,12 +82,8 @@ pub async fn create_jurisdiction(
         parent_code: parent.map(|p| p.code),
         path,
     };
-    state
-        .store
-        .insert_jurisdiction(&jurisdiction, state.now())
-        .await?;
-    let body = to_body(jurisdiction);
-    audit::record(
+    let body = to_body(jurisdiction.clone());
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -97,8 +93,11 @@ pub async fn create_jurisdiction(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state
+        .store
+        .insert_jurisdiction(&jurisdiction, state.now(), audit)
+        .await?;
     Ok((StatusCode::CREATED, AppJson(body)))
 }
 

@@ -55,9 +55,28 @@ pub async fn enroll_kiosk(
     let site = reachable_organization(&state, &actor, site_id).await?;
     let now = state.now();
     let kiosk_id = Uuid::new_v4();
+    let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site.id, "label": label });
+    let audit = audit::audited(
+        &state,
+        &actor,
+        Change {
+            action: "kiosk.enroll",
+            object_type: "kiosk",
+            object_id: kiosk_id.to_string(),
+            before: None,
+            after: Some(&enrolled),
+        },
+    )?;
     state
         .store
-        .insert_kiosk(kiosk_id, site.id, label.as_deref(), actor.user_id, now)
+        .insert_kiosk(
+            kiosk_id,
+            site.id,
+            label.as_deref(),
+            actor.user_id,
+            now,
+            audit,
+        )
         .await?;
     let claims = Claims {
         sub: kiosk_id,
@@ -73,19 +92,6 @@ pub async fn enroll_kiosk(
         site: Some(site.id),
     };
     let token = state.keys.jwt.sign(&claims).map_err(ApiError::internal)?;
-    let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site.id, "label": label });
-    audit::record(
-        &state,
-        &actor,
-        Change {
-            action: "kiosk.enroll",
-            object_type: "kiosk",
-            object_id: kiosk_id.to_string(),
-            before: None,
-            after: Some(&enrolled),
-        },
-    )
-    .await?;
     Ok((
         StatusCode::CREATED,
         AppJson(KioskEnrolment {
@@ -115,9 +121,8 @@ pub async fn revoke_kiosk(
         .await?
         .ok_or(ApiError::NotFound)?;
     reachable_organization(&state, &actor, kiosk.site_id).await?;
-    state.store.revoke_kiosk(kiosk_id, state.now()).await?;
     let revoked = serde_json::json!({ "kiosk_id": kiosk.id, "site_id": kiosk.site_id, "revoked": kiosk.revoked });
-    audit::record(
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -127,7 +132,10 @@ pub async fn revoke_kiosk(
             before: Some(&revoked),
             after: None,
         },
-    )
-    .await?;
+    )?;
+    state
+        .store
+        .revoke_kiosk(kiosk_id, state.now(), audit)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

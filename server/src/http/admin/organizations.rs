@@ -17,13 +17,15 @@ use crate::domain::fence_size::FenceLimits;
 use crate::domain::geofence::Geofence;
 use crate::domain::kiosk_code::SiteSecret;
 use crate::domain::organization::{
-    DEFAULT_TIMEZONE, Organization, check_accuracy_limit, parse_name, parse_timezone,
+    DEFAULT_TIMEZONE, Organization, VersionedGeofence, check_accuracy_limit, parse_name,
+    parse_timezone,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::PageRequest;
 use crate::http::extract::{AppJson, AppPath, AppQuery};
 use crate::service::audit::{self, Change};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::store::organizations::{NewOrganization, OrganizationChanges};
 
 /// Geofences of up to 10,000 vertices do not fit the general 64 KiB limit (about 40
@@ -126,15 +128,22 @@ pub async fn create_organization(
         kiosk_secret: &secret,
         created_by: actor.user_id,
     };
-    state.store.insert_organization(&new, state.now()).await?;
-    crate::service::sites::invalidate(&state);
-    let org = state
-        .store
-        .organization(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let body = to_body(org);
-    audit::record(
+    let now = crate::store::as_stored(state.now());
+    // What the new row will read back as: the entry is appended with the insert.
+    let body = to_body(Organization {
+        id,
+        name: name.clone(),
+        kind: body.kind,
+        jurisdiction_code: jurisdiction.code.clone(),
+        jurisdiction_path: jurisdiction.path.clone(),
+        timezone,
+        max_accuracy_m,
+        geofence: geofence
+            .clone()
+            .map(|fence| VersionedGeofence { version: 1, fence }),
+        created_at: now,
+    });
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -144,8 +153,9 @@ pub async fn create_organization(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state.store.insert_organization(&new, now, audit).await?;
+    crate::service::sites::invalidate(&state);
     Ok((StatusCode::CREATED, AppJson(body)))
 }
 
@@ -219,7 +229,7 @@ pub async fn update_organization(
     AppJson(body): AppJson<UpdateOrganization>,
 ) -> ApiResult<AppJson<OrganizationBody>> {
     actor.require(&[Role::Admin, Role::Supervisor])?;
-    let before = to_body(reachable_organization(&state, &actor, id).await?);
+    reachable_organization(&state, &actor, id).await?;
     let name = body
         .name
         .as_deref()
@@ -248,28 +258,25 @@ pub async fn update_organization(
         max_accuracy_m,
         geofence: geofence.as_ref(),
     };
-    state
-        .store
-        .update_organization(id, &changes, state.now(), actor.user_id)
-        .await?;
-    crate::service::sites::invalidate(&state);
-    let org = state
-        .store
-        .organization(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let after = to_body(org);
-    audit::record(
+    // `before` and `after` are described inside the store's transaction.
+    let audit = audit::audited::<()>(
         &state,
         &actor,
         Change {
             action: "organization.update",
             object_type: "organization",
             object_id: id.to_string(),
-            before: Some(&before),
-            after: Some(&after),
+            before: None,
+            after: None,
         },
-    )
-    .await?;
-    Ok(AppJson(after))
+    )?;
+    let describe = |org: &Organization| {
+        serde_json::to_string(&to_body(org.clone())).map_err(|e| StoreError::Corrupt(e.to_string()))
+    };
+    let after = state
+        .store
+        .update_organization(id, &changes, state.now(), actor.user_id, audit, describe)
+        .await?;
+    crate::service::sites::invalidate(&state);
+    Ok(AppJson(to_body(after)))
 }

@@ -103,9 +103,8 @@ pub async fn create_program(
         requirements,
         created_at: state.now(),
     };
-    state.store.insert_program(&program, state.now()).await?;
-    let body = to_body(program);
-    audit::record(
+    let body = to_body(program.clone());
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -115,8 +114,11 @@ pub async fn create_program(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state
+        .store
+        .insert_program(&program, state.now(), audit)
+        .await?;
     Ok((StatusCode::CREATED, AppJson(body)))
 }
 

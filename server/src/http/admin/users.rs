@@ -124,9 +124,8 @@ pub async fn create_user(
     let hash = password::hash(body.password, state.config.password_cost)
         .await
         .map_err(ApiError::internal)?;
-    state.store.insert_user(&user, &hash).await?;
-    let body = to_body(user);
-    audit::record(
+    let body = to_body(user.clone());
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -136,8 +135,8 @@ pub async fn create_user(
             before: None,
             after: Some(&body),
         },
-    )
-    .await?;
+    )?;
+    state.store.insert_user(&user, &hash, audit).await?;
     Ok((StatusCode::CREATED, AppJson(body)))
 }
 
@@ -248,12 +247,8 @@ pub async fn update_user(
         Some(true) => after.deactivated_at = None,
         _ => {}
     }
-    if !state.store.update_user(&after, now).await? {
-        return Err(ApiError::NotFound);
-    }
-    sessions::forget(&state, id).await;
-    let after = to_body(after);
-    audit::record(
+    let after_body = to_body(after.clone());
+    let audit = audit::audited(
         &state,
         &actor,
         Change {
@@ -261,9 +256,13 @@ pub async fn update_user(
             object_type: "user",
             object_id: id.to_string(),
             before: Some(&before),
-            after: Some(&after),
+            after: Some(&after_body),
         },
-    )
-    .await?;
+    )?;
+    if !state.store.update_user(&after, now, audit).await? {
+        return Err(ApiError::NotFound);
+    }
+    sessions::forget(&state, id).await;
+    let after = after_body;
     Ok(AppJson(after))
 }
