@@ -8,6 +8,7 @@
 //! from this origin only, no inline script, fetches to this origin only.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use axum::extract::Path;
 use axum::http::header::{
@@ -24,10 +25,49 @@ struct Dist;
 
 /// Scripts, styles, fonts and images from this origin only; `data:` images for the
 /// few icons Element Plus's stylesheet inlines. The map draws no tiles by default, so
-/// no other origin is needed.
-pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
-     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// no other origin is needed; an operator's base map (`CHECKIN_MAP_TILE_URL`) adds its
+/// tile server to `img-src`, and nothing else.
+fn content_security_policy() -> &'static HeaderValue {
+    static CSP: OnceLock<HeaderValue> = OnceLock::new();
+    CSP.get_or_init(|| {
+        let tiles = std::env::var("CHECKIN_MAP_TILE_URL")
+            .ok()
+            .and_then(|url| tile_source(&url));
+        let policy = policy_with_tiles(tiles.as_deref());
+        HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(BASE_POLICY))
+    })
+}
+
+const BASE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+fn policy_with_tiles(tiles: Option<&str>) -> String {
+    match tiles {
+        Some(source) => BASE_POLICY.replacen("img-src 'self' data:", &format!("img-src 'self' data: {source}"), 1),
+        None => BASE_POLICY.to_owned(),
+    }
+}
+
+/// The CSP source of a tile URL template: its scheme and host, a templated label
+/// (`t{s}.example.cn`) widened to `*`. None for anything that is not http(s).
+fn tile_source(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host: Vec<String> = host
+        .split('.')
+        .map(|label| if label.contains('{') { "*".to_owned() } else { label.to_owned() })
+        .collect();
+    let host = host.join(".");
+    let valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*' | ':'));
+    valid.then(|| format!("{scheme}://{host}"))
+}
 
 /// `GET /console`: the application lives at `/console/` (its assets are named from there).
 pub async fn redirect() -> Redirect {
@@ -59,10 +99,7 @@ fn respond(body: Cow<'static, [u8]>, content_type: &'static str, cache: &'static
     let headers = [
         (CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (CACHE_CONTROL, HeaderValue::from_static(cache)),
-        (
-            CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
-        ),
+        (CONTENT_SECURITY_POLICY, content_security_policy().clone()),
         (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
@@ -128,13 +165,30 @@ mod tests {
 
     #[test]
     fn the_policy_allows_nothing_inline_and_no_other_origin() {
-        let policy = CONTENT_SECURITY_POLICY_VALUE;
+        let policy = policy_with_tiles(None);
         assert!(!policy.contains("unsafe-inline"), "{policy}");
         assert!(!policy.contains("unsafe-eval"), "{policy}");
         assert!(policy.contains("default-src 'none'"));
         assert!(policy.contains("script-src 'self'"));
         assert!(policy.contains("connect-src 'self'"));
         assert!(policy.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn a_configured_base_map_adds_only_its_tile_server_to_img_src() {
+        assert_eq!(
+            tile_source("https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"),
+            Some("https://*.tianditu.gov.cn".to_owned())
+        );
+        assert_eq!(
+            tile_source("http://10.0.0.5:8081/tiles/{z}/{x}/{y}.png"),
+            Some("http://10.0.0.5:8081".to_owned())
+        );
+        assert_eq!(tile_source("javascript:alert(1)"), None);
+        assert_eq!(tile_source("https://evil.example'; script-src *"), None);
+        let policy = policy_with_tiles(Some("https://*.tianditu.gov.cn"));
+        assert!(policy.contains("img-src 'self' data: https://*.tianditu.gov.cn;"), "{policy}");
+        assert!(policy.contains("script-src 'self';"), "{policy}");
     }
 
     #[test]
