@@ -123,6 +123,19 @@ pub struct Visit {
     pub minutes: Option<i64>,
     pub credit_state: CreditState,
     pub anomalies: Vec<String>,
+    /// What the visit is worth on its own; given by the supervisors' list and detail
+    /// (`GET /api/v1/visits`), absent on the physician's own list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<crate::VisitCredit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physician_name: Option<String>,
+    /// The physician's organization (支援医院).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hospital_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hospital_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

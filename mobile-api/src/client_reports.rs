@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::client::{Client, ClientError, Result};
 use crate::{
-    ComplianceReport, CountyFacts, CountyStatistics, MonthlyReport, Problem, ServiceRecord,
-    SetCountyFacts,
+    ComplianceReport, CountyFacts, CountyStatistics, CoverageReport, Dashboard, MonthlyReport,
+    Problem, ServiceRecord, SetCountyFacts, UiConfig,
 };
 
 /// The media type of an XLSX workbook.
@@ -37,6 +37,22 @@ impl Client {
     pub async fn monthly_report(&self, query: &str) -> Result<MonthlyReport> {
         self.get(&with_query("/api/v1/reports/monthly", query))
             .await
+    }
+
+    /// `GET /api/v1/reports/coverage?{query}`, e.g. `jurisdiction_code=350881&month=2026-03`.
+    pub async fn coverage_report(&self, query: &str) -> Result<CoverageReport> {
+        self.get(&with_query("/api/v1/reports/coverage", query))
+            .await
+    }
+
+    /// `GET /api/v1/dashboard?{query}`, e.g. `month=2026-03`.
+    pub async fn dashboard(&self, query: &str) -> Result<Dashboard> {
+        self.get(&with_query("/api/v1/dashboard", query)).await
+    }
+
+    /// `GET /api/v1/ui-config` (no token needed).
+    pub async fn ui_config(&self) -> Result<UiConfig> {
+        self.get("/api/v1/ui-config").await
     }
 
     /// `GET /api/v1/reports/compliance?{query}`, e.g. `period=2026-03`.

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use crate::client::{Client, Result};
-use crate::{Anomaly, Page, ReviewRequest, Visit};
+use crate::{Anomaly, Page, ReviewRequest, Visit, VisitDetail};
 
 /// `path` with `query` (`a=1&b=2`, a leading `?` allowed) appended when not empty.
 fn with_query(path: &str, query: &str) -> String {
@@ -30,6 +30,11 @@ impl Client {
     /// `GET /api/v1/visits?{query}`, e.g. `site_id=…&from=2026-03-01&status=auto_closed`.
     pub async fn visits(&self, query: &str) -> Result<Page<Visit>> {
         self.get(&with_query("/api/v1/visits", query)).await
+    }
+
+    /// `GET /api/v1/visits/{id}`: one visit in full.
+    pub async fn visit(&self, id: Uuid) -> Result<VisitDetail> {
+        self.get(&format!("/api/v1/visits/{id}")).await
     }
 }
 

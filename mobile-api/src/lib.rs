@@ -9,6 +9,7 @@ pub mod admin;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod import;
 pub mod inspection;
 pub mod kiosk;
@@ -17,6 +18,7 @@ pub mod problem;
 pub mod report;
 pub mod sites;
 pub mod supervision;
+pub mod visits;
 
 #[cfg(feature = "client")]
 pub mod client;
@@ -38,6 +40,7 @@ pub use admin::*;
 pub use attendance::*;
 pub use audit::*;
 pub use auth::*;
+pub use console::*;
 pub use import::*;
 pub use inspection::*;
 pub use kiosk::*;
@@ -46,3 +49,4 @@ pub use problem::Problem;
 pub use report::*;
 pub use sites::*;
 pub use supervision::*;
+pub use visits::*;

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{AssignmentMode, Gender, Progress, Requirement};
+use crate::{AssignmentMode, Gender, OrganizationKind, Progress, Requirement};
 
 /// Totals of the newest record of each (visit, kind), per activity kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,4 +299,47 @@ pub struct ServiceRecord {
     /// `null` when nothing was ever credited.
     pub longest_span: Option<ServiceSpan>,
     pub generated_at: DateTime<Utc>,
+}
+
+/// One receiving clinic in the coverage report (全覆盖).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoverageRow {
+    pub site_id: Uuid,
+    pub site_name: String,
+    /// `township_health_center`, `community_health_center` or `village_clinic`.
+    pub kind: OrganizationKind,
+    /// 乡镇卫生院, 社区卫生服务中心 or 村卫生室.
+    pub kind_zh: String,
+    pub jurisdiction_code: String,
+    pub jurisdiction_name: String,
+    /// The centre of the site's current fence (WGS-84); `null` without a fence.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// As the monthly report's rows for this site, added up.
+    pub credited_days: f64,
+    /// Visits that reached the half-day threshold (the monthly report's
+    /// `qualifying_visits`, added up).
+    pub visits: u32,
+    /// Distinct physicians credited with at least half a day here.
+    pub physicians: u32,
+    /// `credited_days > 0`.
+    pub covered: bool,
+}
+
+/// `GET /api/v1/reports/coverage`: every receiving clinic of the scope with what
+/// it received in the month, including the clinics that received nobody.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoverageReport {
+    pub jurisdiction_code: Option<String>,
+    pub jurisdiction_name: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub generated_at: DateTime<Utc>,
+    /// Receiving clinics in the scope.
+    pub clinics: u32,
+    /// Of those, the ones with credit in the month.
+    pub covered: u32,
+    pub rows: Vec<CoverageRow>,
 }

@@ -77,4 +77,42 @@ pub struct Anomaly {
     pub detail: serde_json::Value,
     /// Absent until a supervisor decides.
     pub review: Option<AnomalyReview>,
+    /// The kind's name in Chinese, e.g. `在岗时间过短`.
+    #[serde(default)]
+    pub label_zh: String,
+    /// The kind's name in English.
+    #[serde(default)]
+    pub label_en: String,
+    /// One plain sentence, e.g. `签到后12分钟即签退，少于规定的30分钟。`: no keys, ids or JSON.
+    #[serde(default)]
+    pub summary_zh: String,
+    /// The same sentence in English.
+    #[serde(default)]
+    pub summary_en: String,
+    /// The facts behind the sentence as labelled fields with human values.
+    #[serde(default)]
+    pub facts: Vec<AnomalyFact>,
+    /// The physician's name, when known.
+    #[serde(default)]
+    pub physician_name: Option<String>,
+    /// The site's name, when the anomaly has a site.
+    #[serde(default)]
+    pub site_name: Option<String>,
+}
+
+/// One fact of an anomaly, labelled, with its value as a reader sees it (local
+/// times, minutes, metres, names rather than ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnomalyFact {
+    /// The stored fact's name, for layout only (not for display), e.g. `min_minutes`.
+    pub key: String,
+    /// e.g. `规定最短时长`.
+    pub label_zh: String,
+    /// e.g. `Required minimum`.
+    pub label_en: String,
+    /// The value in Chinese, e.g. `30分钟`.
+    pub value_text: String,
+    /// The value in English, e.g. `30 min`.
+    pub value_en: String,
 }

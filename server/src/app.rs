@@ -235,6 +235,8 @@ impl Budgets {
         let long = match route {
             Some(route) => {
                 route.starts_with("/api/v1/reports/")
+                    // The dashboard runs the compliance and monthly reports.
+                    || route == "/api/v1/dashboard"
                     || route == "/api/v1/physicians/{id}/service-record"
                     || route == "/api/v1/assignments/import"
                     || (route == "/api/v1/organizations" && method == Method::POST)

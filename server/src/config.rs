@@ -67,6 +67,88 @@ pub struct Config {
     /// request from one of them counts against the client address its
     /// `X-Forwarded-For` names; from anyone else that header is ignored.
     pub trusted_proxies: Vec<IpNet>,
+    /// The console's base map: `CHECKIN_MAP_TILE_URL`, `CHECKIN_MAP_TILE_CRS`,
+    /// `CHECKIN_MAP_TILE_ATTRIBUTION`. No tiles by default (works offline).
+    pub map: MapTiles,
+}
+
+/// Which datum a tile server draws in. Fences and fixes are stored in WGS-84; on
+/// GCJ-02 tiles the console shifts every shape for display so they line up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TileCrs {
+    /// WGS-84, or CGCS2000 which differs from it by centimetres (天地图).
+    #[default]
+    Wgs84,
+    /// The GCJ-02 offset datum of 高德 (AMap) and 腾讯 tiles.
+    Gcj02,
+}
+
+impl TileCrs {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TileCrs::Wgs84 => "wgs84",
+            TileCrs::Gcj02 => "gcj02",
+        }
+    }
+}
+
+/// A base-map tile source for the console; nothing secret (the browser fetches it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MapTiles {
+    /// A URL template with `{z}`, `{x}` and `{y}`; `None`: no base map.
+    pub tile_url: Option<String>,
+    pub tile_crs: TileCrs,
+    pub attribution: Option<String>,
+}
+
+impl MapTiles {
+    /// Checks what the variables say: an http(s) template naming `{z}`, `{x}` and
+    /// `{y}`, and a known datum.
+    fn parse(
+        url: Option<String>,
+        crs: Option<String>,
+        attribution: Option<String>,
+    ) -> Result<MapTiles, ConfigError> {
+        let tile_crs = match crs.as_deref().map(|c| c.trim().to_ascii_lowercase()) {
+            None => TileCrs::Wgs84,
+            Some(c) if c == "wgs84" || c == "cgcs2000" => TileCrs::Wgs84,
+            Some(c) if c == "gcj02" => TileCrs::Gcj02,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "CHECKIN_MAP_TILE_CRS",
+                    value: other,
+                    reason: "must be wgs84 (also for CGCS2000, e.g. 天地图) or gcj02 (e.g. 高德)"
+                        .into(),
+                });
+            }
+        };
+        let tile_url = url.map(|u| u.trim().to_owned());
+        if let Some(u) = &tile_url {
+            let bad = |reason: &str| ConfigError {
+                name: "CHECKIN_MAP_TILE_URL",
+                value: u.clone(),
+                reason: reason.into(),
+            };
+            if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with('/')) {
+                return Err(bad("must be an http(s) URL or a path on this server"));
+            }
+            if let Some(missing) = ["{z}", "{x}", "{y}"].iter().find(|p| !u.contains(*p)) {
+                return Err(bad(&format!(
+                    "must contain {missing} (a tile URL template)"
+                )));
+            }
+            if u.chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+            {
+                return Err(bad("must not contain spaces, quotes or angle brackets"));
+            }
+        }
+        Ok(MapTiles {
+            tile_url,
+            tile_crs,
+            attribution: attribution.map(|a| a.trim().to_owned()),
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -95,6 +177,7 @@ impl std::fmt::Debug for Config {
                 &self.metrics_token.as_ref().map(|_| "<set>"),
             )
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("map", &self.map)
             .finish_non_exhaustive()
     }
 }
@@ -144,6 +227,7 @@ impl Default for Config {
             report_timeout: Duration::from_secs(300),
             metrics_token: None,
             trusted_proxies: Vec::new(),
+            map: MapTiles::default(),
         }
     }
 }
@@ -298,6 +382,11 @@ impl Config {
                 "CHECKIN_TRUSTED_PROXIES",
                 get("CHECKIN_TRUSTED_PROXIES"),
             )?,
+            map: MapTiles::parse(
+                get("CHECKIN_MAP_TILE_URL"),
+                get("CHECKIN_MAP_TILE_CRS"),
+                get("CHECKIN_MAP_TILE_ATTRIBUTION"),
+            )?,
         })
     }
 }
@@ -449,5 +538,41 @@ mod tests {
             config_from(&[("DATABASE_URL", "postgres://app:hunter2pass@db/x")]).expect("ok");
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2pass"), "{shown}");
+    }
+
+    #[test]
+    fn a_map_tile_template_is_checked_at_start_up() {
+        let config = config_from(&[]).expect("no map is fine");
+        assert_eq!(config.map, MapTiles::default());
+        let tianditu =
+            "https://t0.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
+        let config = config_from(&[
+            ("CHECKIN_MAP_TILE_URL", tianditu),
+            ("CHECKIN_MAP_TILE_ATTRIBUTION", "天地图"),
+        ])
+        .expect("valid");
+        assert_eq!(config.map.tile_url.as_deref(), Some(tianditu));
+        assert_eq!(config.map.tile_crs, TileCrs::Wgs84);
+        assert_eq!(config.map.attribution.as_deref(), Some("天地图"));
+        let amap = config_from(&[
+            (
+                "CHECKIN_MAP_TILE_URL",
+                "https://webrd01.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}&style=8",
+            ),
+            ("CHECKIN_MAP_TILE_CRS", "GCJ02"),
+        ])
+        .expect("valid");
+        assert_eq!(amap.map.tile_crs, TileCrs::Gcj02);
+        for (name, value) in [
+            ("CHECKIN_MAP_TILE_URL", "https://tiles.example/{z}/{x}.png"),
+            (
+                "CHECKIN_MAP_TILE_URL",
+                "ftp://tiles.example/{z}/{x}/{y}.png",
+            ),
+            ("CHECKIN_MAP_TILE_CRS", "bd09"),
+        ] {
+            let err = config_from(&[(name, value)]).expect_err(value);
+            assert_eq!(err.name, name);
+        }
     }
 }

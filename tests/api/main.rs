@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod authz;
 mod checkin;
+mod console_api;
 mod crash;
 mod detectors;
 mod hardening;

@@ -183,6 +183,18 @@ impl Geofence {
         self.bounds
     }
 
+    /// A point to put the site's marker on a map: a circle's centre, or the middle
+    /// of an area's bounding box.
+    pub fn centre(&self) -> LatLon {
+        match &self.shape {
+            Shape::Circle { center, .. } => *center,
+            Shape::Area(_) => {
+                let middle = self.bounds.center();
+                LatLon::new(middle.y, middle.x)
+            }
+        }
+    }
+
     /// The canonical stored form: the same JSON shapes `parse` accepts, in WGS-84.
     pub fn to_stored_json(&self) -> Value {
         match &self.shape {

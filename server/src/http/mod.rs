@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod console_assets;
+pub mod dashboard;
 pub mod extract;
 pub mod forwarded;
 pub(crate) mod inline_page;
@@ -19,6 +20,7 @@ pub mod reports;
 pub mod service;
 pub mod sites;
 pub mod supervision;
+pub mod ui_config;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -83,8 +85,10 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(kiosk::router())
         .merge(metrics::router())
         .merge(reports::router())
+        .merge(dashboard::router())
         .merge(supervision::router())
         .merge(sites::router())
+        .merge(ui_config::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.

@@ -2,11 +2,12 @@
 //! jurisdiction (admins see everything).
 
 use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::page::PageQuery;
-use mobile_api::{Anomaly, AnomalyReview, Page, Problem, ReviewRequest, Visit};
+use mobile_api::{Anomaly, Page, Problem, ReviewRequest, Visit, VisitDetail};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,17 +15,21 @@ use uuid::Uuid;
 
 use super::PageRequest;
 use super::extract::{AppJson, AppPath, AppQuery};
+use super::reports::format::{self, ReportFormat};
+use super::reports::tables;
 use crate::domain::access::{Actor, Placement, Role, Scope};
 use crate::domain::anomaly::AnomalyKind;
 use crate::domain::crediting::{close_of_local_day, start_of_local_day};
 use crate::domain::jurisdiction::JurisdictionPath;
 use crate::domain::organization::DEFAULT_TIMEZONE;
+use crate::domain::visit_credit::VisitCredit;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
-use crate::service::visits;
+use crate::service::{anomalies, visit_review};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::anomalies::{AnomalyFilter, AnomalyRecord, VisitFilter};
+use crate::store::anomalies::AnomalyFilter;
+use crate::store::visit_search::VisitSlice;
 
 /// The longest review note kept, in characters.
 const MAX_NOTE_CHARS: usize = 2000;
@@ -34,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_anomalies))
         .routes(routes!(review_anomaly))
         .routes(routes!(list_visits))
+        .routes(routes!(visit_detail))
 }
 
 /// `?status=&kind=&site_id=&physician_id=&from=&to=` of the anomaly list, parsed by
@@ -63,14 +69,21 @@ pub struct AnomalyQuery {
     cursor: Option<String>,
 }
 
-/// `?site_id=&physician_id=&from=&to=&status=` of the visit list.
+/// `?jurisdiction_code=&site_id=&physician_id=&hospital_id=&from=&to=&status=&credit=&flagged=`
+/// of the visit list, with cursor or offset paging and `format=` for an export.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VisitQuery {
+    /// A jurisdiction in the caller's scope: visits at sites in it and below.
+    #[param(value_type = Option<String>, example = "350881")]
+    jurisdiction_code: Option<String>,
     #[param(value_type = Option<String>, format = Uuid)]
     site_id: Option<String>,
     #[param(value_type = Option<String>, format = Uuid)]
     physician_id: Option<String>,
+    /// The physician's organization (支援医院).
+    #[param(value_type = Option<String>, format = Uuid)]
+    hospital_id: Option<String>,
     /// First local date (`YYYY-MM-DD`, the site's time zone) of the visit, inclusive.
     #[param(value_type = Option<String>, format = Date, example = "2026-03-01")]
     from: Option<String>,
@@ -80,10 +93,21 @@ pub struct VisitQuery {
     /// The visit's `status`: `open`, `closed` or `auto_closed`.
     #[param(value_type = Option<String>, example = "auto_closed")]
     status: Option<String>,
+    /// What the visit is worth: `full`, `half`, `none` or `pending`.
+    #[param(value_type = Option<String>, example = "half")]
+    credit: Option<String>,
+    /// `true`: visits with at least one anomaly; `false`: visits with none.
+    #[param(value_type = Option<bool>)]
+    flagged: Option<String>,
     /// Page size, 1 to 500; default 50.
     limit: Option<u32>,
     /// Opaque; the `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Skip this many visits (page-number paging); not together with `cursor`.
+    offset: Option<u64>,
+    /// `json` (default), `csv` or `xlsx`: the whole filtered list as a download.
+    #[param(value_type = Option<String>, example = "xlsx")]
+    format: Option<String>,
 }
 
 /// A query value, with an empty one read as absent.
@@ -170,139 +194,12 @@ fn parse_cursor(after: Option<&str>) -> ApiResult<Option<(DateTime<Utc>, Uuid)>>
     Ok(Some((at, id)))
 }
 
-/// An instant in a stored detail (RFC 3339), shown in Asia/Shanghai wall-clock time.
-fn local_instant(value: &Value) -> Option<String> {
-    let at: DateTime<Utc> = value.as_str()?.parse().ok()?;
-    Some(
-        at.with_timezone(&DEFAULT_TIMEZONE)
-            .format("%Y-%m-%d %H:%M %:z")
-            .to_string(),
-    )
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// One sentence in English and in Chinese for the kinds whose detail we know; `None`
-/// when the detail lacks what the sentence needs.
-fn specific_summary(kind: AnomalyKind, detail: &Map<String, Value>) -> Option<(String, String)> {
-    let field = |name: &str| detail.get(name).and_then(text);
-    let instant = |name: &str| detail.get(name).and_then(local_instant);
-    match kind {
-        AnomalyKind::NewDevice => {
-            let (device, bound) = (field("device_id")?, field("bound_device_id")?);
-            Some((
-                format!("Checked in from device {device}; the bound device is {bound}."),
-                format!("使用设备 {device} 签到，已绑定设备为 {bound}。"),
-            ))
-        }
-        AnomalyKind::MockLocation => {
-            let device = field("device_id")?;
-            Some((
-                format!("The phone ({device}) reported a mock location."),
-                format!("手机（{device}）报告使用了模拟定位。"),
-            ))
-        }
-        AnomalyKind::LateSync => {
-            let (scanned, delay) = (instant("scanned_at")?, field("delay_minutes")?);
-            Some((
-                format!("Scanned offline at {scanned}, uploaded {delay} minutes later."),
-                format!("离线扫码于 {scanned}，{delay} 分钟后才上传。"),
-            ))
-        }
-        AnomalyKind::OutsideWindowEdge => {
-            let (minutes, window) = (field("minutes_outside")?, field("window")?);
-            Some((
-                format!("Scanned {minutes} minutes outside the daily window {window}."),
-                format!("扫码时间超出规定时段 {window} {minutes} 分钟。"),
-            ))
-        }
-        AnomalyKind::MissingCheckout => {
-            let (date, checked_in) = (field("local_date")?, instant("checked_in_at")?);
-            let closed = instant("closed_at")?;
-            Some((
-                format!(
-                    "Checked in at {checked_in} on {date} and never checked out; \
-                     the visit was closed at {closed}."
-                ),
-                format!("{date} 于 {checked_in} 签到后未签退，就诊记录于 {closed} 自动关闭。"),
-            ))
-        }
-        _ => None,
-    }
-}
-
-/// The kind's labels and summaries added to the stored detail.
-fn enrich_detail(kind: &str, stored: Value) -> Value {
-    let mut detail = match stored {
-        Value::Object(map) => map,
-        Value::Null => Map::new(),
-        other => Map::from_iter([("value".to_owned(), other)]),
-    };
-    let known = AnomalyKind::parse(kind);
-    let label_zh = known.map_or_else(|| kind.to_owned(), |k| k.label_zh().to_owned());
-    let label_en = known.map_or_else(|| kind.to_owned(), |k| k.label_en().to_owned());
-    let (summary, summary_zh) = known
-        .and_then(|k| specific_summary(k, &detail))
-        .unwrap_or_else(|| {
-            // Unknown shapes: the label and the detail's plain facts, sorted by name.
-            let mut facts: Vec<(&String, String)> = detail
-                .iter()
-                .filter_map(|(k, v)| local_instant(v).or_else(|| text(v)).map(|shown| (k, shown)))
-                .collect();
-            facts.sort();
-            let list = facts
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            if list.is_empty() {
-                (format!("{label_en}."), format!("{label_zh}。"))
-            } else {
-                (
-                    format!("{label_en}: {list}."),
-                    format!("{label_zh}：{list}。"),
-                )
-            }
-        });
-    detail.insert("label_zh".into(), Value::String(label_zh));
-    detail.insert("label_en".into(), Value::String(label_en));
-    detail.insert("summary".into(), Value::String(summary));
-    detail.insert("summary_zh".into(), Value::String(summary_zh));
-    Value::Object(detail)
-}
-
-fn to_wire(a: AnomalyRecord) -> Anomaly {
-    Anomaly {
-        id: a.id,
-        detail: enrich_detail(&a.kind, a.detail),
-        kind: a.kind,
-        severity: a.severity,
-        status: a.status,
-        physician_id: a.physician_id,
-        site_id: a.site_id,
-        visit_id: a.visit_id,
-        event_ids: a.event_ids,
-        detected_at: a.detected_at,
-        review: a.review.map(|r| AnomalyReview {
-            decision: r.decision,
-            note: r.note,
-            reviewer_id: r.reviewer_id,
-            reviewed_at: r.reviewed_at,
-        }),
-    }
-}
-
 /// Anomalies, newest first. A supervisor sees those at sites in their jurisdiction
 /// and below; an admin sees all. `from`/`to` are dates in Asia/Shanghai compared
 /// with `detected_at`. `detail` carries the facts recorded when the anomaly was
-/// raised plus `label_zh`, `label_en`, `summary` and `summary_zh`.
+/// raised plus `label_zh`, `label_en`, `summary` and `summary_zh`; the same texts,
+/// the facts as labelled fields and the physician's and site's names are also
+/// top-level fields (`summary_zh`, `summary_en`, `facts`, ...).
 #[utoipa::path(get, path = "/api/v1/anomalies", tag = "supervision",
     params(AnomalyQuery), security(("bearer" = [])),
     responses(
@@ -343,7 +240,7 @@ pub async fn list_anomalies(
         after: parse_cursor(page.after.as_deref())?,
     };
     let rows = state.store.list_anomalies(&filter, page.fetch()).await?;
-    let items: Vec<Anomaly> = rows.into_iter().map(to_wire).collect();
+    let items = anomalies::describe(&state, rows).await?;
     Ok(AppJson(
         page.page(items, |a| cursor_key(a.detected_at, a.id)),
     ))
@@ -399,7 +296,10 @@ pub async fn review_anomaly(
             other => other.into(),
         })?;
     let (anomaly, _) = state.store.anomaly(id).await?.ok_or(ApiError::NotFound)?;
-    let after = to_wire(anomaly);
+    let after = anomalies::describe(&state, vec![anomaly])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)?;
     audit::record(
         &state,
         &actor,
@@ -415,53 +315,119 @@ pub async fn review_anomaly(
     Ok(AppJson(after))
 }
 
-/// Visits, newest check-in first, with their credit state and anomaly kinds. A
-/// supervisor sees visits at sites in their jurisdiction and below; an admin sees
-/// all. `from`/`to` bound the visit's local date; `status` is the visit's status.
+fn bool_param(name: &str, value: &Option<String>) -> ApiResult<Option<bool>> {
+    match given(value) {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(ApiError::invalid(format!("{name}: expected true or false"))),
+    }
+}
+
+fn visit_filters(state_query: &VisitQuery) -> ApiResult<visit_review::VisitQuery> {
+    let q = state_query;
+    let (from, to) = date_range(&q.from, &q.to)?;
+    let credit = given(&q.credit)
+        .map(|c| {
+            VisitCredit::parse(c).ok_or_else(|| {
+                ApiError::invalid("credit: expected one of full, half, none, pending")
+            })
+        })
+        .transpose()?;
+    Ok(visit_review::VisitQuery {
+        jurisdiction_code: given(&q.jurisdiction_code).map(str::to_owned),
+        site_id: uuid_param("site_id", &q.site_id)?,
+        physician_id: uuid_param("physician_id", &q.physician_id)?,
+        hospital_id: uuid_param("hospital_id", &q.hospital_id)?,
+        status: one_of("status", &q.status, &["open", "closed", "auto_closed"])?,
+        from,
+        to,
+        credit,
+        flagged: bool_param("flagged", &q.flagged)?,
+    })
+}
+
+/// Visits, newest check-in first, with their credit state, worth (`credit`),
+/// names and anomaly kinds. A supervisor sees visits at sites in their
+/// jurisdiction and below (`jurisdiction_code` narrows it; another jurisdiction is
+/// 404); an admin sees all. `from`/`to` bound the visit's local date. The header
+/// `X-Total-Count` gives how many visits match. With `format=csv|xlsx` the whole
+/// filtered list (at most 20,000 visits; `X-Truncated: true` when cut) downloads
+/// with Chinese column headers.
 #[utoipa::path(get, path = "/api/v1/visits", tag = "supervision",
     params(VisitQuery), security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Visit>),
+        (status = 200, description = "A page of visits; `X-Total-Count` has the number matching", content(
+            (Page<Visit> = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("X-Total-Count" = u64, description = "Visits matching the filters"))),
         (status = 400, description = "`invalid_request` naming the parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`jurisdiction_code` unknown or outside the caller's", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_visits(
     State(state): State<AppState>,
     actor: Actor,
     AppQuery(query): AppQuery<VisitQuery>,
-) -> ApiResult<AppJson<Page<Visit>>> {
+) -> ApiResult<Response> {
     actor.require(&[Role::Admin, Role::Supervisor])?;
-    let within = list_scope(&actor)?;
-    let status = one_of("status", &query.status, &["open", "closed", "auto_closed"])?;
-    let site_id = uuid_param("site_id", &query.site_id)?;
-    let physician_id = uuid_param("physician_id", &query.physician_id)?;
-    let (from, to) = date_range(&query.from, &query.to)?;
+    let filters = visit_filters(&query)?;
+    let format = ReportFormat::negotiate(query.format.as_deref(), &HeaderMap::new())?;
+    if format != ReportFormat::Json {
+        let (items, cut) = visit_review::export(&state, &actor, &filters).await?;
+        let stem = format!("visits-{}", state.now().format("%Y%m%d"));
+        let mut response = format::respond(format, items, |v| tables::visits(v), &stem)?;
+        if cut {
+            response
+                .headers_mut()
+                .insert("x-truncated", HeaderValue::from_static("true"));
+        }
+        return Ok(response);
+    }
+    if query.offset.is_some() && given(&query.cursor).is_some() {
+        return Err(ApiError::invalid("offset: not together with cursor"));
+    }
     let page = PageRequest::try_from(PageQuery {
         limit: query.limit,
         cursor: query.cursor,
     })?;
-    let filter = VisitFilter {
-        within,
-        site_id,
-        physician_id,
-        status,
-        from,
-        to,
+    let slice = VisitSlice {
         after: parse_cursor(page.after.as_deref())?,
+        offset: query.offset.unwrap_or(0),
+        limit: page.fetch(),
     };
-    let records = state.store.list_visits(&filter, page.fetch()).await?;
-    let ids: Vec<Uuid> = records.iter().map(|v| v.id).collect();
-    let anomalies = state.store.anomalies_of_visits(&ids).await?;
-    let items = visits::describe(&state, &records, &anomalies).await?;
-    Ok(AppJson(
-        page.page(items, |v| cursor_key(v.checked_in_at, v.id)),
-    ))
+    let list = visit_review::search(&state, &actor, &filters, slice).await?;
+    let body = page.page(list.items, |v| cursor_key(v.checked_in_at, v.id));
+    let mut response = AppJson(body).into_response();
+    response
+        .headers_mut()
+        .insert("x-total-count", HeaderValue::from(list.total));
+    Ok(response)
+}
+
+/// One visit in full: site and physician names, the check-in and check-out fixes
+/// (WGS-84, accuracy, declared CRS) against the fence version the check-in was
+/// judged by, its anomalies with their reviews, the work logged, and its worth with
+/// the reason in words. Supervisors within reach and admins; 404 otherwise.
+#[utoipa::path(get, path = "/api/v1/visits/{id}", tag = "supervision",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, body = VisitDetail),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, or outside the caller's jurisdiction", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn visit_detail(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<AppJson<VisitDetail>> {
+    Ok(AppJson(visit_review::detail(&state, &actor, id).await?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn cursors_round_trip_and_forgeries_are_refused() {
@@ -504,44 +470,5 @@ mod tests {
             err(date_range(&Some("2026-03-02".into()), &Some("2026-03-01".into())).unwrap_err())
                 .starts_with("from:")
         );
-    }
-
-    #[test]
-    fn detail_gains_labels_and_a_summary_in_both_languages() {
-        let detail = enrich_detail("mock_location", json!({"device_id": "phone-B"}));
-        assert_eq!(detail["device_id"], "phone-B");
-        assert_eq!(detail["label_zh"], "模拟定位");
-        assert_eq!(detail["label_en"], "Mock location reported");
-        assert_eq!(
-            detail["summary"],
-            "The phone (phone-B) reported a mock location."
-        );
-        assert!(
-            detail["summary_zh"]
-                .as_str()
-                .is_some_and(|s| s.contains("phone-B"))
-        );
-
-        let missing = enrich_detail(
-            "missing_checkout",
-            json!({"checked_in_at": "2026-03-02T01:00:00Z", "closed_at": "2026-03-02T16:00:00Z", "local_date": "2026-03-02"}),
-        );
-        assert_eq!(
-            missing["summary"],
-            "Checked in at 2026-03-02 09:00 +08:00 on 2026-03-02 and never checked out; \
-             the visit was closed at 2026-03-03 00:00 +08:00."
-        );
-    }
-
-    #[test]
-    fn unknown_kinds_and_shapes_still_read() {
-        let detail = enrich_detail("impossible_travel", json!({"speed_kmh": 320, "from": "A"}));
-        assert_eq!(
-            detail["summary"],
-            "Impossible travel speed: from A, speed_kmh 320."
-        );
-        let future = enrich_detail("something_new", Value::Null);
-        assert_eq!(future["label_en"], "something_new");
-        assert_eq!(future["summary"], "something_new.");
     }
 }

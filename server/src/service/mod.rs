@@ -1,9 +1,13 @@
 //! Use cases that read facts from the store, ask the domain for a decision and write
 //! the outcome. HTTP handlers call these; they know nothing of HTTP themselves.
 
+pub mod anomalies;
 pub mod attendance;
 pub mod audit;
+pub mod coverage;
+pub mod dashboard;
 pub mod import;
 pub mod reports;
 pub mod sites;
+pub mod visit_review;
 pub mod visits;

@@ -143,6 +143,11 @@ pub async fn describe(
             minutes: checked_out_at.map(|out| (out - v.checked_in_at).num_minutes()),
             credit_state: credit_state(v, mine),
             anomalies: mine.iter().map(|a| a.kind.clone()).collect(),
+            credit: None,
+            site_name: None,
+            physician_name: None,
+            hospital_id: None,
+            hospital_name: None,
         });
     }
     Ok(out)

@@ -183,6 +183,17 @@ impl Store {
         rows.into_iter().map(AnomalyRecord::try_from).collect()
     }
 
+    /// Every anomaly raised on one visit, oldest first, with its review.
+    pub async fn anomalies_of_visit(&self, visit_id: Uuid) -> StoreResult<Vec<AnomalyRecord>> {
+        let sql = format!("{SELECT_ANOMALIES} WHERE a.visit_id = $1 ORDER BY a.detected_at, a.id");
+        let rows: Vec<AnomalyRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(visit_id.to_string())
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter().map(AnomalyRecord::try_from).collect()
+    }
+
     /// One anomaly with its site's jurisdiction path (`None` when it has no site).
     pub async fn anomaly(
         &self,

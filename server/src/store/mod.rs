@@ -16,10 +16,13 @@ pub mod attempt;
 pub mod attendance;
 pub mod audit;
 pub mod columns;
+pub mod coverage;
+pub mod dashboard;
 pub mod group_commit;
 pub mod imports;
 pub mod jurisdictions;
 pub mod kiosks;
+pub mod names;
 pub mod organizations;
 pub mod programs;
 pub mod readers;
@@ -30,6 +33,7 @@ pub mod statement;
 pub mod supervision;
 pub mod tokens;
 pub mod users;
+pub mod visit_search;
 
 /// The database behind the store. Queries are written once and run on either arm
 /// through [`on_pool!`].

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use mobile_api::{
-    ComplianceReport, CountyFacts, CountyStatistics, MonthlyReport, Problem, ServiceRecord,
-    SetCountyFacts,
+    ComplianceReport, CountyFacts, CountyStatistics, CoverageReport, MonthlyReport, Problem,
+    ServiceRecord, SetCountyFacts,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -22,6 +22,7 @@ use self::format::ReportFormat;
 use super::extract::{AppJson, AppPath, AppQuery};
 use crate::domain::access::Actor;
 use crate::error::{ApiError, ApiResult};
+use crate::service::coverage;
 use crate::service::reports::{self, ReportScope};
 use crate::state::AppState;
 
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(monthly))
         .routes(routes!(compliance))
+        .routes(routes!(coverage))
         .routes(routes!(county_statistics))
         .routes(routes!(set_county_facts))
         .routes(routes!(service_record))
@@ -169,6 +171,38 @@ pub async fn compliance(
     let report = reports::compliance_report(&state, &scope, period).await?;
     let stem = stem("compliance", &scope, &report.period);
     format::respond(format, report, tables::compliance, &stem)
+}
+
+/// Coverage (全覆盖): every receiving clinic (乡镇卫生院, 社区卫生服务中心, 村卫生室)
+/// of the jurisdiction with its credited days, qualifying visits and distinct
+/// physicians in the month, the clinics that got nobody included (`covered: false`),
+/// and the centre of its fence for the map. The figures add up the monthly report's
+/// rows for each site. Scoped as the monthly report (a hospital admin sees only
+/// their own physicians' service).
+#[utoipa::path(get, path = "/api/v1/reports/coverage", tag = "reports",
+    params(MonthlyQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The report", content(
+            (CoverageReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_request` naming the parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown jurisdiction, or outside the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn coverage(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(query): AppQuery<MonthlyQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let scope = reports::resolve_scope(&state, &actor, given(&query.jurisdiction_code)).await?;
+    let format = ReportFormat::negotiate(query.format.as_deref(), &headers)?;
+    let month = required("month", &query.month, "YYYY-MM")?;
+    let report = coverage::coverage_report(&state, &scope, month).await?;
+    let stem = stem("coverage", &scope, &report.month);
+    format::respond(format, report, tables::coverage, &stem)
 }
 
 /// 设区市县域巡回医疗和派驻服务工作量统计表 (seed 003 附件): one row per county of

@@ -6,6 +6,11 @@ use mobile_api::{
     MonthlyReport, MonthlyRow, Posting, Progress, ServiceRecord,
 };
 
+use chrono::{DateTime, Utc};
+use mobile_api::{CoverageReport, CoverageRow, Visit, VisitCredit, VisitStatus};
+
+use crate::domain::anomaly::AnomalyKind;
+use crate::domain::organization::DEFAULT_TIMEZONE;
 use crate::domain::reports::{activity_unit_zh, status_zh};
 use crate::domain::requirements::{self, ActivityKind};
 use crate::render::{Cell, Column, HeaderGroup, Table};
@@ -276,6 +281,102 @@ pub fn service_record(record: &ServiceRecord) -> Table {
         &record.postings,
     )
     .with_totals("合计")
+}
+
+/// Coverage of the receiving clinics (全覆盖情况表).
+pub fn coverage(report: &CoverageReport) -> Table {
+    let columns: Vec<Column<CoverageRow>> = vec![
+        Column::new("县(市、区)", |r: &CoverageRow| {
+            Cell::from(r.jurisdiction_name.clone())
+        }),
+        Column::new("受援单位", |r: &CoverageRow| {
+            Cell::from(r.site_name.clone())
+        }),
+        Column::new("类别", |r: &CoverageRow| Cell::from(r.kind_zh.clone())),
+        Column::new("服务天数(天)", |r: &CoverageRow| {
+            Cell::from(r.credited_days)
+        }),
+        Column::new("有效服务次数(次)", |r: &CoverageRow| {
+            Cell::from(r.visits)
+        }),
+        Column::new("医师人数(人)", |r: &CoverageRow| {
+            Cell::from(r.physicians)
+        }),
+        Column::new("是否覆盖", |r: &CoverageRow| {
+            Cell::from(if r.covered { "是" } else { "否" })
+        }),
+    ];
+    Table::from_columns(
+        "受援单位服务覆盖情况表",
+        format!(
+            "统计范围：{}　月份：{}　受援单位{}个，已覆盖{}个",
+            report.jurisdiction_name, report.month, report.clinics, report.covered
+        ),
+        "覆盖情况",
+        &columns,
+        &report.rows,
+    )
+    .with_totals("合计")
+}
+
+fn visit_status_zh(status: VisitStatus) -> &'static str {
+    match status {
+        VisitStatus::Open => "服务中",
+        VisitStatus::Closed => "已签退",
+        VisitStatus::AutoClosed => "未签退",
+    }
+}
+
+fn visit_credit_zh(credit: Option<VisitCredit>) -> &'static str {
+    match credit {
+        Some(VisitCredit::Full) => "计1天",
+        Some(VisitCredit::Half) => "计半天",
+        Some(VisitCredit::None) => "不计入",
+        Some(VisitCredit::Pending) | None => "待定",
+    }
+}
+
+/// An instant as Asia/Shanghai wall-clock time, `2026-03-02 09:00`.
+fn local_time(at: Option<DateTime<Utc>>) -> Cell {
+    at.map_or(Cell::Empty, |at| {
+        Cell::from(
+            at.with_timezone(&DEFAULT_TIMEZONE)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+        )
+    })
+}
+
+/// The supervisors' visit list (下基层服务记录) as filtered.
+pub fn visits(items: &[Visit]) -> Table {
+    let columns: Vec<Column<Visit>> = vec![
+        Column::new("日期", |v: &Visit| Cell::from(v.local_date.to_string())),
+        Column::new("医师", |v: &Visit| text(&v.physician_name)),
+        Column::new("派出单位", |v: &Visit| text(&v.hospital_name)),
+        Column::new("服务单位", |v: &Visit| text(&v.site_name)),
+        Column::new("签到时间", |v: &Visit| {
+            local_time(Some(v.checked_in_at))
+        }),
+        Column::new("签退时间", |v: &Visit| local_time(v.checked_out_at)),
+        Column::new("在岗时长(分钟)", |v: &Visit| Cell::from(v.minutes)),
+        Column::new("状态", |v: &Visit| Cell::from(visit_status_zh(v.status))),
+        Column::new("计入", |v: &Visit| Cell::from(visit_credit_zh(v.credit))),
+        Column::new("异常", |v: &Visit| {
+            let kinds: Vec<&str> = v
+                .anomalies
+                .iter()
+                .map(|k| AnomalyKind::parse(k).map_or("其他异常", AnomalyKind::label_zh))
+                .collect();
+            Cell::from(kinds.join("、"))
+        }),
+    ];
+    Table::from_columns(
+        "下基层服务记录",
+        format!("共{}条", items.len()),
+        "服务记录",
+        &columns,
+        items,
+    )
 }
 
 #[cfg(test)]

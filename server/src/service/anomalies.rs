@@ -1,0 +1,111 @@
+//! Anomalies as supervisors read them: the stored record with its kind's labels, a
+//! plain sentence and labelled facts ([`crate::domain::anomaly_text`]), and the
+//! names of the physician and site it is about.
+
+use mobile_api::{Anomaly, AnomalyFact, AnomalyReview};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::domain::anomaly_text::{self, AnomalyText, Names};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::store::anomalies::AnomalyRecord;
+
+/// The records as the wire shows them, with every name they mention looked up in
+/// one query per table.
+pub async fn describe(state: &AppState, records: Vec<AnomalyRecord>) -> ApiResult<Vec<Anomaly>> {
+    let mut people: Vec<Uuid> = Vec::new();
+    let mut sites: Vec<Uuid> = Vec::new();
+    for record in &records {
+        people.push(record.physician_id);
+        sites.extend(record.site_id);
+        let (more_people, more_sites) = anomaly_text::mentioned(&record.detail);
+        people.extend(more_people);
+        sites.extend(more_sites);
+    }
+    let names = state.store.names_of(&people, &sites).await?;
+    Ok(records.into_iter().map(|r| to_wire(r, &names)).collect())
+}
+
+/// One record in words, given the names it mentions.
+pub fn to_wire(a: AnomalyRecord, names: &Names) -> Anomaly {
+    let text = anomaly_text::render(&a.kind, &a.detail, names);
+    Anomaly {
+        id: a.id,
+        detail: with_texts(a.detail, &text),
+        kind: a.kind,
+        severity: a.severity,
+        status: a.status,
+        physician_id: a.physician_id,
+        site_id: a.site_id,
+        visit_id: a.visit_id,
+        event_ids: a.event_ids,
+        detected_at: a.detected_at,
+        review: a.review.map(|r| AnomalyReview {
+            decision: r.decision,
+            note: r.note,
+            reviewer_id: r.reviewer_id,
+            reviewed_at: r.reviewed_at,
+        }),
+        physician_name: names.people.get(&a.physician_id).cloned(),
+        site_name: a.site_id.and_then(|id| names.sites.get(&id).cloned()),
+        facts: text
+            .facts
+            .iter()
+            .map(|f| AnomalyFact {
+                key: f.key.to_owned(),
+                label_zh: f.label_zh.to_owned(),
+                label_en: f.label_en.to_owned(),
+                value_text: f.value_zh.clone(),
+                value_en: f.value_en.clone(),
+            })
+            .collect(),
+        label_zh: text.label_zh,
+        label_en: text.label_en,
+        summary_zh: text.summary_zh,
+        summary_en: text.summary_en,
+    }
+}
+
+/// The stored facts plus the texts older clients read from `detail` (`label_zh`,
+/// `label_en`, `summary`, `summary_zh`), now the same sentences as the new fields.
+fn with_texts(stored: Value, text: &AnomalyText) -> Value {
+    let mut detail = match stored {
+        Value::Object(map) => map,
+        Value::Null => Map::new(),
+        other => Map::from_iter([("value".to_owned(), other)]),
+    };
+    detail.insert("label_zh".into(), Value::String(text.label_zh.clone()));
+    detail.insert("label_en".into(), Value::String(text.label_en.clone()));
+    detail.insert("summary".into(), Value::String(text.summary_en.clone()));
+    detail.insert("summary_zh".into(), Value::String(text.summary_zh.clone()));
+    Value::Object(detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn detail_keeps_its_facts_and_gains_the_same_sentences() {
+        let names = Names::default();
+        let text = anomaly_text::render(
+            "short_visit",
+            &json!({"minutes": 12, "min_minutes": 30}),
+            &names,
+        );
+        let detail = with_texts(json!({"minutes": 12, "min_minutes": 30}), &text);
+        assert_eq!(detail["minutes"], 12);
+        assert_eq!(
+            detail["summary_zh"],
+            "签到后12分钟即签退，少于规定的30分钟。"
+        );
+        assert_eq!(detail["summary"], text.summary_en);
+        assert_eq!(detail["label_zh"], "在岗时间过短");
+        assert_eq!(
+            with_texts(Value::Null, &text)["label_en"],
+            "Visit too short"
+        );
+    }
+}
