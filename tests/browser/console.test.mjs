@@ -200,7 +200,7 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
   await t.test('filters narrow the queue (also from a link)', async () => {
     await page.goto(`${BASE}/console/#/anomalies?status=open&kind=late_sync`);
     await page.reload();
-    await page.locator('#queue-table .el-table__empty-text', { hasText: '没有符合条件的异常' }).waitFor();
+    await page.locator('#queue-table', { hasText: '没有符合条件的异常' }).waitFor();
     assert.equal(await openButton(page, ANOMALY_ID).count(), 0);
     await page.goto(`${BASE}/console/#/anomalies?status=open&kind=mock_location&site_id=${SITE_ID}`);
     await page.reload();
@@ -233,7 +233,7 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
     assert.doesNotMatch(await page.locator('#detail-body').textContent(), /就诊/);
     // The fence and the one fix (with its accuracy circle) on the map.
     const map = page.locator('#d-map [data-kind="fence-map"]');
-    await map.locator('path.fix-marker').waitFor();
+    await map.locator('path.fix-marker').waitFor({ state: 'attached' });
     assert.equal(await map.locator('path.fence').count(), 1);
     assert.equal(await map.locator('path.fix-marker').count(), 1);
     assert.equal(await map.locator('path.fix-accuracy').count(), 1);
@@ -254,7 +254,7 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
     await page.locator('#btn-dismiss').click();
     await page.locator('#review-msg', { hasText: '请填写审核意见' }).waitFor();
     assert.equal(await page.locator('#d-head .status[data-value="open"]').count(), 1);
-    await page.locator('#review-note textarea').fill('定位软件误报：当日院办电话核实医师在岗。');
+    await page.locator('textarea#review-note').fill('定位软件误报：当日院办电话核实医师在岗。');
     await page.locator('#btn-dismiss').click();
     await page.locator('#d-head .status[data-value="dismissed"]').waitFor();
     await page.locator('#review-msg', { hasText: '已排除' }).waitFor();
@@ -265,7 +265,7 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
 
   await t.test('a second review from a stale tab is reported as already reviewed', async () => {
     await rival.bringToFront();
-    await rival.locator('#review-note textarea').fill('确认为虚假签到');
+    await rival.locator('textarea#review-note').fill('确认为虚假签到');
     await rival.locator('#btn-confirm').click();
     await rival.locator('#review-msg', { hasText: '已被他人审核' }).waitFor();
     assert.match(await rival.locator('#review-msg').textContent(), /already_reviewed/);
@@ -300,13 +300,13 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
   await t.test('an unannounced inspection finds the checked-in physician absent', async () => {
     await page.locator('#side-menu [data-path="/inspections"]').click();
     await page.locator('#inspect-view').waitFor();
-    await page.locator('#i-site').click();
-    await page.locator('.el-select-dropdown__item', { hasText: SITE_NAME }).click();
+    await page.locator('.el-select', { has: page.locator('#i-site') }).click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: SITE_NAME }).click();
     const marks = page.locator(`.i-mark[data-physician-id="${PHYSICIAN_ID}"]`);
     await marks.waitFor();
     await page.locator(`#i-people .person[data-physician-id="${PHYSICIAN_ID}"]`, { hasText: PHYSICIAN_NAME }).waitFor();
     await marks.locator('label', { hasText: '不在岗' }).click();
-    await page.locator('#i-note').fill('上午 10 时暗访，诊室无人。');
+    await page.locator('textarea#i-note').fill('上午 10 时暗访，诊室无人。');
     await page.locator('#i-present-ids').fill('not-an-id');
     await page.locator('#i-submit').click();
     await page.locator('#i-error', { hasText: '不是有效的医师编号' }).waitFor();
@@ -321,9 +321,9 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
 
     await raised.locator('button').click();
     await page.locator('#d-title', { hasText: '暗访/核查时不在岗' }).waitFor();
-    await page.locator('#d-map path.fix-marker').waitFor();
+    await page.locator('#d-map path.fix-marker').waitFor({ state: 'attached' });
     assert.match(await page.locator('#fix-legend').textContent(), /服务定位.*签到/s);
-    assert.match(await page.locator('#d-facts').textContent(), /核查类型.*暗访/s);
+    assert.match(await page.locator('#d-facts').textContent(), /(检查方式|核查类型).*暗访/s);
     await shot(page, '06-raised-anomaly.png');
   });
 
@@ -376,7 +376,7 @@ test('visits, coverage and the dashboard (console endpoints of docs/console-api.
     await open.waitFor();
     assert.match(await page.locator('#visits-table').textContent(), new RegExp(PHYSICIAN_NAME));
     await open.click();
-    await page.locator('#visit-detail #visit-map path.fix-marker').first().waitFor();
+    await page.locator('#visit-detail #visit-map path.fix-marker').first().waitFor({ state: 'attached' });
     assert.ok(await page.locator('#visit-map path.fence').count() >= 1);
     await shot(page, '10-visit.png');
     await page.keyboard.press('Escape');
