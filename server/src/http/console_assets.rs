@@ -44,7 +44,11 @@ const BASE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'sel
 
 fn policy_with_tiles(tiles: Option<&str>) -> String {
     match tiles {
-        Some(source) => BASE_POLICY.replacen("img-src 'self' data:", &format!("img-src 'self' data: {source}"), 1),
+        Some(source) => BASE_POLICY.replacen(
+            "img-src 'self' data:",
+            &format!("img-src 'self' data: {source}"),
+            1,
+        ),
         None => BASE_POLICY.to_owned(),
     }
 }
@@ -59,7 +63,13 @@ fn tile_source(url: &str) -> Option<String> {
     let host = rest.split(['/', '?', '#']).next()?;
     let host: Vec<String> = host
         .split('.')
-        .map(|label| if label.contains('{') { "*".to_owned() } else { label.to_owned() })
+        .map(|label| {
+            if label.contains('{') {
+                "*".to_owned()
+            } else {
+                label.to_owned()
+            }
+        })
         .collect();
     let host = host.join(".");
     let valid = !host.is_empty()
@@ -112,7 +122,10 @@ fn respond(body: Cow<'static, [u8]>, content_type: &'static str, cache: &'static
 fn missing_build() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        [(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
         "The console was built without web/dist; run `cd web && npm ci && npm run build`.",
     )
         .into_response()
@@ -145,7 +158,10 @@ mod tests {
         assert!(html.contains("src=\"/console/assets/"), "{html}");
         assert!(!html.contains("<script>"), "no inline script: {html}");
         assert!(!html.contains("<style"), "no inline style: {html}");
-        assert!(!html.contains("http://") && !html.contains("https://"), "no other origin: {html}");
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "no other origin: {html}"
+        );
     }
 
     #[test]
@@ -177,7 +193,9 @@ mod tests {
     #[test]
     fn a_configured_base_map_adds_only_its_tile_server_to_img_src() {
         assert_eq!(
-            tile_source("https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"),
+            tile_source(
+                "https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+            ),
             Some("https://*.tianditu.gov.cn".to_owned())
         );
         assert_eq!(
@@ -187,13 +205,19 @@ mod tests {
         assert_eq!(tile_source("javascript:alert(1)"), None);
         assert_eq!(tile_source("https://evil.example'; script-src *"), None);
         let policy = policy_with_tiles(Some("https://*.tianditu.gov.cn"));
-        assert!(policy.contains("img-src 'self' data: https://*.tianditu.gov.cn;"), "{policy}");
+        assert!(
+            policy.contains("img-src 'self' data: https://*.tianditu.gov.cn;"),
+            "{policy}"
+        );
         assert!(policy.contains("script-src 'self';"), "{policy}");
     }
 
     #[test]
     fn assets_get_their_media_type() {
-        assert_eq!(content_type("index-abc.js"), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type("index-abc.js"),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(content_type("a.css"), "text/css; charset=utf-8");
         assert_eq!(content_type("noext"), "application/octet-stream");
     }
