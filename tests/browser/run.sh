@@ -13,7 +13,7 @@
 # physicians with assignments, a kiosk, and one check-in with a mock location, which
 # raises an open `mock_location` anomaly), then runs `npm test` here with the world in
 # env vars. Installs Chromium and a Chinese font with apt, and the npm devDependencies
-# (playwright-core, jsqr, pngjs) with `npm ci`, when missing. Under CI=true a missing
+# (playwright-core, jsqr, pngjs, exceljs) with `npm ci`, when missing. Under CI=true a missing
 # browser is a failure, never a skip. Screenshots go to test-artifacts/browser/. The
 # server is stopped by pid on exit.
 set -euo pipefail
@@ -80,7 +80,7 @@ have_font || log "warning: fonts-wqy-zenhei missing; Chinese text will render as
 
 if [[ ! -f $HERE/node_modules/playwright-core/package.json ||
 	$HERE/package-lock.json -nt $HERE/node_modules/.package-lock.json ]]; then
-	log "npm ci (playwright-core, jsqr, pngjs; playwright-core never downloads a browser of its own)"
+	log "npm ci (playwright-core, jsqr, pngjs, exceljs; playwright-core never downloads a browser of its own)"
 	(cd "$HERE" && npm ci --no-audit --no-fund) || die "npm ci failed"
 fi
 
@@ -179,6 +179,9 @@ SITE_LON=117.4120
 SITE_RADIUS_M=150
 SITE_ID=$(api POST /api/v1/organizations "$ADMIN" "{\"name\":\"溪南镇卫生院\",\"kind\":\"township_health_center\",\"jurisdiction_code\":\"350881\",\"geofence\":{\"type\":\"circle\",\"center\":{\"lat\":$SITE_LAT,\"lon\":$SITE_LON},\"radius_m\":$SITE_RADIUS_M,\"crs\":\"wgs84\"}}" | field id)
 HOSPITAL_ID=$(api POST /api/v1/organizations "$ADMIN" '{"name":"漳平市医院","kind":"hospital","jurisdiction_code":"350881"}' | field id)
+# A village clinic nobody is assigned to: the coverage view must still list it (全覆盖).
+EMPTY_CLINIC_NAME='后山村卫生室'
+api POST /api/v1/organizations "$ADMIN" "{\"name\":\"$EMPTY_CLINIC_NAME\",\"kind\":\"village_clinic\",\"jurisdiction_code\":\"350881\",\"geofence\":{\"type\":\"circle\",\"center\":{\"lat\":25.3050,\"lon\":117.4300},\"radius_m\":100,\"crs\":\"wgs84\"}}" >/dev/null
 PROGRAM_ID=$(api POST /api/v1/programs "$ADMIN" '{"name":"漳平市医师下基层","jurisdiction_code":"350881","requirements":[{"period":"month","min_days":1}]}' | field id)
 
 SUPERVISOR_PHONE=13900000001
@@ -226,6 +229,7 @@ export CONSOLE_SITE_NAME='溪南镇卫生院'
 export CONSOLE_PHYSICIAN_ID="$PHYSICIAN_ID"
 export CONSOLE_PHYSICIAN_NAME="$PHYSICIAN_NAME"
 export CONSOLE_ANOMALY_ID="$ANOMALY_ID"
+export CONSOLE_EMPTY_CLINIC_NAME="$EMPTY_CLINIC_NAME"
 export CONSOLE_ARTIFACTS="$ARTIFACTS"
 export BROWSER_BASE_URL="$BASE"
 export BROWSER_ADMIN_PHONE="$ADMIN_PHONE"
@@ -250,7 +254,11 @@ if [[ $status -eq 0 ]]; then
 		# The README's pictures: the wall screen, a phone checking in, its month, the console.
 		mkdir -p "$ROOT/docs/screenshots"
 		for pair in kiosk.png:kiosk.png m-04-checked-in.png:mobile-check-in.png \
-			m-07-summary.png:mobile-summary.png 02-detail.png:console-review.png; do
+			m-07-summary.png:mobile-summary.png 02-detail.png:console-review.png \
+			07-sentences.png:console-sentences.png 08-report.png:console-report.png \
+			09-dashboard.png:console-dashboard.png 10-visit.png:console-visit.png \
+			11-coverage.png:console-coverage.png; do
+			[[ -f $ARTIFACTS/${pair%%:*} ]] || continue
 			cp "$ARTIFACTS/${pair%%:*}" "$ROOT/docs/screenshots/${pair#*:}"
 		done
 		log "copied the README screenshots to docs/screenshots/"

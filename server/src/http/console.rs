@@ -1,90 +1,29 @@
-//! The supervisor console (督查控制台): one static page over the JSON API, plus the one
-//! read-only lookup the API lacks, the fixes behind an anomaly for its distance diagram.
-
-use std::sync::OnceLock;
+//! The supervisor console (督查控制台): the front-end built from `web/` (served by
+//! `console_assets`), plus the one read-only lookup the API lacks, the fixes behind an
+//! anomaly for its map.
 
 use axum::extract::State;
-use axum::http::HeaderValue;
-use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
-};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::domain::access::{Actor, Placement, Role, Scope};
 use crate::error::{ApiError, ApiResult};
+use crate::http::console_assets;
 use crate::http::extract::{AppJson, AppPath};
 use crate::state::AppState;
 
-/// The page: self-contained (inline CSS and JS, no external assets); it keeps its
-/// tokens in `sessionStorage` and talks to the API of the server that served it.
-const CONSOLE_PAGE: &str = include_str!("console.html");
-
-/// The routes of the console. None is in the OpenAPI document: they are a page and
-/// that page's private helper, not the API.
+/// The routes of the console. None is in the OpenAPI document: they are a page, its
+/// assets and that page's private helper, not the API.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/console", get(page))
-        .route("/console/", get(page))
+        .route("/console", get(console_assets::redirect))
+        .route("/console/", get(console_assets::index))
+        .route("/console/assets/{*path}", get(console_assets::asset))
         .route("/console/api/anomalies/{id}/fixes", get(anomaly_fixes))
-}
-
-/// `GET /console`: the supervisor console page.
-pub async fn page() -> Response {
-    let headers = [
-        (
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        ),
-        (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        (CONTENT_SECURITY_POLICY, content_security_policy().clone()),
-        (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-    ];
-    (headers, CONSOLE_PAGE).into_response()
-}
-
-/// The policy: nothing but the page's own inline script and style (pinned by hash, so
-/// an injected `<script>` never runs), inline SVG, and fetches to this origin.
-fn content_security_policy() -> &'static HeaderValue {
-    static CSP: OnceLock<HeaderValue> = OnceLock::new();
-    CSP.get_or_init(|| {
-        let script = inline_block(CONSOLE_PAGE, "script").map_or_else(String::new, sha256_source);
-        let style = inline_block(CONSOLE_PAGE, "style").map_or_else(String::new, sha256_source);
-        let policy = format!(
-            "default-src 'none'; script-src {script}; style-src {style}; img-src data:; \
-             connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-        );
-        // The policy is ASCII by construction (keywords and base64).
-        HeaderValue::from_str(&policy)
-            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
-    })
-}
-
-/// The text between `<tag>` and `</tag>`: the page has exactly one of each.
-pub(crate) fn inline_block<'a>(page: &'a str, tag: &str) -> Option<&'a str> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let start = page.find(&open)? + open.len();
-    let end = start + page[start..].find(&close)?;
-    Some(&page[start..end])
-}
-
-pub(crate) fn sha256_source(text: &str) -> String {
-    format!(
-        "'sha256-{}'",
-        STANDARD.encode(Sha256::digest(text.as_bytes()))
-    )
 }
 
 /// The fence an anomaly's site had when its event was judged, and the fixes behind it.
@@ -253,58 +192,4 @@ async fn fetch_fix(state: &AppState, id: Uuid, role: &'static str) -> ApiResult<
 /// The check-in and (when there is one) check-out event of a visit.
 async fn visit_events(state: &AppState, visit_id: Uuid) -> ApiResult<Vec<Uuid>> {
     Ok(state.store.visit_event_ids(visit_id).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_page_is_self_contained() {
-        for external in ["src=", "href=\"http", "url(", "@import", "<link", "<iframe"] {
-            assert!(
-                !CONSOLE_PAGE.contains(external),
-                "the console page must not load {external:?}"
-            );
-        }
-        assert_eq!(
-            CONSOLE_PAGE.matches("<script>").count(),
-            1,
-            "one inline script"
-        );
-        assert_eq!(
-            CONSOLE_PAGE.matches("<style>").count(),
-            1,
-            "one inline style"
-        );
-        assert!(
-            !CONSOLE_PAGE.contains("innerHTML"),
-            "text goes in through textContent"
-        );
-    }
-
-    #[test]
-    fn the_policy_pins_the_inline_script_and_style_by_hash() {
-        let policy = content_security_policy()
-            .to_str()
-            .expect("ascii")
-            .to_owned();
-        assert!(!policy.contains("unsafe-inline"), "{policy}");
-        assert!(policy.contains("connect-src 'self'"), "{policy}");
-        assert!(policy.contains("default-src 'none'"), "{policy}");
-        let script = inline_block(CONSOLE_PAGE, "script").expect("script");
-        assert!(policy.contains(&format!("script-src {}", sha256_source(script))));
-        let style = inline_block(CONSOLE_PAGE, "style").expect("style");
-        assert!(policy.contains(&format!("style-src {}", sha256_source(style))));
-    }
-
-    #[test]
-    fn an_inline_block_is_the_text_between_its_tags() {
-        assert_eq!(inline_block("a<b>x</b>c", "b"), Some("x"));
-        assert_eq!(inline_block("a<b>x", "b"), None);
-        assert_eq!(
-            sha256_source(""),
-            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-        );
-    }
 }

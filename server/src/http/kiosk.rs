@@ -25,8 +25,8 @@ use crate::domain::kiosk_code::{self, IssuedCode, SiteSecret};
 use crate::domain::organization::Organization;
 use crate::error::{ApiError, ApiResult};
 use crate::http::admin::organizations::reachable_organization;
-use crate::http::console::{inline_block, sha256_source};
 use crate::http::extract::{AppJson, AppPath, AppQuery, KioskCaller};
+use crate::http::inline_page::{inline_block, sha256_source};
 use crate::qr;
 use crate::state::AppState;
 

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::http::console::{inline_block, sha256_source};
+use crate::http::inline_page::{inline_block, sha256_source};
 use crate::state::AppState;
 
 /// The page: inline CSS and JS only; it keeps its tokens, its device id and its queue of

@@ -1,0 +1,82 @@
+// The API's enumerations in words a county bureau uses. A visit of a physician to a
+// clinic is a 服务 (service), never a 就诊 (a patient's consultation).
+import type { Pair } from './i18n';
+
+export const ANOMALY_KINDS: Record<string, Pair> = {
+  new_device: ['更换设备签到', 'Check-in from a new device'],
+  mock_location: ['模拟定位', 'Mock location reported'],
+  impossible_travel: ['移动速度异常', 'Impossible travel speed'],
+  code_shared: ['签到码疑似共享', 'Kiosk code likely shared'],
+  repeated_fix: ['定位坐标完全重复', 'Bit-identical repeated coordinates'],
+  late_sync: ['离线签到延迟上传', 'Offline scan uploaded late'],
+  missing_checkout: ['未签退', 'No check-out'],
+  short_visit: ['服务时间过短', 'Service too short'],
+  outside_window_edge: ['签到时间临近规定时段边缘', 'Just outside the daily window'],
+  inspection_absent: ['暗访/核查时不在岗', 'Absent at inspection'],
+  inspection_unrecorded: ['暗访/核查在岗但无签到', 'Present at inspection without a check-in'],
+  presence_check_missed: ['未按时响应在岗抽查', 'Presence spot-check missed'],
+  requirement_missed: ['未达到服务要求', 'Requirement missed'],
+};
+
+export const SEVERITY: Record<string, Pair> = { high: ['高', 'High'], medium: ['中', 'Medium'], low: ['低', 'Low'] };
+export const ANOMALY_STATUS: Record<string, Pair> = {
+  open: ['待审核', 'Open'],
+  confirmed: ['已确认', 'Confirmed'],
+  dismissed: ['已排除', 'Dismissed'],
+};
+export const DECISION: Record<string, Pair> = { confirm: ['确认异常', 'Confirmed'], dismiss: ['排除', 'Dismissed'] };
+export const CREDIT: Record<string, Pair> = {
+  creditable: ['计入', 'Credited'],
+  pending: ['待审核', 'Pending review'],
+  denied: ['不计入', 'Not credited'],
+  open: ['服务中', 'In progress'],
+};
+export const VISIT_STATUS: Record<string, Pair> = {
+  open: ['服务中', 'In progress'],
+  closed: ['已签退', 'Checked out'],
+  auto_closed: ['自动结束', 'Closed automatically'],
+};
+export const ACTION: Record<string, Pair> = {
+  check_in: ['签到', 'Check-in'],
+  check_out: ['签退', 'Check-out'],
+  presence: ['在岗抽查', 'Presence check'],
+};
+export const ROLE: Record<string, Pair> = { admin: ['管理员', 'Administrator'], supervisor: ['督查员', 'Supervisor'] };
+export const ORG_KIND: Record<string, Pair> = {
+  hospital: ['医院', 'Hospital'],
+  township_health_center: ['乡镇卫生院', 'Township health center'],
+  community_health_center: ['社区卫生服务中心', 'Community health center'],
+  village_clinic: ['村卫生室', 'Village clinic'],
+  cdc: ['疾控中心', 'CDC'],
+  health_bureau: ['卫健局', 'Health bureau'],
+};
+/** The kinds of organisation that receive physicians (the 全覆盖 of the circulars). */
+export const RECEIVING_KINDS = ['township_health_center', 'community_health_center', 'village_clinic'];
+export const PROGRESS: Record<string, Pair> = {
+  met: ['已达标', 'Met'],
+  on_track: ['进度正常', 'On track'],
+  at_risk: ['有风险', 'At risk'],
+  missed: ['未达标', 'Missed'],
+};
+export const INSPECTION_KIND: Record<string, Pair> = {
+  unannounced: ['暗访', 'Unannounced visit'],
+  onsite: ['现场核查', 'On-site check'],
+};
+export const ACTIVITY: Record<string, Pair> = {
+  outpatient: ['门诊', 'Outpatients'],
+  inpatient: ['住院诊疗', 'Inpatients'],
+  ward_round: ['教学查房', 'Teaching rounds'],
+  teaching: ['带教', 'Teaching'],
+  lecture: ['讲座', 'Lectures'],
+  case_discussion: ['病例讨论', 'Case discussions'],
+  training: ['培训', 'Training'],
+  surgery: ['手术', 'Surgery'],
+  teleconsultation: ['远程会诊', 'Teleconsultations'],
+  health_education: ['健康教育', 'Health education'],
+};
+export const FIX_ROLE: Record<string, Pair> = {
+  event: ['本次定位', 'This fix'],
+  previous: ['上一次定位', 'Previous fix'],
+  other: ['对比定位', 'Compared fix'],
+  visit: ['服务定位', 'Service fix'],
+};
