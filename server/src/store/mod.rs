@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection as _, PgPool, SqlitePool};
 
 pub mod activities;
 pub mod anomalies;
@@ -313,6 +313,13 @@ async fn connect_sqlite(
         // A file on this machine does not drop connections: no ping (a round trip to the
         // connection's worker thread) before every statement.
         .test_before_acquire(false)
+        // A connection given back inside a transaction is one whose transaction was
+        // dropped without a commit: its rollback is still queued, and when the disk cut
+        // the transaction short (SQLite rolls back by itself on SQLITE_FULL or an I/O
+        // error) that rollback fails and sqlx keeps counting the transaction as open,
+        // so the connection could begin nothing again. Closing it costs a reconnect on
+        // an error path; pooling it would fail every later write that drew it.
+        .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
