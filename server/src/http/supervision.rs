@@ -425,6 +425,7 @@ pub async fn list_visits(
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = VisitDetail),
+        (status = 400, description = "`invalid_request`: `id` is not a UUID", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or outside the caller's jurisdiction", body = Problem, content_type = "application/problem+json"),
     ))]
