@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod dashboard;
 pub mod import;
 pub mod login;
+pub mod page;
 pub mod reports;
 pub mod sessions;
 pub mod sites;
