@@ -12,7 +12,6 @@ use chrono::{Duration, NaiveTime, Utc};
 use uuid::Uuid;
 
 use crate::App;
-use crate::auth::jwt::{Audience, Claims, ISSUER};
 use crate::auth::password;
 use crate::config::Config;
 use crate::domain::access::{Actor, Scope};
@@ -22,8 +21,7 @@ use crate::domain::jurisdiction::JurisdictionCode;
 use crate::domain::organization::{DEFAULT_TIMEZONE, OrganizationKind};
 use crate::domain::user::{Phone, Role, User};
 use crate::domain::window::{DailyWindow, local_date};
-use crate::http::admin::{assignments, users};
-use crate::service::audit::{self, Change};
+use crate::service::admin::{assignments, kiosks, users};
 use crate::state::AppState;
 use crate::synthetic::geography::FenceShape;
 use crate::synthetic::plan::{FaultRates, Plan, Spec};
@@ -38,8 +36,6 @@ pub const DEMO_PROVINCE: &str = "云岚省";
 const DEMO_SEED: u64 = 2026;
 /// Days of history before today.
 const HISTORY_DAYS: u32 = 30;
-/// Kiosk tokens last five years, as enrolled ones do.
-const KIOSK_TOKEN_DAYS: i64 = 5 * 365;
 
 /// The fixed demo logins, in the order they are printed.
 const ADMIN_PHONE: &str = "10000000001";
@@ -292,19 +288,7 @@ async fn ensure_user(
         role,
         scope: Scope::Everything,
     });
-    let body = users::to_body(user.clone());
-    let audit = audit::audited(
-        state,
-        &actor,
-        Change {
-            action: "user.create",
-            object_type: "user",
-            object_id: user.id.to_string(),
-            before: None,
-            after: Some(&body),
-        },
-    )?;
-    state.store.insert_user(&user, hash, audit).await?;
+    users::record_created(state, &actor, &user, hash).await?;
     Ok(user)
 }
 
@@ -343,19 +327,7 @@ async fn ensure_open_assignment(
         window,
         created_at: state.now(),
     };
-    let body = assignments::to_body(assignment.clone());
-    let audit = audit::audited(
-        state,
-        actor,
-        Change {
-            action: "assignment.create",
-            object_type: "assignment",
-            object_id: assignment.id.to_string(),
-            before: None,
-            after: Some(&body),
-        },
-    )?;
-    state.store.insert_assignment(&assignment, audit).await?;
+    assignments::record_created(state, actor, &assignment).await?;
     Ok(())
 }
 
@@ -375,48 +347,10 @@ async fn kiosk_token(
             ));
         }
         None => {
-            let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site_id, "label": "演示大屏" });
-            let audit = audit::audited(
-                state,
-                actor,
-                Change {
-                    action: "kiosk.enroll",
-                    object_type: "kiosk",
-                    object_id: kiosk_id.to_string(),
-                    before: None,
-                    after: Some(&enrolled),
-                },
-            )?;
-            state
-                .store
-                .insert_kiosk(
-                    kiosk_id,
-                    site_id,
-                    Some("演示大屏"),
-                    actor.user_id,
-                    now,
-                    audit,
-                )
-                .await?;
+            kiosks::record_enrolled(state, actor, kiosk_id, site_id, Some("演示大屏"), now).await?;
         }
     }
-    let claims = Claims {
-        sub: kiosk_id,
-        role: Role::Kiosk,
-        iss: ISSUER.to_owned(),
-        aud: Audience::Kiosk.as_str().to_owned(),
-        iat: now.timestamp(),
-        exp: (now + Duration::days(KIOSK_TOKEN_DAYS)).timestamp(),
-        jti: Uuid::new_v4(),
-        ver: 0,
-        org: None,
-        jur: None,
-        site: Some(site_id),
-    };
-    state
-        .keys
-        .jwt
-        .sign(&claims)
+    kiosks::sign_token(state, kiosk_id, site_id, now)
         .map_err(|e| SyntheticError::Invalid(e.to_string()))
 }
 

@@ -38,8 +38,8 @@ use crate::domain::program::Program;
 use crate::domain::requirements::{self, ActivityKind, Progress, Requirement, Tally};
 use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
-use crate::http::admin::programs::requirement_to_body;
 use crate::service;
+use crate::service::admin::programs::requirement_to_body;
 use crate::state::AppState;
 use crate::store::supervision::{NewAnomaly, PresenceCheckRecord};
 

@@ -24,10 +24,10 @@ use crate::domain::access::{Actor, Role};
 use crate::domain::kiosk_code::{self, IssuedCode, SiteSecret};
 use crate::domain::organization::Organization;
 use crate::error::{ApiError, ApiResult};
-use crate::http::admin::organizations::reachable_organization;
 use crate::http::extract::{AppJson, AppPath, AppQuery, KioskCaller};
 use crate::http::inline_page::{inline_block, sha256_source};
 use crate::qr;
+use crate::service::admin::organizations::reachable_organization;
 use crate::state::AppState;
 
 /// The wall-screen page: static, self-contained, and given its token in the URL fragment.

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use mobile_api::{ImportIssue, ImportResult, ImportedAssignment, ImportedUser};
+use mobile_api::{
+    ImportAssignmentsQuery, ImportIssue, ImportResult, ImportedAssignment, ImportedUser,
+};
 use uuid::Uuid;
 
 use crate::auth::password;
@@ -29,8 +31,7 @@ const MAX_FILENAME_CHARS: usize = 255;
 
 /// One upload: the table's bytes and what the request says about them.
 pub struct ImportRequest {
-    pub terms: ImportTerms,
-    pub filename: Option<String>,
+    pub query: ImportAssignmentsQuery,
     pub format: TableFormat,
     pub table: Vec<u8>,
 }
@@ -80,6 +81,13 @@ fn initial_password() -> ApiResult<String> {
     Ok(password)
 }
 
+/// Whether `actor` may import at all: admins, and hospital administrators (for their
+/// own hospital's rows). Checked before the request is read, so that a caller without
+/// the role hears 403 whatever they sent.
+pub fn may_import(actor: &Actor) -> ApiResult<()> {
+    Ok(actor.require(&[Role::Admin, Role::HospitalAdmin])?)
+}
+
 /// Imports `request` for `actor` (an admin, or a hospital administrator for their own
 /// hospital's rows).
 pub async fn import_personnel(
@@ -87,14 +95,23 @@ pub async fn import_personnel(
     actor: &Actor,
     request: ImportRequest,
 ) -> ApiResult<ImportOutcome> {
-    actor.require(&[Role::Admin, Role::HospitalAdmin])?;
+    may_import(actor)?;
+    let query = request.query;
+    let terms = ImportTerms::new(
+        query.program_id,
+        query.mode,
+        query.start_date,
+        query.end_date,
+        query.window_start.as_deref(),
+        query.window_end.as_deref(),
+    )
+    .map_err(|e| ApiError::invalid(e.to_string()))?;
     let own_hospital = match actor.scope {
         Scope::Everything => None,
         Scope::Organization(id) => Some(id),
         _ => return Err(ApiError::Forbidden),
     };
-    let filename = parse_filename(request.filename)?;
-    let terms = request.terms;
+    let filename = parse_filename(query.filename)?;
     let (program, program_path) = state
         .store
         .program(terms.program_id)

@@ -1,6 +1,7 @@
 //! Use cases that read facts from the store, ask the domain for a decision and write
 //! the outcome. HTTP handlers call these; they know nothing of HTTP themselves.
 
+pub mod admin;
 pub mod anomalies;
 pub mod attendance;
 pub mod audit;
@@ -8,6 +9,7 @@ pub mod coverage;
 pub mod dashboard;
 pub mod import;
 pub mod login;
+pub mod page;
 pub mod reports;
 pub mod sessions;
 pub mod sites;

@@ -18,7 +18,7 @@ use crate::domain::reports::{self as rules, ActivityTotals, ServiceFact};
 use crate::domain::requirements::{self, ActivityKind, Tally};
 use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
-use crate::http::admin::programs::requirement_to_body;
+use crate::service::admin::programs::requirement_to_body;
 use crate::service::audit::{self, Change};
 use crate::service::visits::{check_out_granted, credit_state, granted_check_out, parse_month};
 use crate::state::AppState;

@@ -16,7 +16,7 @@ use crate::domain::crediting::{self, AnomalyReview, CreditState, VisitSpan, clos
 use crate::domain::requirements::{self, Tally};
 use crate::domain::window::{DailyWindow, local_date};
 use crate::error::{ApiError, ApiResult};
-use crate::http::admin::programs::requirement_to_body;
+use crate::service::admin::programs::requirement_to_body;
 use crate::state::AppState;
 use crate::store::attendance::{VisitAnomaly, VisitRecord};
 

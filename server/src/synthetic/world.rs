@@ -1,11 +1,12 @@
 //! Writes the plan's world (jurisdictions, organizations with fences and kiosks,
-//! programmes, users, assignments) the way the administration endpoints do: the
-//! same store calls and an audit entry per object, by the province's admin.
+//! programmes, users, assignments) through the administration service's recording
+//! steps, the ones its requests end in: the same rows and an audit entry per object,
+//! by the province's admin. The plan's objects are valid by construction and keep
+//! the ids the plan gave them, so the checks a request runs first are not repeated.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use uuid::Uuid;
 
 use super::SyntheticError;
@@ -16,14 +17,12 @@ use crate::domain::assignment::Assignment;
 use crate::domain::crediting::Thresholds;
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionCode, JurisdictionPath, Level};
 use crate::domain::kiosk_code::SiteSecret;
-use crate::domain::organization::{DEFAULT_TIMEZONE, Organization, VersionedGeofence};
+use crate::domain::organization::DEFAULT_TIMEZONE;
 use crate::domain::program::Program;
 use crate::domain::requirements::Requirement;
 use crate::domain::user::{Phone, Role, User};
-use crate::http::admin::{assignments, jurisdictions, organizations, programs, users};
-use crate::service::audit::{self, Change};
+use crate::service::admin::{assignments, jurisdictions, kiosks, organizations, programs, users};
 use crate::state::AppState;
-use crate::store::audit::Provenance;
 use crate::store::organizations::NewOrganization;
 
 /// What the simulation needs to know about the written world.
@@ -56,28 +55,6 @@ fn code(text: &str) -> Result<JurisdictionCode, SyntheticError> {
 
 fn phone(text: &str) -> Result<Phone, SyntheticError> {
     Phone::parse(text).map_err(|e| SyntheticError::Invalid(e.to_string()))
-}
-
-/// The audit entry of a creation, appended by the store with the row it records.
-fn audit_create<T: Serialize>(
-    state: &AppState,
-    actor: &Actor,
-    action: &str,
-    object_type: &str,
-    object_id: String,
-    body: &T,
-) -> Result<Provenance, SyntheticError> {
-    Ok(audit::audited(
-        state,
-        actor,
-        Change {
-            action,
-            object_type,
-            object_id,
-            before: None,
-            after: Some(body),
-        },
-    )?)
 }
 
 /// Writes every object of `plan`; `progress` hears what is being written.
@@ -130,15 +107,7 @@ pub async fn write(
         &admin_plan.name,
         &admin_plan.phone,
     )?;
-    let audit = audit_create(
-        state,
-        &admin,
-        "user.create",
-        "user",
-        admin_user.id.to_string(),
-        &users::to_body(admin_user.clone()),
-    )?;
-    store.insert_user(&admin_user, &hash, audit).await?;
+    users::record_created(state, &admin, &admin_user, &hash).await?;
     *rows.entry("users").or_default() += 1;
 
     progress("jurisdictions");
@@ -178,15 +147,7 @@ pub async fn write(
         jurisdictions_written.push(j);
     }
     for j in jurisdictions_written {
-        let audit = audit_create(
-            state,
-            &admin,
-            "jurisdiction.create",
-            "jurisdiction",
-            j.code.to_string(),
-            &jurisdictions::to_body(j.clone()),
-        )?;
-        store.insert_jurisdiction(&j, now, audit).await?;
+        jurisdictions::record_created(state, &admin, &j, now).await?;
         *rows.entry("jurisdictions").or_default() += 1;
     }
 
@@ -214,51 +175,13 @@ pub async fn write(
             kiosk_secret: &secret,
             created_by: admin.user_id,
         };
-        let org = Organization {
-            id: site.id,
-            name: site.name.clone(),
-            kind: site.kind,
-            jurisdiction_code: county_code.clone(),
-            jurisdiction_path: county_paths[site.county].clone(),
-            timezone: DEFAULT_TIMEZONE,
-            max_accuracy_m: site.max_accuracy_m,
-            geofence: fence
-                .clone()
-                .map(|fence| VersionedGeofence { version: 1, fence }),
-            created_at: now,
-        };
-        let audit = audit_create(
-            state,
-            &admin,
-            "organization.create",
-            "organization",
-            site.id.to_string(),
-            &organizations::to_body(org),
-        )?;
-        store.insert_organization(&new, now, audit).await?;
+        organizations::record_created(state, &admin, &new, &county_paths[site.county], now).await?;
         *rows.entry("organizations").or_default() += 1;
         if site.fence.is_some() && site.code_kind == crate::domain::kiosk_code::CodeKind::Rotating {
             // The wall screen: enrolled like `POST /organizations/{id}/kiosks`; its token
             // is not needed, the simulation mints codes with the site's secret.
             let kiosk_id = Uuid::from_u128(site.id.as_u128() ^ 0x6b69_6f73_6b00);
-            let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site.id, "label": "门诊大厅" });
-            let audit = audit_create(
-                state,
-                &admin,
-                "kiosk.enroll",
-                "kiosk",
-                kiosk_id.to_string(),
-                &enrolled,
-            )?;
-            store
-                .insert_kiosk(
-                    kiosk_id,
-                    site.id,
-                    Some("门诊大厅"),
-                    admin.user_id,
-                    now,
-                    audit,
-                )
+            kiosks::record_enrolled(state, &admin, kiosk_id, site.id, Some("门诊大厅"), now)
                 .await?;
             *rows.entry("kiosks").or_default() += 1;
         }
@@ -284,15 +207,7 @@ pub async fn write(
             requirements,
             created_at: now,
         };
-        let audit = audit_create(
-            state,
-            &admin,
-            "program.create",
-            "program",
-            program.id.to_string(),
-            &programs::to_body(program.clone()),
-        )?;
-        store.insert_program(&program, now, audit).await?;
+        programs::record_created(state, &admin, &program, now).await?;
         *rows.entry("programs").or_default() += 1;
     }
 
@@ -301,15 +216,7 @@ pub async fn write(
         let mut user = new_user(staff.id, staff.role, &staff.name, &staff.phone)?;
         user.jurisdiction_code = staff.jurisdiction_code.as_deref().map(code).transpose()?;
         user.organization_id = staff.organization.map(|i| geography.sites[i].id);
-        let audit = audit_create(
-            state,
-            &admin,
-            "user.create",
-            "user",
-            user.id.to_string(),
-            &users::to_body(user.clone()),
-        )?;
-        store.insert_user(&user, &hash, audit).await?;
+        users::record_created(state, &admin, &user, &hash).await?;
         *rows.entry("users").or_default() += 1;
     }
     for (i, physician) in plan.physicians.iter().enumerate() {
@@ -323,15 +230,7 @@ pub async fn write(
         user.title = Some(physician.title.to_owned());
         user.specialty = Some(physician.specialty.to_owned());
         user.gender = Some(physician.gender);
-        let audit = audit_create(
-            state,
-            &admin,
-            "user.create",
-            "user",
-            user.id.to_string(),
-            &users::to_body(user.clone()),
-        )?;
-        store.insert_user(&user, &hash, audit).await?;
+        users::record_created(state, &admin, &user, &hash).await?;
         *rows.entry("users").or_default() += 1;
         if i % 1000 == 999 {
             progress(&format!("users: {} physicians", i + 1));
@@ -351,15 +250,7 @@ pub async fn write(
             window: posting.window,
             created_at: now,
         };
-        let audit = audit_create(
-            state,
-            &admin,
-            "assignment.create",
-            "assignment",
-            assignment.id.to_string(),
-            &assignments::to_body(assignment.clone()),
-        )?;
-        store.insert_assignment(&assignment, audit).await?;
+        assignments::record_created(state, &admin, &assignment).await?;
         *rows.entry("assignments").or_default() += 1;
     }
     let audited: u64 = rows.values().sum();

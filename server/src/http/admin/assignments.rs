@@ -7,51 +7,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::invalid;
-use super::organizations::{placement, reachable_organization};
-use crate::domain::access::{Actor, Role, Scope};
-use crate::domain::assignment::{Assignment, check_dates};
-use crate::domain::jurisdiction::JurisdictionPath;
-use crate::domain::user::User;
-use crate::domain::window::DailyWindow;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::access::Actor;
+use crate::error::ApiResult;
 use crate::http::extract::{AppJson, AppPath};
-use crate::service::audit::{self, Change};
+use crate::service::admin::assignments;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_assignment))
         .routes(routes!(get_assignment))
-}
-
-pub(crate) fn to_body(a: Assignment) -> AssignmentBody {
-    AssignmentBody {
-        id: a.id,
-        physician_id: a.physician_id,
-        site_id: a.site_id,
-        program_id: a.program_id,
-        mode: a.mode,
-        start_date: a.start_date,
-        end_date: a.end_date,
-        window_start: a.window.start_hhmm(),
-        window_end: a.window.end_hhmm(),
-        created_at: a.created_at,
-    }
-}
-
-/// Whose physicians `actor` may send out: an admin anyone's; a hospital administrator
-/// their own hospital's; a supervisor those employed by hospitals in their jurisdiction
-/// (`employer` is the jurisdiction the physician's hospital sits in). A supervisor
-/// cannot pull another county's physician into their own, which would also open that
-/// physician's other postings to them.
-fn may_assign(actor: &Actor, physician: &User, employer: Option<&JurisdictionPath>) -> bool {
-    match &actor.scope {
-        Scope::Everything => true,
-        Scope::Organization(own) => physician.organization_id == Some(*own),
-        Scope::Jurisdiction(root) => employer.is_some_and(|path| root.contains(path)),
-        Scope::Own => false,
-    }
 }
 
 /// Assigns a physician to a receiving site under a program. Supervisors assign the
@@ -71,72 +36,8 @@ pub async fn create_assignment(
     actor: Actor,
     AppJson(body): AppJson<CreateAssignment>,
 ) -> ApiResult<(StatusCode, AppJson<AssignmentBody>)> {
-    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
-    check_dates(body.start_date, body.end_date).map_err(invalid)?;
-    let window = DailyWindow::parse(&body.window_start, &body.window_end).map_err(invalid)?;
-
-    let (physician, employer) = state
-        .store
-        .user_with_placement(body.physician_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !may_assign(&actor, &physician, employer.as_ref()) {
-        return Err(ApiError::NotFound);
-    }
-    if physician.role != Role::Physician {
-        return Err(ApiError::invalid(
-            "physician_id: this user is not a physician",
-        ));
-    }
-    if !physician.is_active() {
-        return Err(ApiError::invalid(
-            "physician_id: this physician's account is deactivated",
-        ));
-    }
-    let site = match actor.scope {
-        // A hospital sends its physicians to sites it does not administer.
-        Scope::Organization(_) => state
-            .store
-            .organization(body.site_id)
-            .await?
-            .ok_or(ApiError::NotFound)?,
-        _ => reachable_organization(&state, &actor, body.site_id).await?,
-    };
-    let (program, program_path) = state
-        .store
-        .program(body.program_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !program_path.contains(placement(&site).jurisdiction) {
-        return Err(ApiError::invalid(
-            "program_id: the program does not cover the site's jurisdiction",
-        ));
-    }
-    let assignment = Assignment {
-        id: Uuid::new_v4(),
-        physician_id: physician.id,
-        site_id: site.id,
-        program_id: program.id,
-        mode: body.mode,
-        start_date: body.start_date,
-        end_date: body.end_date,
-        window,
-        created_at: state.now(),
-    };
-    let body = to_body(assignment.clone());
-    let audit = audit::audited(
-        &state,
-        &actor,
-        Change {
-            action: "assignment.create",
-            object_type: "assignment",
-            object_id: body.id.to_string(),
-            before: None,
-            after: Some(&body),
-        },
-    )?;
-    state.store.insert_assignment(&assignment, audit).await?;
-    Ok((StatusCode::CREATED, AppJson(body)))
+    let created = assignments::create(&state, &actor, body).await?;
+    Ok((StatusCode::CREATED, AppJson(created)))
 }
 
 /// An assignment: for its physician, the site's administrators and supervisors, and the
@@ -149,34 +50,5 @@ pub async fn get_assignment(
     actor: Actor,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<AppJson<AssignmentBody>> {
-    actor.require(&[
-        Role::Admin,
-        Role::Supervisor,
-        Role::HospitalAdmin,
-        Role::ClinicAdmin,
-        Role::Physician,
-    ])?;
-    let assignment = state
-        .store
-        .assignment(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let visible = match &actor.scope {
-        Scope::Everything => true,
-        Scope::Own => assignment.physician_id == actor.user_id,
-        Scope::Organization(own) if *own == assignment.site_id => true,
-        Scope::Organization(own) => state
-            .store
-            .user(assignment.physician_id)
-            .await?
-            .is_some_and(|p| p.organization_id == Some(*own)),
-        Scope::Jurisdiction(_) => {
-            let site = state.store.organization(assignment.site_id).await?;
-            site.is_some_and(|site| actor.reaches(placement(&site)))
-        }
-    };
-    if !visible {
-        return Err(ApiError::NotFound);
-    }
-    Ok(AppJson(to_body(assignment)))
+    Ok(AppJson(assignments::get(&state, &actor, id).await?))
 }

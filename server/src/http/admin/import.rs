@@ -13,13 +13,11 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::invalid;
-use crate::domain::access::{Actor, Role};
-use crate::domain::personnel::ImportTerms;
+use crate::domain::access::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppQuery};
 use crate::import::TableFormat;
-use crate::service::import::{ImportOutcome, ImportRequest, import_personnel};
+use crate::service::import::{self, ImportOutcome, ImportRequest};
 use crate::state::AppState;
 
 /// A county's personnel table is a few hundred rows; 2 MiB leaves room for XLSX
@@ -82,7 +80,8 @@ pub async fn import_assignments(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, AppJson<ImportResult>)> {
-    actor.require(&[Role::Admin, Role::HospitalAdmin])?;
+    // The role first: a caller without it hears 403 whatever the request says.
+    import::may_import(&actor)?;
     let AppQuery(query) = query?;
     let format = headers
         .get(CONTENT_TYPE)
@@ -100,22 +99,12 @@ pub async fn import_assignments(
             ApiError::invalid(rejection.body_text())
         }
     })?;
-    let terms = ImportTerms::new(
-        query.program_id,
-        query.mode,
-        query.start_date,
-        query.end_date,
-        query.window_start.as_deref(),
-        query.window_end.as_deref(),
-    )
-    .map_err(invalid)?;
     let request = ImportRequest {
-        terms,
-        filename: query.filename,
+        query,
         format,
         table: table.to_vec(),
     };
-    match import_personnel(&state, &actor, request).await? {
+    match import::import_personnel(&state, &actor, request).await? {
         ImportOutcome::Created(result) => Ok((StatusCode::CREATED, AppJson(result))),
         ImportOutcome::Replayed(result) => Ok((StatusCode::OK, AppJson(result))),
     }

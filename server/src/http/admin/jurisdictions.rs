@@ -7,44 +7,16 @@ use mobile_api::{CreateJurisdiction, Jurisdiction as JurisdictionBody, Page, Pro
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::invalid;
-use crate::domain::access::{Actor, Role, Scope};
-use crate::domain::jurisdiction::{
-    Jurisdiction, JurisdictionCode, JurisdictionPath, check_nesting,
-};
-use crate::domain::organization::parse_name;
-use crate::error::{ApiError, ApiResult};
-use crate::http::PageRequest;
+use crate::domain::access::Actor;
+use crate::error::ApiResult;
 use crate::http::extract::{AppJson, AppPath, AppQuery};
-use crate::service::audit::{self, Change};
+use crate::service::admin::jurisdictions;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_jurisdiction, list_jurisdictions))
         .routes(routes!(get_jurisdiction))
-}
-
-pub(crate) fn to_body(j: Jurisdiction) -> JurisdictionBody {
-    JurisdictionBody {
-        code: j.code.to_string(),
-        name: j.name,
-        level: j.level,
-        parent_code: j.parent_code.map(|c| c.to_string()),
-    }
-}
-
-/// A jurisdiction the caller can see, or 404.
-pub(crate) async fn reachable_jurisdiction(
-    state: &AppState,
-    actor: &Actor,
-    code: &str,
-) -> ApiResult<Jurisdiction> {
-    let code = JurisdictionCode::parse(code).map_err(invalid)?;
-    match state.store.jurisdiction(&code).await? {
-        Some(j) if actor.reaches_jurisdiction(&j.path) => Ok(j),
-        _ => Err(ApiError::NotFound),
-    }
 }
 
 /// Adds a province (admin only), city or county under a parent the caller can see.
@@ -62,43 +34,8 @@ pub async fn create_jurisdiction(
     actor: Actor,
     AppJson(body): AppJson<CreateJurisdiction>,
 ) -> ApiResult<(StatusCode, AppJson<JurisdictionBody>)> {
-    actor.require(&[Role::Admin, Role::Supervisor])?;
-    let code = JurisdictionCode::parse(&body.code).map_err(invalid)?;
-    let name = parse_name(&body.name).map_err(invalid)?;
-    let parent = match &body.parent_code {
-        Some(parent_code) => Some(reachable_jurisdiction(&state, &actor, parent_code).await?),
-        None if actor.role != Role::Admin => return Err(ApiError::Forbidden),
-        None => None,
-    };
-    check_nesting(body.level, parent.as_ref().map(|p| p.level)).map_err(invalid)?;
-    let path = match &parent {
-        Some(p) => p.path.child(&code),
-        None => JurisdictionPath::root(&code),
-    };
-    let jurisdiction = Jurisdiction {
-        code,
-        name,
-        level: body.level,
-        parent_code: parent.map(|p| p.code),
-        path,
-    };
-    let body = to_body(jurisdiction.clone());
-    let audit = audit::audited(
-        &state,
-        &actor,
-        Change {
-            action: "jurisdiction.create",
-            object_type: "jurisdiction",
-            object_id: body.code.clone(),
-            before: None,
-            after: Some(&body),
-        },
-    )?;
-    state
-        .store
-        .insert_jurisdiction(&jurisdiction, state.now(), audit)
-        .await?;
-    Ok((StatusCode::CREATED, AppJson(body)))
+    let created = jurisdictions::create(&state, &actor, body).await?;
+    Ok((StatusCode::CREATED, AppJson(created)))
 }
 
 /// The jurisdictions the caller can see, ordered by code.
@@ -110,18 +47,7 @@ pub async fn list_jurisdictions(
     actor: Actor,
     AppQuery(query): AppQuery<PageQuery>,
 ) -> ApiResult<AppJson<Page<JurisdictionBody>>> {
-    actor.require(&[Role::Admin, Role::Supervisor])?;
-    let page = PageRequest::try_from(query)?;
-    let within = match &actor.scope {
-        Scope::Jurisdiction(path) => Some(path),
-        _ => None,
-    };
-    let rows = state
-        .store
-        .list_jurisdictions(within, page.after.as_deref(), page.fetch())
-        .await?;
-    let items: Vec<JurisdictionBody> = rows.into_iter().map(to_body).collect();
-    Ok(AppJson(page.page(items, |j| j.code.clone())))
+    Ok(AppJson(jurisdictions::list(&state, &actor, query).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/jurisdictions/{code}", tag = "administration",
@@ -133,7 +59,5 @@ pub async fn get_jurisdiction(
     actor: Actor,
     AppPath(code): AppPath<String>,
 ) -> ApiResult<AppJson<JurisdictionBody>> {
-    actor.require(&[Role::Admin, Role::Supervisor])?;
-    let jurisdiction = reachable_jurisdiction(&state, &actor, &code).await?;
-    Ok(AppJson(to_body(jurisdiction)))
+    Ok(AppJson(jurisdictions::get(&state, &actor, &code).await?))
 }

@@ -11,7 +11,6 @@ pub mod users;
 
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -23,9 +22,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(assignments::router())
         .merge(import::router())
         .merge(kiosks::router())
-}
-
-/// A domain validation error becomes a 400 whose detail names the field.
-pub(crate) fn invalid(error: impl std::fmt::Display) -> ApiError {
-    ApiError::invalid(error.to_string())
 }

@@ -7,62 +7,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::invalid;
-use super::jurisdictions::reachable_jurisdiction;
-use super::organizations::reachable_organization;
-use crate::auth::password;
-use crate::domain::access::{Actor, Placement, Role, Scope};
-use crate::domain::organization::parse_name;
-use crate::domain::user::{Phone, User, check_password_policy, check_role_placement};
-use crate::error::{ApiError, ApiResult};
+use crate::domain::access::Actor;
+use crate::error::ApiResult;
 use crate::http::extract::{AppJson, AppPath};
-use crate::service::audit::{self, Change};
-use crate::service::sessions;
+use crate::service::admin::users;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_user))
         .routes(routes!(get_user, update_user))
-}
-
-pub(crate) fn to_body(user: User) -> UserBody {
-    let active = user.is_active();
-    UserBody {
-        id: user.id,
-        role: user.role,
-        name: user.name,
-        phone: user.phone.as_str().to_owned(),
-        organization_id: user.organization_id,
-        jurisdiction_code: user.jurisdiction_code.map(|c| c.to_string()),
-        title: user.title,
-        specialty: user.specialty,
-        gender: user.gender,
-        created_at: user.created_at,
-        active,
-        deactivated_at: user.deactivated_at,
-    }
-}
-
-/// Which roles a caller may create, edit and deactivate (within their reach): admins
-/// anything; supervisors anything below admin; hospital administrators physicians of
-/// their own hospital.
-fn may_manage(actor: &Actor, role: Role) -> bool {
-    match actor.role {
-        Role::Admin => true,
-        Role::Supervisor => role != Role::Admin,
-        Role::HospitalAdmin => role == Role::Physician,
-        _ => false,
-    }
-}
-
-fn optional_text(value: Option<String>, field: &str) -> ApiResult<Option<String>> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > 100 => Err(ApiError::invalid(format!(
-            "{field}: at most 100 characters"
-        ))),
-        other => Ok(other),
-    }
 }
 
 /// Creates a user. The phone is the login name and must be unique.
@@ -80,64 +34,8 @@ pub async fn create_user(
     actor: Actor,
     AppJson(body): AppJson<CreateUser>,
 ) -> ApiResult<(StatusCode, AppJson<UserBody>)> {
-    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
-    if !may_manage(&actor, body.role) {
-        return Err(ApiError::Forbidden);
-    }
-    let name = parse_name(&body.name).map_err(invalid)?;
-    let phone = Phone::parse(&body.phone).map_err(invalid)?;
-    check_password_policy(&body.password).map_err(invalid)?;
-    // A hospital administrator's physicians belong to that hospital.
-    let organization_id = match (&actor.scope, body.organization_id) {
-        (Scope::Organization(own), None) => Some(*own),
-        (_, given) => given,
-    };
-    let jurisdiction = match &body.jurisdiction_code {
-        Some(code) => Some(reachable_jurisdiction(&state, &actor, code).await?),
-        None => None,
-    };
-    check_role_placement(
-        body.role,
-        organization_id,
-        jurisdiction.as_ref().map(|j| &j.code),
-    )
-    .map_err(invalid)?;
-    if let Some(org_id) = organization_id {
-        reachable_organization(&state, &actor, org_id).await?;
-    }
-    if jurisdiction.is_none() && organization_id.is_none() && actor.role != Role::Admin {
-        return Err(ApiError::Forbidden);
-    }
-    let user = User {
-        id: Uuid::new_v4(),
-        role: body.role,
-        name,
-        phone,
-        organization_id,
-        jurisdiction_code: jurisdiction.map(|j| j.code),
-        title: optional_text(body.title, "title")?,
-        specialty: optional_text(body.specialty, "specialty")?,
-        gender: body.gender,
-        created_at: state.now(),
-        deactivated_at: None,
-    };
-    let hash = password::hash(body.password, state.config.password_cost)
-        .await
-        .map_err(ApiError::internal)?;
-    let body = to_body(user.clone());
-    let audit = audit::audited(
-        &state,
-        &actor,
-        Change {
-            action: "user.create",
-            object_type: "user",
-            object_id: body.id.to_string(),
-            before: None,
-            after: Some(&body),
-        },
-    )?;
-    state.store.insert_user(&user, &hash, audit).await?;
-    Ok((StatusCode::CREATED, AppJson(body)))
+    let created = users::create(&state, &actor, body).await?;
+    Ok((StatusCode::CREATED, AppJson(created)))
 }
 
 /// A user: anyone may read themselves; administrators read the users they reach.
@@ -149,39 +47,7 @@ pub async fn get_user(
     actor: Actor,
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<AppJson<UserBody>> {
-    let user = if actor.user_id == id {
-        state.store.user(id).await?.ok_or(ApiError::NotFound)?
-    } else {
-        actor.require(&[
-            Role::Admin,
-            Role::Supervisor,
-            Role::HospitalAdmin,
-            Role::ClinicAdmin,
-        ])?;
-        reachable_user(&state, &actor, id).await?
-    };
-    Ok(AppJson(to_body(user)))
-}
-
-/// A user inside the caller's scope, or 404: their existence is not revealed.
-async fn reachable_user(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<User> {
-    let (user, placement) = state
-        .store
-        .user_with_placement(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let reached = match &placement {
-        Some(path) => actor.reaches(Placement {
-            jurisdiction: path,
-            organization_id: user.organization_id,
-        }),
-        None => actor.scope == Scope::Everything,
-    };
-    if reached {
-        Ok(user)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    Ok(AppJson(users::get(&state, &actor, id).await?))
 }
 
 /// Edits a person, or switches their account off or on again.
@@ -206,63 +72,5 @@ pub async fn update_user(
     AppPath(id): AppPath<Uuid>,
     AppJson(body): AppJson<UpdateUser>,
 ) -> ApiResult<AppJson<UserBody>> {
-    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
-    let user = reachable_user(&state, &actor, id).await?;
-    if !may_manage(&actor, user.role) {
-        return Err(ApiError::Forbidden);
-    }
-    if body.active == Some(false) && id == actor.user_id {
-        // Nobody locks themselves out; another administrator can do it.
-        return Err(ApiError::invalid(
-            "active: you cannot deactivate your own account",
-        ));
-    }
-    let before = to_body(user.clone());
-    let now = state.now();
-    let mut after = user;
-    if let Some(name) = &body.name {
-        after.name = parse_name(name).map_err(invalid)?;
-    }
-    if let Some(title) = body.title {
-        after.title = optional_text(Some(title), "title")?;
-    }
-    if let Some(specialty) = body.specialty {
-        after.specialty = optional_text(Some(specialty), "specialty")?;
-    }
-    if let Some(gender) = body.gender {
-        after.gender = Some(gender);
-    }
-    if let Some(org_id) = body.organization_id {
-        reachable_organization(&state, &actor, org_id).await?;
-        after.organization_id = Some(org_id);
-        check_role_placement(
-            after.role,
-            after.organization_id,
-            after.jurisdiction_code.as_ref(),
-        )
-        .map_err(invalid)?;
-    }
-    match body.active {
-        Some(false) if after.is_active() => after.deactivated_at = Some(now),
-        Some(true) => after.deactivated_at = None,
-        _ => {}
-    }
-    let after_body = to_body(after.clone());
-    let audit = audit::audited(
-        &state,
-        &actor,
-        Change {
-            action: "user.update",
-            object_type: "user",
-            object_id: id.to_string(),
-            before: Some(&before),
-            after: Some(&after_body),
-        },
-    )?;
-    if !state.store.update_user(&after, now, audit).await? {
-        return Err(ApiError::NotFound);
-    }
-    sessions::forget(&state, id).await;
-    let after = after_body;
-    Ok(AppJson(after))
+    Ok(AppJson(users::update(&state, &actor, id, body).await?))
 }

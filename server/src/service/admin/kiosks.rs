@@ -1,0 +1,130 @@
+//! Kiosk enrolment and revocation: a long-lived token for one site's wall screen.
+
+use chrono::{DateTime, Utc};
+use mobile_api::{EnrollKiosk, KioskEnrolment};
+use uuid::Uuid;
+
+use super::organizations::reachable_organization;
+use crate::auth::AuthError;
+use crate::auth::jwt::{Audience, Claims, ISSUER};
+use crate::domain::access::{Actor, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::service::audit::{self, Change};
+use crate::state::AppState;
+
+/// Kiosk tokens last five years; revocation, not expiry, is how they end.
+const KIOSK_TOKEN_DAYS: i64 = 5 * 365;
+
+const KIOSK_ROLES: [Role; 3] = [Role::Admin, Role::Supervisor, Role::ClinicAdmin];
+
+/// Whether `actor` may enrol and revoke kiosks at all. Checked before the request's
+/// body is read, so that a caller without the role hears 403 whatever they sent.
+pub fn may_manage(actor: &Actor) -> ApiResult<()> {
+    Ok(actor.require(&KIOSK_ROLES)?)
+}
+
+/// Enrols a wall screen for the site `site_id`, with an optional label.
+pub async fn enroll(
+    state: &AppState,
+    actor: &Actor,
+    site_id: Uuid,
+    request: EnrollKiosk,
+) -> ApiResult<KioskEnrolment> {
+    may_manage(actor)?;
+    let label = request
+        .label
+        .map(|l| crate::domain::organization::parse_name(&l))
+        .transpose()
+        .map_err(|_| ApiError::invalid("label: must be 1 to 200 characters"))?;
+    let site = reachable_organization(state, actor, site_id).await?;
+    let now = state.now();
+    let kiosk_id = Uuid::new_v4();
+    record_enrolled(state, actor, kiosk_id, site.id, label.as_deref(), now).await?;
+    let token = sign_token(state, kiosk_id, site.id, now).map_err(ApiError::internal)?;
+    Ok(KioskEnrolment {
+        kiosk_id,
+        token,
+        site_id: site.id,
+    })
+}
+
+/// Writes the kiosk `kiosk_id` of the site `site_id`, enrolled by `actor` at `now`, with
+/// its `kiosk.enroll` entry.
+pub async fn record_enrolled(
+    state: &AppState,
+    actor: &Actor,
+    kiosk_id: Uuid,
+    site_id: Uuid,
+    label: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let enrolled = serde_json::json!({ "kiosk_id": kiosk_id, "site_id": site_id, "label": label });
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "kiosk.enroll",
+            object_type: "kiosk",
+            object_id: kiosk_id.to_string(),
+            before: None,
+            after: Some(&enrolled),
+        },
+    )?;
+    state
+        .store
+        .insert_kiosk(kiosk_id, site_id, label, actor.user_id, now, audit)
+        .await?;
+    Ok(())
+}
+
+/// A token for the kiosk `kiosk_id` of the site `site_id`, issued at `now` and valid
+/// for five years (revocation, checked on every request, ends it sooner).
+pub fn sign_token(
+    state: &AppState,
+    kiosk_id: Uuid,
+    site_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<String, AuthError> {
+    let claims = Claims {
+        sub: kiosk_id,
+        role: Role::Kiosk,
+        iss: ISSUER.to_owned(),
+        aud: Audience::Kiosk.as_str().to_owned(),
+        iat: now.timestamp(),
+        exp: (now + chrono::Duration::days(KIOSK_TOKEN_DAYS)).timestamp(),
+        jti: Uuid::new_v4(),
+        ver: 0,
+        org: None,
+        jur: None,
+        site: Some(site_id),
+    };
+    state.keys.jwt.sign(&claims)
+}
+
+/// Revokes a kiosk: its token stops working at once.
+pub async fn revoke(state: &AppState, actor: &Actor, kiosk_id: Uuid) -> ApiResult<()> {
+    may_manage(actor)?;
+    let kiosk = state
+        .store
+        .kiosk(kiosk_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    reachable_organization(state, actor, kiosk.site_id).await?;
+    let revoked = serde_json::json!({ "kiosk_id": kiosk.id, "site_id": kiosk.site_id, "revoked": kiosk.revoked });
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "kiosk.revoke",
+            object_type: "kiosk",
+            object_id: kiosk_id.to_string(),
+            before: Some(&revoked),
+            after: None,
+        },
+    )?;
+    state
+        .store
+        .revoke_kiosk(kiosk_id, state.now(), audit)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Programmes: a circular's thresholds and requirements, and the seed circulars as
+//! templates.
+
+use chrono::{DateTime, Utc};
+use mobile_api::{
+    CreateProgram, Program as ProgramBody, ProgramTemplate as TemplateBody,
+    Requirement as RequirementBody,
+};
+use uuid::Uuid;
+
+use super::invalid;
+use super::jurisdictions::reachable_jurisdiction;
+use crate::domain::access::{Actor, Role};
+use crate::domain::crediting::Thresholds;
+use crate::domain::organization::parse_name;
+use crate::domain::program::Program;
+use crate::domain::requirements::{self, ProgramTemplate, Requirement, RequirementSpec};
+use crate::error::{ApiError, ApiResult};
+use crate::service::audit::{self, Change};
+use crate::state::AppState;
+
+/// A requirement as the wire shows it (in programmes, reports, progress and the
+/// scheduler's notices). The wire form and the domain's spec are the same JSON;
+/// convert through it.
+pub fn requirement_to_body(requirement: &Requirement) -> RequirementBody {
+    serde_json::to_value(requirement.to_spec())
+        .and_then(serde_json::from_value)
+        .unwrap_or(RequirementBody {
+            period: mobile_api::RequirementPeriod::Assignment,
+            min_days: None,
+            min_half_days: None,
+            min_visits: None,
+            activity: None,
+            min_consecutive_months: None,
+        })
+}
+
+fn requirement_from_body(index: usize, body: &RequirementBody) -> ApiResult<Requirement> {
+    let field = |e: &dyn std::fmt::Display| ApiError::invalid(format!("requirements[{index}].{e}"));
+    let spec: RequirementSpec = serde_json::to_value(body)
+        .and_then(serde_json::from_value)
+        .map_err(|e| field(&e))?;
+    Requirement::from_spec(spec).map_err(|e| field(&e))
+}
+
+pub fn to_body(program: Program) -> ProgramBody {
+    ProgramBody {
+        id: program.id,
+        name: program.name,
+        jurisdiction_code: program.jurisdiction_code.to_string(),
+        half_day_minutes: program.thresholds.half_day_minutes,
+        full_day_minutes: program.thresholds.full_day_minutes,
+        requirements: program
+            .requirements
+            .iter()
+            .map(requirement_to_body)
+            .collect(),
+        created_at: program.created_at,
+    }
+}
+
+/// Creates a program for a jurisdiction the caller can see.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    request: CreateProgram,
+) -> ApiResult<ProgramBody> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    let name = parse_name(&request.name).map_err(invalid)?;
+    let thresholds = Thresholds::from_optional(request.half_day_minutes, request.full_day_minutes)
+        .map_err(invalid)?;
+    if request.requirements.len() > 20 {
+        return Err(ApiError::invalid("requirements: at most 20"));
+    }
+    let requirements = request
+        .requirements
+        .iter()
+        .enumerate()
+        .map(|(i, r)| requirement_from_body(i, r))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let jurisdiction = reachable_jurisdiction(state, actor, &request.jurisdiction_code).await?;
+    let program = Program {
+        id: Uuid::new_v4(),
+        name,
+        jurisdiction_code: jurisdiction.code,
+        thresholds,
+        requirements,
+        created_at: state.now(),
+    };
+    record_created(state, actor, &program, state.now()).await
+}
+
+/// Writes a checked program, stored as created at `now`, with its `program.create`
+/// entry by `actor`.
+pub async fn record_created(
+    state: &AppState,
+    actor: &Actor,
+    program: &Program,
+    now: DateTime<Utc>,
+) -> ApiResult<ProgramBody> {
+    let body = to_body(program.clone());
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "program.create",
+            object_type: "program",
+            object_id: body.id.to_string(),
+            before: None,
+            after: Some(&body),
+        },
+    )?;
+    state.store.insert_program(program, now, audit).await?;
+    Ok(body)
+}
+
+/// A program the caller can see.
+pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<ProgramBody> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    match state.store.program(id).await? {
+        Some((program, path)) if actor.reaches_jurisdiction(&path) => Ok(to_body(program)),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// A template as the wire shows it; its specs are valid by construction (a unit
+/// test builds every template), so a spec that would not convert is skipped
+/// rather than answered half-formed.
+fn template_to_body(template: ProgramTemplate) -> TemplateBody {
+    let requirements: Vec<Requirement> = template
+        .requirements
+        .into_iter()
+        .filter_map(|spec| Requirement::from_spec(spec).ok())
+        .collect();
+    TemplateBody {
+        key: template.key.to_owned(),
+        name: template.name.to_owned(),
+        source_seed: template.source_seed.to_owned(),
+        jurisdiction_code: template.jurisdiction_code.to_owned(),
+        basis: template.basis.to_owned(),
+        half_day_minutes: template.half_day_minutes,
+        full_day_minutes: template.full_day_minutes,
+        requirements_zh: requirements.iter().map(Requirement::describe_zh).collect(),
+        requirements: requirements.iter().map(requirement_to_body).collect(),
+    }
+}
+
+/// The five seed circulars as ready programs.
+pub fn templates(actor: &Actor) -> ApiResult<Vec<TemplateBody>> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    Ok(requirements::templates()
+        .into_iter()
+        .map(template_to_body)
+        .collect())
+}

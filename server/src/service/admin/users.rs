@@ -1,0 +1,239 @@
+//! People of every role but kiosks: creating them, reading them, editing them and
+//! switching their accounts off or on.
+
+use mobile_api::{CreateUser, UpdateUser, User as UserBody};
+use uuid::Uuid;
+
+use super::invalid;
+use super::jurisdictions::reachable_jurisdiction;
+use super::organizations::reachable_organization;
+use crate::auth::password;
+use crate::domain::access::{Actor, Placement, Role, Scope};
+use crate::domain::organization::parse_name;
+use crate::domain::user::{Phone, User, check_password_policy, check_role_placement};
+use crate::error::{ApiError, ApiResult};
+use crate::service::audit::{self, Change};
+use crate::service::sessions;
+use crate::state::AppState;
+
+pub fn to_body(user: User) -> UserBody {
+    let active = user.is_active();
+    UserBody {
+        id: user.id,
+        role: user.role,
+        name: user.name,
+        phone: user.phone.as_str().to_owned(),
+        organization_id: user.organization_id,
+        jurisdiction_code: user.jurisdiction_code.map(|c| c.to_string()),
+        title: user.title,
+        specialty: user.specialty,
+        gender: user.gender,
+        created_at: user.created_at,
+        active,
+        deactivated_at: user.deactivated_at,
+    }
+}
+
+/// Which roles a caller may create, edit and deactivate (within their reach): admins
+/// anything; supervisors anything below admin; hospital administrators physicians of
+/// their own hospital.
+fn may_manage(actor: &Actor, role: Role) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Supervisor => role != Role::Admin,
+        Role::HospitalAdmin => role == Role::Physician,
+        _ => false,
+    }
+}
+
+fn optional_text(value: Option<String>, field: &str) -> ApiResult<Option<String>> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > 100 => Err(ApiError::invalid(format!(
+            "{field}: at most 100 characters"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Creates a user. The phone is the login name and must be unique.
+pub async fn create(state: &AppState, actor: &Actor, request: CreateUser) -> ApiResult<UserBody> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    if !may_manage(actor, request.role) {
+        return Err(ApiError::Forbidden);
+    }
+    let name = parse_name(&request.name).map_err(invalid)?;
+    let phone = Phone::parse(&request.phone).map_err(invalid)?;
+    check_password_policy(&request.password).map_err(invalid)?;
+    // A hospital administrator's physicians belong to that hospital.
+    let organization_id = match (&actor.scope, request.organization_id) {
+        (Scope::Organization(own), None) => Some(*own),
+        (_, given) => given,
+    };
+    let jurisdiction = match &request.jurisdiction_code {
+        Some(code) => Some(reachable_jurisdiction(state, actor, code).await?),
+        None => None,
+    };
+    check_role_placement(
+        request.role,
+        organization_id,
+        jurisdiction.as_ref().map(|j| &j.code),
+    )
+    .map_err(invalid)?;
+    if let Some(org_id) = organization_id {
+        reachable_organization(state, actor, org_id).await?;
+    }
+    if jurisdiction.is_none() && organization_id.is_none() && actor.role != Role::Admin {
+        return Err(ApiError::Forbidden);
+    }
+    let user = User {
+        id: Uuid::new_v4(),
+        role: request.role,
+        name,
+        phone,
+        organization_id,
+        jurisdiction_code: jurisdiction.map(|j| j.code),
+        title: optional_text(request.title, "title")?,
+        specialty: optional_text(request.specialty, "specialty")?,
+        gender: request.gender,
+        created_at: state.now(),
+        deactivated_at: None,
+    };
+    let hash = password::hash(request.password, state.config.password_cost)
+        .await
+        .map_err(ApiError::internal)?;
+    record_created(state, actor, &user, &hash).await
+}
+
+/// Writes a checked user whose password hashes to `password_hash`, with its
+/// `user.create` entry by `actor`. A phone already taken is `already_exists`.
+pub async fn record_created(
+    state: &AppState,
+    actor: &Actor,
+    user: &User,
+    password_hash: &str,
+) -> ApiResult<UserBody> {
+    let body = to_body(user.clone());
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "user.create",
+            object_type: "user",
+            object_id: body.id.to_string(),
+            before: None,
+            after: Some(&body),
+        },
+    )?;
+    state.store.insert_user(user, password_hash, audit).await?;
+    Ok(body)
+}
+
+/// A user: anyone may read themselves; administrators read the users they reach.
+pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<UserBody> {
+    let user = if actor.user_id == id {
+        state.store.user(id).await?.ok_or(ApiError::NotFound)?
+    } else {
+        actor.require(&[
+            Role::Admin,
+            Role::Supervisor,
+            Role::HospitalAdmin,
+            Role::ClinicAdmin,
+        ])?;
+        reachable_user(state, actor, id).await?
+    };
+    Ok(to_body(user))
+}
+
+/// A user inside the caller's scope, or 404: their existence is not revealed.
+async fn reachable_user(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<User> {
+    let (user, placement) = state
+        .store
+        .user_with_placement(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let reached = match &placement {
+        Some(path) => actor.reaches(Placement {
+            jurisdiction: path,
+            organization_id: user.organization_id,
+        }),
+        None => actor.scope == Scope::Everything,
+    };
+    if reached {
+        Ok(user)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Edits a person, or switches their account off or on again.
+///
+/// `active: false` ends every session of the user at once (see [`sessions::forget`]);
+/// `active: true` lets them log in again. Admins manage anyone; supervisors anyone but
+/// admins within their jurisdiction; hospital administrators the physicians of their
+/// hospital. A user outside the caller's reach reads as 404, a role the caller may not
+/// manage as 403.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    request: UpdateUser,
+) -> ApiResult<UserBody> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    let user = reachable_user(state, actor, id).await?;
+    if !may_manage(actor, user.role) {
+        return Err(ApiError::Forbidden);
+    }
+    if request.active == Some(false) && id == actor.user_id {
+        // Nobody locks themselves out; another administrator can do it.
+        return Err(ApiError::invalid(
+            "active: you cannot deactivate your own account",
+        ));
+    }
+    let before = to_body(user.clone());
+    let now = state.now();
+    let mut after = user;
+    if let Some(name) = &request.name {
+        after.name = parse_name(name).map_err(invalid)?;
+    }
+    if let Some(title) = request.title {
+        after.title = optional_text(Some(title), "title")?;
+    }
+    if let Some(specialty) = request.specialty {
+        after.specialty = optional_text(Some(specialty), "specialty")?;
+    }
+    if let Some(gender) = request.gender {
+        after.gender = Some(gender);
+    }
+    if let Some(org_id) = request.organization_id {
+        reachable_organization(state, actor, org_id).await?;
+        after.organization_id = Some(org_id);
+        check_role_placement(
+            after.role,
+            after.organization_id,
+            after.jurisdiction_code.as_ref(),
+        )
+        .map_err(invalid)?;
+    }
+    match request.active {
+        Some(false) if after.is_active() => after.deactivated_at = Some(now),
+        Some(true) => after.deactivated_at = None,
+        _ => {}
+    }
+    let after_body = to_body(after.clone());
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "user.update",
+            object_type: "user",
+            object_id: id.to_string(),
+            before: Some(&before),
+            after: Some(&after_body),
+        },
+    )?;
+    if !state.store.update_user(&after, now, audit).await? {
+        return Err(ApiError::NotFound);
+    }
+    sessions::forget(state, id).await;
+    Ok(after_body)
+}
