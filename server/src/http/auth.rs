@@ -16,8 +16,8 @@ use crate::auth::jwt::{Audience, Claims, ISSUER};
 use crate::auth::refresh;
 use crate::domain::user::User;
 use crate::error::{ApiError, ApiResult};
-use crate::service::sessions;
 use crate::service::login;
+use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::tokens::Rotation;
 
