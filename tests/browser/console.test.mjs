@@ -129,30 +129,52 @@ test('a wrong password is refused on the login form', async () => {
 });
 
 // The seeded world has one kind of anomaly; every other kind is fed to the real page
-// through an intercepted list, with facts only (no server sentence), so the console's
-// own words are what is checked. None may show a raw key, an id or JSON.
-test('every anomaly kind reads as a sentence, and one without a location draws no map', async () => {
+// through an intercepted list, shaped as the server sends it (domain/anomaly_text.rs:
+// a sentence, labelled facts) next to the raw stored detail. The console must show the
+// server's words and labels only: never a raw key, an id or JSON from the detail.
+const SAID = {
+  new_device: ['使用了与已绑定手机不同的设备签到。', 'Checked in from a device other than the bound phone.', { device_id: 'phone-b', bound_device_id: 'phone-a' }, [['device_id', '签到设备', 'Device', 'phone-b', 'phone-b']]],
+  mock_location: ['手机报告此次定位为模拟（虚拟）定位。', 'The phone reported this fix as a mock location.', { device_id: 'phone-b' }, []],
+  impossible_travel: ['与上一次定位相距38.2公里，仅隔9分钟，折合时速255公里，超过上限150公里/小时。', '38.2 km from the previous fix only 9 minutes earlier: 255 km/h, above the 150 km/h limit.',
+    { distance_km: 38.2, minutes: 9, speed_kmh: 255, limit_kmh: 150, previous_event_id: 'e0000000-0000-4000-8000-000000000009' },
+    [['distance_km', '与上次定位距离', 'Distance from previous fix', '38.2公里', '38.2 km'], ['speed_kmh', '折合时速', 'Speed', '255公里/小时', '255 km/h']]],
+  code_shared: ['同一签到码也被另一位医师使用，两处定位相距1490米。', 'The same kiosk code was also used by another physician from 1490 m away.',
+    { separation_m: 1490, same_device: false, other_event_id: 'e0000000-0000-4000-8000-000000000008' }, [['separation_m', '两处定位相距', 'Fixes apart', '1490米', '1490 m']]],
+  repeated_fix: ['定位坐标与之前的一次签到完全相同，真实定位几乎不会重复。', 'The fix is identical to an earlier check-in\'s; real GPS fixes practically never repeat.',
+    { other_event_id: 'e0000000-0000-4000-8000-000000000007', lat: 25.29, lon: 117.41 }, [['lat', '纬度', 'Latitude', '25.290000', '25.290000']]],
+  late_sync: ['离线扫码于2026-03-02 09:00，95分钟后才上传。', 'Scanned offline at 2026-03-02 09:00, uploaded 95 minutes later.', { scanned_at: '2026-03-02T01:00:00Z', delay_minutes: 95 }, [['delay_minutes', '延迟', 'Delay', '95分钟', '95 min']]],
+  missing_checkout: ['2026-03-02 09:00签到后未签退，该次服务已于2026-03-02 18:00自动结束，暂不计入。', 'Checked in at 2026-03-02 09:00 and never checked out; the visit was closed at 2026-03-02 18:00 without credit.',
+    { checked_in_at: '2026-03-02T01:00:00Z', closed_at: '2026-03-02T10:00:00Z' }, [['checked_in_at', '签到时间', 'Checked in', '2026-03-02 09:00', '2026-03-02 09:00']]],
+  short_visit: ['签到后12分钟即签退，少于规定的30分钟。', 'Checked out 12 minutes after checking in, less than the required 30 minutes.', { minutes: 12, min_minutes: 30 },
+    [['minutes', '时长', 'Duration', '12分钟', '12 min'], ['min_minutes', '规定最短时长', 'Required minimum', '30分钟', '30 min']]],
+  outside_window_edge: ['扫码时间超出规定时段08:00-17:30共10分钟。', 'Scanned 10 minutes outside the daily window 08:00-17:30.', { minutes_outside: 10, window: '08:00-17:30' }, [['window', '规定时段', 'Daily window', '08:00-17:30', '08:00-17:30']]],
+  inspection_absent: ['2026-03-02 10:30暗访时本人不在岗，但系统中有2026-03-02 09:00的签到记录。', 'Absent at the unannounced visit at 2026-03-02 10:30, yet checked in since 2026-03-02 09:00.',
+    { inspection_kind: 'unannounced', inspection_id: 'e0000000-0000-4000-8000-000000000006' }, [['inspection_kind', '检查方式', 'Inspection', '暗访', 'unannounced visit']]],
+  inspection_unrecorded: ['2026-03-02 10:30现场核查时本人在岗，但没有签到记录。', 'Present at the on-site check at 2026-03-02 10:30 without a check-in.',
+    { inspection_kind: 'onsite', inspection_id: 'e0000000-0000-4000-8000-000000000005' }, [['inspection_kind', '检查方式', 'Inspection', '现场核查', 'on-site check']]],
+  presence_check_missed: ['2026-03-02 10:00发起的在岗抽查，未在2026-03-02 10:15前扫码响应。', 'Did not answer the presence spot-check of 2026-03-02 10:00 by scanning before 2026-03-02 10:15.',
+    { presence_check_id: 'e0000000-0000-4000-8000-000000000004' }, []],
+  requirement_missed: ['2026年3月应服务1天，实际计入0.5天。', 'In March 2026: required 1 days, credited 0.5.',
+    { assignment_id: 'e0000000-0000-4000-8000-000000000003', requirement: { period: 'month', min_days: 1 }, required: 1, credited: 0.5 },
+    [['required', '应完成', 'Required', '1天', '1 days'], ['credited', '实际计入', 'Credited', '0.5天', '0.5 days']]],
+};
+const LABEL = {
+  new_device: '更换设备签到', mock_location: '模拟定位', impossible_travel: '移动速度异常', code_shared: '签到码疑似共享',
+  repeated_fix: '定位坐标完全重复', late_sync: '离线签到延迟上传', missing_checkout: '未签退', short_visit: '在岗时间过短',
+  outside_window_edge: '签到时间临近规定时段边缘', inspection_absent: '暗访/核查时不在岗', inspection_unrecorded: '暗访/核查在岗但无签到',
+  presence_check_missed: '未按时响应在岗抽查', requirement_missed: '未达到服务要求',
+};
+
+test('every anomaly kind reads as the server\'s sentence, and one without a location draws no map', async () => {
   const page = await newPage('kinds');
   await logIn(page);
-  const details = {
-    new_device: { device_id: 'phone-b', bound_device_id: 'phone-a' },
-    mock_location: {},
-    impossible_travel: { distance_km: 38.2, minutes: 9, speed_kmh: 255, limit_kmh: 150, previous_event_id: 'e0000000-0000-4000-8000-000000000009' },
-    code_shared: { separation_m: 1490, same_device: false, other_event_id: 'e0000000-0000-4000-8000-000000000008' },
-    repeated_fix: { other_event_id: 'e0000000-0000-4000-8000-000000000007', lat: 25.29, lon: 117.41 },
-    late_sync: { delay_minutes: 95 },
-    missing_checkout: { checked_in_at: '2026-03-02T01:00:00Z', closed_at: '2026-03-02T10:00:00Z' },
-    short_visit: { minutes: 12, min_minutes: 30 },
-    outside_window_edge: { minutes_outside: 10, window: '08:00–17:30' },
-    inspection_absent: { inspection_kind: 'unannounced', inspection_id: 'e0000000-0000-4000-8000-000000000006' },
-    inspection_unrecorded: { inspection_kind: 'onsite', inspection_id: 'e0000000-0000-4000-8000-000000000005' },
-    presence_check_missed: {},
-    requirement_missed: { required: 1, credited: 0.5 },
-  };
-  const items = Object.entries(details).map(([kind, detail], i) => ({
+  const items = Object.entries(SAID).map(([kind, [zh, en, detail, facts]], i) => ({
     id: `a0000000-0000-4000-8000-0000000000${String(i + 10)}`, kind, severity: 'medium', status: 'open',
     physician_id: PHYSICIAN_ID, site_id: kind === 'requirement_missed' ? null : SITE_ID, visit_id: null,
     event_ids: [], detected_at: new Date().toISOString(), review: null, detail,
+    label_zh: LABEL[kind], label_en: 'Anomaly', summary_zh: zh, summary_en: en,
+    facts: facts.map(([key, label_zh, label_en, value_text, value_en]) => ({ key, label_zh, label_en, value_text, value_en })),
+    physician_name: PHYSICIAN_NAME, site_name: kind === 'requirement_missed' ? null : SITE_NAME,
   }));
   await page.route((url) => url.pathname === '/api/v1/anomalies', (route) => route.fulfill({ json: { items, next_cursor: null } }));
   await page.route((url) => url.pathname.startsWith('/console/api/anomalies/'), (route) =>
@@ -160,24 +182,30 @@ test('every anomaly kind reads as a sentence, and one without a location draws n
   await page.locator('#side-menu [data-path="/anomalies"]').click();
   await page.locator('#queue-table .sentence-cell').first().waitFor();
   const sentences = await page.locator('#queue-table .sentence-cell').allTextContents();
-  assert.equal(sentences.length, items.length);
+  const kinds = await page.locator('#queue-table .kind').allTextContents();
+  assert.deepEqual(sentences, items.map((a) => a.summary_zh), 'the server\'s sentences, word for word');
+  assert.deepEqual(kinds, items.map((a) => a.label_zh), 'the server\'s names of the kinds');
   for (const [i, text] of sentences.entries()) {
-    assert.ok(text.length > 6, `${items[i].kind}: "${text}"`);
     assert.doesNotMatch(text, /[a-z]+_[a-z]+|[{}]|[0-9a-f]{8}-|undefined|NaN/, `${items[i].kind}: "${text}"`);
   }
-  const byKind = Object.fromEntries(items.map((a, i) => [a.kind, sentences[i]]));
-  assert.match(byKind.short_visit, /签到后12分钟即签退，少于规定的30分钟/);
-  assert.match(byKind.requirement_missed, /应服务1天，实际计入0\.5天/);
-  assert.match(byKind.impossible_travel, /38\.2公里/);
 
-  // The requirement has no site and no fixes: labelled facts, and no map.
+  // The requirement has no site and no fixes: the server's labelled facts, and no map.
   await page.locator(`button.open-anomaly[data-id="${items.at(-1).id}"]`).click();
   await page.locator('#d-no-location').waitFor();
   assert.equal(await page.locator('#d-map [data-kind="fence-map"]').count(), 0);
+  assert.equal(await page.locator('#d-sentence').textContent(), items.at(-1).summary_zh);
+  assert.equal(await page.locator('#d-title').textContent(), '未达到服务要求');
   const facts = await page.locator('#d-facts').textContent();
-  assert.match(facts, /应服务天数.*1 天/s);
-  assert.doesNotMatch(facts, /required|credited|[{}]/);
+  assert.match(facts, /应完成\s*1天.*实际计入\s*0\.5天/s);
+  assert.doesNotMatch(facts, /required|credited|assignment|period|[{}]|e0000000/);
   await shot(page, '07-sentences.png');
+
+  // In English, the server's English sentence.
+  await page.keyboard.press('Escape');
+  await page.locator('#lang-toggle').click();
+  await page.locator('#queue-table .sentence-cell', { hasText: items[0].summary_en }).waitFor();
+  await page.locator('#lang-toggle').click();
+  await page.locator('#queue-table .sentence-cell', { hasText: items[0].summary_zh }).waitFor();
   await page.unrouteAll();
   await page.close();
 });
@@ -224,7 +252,11 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
     await openButton(page, ANOMALY_ID).click();
     await drawer(page).locator('#detail-body').waitFor();
     assert.match(await page.locator('#d-title').textContent(), /模拟定位/);
-    assert.match(await page.locator('#d-sentence').textContent(), /模拟/);
+    // The sentence the server wrote for it, the same the physician's phone was answered.
+    const seeded = (await api('GET', `/api/v1/anomalies?kind=mock_location&physician_id=${PHYSICIAN_ID}`, { token: await accessToken(PHONE, PASSWORD) }))
+      .body.items.find((a) => a.id === ANOMALY_ID);
+    assert.equal(await page.locator('#d-sentence').textContent(), seeded.summary_zh);
+    assert.equal(seeded.summary_zh, '手机报告此次定位为模拟（虚拟）定位。');
     await page.locator('#d-facts .person', { hasText: PHYSICIAN_NAME }).waitFor();
     assert.match(await page.locator('#d-facts').textContent(), new RegExp(SITE_NAME));
     // Checked in, not yet out: nothing credited either way yet.
