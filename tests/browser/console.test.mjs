@@ -22,7 +22,10 @@ const SITE_NAME = env('CONSOLE_SITE_NAME');
 const PHYSICIAN_ID = env('CONSOLE_PHYSICIAN_ID');
 const PHYSICIAN_NAME = env('CONSOLE_PHYSICIAN_NAME');
 const ANOMALY_ID = env('CONSOLE_ANOMALY_ID');
-const EMPTY_CLINIC_NAME = process.env.CONSOLE_EMPTY_CLINIC_NAME;
+const EMPTY_CLINIC_NAME = env('CONSOLE_EMPTY_CLINIC_NAME');
+const CREDITED_ID = env('CONSOLE_CREDITED_PHYSICIAN_ID');
+const CREDITED_NAME = env('CONSOLE_CREDITED_PHYSICIAN_NAME');
+const CREDITED_PHONE = env('CONSOLE_CREDITED_PHYSICIAN_PHONE');
 const ARTIFACTS = process.env.CONSOLE_ARTIFACTS || join(process.cwd(), '..', '..', 'test-artifacts', 'browser');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -424,6 +427,55 @@ test('visits, coverage and the dashboard (console endpoints of docs/console-api.
     }
     await shot(page, '11-coverage.png');
   });
+  await page.close();
+});
+
+test('the service record\'s physician is chosen by name with the keyboard, and their days match the API', async () => {
+  const token = await accessToken(PHONE, PASSWORD);
+  const record = (await api('GET', `/api/v1/physicians/${CREDITED_ID}/service-record`, { token })).body;
+  assert.ok(record.cumulative_credited_days > 0, `the seeded physician has credit: ${JSON.stringify(record)}`);
+  const page = await newPage('service-record');
+  await logIn(page, '#/reports');
+  await page.locator('#reports-view .el-tabs__item', { hasText: '医师考核登记表' }).click();
+  // Labelled, and no physician id to type any more.
+  const picker = page.locator('input#r-physician');
+  await picker.waitFor();
+  assert.match(await picker.getAttribute('aria-label'), /医师/);
+  assert.equal(await page.locator('label[for="r-physician"]').textContent(), '医师');
+  // Without a choice, Show says to choose one.
+  await page.locator('#r-load').click();
+  await page.locator('#report-error', { hasText: '请先选择医师' }).waitFor();
+
+  // Part of the name, then the keyboard: arrow down to the one option, Enter.
+  await picker.focus();
+  await page.keyboard.type(CREDITED_NAME.slice(1));
+  const option = page.locator(`.el-select-dropdown__item:visible[data-physician-id="${CREDITED_ID}"]`);
+  await option.waitFor();
+  assert.equal(await page.locator('.el-select-dropdown__item:visible').count(), 1, 'only the matching physician');
+  assert.match(await option.textContent(), new RegExp(`${CREDITED_NAME}.*主任医师.*${CREDITED_PHONE.slice(0, 3)}\\*{4}${CREDITED_PHONE.slice(-4)}`));
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  // Choosing shows the record at once.
+  await page.locator('#service-who', { hasText: CREDITED_NAME }).waitFor();
+  assert.equal(Number(await page.locator('#service-days').textContent()), record.cumulative_credited_days);
+  const postings = page.locator('#report-table tbody tr');
+  assert.equal(await postings.count(), record.postings.length);
+  const first = await postings.first().textContent();
+  for (const value of [record.postings[0].site_name, record.postings[0].start_date, record.postings[0].end_date, record.postings[0].last_credited]) {
+    assert.ok(first.includes(value), `the posting shows ${value}: ${first}`);
+  }
+
+  await shot(page, '12-service-record.png');
+
+  // By the phone's last four digits (尾号) too: the search the picker sends finds them.
+  const tail = CREDITED_PHONE.slice(-4);
+  await picker.focus();
+  const [found] = await Promise.all([
+    page.waitForResponse((res) => res.url().includes('/api/v1/physicians?') && new URL(res.url()).searchParams.get('q') === tail),
+    page.keyboard.type(tail),
+  ]);
+  assert.deepEqual((await found.json()).items.map((p) => p.id), [CREDITED_ID]);
+  await option.waitFor();
   await page.close();
 });
 
