@@ -417,6 +417,8 @@ test('visits, coverage and the dashboard', async (t) => {
     assert.equal(Number(await page.locator('#kpi-open').textContent()), body.open_reviews.total);
     assert.equal((await page.locator('#kpi-coverage').textContent()).replace(/\s/g, ''), `${body.coverage.covered}/${body.coverage.clinics}`);
     assert.equal(Number(await page.locator('#kpi-visits').textContent()), body.this_month.visits);
+    // The charts drawn to the end, not mid-animation.
+    await page.locator('#dashboard-view .chart[data-rendered="true"]').nth(1).waitFor({ state: 'attached' });
     await shot(page, '09-dashboard.png');
   });
 

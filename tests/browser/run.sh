@@ -281,7 +281,7 @@ if [[ $status -eq 0 ]]; then
 			m-07-summary.png:mobile-summary.png 02-detail.png:console-review.png \
 			07-sentences.png:console-sentences.png 08-report.png:console-report.png \
 			09-dashboard.png:console-dashboard.png 10-visit.png:console-visit.png \
-			11-coverage.png:console-coverage.png; do
+			11-coverage.png:console-coverage.png 12-service-record.png:console-service-record.png; do
 			[[ -f $ARTIFACTS/${pair%%:*} ]] || continue
 			cp "$ARTIFACTS/${pair%%:*}" "$ROOT/docs/screenshots/${pair#*:}"
 		done
