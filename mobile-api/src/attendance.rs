@@ -74,6 +74,29 @@ pub struct AttendanceResponse {
     pub verdict: Verdict,
     pub reasons: Vec<String>,
     pub distance_to_fence_m: f64,
+    /// The anomalies this scan raised (one per entry of `reasons`, in the same order),
+    /// each in the sentence a supervisor reads for it in the console. Empty when the
+    /// scan is accepted clean. Part of the stored answer: a retry gets the same words.
+    /// Absent from answers stored before the field existed.
+    #[serde(default)]
+    pub anomaly_summaries: Vec<AnomalySummary>,
+}
+
+/// An anomaly a scan raised, in words: the same name and sentence the supervisors'
+/// anomaly list gives it (`label_zh`, `summary_zh`, ... of `GET /api/v1/anomalies`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnomalySummary {
+    /// The anomaly kind, as in `reasons`, e.g. `mock_location`.
+    pub kind: String,
+    /// The kind's name in Chinese, e.g. `模拟定位`.
+    pub label_zh: String,
+    /// The kind's name in English.
+    pub label_en: String,
+    /// One plain sentence, e.g. `手机报告此次定位为模拟（虚拟）定位。`.
+    pub summary_zh: String,
+    /// The same sentence in English.
+    pub summary_en: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

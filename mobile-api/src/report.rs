@@ -245,6 +245,23 @@ pub struct PhysicianDetails {
     pub hospital: Option<String>,
 }
 
+/// A physician as `GET /api/v1/physicians` finds them, to choose whose service record
+/// to open: enough to tell two of the same name apart, and no full phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhysicianListItem {
+    pub id: Uuid,
+    pub name: String,
+    /// The phone with its middle digits hidden, e.g. `137****0002`.
+    pub phone_masked: String,
+    pub title: Option<String>,
+    /// Their organization (支援医院).
+    pub hospital_id: Option<Uuid>,
+    pub hospital_name: Option<String>,
+    /// `false` for a switched-off account (its service record stays readable).
+    pub active: bool,
+}
+
 /// One posting (assignment) with what it credited.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -434,6 +434,105 @@ async fn a_retry_returns_the_first_answer_and_stores_nothing_new_even_after_a_re
     assert_eq!(desk.visits().await.len(), 1);
 }
 
+/// The answer's bytes, as the phone receives them.
+async fn check_in_bytes(desk: &Desk, body: &Value) -> (StatusCode, String) {
+    let response = desk
+        .world
+        .physician
+        .client
+        .request(Method::POST, "/api/v1/attendance/check-in")
+        .json(body)
+        .send()
+        .await
+        .expect("server answers");
+    let status = response.status();
+    (status, response.text().await.expect("body"))
+}
+
+/// The phone shows what the supervisor will read: each anomaly the scan raised, in the
+/// sentence the anomaly list gives it (one owner, `domain/anomaly_text.rs`), written
+/// into the stored answer so that a retry, also after a restart, gets the same bytes.
+#[tokio::test]
+async fn a_flagged_scan_answers_each_anomaly_in_the_supervisors_sentence_and_a_retry_the_same_bytes()
+ {
+    let mut desk = Desk::open().await;
+    let mut body = desk.request(&desk.code().await);
+    body["location"]["is_mock"] = json!(true);
+    let (status, first) = check_in_bytes(&desk, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let answer: AttendanceResponse = serde_json::from_str(&first).expect("an answer");
+    assert_eq!(answer.verdict, Verdict::Flagged);
+    assert_eq!(answer.reasons, ["mock_location"]);
+    assert_eq!(
+        answer.anomaly_summaries,
+        [AnomalySummary {
+            kind: "mock_location".into(),
+            label_zh: "模拟定位".into(),
+            label_en: "Mock location reported".into(),
+            summary_zh: "手机报告此次定位为模拟（虚拟）定位。".into(),
+            summary_en: "The phone reported this fix as a mock location.".into(),
+        }]
+    );
+
+    // The supervisor's list says the same of the stored anomaly.
+    let path = format!(
+        "/api/v1/anomalies?physician_id={}",
+        desk.world.physician.user.id
+    );
+    let (status, list) = desk
+        .app
+        .send(&desk.world.supervisor.client, Method::GET, &path, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(
+        items[0]["summary_zh"],
+        answer.anomaly_summaries[0].summary_zh
+    );
+    assert_eq!(
+        items[0]["summary_en"],
+        answer.anomaly_summaries[0].summary_en
+    );
+    assert_eq!(items[0]["label_zh"], answer.anomaly_summaries[0].label_zh);
+
+    // A retry is answered the stored bytes, from the cache and then from the database.
+    assert_eq!(
+        check_in_bytes(&desk, &body).await,
+        (StatusCode::CREATED, first.clone())
+    );
+    desk.app.restart().await;
+    desk.world.physician.client = desk
+        .app
+        .client(desk.world.physician.client.token().expect("token"));
+    desk.kiosk = desk.app.client(&desk.world.kiosk.token);
+    desk.app.clock.advance(Duration::minutes(12));
+    assert_eq!(
+        check_in_bytes(&desk, &body).await,
+        (StatusCode::CREATED, first)
+    );
+
+    // A sentence with the figures: out 12 minutes after checking in.
+    let out = accepted(desk.check_out(&desk.request(&desk.code().await)).await);
+    assert_eq!(out["reasons"], json!(["short_visit"]));
+    assert_eq!(
+        out["anomaly_summaries"][0]["summary_zh"],
+        "签到后12分钟即签退，少于规定的30分钟。"
+    );
+    assert_eq!(
+        out["anomaly_summaries"][0]["summary_en"],
+        "Checked out 12 minutes after checking in, less than the required 30 minutes."
+    );
+}
+
+#[tokio::test]
+async fn a_clean_scan_answers_no_anomaly_summaries() {
+    let desk = Desk::open().await;
+    let answer = accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    assert_eq!(answer["verdict"], "accepted");
+    assert_eq!(answer["anomaly_summaries"], json!([]));
+}
+
 #[tokio::test]
 async fn a_refused_attempt_is_stored_and_its_retry_answers_the_same_refusal() {
     let desk = Desk::open().await;

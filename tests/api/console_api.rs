@@ -672,3 +672,181 @@ async fn the_console_reads_its_map_settings_without_logging_in() {
     assert_eq!(settings.map.tile_crs, TileCrs::Gcj02);
     assert_eq!(settings.map.attribution.as_deref(), Some("高德地图"));
 }
+
+/// A physician the admin creates with a name, at `hospital`.
+async fn named_physician(app: &TestApp, name: &str, hospital: Uuid) -> User {
+    app.admin
+        .create_user(&CreateUser {
+            role: Role::Physician,
+            name: name.to_owned(),
+            phone: unique_phone(),
+            password: PASSWORD.to_owned(),
+            organization_id: Some(hospital),
+            jurisdiction_code: None,
+            title: Some("主治医师".to_owned()),
+            specialty: None,
+            gender: None,
+        })
+        .await
+        .expect("physician")
+}
+
+/// `GET /api/v1/physicians?…` as `client`: the ids found, and the body.
+async fn physicians(app: &TestApp, client: &Client, query: &str) -> (Vec<Uuid>, Value) {
+    let (status, body) = app
+        .send(
+            client,
+            Method::GET,
+            &format!("/api/v1/physicians{query}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    let ids = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["id"].as_str().and_then(|id| id.parse().ok()).expect("id"))
+        .collect();
+    (ids, body)
+}
+
+/// The service record's picker: the physicians whose 考核登记表 the caller may open
+/// (every one listed opens; none other is listed), found by part of the name, the
+/// whole phone or its last four digits, the phone shown masked, page by page.
+#[tokio::test]
+async fn the_physician_picker_lists_exactly_whose_service_record_the_caller_may_open() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    // 泉州's hospital: one physician posted to 漳平's site, one who never served there.
+    let far_hospital = app
+        .organization(
+            "泉州市第一医院",
+            OrganizationKind::Hospital,
+            &world.other_county,
+            None,
+        )
+        .await;
+    let visiting = named_physician(&app, "黄建国", far_hospital.id).await;
+    let stranger = named_physician(&app, "黄建华", far_hospital.id).await;
+    app.admin
+        .create_assignment(&CreateAssignment {
+            physician_id: visiting.id,
+            site_id: world.site.id,
+            program_id: world.program.id,
+            mode: AssignmentMode::Circuit,
+            start_date: "2026-01-01".parse().expect("date"),
+            end_date: "2026-12-31".parse().expect("date"),
+            window_start: "08:00".to_owned(),
+            window_end: "17:30".to_owned(),
+        })
+        .await
+        .expect("assignment");
+
+    // 龙岩's supervisor: their own hospital's physician and the visitor.
+    let supervisor = &world.supervisor.client;
+    let (ids, body) = physicians(&app, supervisor, "").await;
+    assert_eq!(ids.len(), 2, "{body}");
+    assert!(ids.contains(&world.physician.user.id) && ids.contains(&visiting.id));
+    for id in &ids {
+        let (status, record) = app
+            .send(
+                supervisor,
+                Method::GET,
+                &format!("/api/v1/physicians/{id}/service-record"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "a listed physician's record opens: {record}"
+        );
+    }
+    let (status, _) = app
+        .send(
+            supervisor,
+            Method::GET,
+            &format!("/api/v1/physicians/{}/service-record", stranger.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the unlisted one's does not");
+
+    // By part of the name, the whole phone, its last four digits; never its middle.
+    assert_eq!(
+        physicians(&app, supervisor, "?q=%E9%BB%84").await.0,
+        [visiting.id]
+    );
+    let visitor = body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|p| p["id"] == visiting.id.to_string()))
+        .expect("the visitor")
+        .clone();
+    let phone = visiting.phone.clone();
+    assert_eq!(
+        visitor["phone_masked"],
+        format!("{}****{}", &phone[..3], &phone[7..])
+    );
+    assert_eq!(visitor["hospital_name"], "泉州市第一医院");
+    assert_eq!(visitor["title"], "主治医师");
+    assert_eq!(visitor["active"], true);
+    assert!(!body.to_string().contains(&phone), "no whole number shown");
+    assert_eq!(
+        physicians(&app, supervisor, &format!("?q={phone}")).await.0,
+        [visiting.id]
+    );
+    assert!(
+        physicians(&app, supervisor, &format!("?q={}", &phone[7..]))
+            .await
+            .0
+            .contains(&visiting.id)
+    );
+    assert_eq!(
+        physicians(&app, supervisor, &format!("?q={}", &phone[3..9]))
+            .await
+            .0,
+        Vec::<Uuid>::new()
+    );
+    // A LIKE wildcard is a plain character.
+    assert_eq!(
+        physicians(&app, supervisor, "?q=%25").await.0,
+        Vec::<Uuid>::new()
+    );
+
+    // Page by page: the same two, each once.
+    let (first, page) = physicians(&app, supervisor, "?limit=1").await;
+    let cursor = page["next_cursor"].as_str().expect("a second page");
+    let (second, last) = physicians(&app, supervisor, &format!("?limit=1&cursor={cursor}")).await;
+    assert_eq!([first, second].concat(), ids);
+    assert!(last["next_cursor"].is_null());
+
+    // 泉州's supervisor: the two it employs, not 漳平's physician.
+    let (theirs, _) = physicians(&app, &world.other_supervisor.client, "").await;
+    assert_eq!(theirs.len(), 2);
+    assert!(theirs.contains(&visiting.id) && theirs.contains(&stranger.id));
+    // A hospital's administrator: their own physicians only.
+    let (own, _) = physicians(&app, &world.hospital_admin.client, "").await;
+    assert_eq!(own, [world.physician.user.id]);
+    // The admin: all three.
+    assert_eq!(physicians(&app, &app.admin, "").await.0.len(), 3);
+
+    for client in [&world.physician.client, &world.clinic_admin.client] {
+        let (status, _) = app
+            .send(client, Method::GET, "/api/v1/physicians", None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let long = "%E6%9E%97".repeat(51);
+    assert_problem(
+        app.send(
+            supervisor,
+            Method::GET,
+            &format!("/api/v1/physicians?q={long}"),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+}

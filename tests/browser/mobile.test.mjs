@@ -279,9 +279,15 @@ test('a physician scans in and out with the phone camera', async (t) => {
     assert.ok(['accepted', 'flagged'].includes(body.verdict), body.verdict);
     const result = page.locator(`#result[data-outcome="${body.verdict}"][data-action="check_out"]`);
     await result.waitFor();
-    for (const reason of body.reasons) await result.locator(`li[data-reason="${reason}"]`).waitFor();
+    // Each anomaly in the server's own sentence (the one the console shows).
+    assert.deepEqual(body.anomaly_summaries.map((s) => s.kind), body.reasons);
+    for (const said of body.anomaly_summaries) {
+      const item = result.locator(`li[data-reason="${said.kind}"]`);
+      await item.waitFor();
+      assert.equal(await item.textContent(), `${said.label_zh}：${said.summary_zh}`);
+    }
     if (body.reasons.includes('short_visit')) {
-      assert.match(await result.textContent(), /在岗时间不足 30 分钟/);
+      assert.match(await result.textContent(), /签到后\d+分钟即签退，少于规定的30分钟。/);
     }
     await page.locator('#visit-state[data-state="closed"]').waitFor();
     const stored = await visits();

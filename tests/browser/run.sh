@@ -9,9 +9,10 @@
 # with a fresh SQLite database (scheduler off, so no visit is auto-closed mid-test; kiosk
 # codes rotating every $BROWSER_QR_PERIOD_SECONDS, default 15, so the phone test waits
 # little for the next code), seeds a small world through the HTTP API (a county, a
-# township health center with a circular fence, a hospital, a supervisor, three
-# physicians with assignments, a kiosk, and one check-in with a mock location, which
-# raises an open `mock_location` anomaly), then runs `npm test` here with the world in
+# township health center with a circular fence, a hospital, a supervisor, four
+# physicians with assignments, a kiosk, one check-in with a mock location, which
+# raises an open `mock_location` anomaly, and one physician with yesterday's service
+# credited as a day), then runs `npm test` here with the world in
 # env vars. Installs Chromium and a Chinese font with apt, and the npm devDependencies
 # (playwright-core, jsqr, pngjs, exceljs) with `npm ci`, when missing. Under CI=true a missing
 # browser is a failure, never a skip. Screenshots go to test-artifacts/browser/. The
@@ -215,6 +216,26 @@ CHECKIN=$(api POST /api/v1/attendance/check-in "$PHYSICIAN" "{\"client_event_id\
 log "check-in: $CHECKIN"
 [[ $(field verdict <<<"$CHECKIN") == flagged ]] || die "the mock check-in was not flagged"
 
+# A physician with a credited day, for the service record (考核登记表) and the visit export:
+# yesterday's offline check-in with yesterday's printed code, left open; today's live
+# check-in closes it (missing_checkout) and opens today's. A supervisor dismissing both
+# of yesterday's anomalies grants the check-out up to the end of the daily window.
+CREDITED_PHONE=13700000005
+CREDITED_NAME='周文华'
+CREDITED_ID=$(api POST /api/v1/users "$ADMIN" "{\"role\":\"physician\",\"name\":\"$CREDITED_NAME\",\"phone\":\"$CREDITED_PHONE\",\"password\":\"$PASSWORD\",\"organization_id\":\"$HOSPITAL_ID\",\"title\":\"主任医师\"}" | field id)
+assign "$CREDITED_ID"
+YESTERDAY=$(TZ=Asia/Shanghai date -d '-1 day' +%F)
+DAILY_CODE=$(api GET "/api/v1/organizations/$SITE_ID/daily-codes?from=$YESTERDAY&days=1" "$ADMIN" | field codes.0.payload)
+CREDITED=$(login "$CREDITED_PHONE" "$PASSWORD")
+api POST /api/v1/attendance/check-in "$CREDITED" "{\"client_event_id\":\"$(uuid)\",\"qr_payload\":\"$DAILY_CODE\",\"device_id\":\"zhou-phone-01\",\"offline\":true,\"scanned_at\":\"${YESTERDAY}T09:00:00+08:00\",\"location\":{\"lat\":25.29090,\"lon\":117.41190,\"accuracy_m\":10,\"crs\":\"wgs84\",\"is_mock\":false}}" >/dev/null
+api POST /api/v1/attendance/check-in "$CREDITED" "{\"client_event_id\":\"$(uuid)\",\"qr_payload\":\"$(api GET /api/v1/kiosk/code "$KIOSK_TOKEN" | field payload)\",\"device_id\":\"zhou-phone-01\",\"location\":{\"lat\":25.29110,\"lon\":117.41210,\"accuracy_m\":10,\"crs\":\"wgs84\",\"is_mock\":false}}" >/dev/null
+for id in $(api GET "/api/v1/anomalies?status=open&physician_id=$CREDITED_ID" "$ADMIN" | node -e 'let t="";process.stdin.on("data",(d)=>(t+=d)).on("end",()=>console.log(JSON.parse(t).items.map((a)=>a.id).join(" ")))'); do
+	api POST "/api/v1/anomalies/$id/review" "$ADMIN" '{"decision":"dismiss","note":"seeded: the day was served"}' >/dev/null
+done
+CREDITED_DAYS=$(api GET "/api/v1/physicians/$CREDITED_ID/service-record" "$ADMIN" | field cumulative_credited_days)
+[[ $CREDITED_DAYS != 0 ]] || die "the seeded physician has no credited day"
+log "credited physician $CREDITED_ID: $CREDITED_DAYS day(s)"
+
 ANOMALY_ID=$(api GET '/api/v1/anomalies?status=open&kind=mock_location' "$ADMIN" | field items.0.id)
 log "seeded: site $SITE_ID, physician $PHYSICIAN_ID, open anomaly $ANOMALY_ID"
 
@@ -230,6 +251,9 @@ export CONSOLE_PHYSICIAN_ID="$PHYSICIAN_ID"
 export CONSOLE_PHYSICIAN_NAME="$PHYSICIAN_NAME"
 export CONSOLE_ANOMALY_ID="$ANOMALY_ID"
 export CONSOLE_EMPTY_CLINIC_NAME="$EMPTY_CLINIC_NAME"
+export CONSOLE_CREDITED_PHYSICIAN_ID="$CREDITED_ID"
+export CONSOLE_CREDITED_PHYSICIAN_NAME="$CREDITED_NAME"
+export CONSOLE_CREDITED_PHYSICIAN_PHONE="$CREDITED_PHONE"
 export CONSOLE_ARTIFACTS="$ARTIFACTS"
 export BROWSER_BASE_URL="$BASE"
 export BROWSER_ADMIN_PHONE="$ADMIN_PHONE"
@@ -257,7 +281,7 @@ if [[ $status -eq 0 ]]; then
 			m-07-summary.png:mobile-summary.png 02-detail.png:console-review.png \
 			07-sentences.png:console-sentences.png 08-report.png:console-report.png \
 			09-dashboard.png:console-dashboard.png 10-visit.png:console-visit.png \
-			11-coverage.png:console-coverage.png; do
+			11-coverage.png:console-coverage.png 12-service-record.png:console-service-record.png; do
 			[[ -f $ARTIFACTS/${pair%%:*} ]] || continue
 			cp "$ARTIFACTS/${pair%%:*}" "$ROOT/docs/screenshots/${pair#*:}"
 		done

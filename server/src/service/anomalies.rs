@@ -1,11 +1,13 @@
 //! Anomalies as supervisors read them: the stored record with its kind's labels, a
 //! plain sentence and labelled facts ([`crate::domain::anomaly_text`]), and the
-//! names of the physician and site it is about.
+//! names of the physician and site it is about; and a scan's findings in the same
+//! words for the physician's answer.
 
-use mobile_api::{Anomaly, AnomalyFact, AnomalyReview};
+use mobile_api::{Anomaly, AnomalyFact, AnomalyReview, AnomalySummary};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::domain::anomaly::Finding;
 use crate::domain::anomaly_text::{self, AnomalyText, Names};
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -67,6 +69,28 @@ pub fn to_wire(a: AnomalyRecord, names: &Names) -> Anomaly {
     }
 }
 
+/// The anomalies a scan raised, in the order of its `reasons`, as the sentences the
+/// anomaly list will give them once stored (the stored detail is the finding's).
+/// Rendered without the names of other people: a physician's answer says "another
+/// physician" where a supervisor's list names them, and needs no lookup.
+pub fn summaries(findings: &[Finding]) -> Vec<AnomalySummary> {
+    let names = Names::default();
+    findings
+        .iter()
+        .map(|finding| {
+            let kind = finding.kind.as_str();
+            let text = anomaly_text::render(kind, &finding.detail, &names);
+            AnomalySummary {
+                kind: kind.to_owned(),
+                label_zh: text.label_zh,
+                label_en: text.label_en,
+                summary_zh: text.summary_zh,
+                summary_en: text.summary_en,
+            }
+        })
+        .collect()
+}
+
 /// The stored facts plus the texts older clients read from `detail` (`label_zh`,
 /// `label_en`, `summary`, `summary_zh`), now the same sentences as the new fields.
 fn with_texts(stored: Value, text: &AnomalyText) -> Value {
@@ -86,6 +110,35 @@ fn with_texts(stored: Value, text: &AnomalyText) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_scans_findings_read_as_the_lists_sentences_without_other_peoples_names() {
+        use crate::domain::anomaly::AnomalyKind;
+        let other = Uuid::from_u128(0x11);
+        let findings = [
+            Finding {
+                kind: AnomalyKind::MockLocation,
+                detail: json!({"device_id": "phone-B"}),
+            },
+            Finding {
+                kind: AnomalyKind::CodeShared,
+                detail: json!({"other_physician_id": other, "same_device": false, "separation_m": 350.0}),
+            },
+        ];
+        let summaries = summaries(&findings);
+        let kinds: Vec<&str> = summaries.iter().map(|s| s.kind.as_str()).collect();
+        assert_eq!(kinds, ["mock_location", "code_shared"]);
+        assert_eq!(
+            summaries[0].summary_zh,
+            anomaly_text::render("mock_location", &findings[0].detail, &Names::default())
+                .summary_zh
+        );
+        assert_eq!(summaries[0].label_zh, "模拟定位");
+        assert_eq!(
+            summaries[1].summary_zh,
+            "同一签到码也被另一位医师使用，两处定位相距350米。"
+        );
+    }
 
     #[test]
     fn detail_keeps_its_facts_and_gains_the_same_sentences() {

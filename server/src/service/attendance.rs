@@ -17,7 +17,7 @@
 //! checks decide races either way.
 
 use chrono::{DateTime, Duration, Utc};
-use mobile_api::{AttendanceRequest, AttendanceResponse, Verdict};
+use mobile_api::{AnomalySummary, AttendanceRequest, AttendanceResponse, Verdict};
 use uuid::Uuid;
 
 use crate::cache::keys::{self, KioskCodeEntry};
@@ -32,6 +32,7 @@ use crate::domain::geofence::FixPolicy;
 use crate::domain::kiosk_code;
 use crate::domain::organization::Organization;
 use crate::error::{ApiError, ApiResult};
+use crate::service::anomalies;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::attendance::{
@@ -324,6 +325,8 @@ async fn decide(
         .iter()
         .map(|f| f.kind.as_str().to_owned())
         .collect();
+    // Written into the stored answer with the verdict, so a retry answers the same words.
+    let summaries = anomalies::summaries(&judgement.findings);
     let distance = judgement.distance_to_fence_m.map(round_m);
     let (verdict, refusal_code, response, visit, assignment_id) = match &judgement.decision {
         Decision::Refused(refusal) => {
@@ -353,11 +356,12 @@ async fn decide(
                 assignment_id: *assignment_id,
                 local_date: *local_date,
             };
-            let (verdict, response) = accepted(event_id, visit_id, &reasons, distance)?;
+            let (verdict, response) = accepted(event_id, visit_id, &reasons, &summaries, distance)?;
             (verdict, None, response, change, Some(*assignment_id))
         }
         Decision::CheckOut { visit_id } => {
-            let (verdict, response) = accepted(event_id, *visit_id, &reasons, distance)?;
+            let (verdict, response) =
+                accepted(event_id, *visit_id, &reasons, &summaries, distance)?;
             let assignment = open_visit.as_ref().map(|v| v.assignment_id);
             (
                 verdict,
@@ -370,7 +374,8 @@ async fn decide(
             )
         }
         Decision::Presence { visit_id } => {
-            let (verdict, response) = accepted(event_id, *visit_id, &reasons, distance)?;
+            let (verdict, response) =
+                accepted(event_id, *visit_id, &reasons, &summaries, distance)?;
             let assignment = open_visit.as_ref().map(|v| v.assignment_id);
             (verdict, None, response, VisitChange::None, assignment)
         }
@@ -546,6 +551,7 @@ fn accepted(
     event_id: Uuid,
     visit_id: Uuid,
     reasons: &[String],
+    summaries: &[AnomalySummary],
     distance: Option<f64>,
 ) -> ApiResult<(&'static str, StoredResponse)> {
     let verdict = if reasons.is_empty() {
@@ -559,6 +565,7 @@ fn accepted(
         verdict,
         reasons: reasons.to_vec(),
         distance_to_fence_m: distance.unwrap_or(0.0),
+        anomaly_summaries: summaries.to_vec(),
     };
     let text = serde_json::to_string(&body).map_err(ApiError::internal)?;
     let name = match verdict {

@@ -77,7 +77,131 @@ impl TryFrom<UserRow> for UserRecord {
     }
 }
 
+/// What a physician search matches, besides the caller's reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhysicianText {
+    /// The name contains this.
+    Name(String),
+    /// The phone is exactly this (11 digits, as stored).
+    Phone(String),
+    /// The phone ends with these four digits (尾号).
+    PhoneTail(String),
+}
+
+/// Which physicians [`Store::list_physicians`] finds, in name order.
+#[derive(Debug, Clone, Default)]
+pub struct PhysicianSearch<'a> {
+    /// Employed in this jurisdiction or below (their organization's), or posted to a
+    /// site there by any assignment.
+    pub within: Option<&'a JurisdictionPath>,
+    /// Employed by this organization.
+    pub organization_id: Option<Uuid>,
+    pub text: Option<PhysicianText>,
+    /// The (name, id) of the previous page's last physician.
+    pub after: Option<(String, Uuid)>,
+}
+
+/// A physician found by a search, with their organization's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhysicianEntry {
+    pub id: Uuid,
+    pub name: String,
+    pub phone: String,
+    pub title: Option<String>,
+    pub organization_id: Option<Uuid>,
+    pub organization_name: Option<String>,
+    pub active: bool,
+}
+
+/// `%`, `_` and the escape itself taken literally in a `LIKE … ESCAPE '\'` pattern.
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Store {
+    /// Physicians in reach matching `search`, ordered by name then id, at most `limit`.
+    pub async fn list_physicians(
+        &self,
+        search: &PhysicianSearch<'_>,
+        limit: u32,
+    ) -> StoreResult<Vec<PhysicianEntry>> {
+        const SQL: &str = "SELECT u.id, u.name, u.phone, u.title, u.organization_id, \
+            o.name AS organization_name, u.deactivated_at \
+            FROM users u \
+            LEFT JOIN organizations o ON o.id = u.organization_id \
+            LEFT JOIN jurisdictions j ON j.code = o.jurisdiction_code \
+            WHERE u.role = 'physician' \
+            AND ($1 = '' OR j.path = $1 OR j.path LIKE $2 OR EXISTS ( \
+                SELECT 1 FROM assignments a \
+                JOIN organizations s ON s.id = a.site_id \
+                JOIN jurisdictions sj ON sj.code = s.jurisdiction_code \
+                WHERE a.physician_id = u.id AND (sj.path = $1 OR sj.path LIKE $2))) \
+            AND ($3 = '' OR u.organization_id = $3) \
+            AND ($4 = '' OR u.name LIKE $4 ESCAPE '\\') \
+            AND ($5 = '' OR u.phone LIKE $5) \
+            AND (u.name > $6 OR (u.name = $6 AND u.id > $7)) \
+            ORDER BY u.name, u.id LIMIT $8";
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        );
+        let root = search
+            .within
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let (name, phone) = match &search.text {
+            None => (String::new(), String::new()),
+            Some(PhysicianText::Name(part)) => (format!("%{}%", like_literal(part)), String::new()),
+            // Digits only (checked by the caller's parse): nothing to escape.
+            Some(PhysicianText::Phone(digits)) => (String::new(), digits.clone()),
+            Some(PhysicianText::PhoneTail(digits)) => (String::new(), format!("%{digits}")),
+        };
+        let (after_name, after_id) = search
+            .after
+            .as_ref()
+            .map(|(name, id)| (name.clone(), id.to_string()))
+            .unwrap_or_default();
+        let rows: Vec<Row> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL)
+                .bind(&root)
+                .bind(format!("{root}/%"))
+                .bind(search.organization_id.map(|u| u.to_string()).unwrap_or_default())
+                .bind(&name)
+                .bind(&phone)
+                .bind(&after_name)
+                .bind(&after_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter()
+            .map(
+                |(id, name, phone, title, organization_id, organization_name, deactivated_at)| {
+                    Ok(PhysicianEntry {
+                        id: parse_uuid(&id)?,
+                        name,
+                        phone,
+                        title,
+                        organization_id: parse_opt_uuid(organization_id)?,
+                        organization_name,
+                        active: deactivated_at.is_none(),
+                    })
+                },
+            )
+            .collect()
+    }
+
     pub async fn insert_user(
         &self,
         user: &User,

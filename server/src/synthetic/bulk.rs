@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use mobile_api::{AttendanceResponse, Verdict};
+use mobile_api::{AnomalySummary, AttendanceResponse, Verdict};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -53,6 +53,7 @@ use crate::domain::organization::{DEFAULT_TIMEZONE, VersionedGeofence};
 use crate::error::ApiError;
 use crate::on_pool;
 use crate::scheduler;
+use crate::service::anomalies;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::attendance::{NewEvent, StoredResponse};
@@ -259,6 +260,7 @@ impl<'a> Bulk<'a> {
             .iter()
             .map(|f| f.kind.as_str().to_owned())
             .collect();
+        let summaries = anomalies::summaries(&judgement.findings);
         let distance = judgement.distance_to_fence_m.map(round_m);
         let check_in = scan.action == Action::CheckIn;
         let (verdict, refusal_code, answer, visit_id, assignment_id) = match &judgement.decision {
@@ -272,7 +274,7 @@ impl<'a> Bulk<'a> {
                 ("refused", Some(refusal.code()), Err(problem), None, None)
             }
             Decision::CheckIn { assignment_id, .. } => {
-                let body = accepted(event_id, Uuid::new_v4(), &reasons, distance);
+                let body = accepted(event_id, Uuid::new_v4(), &reasons, &summaries, distance);
                 let visit = body.visit_id;
                 (
                     verdict_name(&body),
@@ -283,7 +285,7 @@ impl<'a> Bulk<'a> {
                 )
             }
             Decision::CheckOut { visit_id } | Decision::Presence { visit_id } => {
-                let body = accepted(event_id, *visit_id, &reasons, distance);
+                let body = accepted(event_id, *visit_id, &reasons, &summaries, distance);
                 (
                     verdict_name(&body),
                     None,
@@ -645,6 +647,7 @@ fn accepted(
     event_id: Uuid,
     visit_id: Uuid,
     reasons: &[String],
+    summaries: &[AnomalySummary],
     distance: Option<f64>,
 ) -> AttendanceResponse {
     AttendanceResponse {
@@ -657,6 +660,7 @@ fn accepted(
         },
         reasons: reasons.to_vec(),
         distance_to_fence_m: distance.unwrap_or(0.0),
+        anomaly_summaries: summaries.to_vec(),
     }
 }
 

@@ -2,6 +2,12 @@
 // clinic is a 服务 (service), never a 就诊 (a patient's consultation).
 import type { Pair } from './i18n';
 
+/**
+ * The kinds' names for the places that have a kind but no anomaly to read them from
+ * (the kind filter, an inspection's raised kinds, the dashboard's English legend): the
+ * same names as `AnomalyKind::label_zh`/`label_en` (server/src/domain/anomaly.rs).
+ * Where an anomaly is at hand, its own `label_zh`/`label_en` are shown instead.
+ */
 export const ANOMALY_KINDS: Record<string, Pair> = {
   new_device: ['更换设备签到', 'Check-in from a new device'],
   mock_location: ['模拟定位', 'Mock location reported'],
@@ -10,7 +16,7 @@ export const ANOMALY_KINDS: Record<string, Pair> = {
   repeated_fix: ['定位坐标完全重复', 'Bit-identical repeated coordinates'],
   late_sync: ['离线签到延迟上传', 'Offline scan uploaded late'],
   missing_checkout: ['未签退', 'No check-out'],
-  short_visit: ['服务时间过短', 'Service too short'],
+  short_visit: ['在岗时间过短', 'Visit too short'],
   outside_window_edge: ['签到时间临近规定时段边缘', 'Just outside the daily window'],
   inspection_absent: ['暗访/核查时不在岗', 'Absent at inspection'],
   inspection_unrecorded: ['暗访/核查在岗但无签到', 'Present at inspection without a check-in'],

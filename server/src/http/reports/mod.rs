@@ -1,6 +1,7 @@
 //! `/api/v1/reports/*` and `/api/v1/physicians/{id}/service-record`: the reports
 //! bureaus file, as JSON, CSV or XLSX. Scoping and the figures live in
 //! [`crate::service::reports`]; this module parses the request and picks the format.
+//! `/api/v1/physicians` finds whose service record to open.
 
 pub mod format;
 pub mod tables;
@@ -8,9 +9,10 @@ pub mod tables;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use mobile_api::page::PageQuery;
 use mobile_api::{
-    ComplianceReport, CountyFacts, CountyStatistics, CoverageReport, MonthlyReport, Problem,
-    ServiceRecord, SetCountyFacts,
+    ComplianceReport, CountyFacts, CountyStatistics, CoverageReport, MonthlyReport, Page,
+    PhysicianListItem, Problem, ServiceRecord, SetCountyFacts,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -19,12 +21,15 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use self::format::ReportFormat;
+use super::PageRequest;
 use super::extract::{AppJson, AppPath, AppQuery};
-use crate::domain::access::Actor;
+use crate::domain::access::{Actor, Role, Scope};
+use crate::domain::user::Phone;
 use crate::error::{ApiError, ApiResult};
 use crate::service::coverage;
 use crate::service::reports::{self, ReportScope};
 use crate::state::AppState;
+use crate::store::users::{PhysicianEntry, PhysicianSearch, PhysicianText};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(county_statistics))
         .routes(routes!(set_county_facts))
         .routes(routes!(service_record))
+        .routes(routes!(list_physicians))
 }
 
 /// `?jurisdiction_code=&month=&format=` of the monthly report.
@@ -297,4 +303,177 @@ pub async fn service_record(
         tables::service_record,
         &format!("service-record-{id}"),
     )
+}
+
+/// `?q=&limit=&cursor=` of the physician list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PhysicianQuery {
+    /// Part of the name (`志远`), the whole phone number, or its last four digits (尾号).
+    /// At most 50 characters.
+    #[param(value_type = Option<String>, example = "林")]
+    q: Option<String>,
+    /// Page size, 1 to 500; default 50.
+    limit: Option<u32>,
+    /// Opaque; the `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Whom `q` asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Wanted {
+    Everyone,
+    Matching(PhysicianText),
+    /// A digit string that is neither a phone's last four digits nor a whole number:
+    /// it finds nobody, so the middle of a number (masked in the answers) cannot be
+    /// found out by probing.
+    Nobody,
+}
+
+/// Four digits are a phone's tail, a phone number is matched whole, anything else is
+/// part of a name.
+fn physician_text(q: Option<&str>) -> ApiResult<Wanted> {
+    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
+        return Ok(Wanted::Everyone);
+    };
+    if q.chars().count() > 50 || q.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "q: at most 50 characters, without control characters",
+        ));
+    }
+    if q.len() == 4 && q.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Wanted::Matching(PhysicianText::PhoneTail(q.to_owned())));
+    }
+    if let Ok(phone) = Phone::parse(q) {
+        return Ok(Wanted::Matching(PhysicianText::Phone(
+            phone.as_str().to_owned(),
+        )));
+    }
+    if q.bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'+'))
+    {
+        return Ok(Wanted::Nobody);
+    }
+    Ok(Wanted::Matching(PhysicianText::Name(q.to_owned())))
+}
+
+/// `13700000002` as `137****0002`.
+fn masked(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().collect();
+    if digits.len() < 8 {
+        return "*".repeat(digits.len());
+    }
+    let (head, rest) = digits.split_at(3);
+    let (middle, tail) = rest.split_at(rest.len() - 4);
+    format!(
+        "{}{}{}",
+        head.iter().collect::<String>(),
+        "*".repeat(middle.len()),
+        tail.iter().collect::<String>()
+    )
+}
+
+fn physician_item(p: PhysicianEntry) -> PhysicianListItem {
+    PhysicianListItem {
+        id: p.id,
+        phone_masked: masked(&p.phone),
+        name: p.name,
+        title: p.title,
+        hospital_id: p.organization_id,
+        hospital_name: p.organization_name,
+        active: p.active,
+    }
+}
+
+/// The physicians whose service record (考核登记表) the caller may open, by name
+/// (then id), for a picker: an admin's every physician; a supervisor's those employed
+/// in their jurisdiction or posted to a site in it; a hospital administrator's their
+/// own hospital's. `q` narrows by part of the name, the whole phone number or its last
+/// four digits; answers show the phone masked. Switched-off accounts are listed with
+/// `active: false`.
+#[utoipa::path(get, path = "/api/v1/physicians", tag = "reports",
+    params(PhysicianQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = Page<PhysicianListItem>),
+        (status = 400, description = "`invalid_request`: `q`, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_physicians(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(query): AppQuery<PhysicianQuery>,
+) -> ApiResult<AppJson<Page<PhysicianListItem>>> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    let (within, organization_id) = match &actor.scope {
+        Scope::Everything => (None, None),
+        Scope::Jurisdiction(path) => (Some(path), None),
+        Scope::Organization(id) => (None, Some(*id)),
+        Scope::Own => return Err(ApiError::Forbidden),
+    };
+    let wanted = physician_text(query.q.as_deref())?;
+    let page = PageRequest::try_from(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
+    let after = page
+        .after
+        .as_deref()
+        .map(|key| {
+            key.split_once('|')
+                .and_then(|(id, name)| Some((name.to_owned(), Uuid::parse_str(id).ok()?)))
+                .ok_or_else(|| ApiError::invalid("cursor: not a cursor this server issued"))
+        })
+        .transpose()?;
+    let text = match wanted {
+        Wanted::Everyone => None,
+        Wanted::Matching(text) => Some(text),
+        Wanted::Nobody => {
+            return Ok(AppJson(
+                page.page(Vec::new(), |_: &PhysicianListItem| String::new()),
+            ));
+        }
+    };
+    let search = PhysicianSearch {
+        within,
+        organization_id,
+        text,
+        after,
+    };
+    let rows = state.store.list_physicians(&search, page.fetch()).await?;
+    let items = rows.into_iter().map(physician_item).collect();
+    Ok(AppJson(page.page(items, |p: &PhysicianListItem| {
+        format!("{}|{}", p.id, p.name)
+    })))
+}
+
+#[cfg(test)]
+mod physician_tests {
+    use super::*;
+
+    #[test]
+    fn a_query_is_a_name_part_a_whole_phone_or_its_last_four_digits() {
+        let text = |q: &str| physician_text(Some(q)).expect("valid");
+        let name = |s: &str| Wanted::Matching(PhysicianText::Name(s.into()));
+        assert_eq!(text("  "), Wanted::Everyone);
+        assert_eq!(physician_text(None).expect("valid"), Wanted::Everyone);
+        assert_eq!(text(" 志远 "), name("志远"));
+        assert_eq!(
+            text("0002"),
+            Wanted::Matching(PhysicianText::PhoneTail("0002".into()))
+        );
+        assert_eq!(
+            text("+86 137-0000-0002"),
+            Wanted::Matching(PhysicianText::Phone("13700000002".into()))
+        );
+        // The middle of a number finds nobody.
+        assert_eq!(text("137000"), Wanted::Nobody);
+        assert!(physician_text(Some("a\u{0}b")).is_err());
+        assert!(physician_text(Some(&"林".repeat(51))).is_err());
+    }
+
+    #[test]
+    fn a_phone_shows_its_first_three_and_last_four_digits() {
+        assert_eq!(masked("13700000002"), "137****0002");
+        assert_eq!(masked("123"), "***");
+    }
 }
