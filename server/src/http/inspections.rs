@@ -395,7 +395,7 @@ pub async fn answer_presence(
 ) -> ApiResult<Response> {
     actor.require(&[Role::Physician])?;
     super::limits::attendance(&state, ip, actor.user_id).await?;
-    let stored = attendance::answer_presence(&state, actor.user_id, &body).await?;
-    super::attendance::record_verdict(&state, "presence", &stored);
-    Ok(replay(stored))
+    let answer = attendance::answer_presence(&state, actor.user_id, &body).await?;
+    super::attendance::record_verdict(&state, "presence", &answer);
+    Ok(replay(answer.response))
 }

@@ -1,15 +1,103 @@
-//! One attendance attempt's write as data: the statements and their values, and the
-//! rule that decides, from what the transaction finds, whether the attempt is written.
+//! One attendance attempt's write as data: what it writes ([`AttendanceWrite`]), the
+//! statements and their values, and the rule that decides, from what the transaction
+//! finds, whether the attempt is written. It imports nothing of [`super::attendance`],
+//! which runs it and re-exports its types.
 //! Two drivers run it: sqlx on PostgreSQL ([`super::attendance`]) and the SQLite group
 //! commit's `rusqlite` writer ([`super::group_commit`]), so both databases store the
 //! same rows by construction.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::attendance::{AttendanceWrite, StoredResponse, VisitChange, WriteOutcome};
 use super::statement::{Param, Step};
 use super::supervision::NewAnomaly;
 use super::{StoreError, StoreResult, parse_uuid, to_ms};
+use crate::domain::anomaly::Finding;
+
+/// The answer given to an attempt, replayed to retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// One attempt as stored, refused or not.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: Uuid,
+    pub client_event_id: Uuid,
+    pub physician_id: Uuid,
+    pub action: &'static str,
+    pub site_id: Option<Uuid>,
+    pub assignment_id: Option<Uuid>,
+    pub visit_id: Option<Uuid>,
+    pub code_kind: Option<&'static str>,
+    pub code_step: Option<i64>,
+    pub device_id: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub reported_lat: f64,
+    pub reported_lon: f64,
+    pub crs: &'static str,
+    pub accuracy_m: f64,
+    pub is_mock: bool,
+    pub fix_time: Option<DateTime<Utc>>,
+    pub scanned_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub verdict: &'static str,
+    pub refusal_code: Option<&'static str>,
+    pub reasons: Vec<String>,
+    pub distance_to_fence_m: Option<f64>,
+    pub geofence_version: Option<i64>,
+    pub response: StoredResponse,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeUse {
+    pub site_id: Uuid,
+    pub kind: &'static str,
+    pub step: i64,
+    pub slot: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub enum VisitChange {
+    None,
+    Open {
+        visit_id: Uuid,
+        site_id: Uuid,
+        assignment_id: Uuid,
+        local_date: NaiveDate,
+    },
+    Close {
+        visit_id: Uuid,
+    },
+}
+
+/// Everything one accepted or refused attempt writes.
+#[derive(Debug, Clone)]
+pub struct AttendanceWrite {
+    pub event: NewEvent,
+    pub code_use: Option<CodeUse>,
+    pub visit: VisitChange,
+    pub findings: Vec<Finding>,
+    /// Binds this device when the physician has none yet.
+    pub bind_device: bool,
+    /// The open visit the judgement assumed; the write is abandoned if it changed.
+    pub expected_open_visit: Option<Uuid>,
+    /// Pending presence checks this scan answers; the write is abandoned if any is no
+    /// longer pending (expired by the scheduler, answered by another scan).
+    pub answers_presence_checks: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// The same `client_event_id` was stored first: its answer.
+    Duplicate(StoredResponse),
+    /// Another attempt of the same physician changed the facts: judge again.
+    StateChanged,
+}
 
 const LOCK: &str = "UPDATE users SET attendance_seq = attendance_seq + 1 WHERE id = $1";
 const EXISTING: &str = "SELECT response_status, response_body FROM attendance_events \
