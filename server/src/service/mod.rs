@@ -7,6 +7,7 @@ pub mod audit;
 pub mod coverage;
 pub mod dashboard;
 pub mod import;
+pub mod inspections;
 pub mod login;
 pub mod reports;
 pub mod sessions;
