@@ -11,12 +11,12 @@
 //!
 //! Presence-check deadlines also go to a shared schedule in the cache (a Redis sorted
 //! set; [`crate::service::inspections::note_presence_deadline`]), so that the timer's
-//! tick with nothing due does no presence sweep of the database. The schedule is only a hint: the timer still sweeps
-//! the database on its first tick, every [`PRESENCE_FULL_SWEEP_EVERY`], on every tick
-//! while the cache is not shared (no Redis, or Redis failing), and on the first tick
-//! after any Redis failure (a deadline may have been lost meanwhile). [`run_once`]
-//! always sweeps in full. A deadline Redis lost is thus expired at most one full-sweep
-//! interval late, never lost.
+//! tick with nothing due does no presence sweep of the database. The schedule is only
+//! a hint: the timer still sweeps the database on its first tick, every
+//! [`PRESENCE_FULL_SWEEP_EVERY`], on every tick while the cache is not shared (no
+//! Redis, or Redis failing), and on the first tick after any Redis failure (a deadline
+//! may have been lost meanwhile). [`run_once`] always sweeps in full. A deadline Redis
+//! lost is thus expired at most one full-sweep interval late, never lost.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration as StdDuration;

@@ -1,6 +1,7 @@
-//! County supervisors reviewing the previous day's anomalies through the review
-//! use case ([`crate::service::anomalies::review`]): most are decided (dismissed as a false alarm or confirmed,
-//! in shares that depend on the kind), some are left open for the console.
+//! County supervisors reviewing the previous day's anomalies through the review use
+//! case ([`crate::service::anomalies::review`]): most are decided (dismissed as a
+//! false alarm or confirmed, in shares that depend on the kind), some are left open
+//! for the console.
 
 use std::collections::HashMap;
 

@@ -105,8 +105,8 @@ pub struct RequirementProgress {
 /// Judges a tally against a requirement for one period on `today` (the site's
 /// local date, from the injected clock).
 ///
-/// `period` is what [`period_containing`](super::period_containing) returned, i.e. clipped to the
-/// assignment. The rule, in order:
+/// `period` is what [`period_containing`](super::period_containing) returned, i.e.
+/// clipped to the assignment. The rule, in order:
 ///
 /// 1. **required**: the requirement's minimum. When the assignment cuts the
 ///    calendar period short (it starts on a Thursday, ends mid-month) the
