@@ -1,7 +1,9 @@
 //! Xiaxiang server: proves physicians served where they were sent.
 //!
-//! `app` wires the HTTP router; `domain` holds the rules (no HTTP, no SQL);
-//! `store` holds all SQL; `http` maps requests to the domain and back.
+//! `app` wires the HTTP router; `http` extracts a request, calls one use case in
+//! `service` and wraps its answer; `service` reads facts from `store` (all SQL), asks
+//! `domain` (the rules: no HTTP, no SQL) and writes the outcome. ARCHITECTURE.md at
+//! the repository root is the map.
 
 pub mod app;
 pub mod auth;

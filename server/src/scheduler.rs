@@ -10,13 +10,13 @@
 //! processes ticking at once do each piece of work once.
 //!
 //! Presence-check deadlines also go to a shared schedule in the cache (a Redis sorted
-//! set; [`note_presence_deadline`]), so that the timer's tick with nothing due does no
-//! presence sweep of the database. The schedule is only a hint: the timer still sweeps
-//! the database on its first tick, every [`PRESENCE_FULL_SWEEP_EVERY`], on every tick
-//! while the cache is not shared (no Redis, or Redis failing), and on the first tick
-//! after any Redis failure (a deadline may have been lost meanwhile). [`run_once`]
-//! always sweeps in full. A deadline Redis lost is thus expired at most one full-sweep
-//! interval late, never lost.
+//! set; [`crate::service::inspections::note_presence_deadline`]), so that the timer's
+//! tick with nothing due does no presence sweep of the database. The schedule is only
+//! a hint: the timer still sweeps the database on its first tick, every
+//! [`PRESENCE_FULL_SWEEP_EVERY`], on every tick while the cache is not shared (no
+//! Redis, or Redis failing), and on the first tick after any Redis failure (a deadline
+//! may have been lost meanwhile). [`run_once`] always sweeps in full. A deadline Redis
+//! lost is thus expired at most one full-sweep interval late, never lost.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration as StdDuration;
@@ -41,7 +41,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::service::admin::programs::requirement_to_body;
 use crate::state::AppState;
-use crate::store::supervision::{NewAnomaly, PresenceCheckRecord};
+use crate::store::supervision::NewAnomaly;
 
 /// The `job_runs.job` of requirement-period judgements; the run key is
 /// `<assignment>:<requirement index>:<period start>`.
@@ -159,19 +159,6 @@ async fn run_steps(state: &AppState, presence: &mut PresenceSweep) -> ApiResult<
         Some(error) => Err(error),
         None => Ok(report),
     }
-}
-
-/// Puts a new presence check's deadline in the shared schedule, so that some process's
-/// timer expires it without a database sweep (see the module docs).
-pub async fn note_presence_deadline(state: &AppState, check: &PresenceCheckRecord) {
-    state
-        .cache
-        .schedule(
-            keys::PRESENCE_DEADLINES,
-            &check.id.to_string(),
-            check.deadline_at.timestamp_millis(),
-        )
-        .await;
 }
 
 /// Marks every pending check whose deadline passed as missed, raising

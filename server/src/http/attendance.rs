@@ -19,6 +19,7 @@ use crate::domain::access::{Actor, Role};
 use crate::domain::attendance::Action;
 use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
+use crate::service::attendance::Answer;
 use crate::service::{attendance, visits};
 use crate::state::AppState;
 use crate::store::attendance::StoredResponse;
@@ -48,27 +49,10 @@ pub(crate) fn replay(stored: StoredResponse) -> Response {
 }
 
 /// Records the verdict of an attendance answer (`action`: `check_in`, `check_out` or
-/// `presence`) in the metrics: 201 bodies carry `verdict` and `reasons`, 422 bodies the
-/// refusal `code`. Replayed answers count again.
-pub(crate) fn record_verdict(state: &AppState, action: &str, stored: &StoredResponse) {
-    let Ok(body) = serde_json::from_str::<serde_json::Value>(&stored.body) else {
-        return;
-    };
-    let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
-    match stored.status {
-        201 => {
-            let verdict = text(&body["verdict"]).unwrap_or_else(|| "accepted".to_owned());
-            let reasons: Vec<String> = body["reasons"]
-                .as_array()
-                .map(|reasons| reasons.iter().filter_map(text).collect())
-                .unwrap_or_default();
-            state.metrics.record_verdict(action, &verdict, &reasons);
-        }
-        422 => {
-            let code = text(&body["code"]).unwrap_or_else(|| "refused".to_owned());
-            state.metrics.record_verdict(action, "refused", &[code]);
-        }
-        _ => {}
+/// `presence`) in the metrics. Replayed answers count again.
+pub(crate) fn record_verdict(state: &AppState, action: &str, answer: &Answer) {
+    if let Some(v) = &answer.verdict {
+        state.metrics.record_verdict(action, &v.verdict, &v.reasons);
     }
 }
 
@@ -81,14 +65,14 @@ async fn attend(
 ) -> ApiResult<Response> {
     actor.require(&[Role::Physician])?;
     limits::attendance(state, ip.0, actor.user_id).await?;
-    let stored = attendance::attend(state, actor.user_id, action, body).await?;
+    let answer = attendance::attend(state, actor.user_id, action, body).await?;
     let label = match action {
         Action::CheckIn => "check_in",
         Action::CheckOut => "check_out",
         Action::Presence => "presence",
     };
-    record_verdict(state, label, &stored);
-    Ok(replay(stored))
+    record_verdict(state, label, &answer);
+    Ok(replay(answer.response))
 }
 
 /// Scans the site's kiosk code on arrival. Accepted (201, `verdict` `accepted` or

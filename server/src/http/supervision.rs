@@ -17,22 +17,17 @@ use super::PageRequest;
 use super::extract::{AppJson, AppPath, AppQuery};
 use super::reports::format::{self, ReportFormat};
 use super::reports::tables;
-use crate::domain::access::{Actor, Placement, Role, Scope};
+use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::anomaly::AnomalyKind;
 use crate::domain::crediting::{close_of_local_day, start_of_local_day};
 use crate::domain::jurisdiction::JurisdictionPath;
 use crate::domain::organization::DEFAULT_TIMEZONE;
 use crate::domain::visit_credit::VisitCredit;
 use crate::error::{ApiError, ApiResult};
-use crate::service::audit::{self, Change};
 use crate::service::{anomalies, visit_review};
 use crate::state::AppState;
-use crate::store::StoreError;
-use crate::store::anomalies::{AnomalyFilter, AnomalyRecord, ReviewRecord};
+use crate::store::anomalies::AnomalyFilter;
 use crate::store::visit_search::VisitSlice;
-
-/// The longest review note kept, in characters.
-const MAX_NOTE_CHARS: usize = 2000;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -239,8 +234,7 @@ pub async fn list_anomalies(
         detected_before: to.map(|d| close_of_local_day(d, DEFAULT_TIMEZONE)),
         after: parse_cursor(page.after.as_deref())?,
     };
-    let rows = state.store.list_anomalies(&filter, page.fetch()).await?;
-    let items = anomalies::describe(&state, rows).await?;
+    let items = anomalies::list(&state, &filter, page.fetch()).await?;
     Ok(AppJson(
         page.page(items, |a| cursor_key(a.detected_at, a.id)),
     ))
@@ -265,65 +259,7 @@ pub async fn review_anomaly(
     AppPath(id): AppPath<Uuid>,
     AppJson(body): AppJson<ReviewRequest>,
 ) -> ApiResult<AppJson<Anomaly>> {
-    actor.require(&[Role::Admin, Role::Supervisor])?;
-    let (anomaly, site_path) = state.store.anomaly(id).await?.ok_or(ApiError::NotFound)?;
-    if actor.scope != Scope::Everything {
-        // An anomaly without a site belongs to no jurisdiction: admins only.
-        let path = site_path.ok_or(ApiError::NotFound)?;
-        actor.check_reach(Placement {
-            jurisdiction: &path,
-            organization_id: None,
-        })?;
-    }
-    let note = body.note.trim();
-    if note.is_empty() {
-        return Err(ApiError::invalid("note: must say why (not blank)"));
-    }
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(ApiError::invalid(format!(
-            "note: at most {MAX_NOTE_CHARS} characters"
-        )));
-    }
-    // The review only moves an open anomaly (the store refuses a second one), so the
-    // anomaly as reviewed is known before the write and recorded with it.
-    let now = crate::store::as_stored(state.now());
-    let reviewed = AnomalyRecord {
-        status: body.decision.resulting_status().to_owned(),
-        review: Some(ReviewRecord {
-            decision: body.decision,
-            note: note.to_owned(),
-            reviewer_id: actor.user_id,
-            reviewed_at: now,
-        }),
-        ..anomaly
-    };
-    let after = anomalies::describe(&state, vec![reviewed])
-        .await?
-        .pop()
-        .ok_or(ApiError::NotFound)?;
-    let audit = audit::audited(
-        &state,
-        &actor,
-        Change {
-            action: "anomaly.review",
-            object_type: "anomaly",
-            object_id: id.to_string(),
-            before: None,
-            after: Some(&after),
-        },
-    )?;
-    state
-        .store
-        .review_anomaly(id, body.decision, note, actor.user_id, now, audit)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(detail) => ApiError::Conflict {
-                code: "already_reviewed",
-                detail,
-            },
-            other => other.into(),
-        })?;
-    Ok(AppJson(after))
+    Ok(AppJson(anomalies::review(&state, &actor, id, &body).await?))
 }
 
 fn bool_param(name: &str, value: &Option<String>) -> ApiResult<Option<bool>> {

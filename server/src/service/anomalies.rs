@@ -1,17 +1,104 @@
-//! Anomalies as supervisors read them: the stored record with its kind's labels, a
-//! plain sentence and labelled facts ([`crate::domain::anomaly_text`]), and the
-//! names of the physician and site it is about; and a scan's findings in the same
-//! words for the physician's answer.
+//! Anomalies as supervisors read and review them: the stored record with its kind's
+//! labels, a plain sentence and labelled facts ([`crate::domain::anomaly_text`]), and
+//! the names of the physician and site it is about; the review that confirms or
+//! dismisses one; and a scan's findings in the same words for the physician's answer.
 
-use mobile_api::{Anomaly, AnomalyFact, AnomalyReview, AnomalySummary};
+use mobile_api::{Anomaly, AnomalyFact, AnomalyReview, AnomalySummary, ReviewRequest};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::domain::access::{Actor, Placement, Role, Scope};
 use crate::domain::anomaly::Finding;
 use crate::domain::anomaly_text::{self, AnomalyText, Names};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::service::audit::{self, Change};
 use crate::state::AppState;
-use crate::store::anomalies::AnomalyRecord;
+use crate::store::StoreError;
+use crate::store::anomalies::{AnomalyFilter, AnomalyRecord, ReviewRecord};
+
+/// The longest review note kept, in characters.
+const MAX_NOTE_CHARS: usize = 2000;
+
+/// One page of anomalies matching `filter` (newest first), as the wire shows them.
+pub async fn list(
+    state: &AppState,
+    filter: &AnomalyFilter<'_>,
+    fetch: u32,
+) -> ApiResult<Vec<Anomaly>> {
+    let rows = state.store.list_anomalies(filter, fetch).await?;
+    describe(state, rows).await
+}
+
+/// Confirms or dismisses an anomaly, once, as a supervisor within reach or an admin;
+/// answers the anomaly as reviewed. The note (why) is required and kept. 404 for an
+/// unknown anomaly or one out of reach (one without a site is for admins only); 409
+/// `already_reviewed` for a second review.
+pub async fn review(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    request: &ReviewRequest,
+) -> ApiResult<Anomaly> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    let (anomaly, site_path) = state.store.anomaly(id).await?.ok_or(ApiError::NotFound)?;
+    if actor.scope != Scope::Everything {
+        // An anomaly without a site belongs to no jurisdiction: admins only.
+        let path = site_path.ok_or(ApiError::NotFound)?;
+        actor.check_reach(Placement {
+            jurisdiction: &path,
+            organization_id: None,
+        })?;
+    }
+    let note = request.note.trim();
+    if note.is_empty() {
+        return Err(ApiError::invalid("note: must say why (not blank)"));
+    }
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Err(ApiError::invalid(format!(
+            "note: at most {MAX_NOTE_CHARS} characters"
+        )));
+    }
+    // The review only moves an open anomaly (the store refuses a second one), so the
+    // anomaly as reviewed is known before the write and recorded with it.
+    let now = crate::store::as_stored(state.now());
+    let reviewed = AnomalyRecord {
+        status: request.decision.resulting_status().to_owned(),
+        review: Some(ReviewRecord {
+            decision: request.decision,
+            note: note.to_owned(),
+            reviewer_id: actor.user_id,
+            reviewed_at: now,
+        }),
+        ..anomaly
+    };
+    let after = describe(state, vec![reviewed])
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)?;
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "anomaly.review",
+            object_type: "anomaly",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(&after),
+        },
+    )?;
+    state
+        .store
+        .review_anomaly(id, request.decision, note, actor.user_id, now, audit)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(detail) => ApiError::Conflict {
+                code: "already_reviewed",
+                detail,
+            },
+            other => other.into(),
+        })?;
+    Ok(after)
+}
 
 /// The records as the wire shows them, with every name they mention looked up in
 /// one query per table.

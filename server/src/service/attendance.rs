@@ -98,8 +98,71 @@ pub async fn answer_presence(
     state: &AppState,
     physician_id: Uuid,
     request: &AttendanceRequest,
-) -> ApiResult<StoredResponse> {
+) -> ApiResult<Answer> {
     attend(state, physician_id, Action::Presence, request).await
+}
+
+/// What an answer decided, as the metrics count it: `accepted` or `flagged` with the
+/// anomaly kinds it names, or `refused` with the refusal code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerVerdict {
+    pub verdict: String,
+    pub reasons: Vec<String>,
+}
+
+impl AnswerVerdict {
+    /// The verdict of an attempt this request judged and stored.
+    fn of_event(event: &NewEvent) -> AnswerVerdict {
+        match event.refusal_code {
+            Some(code) => AnswerVerdict {
+                verdict: "refused".to_owned(),
+                reasons: vec![code.to_owned()],
+            },
+            None => AnswerVerdict {
+                verdict: event.verdict.to_owned(),
+                reasons: event.reasons.clone(),
+            },
+        }
+    }
+
+    /// The verdict a stored answer carries: a retry is answered from the cache or the
+    /// database, where only the answer is kept, and counts again. 201 bodies carry
+    /// `verdict` and `reasons`, 422 bodies the refusal `code`.
+    fn of_stored(stored: &StoredResponse) -> Option<AnswerVerdict> {
+        let body = serde_json::from_str::<serde_json::Value>(&stored.body).ok()?;
+        let text = |value: &serde_json::Value| value.as_str().map(str::to_owned);
+        match stored.status {
+            201 => Some(AnswerVerdict {
+                verdict: text(&body["verdict"]).unwrap_or_else(|| "accepted".to_owned()),
+                reasons: body["reasons"]
+                    .as_array()
+                    .map(|reasons| reasons.iter().filter_map(text).collect())
+                    .unwrap_or_default(),
+            }),
+            422 => Some(AnswerVerdict {
+                verdict: "refused".to_owned(),
+                reasons: vec![text(&body["code"]).unwrap_or_else(|| "refused".to_owned())],
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The answer to one scan, as first given (a retry gets the same), and what it decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub response: StoredResponse,
+    /// `None` only for a stored answer that names no verdict.
+    pub verdict: Option<AnswerVerdict>,
+}
+
+impl Answer {
+    fn replayed(response: StoredResponse) -> Answer {
+        Answer {
+            verdict: AnswerVerdict::of_stored(&response),
+            response,
+        }
+    }
 }
 
 /// Handles one check-in, check-out or presence scan and answers what to send back
@@ -109,12 +172,12 @@ pub async fn attend(
     physician_id: Uuid,
     action: Action,
     request: &AttendanceRequest,
-) -> ApiResult<StoredResponse> {
+) -> ApiResult<Answer> {
     let now = state.now();
     validate(request, now)?;
     let answer_key = keys::answer(physician_id, request.client_event_id);
     if let Some(stored) = cached_answer(state, &answer_key).await {
-        return Ok(stored);
+        return Ok(Answer::replayed(stored));
     }
     // A retry whose answer the cache lost is judged again, but its write finds the
     // first answer in the transaction (`Duplicate`) and that answer is sent.
@@ -134,11 +197,15 @@ pub async fn attend(
                 if let Some(code_use) = &write.code_use {
                     mark_code_used(state, physician_id, code_use).await;
                 }
-                return Ok(write.event.response);
+                let verdict = AnswerVerdict::of_event(&write.event);
+                return Ok(Answer {
+                    response: write.event.response,
+                    verdict: Some(verdict),
+                });
             }
             WriteOutcome::Duplicate(stored) => {
                 remember_answer(state, &answer_key, &stored).await;
-                return Ok(stored);
+                return Ok(Answer::replayed(stored));
             }
             // Judged again on facts read afresh, the code's use from the database.
             WriteOutcome::StateChanged => continue,
@@ -596,4 +663,102 @@ pub async fn close_ended_visits(state: &AppState) -> ApiResult<usize> {
         }
     }
     Ok(closed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(
+        verdict: &'static str,
+        refusal_code: Option<&'static str>,
+        reasons: &[&str],
+    ) -> NewEvent {
+        let at = DateTime::from_timestamp_millis(1_772_413_200_000).expect("instant");
+        NewEvent {
+            id: Uuid::from_u128(1),
+            client_event_id: Uuid::from_u128(2),
+            physician_id: Uuid::from_u128(3),
+            action: "check_in",
+            site_id: None,
+            assignment_id: None,
+            visit_id: None,
+            code_kind: None,
+            code_step: None,
+            device_id: "phone".into(),
+            lat: 26.0,
+            lon: 117.0,
+            reported_lat: 26.0,
+            reported_lon: 117.0,
+            crs: "wgs84",
+            accuracy_m: 10.0,
+            is_mock: false,
+            fix_time: None,
+            scanned_at: at,
+            received_at: at,
+            verdict,
+            refusal_code,
+            reasons: reasons.iter().map(|r| (*r).to_owned()).collect(),
+            distance_to_fence_m: None,
+            geofence_version: None,
+            response: StoredResponse {
+                status: 0,
+                body: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_replayed_answer_counts_as_the_first_answer_did() {
+        for reasons in [&[][..], &["mock_location", "new_device"][..]] {
+            let mut first = event("", None, reasons);
+            let reasons: Vec<String> = first.reasons.clone();
+            let (name, response) =
+                accepted(first.id, Uuid::from_u128(4), &reasons, &[], Some(3.0)).expect("answer");
+            first.verdict = name;
+            first.response = response;
+            let fresh = AnswerVerdict::of_event(&first);
+            assert_eq!(
+                fresh.verdict,
+                if reasons.is_empty() {
+                    "accepted"
+                } else {
+                    "flagged"
+                }
+            );
+            assert_eq!(Answer::replayed(first.response).verdict, Some(fresh));
+        }
+
+        let mut refused = event("refused", Some("code_invalid"), &["mock_location"]);
+        let problem = ApiError::Refused {
+            code: "code_invalid",
+            detail: "not a kiosk code".into(),
+            extra: None,
+        }
+        .to_problem();
+        refused.response = StoredResponse {
+            status: 422,
+            body: serde_json::to_string(&problem).expect("problem"),
+        };
+        let fresh = AnswerVerdict::of_event(&refused);
+        assert_eq!(
+            fresh,
+            AnswerVerdict {
+                verdict: "refused".into(),
+                reasons: vec!["code_invalid".into()],
+            }
+        );
+        assert_eq!(Answer::replayed(refused.response).verdict, Some(fresh));
+    }
+
+    #[test]
+    fn a_stored_answer_without_a_verdict_counts_nothing() {
+        for (status, body) in [(201, "not json"), (500, r#"{"code":"internal"}"#)] {
+            let stored = StoredResponse {
+                status,
+                body: body.into(),
+            };
+            assert_eq!(Answer::replayed(stored).verdict, None);
+        }
+    }
 }

@@ -2,18 +2,36 @@
 //! new row naming the row it supersedes.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use uuid::Uuid;
 
 use super::audit::BeginWrite;
+use super::inserts::ACTIVITIES;
+use super::statement::{Param, Step, bind_step};
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
-    parse_uuid, to_ms,
+    parse_uuid,
 };
 use crate::domain::activity::ActivityRecord;
 use crate::domain::requirements::ActivityKind;
 
 const COLUMNS: &str = "id, visit_id, physician_id, kind, count, note, supersedes_id, recorded_at";
+static INSERT: LazyLock<String> = LazyLock::new(|| ACTIVITIES.sql(1));
+
+/// A record's values, in the order of [`ACTIVITIES`].
+pub fn values(record: &ActivityRecord) -> Vec<Param> {
+    vec![
+        record.id.to_string().into(),
+        record.visit_id.to_string().into(),
+        record.physician_id.to_string().into(),
+        encode_enum(&record.kind).into(),
+        i64::from(record.count).into(),
+        record.note.as_deref().into(),
+        record.supersedes_id.into(),
+        record.recorded_at.into(),
+    ]
+}
 
 #[derive(sqlx::FromRow)]
 struct ActivityRow {
@@ -53,9 +71,6 @@ impl Store {
         const LOCK: &str = "UPDATE users SET attendance_seq = attendance_seq + 1 WHERE id = $1";
         const NEWEST: &str = "SELECT id FROM activities WHERE visit_id = $1 AND kind = $2 \
                               ORDER BY recorded_at DESC, id DESC LIMIT 1";
-        const INSERT: &str = "INSERT INTO activities (id, visit_id, physician_id, kind, count, \
-                              note, supersedes_id, recorded_at) \
-                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let kind = encode_enum(&record.kind);
         let supersedes = on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
@@ -69,15 +84,12 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             let supersedes = newest.map(|(id,)| parse_uuid(&id)).transpose()?;
-            sqlx::query(INSERT)
-                .bind(record.id.to_string())
-                .bind(record.visit_id.to_string())
-                .bind(record.physician_id.to_string())
-                .bind(&kind)
-                .bind(i64::from(record.count))
-                .bind(record.note.as_deref())
-                .bind(supersedes.map(|id| id.to_string()))
-                .bind(to_ms(record.recorded_at))
+            let stored = ActivityRecord {
+                supersedes_id: supersedes,
+                ..record.clone()
+            };
+            let insert = Step::new(&INSERT, values(&stored));
+            bind_step!(sqlx::query(insert.sql), &insert)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;

@@ -1,15 +1,106 @@
-//! One attendance attempt's write as data: the statements and their values, and the
-//! rule that decides, from what the transaction finds, whether the attempt is written.
+//! One attendance attempt's write as data: what it writes ([`AttendanceWrite`]), the
+//! statements and their values, and the rule that decides, from what the transaction
+//! finds, whether the attempt is written. It imports nothing of [`super::attendance`],
+//! which runs it and re-exports its types.
 //! Two drivers run it: sqlx on PostgreSQL ([`super::attendance`]) and the SQLite group
 //! commit's `rusqlite` writer ([`super::group_commit`]), so both databases store the
 //! same rows by construction.
 
+use std::sync::LazyLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::attendance::{AttendanceWrite, StoredResponse, VisitChange, WriteOutcome};
+use super::inserts::{CODE_USES, DEVICES, EVENTS, VISITS};
 use super::statement::{Param, Step};
 use super::supervision::NewAnomaly;
 use super::{StoreError, StoreResult, parse_uuid, to_ms};
+use crate::domain::anomaly::Finding;
+
+/// The answer given to an attempt, replayed to retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// One attempt as stored, refused or not.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: Uuid,
+    pub client_event_id: Uuid,
+    pub physician_id: Uuid,
+    pub action: &'static str,
+    pub site_id: Option<Uuid>,
+    pub assignment_id: Option<Uuid>,
+    pub visit_id: Option<Uuid>,
+    pub code_kind: Option<&'static str>,
+    pub code_step: Option<i64>,
+    pub device_id: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub reported_lat: f64,
+    pub reported_lon: f64,
+    pub crs: &'static str,
+    pub accuracy_m: f64,
+    pub is_mock: bool,
+    pub fix_time: Option<DateTime<Utc>>,
+    pub scanned_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub verdict: &'static str,
+    pub refusal_code: Option<&'static str>,
+    pub reasons: Vec<String>,
+    pub distance_to_fence_m: Option<f64>,
+    pub geofence_version: Option<i64>,
+    pub response: StoredResponse,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeUse {
+    pub site_id: Uuid,
+    pub kind: &'static str,
+    pub step: i64,
+    pub slot: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub enum VisitChange {
+    None,
+    Open {
+        visit_id: Uuid,
+        site_id: Uuid,
+        assignment_id: Uuid,
+        local_date: NaiveDate,
+    },
+    Close {
+        visit_id: Uuid,
+    },
+}
+
+/// Everything one accepted or refused attempt writes.
+#[derive(Debug, Clone)]
+pub struct AttendanceWrite {
+    pub event: NewEvent,
+    pub code_use: Option<CodeUse>,
+    pub visit: VisitChange,
+    pub findings: Vec<Finding>,
+    /// Binds this device when the physician has none yet.
+    pub bind_device: bool,
+    /// The open visit the judgement assumed; the write is abandoned if it changed.
+    pub expected_open_visit: Option<Uuid>,
+    /// Pending presence checks this scan answers; the write is abandoned if any is no
+    /// longer pending (expired by the scheduler, answered by another scan).
+    pub answers_presence_checks: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// The same `client_event_id` was stored first: its answer.
+    Duplicate(StoredResponse),
+    /// Another attempt of the same physician changed the facts: judge again.
+    StateChanged,
+}
 
 const LOCK: &str = "UPDATE users SET attendance_seq = attendance_seq + 1 WHERE id = $1";
 const EXISTING: &str = "SELECT response_status, response_body FROM attendance_events \
@@ -17,23 +108,119 @@ const EXISTING: &str = "SELECT response_status, response_body FROM attendance_ev
 const OPEN: &str = "SELECT id FROM visits WHERE open_physician = $1";
 const USED: &str = "SELECT COUNT(*) FROM code_uses WHERE site_id = $1 AND code_kind = $2 \
                     AND code_step = $3 AND physician_id = $4 AND use_slot = $5";
-const INSERT_EVENT: &str = "INSERT INTO attendance_events (id, client_event_id, physician_id, \
-    action, site_id, assignment_id, visit_id, code_kind, code_step, device_id, lat, lon, \
-    reported_lat, reported_lon, crs, accuracy_m, is_mock, fix_time, scanned_at, received_at, \
-    verdict, refusal_code, reasons, distance_to_fence_m, geofence_version, response_status, \
-    response_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-    $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
-const INSERT_USE: &str = "INSERT INTO code_uses (site_id, code_kind, code_step, physician_id, \
-    use_slot, event_id) VALUES ($1, $2, $3, $4, $5, $6)";
-const OPEN_VISIT: &str = "INSERT INTO visits (id, physician_id, site_id, assignment_id, \
-    local_date, check_in_event_id, checked_in_at, status, open_physician) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $2)";
+static INSERT_EVENT: LazyLock<String> = LazyLock::new(|| EVENTS.sql(1));
+static INSERT_USE: LazyLock<String> = LazyLock::new(|| CODE_USES.sql(1));
+static INSERT_VISIT: LazyLock<String> = LazyLock::new(|| VISITS.sql(1));
 const CLOSE_VISIT: &str = "UPDATE visits SET check_out_event_id = $2, checked_out_at = $3, \
     status = 'closed', closed_at = $4, open_physician = NULL WHERE id = $1 AND status = 'open'";
-const BIND: &str = "INSERT INTO devices (physician_id, device_id, bound_at) VALUES ($1, $2, $3) \
-                    ON CONFLICT (physician_id) DO NOTHING";
+static BIND: LazyLock<String> =
+    LazyLock::new(|| format!("{} ON CONFLICT (physician_id) DO NOTHING", DEVICES.sql(1)));
 const ANSWER: &str = "UPDATE presence_checks SET status = 'answered', answered_event_id = $2, \
     resolved_at = $3 WHERE id = $1 AND status = 'pending'";
+
+impl NewEvent {
+    /// The row's values, in the order of [`EVENTS`].
+    pub fn values(&self) -> StoreResult<Vec<Param>> {
+        let e = self;
+        let reasons =
+            serde_json::to_string(&e.reasons).map_err(|x| StoreError::Corrupt(x.to_string()))?;
+        Ok(vec![
+            e.id.to_string().into(),
+            e.client_event_id.to_string().into(),
+            e.physician_id.to_string().into(),
+            e.action.into(),
+            e.site_id.into(),
+            e.assignment_id.into(),
+            e.visit_id.into(),
+            e.code_kind.into(),
+            e.code_step.into(),
+            e.device_id.clone().into(),
+            e.lat.into(),
+            e.lon.into(),
+            e.reported_lat.into(),
+            e.reported_lon.into(),
+            e.crs.into(),
+            e.accuracy_m.into(),
+            e.is_mock.into(),
+            e.fix_time.map(to_ms).into(),
+            e.scanned_at.into(),
+            e.received_at.into(),
+            e.verdict.into(),
+            e.refusal_code.into(),
+            reasons.into(),
+            e.distance_to_fence_m.into(),
+            e.geofence_version.into(),
+            i64::from(e.response.status).into(),
+            e.response.body.clone().into(),
+        ])
+    }
+}
+
+impl CodeUse {
+    /// The row's values, in the order of [`CODE_USES`]: this use by `physician_id`'s
+    /// event `event_id`.
+    pub fn values(&self, physician_id: Uuid, event_id: Uuid) -> Vec<Param> {
+        vec![
+            self.site_id.to_string().into(),
+            self.kind.into(),
+            self.step.into(),
+            physician_id.to_string().into(),
+            self.slot.into(),
+            event_id.to_string().into(),
+        ]
+    }
+}
+
+/// A visit row as inserted: opened by a check-in, or (the bulk path) inserted whole
+/// once closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVisit {
+    pub id: Uuid,
+    pub physician_id: Uuid,
+    pub site_id: Uuid,
+    pub assignment_id: Uuid,
+    pub local_date: NaiveDate,
+    pub check_in_event_id: Uuid,
+    pub checked_in_at: DateTime<Utc>,
+    pub check_out_event_id: Option<Uuid>,
+    pub checked_out_at: Option<DateTime<Utc>>,
+    /// `open`, `closed` or `auto_closed`.
+    pub status: &'static str,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl NewVisit {
+    /// The row's values, in the order of [`VISITS`]; `open_physician` is the
+    /// physician's id while the visit is open (at most one open visit each).
+    pub fn values(&self) -> Vec<Param> {
+        let physician = self.physician_id.to_string();
+        let open_physician = (self.status == "open").then(|| physician.clone());
+        vec![
+            self.id.to_string().into(),
+            physician.into(),
+            self.site_id.to_string().into(),
+            self.assignment_id.to_string().into(),
+            self.local_date.to_string().into(),
+            self.check_in_event_id.to_string().into(),
+            self.checked_in_at.into(),
+            self.check_out_event_id.into(),
+            self.checked_out_at.map(to_ms).into(),
+            self.status.into(),
+            self.closed_at.map(to_ms).into(),
+            Param::Text(open_physician),
+        ]
+    }
+}
+
+/// A bound device's values, in the order of [`DEVICES`].
+pub fn device_values(physician_id: Uuid, device_id: &str, bound_at: DateTime<Utc>) -> Vec<Param> {
+    vec![
+        physician_id.to_string().into(),
+        device_id.into(),
+        bound_at.into(),
+    ]
+}
+
 /// What the attempt's transaction finds before writing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
@@ -66,73 +253,22 @@ impl AttemptPlan {
         let e = &write.event;
         let physician = e.physician_id.to_string();
         let event_id = e.id.to_string();
-        let reasons =
-            serde_json::to_string(&e.reasons).map_err(|x| StoreError::Corrupt(x.to_string()))?;
-        let code_use = write.code_use.as_ref().map(|code| {
-            (
-                Param::from(code.site_id.to_string()),
-                Param::from(code.kind),
-                Param::from(code.step),
-                Param::from(code.slot),
-            )
-        });
-        let used = code_use.as_ref().map(|(site, kind, step, slot)| {
+        let used = write.code_use.as_ref().map(|code| {
             Step::new(
                 USED,
                 vec![
-                    site.clone(),
-                    kind.clone(),
-                    step.clone(),
+                    code.site_id.to_string().into(),
+                    code.kind.into(),
+                    code.step.into(),
                     physician.clone().into(),
-                    slot.clone(),
+                    code.slot.into(),
                 ],
             )
         });
 
-        let mut writes = vec![Step::new(
-            INSERT_EVENT,
-            vec![
-                event_id.clone().into(),
-                e.client_event_id.to_string().into(),
-                physician.clone().into(),
-                e.action.into(),
-                e.site_id.into(),
-                e.assignment_id.into(),
-                e.visit_id.into(),
-                e.code_kind.into(),
-                e.code_step.into(),
-                e.device_id.clone().into(),
-                e.lat.into(),
-                e.lon.into(),
-                e.reported_lat.into(),
-                e.reported_lon.into(),
-                e.crs.into(),
-                e.accuracy_m.into(),
-                e.is_mock.into(),
-                e.fix_time.map(to_ms).into(),
-                e.scanned_at.into(),
-                e.received_at.into(),
-                e.verdict.into(),
-                e.refusal_code.into(),
-                reasons.into(),
-                e.distance_to_fence_m.into(),
-                e.geofence_version.into(),
-                i64::from(e.response.status).into(),
-                e.response.body.clone().into(),
-            ],
-        )];
-        if let Some((site, kind, step, slot)) = code_use {
-            writes.push(Step::new(
-                INSERT_USE,
-                vec![
-                    site,
-                    kind,
-                    step,
-                    physician.clone().into(),
-                    slot,
-                    event_id.clone().into(),
-                ],
-            ));
+        let mut writes = vec![Step::new(&INSERT_EVENT, e.values()?)];
+        if let Some(code) = &write.code_use {
+            writes.push(Step::new(&INSERT_USE, code.values(e.physician_id, e.id)));
         }
         for check in &write.answers_presence_checks {
             writes.push(Step::changing_one_row(
@@ -153,18 +289,20 @@ impl AttemptPlan {
                 assignment_id,
                 local_date,
             } => {
-                writes.push(Step::new(
-                    OPEN_VISIT,
-                    vec![
-                        visit_id.to_string().into(),
-                        physician.clone().into(),
-                        site_id.to_string().into(),
-                        assignment_id.to_string().into(),
-                        local_date.to_string().into(),
-                        event_id.clone().into(),
-                        e.scanned_at.into(),
-                    ],
-                ));
+                let visit = NewVisit {
+                    id: *visit_id,
+                    physician_id: e.physician_id,
+                    site_id: *site_id,
+                    assignment_id: *assignment_id,
+                    local_date: *local_date,
+                    check_in_event_id: e.id,
+                    checked_in_at: e.scanned_at,
+                    check_out_event_id: None,
+                    checked_out_at: None,
+                    status: "open",
+                    closed_at: None,
+                };
+                writes.push(Step::new(&INSERT_VISIT, visit.values()));
                 Some(*visit_id)
             }
             VisitChange::Close { visit_id } => {
@@ -195,12 +333,8 @@ impl AttemptPlan {
         }
         if write.bind_device {
             writes.push(Step::new(
-                BIND,
-                vec![
-                    physician.clone().into(),
-                    e.device_id.clone().into(),
-                    e.received_at.into(),
-                ],
+                &BIND,
+                device_values(e.physician_id, &e.device_id, e.received_at),
             ));
         }
         Ok(AttemptPlan {

@@ -7,99 +7,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::attempt::{AttemptPlan, Found};
+pub use super::attempt::{
+    AttendanceWrite, CodeUse, NewEvent, StoredResponse, VisitChange, WriteOutcome,
+};
 use super::audit::BeginWrite;
 use super::columns::{Columns, FromColumns, from_row};
 use super::statement::{Step, bind_step};
 use super::supervision::NewAnomaly;
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
-use crate::domain::anomaly::{AnomalyKind, Finding};
+use crate::domain::anomaly::AnomalyKind;
 use crate::domain::coords::LatLon;
 use crate::domain::detectors::{Bounds, PastFix};
-
-/// The answer given to an attempt, replayed to retries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub body: String,
-}
-
-/// One attempt as stored, refused or not.
-#[derive(Debug, Clone)]
-pub struct NewEvent {
-    pub id: Uuid,
-    pub client_event_id: Uuid,
-    pub physician_id: Uuid,
-    pub action: &'static str,
-    pub site_id: Option<Uuid>,
-    pub assignment_id: Option<Uuid>,
-    pub visit_id: Option<Uuid>,
-    pub code_kind: Option<&'static str>,
-    pub code_step: Option<i64>,
-    pub device_id: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub reported_lat: f64,
-    pub reported_lon: f64,
-    pub crs: &'static str,
-    pub accuracy_m: f64,
-    pub is_mock: bool,
-    pub fix_time: Option<DateTime<Utc>>,
-    pub scanned_at: DateTime<Utc>,
-    pub received_at: DateTime<Utc>,
-    pub verdict: &'static str,
-    pub refusal_code: Option<&'static str>,
-    pub reasons: Vec<String>,
-    pub distance_to_fence_m: Option<f64>,
-    pub geofence_version: Option<i64>,
-    pub response: StoredResponse,
-}
-
-#[derive(Debug, Clone)]
-pub struct CodeUse {
-    pub site_id: Uuid,
-    pub kind: &'static str,
-    pub step: i64,
-    pub slot: &'static str,
-}
-
-#[derive(Debug, Clone)]
-pub enum VisitChange {
-    None,
-    Open {
-        visit_id: Uuid,
-        site_id: Uuid,
-        assignment_id: Uuid,
-        local_date: NaiveDate,
-    },
-    Close {
-        visit_id: Uuid,
-    },
-}
-
-/// Everything one accepted or refused attempt writes.
-#[derive(Debug, Clone)]
-pub struct AttendanceWrite {
-    pub event: NewEvent,
-    pub code_use: Option<CodeUse>,
-    pub visit: VisitChange,
-    pub findings: Vec<Finding>,
-    /// Binds this device when the physician has none yet.
-    pub bind_device: bool,
-    /// The open visit the judgement assumed; the write is abandoned if it changed.
-    pub expected_open_visit: Option<Uuid>,
-    /// Pending presence checks this scan answers; the write is abandoned if any is no
-    /// longer pending (expired by the scheduler, answered by another scan).
-    pub answers_presence_checks: Vec<Uuid>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteOutcome {
-    Written,
-    /// The same `client_event_id` was stored first: its answer.
-    Duplicate(StoredResponse),
-    /// Another attempt of the same physician changed the facts: judge again.
-    StateChanged,
-}
 
 /// A visit as stored.
 #[derive(Debug, Clone, PartialEq)]

@@ -23,8 +23,7 @@ use std::time::Duration;
 use rusqlite::{Connection, DropBehavior, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::attempt::{AttemptPlan, Found};
-use super::attendance::WriteOutcome;
+use super::attempt::{AttemptPlan, Found, WriteOutcome};
 use super::statement::{bound, first_row};
 use super::{StoreError, StoreResult};
 

@@ -106,12 +106,12 @@ impl Step {
     }
 }
 
-/// Binds a [`Step`]'s values to an sqlx query or query_as built from its SQL.
-macro_rules! bind_step {
-    ($query:expr, $step:expr) => {{
-        let step: &$crate::store::statement::Step = $step;
+/// Binds values (`&Param`s, in order) to an sqlx query or query_as.
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
         let mut query = $query;
-        for param in &step.params {
+        for param in $params {
+            let param: &$crate::store::statement::Param = param;
             query = match param {
                 $crate::store::statement::Param::Text(v) => query.bind(v.as_deref()),
                 $crate::store::statement::Param::Int(v) => query.bind(*v),
@@ -120,6 +120,15 @@ macro_rules! bind_step {
             };
         }
         query
+    }};
+}
+pub(crate) use bind_params;
+
+/// Binds a [`Step`]'s values to an sqlx query or query_as built from its SQL.
+macro_rules! bind_step {
+    ($query:expr, $step:expr) => {{
+        let step: &$crate::store::statement::Step = $step;
+        $crate::store::statement::bind_params!($query, &step.params)
     }};
 }
 pub(crate) use bind_step;

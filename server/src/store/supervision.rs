@@ -3,13 +3,15 @@
 //! conditional, so several processes sharing one database never do the work twice.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::{InspectionKind, PresenceCheckStatus};
 use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
-use super::statement::{Step, bind_step};
+use super::inserts::ANOMALIES;
+use super::statement::{Param, Step, bind_step};
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::anomaly::AnomalyKind;
 
@@ -122,30 +124,32 @@ impl TryFrom<PresenceRow> for PresenceCheckRecord {
 const PRESENCE_COLUMNS: &str = "id, physician_id, site_id, visit_id, requested_by, requested_at, \
                                 deadline_at, status, answered_event_id, resolved_at";
 
-const INSERT_ANOMALY: &str = "INSERT INTO anomalies (id, kind, severity, status, physician_id, \
-    site_id, visit_id, event_ids, detected_at, detail) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9)";
+static INSERT_ANOMALY: LazyLock<String> = LazyLock::new(|| ANOMALIES.sql(1));
 
 impl NewAnomaly {
+    /// The row's values, in the order of [`ANOMALIES`]: raised open.
+    pub fn values(&self) -> Vec<Param> {
+        let event_ids: Vec<String> = self.event_ids.iter().map(Uuid::to_string).collect();
+        vec![
+            self.id.to_string().into(),
+            self.kind.as_str().into(),
+            self.kind.severity().as_str().into(),
+            "open".into(),
+            self.physician_id.to_string().into(),
+            self.site_id.into(),
+            self.visit_id.into(),
+            serde_json::to_string(&event_ids)
+                .unwrap_or_else(|_| "[]".into())
+                .into(),
+            self.detected_at.into(),
+            self.detail.to_string().into(),
+        ]
+    }
+
     /// The insert of this anomaly, for either driver (sqlx here, and in an attempt's
     /// plan also the SQLite group commit's writer).
     pub fn insert(&self) -> Step {
-        let event_ids: Vec<String> = self.event_ids.iter().map(Uuid::to_string).collect();
-        Step::new(
-            INSERT_ANOMALY,
-            vec![
-                self.id.to_string().into(),
-                self.kind.as_str().into(),
-                self.kind.severity().as_str().into(),
-                self.physician_id.to_string().into(),
-                self.site_id.into(),
-                self.visit_id.into(),
-                serde_json::to_string(&event_ids)
-                    .unwrap_or_else(|_| "[]".into())
-                    .into(),
-                self.detected_at.into(),
-                self.detail.to_string().into(),
-            ],
-        )
+        Step::new(&INSERT_ANOMALY, self.values())
     }
 }
 

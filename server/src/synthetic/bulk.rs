@@ -2,7 +2,8 @@
 //! rules as the service path (`attendance::judge`, the detectors, the crediting the
 //! reports read), but the facts a judgement needs are kept in memory instead of
 //! being read back per scan, and the rows are written in large batched
-//! transactions (multi-row `INSERT`s) once per simulated half-day.
+//! transactions (multi-row `INSERT`s, [`crate::store::Store::insert_batch`]) once per
+//! simulated half-day.
 //!
 //! Stored rows have the same columns, values, answers (`response_body`) and anomaly
 //! details as the service path would store. What it does not do:
@@ -31,13 +32,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::SyntheticError;
-use super::batch::{ActivityRow, AnomalyRow, CodeUseRow, Pending, VisitRow, write_batch};
 use super::live::qr_payload;
 use super::plan::Plan;
 use super::script::Scan;
 use super::simulate::Tally;
 use super::world::World;
-use crate::domain::activity;
+use crate::domain::activity::{self, ActivityRecord};
 use crate::domain::anomaly::{AnomalyKind, Finding};
 use crate::domain::assignment::Assignment;
 use crate::domain::attendance::{
@@ -51,12 +51,13 @@ use crate::domain::geofence::FixPolicy;
 use crate::domain::kiosk_code;
 use crate::domain::organization::{DEFAULT_TIMEZONE, VersionedGeofence};
 use crate::error::ApiError;
-use crate::on_pool;
 use crate::scheduler;
 use crate::service::anomalies;
 use crate::state::AppState;
-use crate::store::StoreError;
-use crate::store::attendance::{NewEvent, StoredResponse};
+use crate::store::attempt::NewVisit;
+use crate::store::attendance::{CodeUse, NewEvent, StoredResponse};
+use crate::store::bulk::{Batch, BoundDevice, UsedCode};
+use crate::store::supervision::NewAnomaly;
 
 /// How long code uses and per-code fixes are remembered.
 const CODE_MEMORY: Duration = Duration::days(4);
@@ -101,7 +102,7 @@ pub struct Bulk<'a> {
     code_fixes: HashMap<CodeKey, Vec<PastFix>>,
     /// Reported coordinates (bit patterns) of every stored event -> the first event.
     reported: HashMap<(u64, u64), Uuid>,
-    pending: Pending,
+    pending: Batch,
 }
 
 impl<'a> Bulk<'a> {
@@ -168,7 +169,7 @@ impl<'a> Bulk<'a> {
             code_uses: HashMap::new(),
             code_fixes: HashMap::new(),
             reported: HashMap::new(),
-            pending: Pending::default(),
+            pending: Batch::default(),
         }
     }
 
@@ -358,7 +359,7 @@ impl<'a> Bulk<'a> {
                 }
                 Decision::CheckOut { .. } => {
                     if let Some(open) = self.physicians[physician].open.take() {
-                        self.pending.visits.push(VisitRow {
+                        self.pending.visits.push(NewVisit {
                             id: open.id,
                             physician_id,
                             site_id: self.plan.geography.sites[open.site].id,
@@ -369,7 +370,7 @@ impl<'a> Bulk<'a> {
                             check_out_event_id: Some(event_id),
                             checked_out_at: Some(scanned_at),
                             status: "closed",
-                            closed_at: now,
+                            closed_at: Some(now),
                         });
                         self.log_activities(
                             scan,
@@ -384,12 +385,13 @@ impl<'a> Bulk<'a> {
                 _ => {}
             }
             for finding in &judgement.findings {
-                self.pending.anomalies.push(AnomalyRow {
+                self.pending.anomalies.push(NewAnomaly {
+                    id: Uuid::new_v4(),
                     kind: finding.kind,
                     physician_id,
                     site_id: event.site_id,
                     visit_id,
-                    event_id,
+                    event_ids: vec![event_id],
                     detected_at: now,
                     detail: finding.detail.clone(),
                 });
@@ -484,11 +486,11 @@ impl<'a> Bulk<'a> {
         let facts = &mut self.physicians[physician];
         if facts.bound_device.is_none() {
             facts.bound_device = Some(event.device_id.clone());
-            self.pending.devices.push((
-                event.physician_id,
-                event.device_id.clone(),
-                event.received_at,
-            ));
+            self.pending.devices.push(BoundDevice {
+                physician_id: event.physician_id,
+                device_id: event.device_id.clone(),
+                bound_at: event.received_at,
+            });
         }
         let at = facts.recent.partition_point(|f| f.at <= fix.at);
         facts.recent.insert(at, fix.clone());
@@ -504,12 +506,14 @@ impl<'a> Bulk<'a> {
             if let (Some(site_id), Some(kind), Some(step)) =
                 (event.site_id, event.code_kind, event.code_step)
             {
-                self.pending.code_uses.push(CodeUseRow {
-                    site_id,
-                    kind,
-                    step,
+                self.pending.code_uses.push(UsedCode {
+                    code: CodeUse {
+                        site_id,
+                        kind,
+                        step,
+                        slot,
+                    },
                     physician_id: event.physician_id,
-                    slot,
                     event_id: event.id,
                 });
             }
@@ -528,11 +532,14 @@ impl<'a> Bulk<'a> {
         for (kind, count) in &scan.activities {
             activity::validate(*count, None, visit_date, DEFAULT_TIMEZONE, now)
                 .map_err(|e| SyntheticError::Invalid(e.to_string()))?;
-            self.pending.activities.push(ActivityRow {
+            self.pending.activities.push(ActivityRecord {
+                id: Uuid::new_v4(),
                 visit_id,
                 physician_id,
                 kind: *kind,
                 count: *count,
+                note: None,
+                supersedes_id: None,
                 recorded_at: now,
             });
             self.physicians[scan.physician].writes += 1;
@@ -550,7 +557,7 @@ impl<'a> Bulk<'a> {
         let physician_id = self.plan.physicians[physician].id;
         let site_id = self.plan.geography.sites[open.site].id;
         let closed_at = close_of_local_day(open.local_date, DEFAULT_TIMEZONE);
-        self.pending.visits.push(VisitRow {
+        self.pending.visits.push(NewVisit {
             id: open.id,
             physician_id,
             site_id,
@@ -561,14 +568,15 @@ impl<'a> Bulk<'a> {
             check_out_event_id: None,
             checked_out_at: None,
             status: "auto_closed",
-            closed_at,
+            closed_at: Some(closed_at),
         });
-        self.pending.anomalies.push(AnomalyRow {
+        self.pending.anomalies.push(NewAnomaly {
+            id: Uuid::new_v4(),
             kind: AnomalyKind::MissingCheckout,
             physician_id,
             site_id: Some(site_id),
             visit_id: Some(open.id),
-            event_id: open.check_in_event,
+            event_ids: vec![open.check_in_event],
             detected_at: now,
             detail: json!({
                 "checked_in_at": open.checked_in_at,
@@ -613,7 +621,7 @@ impl<'a> Bulk<'a> {
     /// Writes every queued row in one transaction.
     pub async fn flush(&mut self) -> Result<(), SyntheticError> {
         let pending = std::mem::take(&mut self.pending);
-        write_batch(&self.state, &pending).await?;
+        self.state.store.insert_batch(&pending).await?;
         Ok(())
     }
 
@@ -621,21 +629,14 @@ impl<'a> Bulk<'a> {
     /// have counted.
     pub async fn finish(&mut self) -> Result<(), SyntheticError> {
         self.flush().await?;
-        const BUMP: &str = "UPDATE users SET attendance_seq = attendance_seq + $2 WHERE id = $1";
-        let bumps: Vec<(String, i64)> = self
+        let bumps: Vec<(Uuid, i64)> = self
             .physicians
             .iter()
             .zip(&self.plan.physicians)
             .filter(|(facts, _)| facts.writes > 0)
-            .map(|(facts, plan)| (plan.id.to_string(), facts.writes))
+            .map(|(facts, plan)| (plan.id, facts.writes))
             .collect();
-        on_pool!(self.state.store.db(), pool => {
-            let mut tx = pool.begin().await.map_err(StoreError::from)?;
-            for (id, writes) in &bumps {
-                sqlx::query(BUMP).bind(id).bind(writes).execute(&mut *tx).await.map_err(StoreError::from)?;
-            }
-            tx.commit().await.map_err(StoreError::from)?;
-        });
+        self.state.store.add_attendance_writes(&bumps).await?;
         for facts in &mut self.physicians {
             facts.writes = 0;
         }

@@ -96,9 +96,9 @@ impl Live<'_> {
         let period = self.state.config.qr_period_seconds;
         let request = request(self.plan, self.world, scan, period)?;
         let physician_id = self.plan.physicians[scan.physician].id;
-        let stored = attendance::attend(&self.state, physician_id, scan.action, &request).await?;
+        let answer = attendance::attend(&self.state, physician_id, scan.action, &request).await?;
         let check_in = scan.action == Action::CheckIn;
-        if let Some(answer) = tally.record_answer(&stored, check_in)?
+        if let Some(answer) = tally.record_answer(&answer.response, check_in)?
             && scan.action == Action::CheckOut
         {
             self.log_activities(scan, &answer, tally).await?;

@@ -18,7 +18,6 @@
 //!   but keeps the facts in memory and writes in large batched transactions, for
 //!   millions of events. Its doc comment lists what it does not do.
 
-mod batch;
 pub mod bulk;
 pub mod cli;
 pub mod geography;
@@ -96,21 +95,6 @@ pub fn with_clock(state: &AppState, clock: SharedClock) -> AppState {
         clock,
         ..state.clone()
     }
-}
-
-/// For seeding on SQLite: `synchronous = OFF` and a 256 MiB page cache, on a state
-/// of one connection (the settings are per connection). A crash while seeding may lose the seed, which is rerun
-/// anyway; what is written is unchanged.
-pub(crate) async fn relax_durability(store: &Store) -> Result<(), SyntheticError> {
-    if let crate::store::Db::Sqlite(pool) = store.db() {
-        for pragma in ["PRAGMA synchronous = OFF", "PRAGMA cache_size = -262144"] {
-            sqlx::query(pragma)
-                .execute(pool)
-                .await
-                .map_err(StoreError::from)?;
-        }
-    }
-    Ok(())
 }
 
 /// A manual clock at `at`, and the same clock as the state's shared clock.

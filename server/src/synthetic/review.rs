@@ -1,10 +1,10 @@
-//! County supervisors reviewing the previous day's anomalies through the review
-//! endpoint's handler: most are decided (dismissed as a false alarm or confirmed,
-//! in shares that depend on the kind), some are left open for the console.
+//! County supervisors reviewing the previous day's anomalies through the review use
+//! case ([`crate::service::anomalies::review`]): most are decided (dismissed as a
+//! false alarm or confirmed, in shares that depend on the kind), some are left open
+//! for the console.
 
 use std::collections::HashMap;
 
-use axum::extract::State;
 use chrono::{DateTime, Utc};
 use mobile_api::{ReviewDecision, ReviewRequest};
 use uuid::Uuid;
@@ -15,8 +15,7 @@ use super::rng::Rng;
 use super::simulate::Tally;
 use super::world::World;
 use crate::error::ApiError;
-use crate::http::extract::{AppJson, AppPath};
-use crate::http::supervision::review_anomaly;
+use crate::service::anomalies;
 use crate::state::AppState;
 use crate::store::anomalies::{AnomalyFilter, AnomalyRecord};
 
@@ -134,14 +133,7 @@ pub async fn review(
             decision,
             note: note.to_owned(),
         };
-        match review_anomaly(
-            State(state.clone()),
-            actor,
-            AppPath(anomaly.id),
-            AppJson(request),
-        )
-        .await
-        {
+        match anomalies::review(state, &actor, anomaly.id, &request).await {
             Ok(_) => tally.reviews += 1,
             Err(ApiError::Conflict { .. }) => {}
             Err(other) => return Err(other.into()),

@@ -15,7 +15,7 @@ use super::live::{Live, read_answer};
 use super::plan::Plan;
 use super::script::{self, Scan};
 use super::world::{self, World};
-use super::{SyntheticError, manual_clock, offline_state, relax_durability, review};
+use super::{SyntheticError, manual_clock, offline_state, review};
 use crate::config::Config;
 use crate::domain::clock::ManualClock;
 use crate::domain::crediting::start_of_local_day;
@@ -282,7 +282,7 @@ pub async fn seed_with(
         ..config.clone()
     };
     let state = offline_state(&one, shared).await?;
-    relax_durability(&state.store).await?;
+    state.store.relax_durability().await?;
     let started = Instant::now();
     let world = world::write(&state, plan, progress).await?;
     let setup = started.elapsed();
@@ -365,7 +365,7 @@ pub async fn play(
             .await?;
         split_time(3, &mut lap);
         // A recycled pool connection would lose the seeding setting.
-        relax_durability(&state.store).await?;
+        state.store.relax_durability().await?;
         if last_report.elapsed() >= StdDuration::from_secs(5) || d + 1 == i64::from(plan.spec.days)
         {
             let secs = started.elapsed().as_secs_f64().max(1e-9);

@@ -17,7 +17,6 @@ use crate::service::admin::organizations;
 use crate::state::AppState;
 
 /// The inspections handlers name these here; they are the service's.
-pub(crate) use crate::service::admin::organizations::{placement, reachable_organization};
 
 /// Geofences of up to 10,000 vertices do not fit the general 64 KiB limit (about 40
 /// bytes a vertex in GeoJSON), so organization bodies may be larger.

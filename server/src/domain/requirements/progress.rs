@@ -1,0 +1,644 @@
+//! How a physician stands against a requirement in one period: the tally of what was
+//! credited, and the judgement (met, on track, at risk, missed).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::period::{
+    Period, longest_consecutive_months, month_index, month_of, natural_period, ordered,
+    run_ending_at,
+};
+use super::rule::{Measure, Requirement};
+use crate::domain::crediting::DayCreditSummary;
+
+/// How a physician stands against one requirement in one period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    Met,
+    OnTrack,
+    AtRisk,
+    Missed,
+}
+
+impl Progress {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Progress::Met => "met",
+            Progress::OnTrack => "on_track",
+            Progress::AtRisk => "at_risk",
+            Progress::Missed => "missed",
+        }
+    }
+}
+
+/// What one physician earned at one site in one period, as input to [`evaluate`].
+///
+/// The `activity_*` fields refer to the requirement's activity and are zero
+/// when it has none: build one tally per requirement (see [`Tally::with_activity`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub credited_days: f64,
+    pub credited_half_days: u32,
+    pub qualifying_visits: u32,
+    /// Half-days credited by the visits on which the activity was logged.
+    pub activity_half_days: u32,
+    /// Qualifying visits on which the activity was logged.
+    pub activity_visits: u32,
+    /// Months with any credited day, for consecutive-span rules.
+    pub active_months: BTreeSet<(i32, u32)>,
+}
+
+impl Tally {
+    /// Sums [`credit_by_day`](crate::domain::crediting::credit_by_day) output over the
+    /// days of `period` (inclusive).
+    pub fn from_days(
+        days: &BTreeMap<NaiveDate, DayCreditSummary>,
+        period: (NaiveDate, NaiveDate),
+    ) -> Self {
+        let (first, last) = ordered(period);
+        let mut tally = Tally::default();
+        for (date, day) in days.range(first..=last) {
+            tally.credited_half_days += day.credit.half_days();
+            tally.qualifying_visits += day.qualifying_visits;
+            if day.credit.half_days() > 0 {
+                tally.active_months.insert(month_of(*date));
+            }
+        }
+        tally.credited_days = f64::from(tally.credited_half_days) / 2.0;
+        tally
+    }
+
+    /// Adds the activity figures from `credit_by_day` run over only the visits
+    /// on which the requirement's activity was logged. Running the day rules on
+    /// that subset keeps the per-day cap: two outpatient visits on one day
+    /// still give at most two outpatient half-days.
+    pub fn with_activity(
+        mut self,
+        activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
+        period: (NaiveDate, NaiveDate),
+    ) -> Self {
+        let (first, last) = ordered(period);
+        self.activity_half_days = 0;
+        self.activity_visits = 0;
+        for day in activity_days.range(first..=last).map(|(_, day)| day) {
+            self.activity_half_days += day.credit.half_days();
+            self.activity_visits += day.qualifying_visits;
+        }
+        self
+    }
+}
+
+/// The outcome of [`evaluate`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RequirementProgress {
+    /// What the period asks for, in the requirement's measure (days, half-days,
+    /// visits or months); pro-rated for a period cut short by the assignment.
+    pub required: f64,
+    /// What was credited in the same measure.
+    pub credited: f64,
+    pub status: Progress,
+}
+
+/// Judges a tally against a requirement for one period on `today` (the site's
+/// local date, from the injected clock).
+///
+/// `period` is what [`period_containing`](super::period_containing) returned, i.e.
+/// clipped to the assignment. The rule, in order:
+///
+/// 1. **required**: the requirement's minimum. When the assignment cuts the
+///    calendar period short (it starts on a Thursday, ends mid-month) the
+///    minimum is pro-rated by the days covered and rounded *up* to the
+///    measure's step (half a day, one half-day, one visit), so a stub period
+///    asks proportionally less but never nothing.
+/// 2. **met** when credited >= required, at any time.
+/// 3. **missed** when `today` is after the period's last day and not met.
+/// 4. **at_risk** when what remains cannot be reached in the remaining days
+///    (today included; a day adds at most one day, two half-days or two visits).
+/// 5. **on_track** when credited keeps pace: credited >= required x elapsed /
+///    period days, where elapsed counts the days from the period's first day to
+///    today inclusive (0 before the period starts), the product rounded *down*
+///    to the measure's step because credit only comes in whole steps;
+///    **at_risk** when behind that pace.
+///
+/// A consecutive-span requirement compares the longest run of active months
+/// with `min_consecutive_months`: met when reached, missed after the period,
+/// at_risk when even crediting every remaining month (continuing the run that
+/// is still alive at `today`'s month) cannot reach it, on_track otherwise.
+pub fn evaluate(
+    req: &Requirement,
+    period: (NaiveDate, NaiveDate),
+    tally: &Tally,
+    today: NaiveDate,
+) -> RequirementProgress {
+    let period = ordered(period);
+    if let (true, Some(months)) = (req.is_consecutive_span(), req.min_consecutive_months) {
+        return evaluate_consecutive(months, period, tally, today);
+    }
+
+    let (start, end) = period;
+    let period_days = inclusive_days(start, end);
+    let step = req.measure.granularity();
+
+    // 1. required, pro-rated for a clipped calendar period.
+    let full_days = match req.period {
+        Period::Assignment => period_days,
+        kind => {
+            let (s, e) = natural_period(kind, start);
+            inclusive_days(s, e)
+        }
+    };
+    let minimum_steps = (f64::from(req.minimum) / step).round() as i64;
+    let required_steps = if period_days >= full_days {
+        minimum_steps
+    } else {
+        ceil_div(minimum_steps * period_days, full_days).max(1)
+    };
+    let required = required_steps as f64 * step;
+
+    let credited = credited_in_measure(req, tally);
+    let status = if credited >= required {
+        Progress::Met
+    } else if today > end {
+        Progress::Missed
+    } else {
+        let days_left = inclusive_days(today.max(start), end);
+        let elapsed = if today < start {
+            0
+        } else {
+            inclusive_days(start, today)
+        };
+        let reachable = credited + req.measure.per_day_capacity() * days_left as f64;
+        let pace = (required_steps * elapsed / period_days) as f64 * step;
+        if reachable < required || credited < pace {
+            Progress::AtRisk
+        } else {
+            Progress::OnTrack
+        }
+    };
+    RequirementProgress {
+        required,
+        credited,
+        status,
+    }
+}
+
+fn credited_in_measure(req: &Requirement, tally: &Tally) -> f64 {
+    match (req.activity, req.measure) {
+        (None, Measure::Days) => tally.credited_days,
+        (None, Measure::HalfDays) => f64::from(tally.credited_half_days),
+        (None, Measure::Visits) => f64::from(tally.qualifying_visits),
+        (Some(_), Measure::Days) => f64::from(tally.activity_half_days) / 2.0,
+        (Some(_), Measure::HalfDays) => f64::from(tally.activity_half_days),
+        (Some(_), Measure::Visits) => f64::from(tally.activity_visits),
+    }
+}
+
+fn evaluate_consecutive(
+    months: u32,
+    (start, end): (NaiveDate, NaiveDate),
+    tally: &Tally,
+    today: NaiveDate,
+) -> RequirementProgress {
+    let start_month = month_index(month_of(start));
+    let end_month = month_index(month_of(end));
+    // Only months inside the period count toward its span.
+    let active: BTreeSet<i64> = tally
+        .active_months
+        .iter()
+        .filter(|(_, m)| (1..=12).contains(m))
+        .map(|&key| month_index(key))
+        .filter(|index| (start_month..=end_month).contains(index))
+        .collect();
+    let in_period: BTreeSet<(i32, u32)> = tally
+        .active_months
+        .iter()
+        .copied()
+        .filter(|&key| (1..=12).contains(&key.1) && active.contains(&month_index(key)))
+        .collect();
+    let longest = longest_consecutive_months(&in_period);
+    let required = f64::from(months);
+    let credited = f64::from(longest);
+
+    let status = if longest >= months {
+        Progress::Met
+    } else if today > end {
+        Progress::Missed
+    } else {
+        let achievable = if today < start {
+            end_month - start_month + 1
+        } else {
+            let current = month_index(month_of(today));
+            let months_left = end_month - current + 1;
+            if active.contains(&current) {
+                i64::from(run_ending_at(&active, current)) + months_left - 1
+            } else {
+                // This month may still be credited, continuing last month's run.
+                i64::from(run_ending_at(&active, current - 1)) + months_left
+            }
+        };
+        if achievable < i64::from(months) {
+            Progress::AtRisk
+        } else {
+            Progress::OnTrack
+        }
+    };
+    RequirementProgress {
+        required,
+        credited,
+        status,
+    }
+}
+
+fn inclusive_days(start: NaiveDate, end: NaiveDate) -> i64 {
+    ((end - start).num_days() + 1).max(1)
+}
+
+fn ceil_div(numerator: i64, denominator: i64) -> i64 {
+    (numerator + denominator - 1) / denominator.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::templates::{consecutive_months, min_days, min_half_days, min_visits, spec};
+    use super::super::testing::*;
+    use super::super::{ActivityKind, RequirementSpec};
+    use super::*;
+    use crate::domain::crediting::DayCredit;
+
+    // ---- tally ----------------------------------------------------------
+
+    fn day(credit: DayCredit, qualifying: u32) -> DayCreditSummary {
+        DayCreditSummary {
+            credit,
+            qualifying_visits: qualifying,
+            credited_minutes: i64::from(credit.half_days()) * 180,
+            ..DayCreditSummary::default()
+        }
+    }
+
+    #[test]
+    fn tally_sums_only_days_inside_the_period() {
+        let days: BTreeMap<_, _> = [
+            (d(2024, 1, 31), day(DayCredit::Full, 1)),
+            (d(2024, 2, 1), day(DayCredit::Half, 1)),
+            (d(2024, 2, 2), day(DayCredit::Full, 2)),
+            (d(2024, 2, 3), day(DayCredit::None, 0)),
+            (d(2024, 3, 1), day(DayCredit::Full, 1)),
+        ]
+        .into_iter()
+        .collect();
+        let t = Tally::from_days(&days, (d(2024, 2, 1), d(2024, 2, 29)));
+        assert_eq!(t.credited_half_days, 3);
+        assert_eq!(t.credited_days, 1.5);
+        assert_eq!(t.qualifying_visits, 3);
+        assert_eq!(t.active_months, months(&[(2024, 2)]));
+        let all = Tally::from_days(&days, OPEN);
+        assert_eq!(
+            all.active_months,
+            months(&[(2024, 1), (2024, 2), (2024, 3)])
+        );
+
+        let outpatient: BTreeMap<_, _> = [
+            (d(2024, 2, 2), day(DayCredit::Half, 1)),
+            (d(2024, 3, 1), day(DayCredit::Full, 1)),
+        ]
+        .into_iter()
+        .collect();
+        let t = t.with_activity(&outpatient, (d(2024, 2, 1), d(2024, 2, 29)));
+        assert_eq!((t.activity_half_days, t.activity_visits), (1, 1));
+    }
+
+    // ---- evaluate -------------------------------------------------------
+
+    const FEB: (NaiveDate, NaiveDate) = (
+        NaiveDate::from_ymd_opt(2024, 2, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+    );
+    /// Monday 2024-03-04 to Sunday 2024-03-10.
+    const WEEK: (NaiveDate, NaiveDate) = (
+        NaiveDate::from_ymd_opt(2024, 3, 4).unwrap(),
+        NaiveDate::from_ymd_opt(2024, 3, 10).unwrap(),
+    );
+
+    #[test]
+    fn met_as_soon_as_credit_reaches_the_minimum_even_mid_period() {
+        let r = req(min_days(Period::Month, 1.0));
+        let p = evaluate(&r, FEB, &tally_days(2), d(2024, 2, 3));
+        assert_eq!(
+            p,
+            RequirementProgress {
+                required: 1.0,
+                credited: 1.0,
+                status: Progress::Met
+            }
+        );
+        // Two half days make the one day as well.
+        let p = evaluate(&r, FEB, &tally_days(2), d(2024, 3, 15));
+        assert_eq!(p.status, Progress::Met);
+    }
+
+    #[test]
+    fn missed_only_after_the_last_day_of_the_period() {
+        let r = req(min_days(Period::Month, 1.0));
+        let half = tally_days(1);
+        assert_eq!(
+            evaluate(&r, FEB, &half, d(2024, 2, 29)).status,
+            Progress::AtRisk
+        );
+        assert_eq!(
+            evaluate(&r, FEB, &half, d(2024, 3, 1)).status,
+            Progress::Missed
+        );
+        assert_eq!(evaluate(&r, FEB, &half, d(2024, 3, 1)).credited, 0.5);
+    }
+
+    #[test]
+    fn on_track_while_credit_keeps_pace_with_the_elapsed_part_of_the_period() {
+        // 3 half-days a week: pace floor(3 x elapsed / 7) half-days.
+        let r = req(min_half_days(Period::Week, 3, None));
+        let none = tally_days(0);
+        let one = tally_days(1);
+        // Monday and Tuesday: pace 0 (0.43, 0.86 rounded down).
+        assert_eq!(
+            evaluate(&r, WEEK, &none, d(2024, 3, 4)).status,
+            Progress::OnTrack
+        );
+        assert_eq!(
+            evaluate(&r, WEEK, &none, d(2024, 3, 5)).status,
+            Progress::OnTrack
+        );
+        // Wednesday: 3 x 3 / 7 = 1.29, so one half-day is due.
+        assert_eq!(
+            evaluate(&r, WEEK, &none, d(2024, 3, 6)).status,
+            Progress::AtRisk
+        );
+        assert_eq!(
+            evaluate(&r, WEEK, &one, d(2024, 3, 6)).status,
+            Progress::OnTrack
+        );
+        // Friday: 3 x 5 / 7 = 2.14: two due.
+        assert_eq!(
+            evaluate(&r, WEEK, &one, d(2024, 3, 8)).status,
+            Progress::AtRisk
+        );
+        assert_eq!(
+            evaluate(&r, WEEK, &tally_days(2), d(2024, 3, 8)).status,
+            Progress::OnTrack
+        );
+        // Sunday, the last day: all three due, so two is at risk, not yet missed.
+        assert_eq!(
+            evaluate(&r, WEEK, &tally_days(2), d(2024, 3, 10)).status,
+            Progress::AtRisk
+        );
+        assert_eq!(
+            evaluate(&r, WEEK, &tally_days(2), d(2024, 3, 11)).status,
+            Progress::Missed
+        );
+        assert_eq!(
+            evaluate(&r, WEEK, &tally_days(3), d(2024, 3, 10)).status,
+            Progress::Met
+        );
+    }
+
+    #[test]
+    fn on_track_before_the_period_starts() {
+        let r = req(min_half_days(Period::Week, 3, None));
+        let p = evaluate(&r, WEEK, &tally_days(0), d(2024, 3, 1));
+        assert_eq!(p.status, Progress::OnTrack);
+        assert_eq!(p.required, 3.0);
+    }
+
+    #[test]
+    fn at_risk_when_the_remaining_days_cannot_hold_what_is_missing() {
+        // 5 days a week: with nothing by Thursday only 4 days remain.
+        let r = req(min_visits(Period::Week, 5, None));
+        let fujian = req(min_days(Period::Week, 5.0));
+        let nothing = Tally::default();
+        assert_eq!(
+            evaluate(&fujian, WEEK, &nothing, d(2024, 3, 7)).status,
+            Progress::AtRisk
+        );
+        // Pace alone would already flag Tuesday (5 x 2 / 7 = 1.4 -> 1 due).
+        assert_eq!(
+            evaluate(&r, WEEK, &nothing, d(2024, 3, 5)).status,
+            Progress::AtRisk
+        );
+        // Five days of seven leave no slack: half a day is due on Monday already.
+        assert_eq!(
+            evaluate(&fujian, WEEK, &nothing, d(2024, 3, 4)).status,
+            Progress::AtRisk
+        );
+        assert_eq!(
+            evaluate(&fujian, WEEK, &tally_days(1), d(2024, 3, 4)).status,
+            Progress::OnTrack
+        );
+        // Monthly 4 days with 1 credited and 2 days left: unreachable.
+        let guangshan = req(min_days(Period::Month, 4.0));
+        let p = evaluate(&guangshan, FEB, &tally_days(2), d(2024, 2, 28));
+        assert_eq!(p.status, Progress::AtRisk);
+        assert_eq!((p.required, p.credited), (4.0, 1.0));
+    }
+
+    #[test]
+    fn days_measure_keeps_pace_in_half_day_steps() {
+        let r = req(min_days(Period::Month, 1.0));
+        // February has 29 days: half a day is due from day 15 (1 x 15/29 = 0.52).
+        assert_eq!(
+            evaluate(&r, FEB, &tally_days(0), d(2024, 2, 14)).status,
+            Progress::OnTrack
+        );
+        assert_eq!(
+            evaluate(&r, FEB, &tally_days(0), d(2024, 2, 15)).status,
+            Progress::AtRisk
+        );
+        assert_eq!(
+            evaluate(&r, FEB, &tally_days(1), d(2024, 2, 15)).status,
+            Progress::OnTrack
+        );
+    }
+
+    #[test]
+    fn a_period_cut_short_by_the_assignment_asks_proportionally_less() {
+        // Assignment starts Saturday 2024-03-09: the first week has 2 of 7 days.
+        let stub = (d(2024, 3, 9), d(2024, 3, 10));
+        let r = req(min_half_days(Period::Week, 3, None));
+        let p = evaluate(&r, stub, &tally_days(1), d(2024, 3, 9));
+        assert_eq!(p.required, 1.0, "3 x 2/7 = 0.86 rounded up");
+        assert_eq!(p.status, Progress::Met);
+        // Days are rounded up to half a day, and never to nothing.
+        let monthly = req(min_days(Period::Month, 1.0));
+        let last_day = (d(2024, 2, 29), d(2024, 2, 29));
+        assert_eq!(
+            evaluate(&monthly, last_day, &tally_days(0), d(2024, 2, 29)).required,
+            0.5
+        );
+        let half_month = (d(2024, 2, 1), d(2024, 2, 15));
+        assert_eq!(
+            evaluate(&monthly, half_month, &tally_days(0), d(2024, 2, 1)).required,
+            1.0
+        );
+        let guangshan = req(min_days(Period::Month, 4.0));
+        assert_eq!(
+            evaluate(&guangshan, half_month, &tally_days(0), d(2024, 2, 1)).required,
+            2.5
+        );
+        // A whole period asks for the full minimum.
+        assert_eq!(
+            evaluate(&guangshan, FEB, &tally_days(0), d(2024, 2, 1)).required,
+            4.0
+        );
+    }
+
+    #[test]
+    fn activity_requirements_count_only_the_activity_figures() {
+        let outpatient = req(min_half_days(
+            Period::Week,
+            2,
+            Some(ActivityKind::Outpatient),
+        ));
+        let t = Tally {
+            activity_half_days: 1,
+            ..tally_days(6)
+        };
+        let p = evaluate(&outpatient, WEEK, &t, d(2024, 3, 11));
+        assert_eq!(
+            (p.required, p.credited, p.status),
+            (2.0, 1.0, Progress::Missed)
+        );
+
+        let rounds = req(min_visits(Period::Week, 2, Some(ActivityKind::WardRound)));
+        let t = Tally {
+            qualifying_visits: 5,
+            activity_visits: 2,
+            ..Tally::default()
+        };
+        assert_eq!(
+            evaluate(&rounds, WEEK, &t, d(2024, 3, 8)).status,
+            Progress::Met
+        );
+
+        let training = req(min_visits(Period::Month, 1, Some(ActivityKind::Training)));
+        let p = evaluate(
+            &training,
+            FEB,
+            &Tally {
+                qualifying_visits: 8,
+                ..Tally::default()
+            },
+            d(2024, 3, 1),
+        );
+        assert_eq!(p.status, Progress::Missed);
+
+        let teaching_days = req(RequirementSpec {
+            min_days: Some(1.0),
+            activity: Some(ActivityKind::Teaching),
+            ..spec(Period::Month)
+        });
+        let t = Tally {
+            activity_half_days: 2,
+            ..Tally::default()
+        };
+        assert_eq!(
+            evaluate(&teaching_days, FEB, &t, d(2024, 2, 10)).status,
+            Progress::Met
+        );
+    }
+
+    #[test]
+    fn visits_measure_counts_qualifying_visits() {
+        let r = req(min_visits(Period::Week, 2, None));
+        let t = Tally {
+            qualifying_visits: 2,
+            ..tally_days(1)
+        };
+        assert_eq!(evaluate(&r, WEEK, &t, d(2024, 3, 6)).status, Progress::Met);
+        let t = Tally {
+            qualifying_visits: 1,
+            ..tally_days(4)
+        };
+        let p = evaluate(&r, WEEK, &t, d(2024, 3, 11));
+        assert_eq!((p.credited, p.status), (1.0, Progress::Missed));
+    }
+
+    #[test]
+    fn consecutive_span_is_met_by_six_active_months_in_a_row() {
+        let r = req(consecutive_months(6));
+        let posting = (d(2024, 3, 15), d(2024, 12, 31));
+        let t = Tally {
+            active_months: months(&[
+                (2024, 3),
+                (2024, 4),
+                (2024, 5),
+                (2024, 6),
+                (2024, 7),
+                (2024, 8),
+            ]),
+            ..Tally::default()
+        };
+        let p = evaluate(&r, posting, &t, d(2024, 9, 1));
+        assert_eq!(
+            (p.required, p.credited, p.status),
+            (6.0, 6.0, Progress::Met)
+        );
+    }
+
+    #[test]
+    fn consecutive_span_is_on_track_while_the_run_can_still_reach_it() {
+        let r = req(consecutive_months(6));
+        let posting = (d(2024, 3, 1), d(2024, 8, 31));
+        let t = Tally {
+            active_months: months(&[(2024, 3), (2024, 4)]),
+            ..Tally::default()
+        };
+        // May not yet credited, but March-April plus May-August makes 6.
+        assert_eq!(
+            evaluate(&r, posting, &t, d(2024, 5, 2)).status,
+            Progress::OnTrack
+        );
+        assert_eq!(
+            evaluate(&r, posting, &Tally::default(), d(2024, 2, 1)).status,
+            Progress::OnTrack
+        );
+    }
+
+    #[test]
+    fn consecutive_span_is_at_risk_once_a_gap_leaves_too_few_months() {
+        let r = req(consecutive_months(6));
+        let posting = (d(2024, 3, 1), d(2024, 9, 30));
+        // April had no credit: from May only 5 months remain.
+        let t = Tally {
+            active_months: months(&[(2024, 3), (2024, 5)]),
+            ..Tally::default()
+        };
+        assert_eq!(
+            evaluate(&r, posting, &t, d(2024, 5, 20)).status,
+            Progress::AtRisk
+        );
+        assert_eq!(
+            evaluate(&r, posting, &t, d(2024, 10, 1)).status,
+            Progress::Missed
+        );
+        // A posting shorter than six calendar months can never make it.
+        let short = (d(2024, 3, 1), d(2024, 7, 31));
+        assert_eq!(
+            evaluate(&r, short, &Tally::default(), d(2024, 1, 1)).status,
+            Progress::AtRisk
+        );
+        // Months outside the posting do not count toward it.
+        let t = Tally {
+            active_months: months(&[
+                (2024, 1),
+                (2024, 2),
+                (2024, 3),
+                (2024, 4),
+                (2024, 5),
+                (2024, 6),
+            ]),
+            ..Tally::default()
+        };
+        assert_eq!(evaluate(&r, posting, &t, d(2024, 7, 1)).credited, 4.0);
+    }
+}

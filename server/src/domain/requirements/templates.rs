@@ -1,0 +1,280 @@
+//! Ready-made programs for the five seed circulars, each rule in the wire form.
+
+use serde::Serialize;
+
+use super::activity::ActivityKind;
+use super::period::Period;
+use super::rule::RequirementSpec;
+
+/// A ready-made program for one of the seed circulars.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProgramTemplate {
+    /// Stable key, e.g. `zhangping-2022`.
+    pub key: &'static str,
+    /// Program name (方案名称).
+    pub name: &'static str,
+    /// The seed file the rules come from (`/work/shared/seeds/<source_seed>.txt`).
+    pub source_seed: &'static str,
+    /// The issuing jurisdiction's administrative code.
+    pub jurisdiction_code: &'static str,
+    /// The circular's own wording of the rules, for the record.
+    pub basis: &'static str,
+    pub half_day_minutes: u32,
+    pub full_day_minutes: u32,
+    pub requirements: Vec<RequirementSpec>,
+}
+
+pub(super) fn spec(period: Period) -> RequirementSpec {
+    RequirementSpec::new(period)
+}
+
+pub(super) fn min_days(period: Period, days: f64) -> RequirementSpec {
+    RequirementSpec {
+        min_days: Some(days),
+        ..spec(period)
+    }
+}
+
+pub(super) fn min_half_days(
+    period: Period,
+    half_days: u32,
+    activity: Option<ActivityKind>,
+) -> RequirementSpec {
+    RequirementSpec {
+        min_half_days: Some(half_days),
+        activity,
+        ..spec(period)
+    }
+}
+
+pub(super) fn min_visits(
+    period: Period,
+    visits: u32,
+    activity: Option<ActivityKind>,
+) -> RequirementSpec {
+    RequirementSpec {
+        min_visits: Some(visits),
+        activity,
+        ..spec(period)
+    }
+}
+
+pub(super) fn consecutive_months(months: u32) -> RequirementSpec {
+    RequirementSpec {
+        min_consecutive_months: Some(months),
+        ..spec(Period::Assignment)
+    }
+}
+
+/// Programs for the five seed circulars, with the default 3 h / 6 h thresholds
+/// (none of the circulars defines a half day in hours).
+///
+/// Choices where a circular's wording does not map one to one:
+/// - 丰泽 "每月至少工作1-2天": the floor, 1 day a month.
+/// - 中站 resident "组织查房不少于2次": ward rounds are counted as *visits* on
+///   which a ward round was logged, since a round is an occurrence, not a
+///   half-day; outpatient "3个半天" is counted in half-days.
+/// - 福建 dispatch "每周派驻不少于5日，每日不少于半天": `min_visits 5`, not
+///   `min_days 5`: days would sum halves (five half-days = 2.5 days) and so
+///   could never be met by five half-day attendances, while each qualifying
+///   visit is exactly "a day of at least half a day" as long as the physician
+///   checks in once a day, which a dispatch posting does.
+/// - 光山 "每月下沉值诊带教不少于4个工作日" is 4 credited days; "技能培训每月不少于1次"
+///   is one qualifying visit with training logged.
+/// - Programme-level duties (monthly reports, satisfaction surveys, team
+///   sizes, 累计服务1年 before promotion) are not per-assignment attendance
+///   and are left to reports.
+pub fn templates() -> Vec<ProgramTemplate> {
+    use ActivityKind::{Outpatient, Training, WardRound};
+    let (half, full) = (180, 360);
+    vec![
+        ProgramTemplate {
+            key: "zhangping-2022",
+            name: "漳平市2022年度“医师下基层”对口支援",
+            source_seed: "000_a22072e2bcc7ce84",
+            jurisdiction_code: "350881",
+            basis: "原则上要求支援医师每月至少在受援单位工作1天",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![min_days(Period::Month, 1.0)],
+        },
+        ProgramTemplate {
+            key: "fengze-2023",
+            name: "丰泽区2023年度“千名医师万人次下基层”对口支援",
+            source_seed: "001_868f39aa79d73ba9",
+            jurisdiction_code: "350503",
+            basis: "具有中级以上职称的医师，每月至少在受援单位工作1-2天",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![min_days(Period::Month, 1.0)],
+        },
+        ProgramTemplate {
+            key: "zhongzhan-2021-circuit",
+            name: "中站区城乡医院对口支援（巡诊）",
+            source_seed: "002_1c58b9590511d6b9",
+            jurisdiction_code: "410803",
+            basis: "巡诊医师每人每周在每个社区卫生服务中心工作时间不少于3个半天，其中出门诊时间不少于2个半天",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![
+                min_half_days(Period::Week, 3, None),
+                min_half_days(Period::Week, 2, Some(Outpatient)),
+            ],
+        },
+        ProgramTemplate {
+            key: "zhongzhan-2021-resident",
+            name: "中站区城乡医院对口支援（驻点）",
+            source_seed: "002_1c58b9590511d6b9",
+            jurisdiction_code: "410803",
+            basis: "驻点帮扶医师每周出门诊不少于3个半天、组织查房不少于2次；每名派驻人员连续驻点时间不得少于6个月",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![
+                min_half_days(Period::Week, 3, Some(Outpatient)),
+                min_visits(Period::Week, 2, Some(WardRound)),
+                consecutive_months(6),
+            ],
+        },
+        ProgramTemplate {
+            key: "fujian-2023-village-circuit",
+            name: "福建省县域巡回医疗（村级巡诊）",
+            source_seed: "003_5bf531a39cfcb940",
+            jurisdiction_code: "350000",
+            basis: "原则上每周巡诊至少2次，每次至少半天",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![min_visits(Period::Week, 2, None)],
+        },
+        ProgramTemplate {
+            key: "fujian-2023-village-dispatch",
+            name: "福建省县域派驻服务（村级派驻）",
+            source_seed: "003_5bf531a39cfcb940",
+            jurisdiction_code: "350000",
+            basis: "原则上每周派驻不少于5日，每日不少于半天，在同一个行政村至少连续服务半年",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![min_visits(Period::Week, 5, None), consecutive_months(6)],
+        },
+        ProgramTemplate {
+            key: "fujian-2023-township-dispatch",
+            name: "福建省县域派驻服务（县级派驻乡级）",
+            source_seed: "003_5bf531a39cfcb940",
+            jurisdiction_code: "350000",
+            basis: "县级派驻乡级人员应具备中级及以上技术职称，原则上需驻点半年以上",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![consecutive_months(6)],
+        },
+        ProgramTemplate {
+            key: "guangshan-2021",
+            name: "光山县医疗服务集团牵头医院优质资源下沉",
+            source_seed: "004_0f94ee24e87bfd34",
+            jurisdiction_code: "411522",
+            basis: "每月下沉值诊带教不少于4个工作日；对成员单位医务人员进行技能培训每月不少于1次",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![
+                min_days(Period::Month, 4.0),
+                min_visits(Period::Month, 1, Some(Training)),
+            ],
+        },
+    ]
+}
+
+/// The template with `key`, if any.
+pub fn template(key: &str) -> Option<ProgramTemplate> {
+    templates().into_iter().find(|t| t.key == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Requirement;
+    use super::super::testing::*;
+    use super::*;
+    use std::collections::BTreeSet;
+
+    // ---- templates ------------------------------------------------------
+
+    #[test]
+    fn every_template_parses_with_valid_thresholds_and_a_unique_key() {
+        use crate::domain::crediting::Thresholds;
+        let all = templates();
+        assert_eq!(all.len(), 8);
+        let keys: BTreeSet<_> = all.iter().map(|t| t.key).collect();
+        assert_eq!(keys.len(), all.len());
+        for t in &all {
+            assert!(
+                Thresholds::new(t.half_day_minutes, t.full_day_minutes).is_ok(),
+                "{}",
+                t.key
+            );
+            assert!(!t.requirements.is_empty(), "{}", t.key);
+            for s in &t.requirements {
+                let r =
+                    Requirement::from_spec(s.clone()).unwrap_or_else(|e| panic!("{}: {e}", t.key));
+                assert_eq!(&r.to_spec(), s, "{}", t.key);
+            }
+            assert_eq!(t.jurisdiction_code.len(), 6);
+            assert!(t.source_seed.len() > 3);
+            assert!(!t.basis.is_empty() && !t.name.is_empty());
+        }
+        let seeds: BTreeSet<_> = all.iter().map(|t| &t.source_seed[..3]).collect();
+        assert_eq!(
+            seeds,
+            ["000", "001", "002", "003", "004"].into_iter().collect()
+        );
+    }
+
+    #[test]
+    fn templates_express_the_seed_rules() {
+        let described = |key: &str| -> Vec<String> {
+            template(key)
+                .unwrap()
+                .requirements
+                .iter()
+                .map(|s| req(s.clone()).describe_zh())
+                .collect()
+        };
+        assert_eq!(described("zhangping-2022"), ["每月不少于1天"]);
+        assert_eq!(described("fengze-2023"), ["每月不少于1天"]);
+        assert_eq!(
+            described("zhongzhan-2021-circuit"),
+            ["每周不少于3个半天", "每周门诊不少于2个半天"]
+        );
+        assert_eq!(
+            described("zhongzhan-2021-resident"),
+            [
+                "每周门诊不少于3个半天",
+                "每周查房不少于2次",
+                "连续服务不少于6个月"
+            ]
+        );
+        assert_eq!(described("fujian-2023-village-circuit"), ["每周不少于2次"]);
+        assert_eq!(
+            described("fujian-2023-village-dispatch"),
+            ["每周不少于5次", "连续服务不少于6个月"]
+        );
+        assert_eq!(
+            described("fujian-2023-township-dispatch"),
+            ["连续服务不少于6个月"]
+        );
+        assert_eq!(
+            described("guangshan-2021"),
+            ["每月不少于4天", "每月培训不少于1次"]
+        );
+        assert!(template("nowhere-1999").is_none());
+    }
+
+    #[test]
+    fn templates_serialize_requirements_in_the_api_wire_form() {
+        let json = serde_json::to_value(template("guangshan-2021").unwrap()).unwrap();
+        assert_eq!(
+            json["requirements"],
+            serde_json::json!([
+                {"period": "month", "min_days": 4.0},
+                {"period": "month", "min_visits": 1, "activity": "training"}
+            ])
+        );
+        assert_eq!(json["half_day_minutes"], 180);
+    }
+}
