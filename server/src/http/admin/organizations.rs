@@ -16,8 +16,6 @@ use crate::http::extract::{AppJson, AppPath, AppQuery};
 use crate::service::admin::organizations;
 use crate::state::AppState;
 
-/// The inspections handlers name these here; they are the service's.
-
 /// Geofences of up to 10,000 vertices do not fit the general 64 KiB limit (about 40
 /// bytes a vertex in GeoJSON), so organization bodies may be larger.
 pub const ORGANIZATION_BODY_LIMIT_BYTES: usize = 1024 * 1024;
