@@ -82,7 +82,18 @@ async function newPage(label, { allow } = {}) {
   return page;
 }
 
-const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+// A drawer slides in from the right: shoot once every open drawer has come to rest
+// against the window's right edge, not half-way in.
+async function shot(page, name) {
+  await page.waitForFunction(() => [...document.querySelectorAll('.el-drawer')]
+    .filter((d) => d.getClientRects().length > 0)
+    .every((d) => {
+      const { right } = d.getBoundingClientRect();
+      return right >= document.documentElement.clientWidth - 2 && right <= window.innerWidth + 2;
+    })
+    && !document.querySelector('[class*="-enter-active"], [class*="-leave-active"]'));
+  await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+}
 
 async function logIn(page, hash = '') {
   await page.goto(`${BASE}/console/${hash}`);
