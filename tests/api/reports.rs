@@ -705,7 +705,8 @@ async fn compliance_judges_weeks_across_month_ends_and_each_sites_own_midnight()
     };
     assert_eq!((credited(&march), credited(&april)), (Some(0.5), Some(0.0)));
 
-    // The week of 30 March to 5 April is judged whole, with its April days.
+    // The week of 30 March to 5 April is cut at the month's end: March's
+    // report judges its two March days only, pro rata, not its April days.
     b.visit(&wang, &b.township, at(4, 1, 8, 30), at(4, 1, 15, 0))
         .await;
     b.visit(&wang, &b.township, at(4, 2, 9, 0), at(4, 2, 12, 30))
@@ -720,19 +721,39 @@ async fn compliance_judges_weeks_across_month_ends_and_each_sites_own_midnight()
         .iter()
         .map(|p| (p.start.to_string(), p.end.to_string()))
         .collect();
-    assert_eq!(spans[0], ("2026-02-23".into(), "2026-03-01".into()));
-    assert_eq!(spans[5], ("2026-03-30".into(), "2026-04-05".into()));
+    assert_eq!(spans[0], ("2026-03-01".into(), "2026-03-01".into()));
+    assert_eq!(spans[5], ("2026-03-30".into(), "2026-03-31".into()));
     let statuses: Vec<Progress> = week.periods.iter().map(|p| p.status).collect();
     use Progress::{Met, Missed};
-    assert_eq!(statuses, [Missed, Met, Missed, Missed, Missed, Met]);
-    assert_eq!(week.periods[5].credited, 3.0);
+    // 1 March alone asks 3 x 1/7, nothing; 30-31 March 3 x 2/7, one half-day.
+    assert_eq!(statuses, [Met, Met, Missed, Missed, Missed, Missed]);
+    let asked: Vec<f64> = week.periods.iter().map(|p| p.required).collect();
+    assert_eq!(asked, [0.0, 3.0, 3.0, 3.0, 3.0, 1.0]);
+    assert_eq!(week.periods[5].credited, 0.0, "April's days are April's");
     assert_eq!(
         (week.required, week.credited, week.status),
-        (18.0, 6.0, Missed)
+        (13.0, 3.0, Missed)
     );
     assert_eq!(
         (week.period_start.to_string(), week.period_end.to_string()),
-        ("2026-02-23".into(), "2026-04-05".into())
+        ("2026-03-01".into(), "2026-03-31".into())
+    );
+    // April's report judges the rest of that week on its April days.
+    let april_report = b
+        .app
+        .admin
+        .compliance_report("jurisdiction_code=350881&period=2026-04")
+        .await
+        .expect("april");
+    let april_week = row_of(&april_report, weekly.id, 0);
+    let first = &april_week.periods[0];
+    assert_eq!(
+        (first.start.to_string(), first.end.to_string()),
+        ("2026-04-01".into(), "2026-04-05".into())
+    );
+    assert_eq!(
+        (first.required, first.credited, first.status),
+        (2.0, 3.0, Met)
     );
     let month = row_of(&report, weekly.id, 1);
     assert_eq!((month.credited, month.status), (1.5, Met));
@@ -765,7 +786,7 @@ async fn compliance_judges_weeks_across_month_ends_and_each_sites_own_midnight()
             csv_week[9].as_str(),
             csv_week[10].as_str()
         ),
-        ("18", "6", "未达标")
+        ("13", "3", "未达标")
     );
 }
 
@@ -874,6 +895,8 @@ async fn county_statistics_derive_the_forms_columns_and_take_recorded_facts() {
         .visit(&c, &b.township, at(3, 4, 8, 30), at(3, 4, 15, 0))
         .await;
     b.log(&c, visit, ActivityKind::Outpatient, 3).await;
+    // Rounds on a dispatch posting are teaching rounds as a circuit's are.
+    b.log(&c, visit, ActivityKind::WardRound, 3).await;
     // One hour: creditable, so its patients count, but no day is credited.
     let visit = b.visit(&d, &village, at(3, 5, 9, 0), at(3, 5, 10, 0)).await;
     b.log(&d, visit, ActivityKind::Outpatient, 4).await;
@@ -900,10 +923,11 @@ async fn county_statistics_derive_the_forms_columns_and_take_recorded_facts() {
         None,
         None,
         None,
-        Some(2.0),  // hospital physicians credited on circuit
-        Some(15.0), // their patients: 10 + 5
+        // The village circuit is group 1's only, not also group 3's.
+        Some(1.0),  // hospital physicians credited on circuit outside villages
+        Some(10.0), // their patients
         Some(1.0),  // case discussions
-        Some(2.0),  // teaching ward rounds
+        Some(5.0),  // teaching ward rounds: 2 on circuit + 3 on dispatch
         Some(1.0),  // lectures
         Some(20.0), // training attendances
     ]
@@ -1008,7 +1032,7 @@ async fn county_statistics_derive_the_forms_columns_and_take_recorded_facts() {
             own.rows[0].township_dispatch_staff,
             own.rows[0].county_circuit_staff
         ),
-        (0, 2)
+        (0, 1)
     );
     assert_eq!(own.rows[0].circuit_vehicles, None);
 

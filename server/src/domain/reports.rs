@@ -11,7 +11,7 @@ use super::assignment::Mode;
 use super::crediting::DayCreditSummary;
 use super::organization::OrganizationKind;
 use super::requirements::{
-    ActivityKind, Period, Progress, Requirement, RequirementProgress, Tally, evaluate,
+    ActivityKind, Period, Progress, Requirement, RequirementProgress, Tally, evaluate_part,
     period_containing,
 };
 
@@ -97,11 +97,16 @@ pub fn status_zh(status: Progress) -> &'static str {
 /// The periods a monthly compliance report judges a requirement over.
 ///
 /// A weekly requirement is judged in every ISO week that overlaps the month,
-/// each clipped to the assignment only (a week crossing the month's end is
-/// judged whole, as the physician experiences it). Longer periods (month,
-/// quarter, year, the assignment) are judged once, in the period containing
-/// `reference` (today in the site's zone, clamped into the month). Empty when
-/// the assignment does not overlap the month.
+/// each clipped to the assignment and to the month: a month's report is judged
+/// on the month's days only, so it is final once the month is over and can be
+/// filed by the circulars' due dates (附件2 "每月2日前", 丰泽 "每月1日前")
+/// without waiting for the next month's days. A week crossing the month's end
+/// is split there, each part judged in its own month's report against the
+/// weekly minimum pro rata to its days (see [`judge`] and
+/// [`evaluate_part`](super::requirements::evaluate_part)). Longer periods
+/// (month, quarter, year, the assignment) are judged once, in the period
+/// containing `reference` (today in the site's zone, clamped into the month).
+/// Empty when the assignment does not overlap the month.
 pub fn report_periods(
     period: Period,
     month: (NaiveDate, NaiveDate),
@@ -119,7 +124,8 @@ pub fn report_periods(
     let mut out = Vec::new();
     let mut cursor = first;
     loop {
-        let week = period_containing(Period::Week, cursor, assignment);
+        let (start, end) = period_containing(Period::Week, cursor, assignment);
+        let week = (start.max(first), end.min(last));
         out.push(week);
         match week.1.checked_add_days(Days::new(1)) {
             Some(next) if week.1 < last => cursor = next,
@@ -147,14 +153,19 @@ pub struct Judgement {
     pub periods: Vec<PeriodOutcome>,
 }
 
-/// Judges `req` in each of `periods` with [`evaluate`].
+/// Judges `req` in each of `periods` (from [`report_periods`]) on the days of
+/// each period only.
 ///
-/// `days` is [`credit_by_day`](super::crediting::credit_by_day) over the
-/// assignment's visits; `activity_days` the same over only the visits on which
-/// the requirement's activity was logged (used when the requirement names one).
+/// A period that is a whole requirement period (clipped to `assignment`) is
+/// judged with [`evaluate`](super::requirements::evaluate); a part of one cut by the report's month with
+/// [`evaluate_part`], pro rata to its days. `days` is
+/// [`credit_by_day`](super::crediting::credit_by_day) over the assignment's
+/// visits; `activity_days` the same over only the visits on which the
+/// requirement's activity was logged (used when the requirement names one).
 pub fn judge(
     req: &Requirement,
     periods: &[(NaiveDate, NaiveDate)],
+    assignment: (NaiveDate, NaiveDate),
     days: &BTreeMap<NaiveDate, DayCreditSummary>,
     activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
     today: NaiveDate,
@@ -166,10 +177,11 @@ pub fn judge(
             if req.activity.is_some() {
                 tally = tally.with_activity(activity_days, period);
             }
+            let whole = period_containing(req.period, period.0, assignment);
             PeriodOutcome {
                 start: period.0,
                 end: period.1,
-                progress: evaluate(req, period, &tally, today),
+                progress: evaluate_part(req, whole, period, &tally, today),
             }
         })
         .collect();
@@ -305,12 +317,20 @@ fn count<T>(set: &HashSet<T>) -> u32 {
 /// - 乡级派驻 (group 2): `dispatch` services at township and community health
 ///   centres (乡镇卫生院, 社区卫生服务中心): distinct sites, distinct
 ///   physicians, and of them the public-health staff.
-/// - 县域巡回医疗 (group 3): `circuit` services by hospital physicians at any
-///   receiving site of the county (三级医院对口帮扶, 晋升前下乡, 千名医师下基层 are
-///   all sent by hospitals); distinct physicians, patient encounters, and the
-///   counts of case discussions (病例讨论), teaching ward rounds (教学查房 =
-///   `ward_round`), lectures (学术讲座 = `lecture`) and training attendances
-///   (业务培训人次 = `training`, whose count is the number of trainees).
+/// - 县域巡回医疗 (group 3): `circuit` services by hospital physicians at the
+///   county's township and community health centres and other non-village
+///   sites (三级医院对口帮扶, 晋升前下乡, 千名医师下基层 are all sent by
+///   hospitals): distinct physicians and patient encounters. A hospital
+///   physician's circuit at a village clinic is 村级巡诊 (seed 003: "鼓励市、县两级
+///   医务人员参与乡村两级巡诊或派驻服务") and counts in group 1 only, so no
+///   service is counted in two groups.
+/// - The training columns at the end of group 3 count how the receiving units'
+///   staff were trained (seed 003: "通过专题讲座、教学查房、病例讨论等形式对受援单位
+///   医务人员进行培训"), on every posting of the county whatever its mode, so a
+///   dispatched physician's rounds count as a circuit physician's do: case
+///   discussions (病例讨论), teaching ward rounds (教学查房 = `ward_round`),
+///   lectures (学术讲座 = `lecture`) and training attendances (业务培训人次 =
+///   `training`, whose count is the number of trainees).
 pub fn county_figures<'a>(facts: impl IntoIterator<Item = &'a ServiceFact>) -> CountyFigures {
     let mut village_circuit = HashSet::new();
     let mut village_dispatch = HashSet::new();
@@ -343,13 +363,13 @@ pub fn county_figures<'a>(facts: impl IntoIterator<Item = &'a ServiceFact>) -> C
                 township_public_health.insert(fact.physician_id);
             }
         }
-        if fact.mode == Mode::Circuit && fact.from_hospital {
-            let a = &fact.activities;
+        let a = &fact.activities;
+        figures.case_discussions += a.get(ActivityKind::CaseDiscussion);
+        figures.teaching_rounds += a.get(ActivityKind::WardRound);
+        figures.lectures += a.get(ActivityKind::Lecture);
+        figures.training_attendances += a.get(ActivityKind::Training);
+        if !village && fact.mode == Mode::Circuit && fact.from_hospital {
             figures.county_circuit_encounters += a.patient_encounters();
-            figures.case_discussions += a.get(ActivityKind::CaseDiscussion);
-            figures.teaching_rounds += a.get(ActivityKind::WardRound);
-            figures.lectures += a.get(ActivityKind::Lecture);
-            figures.training_attendances += a.get(ActivityKind::Training);
             if fact.credited {
                 circuit_staff.insert(fact.physician_id);
             }
@@ -428,9 +448,11 @@ mod tests {
         let year = (d(2026, 1, 1), d(2026, 12, 31));
         let weeks = report_periods(Period::Week, month, year, d(2026, 3, 15));
         assert_eq!(weeks.len(), 6);
-        assert_eq!(weeks[0], (d(2026, 2, 23), d(2026, 3, 1)));
-        assert_eq!(weeks[5], (d(2026, 3, 30), d(2026, 4, 5)));
-        // Clipped to the assignment, not to the month.
+        // Clipped to the month: its report is judged on its own days.
+        assert_eq!(weeks[0], (d(2026, 3, 1), d(2026, 3, 1)));
+        assert_eq!(weeks[1], (d(2026, 3, 2), d(2026, 3, 8)));
+        assert_eq!(weeks[5], (d(2026, 3, 30), d(2026, 3, 31)));
+        // And to the assignment.
         let assignment = (d(2026, 3, 4), d(2026, 3, 31));
         let weeks = report_periods(Period::Week, month, assignment, d(2026, 3, 15));
         assert_eq!(weeks.first(), Some(&(d(2026, 3, 4), d(2026, 3, 8))));
@@ -478,11 +500,91 @@ mod tests {
             (d(2026, 3, 3), DayCredit::Full),
             (d(2026, 3, 10), DayCredit::Half),
         ]);
-        let j = judge(&req, &weeks, &days, &BTreeMap::new(), d(2026, 3, 20));
+        let year = (d(2026, 1, 1), d(2026, 12, 31));
+        let j = judge(&req, &weeks, year, &days, &BTreeMap::new(), d(2026, 3, 20));
         assert_eq!((j.required, j.credited), (4.0, 3.0));
         assert_eq!(j.status, Progress::Missed);
         assert_eq!(j.periods[0].progress.status, Progress::Met);
         assert_eq!(j.periods[1].progress.status, Progress::Missed);
+    }
+
+    #[test]
+    fn a_week_cut_by_the_month_end_is_judged_on_the_months_days_pro_rata() {
+        // November 2026 ends on Monday the 30th: the week of 30 November to
+        // 6 December is cut there.
+        let req = requirement(RequirementSpec {
+            min_half_days: Some(3),
+            ..RequirementSpec::new(Period::Week)
+        });
+        let november = (d(2026, 11, 1), d(2026, 11, 30));
+        let december = (d(2026, 12, 1), d(2026, 12, 31));
+        let assignment = (d(2026, 1, 1), d(2026, 12, 31));
+        let in_november = report_periods(Period::Week, november, assignment, november.1);
+        assert_eq!(
+            in_november.last(),
+            Some(&(d(2026, 11, 30), d(2026, 11, 30)))
+        );
+        let in_december = report_periods(Period::Week, december, assignment, december.0);
+        assert_eq!(in_december.first(), Some(&(d(2026, 12, 1), d(2026, 12, 6))));
+
+        // December's days do not count in November: three half-days on 1-2
+        // December meet December's part of the week, not November's.
+        let days = credited(&[
+            (d(2026, 12, 1), DayCredit::Full),
+            (d(2026, 12, 2), DayCredit::Half),
+        ]);
+        let stub = [(d(2026, 11, 30), d(2026, 11, 30))];
+        let today = d(2026, 12, 3);
+        let nov = judge(&req, &stub, assignment, &days, &BTreeMap::new(), today);
+        // One day of seven: 3 x 1/7 rounds to nothing, so it is met, and over.
+        assert_eq!(
+            (nov.required, nov.credited, nov.status),
+            (0.0, 0.0, Progress::Met)
+        );
+        let rest = [(d(2026, 12, 1), d(2026, 12, 6))];
+        let dec = judge(&req, &rest, assignment, &days, &BTreeMap::new(), today);
+        // Six days of seven: 3 x 6/7 = 2.57 rounds to 3; the parts ask what the week does.
+        assert_eq!(
+            (dec.required, dec.credited, dec.status),
+            (3.0, 3.0, Progress::Met)
+        );
+
+        // Five days a week (10 half-day steps): 1.43 and 8.57 round to 1 and 9.
+        let fujian = requirement(RequirementSpec {
+            min_days: Some(5.0),
+            ..RequirementSpec::new(Period::Week)
+        });
+        let nov = judge(&fujian, &stub, assignment, &days, &BTreeMap::new(), today);
+        assert_eq!((nov.required, nov.status), (0.5, Progress::Missed));
+        let dec = judge(&fujian, &rest, assignment, &days, &BTreeMap::new(), today);
+        assert_eq!(dec.required, 4.5);
+    }
+
+    #[test]
+    fn a_past_months_report_is_not_at_risk_when_its_weeks_were_met() {
+        // Every week of November met on Tuesdays; on 4 December the week of
+        // 30 November is still running and behind its pace, but November's
+        // report must not wait for it (it used to be judged whole, with its
+        // December days, and the row shown at_risk).
+        let req = requirement(RequirementSpec {
+            min_half_days: Some(2),
+            ..RequirementSpec::new(Period::Week)
+        });
+        let november = (d(2026, 11, 1), d(2026, 11, 30));
+        let assignment = (d(2026, 10, 1), d(2026, 12, 31));
+        let days = credited(&[
+            (d(2026, 10, 27), DayCredit::Full),
+            (d(2026, 11, 3), DayCredit::Full),
+            (d(2026, 11, 10), DayCredit::Full),
+            (d(2026, 11, 17), DayCredit::Full),
+            (d(2026, 11, 24), DayCredit::Full),
+        ]);
+        let today = d(2026, 12, 4);
+        let weeks = report_periods(Period::Week, november, assignment, november.1);
+        let j = judge(&req, &weeks, assignment, &days, &BTreeMap::new(), today);
+        let statuses: Vec<Progress> = j.periods.iter().map(|p| p.progress.status).collect();
+        assert!(statuses.iter().all(|s| *s == Progress::Met), "{statuses:?}");
+        assert_eq!(j.status, Progress::Met);
     }
 
     #[test]
@@ -494,10 +596,11 @@ mod tests {
         });
         let month = [(d(2026, 3, 1), d(2026, 3, 31))];
         let days = credited(&[(d(2026, 3, 3), DayCredit::Full)]);
-        let none = judge(&req, &month, &days, &BTreeMap::new(), d(2026, 4, 1));
+        let year = (d(2026, 1, 1), d(2026, 12, 31));
+        let none = judge(&req, &month, year, &days, &BTreeMap::new(), d(2026, 4, 1));
         assert_eq!((none.credited, none.status), (0.0, Progress::Missed));
         let trained = credited(&[(d(2026, 3, 3), DayCredit::Full)]);
-        let met = judge(&req, &month, &days, &trained, d(2026, 4, 1));
+        let met = judge(&req, &month, year, &days, &trained, d(2026, 4, 1));
         assert_eq!((met.credited, met.status), (1.0, Progress::Met));
     }
 
@@ -609,10 +712,10 @@ mod tests {
         assert_eq!(f.township_dispatch_staff, 2);
         assert_eq!(f.township_public_health_staff, 1);
         assert_eq!(
-            f.county_circuit_staff, 2,
-            "physicians 100 and 101 (hospital, circuit)"
+            (f.county_circuit_staff, f.county_circuit_encounters),
+            (0, 0),
+            "village circuits are group 1's, not group 3's"
         );
-        assert_eq!(f.county_circuit_encounters, 10);
         assert_eq!(
             (
                 f.case_discussions,
@@ -621,6 +724,64 @@ mod tests {
                 f.training_attendances
             ),
             (1, 2, 3, 25)
+        );
+    }
+
+    #[test]
+    fn a_hospital_physicians_village_circuit_counts_in_group_one_only() {
+        use OrganizationKind::{TownshipHealthCenter, VillageClinic};
+        let mut seen = ActivityTotals::default();
+        seen.add(ActivityKind::Outpatient, 10);
+        let mut at_township = ActivityTotals::default();
+        at_township.add(ActivityKind::Outpatient, 4);
+        let facts = vec![
+            ServiceFact {
+                activities: seen,
+                ..fact(1, VillageClinic, Mode::Circuit, 100)
+            },
+            ServiceFact {
+                activities: at_township,
+                ..fact(4, TownshipHealthCenter, Mode::Circuit, 101)
+            },
+        ];
+        let f = county_figures(&facts);
+        assert_eq!((f.village_staff, f.village_encounters), (1, 10));
+        assert_eq!(
+            (f.county_circuit_staff, f.county_circuit_encounters),
+            (1, 4),
+            "only the township circuit is county circuit service"
+        );
+    }
+
+    #[test]
+    fn teaching_rounds_and_training_count_on_dispatch_postings_too() {
+        use OrganizationKind::TownshipHealthCenter;
+        let mut rounds = ActivityTotals::default();
+        rounds.add(ActivityKind::WardRound, 29);
+        rounds.add(ActivityKind::CaseDiscussion, 2);
+        rounds.add(ActivityKind::Lecture, 1);
+        rounds.add(ActivityKind::Training, 12);
+        let mut circuit = ActivityTotals::default();
+        circuit.add(ActivityKind::WardRound, 3);
+        let facts = vec![
+            ServiceFact {
+                activities: rounds,
+                ..fact(4, TownshipHealthCenter, Mode::Dispatch, 100)
+            },
+            ServiceFact {
+                activities: circuit,
+                ..fact(4, TownshipHealthCenter, Mode::Circuit, 101)
+            },
+        ];
+        let f = county_figures(&facts);
+        assert_eq!(
+            (
+                f.case_discussions,
+                f.teaching_rounds,
+                f.lectures,
+                f.training_attendances
+            ),
+            (2, 32, 1, 12)
         );
     }
 }

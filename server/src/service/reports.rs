@@ -456,8 +456,10 @@ struct Plan<'a> {
 /// Compliance with every requirement of every assignment overlapping the month.
 ///
 /// "Today" is the injected clock's date in each site's zone. A weekly requirement
-/// is judged in every week overlapping the month (clipped to the assignment) and
-/// the row sums them, its status the worst; month, quarter, year and
+/// is judged in every week overlapping the month, clipped to the assignment and
+/// to the month (a week cut by the month's end is judged on its days in the
+/// month, pro rata; see [`rules::report_periods`]), and the row sums them, its
+/// status the worst; month, quarter, year and
 /// whole-assignment requirements are judged in the period containing the
 /// reference day (today, clamped into the month). Activity requirements count
 /// the visits on which the activity was logged (a newest count above zero).
@@ -524,6 +526,7 @@ pub async fn compliance_report(
         let judgement = rules::judge(
             plan.requirement,
             &plan.periods,
+            a.date_range(),
             days,
             activity_days,
             plan.today,

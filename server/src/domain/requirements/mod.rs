@@ -20,7 +20,7 @@ mod templates;
 
 pub use activity::{ActivityKind, UnknownActivity};
 pub use period::{Period, longest_consecutive_months, month_of, period_containing, periods};
-pub use progress::{Progress, RequirementProgress, Tally, evaluate};
+pub use progress::{Progress, RequirementProgress, Tally, evaluate, evaluate_part};
 pub use rule::{Measure, Requirement, RequirementError, RequirementSpec};
 pub use templates::{ProgramTemplate, template, templates};
 

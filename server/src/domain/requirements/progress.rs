@@ -138,11 +138,14 @@ pub fn evaluate(
         return evaluate_consecutive(months, period, tally, today);
     }
 
-    let (start, end) = period;
+    judge_steps(req, period, required_steps(req, period), tally, today)
+}
+
+/// Step 1 of [`evaluate`]: the minimum in steps of the measure, pro-rated for a
+/// calendar period clipped by the assignment.
+fn required_steps(req: &Requirement, (start, end): (NaiveDate, NaiveDate)) -> i64 {
     let period_days = inclusive_days(start, end);
     let step = req.measure.granularity();
-
-    // 1. required, pro-rated for a clipped calendar period.
     let full_days = match req.period {
         Period::Assignment => period_days,
         kind => {
@@ -151,11 +154,56 @@ pub fn evaluate(
         }
     };
     let minimum_steps = (f64::from(req.minimum) / step).round() as i64;
-    let required_steps = if period_days >= full_days {
+    if period_days >= full_days {
         minimum_steps
     } else {
         ceil_div(minimum_steps * period_days, full_days).max(1)
-    };
+    }
+}
+
+/// Judges the part of a period that falls inside a report's month, on the
+/// part's own days only.
+///
+/// `whole` is the period as [`evaluate`] would judge it (clipped to the
+/// assignment); `part` the days of it inside the month. The part asks for the
+/// whole period's requirement pro rata to its share of the whole's days,
+/// rounded to the *nearest* step (a half step up): the two parts of a week cut
+/// by a month end then ask together what the week asks (a 1-day stub of "3
+/// half-days a week" asks none, its 6-day rest 3), and a stub too short to
+/// hold a step asks nothing rather than a full step. The status follows
+/// [`evaluate`]'s rules over the part. A part equal to the whole is judged
+/// by [`evaluate`] itself.
+pub fn evaluate_part(
+    req: &Requirement,
+    whole: (NaiveDate, NaiveDate),
+    part: (NaiveDate, NaiveDate),
+    tally: &Tally,
+    today: NaiveDate,
+) -> RequirementProgress {
+    let whole = ordered(whole);
+    let (start, end) = ordered(part);
+    let part = (start.max(whole.0), end.min(whole.1));
+    if part == whole || part.0 > part.1 || req.is_consecutive_span() {
+        return evaluate(req, whole, tally, today);
+    }
+    let whole_steps = required_steps(req, whole);
+    let whole_days = inclusive_days(whole.0, whole.1);
+    let part_days = inclusive_days(part.0, part.1);
+    let required_steps = (2 * whole_steps * part_days + whole_days) / (2 * whole_days);
+    judge_steps(req, part, required_steps, tally, today)
+}
+
+/// Steps 2 to 5 of [`evaluate`]: the status of `tally` against `required_steps`
+/// over `(start, end)`.
+fn judge_steps(
+    req: &Requirement,
+    (start, end): (NaiveDate, NaiveDate),
+    required_steps: i64,
+    tally: &Tally,
+    today: NaiveDate,
+) -> RequirementProgress {
+    let period_days = inclusive_days(start, end);
+    let step = req.measure.granularity();
     let required = required_steps as f64 * step;
 
     let credited = credited_in_measure(req, tally);
