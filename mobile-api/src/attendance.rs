@@ -153,6 +153,11 @@ pub struct Visit {
     pub minutes: Option<i64>,
     pub credit_state: CreditState,
     pub anomalies: Vec<String>,
+    /// The visit's anomalies in words (the sentences of the supervisors' list, without
+    /// other people's names), oldest first; given on the physician's own list
+    /// (`GET /api/v1/me/visits`), absent elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anomaly_summaries: Vec<AnomalySummary>,
     /// What the visit is worth on its own; given by the supervisors' list and detail
     /// (`GET /api/v1/visits`), absent on the physician's own list.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -523,6 +523,34 @@ async fn a_flagged_scan_answers_each_anomaly_in_the_supervisors_sentence_and_a_r
         out["anomaly_summaries"][0]["summary_en"],
         "Checked out 12 minutes after checking in, less than the required 30 minutes."
     );
+
+    // The physician's own visit list gives the visit's anomalies in the same sentences,
+    // oldest first; the kinds stay as they were.
+    let visits = desk
+        .world
+        .physician
+        .client
+        .my_visits(None, None)
+        .await
+        .expect("my visits");
+    let visit = visits
+        .items
+        .iter()
+        .find(|v| v.id == answer.visit_id)
+        .expect("the visit");
+    assert_eq!(visit.anomalies.len(), 2, "{visit:?}");
+    let said: Vec<(&str, &str)> = visit
+        .anomaly_summaries
+        .iter()
+        .map(|s| (s.kind.as_str(), s.summary_zh.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("mock_location", "手机报告此次定位为模拟（虚拟）定位。"),
+            ("short_visit", "签到后12分钟即签退，少于规定的30分钟。"),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -324,6 +324,13 @@ test('a physician scans in and out with the phone camera', async (t) => {
     const item = page.locator(`#visits-list li.visit[data-visit-id="${visitId}"][data-status="closed"]`);
     await item.waitFor();
     assert.match(await item.textContent(), new RegExp(site.name));
+    // The visit's anomalies in the server's sentences, as /me/visits gives them.
+    const listed = (await api('GET', '/api/v1/me/visits', { token: physician })).body.items.find((v) => v.id === visitId);
+    assert.deepEqual(listed.anomaly_summaries.map((s) => s.kind).sort(), [...listed.anomalies].sort());
+    assert.equal(await item.locator('.anoms li').count(), listed.anomaly_summaries.length);
+    for (const said of listed.anomaly_summaries) {
+      assert.equal(await item.locator(`.anoms li[data-kind="${said.kind}"]`).first().textContent(), said.summary_zh);
+    }
     await shot(page, 'm-08-visits.png');
     await phone.context.close();
   });

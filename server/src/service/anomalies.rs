@@ -161,21 +161,23 @@ pub fn to_wire(a: AnomalyRecord, names: &Names) -> Anomaly {
 /// Rendered without the names of other people: a physician's answer says "another
 /// physician" where a supervisor's list names them, and needs no lookup.
 pub fn summaries(findings: &[Finding]) -> Vec<AnomalySummary> {
-    let names = Names::default();
     findings
         .iter()
-        .map(|finding| {
-            let kind = finding.kind.as_str();
-            let text = anomaly_text::render(kind, &finding.detail, &names);
-            AnomalySummary {
-                kind: kind.to_owned(),
-                label_zh: text.label_zh,
-                label_en: text.label_en,
-                summary_zh: text.summary_zh,
-                summary_en: text.summary_en,
-            }
-        })
+        .map(|finding| summary(finding.kind.as_str(), &finding.detail))
         .collect()
+}
+
+/// One anomaly in words for the physician it is about, from its kind and stored
+/// facts, without the names of other people (see [`summaries`]).
+pub fn summary(kind: &str, detail: &Value) -> AnomalySummary {
+    let text = anomaly_text::render(kind, detail, &Names::default());
+    AnomalySummary {
+        kind: kind.to_owned(),
+        label_zh: text.label_zh,
+        label_en: text.label_en,
+        summary_zh: text.summary_zh,
+        summary_en: text.summary_en,
+    }
 }
 
 /// The stored facts plus the texts older clients read from `detail` (`label_zh`,

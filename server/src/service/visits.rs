@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use mobile_api::{
-    AssignmentSummary, CreditState as WireCredit, MonthSummary, MyAssignment, Progress,
-    RequirementProgress, Visit, VisitStatus,
+    AnomalySummary, AssignmentSummary, CreditState as WireCredit, MonthSummary, MyAssignment,
+    Progress, RequirementProgress, Visit, VisitStatus,
 };
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use crate::domain::requirements::{self, Tally};
 use crate::domain::window::{DailyWindow, local_date};
 use crate::error::{ApiError, ApiResult};
 use crate::service::admin::programs::requirement_to_body;
+use crate::service::anomalies;
 use crate::state::AppState;
 use crate::store::attendance::{VisitAnomaly, VisitRecord};
 
@@ -112,7 +113,22 @@ pub async fn visits(
         .store
         .visit_anomalies_of(physician_id, from, to)
         .await?;
-    describe(state, &records, &anomalies).await
+    let mut visits = describe(state, &records, &anomalies).await?;
+    let facts = state
+        .store
+        .visit_anomaly_facts_of(physician_id, from, to)
+        .await?;
+    let mut summaries: HashMap<Uuid, Vec<AnomalySummary>> = HashMap::new();
+    for anomaly in facts {
+        summaries
+            .entry(anomaly.visit_id)
+            .or_default()
+            .push(anomalies::summary(&anomaly.kind, &anomaly.detail));
+    }
+    for visit in &mut visits {
+        visit.anomaly_summaries = summaries.remove(&visit.id).unwrap_or_default();
+    }
+    Ok(visits)
 }
 
 /// Stored visits as the wire shows them, with credit states from `anomalies` (which
@@ -143,6 +159,7 @@ pub async fn describe(
             minutes: checked_out_at.map(|out| (out - v.checked_in_at).num_minutes()),
             credit_state: credit_state(v, mine),
             anomalies: mine.iter().map(|a| a.kind.clone()).collect(),
+            anomaly_summaries: Vec::new(),
             credit: None,
             site_name: None,
             physician_name: None,

@@ -87,6 +87,14 @@ pub struct VisitAnomaly {
     pub status: String,
 }
 
+/// An anomaly on a visit with its stored facts, for its sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitAnomalyFacts {
+    pub visit_id: Uuid,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
 const VISIT_COLUMNS: &str = "id, physician_id, site_id, assignment_id, local_date, checked_in_at, \
                              checked_out_at, status";
 
@@ -293,6 +301,38 @@ impl Store {
     }
 
     /// The anomalies attached to a physician's visits with a local date in `from..=to`.
+    /// The kinds and stored facts of the anomalies on a physician's visits in
+    /// `from..=to` (local dates), oldest first: what their sentences are made of.
+    pub async fn visit_anomaly_facts_of(
+        &self,
+        physician_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<VisitAnomalyFacts>> {
+        const SQL: &str = "SELECT a.visit_id, a.kind, a.detail FROM anomalies a \
+            JOIN visits v ON v.id = a.visit_id \
+            WHERE v.physician_id = $1 AND v.local_date >= $2 AND v.local_date <= $3 \
+            ORDER BY a.detected_at, a.id";
+        let rows: Vec<(String, String, String)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(physician_id.to_string())
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(visit, kind, detail)| {
+                let visit_id = parse_uuid(&visit)?;
+                let detail = serde_json::from_str(&detail)
+                    .map_err(|_| StoreError::Corrupt(format!("anomaly detail on visit {visit}")))?;
+                Ok(VisitAnomalyFacts {
+                    visit_id,
+                    kind,
+                    detail,
+                })
+            })
+            .collect()
+    }
+
     pub async fn visit_anomalies_of(
         &self,
         physician_id: Uuid,
