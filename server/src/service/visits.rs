@@ -109,21 +109,19 @@ pub async fn visits(
     to: NaiveDate,
 ) -> ApiResult<Vec<Visit>> {
     let records = state.store.visits_of(physician_id, from, to).await?;
-    let anomalies = state
-        .store
-        .visit_anomalies_of(physician_id, from, to)
-        .await?;
-    let mut visits = describe(state, &records, &anomalies).await?;
-    let facts = state
+    // One read gives both what the credit needs and what the sentences are made of.
+    let stored = state
         .store
         .visit_anomaly_facts_of(physician_id, from, to)
         .await?;
+    let for_credit: Vec<VisitAnomaly> = stored.iter().map(|f| f.anomaly.clone()).collect();
+    let mut visits = describe(state, &records, &for_credit).await?;
     let mut summaries: HashMap<Uuid, Vec<AnomalySummary>> = HashMap::new();
-    for anomaly in facts {
+    for facts in &stored {
         summaries
-            .entry(anomaly.visit_id)
+            .entry(facts.anomaly.visit_id)
             .or_default()
-            .push(anomalies::summary(&anomaly.kind, &anomaly.detail));
+            .push(anomalies::summary(&facts.anomaly.kind, &facts.detail));
     }
     for visit in &mut visits {
         visit.anomaly_summaries = summaries.remove(&visit.id).unwrap_or_default();

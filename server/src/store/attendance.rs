@@ -90,8 +90,7 @@ pub struct VisitAnomaly {
 /// An anomaly on a visit with its stored facts, for its sentence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisitAnomalyFacts {
-    pub visit_id: Uuid,
-    pub kind: String,
+    pub anomaly: VisitAnomaly,
     pub detail: serde_json::Value,
 }
 
@@ -301,32 +300,36 @@ impl Store {
     }
 
     /// The anomalies attached to a physician's visits with a local date in `from..=to`.
-    /// The kinds and stored facts of the anomalies on a physician's visits in
-    /// `from..=to` (local dates), oldest first: what their sentences are made of.
+    /// The anomalies on a physician's visits in `from..=to` (local dates), oldest
+    /// first, with their stored facts: what the visits' credit and sentences are made
+    /// of.
     pub async fn visit_anomaly_facts_of(
         &self,
         physician_id: Uuid,
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<VisitAnomalyFacts>> {
-        const SQL: &str = "SELECT a.visit_id, a.kind, a.detail FROM anomalies a \
+        const SQL: &str = "SELECT a.visit_id, a.kind, a.status, a.detail FROM anomalies a \
             JOIN visits v ON v.id = a.visit_id \
             WHERE v.physician_id = $1 AND v.local_date >= $2 AND v.local_date <= $3 \
             ORDER BY a.detected_at, a.id";
-        let rows: Vec<(String, String, String)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+        let rows: Vec<(String, String, String, String)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
             .bind(physician_id.to_string())
             .bind(from.to_string())
             .bind(to.to_string())
             .fetch_all(pool)
             .await?);
         rows.into_iter()
-            .map(|(visit, kind, detail)| {
+            .map(|(visit, kind, status, detail)| {
                 let visit_id = parse_uuid(&visit)?;
                 let detail = serde_json::from_str(&detail)
                     .map_err(|_| StoreError::Corrupt(format!("anomaly detail on visit {visit}")))?;
                 Ok(VisitAnomalyFacts {
-                    visit_id,
-                    kind,
+                    anomaly: VisitAnomaly {
+                        visit_id,
+                        kind,
+                        status,
+                    },
                     detail,
                 })
             })
