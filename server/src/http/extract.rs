@@ -298,6 +298,11 @@ impl FromRequestParts<AppState> for KioskCaller {
     }
 }
 
+/// A query value, with an empty one read as absent.
+pub(crate) fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

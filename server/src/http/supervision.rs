@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::PageRequest;
-use super::extract::{AppJson, AppPath, AppQuery};
+use super::extract::{AppJson, AppPath, AppQuery, given};
 use super::reports::format::{self, ReportFormat};
 use super::reports::tables;
 use crate::domain::access::{Actor, Role, Scope};
@@ -103,11 +103,6 @@ pub struct VisitQuery {
     /// `json` (default), `csv` or `xlsx`: the whole filtered list as a download.
     #[param(value_type = Option<String>, example = "xlsx")]
     format: Option<String>,
-}
-
-/// A query value, with an empty one read as absent.
-fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// A closed-vocabulary value, or a 400 naming the parameter and the choices.

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use self::format::ReportFormat;
 use super::PageRequest;
-use super::extract::{AppJson, AppPath, AppQuery};
+use super::extract::{AppJson, AppPath, AppQuery, given};
 use crate::domain::access::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::service::reports::{self, ReportScope};
@@ -93,11 +93,6 @@ pub struct FormatQuery {
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
     #[param(value_type = Option<String>, example = "xlsx")]
     format: Option<String>,
-}
-
-/// A query value, with an empty one read as absent.
-fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn required<'a>(name: &str, value: &'a Option<String>, shape: &str) -> ApiResult<&'a str> {
