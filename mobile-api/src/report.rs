@@ -65,6 +65,48 @@ pub struct MonthlyRow {
     pub activities: ActivityTotals,
 }
 
+/// The header block of a form a bureau files (表头): 填报单位, 填报人, 联系电话,
+/// 填报日期 and 所属期.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FormHeader {
+    /// 填报单位: the jurisdiction reported on, or the hospital of a hospital admin.
+    pub organization: String,
+    /// 填报人: `filled_by` of the request, else the caller's own name.
+    pub filled_by: String,
+    /// 联系电话: `contact_phone` of the request, else the caller's own phone.
+    pub contact_phone: String,
+    /// 填报日期: the day the report was made, in China's time zone.
+    pub filled_on: NaiveDate,
+    /// 所属期 as the form prints it, e.g. `2026年11月`, `2026年第三季度`.
+    pub period_zh: String,
+}
+
+/// The figures of several rows of the monthly report added up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthlyFigures {
+    /// Distinct physicians among the rows.
+    pub physicians: u32,
+    pub credited_days: f64,
+    pub credited_half_days: u32,
+    pub qualifying_visits: u32,
+    pub pending_visits: u32,
+    pub activities: ActivityTotals,
+}
+
+/// A subtotal (小计) of the monthly report: one dispatching hospital's rows, or
+/// one receiving clinic's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthlySubtotal {
+    /// The hospital or the clinic; `null` for physicians of no organization.
+    pub id: Option<Uuid>,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: MonthlyFigures,
+}
+
 /// `GET /api/v1/reports/monthly`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -77,6 +119,18 @@ pub struct MonthlyReport {
     pub month: String,
     pub generated_at: DateTime<Utc>,
     pub rows: Vec<MonthlyRow>,
+    /// The form's header block.
+    #[serde(default)]
+    pub header: FormHeader,
+    /// 小计 per dispatching hospital (派出单位), by name.
+    #[serde(default)]
+    pub hospital_subtotals: Vec<MonthlySubtotal>,
+    /// 小计 per receiving clinic (受援单位), by county then name.
+    #[serde(default)]
+    pub site_subtotals: Vec<MonthlySubtotal>,
+    /// 合计 of every row.
+    #[serde(default)]
+    pub totals: MonthlyFigures,
 }
 
 /// One period's outcome of a requirement.
@@ -121,16 +175,41 @@ pub struct ComplianceRow {
     pub periods: Vec<PeriodProgress>,
 }
 
+/// The 合计 of a compliance report: how many requirement rows, and how many of
+/// them in each status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceTotals {
+    pub requirements: u32,
+    /// Distinct assignments among the rows.
+    pub assignments: u32,
+    pub met: u32,
+    pub on_track: u32,
+    pub at_risk: u32,
+    pub missed: u32,
+}
+
 /// `GET /api/v1/reports/compliance`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplianceReport {
     pub jurisdiction_code: Option<String>,
     pub jurisdiction_name: String,
-    /// `YYYY-MM`.
+    /// `YYYY-MM`, `YYYY-Qn` or `YYYY-Hn`, as asked for (normalised).
     pub period: String,
     pub generated_at: DateTime<Utc>,
     pub rows: Vec<ComplianceRow>,
+    /// First and last day of the period.
+    #[serde(default)]
+    pub period_start: Option<NaiveDate>,
+    #[serde(default)]
+    pub period_end: Option<NaiveDate>,
+    /// 所属期 as the forms print it, e.g. `2026年第三季度`.
+    #[serde(default)]
+    pub period_zh: String,
+    /// 合计.
+    #[serde(default)]
+    pub totals: ComplianceTotals,
 }
 
 /// One county of the provincial table (设区市县域巡回医疗和派驻服务工作量统计表,
@@ -188,6 +267,9 @@ pub struct CountyStatistics {
     pub year: i32,
     pub generated_at: DateTime<Utc>,
     pub rows: Vec<CountyRow>,
+    /// 填报单位, 联系人 (`filled_by`) and 联系电话 of the form.
+    #[serde(default)]
+    pub header: FormHeader,
 }
 
 /// Body of `PUT /api/v1/reports/county-statistics/facts`: the columns of the county
@@ -359,4 +441,15 @@ pub struct CoverageReport {
     /// Of those, the ones with credit in the month.
     pub covered: u32,
     pub rows: Vec<CoverageRow>,
+    /// `covered / clinics` (0 to 1; 0 when there is no clinic).
+    #[serde(default)]
+    pub covered_share: f64,
+    /// 合计 of the rows: credited days and visits added up, and the distinct
+    /// physicians over all clinics.
+    #[serde(default)]
+    pub total_credited_days: f64,
+    #[serde(default)]
+    pub total_visits: u32,
+    #[serde(default)]
+    pub total_physicians: u32,
 }

@@ -76,6 +76,15 @@ pub fn by_site(rows: impl IntoIterator<Item = Served>) -> HashMap<Uuid, SiteCove
     out
 }
 
+/// The share of clinics covered, 0 to 1 (0 when there is no clinic).
+pub fn share(covered: u32, clinics: u32) -> f64 {
+    if clinics == 0 {
+        0.0
+    } else {
+        f64::from(covered) / f64::from(clinics)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +128,12 @@ mod tests {
             kind_zh(OrganizationKind::TownshipHealthCenter),
             "乡镇卫生院"
         );
+    }
+
+    #[test]
+    fn the_share_of_clinics_covered_is_zero_without_clinics() {
+        assert_eq!(share(0, 0), 0.0);
+        assert_eq!(share(3, 4), 0.75);
+        assert_eq!(share(4, 4), 1.0);
     }
 }

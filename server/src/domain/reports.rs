@@ -94,41 +94,140 @@ pub fn status_zh(status: Progress) -> &'static str {
     }
 }
 
-/// The periods a monthly compliance report judges a requirement over.
+/// What a report is about: a month (`2026-11`), a quarter (`2026-Q3`, 中站
+/// "每季度填写《对口支援工作考核统计表》") or a half year (`2026-H2`, 中站
+/// "每半年组织1次工作评估").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportPeriod {
+    pub kind: ReportPeriodKind,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportPeriodKind {
+    Month,
+    Quarter,
+    HalfYear,
+}
+
+impl ReportPeriod {
+    /// `YYYY-MM`, `YYYY-Qn` (n = 1..4) or `YYYY-Hn` (n = 1, 2); `q`/`h` in either case.
+    pub fn parse(text: &str) -> Option<ReportPeriod> {
+        let text = text.trim();
+        let (year, rest) = text.split_once('-')?;
+        if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let year: i32 = year.parse().ok()?;
+        let (kind, first_month, months) = match rest.as_bytes() {
+            [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                let month: u32 = rest.parse().ok()?;
+                (ReportPeriodKind::Month, month, 1)
+            }
+            [q, n] if q.eq_ignore_ascii_case(&b'q') && (b'1'..=b'4').contains(n) => {
+                (ReportPeriodKind::Quarter, u32::from(n - b'1') * 3 + 1, 3)
+            }
+            [h, n] if h.eq_ignore_ascii_case(&b'h') && (b'1'..=b'2').contains(n) => {
+                (ReportPeriodKind::HalfYear, u32::from(n - b'1') * 6 + 1, 6)
+            }
+            _ => return None,
+        };
+        let first = NaiveDate::from_ymd_opt(year, first_month, 1)?;
+        let last = first
+            .checked_add_months(chrono::Months::new(months))?
+            .pred_opt()?;
+        Some(ReportPeriod { kind, first, last })
+    }
+
+    pub fn range(&self) -> (NaiveDate, NaiveDate) {
+        (self.first, self.last)
+    }
+
+    /// The canonical spelling: `2026-11`, `2026-Q3`, `2026-H2`.
+    pub fn label(&self) -> String {
+        let year = self.first.year();
+        match self.kind {
+            ReportPeriodKind::Month => format!("{year:04}-{:02}", self.first.month()),
+            ReportPeriodKind::Quarter => format!("{year:04}-Q{}", self.first.month0() / 3 + 1),
+            ReportPeriodKind::HalfYear => format!("{year:04}-H{}", self.first.month0() / 6 + 1),
+        }
+    }
+
+    /// As the forms print it (所属期): `2026年11月`, `2026年第三季度`, `2026年下半年`.
+    pub fn label_zh(&self) -> String {
+        let year = self.first.year();
+        match self.kind {
+            ReportPeriodKind::Month => format!("{year}年{}月", self.first.month()),
+            ReportPeriodKind::Quarter => {
+                let n = ["一", "二", "三", "四"][(self.first.month0() / 3) as usize % 4];
+                format!("{year}年第{n}季度")
+            }
+            ReportPeriodKind::HalfYear => {
+                let half = if self.first.month() <= 6 {
+                    "上"
+                } else {
+                    "下"
+                };
+                format!("{year}年{half}半年")
+            }
+        }
+    }
+}
+
+/// Whether a requirement period is judged period by period inside a report's
+/// range: a week always (cut at the range's edges), a month or quarter when it is
+/// no longer than the range (every month of a quarter, both quarters of a half
+/// year).
+fn tiles(period: Period, range: (NaiveDate, NaiveDate)) -> bool {
+    match period {
+        Period::Week => true,
+        Period::Month | Period::Quarter | Period::Year => {
+            period_containing(period, range.0, (NaiveDate::MIN, NaiveDate::MAX)).1 <= range.1
+        }
+        Period::Assignment => false,
+    }
+}
+
+/// The periods a compliance report over `range` (a month, a quarter or a half
+/// year) judges a requirement over.
 ///
-/// A weekly requirement is judged in every ISO week that overlaps the month,
-/// each clipped to the assignment and to the month: a month's report is judged
-/// on the month's days only, so it is final once the month is over and can be
-/// filed by the circulars' due dates (附件2 "每月2日前", 丰泽 "每月1日前")
-/// without waiting for the next month's days. A week crossing the month's end
-/// is split there, each part judged in its own month's report against the
-/// weekly minimum pro rata to its days (see [`judge`] and
-/// [`evaluate_part`](super::requirements::evaluate_part)). Longer periods
-/// (month, quarter, year, the assignment) are judged once, in the period
-/// containing `reference` (today in the site's zone, clamped into the month).
-/// Empty when the assignment does not overlap the month.
+/// A weekly requirement is judged in every ISO week that overlaps the range,
+/// each clipped to the assignment and to the range: a report is judged on its
+/// own days only, so it is final once its period is over and can be filed by
+/// the circulars' due dates (附件2 "每月2日前", 丰泽 "每月1日前") without
+/// waiting for the next month's days. A week crossing the range's end is split
+/// there, each part judged in its own report against the weekly minimum pro
+/// rata to its days (see [`judge`] and
+/// [`evaluate_part`](super::requirements::evaluate_part)). A monthly
+/// requirement in a quarter's or half year's report is judged in each of its
+/// months, a quarterly one in each quarter of a half year, the same way.
+/// Longer periods (a quarter in a month's report, the year, the assignment) are
+/// judged once, in the period containing `reference` (today in the site's
+/// zone, clamped into the range). Empty when the assignment does not overlap
+/// the range.
 pub fn report_periods(
     period: Period,
-    month: (NaiveDate, NaiveDate),
+    range: (NaiveDate, NaiveDate),
     assignment: (NaiveDate, NaiveDate),
     reference: NaiveDate,
 ) -> Vec<(NaiveDate, NaiveDate)> {
-    let first = month.0.max(assignment.0);
-    let last = month.1.min(assignment.1);
+    let first = range.0.max(assignment.0);
+    let last = range.1.min(assignment.1);
     if first > last {
         return Vec::new();
     }
-    if period != Period::Week {
+    if !tiles(period, range) {
         return vec![period_containing(period, reference, assignment)];
     }
     let mut out = Vec::new();
     let mut cursor = first;
     loop {
-        let (start, end) = period_containing(Period::Week, cursor, assignment);
-        let week = (start.max(first), end.min(last));
-        out.push(week);
-        match week.1.checked_add_days(Days::new(1)) {
-            Some(next) if week.1 < last => cursor = next,
+        let (start, end) = period_containing(period, cursor, assignment);
+        let part = (start.max(first), end.min(last));
+        out.push(part);
+        match part.1.checked_add_days(Days::new(1)) {
+            Some(next) if part.1 < last => cursor = next,
             _ => break,
         }
     }
@@ -483,6 +582,98 @@ mod tests {
         assert_eq!(
             report_periods(Period::Assignment, month, year, d(2026, 2, 1)),
             vec![year]
+        );
+    }
+
+    #[test]
+    fn report_periods_parse_months_quarters_and_half_years() {
+        let q3 = ReportPeriod::parse("2026-Q3").unwrap();
+        assert_eq!(q3.kind, ReportPeriodKind::Quarter);
+        assert_eq!(q3.range(), (d(2026, 7, 1), d(2026, 9, 30)));
+        assert_eq!(
+            (q3.label(), q3.label_zh()),
+            ("2026-Q3".into(), "2026年第三季度".into())
+        );
+        let h2 = ReportPeriod::parse("2026-h2").unwrap();
+        assert_eq!(h2.range(), (d(2026, 7, 1), d(2026, 12, 31)));
+        assert_eq!(
+            (h2.label(), h2.label_zh()),
+            ("2026-H2".into(), "2026年下半年".into())
+        );
+        let feb = ReportPeriod::parse("2028-02").unwrap();
+        assert_eq!(feb.range(), (d(2028, 2, 1), d(2028, 2, 29)));
+        assert_eq!(
+            (feb.label(), feb.label_zh()),
+            ("2028-02".into(), "2028年2月".into())
+        );
+        for bad in [
+            "2026-Q5", "2026-Q0", "2026-H3", "2026-13", "2026-1", "26-Q1", "2026Q1", "", "2026-Q",
+        ] {
+            assert_eq!(ReportPeriod::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_quarter_judges_monthly_rules_per_month_and_weekly_rules_per_week() {
+        let q3 = (d(2026, 7, 1), d(2026, 9, 30));
+        let assignment = (d(2026, 7, 15), d(2026, 12, 31));
+        assert_eq!(
+            report_periods(Period::Month, q3, assignment, d(2026, 8, 1)),
+            vec![
+                (d(2026, 7, 15), d(2026, 7, 31)),
+                (d(2026, 8, 1), d(2026, 8, 31)),
+                (d(2026, 9, 1), d(2026, 9, 30)),
+            ]
+        );
+        let weeks = report_periods(Period::Week, q3, assignment, d(2026, 8, 1));
+        // 15 July 2026 is a Wednesday; 30 September a Wednesday too.
+        assert_eq!(weeks.first(), Some(&(d(2026, 7, 15), d(2026, 7, 19))));
+        assert_eq!(weeks.last(), Some(&(d(2026, 9, 28), d(2026, 9, 30))));
+        assert_eq!(weeks.len(), 12);
+        assert_eq!(
+            report_periods(Period::Quarter, q3, assignment, d(2026, 8, 1)),
+            vec![(d(2026, 7, 15), d(2026, 9, 30))]
+        );
+        // A half year judges each quarter; the year stays one period.
+        let h2 = (d(2026, 7, 1), d(2026, 12, 31));
+        assert_eq!(
+            report_periods(Period::Quarter, h2, assignment, d(2026, 8, 1)).len(),
+            2
+        );
+        assert_eq!(
+            report_periods(Period::Year, h2, assignment, d(2026, 8, 1)),
+            vec![assignment]
+        );
+    }
+
+    #[test]
+    fn a_quarter_with_one_month_short_is_missed_though_the_others_were_met() {
+        // 漳平: at least one day a month. July and September served, August not.
+        let req = requirement(RequirementSpec {
+            min_days: Some(1.0),
+            ..RequirementSpec::new(Period::Month)
+        });
+        let q3 = (d(2026, 7, 1), d(2026, 9, 30));
+        let assignment = (d(2026, 1, 1), d(2026, 12, 31));
+        let days = credited(&[
+            (d(2026, 7, 7), DayCredit::Full),
+            (d(2026, 9, 8), DayCredit::Full),
+            (d(2026, 9, 9), DayCredit::Full),
+        ]);
+        let months = report_periods(Period::Month, q3, assignment, q3.1);
+        let j = judge(
+            &req,
+            &months,
+            assignment,
+            &days,
+            &BTreeMap::new(),
+            d(2026, 10, 2),
+        );
+        let statuses: Vec<Progress> = j.periods.iter().map(|p| p.progress.status).collect();
+        assert_eq!(statuses, [Progress::Met, Progress::Missed, Progress::Met]);
+        assert_eq!(
+            (j.required, j.credited, j.status),
+            (3.0, 3.0, Progress::Missed)
         );
     }
 

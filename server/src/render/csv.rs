@@ -1,6 +1,9 @@
 //! A table as CSV for spreadsheet users in China: UTF-8 with a byte-order mark (so
 //! Excel reads the Chinese headers), CRLF line ends, one header row, then the data
-//! rows and the totals row. Titles and header groups live only in the XLSX form.
+//! rows, the totals row and any rows after it. A form with a header block (填报单位,
+//! 填报人, ...) starts with its title on a line of its own and one `label,value`
+//! line per entry, so the file can be filed as it is; header groups and the
+//! subtitle live only in the XLSX form.
 //!
 //! Every report CSV goes through [`to_csv`], so this is the one place where text typed
 //! by users (names of physicians, clinics, hospitals, counties) is kept from running
@@ -42,7 +45,21 @@ pub fn to_csv(table: &Table) -> Result<Vec<u8>, RenderError> {
     let error = |e: csv::Error| RenderError::Csv(e.to_string());
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
+        .flexible(true)
         .from_writer(BOM.to_vec());
+    if !table.preamble.is_empty() {
+        writer
+            .write_record([neutralised(&table.title).into_owned()])
+            .map_err(error)?;
+        for (label, value) in &table.preamble {
+            writer
+                .write_record([
+                    neutralised(label).into_owned(),
+                    neutralised(value).into_owned(),
+                ])
+                .map_err(error)?;
+        }
+    }
     writer
         .write_record(table.headers.iter().map(|h| neutralised(h).into_owned()))
         .map_err(error)?;
@@ -76,6 +93,9 @@ mod tests {
                 vec![Cell::from("李"), Cell::Empty, Cell::Number(2.0)],
             ],
             totals: None,
+            preamble: Vec::new(),
+            kinds: Vec::new(),
+            trailer: Vec::new(),
         }
         .with_totals("合计")
     }
@@ -109,6 +129,23 @@ mod tests {
     }
 
     #[test]
+    fn a_form_starts_with_its_title_and_header_block() {
+        let table = sample().with_preamble(vec![
+            ("填报单位".into(), "漳平市".into()),
+            ("填报人".into(), "=HYPERLINK(1)".into()),
+        ]);
+        let bytes = to_csv(&table).unwrap();
+        let text = std::str::from_utf8(&bytes[BOM.len()..]).unwrap();
+        assert!(
+            text.starts_with(
+                "标题\r\n填报单位,漳平市\r\n填报人,'=HYPERLINK(1)\r\n姓名,备注,天数\r\n"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("合计,,3.5\r\n"));
+    }
+
+    #[test]
     fn text_that_a_spreadsheet_would_run_gets_a_leading_quote() {
         for formula in [
             "=HYPERLINK(\"http://x\",\"y\")",
@@ -139,6 +176,9 @@ mod tests {
                 vec![Cell::from("-2+3"), Cell::Number(2.0)],
             ],
             totals: None,
+            preamble: Vec::new(),
+            kinds: Vec::new(),
+            trailer: Vec::new(),
         };
         let bytes = to_csv(&table).unwrap();
         let text = std::str::from_utf8(&bytes[BOM.len()..]).unwrap();

@@ -83,6 +83,22 @@ impl<R> Column<R> {
     }
 }
 
+/// What a row of a table is, for its styling and the totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RowKind {
+    /// A row of the report; only these are added up in the totals.
+    #[default]
+    Data,
+    /// 小计 of the rows above it, or of a group listed after the totals.
+    Subtotal,
+    /// A detail line under a data row (a week of a requirement).
+    Detail,
+    /// A caption introducing the rows after it (`按受援单位小计`).
+    Caption,
+    /// The totals row (合计).
+    Total,
+}
+
 /// A titled table with one header row (and optionally a row of groups above it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
@@ -97,6 +113,13 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// A last row of column sums (合计), when the form has one.
     pub totals: Option<Vec<Cell>>,
+    /// The form's header block (填报单位, 填报人, 联系电话, ...): label and value,
+    /// one line each between the title and the table, in CSV too.
+    pub preamble: Vec<(String, String)>,
+    /// The kind of each of `rows` (missing ones are data rows).
+    pub kinds: Vec<RowKind>,
+    /// Rows after the totals (subtotals by another grouping), with their kinds.
+    pub trailer: Vec<(RowKind, Vec<Cell>)>,
 }
 
 impl Table {
@@ -119,7 +142,48 @@ impl Table {
                 .map(|item| columns.iter().map(|c| (c.cell)(item)).collect())
                 .collect(),
             totals: None,
+            preamble: Vec::new(),
+            kinds: Vec::new(),
+            trailer: Vec::new(),
         }
+    }
+
+    /// A table of rows of several kinds (data rows, subtotals, details).
+    pub fn from_rows(
+        title: impl Into<String>,
+        subtitle: impl Into<String>,
+        sheet_name: impl Into<String>,
+        headers: Vec<String>,
+        rows: Vec<(RowKind, Vec<Cell>)>,
+    ) -> Table {
+        let (kinds, rows) = rows.into_iter().unzip();
+        Table {
+            title: title.into(),
+            subtitle: subtitle.into(),
+            sheet_name: sheet_name.into(),
+            groups: Vec::new(),
+            headers,
+            rows,
+            totals: None,
+            preamble: Vec::new(),
+            kinds,
+            trailer: Vec::new(),
+        }
+    }
+
+    pub fn with_preamble(mut self, preamble: Vec<(String, String)>) -> Table {
+        self.preamble = preamble;
+        self
+    }
+
+    pub fn with_trailer(mut self, trailer: Vec<(RowKind, Vec<Cell>)>) -> Table {
+        self.trailer = trailer;
+        self
+    }
+
+    /// The kind of row `index` of `rows`.
+    pub fn kind(&self, index: usize) -> RowKind {
+        self.kinds.get(index).copied().unwrap_or_default()
     }
 
     pub fn with_groups(mut self, groups: Vec<HeaderGroup>) -> Table {
@@ -137,7 +201,12 @@ impl Table {
                     return Cell::from(label);
                 }
                 let mut sum: Option<f64> = None;
-                for row in &self.rows {
+                let data = self
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(index, _)| self.kind(*index) == RowKind::Data);
+                for (_, row) in data {
                     match row.get(column) {
                         Some(Cell::Number(n)) => sum = Some(sum.unwrap_or(0.0) + n),
                         Some(Cell::Text(_)) => return Cell::Empty,
@@ -151,9 +220,19 @@ impl Table {
         self
     }
 
-    /// The data rows followed by the totals row, if any.
+    /// The rows, the totals row (if any) and the trailer, in order.
     pub fn body(&self) -> impl Iterator<Item = &Vec<Cell>> {
-        self.rows.iter().chain(self.totals.iter())
+        self.body_with_kinds().map(|(_, row)| row)
+    }
+
+    /// [`Table::body`] with each row's kind.
+    pub fn body_with_kinds(&self) -> impl Iterator<Item = (RowKind, &Vec<Cell>)> {
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(index, row)| (self.kind(index), row))
+            .chain(self.totals.iter().map(|row| (RowKind::Total, row)))
+            .chain(self.trailer.iter().map(|(kind, row)| (*kind, row)))
     }
 }
 
@@ -231,6 +310,41 @@ mod tests {
         }
         .with_totals("合计");
         assert_eq!(empty.totals.unwrap()[2], Cell::Empty);
+    }
+
+    #[test]
+    fn totals_add_only_data_rows_and_the_trailer_follows_them() {
+        let rows = vec![
+            (RowKind::Data, vec![Cell::Number(1.0), Cell::Number(2.0)]),
+            (RowKind::Detail, vec![Cell::Empty, Cell::Number(5.0)]),
+            (RowKind::Data, vec![Cell::Number(2.0), Cell::Number(3.0)]),
+            (
+                RowKind::Subtotal,
+                vec![Cell::from("小计"), Cell::Number(5.0)],
+            ),
+        ];
+        let t = Table::from_rows(
+            "标题",
+            "范围",
+            "表",
+            vec!["序号".into(), "天数".into()],
+            rows,
+        )
+        .with_totals("合计")
+        .with_trailer(vec![(RowKind::Caption, vec![Cell::from("按单位")])]);
+        assert_eq!(t.totals, Some(vec![Cell::from("合计"), Cell::Number(5.0)]));
+        let kinds: Vec<RowKind> = t.body_with_kinds().map(|(k, _)| k).collect();
+        assert_eq!(
+            kinds,
+            [
+                RowKind::Data,
+                RowKind::Detail,
+                RowKind::Data,
+                RowKind::Subtotal,
+                RowKind::Total,
+                RowKind::Caption
+            ]
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! A table as an XLSX workbook: one sheet with the form's title and scope above a
-//! bold, bordered header (the county table's groups merged over their columns and
-//! the ungrouped headers merged down both header rows), frozen below the header,
-//! with column widths fitted to the content and a bold totals row.
+//! A table as an XLSX workbook: one sheet with the form's title and scope, then its
+//! header block (填报单位：…, one line each) above a bold, bordered header (the
+//! county table's groups merged over their columns and the ungrouped headers merged
+//! down both header rows), frozen below the header, with column widths fitted to
+//! the content, shaded bold subtotals (小计), grey detail lines and a bold totals row.
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
-use super::{Cell, RenderError, Table};
+use super::{Cell, RenderError, RowKind, Table};
 
 /// Column widths, in characters, that fitting stays within.
 const MIN_WIDTH: f64 = 6.0;
@@ -34,6 +35,8 @@ struct Formats {
     header: Format,
     cell: Format,
     total: Format,
+    subtotal: Format,
+    detail: Format,
 }
 
 impl Formats {
@@ -54,6 +57,11 @@ impl Formats {
                 .set_align(FormatAlign::VerticalCenter)
                 .set_background_color(Color::RGB(0xDDEBF7)),
             cell: bordered.clone(),
+            subtotal: bordered
+                .clone()
+                .set_bold()
+                .set_background_color(Color::RGB(0xF2F2F2)),
+            detail: bordered.clone().set_font_color(Color::RGB(0x595959)),
             total: bordered.set_bold(),
         }
     }
@@ -106,8 +114,20 @@ fn write(table: &Table) -> Result<Vec<u8>, XlsxError> {
         &formats.subtitle,
     )?;
 
+    // The header block, one `label：value` line each.
+    for (index, (label, value)) in table.preamble.iter().enumerate() {
+        let at = 2 + row_number(index)?;
+        merged(
+            sheet,
+            (at, at),
+            (0, last_column),
+            &format!("{label}：{value}"),
+            &formats.subtitle,
+        )?;
+    }
+
     // The header: one row, or a row of groups above the leaf headers.
-    let header_top: u32 = 2;
+    let header_top: u32 = 2 + row_number(table.preamble.len())?;
     let header_bottom = if table.groups.is_empty() {
         header_top
     } else {
@@ -145,13 +165,13 @@ fn write(table: &Table) -> Result<Vec<u8>, XlsxError> {
         .iter()
         .map(|h| display_width(h).min(HEADER_WRAP_WIDTH))
         .collect();
-    for (offset, row) in table.body().enumerate() {
+    for (offset, (kind, row)) in table.body_with_kinds().enumerate() {
         let at = first_data + row_number(offset)?;
-        let is_total = offset >= table.rows.len();
-        let format = if is_total {
-            &formats.total
-        } else {
-            &formats.cell
+        let format = match kind {
+            RowKind::Data => &formats.cell,
+            RowKind::Detail => &formats.detail,
+            RowKind::Subtotal => &formats.subtotal,
+            RowKind::Total | RowKind::Caption => &formats.total,
         };
         for (index, cell) in row.iter().enumerate() {
             let col = column(index)?;
@@ -160,7 +180,8 @@ fn write(table: &Table) -> Result<Vec<u8>, XlsxError> {
                 Cell::Number(n) => sheet.write_number_with_format(at, col, *n, format)?,
                 Cell::Empty => sheet.write_blank(at, col, format)?,
             };
-            if let Some(width) = widths.get_mut(index) {
+            // A caption may run over the columns to its right.
+            if let (Some(width), false) = (widths.get_mut(index), kind == RowKind::Caption) {
                 *width = width.max(cell_width(cell));
             }
         }
@@ -203,6 +224,9 @@ mod tests {
             ],
             rows: vec![vec![Cell::from("漳平市"), Cell::Number(3.0), Cell::Empty]],
             totals: None,
+            preamble: Vec::new(),
+            kinds: Vec::new(),
+            trailer: Vec::new(),
         }
         .with_totals("合计")
     }

@@ -3,19 +3,36 @@
 
 use mobile_api::{CoverageReport, CoverageRow};
 
+use std::collections::BTreeSet;
+
 use super::reports::{self, ReportScope};
 use crate::domain::coverage::{self, Served, SiteCoverage};
-use crate::error::ApiResult;
+use crate::domain::reports::ReportPeriod;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// The figures are the monthly report's rows for each site added up, so the two
-/// reports always agree.
+/// reports always agree. `period` is a month (`YYYY-MM`), a quarter (`YYYY-Qn`) or
+/// a half year (`YYYY-Hn`); `field` names the parameter it came in.
 pub async fn coverage_report(
     state: &AppState,
     scope: &ReportScope,
-    month: &str,
+    field: &str,
+    period: &str,
 ) -> ApiResult<CoverageReport> {
-    let monthly = reports::monthly_report(state, scope, month).await?;
+    let period = ReportPeriod::parse(period).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "{field}: expected YYYY-MM, YYYY-Qn (quarter) or YYYY-Hn (half year)"
+        ))
+    })?;
+    let monthly = reports::workload_report(state, scope, period.range(), period.label()).await?;
+    let total_physicians = monthly
+        .rows
+        .iter()
+        .filter(|r| r.credited_half_days > 0)
+        .map(|r| r.physician_id)
+        .collect::<BTreeSet<_>>()
+        .len();
     let by_site = coverage::by_site(monthly.rows.iter().map(|r| Served {
         site_id: r.site_id,
         physician_id: r.physician_id,
@@ -60,13 +77,18 @@ pub async fn coverage_report(
         let n = rows.iter().filter(|r| !covered_only || r.covered).count();
         u32::try_from(n).unwrap_or(u32::MAX)
     };
+    let (clinics, covered) = (count(false), count(true));
     Ok(CoverageReport {
         jurisdiction_code: monthly.jurisdiction_code,
         jurisdiction_name: monthly.jurisdiction_name,
         month: monthly.month,
         generated_at: monthly.generated_at,
-        clinics: count(false),
-        covered: count(true),
+        clinics,
+        covered,
+        covered_share: coverage::share(covered, clinics),
+        total_credited_days: rows.iter().map(|r| r.credited_days).sum(),
+        total_visits: rows.iter().map(|r| r.visits).sum(),
+        total_physicians: u32::try_from(total_physicians).unwrap_or(u32::MAX),
         rows,
     })
 }

@@ -131,7 +131,7 @@ pub async fn dashboard(
         .store
         .open_anomaly_ages(within, state.now(), REVIEW_AGE_BOUNDS)
         .await?;
-    let coverage = coverage_report(state, &scope, month).await?;
+    let coverage = coverage_report(state, &scope, "month", month).await?;
     let this_report = reports::monthly_report(state, &scope, month).await?;
     let last_report = reports::monthly_report(state, &scope, &previous).await?;
 

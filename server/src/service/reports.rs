@@ -13,8 +13,9 @@ use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::assignment::Assignment;
 use crate::domain::crediting::{self, CreditState, DayCreditSummary, VisitSpan};
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionCode, JurisdictionPath, Level};
+use crate::domain::organization::DEFAULT_TIMEZONE;
 use crate::domain::program::Program;
-use crate::domain::reports::{self as rules, ActivityTotals, ServiceFact};
+use crate::domain::reports::{self as rules, ActivityTotals, ReportPeriod, ServiceFact};
 use crate::domain::requirements::{self, ActivityKind, Tally};
 use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
@@ -371,6 +372,17 @@ pub async fn monthly_report(
 ) -> ApiResult<wire::MonthlyReport> {
     let (first, last) =
         parse_month(month).ok_or_else(|| ApiError::invalid("month: expected YYYY-MM"))?;
+    workload_report(state, scope, (first, last), month_label(first)).await
+}
+
+/// The monthly report's rows over any range of whole days (a quarter's coverage
+/// report adds them up over three months), `label` naming the range.
+pub async fn workload_report(
+    state: &AppState,
+    scope: &ReportScope,
+    (first, last): (NaiveDate, NaiveDate),
+    label: String,
+) -> ApiResult<wire::MonthlyReport> {
     let frame = load_frame(state, scope, (first, last)).await?;
     let visits = load_visits(state, scope, (day_before(first), last), &frame).await?;
     let in_month = |date: NaiveDate| date >= first && date <= last;
@@ -434,13 +446,181 @@ pub async fn monthly_report(
                 b.physician_id,
             ))
     });
+    let hospital_subtotals = subtotals(&out, |r| {
+        (
+            r.hospital_id,
+            r.hospital
+                .clone()
+                .unwrap_or_else(|| "（无派出单位）".to_owned()),
+            String::new(),
+        )
+    });
+    let site_subtotals = subtotals(&out, |r| {
+        (Some(r.site_id), r.site_name.clone(), r.county_code.clone())
+    });
+    let totals = figures_of(out.iter());
     Ok(wire::MonthlyReport {
         jurisdiction_code: scope.code(),
         jurisdiction_name: scope.name(),
-        month: month_label(first),
+        month: label,
         generated_at: state.now(),
         rows: out,
+        header: wire::FormHeader::default(),
+        hospital_subtotals,
+        site_subtotals,
+        totals,
     })
+}
+
+/// The figures of `rows` added up; physicians counted once however many rows.
+fn figures_of<'a>(rows: impl Iterator<Item = &'a wire::MonthlyRow>) -> wire::MonthlyFigures {
+    let mut physicians = BTreeSet::new();
+    let mut half_days = 0;
+    let mut qualifying = 0;
+    let mut pending = 0;
+    let mut activities = ActivityTotals::default();
+    for row in rows {
+        physicians.insert(row.physician_id);
+        half_days += row.credited_half_days;
+        qualifying += row.qualifying_visits;
+        pending += row.pending_visits;
+        let a = &row.activities;
+        for (kind, count) in [
+            (ActivityKind::Outpatient, a.outpatient),
+            (ActivityKind::Inpatient, a.inpatient),
+            (ActivityKind::WardRound, a.ward_round),
+            (ActivityKind::Teaching, a.teaching),
+            (ActivityKind::Lecture, a.lecture),
+            (ActivityKind::CaseDiscussion, a.case_discussion),
+            (ActivityKind::Training, a.training),
+            (ActivityKind::Surgery, a.surgery),
+            (ActivityKind::Teleconsultation, a.teleconsultation),
+            (ActivityKind::HealthEducation, a.health_education),
+        ] {
+            activities.add(kind, count);
+        }
+    }
+    wire::MonthlyFigures {
+        physicians: count_u32(physicians.len()),
+        credited_days: f64::from(half_days) / 2.0,
+        credited_half_days: half_days,
+        qualifying_visits: qualifying,
+        pending_visits: pending,
+        activities: wire_totals(&activities),
+    }
+}
+
+/// 小计: the rows grouped by `key` (id, name, and what sorts before the name),
+/// in the order of (sort key, name, id).
+fn subtotals(
+    rows: &[wire::MonthlyRow],
+    key: impl Fn(&wire::MonthlyRow) -> (Option<Uuid>, String, String),
+) -> Vec<wire::MonthlySubtotal> {
+    let mut groups: BTreeMap<(String, String, Option<Uuid>), Vec<&wire::MonthlyRow>> =
+        BTreeMap::new();
+    for row in rows {
+        let (id, name, order) = key(row);
+        groups.entry((order, name, id)).or_default().push(row);
+    }
+    groups
+        .into_iter()
+        .map(|((_, name, id), rows)| wire::MonthlySubtotal {
+            id,
+            name,
+            figures: figures_of(rows.into_iter()),
+        })
+        .collect()
+}
+
+/// Who fills in a form (填报人, 联系电话), when the request names them.
+#[derive(Debug, Clone, Default)]
+pub struct FormContact {
+    pub filled_by: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// The longest 填报人 or 联系电话 a form takes.
+const MAX_CONTACT_CHARS: usize = 50;
+
+fn contact_field(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > MAX_CONTACT_CHARS {
+        return Err(ApiError::invalid(format!(
+            "{field}: at most {MAX_CONTACT_CHARS} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::invalid(format!(
+            "{field}: control characters are not allowed"
+        )));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+/// The header block of a form: 填报单位 is the scope (a hospital admin's hospital),
+/// 填报人 and 联系电话 those the request names, else the caller's own name and
+/// phone; 填报日期 today in China.
+pub async fn form_header(
+    state: &AppState,
+    actor: &Actor,
+    scope: &ReportScope,
+    period_zh: String,
+    contact: &FormContact,
+) -> ApiResult<wire::FormHeader> {
+    let filled_by = contact_field("filled_by", contact.filled_by.as_deref())?;
+    let contact_phone = contact_field("contact_phone", contact.contact_phone.as_deref())?;
+    let me = state.store.user(actor.user_id).await?;
+    let organization = match scope.hospital {
+        Some(id) => state
+            .store
+            .organization(id)
+            .await?
+            .map_or_else(|| scope.name(), |o| o.name),
+        None => scope.name(),
+    };
+    Ok(wire::FormHeader {
+        organization,
+        filled_by: filled_by
+            .or_else(|| me.as_ref().map(|u| u.name.clone()))
+            .unwrap_or_default(),
+        contact_phone: contact_phone
+            .or_else(|| me.as_ref().map(|u| u.phone.as_str().to_owned()))
+            .unwrap_or_default(),
+        filled_on: local_date(state.now(), DEFAULT_TIMEZONE),
+        period_zh,
+    })
+}
+
+/// 对口支援工作量月报表 as filed: [`monthly_report`] with its header block.
+pub async fn monthly_form(
+    state: &AppState,
+    actor: &Actor,
+    scope: &ReportScope,
+    month: &str,
+    contact: &FormContact,
+) -> ApiResult<wire::MonthlyReport> {
+    let mut report = monthly_report(state, scope, month).await?;
+    let period_zh = ReportPeriod::parse(&report.month)
+        .map(|p| p.label_zh())
+        .unwrap_or_else(|| report.month.clone());
+    report.header = form_header(state, actor, scope, period_zh, contact).await?;
+    Ok(report)
+}
+
+/// The county statistics table as filed: [`county_statistics`] with its 填报单位,
+/// 联系人 and 联系电话.
+pub async fn county_statistics_form(
+    state: &AppState,
+    actor: &Actor,
+    scope: &ReportScope,
+    year: i32,
+    contact: &FormContact,
+) -> ApiResult<wire::CountyStatistics> {
+    let mut report = county_statistics(state, scope, year).await?;
+    report.header = form_header(state, actor, scope, format!("{year}年度"), contact).await?;
+    Ok(report)
 }
 
 /// One requirement of one assignment to judge, and over which periods.
@@ -453,22 +633,28 @@ struct Plan<'a> {
     today: NaiveDate,
 }
 
-/// Compliance with every requirement of every assignment overlapping the month.
+/// Compliance with every requirement of every assignment overlapping the period
+/// (`YYYY-MM`, `YYYY-Qn` or `YYYY-Hn`).
 ///
-/// "Today" is the injected clock's date in each site's zone. A weekly requirement
-/// is judged in every week overlapping the month, clipped to the assignment and
-/// to the month (a week cut by the month's end is judged on its days in the
-/// month, pro rata; see [`rules::report_periods`]), and the row sums them, its
-/// status the worst; month, quarter, year and
-/// whole-assignment requirements are judged in the period containing the
-/// reference day (today, clamped into the month). Activity requirements count
-/// the visits on which the activity was logged (a newest count above zero).
+/// "Today" is the injected clock's date in each site's zone. A requirement is
+/// judged in every one of its periods inside the report's (each week; each month
+/// of a quarter or half year; each quarter of a half year), clipped to the
+/// assignment and to the report's period (a week cut by its end is judged on its
+/// days inside, pro rata; see [`rules::report_periods`]), and the row sums them,
+/// its status the worst; periods longer than the report's (a quarter in a
+/// month's report, the year, the whole assignment) are judged once, in the
+/// period containing the reference day (today, clamped into the report's
+/// period). Activity requirements count the visits on which the activity was
+/// logged (a newest count above zero).
 pub async fn compliance_report(
     state: &AppState,
     scope: &ReportScope,
     period: &str,
 ) -> ApiResult<wire::ComplianceReport> {
-    let month = parse_month(period).ok_or_else(|| ApiError::invalid("period: expected YYYY-MM"))?;
+    let period = ReportPeriod::parse(period).ok_or_else(|| {
+        ApiError::invalid("period: expected YYYY-MM, YYYY-Qn (quarter) or YYYY-Hn (half year)")
+    })?;
+    let month = period.range();
     let frame = load_frame(state, scope, month).await?;
     let now = state.now();
     let mut plans = Vec::new();
@@ -581,10 +767,29 @@ pub async fn compliance_report(
     Ok(wire::ComplianceReport {
         jurisdiction_code: scope.code(),
         jurisdiction_name: scope.name(),
-        period: month_label(month.0),
+        period: period.label(),
         generated_at: now,
+        period_start: Some(period.first),
+        period_end: Some(period.last),
+        period_zh: period.label_zh(),
+        totals: compliance_totals(&rows),
         rows,
     })
+}
+
+/// 合计 of a compliance report's rows.
+fn compliance_totals(rows: &[wire::ComplianceRow]) -> wire::ComplianceTotals {
+    let count =
+        |status: wire::Progress| count_u32(rows.iter().filter(|r| r.status == status).count());
+    let assignments: BTreeSet<Uuid> = rows.iter().map(|r| r.assignment_id).collect();
+    wire::ComplianceTotals {
+        requirements: count_u32(rows.len()),
+        assignments: count_u32(assignments.len()),
+        met: count(wire::Progress::Met),
+        on_track: count(wire::Progress::OnTrack),
+        at_risk: count(wire::Progress::AtRisk),
+        missed: count(wire::Progress::Missed),
+    }
 }
 
 fn year_range(year: i32) -> ApiResult<(NaiveDate, NaiveDate)> {
@@ -705,6 +910,7 @@ pub async fn county_statistics(
         year,
         generated_at: state.now(),
         rows,
+        header: wire::FormHeader::default(),
     })
 }
 

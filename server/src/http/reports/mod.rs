@@ -25,7 +25,7 @@ use super::PageRequest;
 use super::extract::{AppJson, AppPath, AppQuery, given};
 use crate::domain::access::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::service::reports::{self, ReportScope};
+use crate::service::reports::{self, FormContact, ReportScope};
 use crate::service::{coverage, physicians};
 use crate::state::AppState;
 
@@ -54,6 +54,33 @@ pub struct MonthlyQuery {
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
     #[param(value_type = Option<String>, example = "csv")]
     format: Option<String>,
+    /// 填报人 in the form's header block (at most 50 characters); default the
+    /// caller's own name.
+    #[param(value_type = Option<String>, example = "陈燕平")]
+    filled_by: Option<String>,
+    /// 联系电话 in the form's header block (at most 50 characters); default the
+    /// caller's own phone.
+    #[param(value_type = Option<String>, example = "0597-7531234")]
+    contact_phone: Option<String>,
+}
+
+/// `?jurisdiction_code=&period=&format=` of the coverage report (`month=` also
+/// taken, as before).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageQuery {
+    /// As for the monthly report.
+    #[param(value_type = Option<String>, example = "350881")]
+    jurisdiction_code: Option<String>,
+    /// The period: `YYYY-MM`, a quarter `YYYY-Qn` or a half year `YYYY-Hn`.
+    #[param(value_type = Option<String>, example = "2026-Q3")]
+    period: Option<String>,
+    /// The month, `YYYY-MM` (the older spelling of `period`).
+    #[param(value_type = Option<String>, example = "2026-03")]
+    month: Option<String>,
+    /// `json`, `csv` or `xlsx`; overrides `Accept`.
+    #[param(value_type = Option<String>, example = "xlsx")]
+    format: Option<String>,
 }
 
 /// `?jurisdiction_code=&period=&format=` of the compliance report.
@@ -63,8 +90,9 @@ pub struct ComplianceQuery {
     /// As for the monthly report.
     #[param(value_type = Option<String>, example = "350881")]
     jurisdiction_code: Option<String>,
-    /// The month judged, `YYYY-MM`.
-    #[param(value_type = String, example = "2026-03")]
+    /// The period judged: a month `YYYY-MM`, a quarter `YYYY-Qn` (`2026-Q3`) or a
+    /// half year `YYYY-Hn` (`2026-H2`).
+    #[param(value_type = String, example = "2026-Q3")]
     period: Option<String>,
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
     #[param(value_type = Option<String>, example = "xlsx")]
@@ -84,6 +112,13 @@ pub struct CountyQuery {
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
     #[param(value_type = Option<String>, example = "xlsx")]
     format: Option<String>,
+    /// 联系人 in the form's header block (at most 50 characters); default the
+    /// caller's own name.
+    #[param(value_type = Option<String>, example = "杨颖虹")]
+    filled_by: Option<String>,
+    /// 联系电话 in the form's header block; default the caller's own phone.
+    #[param(value_type = Option<String>, example = "0595-22501234")]
+    contact_phone: Option<String>,
 }
 
 /// `?format=` of the service record.
@@ -115,6 +150,13 @@ fn stem(kind: &str, scope: &ReportScope, period: &str) -> String {
 /// (another jurisdiction is 404), admins any (every site without
 /// `jurisdiction_code`), hospital admins only their own physicians. JSON, or CSV
 /// (UTF-8 with BOM, CRLF) / XLSX by `Accept` or `?format=`.
+///
+/// The form as filed: `header` (填报单位, 填报人, 联系电话, 填报日期, 所属期;
+/// 填报人 and 联系电话 from `filled_by` / `contact_phone`, else the caller's own
+/// name and phone), `hospital_subtotals` (小计 per 派出单位), `site_subtotals`
+/// (小计 per 受援单位) and `totals` (合计). The CSV and XLSX start with the title
+/// and the header block, number the rows (序号), group them by hospital with
+/// each group's 小计, then the 合计 and, under 按受援单位小计, one line per clinic.
 #[utoipa::path(get, path = "/api/v1/reports/monthly", tag = "reports",
     params(MonthlyQuery), security(("bearer" = [])),
     responses(
@@ -136,16 +178,26 @@ pub async fn monthly(
     let scope = reports::resolve_scope(&state, &actor, given(&query.jurisdiction_code)).await?;
     let format = ReportFormat::negotiate(query.format.as_deref(), &headers)?;
     let month = required("month", &query.month, "YYYY-MM")?;
-    let report = reports::monthly_report(&state, &scope, month).await?;
+    let contact = FormContact {
+        filled_by: query.filled_by,
+        contact_phone: query.contact_phone,
+    };
+    let report = reports::monthly_form(&state, &actor, &scope, month, &contact).await?;
     let stem = stem("monthly", &scope, &report.month);
     format::respond(format, report, tables::monthly, &stem)
 }
 
-/// Compliance with each requirement of each assignment overlapping the month:
-/// `required`, `credited` and `status` (`met`, `on_track`, `at_risk`, `missed`) as of
-/// today in the site's time zone. Weekly requirements sum every week overlapping the
-/// month (detail in `periods`, the status the worst week's); longer ones are judged
-/// in the period containing today clamped into the month. Scoped as the monthly report.
+/// Compliance with each requirement of each assignment overlapping the period (a
+/// month `2026-11`, a quarter `2026-Q3` or a half year `2026-H2`): `required`,
+/// `credited` and `status` (`met`, `on_track`, `at_risk`, `missed`) as of today in
+/// the site's time zone. A requirement is judged in each of its own periods inside
+/// the report's (every week; every month of a quarter or half year; each quarter
+/// of a half year), cut at the report's edges, the row summing them (detail in
+/// `periods`, the status the worst); longer ones (the year, the whole assignment)
+/// are judged in the period containing today clamped into the report's. `totals`
+/// counts the rows by status (合计). The CSV and XLSX list each requirement
+/// (序号) with one detail line per period under it, and the 合计. Scoped as the
+/// monthly report.
 #[utoipa::path(get, path = "/api/v1/reports/compliance", tag = "reports",
     params(ComplianceQuery), security(("bearer" = [])),
     responses(
@@ -174,12 +226,14 @@ pub async fn compliance(
 
 /// Coverage (全覆盖): every receiving clinic (乡镇卫生院, 社区卫生服务中心, 村卫生室)
 /// of the jurisdiction with its credited days, qualifying visits and distinct
-/// physicians in the month, the clinics that got nobody included (`covered: false`),
-/// and the centre of its fence for the map. The figures add up the monthly report's
-/// rows for each site. Scoped as the monthly report (a hospital admin sees only
-/// their own physicians' service).
+/// physicians in the period (`period=` a month, `YYYY-Qn` or `YYYY-Hn`; `month=`
+/// as before), the clinics that got nobody included (`covered: false`), and the
+/// centre of its fence for the map; `covered_share` and the `total_*` figures
+/// are the 合计. The figures add up the monthly report's rows for each site. The
+/// CSV and XLSX end with the 合计 row, its last cell the share covered. Scoped as
+/// the monthly report (a hospital admin sees only their own physicians' service).
 #[utoipa::path(get, path = "/api/v1/reports/coverage", tag = "reports",
-    params(MonthlyQuery), security(("bearer" = [])),
+    params(CoverageQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "The report", content(
             (CoverageReport = "application/json"),
@@ -193,13 +247,21 @@ pub async fn compliance(
 pub async fn coverage(
     State(state): State<AppState>,
     actor: Actor,
-    AppQuery(query): AppQuery<MonthlyQuery>,
+    AppQuery(query): AppQuery<CoverageQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let scope = reports::resolve_scope(&state, &actor, given(&query.jurisdiction_code)).await?;
     let format = ReportFormat::negotiate(query.format.as_deref(), &headers)?;
-    let month = required("month", &query.month, "YYYY-MM")?;
-    let report = coverage::coverage_report(&state, &scope, month).await?;
+    let (field, period) = match (given(&query.period), given(&query.month)) {
+        (Some(period), _) => ("period", period),
+        (None, Some(month)) => ("month", month),
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "period: required (YYYY-MM, YYYY-Qn or YYYY-Hn)",
+            ));
+        }
+    };
+    let report = coverage::coverage_report(&state, &scope, field, period).await?;
     let stem = stem("coverage", &scope, &report.month);
     format::respond(format, report, tables::coverage, &stem)
 }
@@ -209,8 +271,10 @@ pub async fn coverage(
 /// service and logged activities (see the field descriptions); 配备巡诊车辆,
 /// 搭建远程医疗协作网村数 and the three 帮扶 counts are the facts recorded with
 /// `PUT /api/v1/reports/county-statistics/facts` (`null`, or an empty cell, until
-/// recorded). CSV and XLSX end with a 合计 row; the XLSX merges the three groups
-/// over their columns. Scoped as the monthly report.
+/// recorded). CSV and XLSX start with the title and the form's 填报单位, 联系人
+/// (`filled_by`, else the caller's name) and 联系电话 (`contact_phone`, else the
+/// caller's phone) lines, and end with a 合计 row; the XLSX merges the three
+/// groups over their columns. Scoped as the monthly report.
 #[utoipa::path(get, path = "/api/v1/reports/county-statistics", tag = "reports",
     params(CountyQuery), security(("bearer" = [])),
     responses(
@@ -237,7 +301,11 @@ pub async fn county_statistics(
         .ok()
         .filter(|_| year.len() == 4)
         .ok_or_else(|| ApiError::invalid("year: expected YYYY"))?;
-    let report = reports::county_statistics(&state, &scope, year).await?;
+    let contact = FormContact {
+        filled_by: query.filled_by,
+        contact_phone: query.contact_phone,
+    };
+    let report = reports::county_statistics_form(&state, &actor, &scope, year, &contact).await?;
     let stem = stem("county-statistics", &scope, &report.year.to_string());
     format::respond(format, report, tables::county, &stem)
 }

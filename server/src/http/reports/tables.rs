@@ -2,8 +2,8 @@
 //! and how each cell comes from a JSON row. CSV and XLSX both render these tables.
 
 use mobile_api::{
-    ActivityTotals, AssignmentMode, ComplianceReport, ComplianceRow, CountyRow, CountyStatistics,
-    MonthlyReport, MonthlyRow, Posting, Progress, ServiceRecord,
+    ActivityTotals, AssignmentMode, ComplianceReport, CountyRow, CountyStatistics, MonthlyReport,
+    MonthlySubtotal, Posting, Progress, RequirementPeriod, ServiceRecord,
 };
 
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use crate::domain::anomaly::AnomalyKind;
 use crate::domain::organization::DEFAULT_TIMEZONE;
 use crate::domain::reports::{activity_unit_zh, status_zh};
 use crate::domain::requirements::{self, ActivityKind};
-use crate::render::{Cell, Column, HeaderGroup, Table};
+use crate::render::{Cell, Column, HeaderGroup, RowKind, Table};
 
 fn activity(t: &ActivityTotals, kind: ActivityKind) -> u64 {
     match kind {
@@ -50,95 +50,249 @@ fn text(value: &Option<String>) -> Cell {
     Cell::from(value.clone())
 }
 
-/// 对口支援工作量月报表 (seed 000 附件2).
-pub fn monthly(report: &MonthlyReport) -> Table {
-    let mut columns: Vec<Column<MonthlyRow>> = vec![
-        Column::new("姓名", |r: &MonthlyRow| {
-            Cell::from(r.physician_name.clone())
-        }),
-        Column::new("职称", |r: &MonthlyRow| text(&r.title)),
-        Column::new("专业", |r: &MonthlyRow| text(&r.specialty)),
-        Column::new("派出单位", |r: &MonthlyRow| text(&r.hospital)),
-        Column::new("受援单位", |r: &MonthlyRow| {
-            Cell::from(r.site_name.clone())
-        }),
-        Column::new("县(市、区)", |r: &MonthlyRow| {
-            Cell::from(r.county.clone())
-        }),
-        Column::new("服务天数(天)", |r: &MonthlyRow| {
-            Cell::from(r.credited_days)
-        }),
-        Column::new("服务半天数(个)", |r: &MonthlyRow| {
-            Cell::from(r.credited_half_days)
-        }),
-        Column::new("有效服务次数(次)", |r: &MonthlyRow| {
-            Cell::from(r.qualifying_visits)
-        }),
-        Column::new("待审核次数(次)", |r: &MonthlyRow| {
-            Cell::from(r.pending_visits)
-        }),
+fn preamble(pairs: &[(&str, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(label, value)| ((*label).to_owned(), value.clone()))
+        .collect()
+}
+
+/// The figures' cells of the monthly form, from credited days to the last activity.
+fn monthly_figures(
+    days: f64,
+    half_days: u32,
+    qualifying: u32,
+    pending: u32,
+    activities: &ActivityTotals,
+) -> Vec<Cell> {
+    let mut cells = vec![
+        Cell::from(days),
+        Cell::from(half_days),
+        Cell::from(qualifying),
+        Cell::from(pending),
     ];
+    cells.extend(
+        ActivityKind::ALL
+            .iter()
+            .map(|&kind| Cell::from(activity(activities, kind))),
+    );
+    cells
+}
+
+/// A 小计 line: `小计`, the number of physicians, the group's name in its column.
+fn monthly_subtotal(subtotal: &MonthlySubtotal, name_column: usize) -> Vec<Cell> {
+    let f = &subtotal.figures;
+    let mut cells = vec![
+        Cell::from("小计"),
+        Cell::from(format!("共{}人", f.physicians)),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+    ];
+    cells[name_column] = Cell::from(subtotal.name.clone());
+    cells.extend(monthly_figures(
+        f.credited_days,
+        f.credited_half_days,
+        f.qualifying_visits,
+        f.pending_visits,
+        &f.activities,
+    ));
+    cells
+}
+
+/// The leading columns of the monthly form, before the figures.
+pub const MONTHLY_LEADING: [&str; 7] = [
+    "序号",
+    "姓名",
+    "职称",
+    "专业",
+    "派出单位",
+    "受援单位",
+    "县(市、区)",
+];
+
+/// 对口支援工作量月报表 (seed 000 附件2) as filed: the title, the header block
+/// (填报单位, 填报人, 联系电话, 填报日期, 所属期), the rows numbered (序号) and
+/// grouped by dispatching hospital, each group closed by its 小计, the 合计, then
+/// under 按受援单位小计 one 小计 per receiving clinic.
+pub fn monthly(report: &MonthlyReport) -> Table {
+    let mut headers: Vec<String> = MONTHLY_LEADING.iter().map(|h| (*h).to_owned()).collect();
+    headers.extend(
+        [
+            "服务天数(天)",
+            "服务半天数(个)",
+            "有效服务次数(次)",
+            "待审核次数(次)",
+        ]
+        .map(str::to_owned),
+    );
     for kind in ActivityKind::ALL {
-        columns.push(Column::new(
-            format!("{}({})", kind.label_zh(), activity_unit_zh(kind)),
-            move |r: &MonthlyRow| Cell::from(activity(&r.activities, kind)),
-        ));
+        headers.push(format!("{}({})", kind.label_zh(), activity_unit_zh(kind)));
     }
-    Table::from_columns(
+    let mut rows = Vec::with_capacity(report.rows.len() + report.hospital_subtotals.len());
+    let mut number = 0_u32;
+    for subtotal in &report.hospital_subtotals {
+        for r in report.rows.iter().filter(|r| r.hospital_id == subtotal.id) {
+            number += 1;
+            let mut cells = vec![
+                Cell::from(number),
+                Cell::from(r.physician_name.clone()),
+                text(&r.title),
+                text(&r.specialty),
+                text(&r.hospital),
+                Cell::from(r.site_name.clone()),
+                Cell::from(r.county.clone()),
+            ];
+            cells.extend(monthly_figures(
+                r.credited_days,
+                r.credited_half_days,
+                r.qualifying_visits,
+                r.pending_visits,
+                &r.activities,
+            ));
+            rows.push((RowKind::Data, cells));
+        }
+        rows.push((RowKind::Subtotal, monthly_subtotal(subtotal, 4)));
+    }
+    let mut trailer = Vec::with_capacity(report.site_subtotals.len() + 1);
+    if !report.site_subtotals.is_empty() {
+        trailer.push((RowKind::Caption, vec![Cell::from("按受援单位小计")]));
+        for subtotal in &report.site_subtotals {
+            let mut cells = monthly_subtotal(subtotal, 5);
+            if let Some(county) = report
+                .rows
+                .iter()
+                .find(|r| Some(r.site_id) == subtotal.id)
+                .map(|r| r.county.clone())
+            {
+                cells[6] = Cell::from(county);
+            }
+            trailer.push((RowKind::Subtotal, cells));
+        }
+    }
+    let h = &report.header;
+    Table::from_rows(
         "对口支援工作量月报表",
         format!(
             "统计范围：{}　月份：{}",
             report.jurisdiction_name, report.month
         ),
         "工作量月报表",
-        &columns,
-        &report.rows,
+        headers,
+        rows,
     )
+    .with_preamble(preamble(&[
+        ("填报单位", h.organization.clone()),
+        ("填报人", h.filled_by.clone()),
+        ("联系电话", h.contact_phone.clone()),
+        ("填报日期", h.filled_on.format("%Y年%m月%d日").to_string()),
+        ("所属期", h.period_zh.clone()),
+    ]))
+    .with_totals("合计")
+    .with_trailer(trailer)
 }
 
-/// Requirement compliance per assignment.
+/// The detail line's name for the `index`th period of a requirement.
+fn period_name(period: RequirementPeriod, index: usize, start: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    match period {
+        RequirementPeriod::Week => format!("第{}周", index + 1),
+        RequirementPeriod::Month => format!("{}年{}月", start.year(), start.month()),
+        RequirementPeriod::Quarter => {
+            format!("{}年第{}季度", start.year(), start.month0() / 3 + 1)
+        }
+        _ => format!("第{}期", index + 1),
+    }
+}
+
+/// The compliance headers: 序号, then the row's columns.
+pub const COMPLIANCE_HEADERS: [&str; 12] = [
+    "序号",
+    "姓名",
+    "受援单位",
+    "县(市、区)",
+    "方案",
+    "服务方式",
+    "考核要求",
+    "考核周期起",
+    "考核周期止",
+    "要求量",
+    "完成量",
+    "完成情况",
+];
+
+/// Requirement compliance per assignment (对口支援考核要求完成情况表): each
+/// requirement numbered, followed by one detail line per period it was judged in
+/// when there are several (each week, each month of a quarter), and a 合计 that
+/// counts the requirements by status (their measures differ, so their amounts are
+/// not added up).
 pub fn compliance(report: &ComplianceReport) -> Table {
-    let columns: Vec<Column<ComplianceRow>> = vec![
-        Column::new("姓名", |r: &ComplianceRow| {
-            Cell::from(r.physician_name.clone())
-        }),
-        Column::new("受援单位", |r: &ComplianceRow| {
-            Cell::from(r.site_name.clone())
-        }),
-        Column::new("县(市、区)", |r: &ComplianceRow| {
-            Cell::from(r.county.clone())
-        }),
-        Column::new("方案", |r: &ComplianceRow| {
-            Cell::from(r.program_name.clone())
-        }),
-        Column::new("服务方式", |r: &ComplianceRow| {
-            Cell::from(mode_zh(r.mode))
-        }),
-        Column::new("考核要求", |r: &ComplianceRow| {
-            Cell::from(r.requirement_zh.clone())
-        }),
-        Column::new("考核周期起", |r: &ComplianceRow| {
-            Cell::from(r.period_start.to_string())
-        }),
-        Column::new("考核周期止", |r: &ComplianceRow| {
-            Cell::from(r.period_end.to_string())
-        }),
-        Column::new("要求量", |r: &ComplianceRow| Cell::from(r.required)),
-        Column::new("完成量", |r: &ComplianceRow| Cell::from(r.credited)),
-        Column::new("完成情况", |r: &ComplianceRow| {
-            Cell::from(progress_zh(r.status))
-        }),
-    ];
-    Table::from_columns(
+    let mut rows = Vec::with_capacity(report.rows.len() * 2);
+    for (index, r) in report.rows.iter().enumerate() {
+        rows.push((
+            RowKind::Data,
+            vec![
+                Cell::from(count_cell(index + 1)),
+                Cell::from(r.physician_name.clone()),
+                Cell::from(r.site_name.clone()),
+                Cell::from(r.county.clone()),
+                Cell::from(r.program_name.clone()),
+                Cell::from(mode_zh(r.mode)),
+                Cell::from(r.requirement_zh.clone()),
+                Cell::from(r.period_start.to_string()),
+                Cell::from(r.period_end.to_string()),
+                Cell::from(r.required),
+                Cell::from(r.credited),
+                Cell::from(progress_zh(r.status)),
+            ],
+        ));
+        if r.periods.len() > 1 {
+            for (k, p) in r.periods.iter().enumerate() {
+                let mut cells = vec![Cell::Empty; 6];
+                cells.push(Cell::from(format!(
+                    "　其中{}",
+                    period_name(r.requirement.period, k, p.start)
+                )));
+                cells.extend([
+                    Cell::from(p.start.to_string()),
+                    Cell::from(p.end.to_string()),
+                    Cell::from(p.required),
+                    Cell::from(p.credited),
+                    Cell::from(progress_zh(p.status)),
+                ]);
+                rows.push((RowKind::Detail, cells));
+            }
+        }
+    }
+    let t = &report.totals;
+    let mut totals = vec![Cell::Empty; COMPLIANCE_HEADERS.len()];
+    totals[0] = Cell::from("合计");
+    totals[1] = Cell::from(format!("{}人次", t.assignments));
+    totals[6] = Cell::from(format!("{}项", t.requirements));
+    totals[11] = Cell::from(format!(
+        "已达标{}项，进度正常{}项，有风险{}项，未达标{}项",
+        t.met, t.on_track, t.at_risk, t.missed
+    ));
+    let period = if report.period_zh.is_empty() {
+        report.period.clone()
+    } else {
+        report.period_zh.clone()
+    };
+    let mut table = Table::from_rows(
         "对口支援考核要求完成情况表",
-        format!(
-            "统计范围：{}　月份：{}",
-            report.jurisdiction_name, report.period
-        ),
+        format!("统计范围：{}　所属期：{}", report.jurisdiction_name, period),
         "考核完成情况",
-        &columns,
-        &report.rows,
-    )
+        COMPLIANCE_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
+        rows,
+    );
+    table.totals = Some(totals);
+    table
+}
+
+fn count_cell(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// The leaf headers of the county table, as the form prints them (spacing of the
@@ -220,6 +374,11 @@ pub fn county(report: &CountyStatistics) -> Table {
         &columns,
         &report.rows,
     )
+    .with_preamble(preamble(&[
+        ("填报单位", report.header.organization.clone()),
+        ("联系人", report.header.filled_by.clone()),
+        ("联系电话", report.header.contact_phone.clone()),
+    ]))
     .with_groups(groups)
     .with_totals("合计")
 }
@@ -283,7 +442,8 @@ pub fn service_record(record: &ServiceRecord) -> Table {
     .with_totals("合计")
 }
 
-/// Coverage of the receiving clinics (全覆盖情况表).
+/// Coverage of the receiving clinics (全覆盖情况表), every clinic of the scope with
+/// a 合计 that gives the share of clinics covered.
 pub fn coverage(report: &CoverageReport) -> Table {
     let columns: Vec<Column<CoverageRow>> = vec![
         Column::new("县(市、区)", |r: &CoverageRow| {
@@ -306,17 +466,28 @@ pub fn coverage(report: &CoverageReport) -> Table {
             Cell::from(if r.covered { "是" } else { "否" })
         }),
     ];
-    Table::from_columns(
+    let mut table = Table::from_columns(
         "受援单位服务覆盖情况表",
         format!(
-            "统计范围：{}　月份：{}　受援单位{}个，已覆盖{}个",
+            "统计范围：{}　所属期：{}　受援单位{}个，已覆盖{}个",
             report.jurisdiction_name, report.month, report.clinics, report.covered
         ),
         "覆盖情况",
         &columns,
         &report.rows,
     )
-    .with_totals("合计")
+    .with_totals("合计");
+    // Physicians counted once over all clinics, and the share covered.
+    if let Some(totals) = table.totals.as_mut() {
+        totals[5] = Cell::from(report.total_physicians);
+        totals[6] = Cell::from(format!(
+            "已覆盖{}/{}（{:.1}%）",
+            report.covered,
+            report.clinics,
+            report.covered_share * 100.0
+        ));
+    }
+    table
 }
 
 fn visit_status_zh(status: VisitStatus) -> &'static str {
@@ -416,6 +587,7 @@ mod tests {
             year: 2026,
             generated_at: chrono::Utc::now(),
             rows: vec![county_row("350881", Some(2)), county_row("350802", None)],
+            header: Default::default(),
         };
         let table = county(&report);
         assert_eq!(table.headers.len(), 19);
@@ -439,11 +611,21 @@ mod tests {
             month: "2026-03".into(),
             generated_at: chrono::Utc::now(),
             rows: Vec::new(),
+            header: Default::default(),
+            hospital_subtotals: Vec::new(),
+            site_subtotals: Vec::new(),
+            totals: Default::default(),
         };
         let table = monthly(&report);
-        assert_eq!(table.headers.len(), 10 + ActivityKind::ALL.len());
+        assert_eq!(table.headers.len(), 11 + ActivityKind::ALL.len());
+        assert_eq!(table.headers[0], "序号");
         assert!(table.headers.contains(&"门诊(人次)".to_owned()));
         assert!(table.headers.contains(&"手术(台)".to_owned()));
         assert!(table.subtitle.contains("2026-03"));
+        let labels: Vec<&str> = table.preamble.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["填报单位", "填报人", "联系电话", "填报日期", "所属期"]
+        );
     }
 }
