@@ -25,6 +25,7 @@ mod login_limits;
 mod metrics;
 mod multi_process;
 mod redis_outage;
+mod report_forms;
 mod reports;
 mod service;
 mod sites;

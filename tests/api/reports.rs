@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 /// A wall-clock instant in Asia/Shanghai in 2026.
-fn at(month: u32, day: u32, h: u32, m: u32) -> DateTime<Utc> {
+pub(crate) fn at(month: u32, day: u32, h: u32, m: u32) -> DateTime<Utc> {
     chrono_tz::Asia::Shanghai
         .with_ymd_and_hms(2026, month, day, h, m, 0)
         .single()
@@ -27,8 +27,8 @@ fn at(month: u32, day: u32, h: u32, m: u32) -> DateTime<Utc> {
 }
 
 /// A receiving site with its kiosk and the spot physicians stand on.
-struct Post {
-    org: Organization,
+pub(crate) struct Post {
+    pub(crate) org: Organization,
     kiosk: Client,
     lat: f64,
     lon: f64,
@@ -36,17 +36,17 @@ struct Post {
 
 /// A bureau's world with a clock that moves over months: tokens outlive it and the
 /// scheduler stays off so only the test changes the data.
-struct Bureau {
-    app: TestApp,
-    world: World,
-    township: Post,
+pub(crate) struct Bureau {
+    pub(crate) app: TestApp,
+    pub(crate) world: World,
+    pub(crate) township: Post,
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
-const CSV: &str = "text/csv";
+pub(crate) const CSV: &str = "text/csv";
 
 impl Bureau {
-    async fn open(start: DateTime<Utc>) -> Bureau {
+    pub(crate) async fn open(start: DateTime<Utc>) -> Bureau {
         let app = TestApp::builder()
             .at(start)
             .config(|c| {
@@ -69,7 +69,7 @@ impl Bureau {
         }
     }
 
-    async fn site(
+    pub(crate) async fn site(
         &self,
         name: &str,
         kind: OrganizationKind,
@@ -104,7 +104,7 @@ impl Bureau {
         }
     }
 
-    async fn physician(
+    pub(crate) async fn physician(
         &self,
         organization: Uuid,
         name: &str,
@@ -132,7 +132,7 @@ impl Bureau {
         Person { user, client }
     }
 
-    async fn assign(
+    pub(crate) async fn assign(
         &self,
         who: &Person,
         post: &Post,
@@ -175,7 +175,7 @@ impl Bureau {
     }
 
     /// Checks in at `from` and out at `to`; answers the visit id.
-    async fn visit(
+    pub(crate) async fn visit(
         &self,
         who: &Person,
         post: &Post,
@@ -203,7 +203,7 @@ impl Bureau {
             .expect("visit id")
     }
 
-    async fn log(&self, who: &Person, visit: Uuid, kind: ActivityKind, count: u32) {
+    pub(crate) async fn log(&self, who: &Person, visit: Uuid, kind: ActivityKind, count: u32) {
         who.client
             .log_activity(
                 visit,
@@ -217,12 +217,12 @@ impl Bureau {
             .expect("activity");
     }
 
-    async fn raw(&self, client: &Client, path: &str, accept: Option<&str>) -> RawReport {
+    pub(crate) async fn raw(&self, client: &Client, path: &str, accept: Option<&str>) -> RawReport {
         client.report_bytes(path, accept).await.expect("report")
     }
 }
 
-fn requirement(period: RequirementPeriod) -> Requirement {
+pub(crate) fn requirement(period: RequirementPeriod) -> Requirement {
     Requirement {
         period,
         min_days: None,
@@ -233,15 +233,24 @@ fn requirement(period: RequirementPeriod) -> Requirement {
     }
 }
 
-fn status_of(err: mobile_api::client::ClientError) -> (StatusCode, String) {
+pub(crate) fn status_of(err: mobile_api::client::ClientError) -> (StatusCode, String) {
     (
         err.status().expect("an HTTP answer"),
         err.code().unwrap_or_default().to_owned(),
     )
 }
 
-/// A CSV download parsed: BOM and CRLF checked, header row and records.
-fn parse_csv(raw: &RawReport) -> (Vec<String>, Vec<Vec<String>>) {
+/// A CSV download parsed: BOM and CRLF checked, then the form's title and header
+/// block when it has one (a title line, then `label,value` lines), the header row
+/// and the records.
+pub(crate) struct CsvForm {
+    pub title: Option<String>,
+    pub preamble: Vec<(String, String)>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+pub(crate) fn parse_form_csv(raw: &RawReport) -> CsvForm {
     assert!(
         raw.content_type.starts_with("text/csv"),
         "{}",
@@ -250,22 +259,46 @@ fn parse_csv(raw: &RawReport) -> (Vec<String>, Vec<Vec<String>>) {
     assert!(raw.bytes.starts_with(BOM), "UTF-8 with a byte-order mark");
     let text = std::str::from_utf8(&raw.bytes[BOM.len()..]).expect("utf-8");
     assert!(text.contains("\r\n") && !text.replace("\r\n", "").contains('\n'));
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .expect("headers")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("record").iter().map(str::to_owned).collect())
-        .collect();
-    (headers, rows)
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records().map(|r| {
+        r.expect("record")
+            .iter()
+            .map(str::to_owned)
+            .collect::<Vec<String>>()
+    });
+    let mut first: Vec<String> = records.next().expect("a header row");
+    let mut title = None;
+    let mut preamble = Vec::new();
+    if first.len() == 1 {
+        title = first.pop();
+        first = loop {
+            let line = records.next().expect("a header row after the header block");
+            match <[String; 2]>::try_from(line) {
+                Ok([label, value]) => preamble.push((label, value)),
+                Err(headers) => break headers,
+            }
+        };
+    }
+    let rows: Vec<Vec<String>> = records.collect();
+    CsvForm {
+        title,
+        preamble,
+        headers: first,
+        rows,
+    }
+}
+
+/// [`parse_form_csv`]'s header row and records.
+pub(crate) fn parse_csv(raw: &RawReport) -> (Vec<String>, Vec<Vec<String>>) {
+    let form = parse_form_csv(raw);
+    (form.headers, form.rows)
 }
 
 /// The first sheet of an XLSX download, with its merged regions.
-fn parse_xlsx(raw: &RawReport) -> (calamine::Range<Data>, Vec<calamine::Dimensions>) {
+pub(crate) fn parse_xlsx(raw: &RawReport) -> (calamine::Range<Data>, Vec<calamine::Dimensions>) {
     assert_eq!(raw.content_type, XLSX);
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(raw.bytes.clone())).expect("xlsx");
     let name = book.sheet_names().first().cloned().expect("a sheet");
@@ -274,7 +307,7 @@ fn parse_xlsx(raw: &RawReport) -> (calamine::Range<Data>, Vec<calamine::Dimensio
     (range, merged)
 }
 
-fn cell_text(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
+pub(crate) fn cell_text(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
     match range.get_value((row, col)) {
         Some(Data::String(s)) => s.clone(),
         Some(Data::Float(f)) => f.to_string(),
@@ -284,7 +317,7 @@ fn cell_text(range: &calamine::Range<Data>, row: u32, col: u32) -> String {
     }
 }
 
-fn cell_number(range: &calamine::Range<Data>, row: u32, col: u32) -> Option<f64> {
+pub(crate) fn cell_number(range: &calamine::Range<Data>, row: u32, col: u32) -> Option<f64> {
     match range.get_value((row, col)) {
         Some(Data::Float(f)) => Some(*f),
         Some(Data::Int(i)) => Some(*i as f64),
@@ -509,9 +542,21 @@ async fn the_monthly_report_totals_credit_and_activities_within_each_callers_sco
         Some("attachment; filename=\"monthly-350800-2026-03.csv\"")
     );
     let (headers, rows) = parse_csv(&csv);
-    assert_eq!(headers, MONTHLY_HEADERS);
-    let expected: Vec<Vec<String>> = report.rows.iter().map(monthly_cells).collect();
-    assert_eq!(rows, expected);
+    assert_eq!(headers[0], "序号");
+    assert_eq!(headers[1..], MONTHLY_HEADERS);
+    // The data rows (numbered) are the JSON's rows, grouped by hospital.
+    let data: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[0].parse::<u32>().is_ok())
+        .collect();
+    assert_eq!(data.len(), report.rows.len());
+    for json_row in &report.rows {
+        let cells = monthly_cells(json_row);
+        assert!(
+            data.iter().any(|r| r[1..] == cells[..]),
+            "{cells:?} in {data:?}"
+        );
+    }
 
     // XLSX, asked for with ?format= over an Accept of CSV: title, headers, values.
     let xlsx = b
@@ -527,18 +572,24 @@ async fn the_monthly_report_totals_credit_and_activities_within_each_callers_sco
     );
     let (sheet, _) = parse_xlsx(&xlsx);
     assert_eq!(cell_text(&sheet, 0, 0), "对口支援工作量月报表");
-    let sheet_headers: Vec<String> = (0..20).map(|c| cell_text(&sheet, 2, c)).collect();
+    // Title, scope, the five lines of the header block, then the header.
+    let header_row = 7;
+    let sheet_headers: Vec<String> = (1..21).map(|c| cell_text(&sheet, header_row, c)).collect();
     assert_eq!(sheet_headers, MONTHLY_HEADERS);
-    for (i, json_row) in report.rows.iter().enumerate() {
-        let at_row = 3 + i as u32;
-        assert_eq!(cell_text(&sheet, at_row, 0), json_row.physician_name);
-        assert_eq!(cell_number(&sheet, at_row, 6), Some(json_row.credited_days));
+    for json_row in &report.rows {
+        let at_row = (header_row + 1..header_row + 12)
+            .find(|&r| {
+                cell_text(&sheet, r, 1) == json_row.physician_name
+                    && cell_number(&sheet, r, 0).is_some()
+            })
+            .expect("the row in the sheet");
+        assert_eq!(cell_number(&sheet, at_row, 7), Some(json_row.credited_days));
         assert_eq!(
-            cell_number(&sheet, at_row, 10),
+            cell_number(&sheet, at_row, 11),
             Some(json_row.activities.outpatient as f64)
         );
         assert_eq!(
-            cell_number(&sheet, at_row, 19),
+            cell_number(&sheet, at_row, 20),
             Some(json_row.activities.health_education as f64)
         );
     }
@@ -773,18 +824,19 @@ async fn compliance_judges_weeks_across_month_ends_and_each_sites_own_midnight()
         )
         .await;
     let (headers, rows) = parse_csv(&csv);
-    assert_eq!(headers[0], "姓名");
+    assert_eq!(headers[..2], ["序号", "姓名"]);
     assert_eq!(headers.last().map(String::as_str), Some("完成情况"));
-    assert_eq!(rows.len(), report.rows.len());
+    let numbered = rows.iter().filter(|r| r[0].parse::<u32>().is_ok()).count();
+    assert_eq!(numbered, report.rows.len());
     let csv_week = rows
         .iter()
-        .find(|r| r[5] == "每周不少于3个半天")
+        .find(|r| r[6] == "每周不少于3个半天")
         .expect("weekly row");
     assert_eq!(
         (
-            csv_week[8].as_str(),
             csv_week[9].as_str(),
-            csv_week[10].as_str()
+            csv_week[10].as_str(),
+            csv_week[11].as_str()
         ),
         ("13", "3", "未达标")
     );
@@ -1065,7 +1117,12 @@ async fn county_statistics_derive_the_forms_columns_and_take_recorded_facts() {
         cell_text(&sheet, 0, 0),
         "设区市县域巡回医疗和派驻服务工作量统计表"
     );
-    assert_eq!(cell_text(&sheet, 2, 0), COUNTY_HEADERS[0]);
+    // The form's 填报单位, 联系人 and 联系电话 lines, then the header.
+    assert!(cell_text(&sheet, 2, 0).starts_with("填报单位："));
+    assert!(cell_text(&sheet, 3, 0).starts_with("联系人："));
+    assert!(cell_text(&sheet, 4, 0).starts_with("联系电话："));
+    let top = 5;
+    assert_eq!(cell_text(&sheet, top, 0), COUNTY_HEADERS[0]);
     for (group, label) in [
         "村级巡诊、派驻服务开展情况",
         "乡级派驻服务开展情况",
@@ -1075,22 +1132,26 @@ async fn county_statistics_derive_the_forms_columns_and_take_recorded_facts() {
     .enumerate()
     {
         let first = 1 + 6 * group as u32;
-        assert_eq!(cell_text(&sheet, 2, first), *label);
+        assert_eq!(cell_text(&sheet, top, first), *label);
         assert!(
             merged
                 .iter()
-                .any(|m| m.start == (2, first) && m.end == (2, first + 5)),
+                .any(|m| m.start == (top, first) && m.end == (top, first + 5)),
             "group {label} merged: {merged:?}"
         );
     }
-    assert!(merged.iter().any(|m| m.start == (2, 0) && m.end == (3, 0)));
-    let leaf: Vec<String> = (1..19).map(|c| cell_text(&sheet, 3, c)).collect();
+    assert!(
+        merged
+            .iter()
+            .any(|m| m.start == (top, 0) && m.end == (top + 1, 0))
+    );
+    let leaf: Vec<String> = (1..19).map(|c| cell_text(&sheet, top + 1, c)).collect();
     assert_eq!(leaf, COUNTY_HEADERS[1..]);
-    assert_eq!(cell_text(&sheet, 4, 0), "漳平市");
+    assert_eq!(cell_text(&sheet, top + 2, 0), "漳平市");
     for (index, figure) in json.iter().enumerate() {
-        assert_eq!(cell_number(&sheet, 4, index as u32 + 1), *figure);
+        assert_eq!(cell_number(&sheet, top + 2, index as u32 + 1), *figure);
     }
-    assert_eq!(cell_text(&sheet, 5, 0), "合计");
+    assert_eq!(cell_text(&sheet, top + 3, 0), "合计");
 }
 
 #[tokio::test]
@@ -1357,9 +1418,19 @@ impl FormulaNames {
             .bureau
             .raw(&self.bureau.app.admin, path, Some(CSV))
             .await;
-        let (headers, rows) = parse_csv(&raw);
-        assert_cells_run_no_formula(std::iter::once(&headers).chain(&rows));
-        rows
+        let form = parse_form_csv(&raw);
+        let preamble: Vec<Vec<String>> = form
+            .preamble
+            .iter()
+            .map(|(label, value)| vec![label.clone(), value.clone()])
+            .collect();
+        assert_cells_run_no_formula(
+            preamble
+                .iter()
+                .chain(std::iter::once(&form.headers))
+                .chain(&form.rows),
+        );
+        form.rows
     }
 }
 
@@ -1384,13 +1455,16 @@ fn quoted(name: &str) -> String {
 #[tokio::test]
 async fn the_monthly_csv_writes_formula_names_as_text() {
     let f = FormulaNames::open().await;
-    let rows = f.csv("/api/v1/reports/monthly?month=2026-03").await;
+    // A 填报人 typed as a formula is written as text in the header block too.
+    let rows = f
+        .csv("/api/v1/reports/monthly?month=2026-03&filled_by=%3DSUM(1)")
+        .await;
     let row = rows
         .iter()
-        .find(|r| r[0] == quoted(FORMULA_PHYSICIAN))
+        .find(|r| r.get(1) == Some(&quoted(FORMULA_PHYSICIAN)))
         .expect("the physician's row");
     assert_eq!(
-        row[..6],
+        row[1..7],
         [
             quoted(FORMULA_PHYSICIAN),
             "主治医师".to_owned(),
@@ -1400,7 +1474,13 @@ async fn the_monthly_csv_writes_formula_names_as_text() {
             quoted(FORMULA_COUNTY),
         ]
     );
-    assert_eq!(row[6], "1", "credited days stay a number");
+    assert_eq!(row[7], "1", "credited days stay a number");
+    // The hospital's 小计 names it as typed, too.
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "小计" && r[4] == quoted(FORMULA_HOSPITAL)),
+        "{rows:?}"
+    );
 }
 
 #[tokio::test]
@@ -1412,8 +1492,9 @@ async fn the_compliance_csv_writes_formula_names_as_text() {
             f.county
         ))
         .await;
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0][0], quoted(FORMULA_PHYSICIAN));
+    assert_eq!(rows.len(), 2, "the requirement and the 合计: {rows:?}");
+    assert_eq!(rows[0][1], quoted(FORMULA_PHYSICIAN));
+    assert_eq!(rows[1][0], "合计");
     for name in [FORMULA_SITE, FORMULA_COUNTY] {
         assert!(rows[0].contains(&quoted(name)), "{name} in {:?}", rows[0]);
     }
