@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::client::{Client, ClientError, Result};
 use crate::{
-    ComplianceReport, CountyFacts, CountyStatistics, CoverageReport, Dashboard, MonthlyReport,
-    Problem, ServiceRecord, SetCountyFacts, UiConfig,
+    AssessmentReport, ComplianceReport, CountyFacts, CountyStatistics, CoverageReport, Dashboard,
+    MonthlyReport, Problem, ServiceRecord, SetCountyFacts, UiConfig,
 };
 
 /// The media type of an XLSX workbook.
@@ -53,6 +53,12 @@ impl Client {
     /// `GET /api/v1/ui-config` (no token needed).
     pub async fn ui_config(&self) -> Result<UiConfig> {
         self.get("/api/v1/ui-config").await
+    }
+
+    /// `GET /api/v1/reports/assessment?{query}`, e.g. `period=2026-Q3`.
+    pub async fn assessment_report(&self, query: &str) -> Result<AssessmentReport> {
+        self.get(&with_query("/api/v1/reports/assessment", query))
+            .await
     }
 
     /// `GET /api/v1/reports/compliance?{query}`, e.g. `period=2026-03`.

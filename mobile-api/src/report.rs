@@ -453,3 +453,43 @@ pub struct CoverageReport {
     #[serde(default)]
     pub total_physicians: u32,
 }
+
+/// One pair of supporting hospital (支援医院) and receiving clinic (受援单位) in the
+/// 对口支援工作考核统计表 (中站 "每季度填写"): the work done there in the period and
+/// how its requirements fared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssessmentRow {
+    /// `null` for physicians of no organization.
+    pub hospital_id: Option<Uuid>,
+    pub hospital: String,
+    pub site_id: Uuid,
+    pub site_name: String,
+    pub county: String,
+    /// The monthly report's rows of the pair, added up over the period.
+    pub figures: MonthlyFigures,
+    /// The compliance report's rows of the pair, counted by status.
+    pub compliance: ComplianceTotals,
+    /// `met / requirements` (0 to 1; 0 without requirements).
+    pub met_share: f64,
+}
+
+/// `GET /api/v1/reports/assessment`: 对口支援工作考核统计表 for a quarter (or a half
+/// year, or a month), one row per supporting hospital and receiving clinic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssessmentReport {
+    pub jurisdiction_code: Option<String>,
+    pub jurisdiction_name: String,
+    /// `YYYY-Qn`, `YYYY-Hn` or `YYYY-MM`.
+    pub period: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub generated_at: DateTime<Utc>,
+    pub header: FormHeader,
+    pub rows: Vec<AssessmentRow>,
+    /// 合计: physicians counted once over all rows.
+    pub totals: MonthlyFigures,
+    pub compliance_totals: ComplianceTotals,
+    pub met_share: f64,
+}

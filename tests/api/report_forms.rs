@@ -520,6 +520,97 @@ async fn a_quarter_is_judged_month_by_month_and_its_files_list_each_month() {
 }
 
 #[tokio::test]
+async fn the_quarterly_assessment_form_adds_up_work_and_requirements_per_hospital_and_clinic() {
+    let b = Bureau::open(at(1, 5, 8, 0)).await;
+    let w = &b.world;
+    let lin = b.physician(w.hospital.id, "林晓", "主治医师", "全科").await;
+    b.assign(
+        &lin,
+        &b.township,
+        w.program.id,
+        AssignmentMode::Circuit,
+        ("2026-01-01", "2026-12-31"),
+    )
+    .await;
+    let visit = b
+        .visit(&lin, &b.township, at(1, 6, 8, 30), at(1, 6, 15, 0))
+        .await;
+    b.log(&lin, visit, ActivityKind::Outpatient, 9).await;
+    b.visit(&lin, &b.township, at(2, 3, 8, 30), at(2, 3, 15, 0))
+        .await;
+    b.visit(&lin, &b.township, at(3, 3, 8, 30), at(3, 3, 15, 0))
+        .await;
+    b.app.clock.set(at(4, 3, 9, 0));
+
+    let query = "jurisdiction_code=350881&period=2026-Q1&filled_by=张主任";
+    let report = b
+        .app
+        .admin
+        .assessment_report(query)
+        .await
+        .expect("assessment");
+    assert_eq!(report.period, "2026-Q1");
+    assert_eq!(report.header.period_zh, "2026年第一季度");
+    assert_eq!(report.header.filled_by, "张主任");
+    assert_eq!(report.rows.len(), 1, "{:#?}", report.rows);
+    let row = &report.rows[0];
+    assert_eq!(
+        (row.hospital.as_str(), row.site_name.as_str()),
+        ("漳平市医院", "溪南镇卫生院")
+    );
+    // 林晓 met the monthly rule in each month; the world's physician never came.
+    assert_eq!(row.figures.physicians, 2);
+    assert_eq!(row.figures.credited_days, 3.0);
+    assert_eq!(row.figures.activities.outpatient, 9);
+    assert_eq!(
+        (
+            row.compliance.requirements,
+            row.compliance.met,
+            row.compliance.missed
+        ),
+        (2, 1, 1)
+    );
+    assert_eq!(row.met_share, 0.5);
+    let compliance = b
+        .app
+        .admin
+        .compliance_report("jurisdiction_code=350881&period=2026-Q1")
+        .await
+        .expect("compliance");
+    assert_eq!(report.compliance_totals, compliance.totals);
+
+    let path = format!("/api/v1/reports/assessment?{query}");
+    let csv = parse_form_csv(&b.raw(&b.app.admin, &path, Some(CSV)).await);
+    assert_eq!(csv.title.as_deref(), Some("对口支援工作考核统计表"));
+    assert_eq!(
+        csv.preamble.last(),
+        Some(&("所属期".to_owned(), "2026年第一季度".to_owned()))
+    );
+    assert_eq!(csv.headers[1..3], ["支援医院", "受援单位"]);
+    assert_eq!(csv.rows.len(), 2);
+    assert_eq!(csv.rows[0][0], "1");
+    assert_eq!(number(&csv.rows[0][5]), 3.0);
+    assert_eq!(csv.rows[0][18], "50.0%");
+    assert_eq!(csv.rows[1][0], "合计");
+    assert_eq!(number(&csv.rows[1][4]), f64::from(report.totals.physicians));
+    assert_eq!(number(&csv.rows[1][13]), 2.0);
+    let (sheet, _) = parse_xlsx(&b.raw(&b.app.admin, &path, Some(XLSX)).await);
+    assert_eq!(cell_text(&sheet, 0, 0), "对口支援工作考核统计表");
+    assert_eq!(cell_text(&sheet, 6, 0), "所属期：2026年第一季度");
+    let r = sheet_row(&sheet, "合计", 18, "50.0%");
+    assert_eq!(cell_number(&sheet, r, 5), Some(report.totals.credited_days));
+    assert_eq!(
+        b.app
+            .admin
+            .assessment_report("period=2026-Q0")
+            .await
+            .map_err(status_of)
+            .unwrap_err(),
+        (StatusCode::BAD_REQUEST, "invalid_request".into())
+    );
+}
+
+#[tokio::test]
 async fn coverage_over_a_quarter_keeps_the_clinic_nobody_served_in_json_csv_and_xlsx() {
     let b = Bureau::open(at(2, 2, 8, 0)).await;
     let w = &b.world;

@@ -792,6 +792,91 @@ fn compliance_totals(rows: &[wire::ComplianceRow]) -> wire::ComplianceTotals {
     }
 }
 
+/// 对口支援工作考核统计表 (中站 "每季度填写《对口支援工作考核统计表》", and its
+/// half-yearly evaluation): for each supporting hospital and receiving clinic, the
+/// monthly report's figures over the period and the compliance report's
+/// requirements counted by status, with the form's header block and a 合计. Both
+/// come from the other reports, so the three always agree.
+pub async fn assessment_report(
+    state: &AppState,
+    actor: &Actor,
+    scope: &ReportScope,
+    period: &str,
+    contact: &FormContact,
+) -> ApiResult<wire::AssessmentReport> {
+    let period = ReportPeriod::parse(period).ok_or_else(|| {
+        ApiError::invalid("period: expected YYYY-Qn (quarter), YYYY-Hn (half year) or YYYY-MM")
+    })?;
+    let workload = workload_report(state, scope, period.range(), period.label()).await?;
+    let compliance = compliance_report(state, scope, &period.label()).await?;
+    let header = form_header(state, actor, scope, period.label_zh(), contact).await?;
+
+    type Key = (String, String, Option<Uuid>, String, Uuid);
+    let key = |row: &wire::MonthlyRow| -> Key {
+        (
+            row.hospital.clone().unwrap_or_default(),
+            row.county_code.clone(),
+            row.hospital_id,
+            row.site_name.clone(),
+            row.site_id,
+        )
+    };
+    let mut pairs: BTreeMap<Key, (Vec<&wire::MonthlyRow>, Vec<wire::ComplianceRow>)> =
+        BTreeMap::new();
+    let mut key_of: HashMap<(Uuid, Uuid), Key> = HashMap::new();
+    for row in &workload.rows {
+        let k = key(row);
+        key_of.insert((row.physician_id, row.site_id), k.clone());
+        pairs.entry(k).or_default().0.push(row);
+    }
+    for row in &compliance.rows {
+        if let Some(k) = key_of.get(&(row.physician_id, row.site_id)) {
+            pairs.entry(k.clone()).or_default().1.push(row.clone());
+        }
+    }
+    let rows: Vec<wire::AssessmentRow> = pairs
+        .into_iter()
+        .filter_map(
+            |((hospital, _, hospital_id, site_name, site_id), (work, judged))| {
+                let county = work.first()?.county.clone();
+                let compliance = compliance_totals(&judged);
+                Some(wire::AssessmentRow {
+                    hospital_id,
+                    hospital: if hospital.is_empty() {
+                        "（无派出单位）".to_owned()
+                    } else {
+                        hospital
+                    },
+                    site_id,
+                    site_name,
+                    county,
+                    figures: figures_of(work.into_iter()),
+                    met_share: share(compliance.met, compliance.requirements),
+                    compliance,
+                })
+            },
+        )
+        .collect();
+    let compliance_totals = compliance.totals.clone();
+    Ok(wire::AssessmentReport {
+        jurisdiction_code: scope.code(),
+        jurisdiction_name: scope.name(),
+        period: period.label(),
+        period_start: period.first,
+        period_end: period.last,
+        generated_at: state.now(),
+        header,
+        totals: workload.totals,
+        met_share: share(compliance_totals.met, compliance_totals.requirements),
+        compliance_totals,
+        rows,
+    })
+}
+
+fn share(part: u32, whole: u32) -> f64 {
+    crate::domain::coverage::share(part, whole)
+}
+
 fn year_range(year: i32) -> ApiResult<(NaiveDate, NaiveDate)> {
     let bad = || {
         ApiError::invalid(format!(

@@ -11,8 +11,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use mobile_api::page::PageQuery;
 use mobile_api::{
-    ComplianceReport, CountyFacts, CountyStatistics, CoverageReport, MonthlyReport, Page,
-    PhysicianListItem, Problem, ServiceRecord, SetCountyFacts,
+    AssessmentReport, ComplianceReport, CountyFacts, CountyStatistics, CoverageReport,
+    MonthlyReport, Page, PhysicianListItem, Problem, ServiceRecord, SetCountyFacts,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(monthly))
         .routes(routes!(compliance))
+        .routes(routes!(assessment))
         .routes(routes!(coverage))
         .routes(routes!(county_statistics))
         .routes(routes!(set_county_facts))
@@ -222,6 +223,65 @@ pub async fn compliance(
     let report = reports::compliance_report(&state, &scope, period).await?;
     let stem = stem("compliance", &scope, &report.period);
     format::respond(format, report, tables::compliance, &stem)
+}
+
+/// `?jurisdiction_code=&period=&format=&filled_by=&contact_phone=` of the 考核统计表.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AssessmentQuery {
+    /// As for the monthly report.
+    #[param(value_type = Option<String>, example = "350881")]
+    jurisdiction_code: Option<String>,
+    /// A quarter `YYYY-Qn`, a half year `YYYY-Hn` or a month `YYYY-MM`.
+    #[param(value_type = String, example = "2026-Q3")]
+    period: Option<String>,
+    /// `json`, `csv` or `xlsx`; overrides `Accept`.
+    #[param(value_type = Option<String>, example = "xlsx")]
+    format: Option<String>,
+    /// 填报人 (at most 50 characters); default the caller's own name.
+    #[param(value_type = Option<String>, example = "陈燕平")]
+    filled_by: Option<String>,
+    /// 联系电话; default the caller's own phone.
+    #[param(value_type = Option<String>, example = "0391-3501234")]
+    contact_phone: Option<String>,
+}
+
+/// 对口支援工作考核统计表 (中站: "每季度填写…并报主管卫生健康行政部门", "每半年组织1次
+/// 工作评估"): one row per supporting hospital (支援医院) and receiving clinic
+/// (受援单位) with the period's physicians, credited days, visits and main
+/// activities (the monthly report's rows added up) and its requirements counted
+/// by status with the share met (the compliance report's rows over the same
+/// period, judged month by month and week by week inside it), the form's header
+/// block as for the monthly report, and a 合计. CSV and XLSX as the monthly form.
+/// Scoped as the monthly report.
+#[utoipa::path(get, path = "/api/v1/reports/assessment", tag = "reports",
+    params(AssessmentQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The form", content(
+            (AssessmentReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_request` naming the parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown jurisdiction, or outside the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn assessment(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(query): AppQuery<AssessmentQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let scope = reports::resolve_scope(&state, &actor, given(&query.jurisdiction_code)).await?;
+    let format = ReportFormat::negotiate(query.format.as_deref(), &headers)?;
+    let period = required("period", &query.period, "YYYY-Qn, YYYY-Hn or YYYY-MM")?;
+    let contact = FormContact {
+        filled_by: query.filled_by,
+        contact_phone: query.contact_phone,
+    };
+    let report = reports::assessment_report(&state, &actor, &scope, period, &contact).await?;
+    let stem = stem("assessment", &scope, &report.period);
+    format::respond(format, report, tables::assessment, &stem)
 }
 
 /// Coverage (全覆盖): every receiving clinic (乡镇卫生院, 社区卫生服务中心, 村卫生室)

@@ -2,8 +2,9 @@
 //! and how each cell comes from a JSON row. CSV and XLSX both render these tables.
 
 use mobile_api::{
-    ActivityTotals, AssignmentMode, ComplianceReport, CountyRow, CountyStatistics, MonthlyReport,
-    MonthlySubtotal, Posting, Progress, RequirementPeriod, ServiceRecord,
+    ActivityTotals, AssessmentReport, AssignmentMode, ComplianceReport, ComplianceTotals,
+    CountyRow, CountyStatistics, MonthlyFigures, MonthlyReport, MonthlySubtotal, Posting, Progress,
+    RequirementPeriod, ServiceRecord,
 };
 
 use chrono::{DateTime, Utc};
@@ -287,6 +288,100 @@ pub fn compliance(report: &ComplianceReport) -> Table {
         COMPLIANCE_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
         rows,
     );
+    table.totals = Some(totals);
+    table
+}
+
+/// The 考核统计表's headers.
+pub const ASSESSMENT_HEADERS: [&str; 19] = [
+    "序号",
+    "支援医院",
+    "受援单位",
+    "县(市、区)",
+    "支援医师(人)",
+    "服务天数(天)",
+    "有效服务次数(次)",
+    "门诊(人次)",
+    "查房(次)",
+    "带教(人次)",
+    "讲座(次)",
+    "培训(人次)",
+    "手术(台)",
+    "考核要求(项)",
+    "已达标(项)",
+    "进度正常(项)",
+    "有风险(项)",
+    "未达标(项)",
+    "达标率",
+];
+
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+fn assessment_figures(f: &MonthlyFigures, c: &ComplianceTotals, share: f64) -> Vec<Cell> {
+    let a = &f.activities;
+    vec![
+        Cell::from(f.physicians),
+        Cell::from(f.credited_days),
+        Cell::from(f.qualifying_visits),
+        Cell::from(a.outpatient),
+        Cell::from(a.ward_round),
+        Cell::from(a.teaching),
+        Cell::from(a.lecture),
+        Cell::from(a.training),
+        Cell::from(a.surgery),
+        Cell::from(c.requirements),
+        Cell::from(c.met),
+        Cell::from(c.on_track),
+        Cell::from(c.at_risk),
+        Cell::from(c.missed),
+        Cell::from(percent(share)),
+    ]
+}
+
+/// 对口支援工作考核统计表 (中站, quarterly and half-yearly): one numbered row per
+/// supporting hospital and receiving clinic, the header block, and the 合计.
+pub fn assessment(report: &AssessmentReport) -> Table {
+    let rows = report
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(index, r)| {
+            let mut cells = vec![
+                Cell::from(count_cell(index + 1)),
+                Cell::from(r.hospital.clone()),
+                Cell::from(r.site_name.clone()),
+                Cell::from(r.county.clone()),
+            ];
+            cells.extend(assessment_figures(&r.figures, &r.compliance, r.met_share));
+            (RowKind::Data, cells)
+        })
+        .collect();
+    let mut totals = vec![Cell::from("合计"), Cell::Empty, Cell::Empty, Cell::Empty];
+    totals.extend(assessment_figures(
+        &report.totals,
+        &report.compliance_totals,
+        report.met_share,
+    ));
+    let h = &report.header;
+    let mut table = Table::from_rows(
+        "对口支援工作考核统计表",
+        format!(
+            "统计范围：{}　所属期：{}（{}至{}）",
+            report.jurisdiction_name, h.period_zh, report.period_start, report.period_end
+        ),
+        "考核统计表",
+        ASSESSMENT_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
+        rows,
+    )
+    .with_preamble(preamble(&[
+        ("填报单位", h.organization.clone()),
+        ("填报人", h.filled_by.clone()),
+        ("联系电话", h.contact_phone.clone()),
+        ("填报日期", h.filled_on.format("%Y年%m月%d日").to_string()),
+        ("所属期", h.period_zh.clone()),
+    ]));
     table.totals = Some(totals);
     table
 }
