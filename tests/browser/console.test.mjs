@@ -401,8 +401,13 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
 test('the monthly report is shown and downloaded as an XLSX that parses', async () => {
   const page = await newPage('reports');
   await logIn(page, '#/reports');
+  // 填报人 and 联系电话 typed once go into the form and are remembered.
+  await page.locator('#r-filled-by').fill('陈燕平');
+  await page.locator('#r-contact-phone').fill('0597-7531234');
   await page.locator('#r-load').click();
   await page.locator('#report-table').waitFor();
+  await page.locator('#report-header', { hasText: '填报人：陈燕平' }).waitFor();
+  await page.locator('#monthly-subtotals', { hasText: '合计' }).waitFor();
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#r-export-xlsx').click()]);
   const file = join(downloads, 'monthly.xlsx');
   await download.saveAs(file);
@@ -413,7 +418,41 @@ test('the monthly report is shown and downloaded as an XLSX that parses', async 
   const cells = [];
   sheet.eachRow((row) => row.eachCell((cell) => cells.push(String(cell.value))));
   assert.ok(cells.some((c) => /医师|姓名/.test(c)), `a header names the physician: ${cells.slice(0, 20)}`);
+  assert.equal(String(sheet.getCell('A1').value), '对口支援工作量月报表');
+  assert.equal(String(sheet.getCell('A4').value), '填报人：陈燕平');
+  assert.equal(String(sheet.getCell('A5').value), '联系电话：0597-7531234');
+  assert.ok(cells.includes('合计'), 'a 合计 row');
   await shot(page, '08-report.png');
+  // Reopened, the page still has the contact.
+  await page.reload();
+  await page.locator('#r-filled-by').waitFor();
+  assert.equal(await page.locator('#r-filled-by').inputValue(), '陈燕平');
+  await page.close();
+});
+
+test('compliance over a quarter shows its 合计 and each month under a requirement', async () => {
+  const token = await accessToken(PHONE, PASSWORD);
+  const m = thisMonth();
+  const quarter = `${m.slice(0, 4)}-Q${Math.floor((Number(m.slice(5, 7)) - 1) / 3) + 1}`;
+  const report = (await api('GET', `/api/v1/reports/compliance?period=${quarter}&jurisdiction_code=350881`, { token })).body;
+  const page = await newPage('compliance-quarter');
+  await logIn(page, `#/reports?kind=compliance&period=${quarter}&jurisdiction_code=350881`);
+  await page.locator('#r-load').click();
+  const totals = page.locator('#compliance-totals');
+  await totals.waitFor();
+  assert.match(await totals.textContent(), new RegExp(`合计：${report.totals.requirements}\\s*项要求`));
+  const table = page.locator('#report-table');
+  await table.waitFor();
+  assert.equal(await table.locator('tbody > tr.el-table__row').count(), report.rows.length);
+  const several = report.rows.findIndex((r) => r.periods.length > 1);
+  if (several >= 0) {
+    await table.locator('tbody > tr.el-table__row').nth(several).locator('.el-table__expand-icon').click();
+    const detail = table.locator('.period-detail').first();
+    await detail.waitFor();
+    assert.equal(await detail.locator('tbody tr').count(), report.rows[several].periods.length);
+  }
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#r-export-xlsx').click()]);
+  assert.match(download.suggestedFilename(), new RegExp(`${quarter}\\.xlsx$`));
   await page.close();
 });
 
@@ -453,6 +492,24 @@ test('visits, coverage and the dashboard', async (t) => {
     await row.waitFor();
     assert.equal(await row.locator('.covered').getAttribute('data-value'), 'false');
     await shot(page, '11-coverage.png');
+  });
+
+  await t.test('coverage over a quarter downloads as a CSV with the empty clinic and the 合计', async () => {
+    await page.locator('.el-select', { has: page.locator('#c-granularity') }).click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: '按季度' }).click();
+    const quarter = `${thisMonth().slice(0, 4)}-Q${Math.floor((Number(thisMonth().slice(5, 7)) - 1) / 3) + 1}`;
+    const body = (await api('GET', `/api/v1/reports/coverage?period=${quarter}`, { token })).body;
+    await page.locator('#c-apply').click();
+    await page.locator(`#coverage-totals[data-share="${body.covered_share}"]`).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#c-export-csv').click()]);
+    assert.match(download.suggestedFilename(), new RegExp(`^coverage-.*-${quarter}\\.csv$`));
+    const file = join(downloads, 'coverage.csv');
+    await download.saveAs(file);
+    const lines = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
+    assert.ok(lines.some((l) => l.includes(EMPTY_CLINIC_NAME) && l.endsWith(',0,0,0,否')), lines.join('\n'));
+    const total = lines[lines.length - 1].split(',');
+    assert.equal(total[0], '合计');
+    assert.match(total[6], new RegExp(`^已覆盖${body.covered}/${body.clinics}（`));
   });
   await page.close();
 });
