@@ -427,13 +427,14 @@ pub struct CoverageRow {
 }
 
 /// `GET /api/v1/reports/coverage`: every receiving clinic of the scope with what
-/// it received in the month, including the clinics that received nobody.
+/// it received in the period, including the clinics that received nobody.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CoverageReport {
     pub jurisdiction_code: Option<String>,
     pub jurisdiction_name: String,
-    /// `YYYY-MM`.
+    /// The period: `YYYY-MM`, or `YYYY-Qn` / `YYYY-Hn` when asked for a quarter or a
+    /// half year (the field keeps its first name).
     pub month: String,
     pub generated_at: DateTime<Utc>,
     /// Receiving clinics in the scope.
