@@ -723,4 +723,97 @@ mod tests {
             ["填报单位", "填报人", "联系电话", "填报日期", "所属期"]
         );
     }
+
+    fn compliance_row(status: Progress, weeks: usize) -> mobile_api::ComplianceRow {
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        mobile_api::ComplianceRow {
+            assignment_id: uuid::Uuid::new_v4(),
+            physician_id: uuid::Uuid::new_v4(),
+            physician_name: "王".into(),
+            site_id: uuid::Uuid::new_v4(),
+            site_name: "溪南镇卫生院".into(),
+            county_code: "350881".into(),
+            county: "漳平市".into(),
+            program_id: uuid::Uuid::new_v4(),
+            program_name: "方案".into(),
+            mode: AssignmentMode::Circuit,
+            requirement: mobile_api::Requirement {
+                period: RequirementPeriod::Week,
+                min_days: None,
+                min_half_days: Some(2),
+                min_visits: None,
+                activity: None,
+                min_consecutive_months: None,
+            },
+            requirement_zh: "每周不少于2个半天".into(),
+            period_start: day(2),
+            period_end: day(15),
+            required: 4.0,
+            credited: 3.0,
+            status,
+            periods: (0..weeks)
+                .map(|w| mobile_api::PeriodProgress {
+                    start: day(2 + 7 * w as u32),
+                    end: day(8 + 7 * w as u32),
+                    required: 2.0,
+                    credited: if w == 0 { 2.0 } else { 1.0 },
+                    status: if w == 0 {
+                        Progress::Met
+                    } else {
+                        Progress::Missed
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_compliance_table_lists_each_week_under_its_requirement_and_counts_the_statuses() {
+        let report = ComplianceReport {
+            jurisdiction_code: Some("350881".into()),
+            jurisdiction_name: "漳平市".into(),
+            period: "2026-03".into(),
+            generated_at: chrono::Utc::now(),
+            rows: vec![
+                compliance_row(Progress::Missed, 2),
+                compliance_row(Progress::Met, 1),
+            ],
+            period_start: None,
+            period_end: None,
+            period_zh: "2026年3月".into(),
+            totals: ComplianceTotals {
+                requirements: 2,
+                assignments: 2,
+                met: 1,
+                on_track: 0,
+                at_risk: 0,
+                missed: 1,
+            },
+        };
+        let table = compliance(&report);
+        let firsts: Vec<Cell> = table.rows.iter().map(|r| r[0].clone()).collect();
+        assert_eq!(
+            firsts,
+            [
+                Cell::Number(1.0),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Number(2.0)
+            ],
+            "a single period gets no detail line"
+        );
+        assert_eq!(table.rows[1][6], Cell::from("　其中第1周"));
+        assert_eq!(table.rows[2][11], Cell::from("未达标"));
+        assert_eq!(
+            (table.kind(0), table.kind(1), table.kind(3)),
+            (RowKind::Data, RowKind::Detail, RowKind::Data)
+        );
+        let totals = table.totals.unwrap();
+        assert_eq!(totals[0], Cell::from("合计"));
+        assert_eq!(totals[9], Cell::Empty, "measures differ: not added up");
+        assert_eq!(
+            totals[11],
+            Cell::from("已达标1项，进度正常0项，有风险0项，未达标1项")
+        );
+    }
 }
