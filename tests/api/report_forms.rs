@@ -306,6 +306,8 @@ async fn the_monthly_form_has_its_header_block_subtotals_and_totals_in_json_csv_
     );
     let xml = sheet_xml(&raw.bytes);
     assert!(xml.contains("<cols>") && xml.contains("customWidth=\"1\""));
+    // Printed A4 landscape, one page wide.
+    assert!(xml.contains("orientation=\"landscape\"") && xml.contains("fitToPage=\"1\""));
 }
 
 #[tokio::test]

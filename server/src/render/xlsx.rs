@@ -2,7 +2,8 @@
 //! header block (填报单位：…, one line each) above a bold, bordered header (the
 //! county table's groups merged over their columns and the ungrouped headers merged
 //! down both header rows), frozen below the header, with column widths fitted to
-//! the content, shaded bold subtotals (小计), grey detail lines and a bold totals row.
+//! the content, shaded bold subtotals (小计), grey detail lines and a bold totals row,
+//! set up to print on A4 landscape one page wide with the header repeated.
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
@@ -198,6 +199,12 @@ fn write(table: &Table) -> Result<Vec<u8>, XlsxError> {
     }
     // Keep the header and the first (name) column in view while scrolling.
     sheet.set_freeze_panes(first_data, 1)?;
+    // Printed as filed: A4 landscape, one page wide, the header on every page.
+    sheet.set_paper_size(9);
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_print_center_horizontally(true);
+    sheet.set_repeat_rows(header_top, header_bottom)?;
     workbook.save_to_buffer()
 }
 
