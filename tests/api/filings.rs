@@ -14,6 +14,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+use xiaxiang_server::App;
+use xiaxiang_server::scheduler::run_once;
 use xiaxiang_server::service::audit::verify;
 use xiaxiang_server::store::Store;
 
@@ -175,6 +177,27 @@ impl Bureau {
                 )
             })
             .collect()
+    }
+
+    /// One scheduler tick in a second process on the same database and clock.
+    async fn tick(&self) -> usize {
+        let peer = App::build(self.app.config.clone(), self.app.clock.clone())
+            .await
+            .expect("second process builds");
+        run_once(peer.state()).await.expect("tick").filing_anomalies
+    }
+
+    /// The anomalies of `kind` a supervisor's list shows.
+    async fn anomalies(&self, who: &Client, kind: &str) -> Vec<Value> {
+        let body = self
+            .ok(
+                who,
+                Method::GET,
+                &format!("/api/v1/anomalies?kind={kind}&status=open"),
+                None,
+            )
+            .await;
+        body["items"].as_array().cloned().unwrap_or_default()
     }
 
     async fn live_monthly(&self) -> Value {
@@ -657,4 +680,113 @@ async fn another_citys_supervisor_sees_neither_the_filings_nor_the_calendar() {
         let list = b.ok(who, Method::GET, "/api/v1/filings", None).await;
         assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     }
+}
+
+#[tokio::test]
+async fn reports_overdue_and_filed_late_raise_anomalies_for_the_level_above_once() {
+    let b = Bureau::open(at(10, 1, 8, 0)).await;
+    b.ok(
+        &b.app.admin,
+        Method::POST,
+        "/api/v1/filing-calendar/obligations",
+        Some(
+            json!({"template": "zhangping_monthly", "jurisdiction_code": b.world.county,
+                    "starts_on": "2026-10-01"}),
+        ),
+    )
+    .await;
+    // On its due date October's report is not overdue yet.
+    b.app.clock.set(at(11, 2, 23, 0));
+    assert_eq!(b.tick().await, 0);
+    b.app.clock.set(at(11, 3, 9, 0));
+    assert_eq!(b.tick().await, 1);
+    assert_eq!(b.tick().await, 0, "raised once");
+    let city = &b.world.supervisor.client;
+    let missing = b.anomalies(city, "filing_missing").await;
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0]["physician_id"], Value::Null);
+    assert_eq!(
+        missing[0]["summary_zh"],
+        "漳平市应于2026-11-02前报送2026-10期对口支援工作量月报表，已逾期1天未报送。"
+    );
+    assert_eq!(missing[0]["label_zh"], "报表逾期未报");
+    // The filer's own level does not review its own lateness; another city sees nothing.
+    assert!(
+        b.anomalies(&b.county.client, "filing_missing")
+            .await
+            .is_empty()
+    );
+    assert!(
+        b.anomalies(&b.world.other_supervisor.client, "filing_missing")
+            .await
+            .is_empty()
+    );
+
+    // October is filed on 5 November, three days late.
+    b.app.clock.set(at(11, 5, 10, 0));
+    let (status, draft) = b
+        .send(
+            &b.county.client,
+            Method::POST,
+            "/api/v1/filings",
+            Some(
+                json!({"report_kind": "monthly", "period": "2026-10", "achievements": "完成",
+                        "problems": "无", "next_steps": "继续"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let id = draft["id"].as_str().expect("id");
+    b.ok(
+        &b.county.client,
+        Method::POST,
+        &format!("/api/v1/filings/{id}/submit"),
+        None,
+    )
+    .await;
+    assert_eq!(b.tick().await, 1);
+    assert_eq!(b.tick().await, 0, "raised once");
+    let late = b.anomalies(city, "filing_late").await;
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert_eq!(
+        late[0]["summary_zh"],
+        "漳平市于2026-11-05 10:00报送2026-10期对口支援工作量月报表，晚于截止日期2026-11-02共3天。"
+    );
+    assert_eq!(late[0]["detail"]["filing_id"], json!(id));
+    // The level above reviews it like any anomaly.
+    let reviewed = b
+        .ok(
+            city,
+            Method::POST,
+            &format!(
+                "/api/v1/anomalies/{}/review",
+                late[0]["id"].as_str().expect("id")
+            ),
+            Some(json!({"decision": "confirm", "note": "已约谈"})),
+        )
+        .await;
+    assert_eq!(reviewed["status"], "confirmed");
+    // November is on time: nothing more by 2 December.
+    b.app.clock.set(at(12, 2, 9, 0));
+    let (_, november) = b
+        .send(
+            &b.county.client,
+            Method::POST,
+            "/api/v1/filings",
+            Some(
+                json!({"report_kind": "monthly", "period": "2026-11", "achievements": "完成",
+                        "problems": "无", "next_steps": "继续"}),
+            ),
+        )
+        .await;
+    let id = november["id"].as_str().expect("id");
+    b.ok(
+        &b.county.client,
+        Method::POST,
+        &format!("/api/v1/filings/{id}/submit"),
+        None,
+    )
+    .await;
+    b.app.clock.set(at(12, 10, 9, 0));
+    assert_eq!(b.tick().await, 0);
 }

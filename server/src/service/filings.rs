@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::access::{Actor, Role, Scope};
+use crate::domain::anomaly::AnomalyKind;
 use crate::domain::filing::{
     self, DueRule, DueState, FilingPeriod, FilingStatus, Narrative, ReportKind, TEMPLATES,
 };
@@ -26,7 +27,7 @@ use crate::service::reports::{self, ReportScope};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::filings::{
-    FilingFile, FilingFilter, FilingRecord, FrozenReport, ObligationRecord,
+    FilingFile, FilingFilter, FilingRecord, FrozenReport, JurisdictionAnomaly, ObligationRecord,
 };
 
 /// The longest range the calendar answers.
@@ -444,10 +445,106 @@ pub async fn calendar(
     })
 }
 
-/// Whether `state` counts as an overdue report: the period's report is late, and
-/// nothing was submitted.
-pub fn is_missing(state: DueState) -> bool {
-    matches!(state, DueState::Late { .. })
+/// The `job_runs.job` of filing anomalies; run keys are
+/// `<obligation>:<period>:missing` and `<obligation>:<period>:late`.
+pub const FILING_JOB: &str = "filing_overdue";
+
+/// How far back a tick looks for overdue reports (downtime catch-up).
+const FILING_LOOKBACK_DAYS: i64 = 400;
+
+/// The jurisdiction that receives a filer's report: its parent (the level above),
+/// or itself at the top.
+fn level_above(path: &JurisdictionPath) -> String {
+    let mut codes = path.as_str().rsplit('/');
+    let own = codes.next().unwrap_or_default();
+    codes.next().unwrap_or(own).to_owned()
+}
+
+/// Raises, once each, `filing_missing` for every active duty's period whose due date
+/// passed with nothing submitted, and `filing_late` for a report submitted after its
+/// due date, for the level above (the anomaly names the filer's parent jurisdiction).
+/// Periods due before the duty was recorded are not held against anyone. Claimed in
+/// `job_runs` with the anomaly, so several processes raise each once. Answers how
+/// many this call raised.
+pub async fn raise_filing_anomalies(state: &AppState) -> ApiResult<usize> {
+    let now = state.now();
+    let today = local_date(now, DEFAULT_TIMEZONE);
+    let obligations = state.store.list_obligations(None, true).await?;
+    if obligations.is_empty() {
+        return Ok(0);
+    }
+    let filings = state.store.list_filings(&FilingFilter::default()).await?;
+    let claimer = format!(
+        "pid {} tick {}",
+        std::process::id(),
+        Uuid::new_v4().simple()
+    );
+    let mut raised = 0;
+    for o in &obligations {
+        let recorded = local_date(o.created_at, DEFAULT_TIMEZONE);
+        let from = o
+            .starts_on
+            .max(today - Duration::days(FILING_LOOKBACK_DAYS));
+        let mut claimed = None;
+        for (period, due) in obligation_periods(o, from, today) {
+            if due >= today || due < recorded {
+                continue;
+            }
+            let label = period.label();
+            let found = period_filings(&filings, o.report_kind, &label, &o.jurisdiction_code);
+            let submitted_on = found
+                .first_submitted
+                .map(|at| local_date(at, DEFAULT_TIMEZONE));
+            let due_state = filing::due_state(period, due, submitted_on, today);
+            let (kind, suffix) = match due_state {
+                DueState::Late { .. } => (AnomalyKind::FilingMissing, "missing"),
+                DueState::FiledLate { .. } => (AnomalyKind::FilingLate, "late"),
+                _ => continue,
+            };
+            let run_key = format!("{}:{label}:{suffix}", o.id);
+            if claimed.is_none() {
+                claimed = Some(
+                    state
+                        .store
+                        .claimed_runs(FILING_JOB, &format!("{}:", o.id))
+                        .await?,
+                );
+            }
+            if claimed.as_ref().is_some_and(|c| c.contains(&run_key)) {
+                continue;
+            }
+            let mut detail = serde_json::json!({
+                "obligation_id": o.id,
+                "report_kind": o.report_kind.as_str(),
+                "report_name": o.report_kind.label_zh(),
+                "filing_period": label,
+                "filer_code": o.jurisdiction_code,
+                "filer_name": o.jurisdiction_name,
+                "recipient": o.recipient,
+                "due_date": due,
+                "days_late": due_state.days_late(),
+            });
+            if let (Some(at), Some(newest)) = (found.first_submitted, found.newest) {
+                detail["submitted_at"] = serde_json::json!(at);
+                detail["filing_id"] = serde_json::json!(newest.id);
+            }
+            let anomaly = JurisdictionAnomaly {
+                id: Uuid::new_v4(),
+                kind,
+                jurisdiction_code: level_above(&o.jurisdiction_path),
+                detected_at: now,
+                detail,
+            };
+            if state
+                .store
+                .claim_job_raising_for_jurisdiction(FILING_JOB, &run_key, &claimer, &anomaly)
+                .await?
+            {
+                raised += 1;
+            }
+        }
+    }
+    Ok(raised)
 }
 
 // ---- filings ----

@@ -10,6 +10,7 @@ use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid, to_ms,
 };
+use crate::domain::anomaly::AnomalyKind;
 use crate::domain::filing::{DueRule, Filer, FilingStatus, Narrative, PeriodType, ReportKind};
 use crate::domain::jurisdiction::JurisdictionPath;
 
@@ -79,6 +80,17 @@ pub struct FilingFile {
     pub file_name: String,
     pub bytes: Vec<u8>,
     pub sha256: String,
+}
+
+/// An anomaly about a jurisdiction (a report filed late or not at all), shown to
+/// the supervisors of `jurisdiction_code` and above.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JurisdictionAnomaly {
+    pub id: Uuid,
+    pub kind: AnomalyKind,
+    pub jurisdiction_code: String,
+    pub detected_at: DateTime<Utc>,
+    pub detail: serde_json::Value,
 }
 
 /// Which filings to list; `None` is "any".
@@ -550,5 +562,53 @@ impl Store {
             }),
             _ => None,
         })
+    }
+
+    // ---- anomalies about filing ----
+
+    /// Claims one run of a job and raises its anomaly about a jurisdiction in the same
+    /// transaction: true for exactly one caller across every process.
+    pub async fn claim_job_raising_for_jurisdiction(
+        &self,
+        job: &str,
+        run_key: &str,
+        claimed_by: &str,
+        anomaly: &JurisdictionAnomaly,
+    ) -> StoreResult<bool> {
+        const CLAIM: &str = "INSERT INTO job_runs (job, run_key, claimed_by, claimed_at, finished_at) \
+            VALUES ($1, $2, $3, $4, $4) ON CONFLICT (job, run_key) DO NOTHING";
+        const RAISE: &str = "INSERT INTO anomalies (id, kind, severity, status, physician_id, \
+            site_id, visit_id, event_ids, detected_at, detail, jurisdiction_code) \
+            VALUES ($1, $2, $3, 'open', NULL, NULL, NULL, '[]', $4, $5, $6)";
+        let detail = serde_json::to_string(&anomaly.detail)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let claimed = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let inserted = sqlx::query(CLAIM)
+                .bind(job)
+                .bind(run_key)
+                .bind(claimed_by)
+                .bind(to_ms(anomaly.detected_at))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if inserted == 1 {
+                sqlx::query(RAISE)
+                    .bind(anomaly.id.to_string())
+                    .bind(anomaly.kind.as_str())
+                    .bind(anomaly.kind.severity().as_str())
+                    .bind(to_ms(anomaly.detected_at))
+                    .bind(&detail)
+                    .bind(&anomaly.jurisdiction_code)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                true
+            } else {
+                tx.rollback().await?;
+                false
+            }
+        });
+        Ok(claimed)
     }
 }
