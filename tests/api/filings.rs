@@ -790,3 +790,106 @@ async fn reports_overdue_and_filed_late_raise_anomalies_for_the_level_above_once
     b.app.clock.set(at(12, 10, 9, 0));
     assert_eq!(b.tick().await, 0);
 }
+
+#[tokio::test]
+async fn quarterly_half_yearly_and_annual_duties_fall_due_as_their_circulars_say() {
+    let b = Bureau::open(at(12, 16, 9, 0)).await;
+    for template in [
+        "zhongzhan_quarterly",
+        "zhongzhan_half_year",
+        "annual_summary",
+    ] {
+        let (status, body) = b
+            .send(
+                &b.app.admin,
+                Method::POST,
+                "/api/v1/filing-calendar/obligations",
+                Some(
+                    json!({"template": template, "jurisdiction_code": b.world.county,
+                            "starts_on": "2026-01-01"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{template}: {body}");
+    }
+    let body = b
+        .ok(
+            &b.county.client,
+            Method::GET,
+            "/api/v1/filing-calendar?from=2026-07-01&to=2026-12-31",
+            None,
+        )
+        .await;
+    let entries: Vec<(String, String, String, String)> = body["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (
+                text("report_kind"),
+                text("period"),
+                text("due_date"),
+                text("state"),
+            )
+        })
+        .collect();
+    let entry = |k: &str, p: &str, d: &str, s: &str| {
+        (k.to_owned(), p.to_owned(), d.to_owned(), s.to_owned())
+    };
+    assert_eq!(
+        entries,
+        [
+            entry("compliance", "2026-Q3", "2026-10-10", "late"),
+            entry("county_statistics", "2026", "2026-12-15", "late"),
+            entry("compliance", "2026-Q4", "2027-01-10", "not_due"),
+            entry("compliance", "2026-H2", "2027-01-15", "not_due"),
+        ]
+    );
+    // A period the report does not take is refused, naming the field.
+    let wrong = b
+        .send(
+            &b.county.client,
+            Method::POST,
+            "/api/v1/filings",
+            Some(json!({"report_kind": "monthly", "period": "2026-Q3"})),
+        )
+        .await;
+    let problem = assert_problem(wrong, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("period")
+    );
+    // The annual table is filed for its year and frozen like the others.
+    let (status, draft) = b
+        .send(
+            &b.county.client,
+            Method::POST,
+            "/api/v1/filings",
+            Some(
+                json!({"report_kind": "county_statistics", "period": "2026", "achievements": "完成",
+                        "problems": "无", "next_steps": "继续"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let id = draft["id"].as_str().expect("id");
+    let filed = b
+        .ok(
+            &b.county.client,
+            Method::POST,
+            &format!("/api/v1/filings/{id}/submit"),
+            None,
+        )
+        .await;
+    assert_eq!(filed["figures"]["year"], 2026);
+    let (bytes, hash) = b.file(&b.county.client, id).await;
+    assert_eq!(hash, hex_sha256(&bytes));
+    let rows = sheet(&bytes);
+    assert!(
+        rows.iter().flatten().any(|c| c == "合计"),
+        "the county table's total row: {rows:?}"
+    );
+}
