@@ -533,6 +533,16 @@ async fn a_returned_filing_is_corrected_and_submitted_again() {
 #[tokio::test]
 async fn the_calendar_shows_what_is_due_and_how_late() {
     let b = Bureau::open(at(10, 1, 8, 0)).await;
+    // The filer does not set its own duty; the level above (here the admin) does.
+    let own = b
+        .send(
+            &b.county.client,
+            Method::POST,
+            "/api/v1/filing-calendar/obligations",
+            Some(json!({"template": "zhangping_monthly", "jurisdiction_code": b.world.county})),
+        )
+        .await;
+    assert_problem(own, StatusCode::FORBIDDEN, "forbidden");
     let (status, obligation) = b
         .send(
             &b.app.admin,

@@ -126,7 +126,8 @@ pub async fn list_obligations(
 }
 
 /// Gives a jurisdiction (optionally for one programme) a duty from a template; its
-/// due rule, recipient and name may differ from the template's. Audit-logged.
+/// due rule, recipient and name may differ from the template's. An admin, or a
+/// supervisor above the jurisdiction (its own level is 403). Audit-logged.
 #[utoipa::path(post, path = "/api/v1/filing-calendar/obligations", tag = "filings",
     request_body = CreateFilingObligation, security(("bearer" = [])),
     responses(
@@ -146,7 +147,8 @@ pub async fn create_obligation(
     ))
 }
 
-/// Edits a duty (name, recipient, due rule, first period, active). Audit-logged.
+/// Edits a duty (name, recipient, due rule, first period, active); the level above
+/// only, as for creating it. Audit-logged.
 #[utoipa::path(patch, path = "/api/v1/filing-calendar/obligations/{id}", tag = "filings",
     params(("id" = Uuid, Path)), request_body = UpdateFilingObligation, security(("bearer" = [])),
     responses(

@@ -4,8 +4,9 @@
 //! JSON), accepted or returned by the level above, amended as a new version.
 //!
 //! Who may do what: admins everything; supervisors read and file for their
-//! jurisdiction and below (anything else reads as unknown, 404) and review filings
-//! of jurisdictions strictly below their own (the level above); other roles 403.
+//! jurisdiction and below (anything else reads as unknown, 404), and set duties for
+//! and review filings of jurisdictions strictly below their own (the level above);
+//! other roles 403.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use mobile_api as wire;
@@ -186,7 +187,8 @@ pub async fn list_obligations(
     Ok(records.iter().map(wire_obligation).collect())
 }
 
-/// Creates a jurisdiction's duty from a circular's template.
+/// Creates a jurisdiction's duty from a circular's template: an admin, or a
+/// supervisor above the jurisdiction (403 for the filer's own level).
 pub async fn create_obligation(
     state: &AppState,
     actor: &Actor,
@@ -197,6 +199,10 @@ pub async fn create_obligation(
         ApiError::invalid(format!("template: one of {}", keys.join(", ")))
     })?;
     let jurisdiction = jurisdiction_in_reach(state, actor, Some(&body.jurisdiction_code)).await?;
+    // A filer does not set (or waive) its own duty: the level above does.
+    if !may_review(actor, &jurisdiction.path) {
+        return Err(ApiError::Forbidden);
+    }
     if let Some(program) = body.program_id {
         state
             .store
@@ -248,6 +254,7 @@ pub async fn create_obligation(
 }
 
 /// Edits a duty: its name, recipient, due rule, first period or whether it is active.
+/// The level above only, as for creating it.
 pub async fn update_obligation(
     state: &AppState,
     actor: &Actor,
@@ -262,6 +269,9 @@ pub async fn update_obligation(
         .ok_or(ApiError::NotFound)?;
     if !actor.reaches_jurisdiction(&current.jurisdiction_path) {
         return Err(ApiError::NotFound);
+    }
+    if !may_review(actor, &current.jurisdiction_path) {
+        return Err(ApiError::Forbidden);
     }
     let mut next = current.clone();
     if let Some(name) = &body.name {
