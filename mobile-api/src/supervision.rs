@@ -64,7 +64,9 @@ pub struct Anomaly {
     pub severity: String,
     /// `open`, `confirmed` or `dismissed`.
     pub status: String,
-    pub physician_id: Uuid,
+    /// The physician it is about; `null` only for the kinds about a jurisdiction
+    /// (`filing_missing`, `filing_late`).
+    pub physician_id: Option<Uuid>,
     pub site_id: Option<Uuid>,
     pub visit_id: Option<Uuid>,
     /// The attendance events the anomaly was raised on.

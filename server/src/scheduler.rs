@@ -1,6 +1,6 @@
 //! Time-driven work, run on a timer by every server process: closing visits at the end
-//! of their local day, expiring presence checks whose deadline passed, and judging
-//! requirement periods that ended.
+//! of their local day, expiring presence checks whose deadline passed, judging
+//! requirement periods that ended, and raising reports filed late or not at all.
 //!
 //! Several processes may share one database, and any of them may have been down for a
 //! while, so every step is a catch-up over what is due by the injected clock, and every
@@ -77,6 +77,8 @@ pub struct TickReport {
     pub periods_judged: usize,
     /// Of those, periods that raised `requirement_missed`.
     pub requirements_missed: usize,
+    /// Reports found overdue or filed late (`filing_missing`, `filing_late`).
+    pub filing_anomalies: usize,
 }
 
 /// Starts the timer in the background (first tick at once, catching up on downtime),
@@ -103,6 +105,7 @@ async fn run_periodically(state: AppState, every: StdDuration) {
                 expired_presence_checks = report.expired_presence_checks,
                 periods_judged = report.periods_judged,
                 requirements_missed = report.requirements_missed,
+                filing_anomalies = report.filing_anomalies,
                 "scheduler tick"
             ),
             Err(error) => tracing::warn!(%error, "scheduler tick failed"),
@@ -153,6 +156,10 @@ async fn run_steps(state: &AppState, presence: &mut PresenceSweep) -> ApiResult<
             report.periods_judged = judged;
             report.requirements_missed = missed;
         }
+        Err(error) => first_error = first_error.or(Some(error)),
+    }
+    match service::filings::raise_filing_anomalies(state).await {
+        Ok(raised) => report.filing_anomalies = raised,
         Err(error) => first_error = first_error.or(Some(error)),
     }
     match first_error {

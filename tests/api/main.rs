@@ -16,6 +16,7 @@ mod console_api;
 mod contention;
 mod crash;
 mod detectors;
+mod filings;
 mod hardening;
 mod import;
 mod import_bombs;

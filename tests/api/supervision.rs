@@ -165,7 +165,7 @@ async fn a_mocked_check_in_raises_an_open_anomaly_seen_only_within_the_jurisdict
     assert_eq!(anomaly.kind, "mock_location");
     assert_eq!(anomaly.severity, "high");
     assert_eq!(anomaly.status, "open");
-    assert_eq!(anomaly.physician_id, desk.world.physician.user.id);
+    assert_eq!(anomaly.physician_id, Some(desk.world.physician.user.id));
     assert_eq!(anomaly.site_id, Some(desk.world.site.id));
     assert_eq!(
         anomaly.visit_id.map(|v| v.to_string()).as_deref(),

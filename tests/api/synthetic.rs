@@ -97,7 +97,7 @@ async fn a_seeded_province_shows_visits_credited_days_and_anomalies_through_the_
         anomalies
             .items
             .iter()
-            .all(|a| physicians.contains(&a.physician_id))
+            .all(|a| a.physician_id.is_some_and(|id| physicians.contains(&id)))
     );
 
     // A county supervisor sees only their county's share.

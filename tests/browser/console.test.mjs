@@ -9,6 +9,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -737,6 +738,77 @@ test('the service record\'s physician is chosen by name with the keyboard, and t
   assert.deepEqual((await found.json()).items.map((p) => p.id), [CREDITED_ID]);
   await option.waitFor();
   await page.close();
+});
+
+test('报表报送: a late report shown as late is filed, accepted by the city, and amended with its versions and frozen hashes', async () => {
+  const admin = await accessToken(env('BROWSER_ADMIN_PHONE'), env('BROWSER_ADMIN_PASSWORD'));
+  const countyPhone = `137${String(Date.now()).slice(-8)}`;
+  const user = await api('POST', '/api/v1/users', { token: admin, body: { role: 'supervisor', name: '林科员', phone: countyPhone, password: PASSWORD, jurisdiction_code: '350881' } });
+  assert.equal(user.status, 201, JSON.stringify(user.body));
+  // 漳平's monthly duty from the month before last: that month was due on the 2nd of last month.
+  const [y, m] = thisMonth().split('-').map(Number);
+  const lateMonth = new Date(Date.UTC(y, m - 3, 1)).toISOString().slice(0, 7);
+  const duty = await api('POST', '/api/v1/filing-calendar/obligations', { token: admin, body: { template: 'zhangping_monthly', jurisdiction_code: '350881', starts_on: `${lateMonth}-01` } });
+  assert.equal(duty.status, 201, JSON.stringify(duty.body));
+
+  const county = await newPage('filings-county');
+  await county.goto(`${BASE}/console/#/filings`);
+  await county.locator('#login-phone').fill(countyPhone);
+  await county.locator('#login-password').fill(PASSWORD);
+  await county.locator('#login-submit').click();
+  const late = county.locator(`#calendar-table .due-state[data-period="${lateMonth}"]`);
+  await late.waitFor();
+  assert.equal(await late.getAttribute('data-state'), 'late');
+  assert.match(await late.textContent(), /^逾期\d+天$/);
+  assert.match(await late.getAttribute('class'), /el-tag--danger/, 'a late report is shown in red');
+
+  // File it: the three parts of the form, a preview of the figures, submit.
+  await county.locator(`.file-entry[data-period="${lateMonth}"]`).click();
+  await county.locator('#ff-achievements').fill('派驻医师均按要求到岗服务。');
+  await county.locator('#ff-next-steps').fill('下月继续开展巡回医疗。');
+  await county.locator('#ff-submit').click();
+  await county.locator('#filing-form .el-form-item__error', { hasText: '请填写存在问题' }).waitFor();
+  await county.locator('#ff-problems').fill('个别乡镇网络信号差。');
+  await county.locator('#ff-preview-btn').click();
+  await county.locator('#filing-form h4', { hasText: '数据预览' }).waitFor();
+  await county.locator('#ff-submit').click();
+  await county.locator('#fd-status[data-status="submitted"]').waitFor();
+  const sha1 = (await county.locator('#versions-table .sha[data-version="1"]').textContent()).trim();
+  assert.match(sha1, /^[0-9a-f]{64}$/);
+  const [download] = await Promise.all([county.waitForEvent('download'), county.locator('.download-version[data-version="1"]').click()]);
+  const file = join(downloads, 'filing-v1.xlsx');
+  await download.saveAs(file);
+  assert.equal(createHash('sha256').update(readFileSync(file)).digest('hex'), sha1, 'the file downloaded is the one whose hash is shown');
+  const rows = await sheetRows(download, 'filing-v1-rows.xlsx');
+  assert.ok(rows.flat().some((c) => /姓名/.test(c ?? '')), 'the frozen file has the form\'s headers');
+  await county.keyboard.press('Escape');
+  await county.locator(`#calendar-table .due-state[data-period="${lateMonth}"][data-state="filed_late"]`).waitFor();
+  assert.match(await late.textContent(), /^迟报\d+天$/);
+  await shot(county, '12-filings.png');
+
+  // The city (the level above) accepts it from its review queue.
+  const city = await newPage('filings-city');
+  await logIn(city, '#/filings');
+  await city.locator('#tab-review').click();
+  const accept = city.locator('#review-table .accept-filing').first();
+  await accept.waitFor();
+  await accept.click();
+  await city.locator('#tab-review', { hasText: '（0）' }).waitFor();
+  await city.close();
+
+  // The county amends it: version 2 replaces version 1, whose frozen file stays.
+  await county.reload();
+  await county.locator(`.open-filing[data-period="${lateMonth}"]`).click();
+  await county.locator('#fd-status[data-status="accepted"]').waitFor();
+  await county.locator('#fd-amend').click();
+  await county.locator('#ff-achievements').fill('更正：补充11月巡诊数据。');
+  await county.locator('#ff-submit').click();
+  await county.locator('#fd-status[data-status="submitted"]').waitFor();
+  await county.locator('#versions-table .version-status[data-version="1"]', { hasText: '已更正' }).waitFor();
+  assert.equal((await county.locator('#versions-table .sha[data-version="1"]').textContent()).trim(), sha1);
+  assert.match(await county.locator('#versions-table .sha[data-version="2"]').textContent(), /^[0-9a-f]{64}$/);
+  await shot(county, '13-filing-versions.png');
+  await county.close();
 });
 
 test('no console errors, CSP violations or uncaught exceptions', () => {

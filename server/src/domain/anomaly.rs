@@ -18,6 +18,10 @@ pub enum AnomalyKind {
     InspectionUnrecorded,
     PresenceCheckMissed,
     RequirementMissed,
+    /// A jurisdiction's report not filed by its due date (raised for the level above).
+    FilingMissing,
+    /// A report filed after its due date.
+    FilingLate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -39,7 +43,7 @@ impl Severity {
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 13] = [
+    pub const ALL: [AnomalyKind; 15] = [
         AnomalyKind::NewDevice,
         AnomalyKind::MockLocation,
         AnomalyKind::ImpossibleTravel,
@@ -53,6 +57,8 @@ impl AnomalyKind {
         AnomalyKind::InspectionUnrecorded,
         AnomalyKind::PresenceCheckMissed,
         AnomalyKind::RequirementMissed,
+        AnomalyKind::FilingMissing,
+        AnomalyKind::FilingLate,
     ];
 
     /// The contract's `kind` string.
@@ -71,6 +77,8 @@ impl AnomalyKind {
             AnomalyKind::InspectionUnrecorded => "inspection_unrecorded",
             AnomalyKind::PresenceCheckMissed => "presence_check_missed",
             AnomalyKind::RequirementMissed => "requirement_missed",
+            AnomalyKind::FilingMissing => "filing_missing",
+            AnomalyKind::FilingLate => "filing_late",
         }
     }
 
@@ -90,7 +98,9 @@ impl AnomalyKind {
             | AnomalyKind::MissingCheckout
             | AnomalyKind::PresenceCheckMissed
             | AnomalyKind::RequirementMissed
+            | AnomalyKind::FilingMissing
             | AnomalyKind::InspectionUnrecorded => Severity::Medium,
+            AnomalyKind::FilingLate => Severity::Low,
             AnomalyKind::LateSync | AnomalyKind::ShortVisit | AnomalyKind::OutsideWindowEdge => {
                 Severity::Low
             }
@@ -112,6 +122,8 @@ impl AnomalyKind {
             AnomalyKind::InspectionUnrecorded => "暗访/核查在岗但无签到",
             AnomalyKind::PresenceCheckMissed => "未按时响应在岗抽查",
             AnomalyKind::RequirementMissed => "未达到服务要求",
+            AnomalyKind::FilingMissing => "报表逾期未报",
+            AnomalyKind::FilingLate => "报表迟报",
         }
     }
 
@@ -130,6 +142,8 @@ impl AnomalyKind {
             AnomalyKind::InspectionUnrecorded => "Present at inspection without a check-in",
             AnomalyKind::PresenceCheckMissed => "Presence spot-check missed",
             AnomalyKind::RequirementMissed => "Requirement missed",
+            AnomalyKind::FilingMissing => "Report overdue",
+            AnomalyKind::FilingLate => "Report filed late",
         }
     }
 }

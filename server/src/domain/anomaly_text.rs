@@ -92,6 +92,7 @@ enum Shown {
     InspectionKind,
     Amount,
     Count,
+    Days,
 }
 
 /// Every fact a detector stores that a reader can use, in display order. Facts not
@@ -99,6 +100,12 @@ enum Shown {
 /// ids, the requirement's JSON) are left out: their meaning is in the sentence, the
 /// names or the other facts.
 const FACTS: &[(&str, &str, &str, Shown)] = &[
+    ("filer_name", "报送单位", "Filing jurisdiction", Shown::Text),
+    ("report_name", "报表", "Report", Shown::Text),
+    ("filing_period", "所属期", "Period", Shown::Text),
+    ("due_date", "报送截止日期", "Due", Shown::Date),
+    ("submitted_at", "报送时间", "Filed", Shown::Instant),
+    ("days_late", "逾期天数", "Days late", Shown::Days),
     ("description", "考核要求", "Requirement", Shown::Text),
     ("period_start", "考核期起", "Period from", Shown::Date),
     ("period_end", "考核期止", "Period to", Shown::Date),
@@ -250,6 +257,15 @@ impl Reader<'_> {
         self.detail.get(key)?.as_bool()
     }
 
+    /// Who should have filed which report for which period.
+    fn filing(&self) -> Option<(&str, &str, &str)> {
+        Some((
+            self.text("filer_name")?,
+            self.text("report_name")?,
+            self.text("filing_period")?,
+        ))
+    }
+
     /// The requirement's period and unit from the stored requirement body.
     fn requirement(&self) -> Option<(Period, Unit)> {
         let body = self.detail.get("requirement")?.as_object()?;
@@ -324,6 +340,10 @@ impl Reader<'_> {
                     }
                     None => both(n),
                 }
+            }
+            Shown::Days => {
+                let n = amount(self.number(key)?);
+                Some((format!("{n}天"), format!("{n} days")))
             }
             Shown::Count => {
                 let n = amount(self.number(key)?);
@@ -545,6 +565,25 @@ fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
                 ),
             ))
         }
+        AnomalyKind::FilingMissing => {
+            let (filer, report, period) = r.filing()?;
+            let due = r.date("due_date")?;
+            let days = amount(r.number("days_late")?);
+            Some((
+                format!("{filer}应于{due}前报送{period}期{report}，已逾期{days}天未报送。"),
+                format!("{filer} has not filed the {report} for {period}, due {due}: {days} days overdue."),
+            ))
+        }
+        AnomalyKind::FilingLate => {
+            let (filer, report, period) = r.filing()?;
+            let due = r.date("due_date")?;
+            let filed = r.instant("submitted_at")?;
+            let days = amount(r.number("days_late")?);
+            Some((
+                format!("{filer}于{filed}报送{period}期{report}，晚于截止日期{due}共{days}天。"),
+                format!("{filer} filed the {report} for {period} at {filed}, {days} days after its due date {due}."),
+            ))
+        }
         AnomalyKind::RequirementMissed => {
             let (period, unit) = r.requirement()?;
             let (start, end) = (r.date("period_start")?, r.date("period_end")?);
@@ -640,6 +679,17 @@ mod tests {
                 "description": "每月不少于1天", "period_start": "2026-03-01",
                 "period_end": "2026-03-31", "required": 1.0, "credited": 0.5,
                 "pending_visits": 0}),
+            AnomalyKind::FilingMissing => json!({
+                "obligation_id": Uuid::from_u128(9), "report_kind": "monthly",
+                "report_name": "对口支援工作量月报表", "filing_period": "2026-11",
+                "filer_code": "350881", "filer_name": "漳平市", "due_date": "2026-12-02",
+                "days_late": 3}),
+            AnomalyKind::FilingLate => json!({
+                "obligation_id": Uuid::from_u128(9), "report_kind": "monthly",
+                "report_name": "对口支援工作量月报表", "filing_period": "2026-11",
+                "filer_code": "350881", "filer_name": "漳平市", "due_date": "2026-12-02",
+                "submitted_at": "2026-12-05T02:00:00Z", "filing_id": Uuid::from_u128(10),
+                "days_late": 3}),
         }
     }
 
@@ -691,6 +741,14 @@ mod tests {
         assert_eq!(
             read(AnomalyKind::ShortVisit).summary_zh,
             "签到后12分钟即签退，少于规定的30分钟。"
+        );
+        assert_eq!(
+            read(AnomalyKind::FilingMissing).summary_zh,
+            "漳平市应于2026-12-02前报送2026-11期对口支援工作量月报表，已逾期3天未报送。"
+        );
+        assert_eq!(
+            read(AnomalyKind::FilingLate).summary_zh,
+            "漳平市于2026-12-05 10:00报送2026-11期对口支援工作量月报表，晚于截止日期2026-12-02共3天。"
         );
         assert_eq!(
             read(AnomalyKind::RequirementMissed).summary_zh,

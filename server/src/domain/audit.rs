@@ -127,6 +127,8 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("anomaly_reviews", "anomaly"),
     AuditedTable::named("county_facts", "county_facts"),
     AuditedTable::named("assignment_imports", "assignment_import"),
+    AuditedTable::named("filing_obligations", "filing_obligation"),
+    AuditedTable::named("filings", "filing"),
 ];
 
 impl AuditedTable {

@@ -19,6 +19,7 @@ pub mod crediting;
 pub mod dashboard;
 pub mod detectors;
 pub mod fence_size;
+pub mod filing;
 pub mod geofence;
 pub mod inspection;
 pub mod jurisdiction;

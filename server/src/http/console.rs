@@ -119,7 +119,7 @@ pub async fn anomaly_fixes(
         let Some(fix) = fetch_fix(&state, event_id, role).await? else {
             continue;
         };
-        let visible = fix.physician_id == anomaly.physician_id
+        let visible = Some(fix.physician_id) == anomaly.physician_id
             || (fix.site_id.is_some() && fix.site_id == anomaly.site_id);
         if visible {
             fixes.push(fix);

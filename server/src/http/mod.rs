@@ -9,6 +9,7 @@ pub mod console;
 pub mod console_assets;
 pub mod dashboard;
 pub mod extract;
+pub mod filings;
 pub mod forwarded;
 pub(crate) mod inline_page;
 pub mod inspections;
@@ -46,6 +47,7 @@ use crate::state::AppState;
         (name = "kiosk", description = "Rotating codes for a clinic's wall screen; printable daily codes"),
         (name = "supervision", description = "Anomaly review and visit listings for supervisors and admins, scoped to their jurisdiction"),
         (name = "reports", description = "Monthly workload, compliance, county statistics and service records as JSON, CSV or XLSX"),
+        (name = "filings", description = "The reporting calendar (报表报送) and reports filed, reviewed and amended with a frozen copy"),
     )
 )]
 struct ApiDoc;
@@ -80,6 +82,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(kiosk::router())
         .merge(metrics::router())
         .merge(reports::router())
+        .merge(filings::router())
         .merge(dashboard::router())
         .merge(supervision::router())
         .merge(sites::router())

@@ -106,7 +106,7 @@ pub async fn describe(state: &AppState, records: Vec<AnomalyRecord>) -> ApiResul
     let mut people: Vec<Uuid> = Vec::new();
     let mut sites: Vec<Uuid> = Vec::new();
     for record in &records {
-        people.push(record.physician_id);
+        people.extend(record.physician_id);
         sites.extend(record.site_id);
         let (more_people, more_sites) = anomaly_text::mentioned(&record.detail);
         people.extend(more_people);
@@ -136,7 +136,7 @@ pub fn to_wire(a: AnomalyRecord, names: &Names) -> Anomaly {
             reviewer_id: r.reviewer_id,
             reviewed_at: r.reviewed_at,
         }),
-        physician_name: names.people.get(&a.physician_id).cloned(),
+        physician_name: a.physician_id.and_then(|id| names.people.get(&id).cloned()),
         site_name: a.site_id.and_then(|id| names.sites.get(&id).cloned()),
         facts: text
             .facts

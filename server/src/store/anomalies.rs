@@ -30,7 +30,8 @@ pub struct AnomalyRecord {
     pub severity: String,
     /// `open`, `confirmed` or `dismissed`; mirrors the review.
     pub status: String,
-    pub physician_id: Uuid,
+    /// `None` for an anomaly about a jurisdiction (a report filed late or not at all).
+    pub physician_id: Option<Uuid>,
     pub site_id: Option<Uuid>,
     pub visit_id: Option<Uuid>,
     pub event_ids: Vec<Uuid>,
@@ -76,7 +77,7 @@ struct AnomalyRow {
     kind: String,
     severity: String,
     status: String,
-    physician_id: String,
+    physician_id: Option<String>,
     site_id: Option<String>,
     visit_id: Option<String>,
     event_ids: String,
@@ -109,7 +110,7 @@ impl TryFrom<AnomalyRow> for AnomalyRecord {
             kind: row.kind,
             severity: row.severity,
             status: row.status,
-            physician_id: parse_uuid(&row.physician_id)?,
+            physician_id: parse_opt_uuid(row.physician_id)?,
             site_id: parse_opt_uuid(row.site_id)?,
             visit_id: parse_opt_uuid(row.visit_id)?,
             event_ids: event_ids
@@ -123,15 +124,15 @@ impl TryFrom<AnomalyRow> for AnomalyRecord {
     }
 }
 
-/// Anomalies with their review and their site's jurisdiction path (NULL for an
-/// anomaly without a site).
+/// Anomalies with their review and the jurisdiction path they are scoped by: their
+/// site's, else the jurisdiction they name (reports filed late), else NULL.
 const SELECT_ANOMALIES: &str = "SELECT a.id, a.kind, a.severity, a.status, a.physician_id, \
     a.site_id, a.visit_id, a.event_ids, a.detected_at, a.detail, \
     r.decision, r.note, r.reviewer_id, r.reviewed_at, j.path AS site_path \
     FROM anomalies a \
     LEFT JOIN anomaly_reviews r ON r.anomaly_id = a.id \
     LEFT JOIN organizations o ON o.id = a.site_id \
-    LEFT JOIN jurisdictions j ON j.code = o.jurisdiction_code";
+    LEFT JOIN jurisdictions j ON j.code = COALESCE(o.jurisdiction_code, a.jurisdiction_code)";
 
 /// The subtree bound: `(root, root/%)`, or two empty strings for "everywhere".
 fn subtree(within: Option<&JurisdictionPath>) -> (String, String) {

@@ -23,10 +23,11 @@ pub struct AgeCounts {
     pub older: u64,
 }
 
-/// Anomalies are scoped by their site, as the anomaly list scopes them.
+/// Anomalies are scoped by their site (else the jurisdiction they name), as the
+/// anomaly list scopes them.
 const SCOPED: &str = "FROM anomalies a \
     LEFT JOIN organizations o ON o.id = a.site_id \
-    LEFT JOIN jurisdictions j ON j.code = o.jurisdiction_code \
+    LEFT JOIN jurisdictions j ON j.code = COALESCE(o.jurisdiction_code, a.jurisdiction_code) \
     WHERE ($1 = '' OR j.path = $1 OR j.path LIKE $2)";
 
 fn subtree(within: Option<&JurisdictionPath>) -> (String, String) {

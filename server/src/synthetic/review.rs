@@ -54,7 +54,7 @@ fn policy(kind: &str) -> (f64, f64, &'static str, &'static str) {
 /// The decision for one anomaly: a function of the seed and what it is about, not
 /// of its (random) id, so both seeding paths decide alike.
 pub fn decide(seed: u64, anomaly: &AnomalyRecord) -> Option<(ReviewDecision, &'static str)> {
-    let mut key = anomaly.physician_id.as_u128() as u64
+    let mut key = anomaly.physician_id.map_or(0, |id| id.as_u128()) as u64
         ^ (anomaly.detected_at.timestamp_millis() as u64).rotate_left(29);
     for byte in anomaly.kind.bytes() {
         key = key.rotate_left(5) ^ u64::from(byte);
@@ -153,7 +153,7 @@ mod tests {
             kind: kind.into(),
             severity: "medium".into(),
             status: "open".into(),
-            physician_id: Uuid::from_u128(42),
+            physician_id: Some(Uuid::from_u128(42)),
             site_id: Some(Uuid::from_u128(7)),
             visit_id: Some(Uuid::new_v4()),
             event_ids: vec![Uuid::new_v4()],

@@ -9,7 +9,7 @@ export interface Anomaly {
   kind: string;
   severity: string;
   status: string;
-  physician_id: string;
+  physician_id: string | null;
   site_id: string | null;
   visit_id?: string | null;
   event_ids: string[];

@@ -22,6 +22,8 @@ export const ANOMALY_KINDS: Record<string, Pair> = {
   inspection_unrecorded: ['暗访/核查在岗但无签到', 'Present at inspection without a check-in'],
   presence_check_missed: ['未按时响应在岗抽查', 'Presence spot-check missed'],
   requirement_missed: ['未达到服务要求', 'Requirement missed'],
+  filing_missing: ['报表逾期未报', 'Report overdue'],
+  filing_late: ['报表迟报', 'Report filed late'],
 };
 
 export const SEVERITY: Record<string, Pair> = { high: ['高', 'High'], medium: ['中', 'Medium'], low: ['低', 'Low'] };

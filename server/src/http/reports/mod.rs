@@ -4,7 +4,9 @@
 //! `/api/v1/physicians` finds whose service record to open.
 
 pub mod format;
-pub mod tables;
+/// The report tables moved to [`crate::render::tables`] so a filing's frozen file is
+/// rendered by the service layer; the name stays for the handlers.
+pub use crate::render::tables;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
