@@ -902,4 +902,43 @@ async fn quarterly_half_yearly_and_annual_duties_fall_due_as_their_circulars_say
         rows.iter().flatten().any(|c| c == "合计"),
         "the county table's total row: {rows:?}"
     );
+    // The quarterly 考核 (中站 "每季度填写") is the compliance report over the quarter,
+    // frozen with each month judged under its requirement.
+    let (status, draft) = b
+        .send(
+            &b.county.client,
+            Method::POST,
+            "/api/v1/filings",
+            Some(
+                json!({"report_kind": "compliance", "period": "2026-Q3", "achievements": "完成",
+                        "problems": "无", "next_steps": "继续"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let id = draft["id"].as_str().expect("id");
+    let filed = b
+        .ok(
+            &b.county.client,
+            Method::POST,
+            &format!("/api/v1/filings/{id}/submit"),
+            None,
+        )
+        .await;
+    assert_eq!(filed["status"], "submitted", "{filed}");
+    let (bytes, hash) = b.file(&b.county.client, id).await;
+    assert_eq!(hash, hex_sha256(&bytes));
+    let rows = sheet(&bytes);
+    assert!(
+        rows.iter()
+            .flatten()
+            .any(|c| c.contains("所属期：2026年第三季度")),
+        "the quarter named in the frozen file: {rows:?}"
+    );
+    for month in ["其中2026年7月", "其中2026年8月", "其中2026年9月"] {
+        assert!(
+            rows.iter().flatten().any(|c| c.ends_with(month)),
+            "{month} judged under its requirement: {rows:?}"
+        );
+    }
 }
