@@ -350,3 +350,47 @@ pub struct KioskEnrolment {
     pub token: String,
     pub site_id: Uuid,
 }
+
+/// `GET /organizations/{id}/geofence-versions`: every version of a site's fence, oldest
+/// first, with what was judged against each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GeofenceHistory {
+    pub site_id: Uuid,
+    /// The version in force now (`None`: the site has no fence).
+    pub current_version: Option<i64>,
+    pub items: Vec<GeofenceVersion>,
+}
+
+/// One version of a site's fence and the attempts and visits judged against it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GeofenceVersion {
+    pub version: i64,
+    /// The fence in WGS-84 (`crs: "wgs84"`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub geofence: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    /// Check-ins, check-outs and presence scans judged against this version.
+    pub attempts: i64,
+    /// Of those, the refused ones.
+    pub refused: i64,
+    /// Visits opened by a check-in judged against this version.
+    pub visits: i64,
+    pub first_judged_at: Option<DateTime<Utc>>,
+    pub last_judged_at: Option<DateTime<Utc>>,
+    /// The newest of those visits (at most 20).
+    pub recent_visits: Vec<JudgedVisit>,
+}
+
+/// A visit whose check-in was judged against a given fence version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JudgedVisit {
+    pub visit_id: Uuid,
+    pub physician_id: Uuid,
+    /// The site's local date of the check-in.
+    pub local_date: NaiveDate,
+    pub checked_in_at: DateTime<Utc>,
+}

@@ -27,6 +27,7 @@ mod multi_process;
 mod redis_outage;
 mod reports;
 mod service;
+mod site_admin;
 mod sites;
 mod storage_faults;
 mod supervision;
