@@ -16,6 +16,8 @@ import ExcelJS from 'exceljs';
 import { chromium } from 'playwright-core';
 import { accessToken, api, env } from './lib.mjs';
 
+const PASSWORD_OF_NEW_USERS = 'browser-test-pass';
+
 const BASE = env('CONSOLE_BASE_URL');
 const PHONE = env('CONSOLE_PHONE');
 const PASSWORD = env('CONSOLE_PASSWORD');
@@ -679,6 +681,159 @@ test('the service record\'s physician is chosen by name with the keyboard, and t
   ]);
   assert.deepEqual((await found.json()).items.map((p) => p.id), [CREDITED_ID]);
   await option.waitFor();
+  await page.close();
+});
+
+// ---- administration (issue 20) ----------------------------------------------------
+
+const ADMIN_PHONE = env('BROWSER_ADMIN_PHONE');
+const ADMIN_PASSWORD = env('BROWSER_ADMIN_PASSWORD');
+
+async function logInAs(page, phone, password, hash = '') {
+  await page.goto(`${BASE}/console/${hash}`);
+  await page.locator('#login-phone').fill(phone);
+  await page.locator('#login-password').fill(password);
+  await page.locator('#login-submit').click();
+  await page.locator('#app-view').waitFor({ state: 'visible' });
+}
+
+/** Picks the option `text` of the Element Plus select whose input has `id`. */
+async function choose(page, id, text) {
+  await page.locator('.el-select', { has: page.locator(`#${id}`) }).click();
+  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click();
+}
+
+/** Clicks the map at `dx`, `dy` pixels from its centre. */
+async function clickMap(page, dx, dy) {
+  const box = await page.locator('#site-form .fence-map').boundingBox();
+  await page.mouse.click(box.x + box.width / 2 + dx, box.y + box.height / 2 + dy);
+}
+
+/** A check-in at `lat`, `lon` with the kiosk's current code. */
+async function checkIn(token, kioskToken, lat, lon) {
+  const code = await api('GET', '/api/v1/kiosk/code', { token: kioskToken });
+  assert.equal(code.status, 200, JSON.stringify(code.body));
+  return api('POST', '/api/v1/attendance/check-in', {
+    token,
+    body: {
+      client_event_id: crypto.randomUUID(), qr_payload: code.body.payload, device_id: 'admin-test-phone',
+      location: { lat, lon, accuracy_m: 8, crs: 'wgs84', is_mock: false },
+    },
+  });
+}
+
+test('an administrator adds an area and a site whose polygon is drawn by clicks, and real check-ins are judged against it', async (t) => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const page = await newPage('admin-sites', { allow: /status of 400/ });
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/sites');
+  await page.locator('#jurisdiction-tree .tree-node[data-code="350881"]').waitFor();
+
+  await t.test('a new county: the API\'s refusal shows next to the field', async () => {
+    await page.locator('.tree-node[data-code="350800"]').click();
+    await page.locator('#new-jurisdiction').click();
+    // Under a city the dialog proposes a county there.
+    assert.match(await page.locator('.el-select', { has: page.locator('#j-parent') }).textContent(), /龙岩市（350800）/);
+    await page.locator('#j-code').fill('35082');
+    await page.locator('#j-name').fill('连城县');
+    await page.locator('#j-submit').click();
+    await page.locator('#jurisdiction-form .el-form-item__error', { hasText: '6 位数字' }).waitFor();
+    // A code the server refuses (already taken) comes back as its detail, under the code.
+    await page.locator('#j-code').fill('350881');
+    await page.locator('#j-submit').click();
+    await page.locator('#jurisdiction-form .el-form-item__error, #j-error').first().waitFor();
+    await page.locator('#j-code').fill('350825');
+    await page.locator('#j-submit').click();
+    await page.locator('#jurisdiction-tree .tree-node[data-code="350825"]').waitFor();
+    const listed = await api('GET', '/api/v1/jurisdictions/350825', { token: adminToken });
+    assert.equal(listed.status, 200);
+    assert.equal(listed.body.parent_code, '350800');
+  });
+
+  let siteId;
+  let fence;
+  await t.test('a polygon drawn by clicking: a bow-tie is refused with the server\'s words, a square is saved', async () => {
+    await page.locator('#new-site').click();
+    await page.locator('#site-form').waitFor();
+    await page.locator('#s-name').fill('庙前镇卫生院');
+    await choose(page, 's-kind', '乡镇卫生院');
+    await choose(page, 's-jurisdiction', '连城县');
+    // A circle typed in first puts the map over the township; then the corners are clicked.
+    await page.locator('#fence-mode label', { hasText: '圆形' }).click();
+    await page.locator('#fence-lat').fill('25.7105');
+    await page.locator('#fence-lon').fill('116.7520');
+    await page.locator('#fence-lon').press('Tab');
+    await page.locator('.fence-draft').first().waitFor();
+    await page.locator('#site-form button', { hasText: '缩放到围栏' }).click();
+    await page.locator('#fence-mode label', { hasText: '多边形' }).click();
+    // Let the zoom animation end: a click on a moving map lands elsewhere.
+    await page.waitForTimeout(800);
+    // Corners in a crossing order: a bow-tie, which the server refuses as self-intersecting.
+    for (const [dx, dy] of [[-120, -100], [120, -100], [-120, 100], [120, 100]]) await clickMap(page, dx, dy);
+    await page.locator('#fence-point-count', { hasText: '4' }).waitFor();
+    const before = (await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items.length;
+    await page.locator('#s-save').click();
+    const refusal = page.locator('#site-form .el-form-item__error', { hasText: 'geofence' });
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /geofence:/);
+    assert.equal((await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items.length, before, 'nothing was created');
+
+    await page.locator('#fence-clear').click();
+    for (const [dx, dy] of [[-120, -100], [120, -100], [120, 100], [-120, 100]]) await clickMap(page, dx, dy);
+    assert.equal(await page.locator('#fence-points tbody tr').count(), 4);
+    await page.locator('#s-save').click();
+    await page.waitForURL(/#\/admin\/sites\/[0-9a-f-]{36}$/);
+    siteId = page.url().split('/').pop();
+    await page.locator('#fence-versions tbody tr', { hasText: '第 1 版' }).waitFor();
+    await shot(page, '20-site-fence.png');
+    const site = (await api('GET', `/api/v1/organizations/${siteId}`, { token: adminToken })).body;
+    assert.equal(site.name, '庙前镇卫生院');
+    assert.equal(site.jurisdiction_code, '350825');
+    fence = site.geofence;
+    assert.equal(fence.type, 'Polygon');
+    assert.equal(fence.coordinates[0].length, 5, 'four corners and the closing one');
+    // The clicked square lies around the typed centre, a few hundred metres across.
+    const lats = fence.coordinates[0].map(([, lat]) => lat);
+    const lons = fence.coordinates[0].map(([lon]) => lon);
+    assert.ok(Math.min(...lats) < 25.7105 && Math.max(...lats) > 25.7105, `lat span ${lats}`);
+    assert.ok(Math.min(...lons) < 116.752 && Math.max(...lons) > 116.752, `lon span ${lons}`);
+    const spanM = (Math.max(...lats) - Math.min(...lats)) * 111_320;
+    assert.ok(spanM > 50 && spanM < 2_000, `${spanM} m tall`);
+  });
+
+  await t.test('a physician scanning inside the drawn polygon is accepted, outside refused', async () => {
+    const phone = '13700000020';
+    const program = await api('POST', '/api/v1/programs', { token: adminToken, body: { name: '连城县医师下基层', jurisdiction_code: '350825', requirements: [{ period: 'month', min_days: 1 }] } });
+    assert.equal(program.status, 201, JSON.stringify(program.body));
+    const hospital = (await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items.find((o) => o.kind === 'hospital');
+    const physician = await api('POST', '/api/v1/users', { token: adminToken, body: { role: 'physician', name: '罗建平', phone, password: PASSWORD_OF_NEW_USERS, organization_id: hospital.id } });
+    assert.equal(physician.status, 201, JSON.stringify(physician.body));
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    const assignment = await api('POST', '/api/v1/assignments', { token: adminToken, body: {
+      physician_id: physician.body.id, site_id: siteId, program_id: program.body.id, mode: 'circuit',
+      start_date: today, end_date: today, window_start: '00:00', window_end: '23:59' } });
+    assert.equal(assignment.status, 201, JSON.stringify(assignment.body));
+    const kiosk = await api('POST', `/api/v1/organizations/${siteId}/kiosks`, { token: adminToken, body: {} });
+    assert.equal(kiosk.status, 201);
+    const token = await accessToken(phone, PASSWORD_OF_NEW_USERS);
+
+    const ring = fence.coordinates[0].slice(0, 4);
+    const inside = { lat: ring.reduce((s, [, lat]) => s + lat, 0) / 4, lon: ring.reduce((s, [lon]) => s + lon, 0) / 4 };
+    const outside = await checkIn(token, kiosk.body.token, inside.lat + 0.02, inside.lon);
+    assert.equal(outside.status, 422, JSON.stringify(outside.body));
+    assert.equal(outside.body.code, 'outside_geofence');
+    const accepted = await checkIn(token, kiosk.body.token, inside.lat, inside.lon);
+    assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
+    assert.equal(accepted.body.distance_to_fence_m, 0);
+
+    // The site's page lists both attempts and the visit under version 1.
+    await page.reload();
+    const row = page.locator('#fence-versions tbody tr', { hasText: '第 1 版' });
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    assert.ok(cells.includes('2') && cells.includes('1'), `attempts 2, refused 1, visits 1: ${cells}`);
+    await row.locator('.el-table__expand-icon').click();
+    await page.locator('.visits-judged[data-version="1"] .person', { hasText: '罗建平' }).waitFor();
+  });
   await page.close();
 });
 
