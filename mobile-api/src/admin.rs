@@ -394,3 +394,12 @@ pub struct JudgedVisit {
     pub local_date: NaiveDate,
     pub checked_in_at: DateTime<Utc>,
 }
+
+/// `POST /users/{id}/password-reset`: the one-time password, shown once. The user
+/// must change it at the next login; their sessions ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordReset {
+    pub user_id: Uuid,
+    pub one_time_password: String,
+}

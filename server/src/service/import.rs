@@ -70,7 +70,7 @@ fn parse_filename(raw: Option<String>) -> ApiResult<Option<String>> {
     }
 }
 
-fn initial_password() -> ApiResult<String> {
+pub(crate) fn initial_password() -> ApiResult<String> {
     let mut bytes = [0u8; PASSWORD_LENGTH];
     getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
     let password: String = bytes
