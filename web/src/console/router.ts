@@ -12,6 +12,8 @@ export const router = createRouter({
     { path: '/inspections', name: 'inspections', component: () => import('./views/InspectionsView.vue') },
     { path: '/admin/sites', name: 'sites', component: () => import('./views/admin/SitesView.vue') },
     { path: '/admin/sites/:id', name: 'site', component: () => import('./views/admin/SiteView.vue') },
+    { path: '/admin/people', name: 'people', component: () => import('./views/admin/PeopleView.vue') },
+    { path: '/admin/people/:id', name: 'physician', component: () => import('./views/admin/PhysicianView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });

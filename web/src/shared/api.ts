@@ -13,6 +13,8 @@ export interface Session {
   refresh_token: string;
   expires_in: number;
   user: SessionUser;
+  /** Signed in with a one-time password: the user sets their own before anything else. */
+  must_change_password?: boolean;
 }
 export interface Page<T> {
   items: T[];
@@ -92,6 +94,11 @@ export async function login(phone: string, password: string): Promise<Session> {
 export function startSession(s: Session): void {
   sessionEndReason.value = null;
   saveSession(s);
+}
+
+/** The one-time password has been replaced: the session goes on without the flag. */
+export function passwordChanged(): void {
+  if (session.value) saveSession({ ...session.value, must_change_password: false });
 }
 
 export function logout(): void {
