@@ -403,3 +403,34 @@ pub struct PasswordReset {
     pub user_id: Uuid,
     pub one_time_password: String,
 }
+
+/// `GET /organizations/{id}/kiosks`: a site's wall screens, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KioskList {
+    pub site_id: Uuid,
+    pub items: Vec<KioskStatus>,
+}
+
+/// One wall screen and when it last fetched its code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KioskStatus {
+    pub kiosk_id: Uuid,
+    pub label: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub revoked: bool,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The last `GET /kiosk/code` (or `code.svg`) seen, to the minute: recorded at most
+    /// once a minute per kiosk. `None`: never opened.
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /kiosks/link-qr`: the kiosk page's link, to draw as a QR code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KioskLink {
+    /// `https://…/kiosk#token=…`, at most 2000 characters.
+    pub link: String,
+}

@@ -2,6 +2,7 @@
 //! fence versions, finding people, one-time passwords and changing one's own.
 
 use chrono::Duration;
+use xiaxiang_server::domain::clock::Clock;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -328,4 +329,100 @@ async fn a_reset_password_works_once_must_be_changed_and_ends_the_old_sessions()
         assert!(text.contains(action), "{action} audited");
     }
     assert!(!text.contains("my-own-secret-9"));
+}
+
+#[tokio::test]
+async fn a_sites_kiosks_show_their_last_contact_written_at_most_once_a_minute_and_revocation() {
+    let desk = Desk::open().await;
+    let site = desk.world.site.id;
+    let path = format!("/api/v1/organizations/{site}/kiosks");
+    let (status, before) = desk
+        .app
+        .send(&desk.world.supervisor.client, Method::GET, &path, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    assert_eq!(before["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(before["items"][0]["kiosk_id"], desk.world.kiosk.kiosk_id.to_string());
+    assert_eq!(before["items"][0]["last_seen_at"], Value::Null, "never opened");
+
+    let first_fetch = desk.app.clock.now();
+    desk.code().await;
+    desk.app.clock.advance(Duration::seconds(30));
+    desk.code().await;
+    let (_, seen) = desk
+        .app
+        .send(&desk.world.supervisor.client, Method::GET, &path, None)
+        .await;
+    let seen_at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(seen["items"][0]["last_seen_at"].clone()).expect("a time");
+    // The second fetch, within the minute, wrote nothing.
+    assert_eq!(seen_at, first_fetch);
+
+    let (status, _) = desk
+        .app
+        .send(
+            &desk.app.admin,
+            Method::DELETE,
+            &format!("/api/v1/kiosks/{}", desk.world.kiosk.kiosk_id),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, after) = desk
+        .app
+        .send(&desk.world.supervisor.client, Method::GET, &path, None)
+        .await;
+    assert_eq!(after["items"][0]["revoked"], true);
+
+    let outsider = desk
+        .app
+        .send(&desk.world.other_supervisor.client, Method::GET, &path, None)
+        .await;
+    assert_problem(outsider, StatusCode::NOT_FOUND, "not_found");
+    let physician = desk
+        .app
+        .send(&desk.world.physician.client, Method::GET, &path, None)
+        .await;
+    assert_problem(physician, StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn a_kiosk_link_is_drawn_as_a_qr_code_and_anything_else_refused() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let link = format!("https://xiaxiang.example/kiosk#token={}", world.kiosk.token);
+    let response = world
+        .supervisor
+        .client
+        .request(Method::POST, "/api/v1/kiosks/link-qr")
+        .json(&json!({ "link": link }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("image/svg+xml")
+    );
+    let svg = response.text().await.expect("body");
+    assert!(svg.starts_with("<svg") && svg.contains("<path"), "{}", &svg[..80.min(svg.len())]);
+
+    let refused = app
+        .send(
+            &world.supervisor.client,
+            Method::POST,
+            "/api/v1/kiosks/link-qr",
+            Some(json!({"link": "javascript:alert(1)"})),
+        )
+        .await;
+    assert_problem(refused, StatusCode::BAD_REQUEST, "invalid_request");
+    let physician = app
+        .send(
+            &world.physician.client,
+            Method::POST,
+            "/api/v1/kiosks/link-qr",
+            Some(json!({ "link": link })),
+        )
+        .await;
+    assert_problem(physician, StatusCode::FORBIDDEN, "forbidden");
 }
