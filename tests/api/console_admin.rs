@@ -2,9 +2,9 @@
 //! fence versions, finding people, one-time passwords and changing one's own.
 
 use chrono::Duration;
-use xiaxiang_server::domain::clock::Clock;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use xiaxiang_server::domain::clock::Clock;
 
 use mobile_api::{LoginRequest, Role};
 
@@ -342,8 +342,15 @@ async fn a_sites_kiosks_show_their_last_contact_written_at_most_once_a_minute_an
         .await;
     assert_eq!(status, StatusCode::OK, "{before}");
     assert_eq!(before["items"].as_array().map(Vec::len), Some(1));
-    assert_eq!(before["items"][0]["kiosk_id"], desk.world.kiosk.kiosk_id.to_string());
-    assert_eq!(before["items"][0]["last_seen_at"], Value::Null, "never opened");
+    assert_eq!(
+        before["items"][0]["kiosk_id"],
+        desk.world.kiosk.kiosk_id.to_string()
+    );
+    assert_eq!(
+        before["items"][0]["last_seen_at"],
+        Value::Null,
+        "never opened"
+    );
 
     let first_fetch = desk.app.clock.now();
     desk.code().await;
@@ -376,7 +383,12 @@ async fn a_sites_kiosks_show_their_last_contact_written_at_most_once_a_minute_an
 
     let outsider = desk
         .app
-        .send(&desk.world.other_supervisor.client, Method::GET, &path, None)
+        .send(
+            &desk.world.other_supervisor.client,
+            Method::GET,
+            &path,
+            None,
+        )
         .await;
     assert_problem(outsider, StatusCode::NOT_FOUND, "not_found");
     let physician = desk
@@ -401,11 +413,18 @@ async fn a_kiosk_link_is_drawn_as_a_qr_code_and_anything_else_refused() {
         .expect("answer");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("image/svg+xml")
     );
     let svg = response.text().await.expect("body");
-    assert!(svg.starts_with("<svg") && svg.contains("<path"), "{}", &svg[..80.min(svg.len())]);
+    assert!(
+        svg.starts_with("<svg") && svg.contains("<path"),
+        "{}",
+        &svg[..80.min(svg.len())]
+    );
 
     let refused = app
         .send(

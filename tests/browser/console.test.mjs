@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { chromium } from 'playwright-core';
-import { accessToken, api, env } from './lib.mjs';
+import { accessToken, api, decodeQrPng, env } from './lib.mjs';
 
 const PASSWORD_OF_NEW_USERS = 'browser-test-pass';
 
@@ -956,6 +956,45 @@ async function logInAsFirst(page, phone, password) {
   await page.locator('#login-password').fill(password);
   await page.locator('#login-submit').click();
 }
+
+test('a wall screen is enrolled from the site\'s page, opened from its link\'s QR code, seen, revoked; a week of daily codes printed', async () => {
+  const page = await newPage('admin-kiosks');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, `#/admin/sites/${SITE_ID}`);
+  await page.locator('#kiosks-table').waitFor();
+  await page.locator('#k-label').fill('门诊大厅');
+  await page.locator('#k-enrol').click();
+  const link = await page.locator('#k-link').inputValue();
+  assert.match(link, new RegExp(`^${BASE.replace(/[.]/g, '\\.')}/kiosk#token=[A-Za-z0-9._-]+$`));
+  // The QR code on the page reads back as the link.
+  const qr = page.locator('#k-qr');
+  await qr.evaluate((img) => img.decode());
+  assert.equal(decodeQrPng(await qr.screenshot()), link);
+  await shot(page, '22-kiosk-enrolled.png');
+
+  // The screen opens the link and shows a code; its contact shows on the list.
+  const screen = await newPage('admin-kiosks-screen');
+  await screen.goto(link);
+  await screen.locator('#qr-img').waitFor();
+  await screen.close();
+  await page.reload();
+  const row = page.locator('#kiosks-table tbody tr', { hasText: '门诊大厅' });
+  await row.locator('.k-seen', { hasText: '刚刚' }).waitFor();
+
+  await row.locator('.k-revoke').click();
+  await confirmBox(page);
+  await row.locator('.el-tag', { hasText: '已撤销' }).waitFor();
+  const token = decodeURIComponent(link.split('#token=')[1]);
+  const refused = await api('GET', '/api/v1/kiosk/code', { token });
+  assert.equal(refused.status, 401, 'the revoked screen gets no code');
+
+  const [file] = await Promise.all([page.waitForEvent('download'), page.locator('#k-print').click()]);
+  const saved = join(downloads, 'daily-codes.html');
+  await file.saveAs(saved);
+  const html = readFileSync(saved, 'utf8');
+  assert.ok(html.includes(SITE_NAME), 'the sheet names the site');
+  assert.equal((html.match(/<section class="card">/g) ?? []).length, 7, 'a card a day for a week');
+  await page.close();
+});
 
 test('no console errors, CSP violations or uncaught exceptions', () => {
   assert.deepEqual(problems, []);

@@ -30,7 +30,14 @@ impl Store {
         const SQL: &str = "SELECT k.id, k.label, k.created_at, k.created_by, k.revoked_at, \
             c.last_seen_at FROM kiosks k LEFT JOIN kiosk_contacts c ON c.kiosk_id = k.id \
             WHERE k.site_id = $1 ORDER BY k.created_at, k.id";
-        type Row = (String, Option<String>, i64, Option<String>, Option<i64>, Option<i64>);
+        type Row = (
+            String,
+            Option<String>,
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+        );
         let rows: Vec<Row> = on_pool!(self.db(), pool =>
             sqlx::query_as(SQL).bind(site_id.to_string()).fetch_all(pool).await?);
         rows.into_iter()

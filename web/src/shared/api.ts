@@ -176,6 +176,14 @@ async function authorised(method: string, path: string, init: { body?: unknown; 
   }
 }
 
+/** A POST of JSON answered by an image (SVG), as a data: URL the page may show. */
+export async function postForSvg(path: string, body: unknown): Promise<string> {
+  const res = await authorised('POST', path, { body, accept: 'image/svg+xml' });
+  if (!res.ok) throw new ApiError(res.status, (await readBody(res)) as { detail?: string });
+  const svg = await res.text();
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+}
+
 /** A JSON call; a non-2xx answer becomes an ApiError carrying the problem's detail. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await authorised(method, path, { body });
@@ -213,8 +221,8 @@ export function withQuery(path: string, query?: Record<string, string | number |
  * Downloads what the server renders (a report as XLSX or CSV) under the name the server
  * gives in Content-Disposition, or `fallbackName`. The browser saves it as a file.
  */
-export async function download(path: string, fallbackName: string): Promise<void> {
-  const res = await authorised('GET', path, { accept: '*/*' });
+export async function download(path: string, fallbackName: string, accept = '*/*'): Promise<void> {
+  const res = await authorised('GET', path, { accept });
   if (!res.ok) throw new ApiError(res.status, (await readBody(res)) as { detail?: string });
   const blob = await res.blob();
   const name = fileName(res.headers.get('content-disposition')) ?? fallbackName;
