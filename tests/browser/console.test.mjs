@@ -996,6 +996,30 @@ test('a wall screen is enrolled from the site\'s page, opened from its link\'s Q
   await page.close();
 });
 
+test('the audit log filtered by what was done shows who, when, before and after, and the chain verifies', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const created = await api('POST', '/api/v1/jurisdictions', { token: adminToken, body: { code: '350821', name: '长汀县', level: 'county', parent_code: '350800' } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const page = await newPage('admin-audit');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/audit');
+  await page.locator('#audit-table').waitFor();
+  await page.locator('#audit-verify').click();
+  await page.locator('#audit-verdict[data-intact="true"]').waitFor();
+
+  await choose(page, 'a-action', '新建辖区');
+  const row = page.locator('#audit-table > .el-table__inner-wrapper > .el-table__body-wrapper tbody tr', { hasText: '长汀县' }).first();
+  await row.waitFor();
+  const text = await row.textContent();
+  assert.match(text, /Administrator/, 'who');
+  assert.ok(!(await page.locator('.audit-action').allTextContents()).some((a) => a !== '新建辖区'), 'only that action');
+  await row.locator('.el-table__expand-icon').click();
+  const changes = page.locator('.audit-changes tbody tr', { hasText: 'parent_code' });
+  await changes.waitFor();
+  assert.match(await changes.textContent(), /350800/);
+  await shot(page, '23-audit.png');
+  await page.close();
+});
+
 test('no console errors, CSP violations or uncaught exceptions', () => {
   assert.deepEqual(problems, []);
 });
