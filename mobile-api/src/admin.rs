@@ -292,7 +292,21 @@ pub struct Program {
     pub half_day_minutes: u32,
     pub full_day_minutes: u32,
     pub requirements: Vec<Requirement>,
+    /// Each requirement in words, in Chinese (same order as `requirements`).
+    #[serde(default)]
+    pub requirements_zh: Vec<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// `PATCH /programs/{id}`: the minutes that credit a half-day and a day. Credit is
+/// computed when read, so past visits count by the new minutes from now on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateProgram {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_day_minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_day_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

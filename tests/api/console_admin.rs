@@ -445,3 +445,94 @@ async fn a_kiosk_link_is_drawn_as_a_qr_code_and_anything_else_refused() {
         .await;
     assert_problem(physician, StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[tokio::test]
+async fn programmes_are_listed_with_their_rules_in_words_and_their_minutes_edited() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let program = world.program.id;
+
+    let (status, listed) = app
+        .send(
+            &world.supervisor.client,
+            Method::GET,
+            "/api/v1/programs",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let mine = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["id"] == program.to_string())
+        .cloned()
+        .expect("the supervisor's programme");
+    let words = mine["requirements_zh"][0].as_str().unwrap_or_default();
+    assert!(words.contains('月') && words.contains('1'), "{words}");
+    let (_, theirs) = app
+        .send(
+            &world.other_supervisor.client,
+            Method::GET,
+            "/api/v1/programs",
+            None,
+        )
+        .await;
+    assert_eq!(
+        theirs["items"],
+        json!([]),
+        "another city's supervisor sees none"
+    );
+
+    let path = format!("/api/v1/programs/{program}");
+    let bad = app
+        .send(
+            &world.supervisor.client,
+            Method::PATCH,
+            &path,
+            Some(json!({"half_day_minutes": 400})),
+        )
+        .await;
+    let problem = assert_problem(bad, StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("half_day_minutes:"),
+        "{problem}"
+    );
+    let (status, changed) = app
+        .send(
+            &world.supervisor.client,
+            Method::PATCH,
+            &path,
+            Some(json!({"half_day_minutes": 120, "full_day_minutes": 240})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["half_day_minutes"], 120);
+    assert_eq!(changed["full_day_minutes"], 240);
+    let (_, read) = app.send(&app.admin, Method::GET, &path, None).await;
+    assert_eq!(read["full_day_minutes"], 240);
+
+    let outsider = app
+        .send(
+            &world.other_supervisor.client,
+            Method::PATCH,
+            &path,
+            Some(json!({"full_day_minutes": 300})),
+        )
+        .await;
+    assert_problem(outsider, StatusCode::NOT_FOUND, "not_found");
+
+    let (_, audit) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            &format!("/api/v1/audit?action=program.update&object_id={program}"),
+            None,
+        )
+        .await;
+    assert_eq!(audit["items"][0]["before"]["full_day_minutes"], 360);
+    assert_eq!(audit["items"][0]["after"]["full_day_minutes"], 240);
+}
