@@ -700,7 +700,8 @@ async function logInAs(page, phone, password, hash = '') {
 /** Picks the option `text` of the Element Plus select whose input has `id`. */
 async function choose(page, id, text) {
   await page.locator('.el-select', { has: page.locator(`#${id}`) }).click();
-  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click();
+  const exact = new RegExp(`^\\s*${text.replace(/[()（）]/g, '.')}\\s*$`);
+  await page.locator('.el-select-dropdown__item:visible', { hasText: exact }).first().click();
 }
 
 /** Clicks the map at `dx`, `dy` pixels from its centre. */
@@ -1017,6 +1018,43 @@ test('the audit log filtered by what was done shows who, when, before and after,
   await changes.waitFor();
   assert.match(await changes.textContent(), /350800/);
   await shot(page, '23-audit.png');
+  await page.close();
+});
+
+test('a programme is created from a circular\'s template with its rules in words, and its minutes edited as the API checks them', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const page = await newPage('admin-programs', { allow: /status of 400/ });
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/programs');
+  await page.locator('#programs-table').waitFor();
+  await page.locator('#prog-new').click();
+  await choose(page, 'prog-template', '中站区城乡医院对口支援（驻点）');
+  const words = await page.locator('#prog-requirements li').allTextContents();
+  assert.ok(words.length >= 1 && words.every((w) => /[\u4e00-\u9fff]/.test(w)), `requirements in words: ${words}`);
+  assert.ok((await page.locator('#prog-basis').textContent()).length > 10, 'the circular\'s wording');
+  await page.locator('#prog-name').fill('漳平市2026年驻点帮扶');
+  await choose(page, 'prog-area', '漳平市');
+  await page.locator('#prog-submit').click();
+  const row = page.locator('#programs-table tbody tr', { hasText: '漳平市2026年驻点帮扶' });
+  await row.waitFor();
+  assert.deepEqual(await row.locator('.req-list li').allTextContents(), words);
+  const stored = (await api('GET', '/api/v1/programs?limit=500', { token: adminToken })).body.items.find((p) => p.name === '漳平市2026年驻点帮扶');
+  assert.equal(stored.jurisdiction_code, '350881');
+  assert.deepEqual(stored.requirements_zh, words);
+
+  await row.locator('.prog-edit').click();
+  await page.locator('#min-half').fill('500');
+  await page.locator('#min-full').fill('400');
+  await page.locator('#min-full').press('Tab');
+  await page.locator('#min-save').click();
+  await page.locator('#minutes-form .el-form-item__error', { hasText: 'half_day_minutes' }).waitFor();
+  await page.locator('#min-half').fill('150');
+  await page.locator('#min-full').fill('300');
+  await page.locator('#min-full').press('Tab');
+  await page.locator('#min-save').click();
+  await row.locator('.prog-minutes', { hasText: '2小时30分钟 / 5小时0分钟' }).waitFor();
+  const read = await api('GET', `/api/v1/programs/${stored.id}`, { token: adminToken });
+  assert.equal(read.body.half_day_minutes, 150);
+  assert.equal(read.body.full_day_minutes, 300);
   await page.close();
 });
 

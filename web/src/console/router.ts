@@ -14,6 +14,7 @@ export const router = createRouter({
     { path: '/admin/sites/:id', name: 'site', component: () => import('./views/admin/SiteView.vue') },
     { path: '/admin/people', name: 'people', component: () => import('./views/admin/PeopleView.vue') },
     { path: '/admin/people/:id', name: 'physician', component: () => import('./views/admin/PhysicianView.vue') },
+    { path: '/admin/programs', name: 'programs', component: () => import('./views/admin/ProgramsView.vue') },
     { path: '/admin/audit', name: 'audit', component: () => import('./views/admin/AuditView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
