@@ -9,7 +9,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -1056,6 +1056,59 @@ test('a programme is created from a circular\'s template with its rules in words
   assert.equal(read.body.half_day_minutes, 150);
   assert.equal(read.body.full_day_minutes, 300);
   await page.close();
+});
+
+test('the personnel table: a preview lists the bad rows and writes nothing, the fixed table imports and shows its initial passwords once', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const dir = mkdtempSync(join(tmpdir(), 'xiaxiang-import-'));
+  const table = (rows) => '\ufeff漳平市医院下派乡镇卫生院名单,,,,,,\n牵头医院名称,姓名,性别,专业,职称,电话,拟下派乡镇卫生院\n' + rows.map((r) => r.join(',')).join('\n') + '\n';
+  const bad = join(dir, '附件1-有误.csv');
+  const good = join(dir, '附件1.csv');
+  writeFileSync(bad, table([
+    ['漳平市医院', '陈明', '男', '内科', '主治医师', '13700000031', SITE_NAME],
+    ['', '刘芳', '女', '儿科', '住院医师', '1370000', SITE_NAME],
+    ['', '吴强', '男', '外科', '', '13700000033', '不存在卫生院'],
+  ]));
+  writeFileSync(good, table([
+    ['漳平市医院', '陈明', '男', '内科', '主治医师', '13700000031', SITE_NAME],
+    ['', '刘芳', '女', '儿科', '住院医师', '13700000032', SITE_NAME],
+    ['', '吴强', '男', '外科', '', '13700000033', SITE_NAME],
+  ]));
+  const findUser = async (phone) => (await api('GET', `/api/v1/users?q=${phone}`, { token: adminToken })).body.items;
+
+  const page = await newPage('admin-import');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/import');
+  await choose(page, 'imp-program', '漳平市医师下基层');
+  const [from, to] = [page.locator('#import-form .el-range-input').nth(0), page.locator('#import-form .el-range-input').nth(1)];
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  await from.fill(today);
+  await to.fill(`${Number(today.slice(0, 4)) + 1}${today.slice(4)}`);
+  await to.press('Enter');
+  await page.locator('#imp-file').setInputFiles(bad);
+  await page.locator('#imp-preview').click();
+  await page.locator('#imp-preview-result[data-ok="false"]').waitFor();
+  const errors = await page.locator('#imp-errors tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent.trim())));
+  assert.deepEqual(errors, [['4', '电话'], ['5', '受援单位']]);
+  assert.equal(await page.locator('#imp-run').isDisabled(), true, 'no import from a bad preview');
+  await shot(page, '24-import-preview.png');
+  assert.deepEqual(await findUser('13700000031'), [], 'the preview wrote nobody');
+
+  await page.locator('#imp-file').setInputFiles(good);
+  await page.locator('#imp-preview').click();
+  await page.locator('#imp-preview-result[data-ok="true"]').waitFor();
+  assert.equal(await page.locator('#imp-plan tbody tr').count(), 3);
+  assert.deepEqual(await findUser('13700000031'), [], 'still nothing written');
+  await page.locator('#imp-run').click();
+  await page.locator('#imp-passwords').waitFor();
+  const slips = await page.locator('#imp-passwords tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())));
+  assert.equal(slips.length, 3);
+  const [, name, phone, password] = slips[0];
+  assert.equal(name, '陈明');
+  const login = await api('POST', '/api/v1/auth/login', { body: { phone, password } });
+  assert.equal(login.status, 200, 'the printed initial password signs in');
+  assert.equal((await findUser('13700000033')).length, 1);
+  await page.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('no console errors, CSP violations or uncaught exceptions', () => {

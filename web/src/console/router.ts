@@ -15,6 +15,7 @@ export const router = createRouter({
     { path: '/admin/people', name: 'people', component: () => import('./views/admin/PeopleView.vue') },
     { path: '/admin/people/:id', name: 'physician', component: () => import('./views/admin/PhysicianView.vue') },
     { path: '/admin/programs', name: 'programs', component: () => import('./views/admin/ProgramsView.vue') },
+    { path: '/admin/import', name: 'import', component: () => import('./views/admin/ImportView.vue') },
     { path: '/admin/audit', name: 'audit', component: () => import('./views/admin/AuditView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],

@@ -176,6 +176,32 @@ async function authorised(method: string, path: string, init: { body?: unknown; 
   }
 }
 
+/** A file uploaded as the raw body (CSV or XLSX), answered with JSON. */
+export async function postFile<T>(path: string, file: File): Promise<{ status: number; body: T }> {
+  const current = session.value;
+  if (!current) throw new ApiError(401, { code: 'unauthenticated', detail: '未登录 Not signed in' });
+  const xlsx = /\.xlsx$/i.test(file.name);
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: 'POST',
+      cache: 'no-store',
+      credentials: 'omit',
+      headers: {
+        Accept: 'application/json',
+        Authorization: `Bearer ${current.access_token}`,
+        'Content-Type': xlsx ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv',
+      },
+      body: await file.arrayBuffer(),
+    });
+  } catch {
+    throw networkError();
+  }
+  const data = await readBody(res);
+  if (!res.ok) throw new ApiError(res.status, data as { detail?: string });
+  return { status: res.status, body: data as T };
+}
+
 /** A POST of JSON answered by an image (SVG), as a data: URL the page may show. */
 export async function postForSvg(path: string, body: unknown): Promise<string> {
   const res = await authorised('POST', path, { body, accept: 'image/svg+xml' });
