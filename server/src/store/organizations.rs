@@ -328,8 +328,9 @@ impl Store {
             WHERE v.site_id = $1 AND e.geofence_version = $2 \
             ORDER BY v.checked_in_at DESC, v.id LIMIT $3";
         type Judged = (i64, i64, i64, i64, Option<i64>, Option<i64>);
+        type Version = (i64, String, i64, Option<String>);
         let site = id.to_string();
-        let (versions, judged): (Vec<(i64, String, i64, Option<String>)>, Vec<Judged>) = on_pool!(self.db(), pool => {
+        let (versions, judged): (Vec<Version>, Vec<Judged>) = on_pool!(self.db(), pool => {
             let versions = sqlx::query_as(VERSIONS).bind(&site).fetch_all(pool).await?;
             let judged = sqlx::query_as(JUDGED).bind(&site).fetch_all(pool).await?;
             (versions, judged)
