@@ -916,10 +916,24 @@ async fn a_preview_lists_every_bad_cell_or_what_would_be_created_and_writes_noth
     assert_eq!(census(&app).await, before, "a preview writes nothing");
 
     // Imported, the same table previews as already imported.
-    app.admin
+    let imported = app
+        .admin
         .import_assignments(csv(&rows), CSV_CONTENT_TYPE, &terms)
         .await
         .expect("imports");
     let again = preview(&app, csv(&rows), &terms).await;
     assert_eq!(again["already_imported"], true, "{again}");
+
+    // The printed initial passwords are one-time: changed at the first login.
+    let first = &imported.created_users[0];
+    let tokens = app
+        .anonymous
+        .login(&LoginRequest {
+            phone: first.phone.clone(),
+            password: first.initial_password.clone().expect("initial password"),
+            device_id: None,
+        })
+        .await
+        .expect("the initial password signs in");
+    assert!(tokens.must_change_password);
 }

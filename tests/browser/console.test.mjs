@@ -1106,6 +1106,7 @@ test('the personnel table: a preview lists the bad rows and writes nothing, the 
   assert.equal(name, '陈明');
   const login = await api('POST', '/api/v1/auth/login', { body: { phone, password } });
   assert.equal(login.status, 200, 'the printed initial password signs in');
+  assert.equal(login.body.must_change_password, true, 'and must be replaced at once');
   assert.equal((await findUser('13700000033')).length, 1);
   await page.close();
   rmSync(dir, { recursive: true, force: true });
