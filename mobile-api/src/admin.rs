@@ -292,7 +292,21 @@ pub struct Program {
     pub half_day_minutes: u32,
     pub full_day_minutes: u32,
     pub requirements: Vec<Requirement>,
+    /// Each requirement in words, in Chinese (same order as `requirements`).
+    #[serde(default)]
+    pub requirements_zh: Vec<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// `PATCH /programs/{id}`: the minutes that credit a half-day and a day. Credit is
+/// computed when read, so past visits count by the new minutes from now on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateProgram {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_day_minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_day_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,4 +363,88 @@ pub struct KioskEnrolment {
     /// Long-lived bearer token with role `kiosk`, valid only for this site's kiosk endpoints.
     pub token: String,
     pub site_id: Uuid,
+}
+
+/// `GET /organizations/{id}/geofence-versions`: every version of a site's fence, oldest
+/// first, with what was judged against each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GeofenceHistory {
+    pub site_id: Uuid,
+    /// The version in force now (`None`: the site has no fence).
+    pub current_version: Option<i64>,
+    pub items: Vec<GeofenceVersion>,
+}
+
+/// One version of a site's fence and the attempts and visits judged against it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GeofenceVersion {
+    pub version: i64,
+    /// The fence in WGS-84 (`crs: "wgs84"`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub geofence: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    /// Check-ins, check-outs and presence scans judged against this version.
+    pub attempts: i64,
+    /// Of those, the refused ones.
+    pub refused: i64,
+    /// Visits opened by a check-in judged against this version.
+    pub visits: i64,
+    pub first_judged_at: Option<DateTime<Utc>>,
+    pub last_judged_at: Option<DateTime<Utc>>,
+    /// The newest of those visits (at most 20).
+    pub recent_visits: Vec<JudgedVisit>,
+}
+
+/// A visit whose check-in was judged against a given fence version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JudgedVisit {
+    pub visit_id: Uuid,
+    pub physician_id: Uuid,
+    /// The site's local date of the check-in.
+    pub local_date: NaiveDate,
+    pub checked_in_at: DateTime<Utc>,
+}
+
+/// `POST /users/{id}/password-reset`: the one-time password, shown once. The user
+/// must change it at the next login; their sessions ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordReset {
+    pub user_id: Uuid,
+    pub one_time_password: String,
+}
+
+/// `GET /organizations/{id}/kiosks`: a site's wall screens, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KioskList {
+    pub site_id: Uuid,
+    pub items: Vec<KioskStatus>,
+}
+
+/// One wall screen and when it last fetched its code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KioskStatus {
+    pub kiosk_id: Uuid,
+    pub label: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub revoked: bool,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The last `GET /kiosk/code` (or `code.svg`) seen, to the minute: recorded at most
+    /// once a minute per kiosk. `None`: never opened.
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /kiosks/link-qr`: the kiosk page's link, to draw as a QR code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KioskLink {
+    /// `https://…/kiosk#token=…`, at most 2000 characters.
+    pub link: String,
 }

@@ -85,4 +85,17 @@ pub struct TokenResponse {
     pub expires_in: u64,
     pub token_type: String,
     pub user: UserSummary,
+    /// The password is a one-time password an administrator handed out: the user must
+    /// set their own (`POST /auth/password`) before anything else.
+    #[serde(default)]
+    pub must_change_password: bool,
+}
+
+/// `POST /auth/password`: the signed-in user's new password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePassword {
+    pub current_password: String,
+    /// 8 to 128 characters, not all alike, and not the current one.
+    pub new_password: String,
 }

@@ -86,3 +86,42 @@ pub struct ImportIssue {
     pub column: String,
     pub reason: String,
 }
+
+/// `POST /assignments/import/preview`: what the import of this table would do, with
+/// nothing written: every bad row and column, or the physicians it would create and
+/// the assignments it would make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportPreview {
+    /// No bad row: the import would go through.
+    pub ok: bool,
+    /// Personnel rows read.
+    pub rows: u32,
+    /// Every bad cell, by row (as the spreadsheet numbers them) and column.
+    pub errors: Vec<ImportIssue>,
+    /// Physicians without an account yet, who would be created.
+    pub new_physicians: Vec<PreviewPhysician>,
+    /// One assignment per good row.
+    pub assignments: Vec<PreviewAssignment>,
+    /// This file with these parameters was imported before: importing answers that
+    /// first outcome again.
+    pub already_imported: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreviewPhysician {
+    pub row: u32,
+    pub name: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreviewAssignment {
+    pub row: u32,
+    pub phone: String,
+    pub site_id: Uuid,
+    /// Whether the physician has an account already.
+    pub existing_physician: bool,
+}

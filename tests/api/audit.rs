@@ -312,3 +312,101 @@ async fn a_change_whose_audit_entry_cannot_be_written_is_not_stored() {
     store.close().await;
     assert!(report.is_intact(), "{report:?}");
 }
+
+#[tokio::test]
+async fn the_audit_log_filters_by_who_what_and_when_and_its_verification_is_served() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let site = world.site.id;
+    let (status, _) = app
+        .send(
+            &world.supervisor.client,
+            Method::PATCH,
+            &format!("/api/v1/organizations/{site}"),
+            Some(serde_json::json!({"name": "溪南镇中心卫生院"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // What and who: the supervisor's organization changes, newest first.
+    let path = format!(
+        "/api/v1/audit?action=organization.update&actor_id={}&order=desc",
+        world.supervisor.user.id
+    );
+    let (status, page) = app.send(&app.admin, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{page}");
+    assert_eq!(items[0]["object_id"], site.to_string());
+    assert_eq!(items[0]["before"]["name"], "溪南镇卫生院");
+    assert_eq!(items[0]["after"]["name"], "溪南镇中心卫生院");
+
+    // Newest first really is descending; when: nothing before the world existed.
+    let (_, all) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            "/api/v1/audit?order=desc&limit=3",
+            None,
+        )
+        .await;
+    let seqs: Vec<i64> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["seq"].as_i64())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
+    let (_, none) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            "/api/v1/audit?to=2000-01-01T00:00:00Z",
+            None,
+        )
+        .await;
+    assert_eq!(none["items"], serde_json::json!([]));
+    let bad = app
+        .send(
+            &app.admin,
+            Method::GET,
+            "/api/v1/audit?from=yesterday",
+            None,
+        )
+        .await;
+    assert_problem(bad, StatusCode::BAD_REQUEST, "invalid_request");
+
+    let (status, verified) = app
+        .send(&app.admin, Method::GET, "/api/v1/audit/verification", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert_eq!(verified["intact"], true, "{verified}");
+    assert!(verified["entries_checked"].as_u64().unwrap_or(0) >= 10);
+    let supervisor = app
+        .send(
+            &world.supervisor.client,
+            Method::GET,
+            "/api/v1/audit/verification",
+            None,
+        )
+        .await;
+    assert_problem(supervisor, StatusCode::FORBIDDEN, "forbidden");
+
+    tamper(
+        &app,
+        "UPDATE audit_log SET after = '{\"name\":\"forged\"}' WHERE seq = 3",
+    )
+    .await;
+    let (_, broken) = app
+        .send(&app.admin, Method::GET, "/api/v1/audit/verification", None)
+        .await;
+    assert_eq!(broken["intact"], false, "{broken}");
+    assert_eq!(broken["entries_checked"], 2);
+    assert!(
+        broken["broken_at"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("seq 3"),
+        "{broken}"
+    );
+}

@@ -842,3 +842,98 @@ async fn bad_parameters_and_media_types_are_refused_before_reading() {
     assert_eq!(error.status(), Some(StatusCode::PAYLOAD_TOO_LARGE));
     assert_eq!(census(&app).await, before);
 }
+
+/// The preview's answer for `table`.
+async fn preview(app: &TestApp, table: Vec<u8>, query: &ImportAssignmentsQuery) -> Value {
+    let path = format!(
+        "/api/v1/assignments/import/preview?program_id={}&mode=circuit&start_date={}&end_date={}",
+        query.program_id, query.start_date, query.end_date
+    );
+    let response = app
+        .admin
+        .request(Method::POST, &path)
+        .header(CONTENT_TYPE, CSV_CONTENT_TYPE)
+        .body(table)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn a_preview_lists_every_bad_cell_or_what_would_be_created_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let County { world, .. } = county(&app).await;
+    let phones = phones();
+    let terms = terms(world.program.id, AssignmentMode::Circuit);
+    let good = |name: &str, phone: &str, site: &str| row(["", name, "男", "", "", phone, site]);
+    let mut rows = vec![
+        row(["漳平市医院", "林一", "男", "外科", "", &phones[0], "泼河"]),
+        good("曾二", "12345", ""),
+        good("祝三", &phones[1], "白奎"),
+        good(
+            &world.physician.user.name,
+            &world.physician.user.phone,
+            "泼河",
+        ),
+    ];
+    let before = census(&app).await;
+
+    let bad = preview(&app, csv(&rows), &terms).await;
+    assert_eq!(bad["ok"], false, "{bad}");
+    let cells: Vec<(u64, &str)> = bad["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap_or(0),
+                e["column"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(cells, vec![(4, "phone"), (5, "site")]);
+    assert_eq!(census(&app).await, before, "nothing was written");
+
+    rows[1] = good("曾二", &phones[2], "");
+    rows[2] = good("祝三", &phones[1], "斛山乡卫生院");
+    let fine = preview(&app, csv(&rows), &terms).await;
+    assert_eq!(fine["ok"], true, "{fine}");
+    assert_eq!(fine["rows"], 4);
+    assert_eq!(fine["errors"], serde_json::json!([]));
+    let names: Vec<&str> = fine["new_physicians"]
+        .as_array()
+        .expect("new")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["林一", "曾二", "祝三"]);
+    let assignments = fine["assignments"].as_array().expect("assignments");
+    assert_eq!(assignments.len(), 4);
+    assert_eq!(assignments[3]["existing_physician"], true);
+    assert_eq!(fine["already_imported"], false);
+    assert_eq!(census(&app).await, before, "a preview writes nothing");
+
+    // Imported, the same table previews as already imported.
+    let imported = app
+        .admin
+        .import_assignments(csv(&rows), CSV_CONTENT_TYPE, &terms)
+        .await
+        .expect("imports");
+    let again = preview(&app, csv(&rows), &terms).await;
+    assert_eq!(again["already_imported"], true, "{again}");
+
+    // The printed initial passwords are one-time: changed at the first login.
+    let first = &imported.created_users[0];
+    let tokens = app
+        .anonymous
+        .login(&LoginRequest {
+            phone: first.phone.clone(),
+            password: first.initial_password.clone().expect("initial password"),
+            device_id: None,
+        })
+        .await
+        .expect("the initial password signs in");
+    assert!(tokens.must_change_password);
+}

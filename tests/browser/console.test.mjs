@@ -10,12 +10,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { chromium } from 'playwright-core';
-import { accessToken, api, env } from './lib.mjs';
+import { accessToken, api, decodeQrPng, env } from './lib.mjs';
+
+const PASSWORD_OF_NEW_USERS = 'browser-test-pass';
 
 const BASE = env('CONSOLE_BASE_URL');
 const PHONE = env('CONSOLE_PHONE');
@@ -809,6 +811,434 @@ test('报表报送: a late report shown as late is filed, accepted by the city, 
   assert.match(await county.locator('#versions-table .sha[data-version="2"]').textContent(), /^[0-9a-f]{64}$/);
   await shot(county, '13-filing-versions.png');
   await county.close();
+});
+
+// ---- administration (issue 20) ----------------------------------------------------
+
+const ADMIN_PHONE = env('BROWSER_ADMIN_PHONE');
+const ADMIN_PASSWORD = env('BROWSER_ADMIN_PASSWORD');
+
+async function logInAs(page, phone, password, hash = '') {
+  await page.goto(`${BASE}/console/${hash}`);
+  await page.locator('#login-phone').fill(phone);
+  await page.locator('#login-password').fill(password);
+  await page.locator('#login-submit').click();
+  await page.locator('#app-view').waitFor({ state: 'visible' });
+}
+
+/** Picks the option `text` of the Element Plus select whose input has `id`. */
+async function choose(page, id, text) {
+  await page.locator('.el-select', { has: page.locator(`#${id}`) }).click();
+  const exact = new RegExp(`^\\s*${text.replace(/[()（）]/g, '.')}\\s*$`);
+  await page.locator('.el-select-dropdown__item:visible', { hasText: exact }).first().click();
+}
+
+/** Clicks the map at `dx`, `dy` pixels from its centre. */
+async function clickMap(page, dx, dy) {
+  const box = await page.locator('#site-form .fence-map').boundingBox();
+  await page.mouse.click(box.x + box.width / 2 + dx, box.y + box.height / 2 + dy);
+}
+
+/** A check-in at `lat`, `lon` with the kiosk's current code. */
+async function checkIn(token, kioskToken, lat, lon) {
+  const code = await api('GET', '/api/v1/kiosk/code', { token: kioskToken });
+  assert.equal(code.status, 200, JSON.stringify(code.body));
+  return api('POST', '/api/v1/attendance/check-in', {
+    token,
+    body: {
+      client_event_id: crypto.randomUUID(), qr_payload: code.body.payload, device_id: 'admin-test-phone',
+      location: { lat, lon, accuracy_m: 8, crs: 'wgs84', is_mock: false },
+    },
+  });
+}
+
+test('an administrator adds an area and a site whose polygon is drawn by clicks, and real check-ins are judged against it', async (t) => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const page = await newPage('admin-sites', { allow: /status of 400/ });
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/sites');
+  await page.locator('#jurisdiction-tree .tree-node[data-code="350881"]').waitFor();
+
+  await t.test('a new county: the API\'s refusal shows next to the field', async () => {
+    await page.locator('.tree-node[data-code="350800"]').click();
+    await page.locator('#new-jurisdiction').click();
+    // Under a city the dialog proposes a county there.
+    assert.match(await page.locator('.el-select', { has: page.locator('#j-parent') }).textContent(), /龙岩市（350800）/);
+    await page.locator('#j-code').fill('35082');
+    await page.locator('#j-name').fill('连城县');
+    await page.locator('#j-submit').click();
+    await page.locator('#jurisdiction-form .el-form-item__error', { hasText: '6 位数字' }).waitFor();
+    // A code the server refuses (already taken) comes back as its detail, under the code.
+    await page.locator('#j-code').fill('350881');
+    await page.locator('#j-submit').click();
+    await page.locator('#jurisdiction-form .el-form-item__error, #j-error').first().waitFor();
+    await page.locator('#j-code').fill('350825');
+    await page.locator('#j-submit').click();
+    await page.locator('#jurisdiction-tree .tree-node[data-code="350825"]').waitFor();
+    const listed = await api('GET', '/api/v1/jurisdictions/350825', { token: adminToken });
+    assert.equal(listed.status, 200);
+    assert.equal(listed.body.parent_code, '350800');
+  });
+
+  let siteId;
+  let fence;
+  await t.test('a polygon drawn by clicking: a bow-tie is refused with the server\'s words, a square is saved', async () => {
+    await page.locator('#new-site').click();
+    await page.locator('#site-form').waitFor();
+    await page.locator('#s-name').fill('庙前镇卫生院');
+    await choose(page, 's-kind', '乡镇卫生院');
+    await choose(page, 's-jurisdiction', '连城县');
+    // A circle typed in first puts the map over the township; then the corners are clicked.
+    await page.locator('#fence-mode label', { hasText: '圆形' }).click();
+    await page.locator('#fence-lat').fill('25.7105');
+    await page.locator('#fence-lon').fill('116.7520');
+    await page.locator('#fence-lon').press('Tab');
+    await page.locator('.fence-draft').first().waitFor();
+    await page.locator('#site-form button', { hasText: '缩放到围栏' }).click();
+    await page.locator('#fence-mode label', { hasText: '多边形' }).click();
+    // Let the zoom animation end: a click on a moving map lands elsewhere.
+    await page.waitForTimeout(800);
+    // Corners in a crossing order: a bow-tie, which the server refuses as self-intersecting.
+    for (const [dx, dy] of [[-120, -100], [120, -100], [-120, 100], [120, 100]]) await clickMap(page, dx, dy);
+    await page.locator('#fence-point-count', { hasText: '4' }).waitFor();
+    const before = (await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items.length;
+    await page.locator('#s-save').click();
+    const refusal = page.locator('#site-form .el-form-item__error', { hasText: 'geofence' });
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /geofence:/);
+    assert.equal((await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items.length, before, 'nothing was created');
+
+    await page.locator('#fence-clear').click();
+    for (const [dx, dy] of [[-120, -100], [120, -100], [120, 100], [-120, 100]]) await clickMap(page, dx, dy);
+    assert.equal(await page.locator('#fence-points tbody tr').count(), 4);
+    await page.locator('#s-save').click();
+    await page.waitForURL(/#\/admin\/sites\/[0-9a-f-]{36}$/);
+    siteId = page.url().split('/').pop();
+    await page.locator('#fence-versions tbody tr', { hasText: '第 1 版' }).waitFor();
+    await shot(page, '20-site-fence.png');
+    const site = (await api('GET', `/api/v1/organizations/${siteId}`, { token: adminToken })).body;
+    assert.equal(site.name, '庙前镇卫生院');
+    assert.equal(site.jurisdiction_code, '350825');
+    fence = site.geofence;
+    assert.equal(fence.type, 'Polygon');
+    assert.equal(fence.coordinates[0].length, 5, 'four corners and the closing one');
+    // The clicked square lies around the typed centre, a few hundred metres across.
+    const lats = fence.coordinates[0].map(([, lat]) => lat);
+    const lons = fence.coordinates[0].map(([lon]) => lon);
+    assert.ok(Math.min(...lats) < 25.7105 && Math.max(...lats) > 25.7105, `lat span ${lats}`);
+    assert.ok(Math.min(...lons) < 116.752 && Math.max(...lons) > 116.752, `lon span ${lons}`);
+    const spanM = (Math.max(...lats) - Math.min(...lats)) * 111_320;
+    assert.ok(spanM > 50 && spanM < 2_000, `${spanM} m tall`);
+  });
+
+  await t.test('a physician scanning inside the drawn polygon is accepted, outside refused', async () => {
+    const phone = '13700000020';
+    const program = await api('POST', '/api/v1/programs', { token: adminToken, body: { name: '连城县医师下基层', jurisdiction_code: '350825', requirements: [{ period: 'month', min_days: 1 }] } });
+    assert.equal(program.status, 201, JSON.stringify(program.body));
+    const hospital = (await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items.find((o) => o.kind === 'hospital');
+    const physician = await api('POST', '/api/v1/users', { token: adminToken, body: { role: 'physician', name: '罗建平', phone, password: PASSWORD_OF_NEW_USERS, organization_id: hospital.id } });
+    assert.equal(physician.status, 201, JSON.stringify(physician.body));
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    const assignment = await api('POST', '/api/v1/assignments', { token: adminToken, body: {
+      physician_id: physician.body.id, site_id: siteId, program_id: program.body.id, mode: 'circuit',
+      start_date: today, end_date: today, window_start: '00:00', window_end: '23:59' } });
+    assert.equal(assignment.status, 201, JSON.stringify(assignment.body));
+    const kiosk = await api('POST', `/api/v1/organizations/${siteId}/kiosks`, { token: adminToken, body: {} });
+    assert.equal(kiosk.status, 201);
+    const token = await accessToken(phone, PASSWORD_OF_NEW_USERS);
+
+    const ring = fence.coordinates[0].slice(0, 4);
+    const inside = { lat: ring.reduce((s, [, lat]) => s + lat, 0) / 4, lon: ring.reduce((s, [lon]) => s + lon, 0) / 4 };
+    const outside = await checkIn(token, kiosk.body.token, inside.lat + 0.02, inside.lon);
+    assert.equal(outside.status, 422, JSON.stringify(outside.body));
+    assert.equal(outside.body.code, 'outside_geofence');
+    const accepted = await checkIn(token, kiosk.body.token, inside.lat, inside.lon);
+    assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
+    assert.equal(accepted.body.distance_to_fence_m, 0);
+
+    // The site's page lists both attempts and the visit under version 1.
+    await page.reload();
+    const row = page.locator('#fence-versions tbody tr', { hasText: '第 1 版' });
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    assert.ok(cells.includes('2') && cells.includes('1'), `attempts 2, refused 1, visits 1: ${cells}`);
+    await row.locator('.el-table__expand-icon').click();
+    await page.locator('.visits-judged[data-version="1"] .person', { hasText: '罗建平' }).waitFor();
+  });
+  await page.close();
+});
+
+/** Confirms the Element Plus message box that is open. */
+async function confirmBox(page) {
+  await page.locator('.el-message-box__btns .el-button--primary').click();
+}
+
+test('people: created with the API\'s checks, edited, a password reset handed over once and changed at the next login, deactivated', async (t) => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const page = await newPage('admin-people', { allow: /status of (400|409)/ });
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/people');
+  await page.locator('#people-table').waitFor();
+  const phone = '13700000021';
+  const name = '黄嘉怡';
+
+  await t.test('create: a bad phone is refused beside the field, a taken one with the server\'s words', async () => {
+    await page.locator('#p-new').click();
+    await page.locator('#u-name').fill(name);
+    await page.locator('#u-phone').fill('1370000');
+    await page.locator('#u-password').fill('first-pass-123');
+    await choose(page, 'u-organization', '漳平市医院');
+    await page.locator('#u-submit').click();
+    await page.locator('#person-form .el-form-item__error', { hasText: '11 位' }).waitFor();
+    await page.locator('#u-phone').fill(env('BROWSER_MOBILE_PHONE'));
+    await page.locator('#u-submit').click();
+    await page.locator('#u-error', { hasText: 'phone' }).waitFor();
+    await page.locator('#u-phone').fill(phone);
+    await page.locator('#u-title').fill('住院医师');
+    await page.locator('#u-submit').click();
+    await page.locator('#person-form').waitFor({ state: 'hidden' });
+    await page.locator('#p-q').fill(name);
+    await page.locator('#p-search').click();
+    await page.locator('#people-table tbody tr', { hasText: phone }).waitFor();
+  });
+
+  let userId;
+  await t.test('edit the title, then the physician\'s page', async () => {
+    const row = page.locator('#people-table tbody tr', { hasText: phone });
+    userId = await row.locator('.person-actions').getAttribute('data-id');
+    await row.locator('.p-edit').click();
+    await page.locator('#u-title').fill('主治医师');
+    await page.locator('#u-submit').click();
+    await page.locator('#people-table tbody tr', { hasText: '主治医师' }).waitFor();
+    const stored = await api('GET', `/api/v1/users/${userId}`, { token: adminToken });
+    assert.equal(stored.body.title, '主治医师');
+    await row.locator('.person-link').click();
+    await page.locator('#ph-name', { hasText: name }).waitFor();
+    await page.locator('#ph-postings').waitFor();
+    await page.goBack();
+    await page.locator('#people-table').waitFor();
+  });
+
+  await t.test('a one-time password is shown once and must be changed on the phone at the next login', async () => {
+    await page.locator('#p-q').fill(name);
+    await page.locator('#p-search').click();
+    await page.locator('#people-table tbody tr', { hasText: phone }).locator('.p-reset').click();
+    await confirmBox(page);
+    const otp = (await page.locator('#one-time-password').textContent()).trim();
+    assert.match(otp, /^[A-Z2-9]{12}$/);
+    await shot(page, '21-one-time-password.png');
+    await page.locator('#one-time-close').click();
+    // Gone from the page once closed, not merely hidden.
+    await page.locator('#one-time-password').waitFor({ state: 'detached' });
+
+    const phonePage = await newPage('admin-people-phone');
+    await phonePage.goto(`${BASE}/m/`);
+    await phonePage.locator('#login-phone').fill(phone);
+    await phonePage.locator('#login-password').fill(otp);
+    await phonePage.locator('#login-submit').click();
+    await phonePage.locator('#password-view').waitFor();
+    await phonePage.locator('#pw-new').fill('my-own-pass-77');
+    await phonePage.locator('#pw-repeat').fill('my-own-pass-77');
+    await phonePage.locator('#pw-submit').click();
+    await phonePage.locator('#app-view').waitFor();
+    await phonePage.close();
+    const login = await api('POST', '/api/v1/auth/login', { body: { phone, password: 'my-own-pass-77' } });
+    assert.equal(login.status, 200);
+    assert.equal(login.body.must_change_password, false);
+  });
+
+  await t.test('a supervisor given a one-time password sets their own in the console first', async () => {
+    const supervisorPhone = '13900000031';
+    const created = await api('POST', '/api/v1/users', { token: adminToken, body: { role: 'supervisor', name: '郑督查', phone: supervisorPhone, password: 'start-pass-123', jurisdiction_code: '350800' } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const reset = await api('POST', `/api/v1/users/${created.body.id}/password-reset`, { token: adminToken });
+    assert.equal(reset.status, 200);
+    const other = await newPage('admin-people-supervisor', { allow: /status of 400/ });
+    await logInAsFirst(other, supervisorPhone, reset.body.one_time_password);
+    await other.locator('#password-change').waitFor();
+    await other.locator('#pw-current').fill('wrong-one-time');
+    await other.locator('#pw-new').fill('supervisor-own-1');
+    await other.locator('#pw-repeat').fill('supervisor-own-1');
+    await other.locator('#pw-submit').click();
+    await other.locator('#password-change .el-form-item__error', { hasText: 'current_password' }).waitFor();
+    await other.locator('#pw-current').fill(reset.body.one_time_password);
+    await other.locator('#pw-submit').click();
+    await other.locator('#app-view').waitFor();
+    await other.close();
+  });
+
+  await t.test('deactivate: the account cannot sign in and leaves the active list', async () => {
+    await page.locator('#p-q').fill(name);
+    await page.locator('#p-search').click();
+    await page.locator('#people-table tbody tr', { hasText: phone }).locator('.p-deactivate').click();
+    await confirmBox(page);
+    await page.locator('#people-table tbody tr', { hasText: phone }).waitFor({ state: 'detached' });
+    const stored = await api('GET', `/api/v1/users/${userId}`, { token: adminToken });
+    assert.equal(stored.body.active, false);
+    const login = await api('POST', '/api/v1/auth/login', { body: { phone, password: 'my-own-pass-77' } });
+    assert.equal(login.status, 401);
+  });
+  await page.close();
+});
+
+/** Signs in on the console's form without waiting for the application (a first login may stop at the password form). */
+async function logInAsFirst(page, phone, password) {
+  await page.goto(`${BASE}/console/`);
+  await page.locator('#login-phone').fill(phone);
+  await page.locator('#login-password').fill(password);
+  await page.locator('#login-submit').click();
+}
+
+test('a wall screen is enrolled from the site\'s page, opened from its link\'s QR code, seen, revoked; a week of daily codes printed', async () => {
+  const page = await newPage('admin-kiosks');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, `#/admin/sites/${SITE_ID}`);
+  await page.locator('#kiosks-table').waitFor();
+  await page.locator('#k-label').fill('门诊大厅');
+  await page.locator('#k-enrol').click();
+  const link = await page.locator('#k-link').inputValue();
+  assert.match(link, new RegExp(`^${BASE.replace(/[.]/g, '\\.')}/kiosk#token=[A-Za-z0-9._-]+$`));
+  // The QR code on the page reads back as the link.
+  const qr = page.locator('#k-qr');
+  await qr.evaluate((img) => img.decode());
+  assert.equal(decodeQrPng(await qr.screenshot()), link);
+  await shot(page, '22-kiosk-enrolled.png');
+
+  // The screen opens the link and shows a code; its contact shows on the list.
+  const screen = await newPage('admin-kiosks-screen');
+  await screen.goto(link);
+  await screen.locator('#qr-img').waitFor();
+  await screen.close();
+  await page.reload();
+  const row = page.locator('#kiosks-table tbody tr', { hasText: '门诊大厅' });
+  await row.locator('.k-seen', { hasText: '刚刚' }).waitFor();
+
+  await row.locator('.k-revoke').click();
+  await confirmBox(page);
+  await row.locator('.el-tag', { hasText: '已撤销' }).waitFor();
+  const token = decodeURIComponent(link.split('#token=')[1]);
+  const refused = await api('GET', '/api/v1/kiosk/code', { token });
+  assert.equal(refused.status, 401, 'the revoked screen gets no code');
+
+  const [file] = await Promise.all([page.waitForEvent('download'), page.locator('#k-print').click()]);
+  const saved = join(downloads, 'daily-codes.html');
+  await file.saveAs(saved);
+  const html = readFileSync(saved, 'utf8');
+  assert.ok(html.includes(SITE_NAME), 'the sheet names the site');
+  assert.equal((html.match(/<section class="card">/g) ?? []).length, 7, 'a card a day for a week');
+  await page.close();
+});
+
+test('the audit log filtered by what was done shows who, when, before and after, and the chain verifies', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const created = await api('POST', '/api/v1/jurisdictions', { token: adminToken, body: { code: '350821', name: '长汀县', level: 'county', parent_code: '350800' } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const page = await newPage('admin-audit');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/audit');
+  await page.locator('#audit-table').waitFor();
+  await page.locator('#audit-verify').click();
+  await page.locator('#audit-verdict[data-intact="true"]').waitFor();
+
+  await choose(page, 'a-action', '新建辖区');
+  const row = page.locator('#audit-table > .el-table__inner-wrapper > .el-table__body-wrapper tbody tr', { hasText: '长汀县' }).first();
+  await row.waitFor();
+  const text = await row.textContent();
+  assert.match(text, /Administrator/, 'who');
+  assert.ok(!(await page.locator('.audit-action').allTextContents()).some((a) => a !== '新建辖区'), 'only that action');
+  await row.locator('.el-table__expand-icon').click();
+  const changes = page.locator('.audit-changes tbody tr', { hasText: 'parent_code' });
+  await changes.waitFor();
+  assert.match(await changes.textContent(), /350800/);
+  await shot(page, '23-audit.png');
+  await page.close();
+});
+
+test('a programme is created from a circular\'s template with its rules in words, and its minutes edited as the API checks them', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const page = await newPage('admin-programs', { allow: /status of 400/ });
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/programs');
+  await page.locator('#programs-table').waitFor();
+  await page.locator('#prog-new').click();
+  await choose(page, 'prog-template', '中站区城乡医院对口支援（驻点）');
+  const words = await page.locator('#prog-requirements li').allTextContents();
+  assert.ok(words.length >= 1 && words.every((w) => /[\u4e00-\u9fff]/.test(w)), `requirements in words: ${words}`);
+  assert.ok((await page.locator('#prog-basis').textContent()).length > 10, 'the circular\'s wording');
+  await page.locator('#prog-name').fill('漳平市2026年驻点帮扶');
+  await choose(page, 'prog-area', '漳平市');
+  await page.locator('#prog-submit').click();
+  const row = page.locator('#programs-table tbody tr', { hasText: '漳平市2026年驻点帮扶' });
+  await row.waitFor();
+  assert.deepEqual(await row.locator('.req-list li').allTextContents(), words);
+  const stored = (await api('GET', '/api/v1/programs?limit=500', { token: adminToken })).body.items.find((p) => p.name === '漳平市2026年驻点帮扶');
+  assert.equal(stored.jurisdiction_code, '350881');
+  assert.deepEqual(stored.requirements_zh, words);
+
+  await row.locator('.prog-edit').click();
+  await page.locator('#min-half').fill('500');
+  await page.locator('#min-full').fill('400');
+  await page.locator('#min-full').press('Tab');
+  await page.locator('#min-save').click();
+  await page.locator('#minutes-form .el-form-item__error', { hasText: 'half_day_minutes' }).waitFor();
+  await page.locator('#min-half').fill('150');
+  await page.locator('#min-full').fill('300');
+  await page.locator('#min-full').press('Tab');
+  await page.locator('#min-save').click();
+  await row.locator('.prog-minutes', { hasText: '2小时30分钟 / 5小时0分钟' }).waitFor();
+  const read = await api('GET', `/api/v1/programs/${stored.id}`, { token: adminToken });
+  assert.equal(read.body.half_day_minutes, 150);
+  assert.equal(read.body.full_day_minutes, 300);
+  await page.close();
+});
+
+test('the personnel table: a preview lists the bad rows and writes nothing, the fixed table imports and shows its initial passwords once', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const dir = mkdtempSync(join(tmpdir(), 'xiaxiang-import-'));
+  const table = (rows) => '\ufeff漳平市医院下派乡镇卫生院名单,,,,,,\n牵头医院名称,姓名,性别,专业,职称,电话,拟下派乡镇卫生院\n' + rows.map((r) => r.join(',')).join('\n') + '\n';
+  const bad = join(dir, '附件1-有误.csv');
+  const good = join(dir, '附件1.csv');
+  writeFileSync(bad, table([
+    ['漳平市医院', '陈明', '男', '内科', '主治医师', '13700000031', SITE_NAME],
+    ['', '刘芳', '女', '儿科', '住院医师', '1370000', SITE_NAME],
+    ['', '吴强', '男', '外科', '', '13700000033', '不存在卫生院'],
+  ]));
+  writeFileSync(good, table([
+    ['漳平市医院', '陈明', '男', '内科', '主治医师', '13700000031', SITE_NAME],
+    ['', '刘芳', '女', '儿科', '住院医师', '13700000032', SITE_NAME],
+    ['', '吴强', '男', '外科', '', '13700000033', SITE_NAME],
+  ]));
+  const findUser = async (phone) => (await api('GET', `/api/v1/users?q=${phone}`, { token: adminToken })).body.items;
+
+  const page = await newPage('admin-import');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/import');
+  await choose(page, 'imp-program', '漳平市医师下基层');
+  const [from, to] = [page.locator('#import-form .el-range-input').nth(0), page.locator('#import-form .el-range-input').nth(1)];
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  await from.fill(today);
+  await to.fill(`${Number(today.slice(0, 4)) + 1}${today.slice(4)}`);
+  await to.press('Enter');
+  await page.locator('#imp-file').setInputFiles(bad);
+  await page.locator('#imp-preview').click();
+  await page.locator('#imp-preview-result[data-ok="false"]').waitFor();
+  const errors = await page.locator('#imp-errors tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent.trim())));
+  assert.deepEqual(errors, [['4', '电话'], ['5', '受援单位']]);
+  assert.equal(await page.locator('#imp-run').isDisabled(), true, 'no import from a bad preview');
+  await shot(page, '24-import-preview.png');
+  assert.deepEqual(await findUser('13700000031'), [], 'the preview wrote nobody');
+
+  await page.locator('#imp-file').setInputFiles(good);
+  await page.locator('#imp-preview').click();
+  await page.locator('#imp-preview-result[data-ok="true"]').waitFor();
+  assert.equal(await page.locator('#imp-plan tbody tr').count(), 3);
+  assert.deepEqual(await findUser('13700000031'), [], 'still nothing written');
+  await page.locator('#imp-run').click();
+  await page.locator('#imp-passwords').waitFor();
+  const slips = await page.locator('#imp-passwords tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())));
+  assert.equal(slips.length, 3);
+  const [, name, phone, password] = slips[0];
+  assert.equal(name, '陈明');
+  const login = await api('POST', '/api/v1/auth/login', { body: { phone, password } });
+  assert.equal(login.status, 200, 'the printed initial password signs in');
+  assert.equal(login.body.must_change_password, true, 'and must be replaced at once');
+  assert.equal((await findUser('13700000033')).length, 1);
+  await page.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('no console errors, CSP violations or uncaught exceptions', () => {

@@ -23,3 +23,15 @@ test('outside China nothing moves, and WGS-84 tiles need no shift', () => {
   assert.deepEqual(geo.wgs84ToGcj02({ lat: 48.85, lon: 2.35 }), { lat: 48.85, lon: 2.35 });
   assert.deepEqual(geo.forDisplay({ lat: 25.29, lon: 117.41 }, 'wgs84'), { lat: 25.29, lon: 117.41 });
 });
+
+test('a point converted to GCJ-02 or BD-09 and back lands where it was (GCJ-02 within a millimetre, BD-09 within the published inverse’s few centimetres)', () => {
+  const p = { lat: 25.291, lon: 117.412 };
+  for (const crs of ['wgs84', 'gcj02', 'bd09']) {
+    const back = geo.toWgs84(geo.fromWgs84(p, crs), crs);
+    assert.ok(geo.haversineM(p, back) < (crs === 'bd09' ? 0.05 : 0.001), `${crs}: ${geo.haversineM(p, back)} m`);
+  }
+  // BD-09 is GCJ-02 moved by several hundred metres more.
+  const bd = geo.fromWgs84(p, 'bd09');
+  assert.ok(geo.haversineM(p, bd) > 500, `${geo.haversineM(p, bd)} m`);
+  assert.deepEqual(geo.fromDisplay(p, 'wgs84'), p);
+});

@@ -47,6 +47,11 @@ pub fn session(user_id: Uuid) -> String {
     format!("session:{user_id}")
 }
 
+/// Set while a kiosk's last contact is fresh in the database (written at most once per TTL).
+pub fn kiosk_seen(kiosk_id: Uuid) -> String {
+    format!("kiosk-seen:{kiosk_id}")
+}
+
 /// A site's rotating kiosk code for one step, as `GET /kiosk/code` computed it.
 pub fn kiosk_code(site_id: Uuid, period_seconds: u32, step: i64) -> String {
     format!("kiosk-code:{site_id}:{period_seconds}:{step}")

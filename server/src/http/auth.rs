@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Duration;
 use mobile_api::{
-    LoginRequest, LogoutRequest, Problem, RefreshRequest, TokenResponse, UserSummary,
+    ChangePassword, LoginRequest, LogoutRequest, Problem, RefreshRequest, TokenResponse,
+    UserSummary,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,8 +15,10 @@ use super::extract::{AppJson, ClientIp, PresentedUser};
 use super::limits;
 use crate::auth::jwt::{Audience, Claims, ISSUER};
 use crate::auth::refresh;
+use crate::domain::access::Actor;
 use crate::domain::user::User;
 use crate::error::{ApiError, ApiResult};
+use crate::service::admin::users;
 use crate::service::login;
 use crate::service::sessions;
 use crate::state::AppState;
@@ -26,6 +29,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(refresh_tokens))
         .routes(routes!(logout))
+        .routes(routes!(change_password))
+}
+
+/// The signed-in user sets their own password, giving the current one (after an
+/// administrator's reset, the one-time password). Clears `must_change_password`.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth",
+    request_body = ChangePassword, security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 400, description = "`invalid_request`: `current_password` wrong, or `new_password` too weak or unchanged", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(body): AppJson<ChangePassword>,
+) -> ApiResult<StatusCode> {
+    users::change_password(&state, &actor, body).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Exchanges phone and password for an access token and a refresh token.
@@ -157,7 +179,9 @@ async fn issue_tokens(
             token
         }
     };
+    let must_change_password = users::password_change_required(state, user.id).await?;
     Ok(TokenResponse {
+        must_change_password,
         access_token,
         refresh_token,
         expires_in: ttl,

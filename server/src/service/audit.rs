@@ -130,3 +130,70 @@ pub async fn verify_chain(
         }
     }
 }
+
+/// The chain verified for an administrator, as `server audit verify` does it.
+pub async fn verification(
+    state: &AppState,
+    actor: &Actor,
+) -> ApiResult<mobile_api::AuditVerification> {
+    actor.require(&[crate::domain::access::Role::Admin])?;
+    let report = verify(&state.store).await?;
+    let (entries_checked, broken_at) = match &report.chain {
+        ChainReport::Intact { entries } => (*entries, None),
+        ChainReport::Broken { checked, at } => (*checked, Some(at.to_string())),
+    };
+    Ok(mobile_api::AuditVerification {
+        intact: report.is_intact(),
+        entries_checked,
+        broken_at,
+        unrecorded: report.unrecorded.iter().map(ToString::to_string).collect(),
+        checked_at: state.now(),
+    })
+}
+
+/// Audit entries matching `filter` for an administrator: newest first or in chain
+/// order, `limit` of them after `cursor` (the last page's last `seq`).
+pub async fn search(
+    state: &AppState,
+    actor: &Actor,
+    filter: crate::store::audit::AuditFilter,
+    cursor: Option<i64>,
+    newest_first: bool,
+    limit: u32,
+) -> ApiResult<mobile_api::Page<mobile_api::AuditRecord>> {
+    actor.require(&[crate::domain::access::Role::Admin])?;
+    let entries = state
+        .store
+        .search_audit(&filter, cursor, newest_first, limit + 1)
+        .await?;
+    let more = entries.len() > limit as usize;
+    let items: Vec<mobile_api::AuditRecord> = entries
+        .into_iter()
+        .take(limit as usize)
+        .map(to_record)
+        .collect();
+    let next_cursor = if more {
+        items.last().map(|r| r.seq.to_string())
+    } else {
+        None
+    };
+    Ok(mobile_api::Page { items, next_cursor })
+}
+
+fn to_record(e: crate::domain::audit::AuditEntry) -> mobile_api::AuditRecord {
+    let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+    mobile_api::AuditRecord {
+        seq: e.seq,
+        id: e.id,
+        at: e.at,
+        actor_id: e.actor_id,
+        actor_role: e.actor_role,
+        action: e.action,
+        object_type: e.object_type,
+        object_id: e.object_id,
+        before: json(e.before),
+        after: json(e.after),
+        prev_hash: e.prev_hash,
+        hash: e.hash,
+    }
+}

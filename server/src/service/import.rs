@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use mobile_api::{
-    ImportAssignmentsQuery, ImportIssue, ImportResult, ImportedAssignment, ImportedUser,
+    ImportAssignmentsQuery, ImportIssue, ImportPreview, ImportResult, ImportedAssignment,
+    ImportedUser, PreviewAssignment, PreviewPhysician,
 };
 use uuid::Uuid;
 
@@ -34,6 +35,8 @@ pub struct ImportRequest {
     pub query: ImportAssignmentsQuery,
     pub format: TableFormat,
     pub table: Vec<u8>,
+    /// Check and describe, write nothing.
+    pub dry_run: bool,
 }
 
 pub enum ImportOutcome {
@@ -41,6 +44,8 @@ pub enum ImportOutcome {
     Created(ImportResult),
     /// Imported before: the first outcome, without passwords.
     Replayed(ImportResult),
+    /// A dry run: what would happen, nothing written.
+    Preview(ImportPreview),
 }
 
 fn refuse(detail: impl Into<String>, issues: &[RowIssue]) -> ApiError {
@@ -70,7 +75,7 @@ fn parse_filename(raw: Option<String>) -> ApiResult<Option<String>> {
     }
 }
 
-fn initial_password() -> ApiResult<String> {
+pub(crate) fn initial_password() -> ApiResult<String> {
     let mut bytes = [0u8; PASSWORD_LENGTH];
     getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
     let password: String = bytes
@@ -96,6 +101,7 @@ pub async fn import_personnel(
     request: ImportRequest,
 ) -> ApiResult<ImportOutcome> {
     may_import(actor)?;
+    let dry_run = request.dry_run;
     let query = request.query;
     let terms = ImportTerms::new(
         query.program_id,
@@ -149,6 +155,17 @@ pub async fn import_personnel(
             ImportPlan::default()
         }
     };
+    if dry_run {
+        issues.sort_by_key(|i| (i.row, i.column));
+        let already_imported =
+            issues.is_empty() && state.store.assignment_import(&digest).await?.is_some();
+        return Ok(ImportOutcome::Preview(preview(
+            parsed.rows.len(),
+            &issues,
+            &plan,
+            already_imported,
+        )?));
+    }
     if !issues.is_empty() {
         issues.sort_by_key(|i| (i.row, i.column));
         let rows = issues.iter().map(|i| i.row).collect::<BTreeSet<_>>().len();
@@ -280,6 +297,48 @@ pub async fn import_personnel(
             replay(stored).map(ImportOutcome::Replayed)
         }
     }
+}
+
+/// The dry run's answer: the issues, or what the plan would write.
+fn preview(
+    rows: usize,
+    issues: &[RowIssue],
+    plan: &ImportPlan,
+    already_imported: bool,
+) -> ApiResult<ImportPreview> {
+    let ok = issues.is_empty();
+    Ok(ImportPreview {
+        ok,
+        rows: u32::try_from(rows).map_err(ApiError::internal)?,
+        errors: issues
+            .iter()
+            .map(|i| ImportIssue {
+                row: i.row,
+                column: i.column.key().to_owned(),
+                reason: i.reason.clone(),
+            })
+            .collect(),
+        new_physicians: plan
+            .new_physicians
+            .iter()
+            .map(|p| PreviewPhysician {
+                row: p.row,
+                name: p.name.clone(),
+                phone: p.phone.as_str().to_owned(),
+            })
+            .collect(),
+        assignments: plan
+            .rows
+            .iter()
+            .map(|r| PreviewAssignment {
+                row: r.row,
+                phone: r.phone.as_str().to_owned(),
+                site_id: r.site_id,
+                existing_physician: plan.existing.contains_key(r.phone.as_str()),
+            })
+            .collect(),
+        already_imported,
+    })
 }
 
 fn imported(fate: &AssignmentFate) -> ImportedAssignment {

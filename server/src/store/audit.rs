@@ -22,6 +22,9 @@
 //! (up to the busy timeout) instead of failing with "database is locked" when it tries
 //! to upgrade.
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_opt_uuid, parse_uuid, to_ms};
 use crate::domain::audit::{
     AuditEntry, AuditedTable, PendingAudit, RowLink, UNAUDITED_SEQ, UnrecordedChange,
@@ -214,6 +217,19 @@ impl TryFrom<AuditRow> for AuditEntry {
     }
 }
 
+/// What [`Store::search_audit`] matches; `None` matches anything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub action: Option<String>,
+    /// Entries at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Entries before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
 const COLUMNS: &str = "seq, id, at, actor_id, actor_role, action, object_type, object_id, \
                        before, after, prev_hash, hash";
 
@@ -256,6 +272,41 @@ impl Store {
     }
 
     /// Entries after `after_seq` in order, at most `limit`, optionally of one object.
+    /// Audit entries matching `filter`, newest first when `newest_first` (then `cursor`
+    /// is the smallest seq already shown), else in chain order (after `cursor`).
+    pub async fn search_audit(
+        &self,
+        filter: &AuditFilter,
+        cursor: Option<i64>,
+        newest_first: bool,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let (bound, order) = if newest_first {
+            ("seq < $1", "DESC")
+        } else {
+            ("seq > $1", "ASC")
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE {bound} \
+             AND ($2 = '' OR object_type = $2) AND ($3 = '' OR object_id = $3) \
+             AND ($4 = '' OR actor_id = $4) AND ($5 = '' OR action = $5) \
+             AND at >= $6 AND at < $7 ORDER BY seq {order} LIMIT $8"
+        );
+        let cursor = cursor.unwrap_or(if newest_first { i64::MAX } else { 0 });
+        let rows: Vec<AuditRow> = on_pool!(self.db(), pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(cursor)
+            .bind(filter.object_type.as_deref().unwrap_or_default())
+            .bind(filter.object_id.as_deref().unwrap_or_default())
+            .bind(filter.actor_id.map(|u| u.to_string()).unwrap_or_default())
+            .bind(filter.action.as_deref().unwrap_or_default())
+            .bind(filter.from.map_or(i64::MIN, to_ms))
+            .bind(filter.to.map_or(i64::MAX, to_ms))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter().map(AuditEntry::try_from).collect()
+    }
+
     pub async fn audit_entries(
         &self,
         after_seq: i64,

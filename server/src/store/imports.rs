@@ -153,9 +153,12 @@ impl Store {
         const INSERT_IMPORT: &str = "INSERT INTO assignment_imports \
             (id, digest, filename, imported_by, imported_at, row_count, result, audit_seq) \
             VALUES ($1, $2, $3, $4, $5, $6, '{}', $7)";
+        // The initial password is handed out on paper: the physician sets their own at
+        // the first login (`must_change_password`).
         const INSERT_USER: &str = "INSERT INTO users (id, role, name, phone, password_hash, \
-            organization_id, jurisdiction_code, title, specialty, gender, created_at, audit_seq) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+            organization_id, jurisdiction_code, title, specialty, gender, created_at, audit_seq, \
+            must_change_password) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE)";
         const FIND_ASSIGNMENT: &str = "SELECT id FROM assignments WHERE physician_id = $1 \
             AND site_id = $2 AND program_id = $3 AND start_date = $4 AND end_date = $5 \
             ORDER BY created_at, id LIMIT 1";

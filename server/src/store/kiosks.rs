@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
-use super::{Store, StoreResult, on_pool, parse_uuid, to_ms};
+use super::{Store, StoreResult, from_ms, on_pool, parse_opt_uuid, parse_uuid, to_ms};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Kiosk {
@@ -13,7 +13,57 @@ pub struct Kiosk {
     pub revoked: bool,
 }
 
+/// A kiosk as the site's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskEntry {
+    pub id: Uuid,
+    pub label: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
 impl Store {
+    /// A site's kiosks, oldest first, with when each last fetched its code.
+    pub async fn site_kiosks(&self, site_id: Uuid) -> StoreResult<Vec<KioskEntry>> {
+        const SQL: &str = "SELECT k.id, k.label, k.created_at, k.created_by, k.revoked_at, \
+            c.last_seen_at FROM kiosks k LEFT JOIN kiosk_contacts c ON c.kiosk_id = k.id \
+            WHERE k.site_id = $1 ORDER BY k.created_at, k.id";
+        type Row = (
+            String,
+            Option<String>,
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(site_id.to_string()).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|(id, label, created_at, created_by, revoked_at, seen)| {
+                Ok(KioskEntry {
+                    id: parse_uuid(&id)?,
+                    label,
+                    created_at: from_ms(created_at)?,
+                    created_by: parse_opt_uuid(created_by)?,
+                    revoked_at: revoked_at.map(from_ms).transpose()?,
+                    last_seen_at: seen.map(from_ms).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records that the kiosk fetched its code at `at` (a heartbeat, not audited).
+    pub async fn touch_kiosk(&self, kiosk_id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO kiosk_contacts (kiosk_id, last_seen_at) VALUES ($1, $2) \
+            ON CONFLICT (kiosk_id) DO UPDATE SET last_seen_at = excluded.last_seen_at";
+        on_pool!(self.db(), pool => {
+            sqlx::query(SQL).bind(kiosk_id.to_string()).bind(to_ms(at)).execute(pool).await?;
+        });
+        Ok(())
+    }
+
     pub async fn insert_kiosk(
         &self,
         kiosk_id: Uuid,

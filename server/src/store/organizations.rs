@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
@@ -54,6 +54,28 @@ pub struct OrganizationChanges<'a> {
     pub timezone: Option<chrono_tz::Tz>,
     pub max_accuracy_m: Option<f64>,
     pub geofence: Option<&'a Geofence>,
+}
+
+/// One version of a site's fence and what was judged against it.
+pub struct GeofenceHistoryEntry {
+    pub version: i64,
+    pub fence: Geofence,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub attempts: i64,
+    pub refused: i64,
+    pub visits: i64,
+    pub first_judged_at: Option<DateTime<Utc>>,
+    pub last_judged_at: Option<DateTime<Utc>>,
+    pub recent_visits: Vec<JudgedVisit>,
+}
+
+/// A visit whose check-in was judged against a given fence version.
+pub struct JudgedVisit {
+    pub visit_id: Uuid,
+    pub physician_id: Uuid,
+    pub local_date: NaiveDate,
+    pub checked_in_at: DateTime<Utc>,
 }
 
 struct OrganizationRow {
@@ -283,6 +305,71 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// Every version of a site's geofence, oldest first, with what was judged against
+    /// each: the attempts (refused ones counted apart), the visits their check-ins
+    /// opened, the first and last scan, and the newest `recent` of those visits.
+    pub async fn geofence_history(
+        &self,
+        id: Uuid,
+        recent: u32,
+    ) -> StoreResult<Vec<GeofenceHistoryEntry>> {
+        const VERSIONS: &str = "SELECT version, geometry, created_at, created_by \
+            FROM geofence_versions WHERE organization_id = $1 ORDER BY version";
+        const JUDGED: &str = "SELECT geofence_version, COUNT(*), \
+            SUM(CASE WHEN verdict = 'refused' THEN 1 ELSE 0 END), \
+            COUNT(DISTINCT CASE WHEN action = 'check_in' AND verdict <> 'refused' THEN visit_id END), \
+            MIN(scanned_at), MAX(scanned_at) \
+            FROM attendance_events WHERE site_id = $1 AND geofence_version IS NOT NULL \
+            GROUP BY geofence_version";
+        const VISITS: &str = "SELECT v.id, v.physician_id, v.local_date, v.checked_in_at \
+            FROM visits v JOIN attendance_events e ON e.id = v.check_in_event_id \
+            WHERE v.site_id = $1 AND e.geofence_version = $2 \
+            ORDER BY v.checked_in_at DESC, v.id LIMIT $3";
+        type Judged = (i64, i64, i64, i64, Option<i64>, Option<i64>);
+        type Version = (i64, String, i64, Option<String>);
+        let site = id.to_string();
+        let (versions, judged): (Vec<Version>, Vec<Judged>) = on_pool!(self.db(), pool => {
+            let versions = sqlx::query_as(VERSIONS).bind(&site).fetch_all(pool).await?;
+            let judged = sqlx::query_as(JUDGED).bind(&site).fetch_all(pool).await?;
+            (versions, judged)
+        });
+        let mut out = Vec::with_capacity(versions.len());
+        for (version, geometry, created_at, created_by) in versions {
+            let counts = judged.iter().find(|j| j.0 == version);
+            let visits: Vec<(String, String, String, i64)> = on_pool!(self.db(), pool =>
+                sqlx::query_as(VISITS)
+                    .bind(&site)
+                    .bind(version)
+                    .bind(i64::from(recent))
+                    .fetch_all(pool)
+                    .await?);
+            out.push(GeofenceHistoryEntry {
+                version,
+                fence: parse_stored_geofence(&geometry)?,
+                created_at: from_ms(created_at)?,
+                created_by: created_by.as_deref().map(parse_uuid).transpose()?,
+                attempts: counts.map_or(0, |c| c.1),
+                refused: counts.map_or(0, |c| c.2),
+                visits: counts.map_or(0, |c| c.3),
+                first_judged_at: counts.and_then(|c| c.4).map(from_ms).transpose()?,
+                last_judged_at: counts.and_then(|c| c.5).map(from_ms).transpose()?,
+                recent_visits: visits
+                    .into_iter()
+                    .map(|(visit, physician, date, at)| {
+                        Ok(JudgedVisit {
+                            visit_id: parse_uuid(&visit)?,
+                            physician_id: parse_uuid(&physician)?,
+                            local_date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                                .map_err(|e| StoreError::Corrupt(format!("local_date: {e}")))?,
+                            checked_in_at: from_ms(at)?,
+                        })
+                    })
+                    .collect::<StoreResult<_>>()?,
+            });
+        }
+        Ok(out)
     }
 
     /// The secret that signs a site's kiosk codes.

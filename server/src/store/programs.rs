@@ -95,4 +95,61 @@ impl Store {
             sqlx::query_as(SQL).bind(id.to_string()).fetch_optional(pool).await?);
         row.map(ProgramRow::into_program).transpose()
     }
+
+    /// Programs under `within` (all when `None`), by id after `after`, at most `limit`.
+    pub async fn list_programs(
+        &self,
+        within: Option<&JurisdictionPath>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<(Program, JurisdictionPath)>> {
+        const SQL: &str = "SELECT p.id, p.name, p.jurisdiction_code, p.half_day_minutes, \
+            p.full_day_minutes, p.requirements, p.created_at, j.path \
+            FROM programs p JOIN jurisdictions j ON j.code = p.jurisdiction_code \
+            WHERE ($1 = '' OR j.path = $1 OR j.path LIKE $2) AND p.id > $3 ORDER BY p.id LIMIT $4";
+        let root = within.map(|p| p.as_str().to_owned()).unwrap_or_default();
+        let rows: Vec<ProgramRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL)
+                .bind(&root)
+                .bind(format!("{root}/%"))
+                .bind(after.map(|u| u.to_string()).unwrap_or_default())
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter().map(ProgramRow::into_program).collect()
+    }
+
+    /// Sets a program's minutes to `new` if they still are `old` (what the caller
+    /// described in the audit entry). False when the program changed meanwhile.
+    pub async fn update_program_thresholds(
+        &self,
+        id: Uuid,
+        old: Thresholds,
+        new: Thresholds,
+        provenance: Provenance,
+    ) -> StoreResult<bool> {
+        const SQL: &str = "UPDATE programs SET half_day_minutes = $2, full_day_minutes = $3, \
+            audit_seq = $4 WHERE id = $1 AND half_day_minutes = $5 AND full_day_minutes = $6";
+        let changed = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            let changed = sqlx::query(SQL)
+                .bind(id.to_string())
+                .bind(i64::from(new.half_day_minutes))
+                .bind(i64::from(new.full_day_minutes))
+                .bind(slot.link())
+                .bind(i64::from(old.half_day_minutes))
+                .bind(i64::from(old.full_day_minutes))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if changed {
+                tx.append_audit(slot, provenance).await?;
+            }
+            tx.commit().await?;
+            changed
+        });
+        Ok(changed)
+    }
 }

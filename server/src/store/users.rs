@@ -101,6 +101,21 @@ pub struct PhysicianSearch<'a> {
     pub after: Option<(String, Uuid)>,
 }
 
+/// Which users [`Store::list_users`] finds, in name order.
+#[derive(Debug, Clone, Default)]
+pub struct UserSearch<'a> {
+    /// Placed in this jurisdiction or below (their own, or their organization's).
+    pub within: Option<&'a JurisdictionPath>,
+    pub organization_id: Option<Uuid>,
+    pub role: Option<Role>,
+    /// Part of the name or of the phone.
+    pub text: Option<String>,
+    /// Only active (`true`) or only deactivated (`false`) accounts.
+    pub active: Option<bool>,
+    /// The (name, id) of the previous page's last user.
+    pub after: Option<(String, Uuid)>,
+}
+
 /// A physician found by a search, with their organization's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhysicianEntry {
@@ -381,6 +396,137 @@ impl Store {
             .await?
             .rows_affected());
         Ok(replaced == 1)
+    }
+
+    /// The credentials of `user_id`, active or not.
+    pub async fn credentials_by_id(&self, user_id: Uuid) -> StoreResult<Option<Credentials>> {
+        Ok(self
+            .user_record("id", user_id.to_string())
+            .await?
+            .map(|r| r.credentials))
+    }
+
+    /// Whether `user_id` logs in with a one-time password they must change.
+    pub async fn password_change_required(&self, user_id: Uuid) -> StoreResult<bool> {
+        const SQL: &str = "SELECT must_change_password FROM users WHERE id = $1";
+        let row: Option<(bool,)> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(user_id.to_string()).fetch_optional(pool).await?);
+        Ok(row.is_some_and(|(required,)| required))
+    }
+
+    /// Sets a one-time password an administrator handed out: the user must change it
+    /// at the next login, and every session they had ends (access tokens refused,
+    /// refresh tokens revoked). False when there is no such user.
+    pub async fn reset_password(
+        &self,
+        user_id: Uuid,
+        new_hash: &str,
+        now: DateTime<Utc>,
+        provenance: Provenance,
+    ) -> StoreResult<bool> {
+        const SQL: &str = "UPDATE users SET password_hash = $2, must_change_password = TRUE, \
+            session_version = session_version + 1, audit_seq = $3 WHERE id = $1";
+        let id = user_id.to_string();
+        let found = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            let found = sqlx::query(SQL)
+                .bind(&id)
+                .bind(new_hash)
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if found {
+                sqlx::query(REVOKE_USER_TOKENS).bind(&id).bind(to_ms(now)).execute(&mut *tx).await?;
+                tx.append_audit(slot, provenance).await?;
+            }
+            tx.commit().await?;
+            found
+        });
+        Ok(found)
+    }
+
+    /// The user's own new password, if their hash still is `old_hash` (checked against
+    /// the current password just before); clears the one-time flag. True when changed.
+    pub async fn change_password(
+        &self,
+        user_id: Uuid,
+        old_hash: &str,
+        new_hash: &str,
+        provenance: Provenance,
+    ) -> StoreResult<bool> {
+        const SQL: &str = "UPDATE users SET password_hash = $2, must_change_password = FALSE, \
+            audit_seq = $4 WHERE id = $1 AND password_hash = $3";
+        let changed = on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            let changed = sqlx::query(SQL)
+                .bind(user_id.to_string())
+                .bind(new_hash)
+                .bind(old_hash)
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if changed {
+                tx.append_audit(slot, provenance).await?;
+            }
+            tx.commit().await?;
+            changed
+        });
+        Ok(changed)
+    }
+
+    /// Users in reach matching `search`, in name order, at most `limit`.
+    pub async fn list_users(&self, search: &UserSearch<'_>, limit: u32) -> StoreResult<Vec<User>> {
+        let sql = format!(
+            "{SELECT} WHERE u.role <> 'kiosk' \
+             AND ($1 = '' OR j.path = $1 OR j.path LIKE $2) \
+             AND ($3 = '' OR u.organization_id = $3) \
+             AND ($4 = '' OR u.role = $4) \
+             AND ($5 = '' OR u.name LIKE $5 ESCAPE '\\' OR u.phone LIKE $5 ESCAPE '\\') \
+             AND ($6 = 0 OR ($6 = 1 AND u.deactivated_at IS NULL) OR ($6 = 2 AND u.deactivated_at IS NOT NULL)) \
+             AND (u.name > $7 OR (u.name = $7 AND u.id > $8)) \
+             ORDER BY u.name, u.id LIMIT $9"
+        );
+        let root = search
+            .within
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let text = search
+            .text
+            .as_deref()
+            .map(|t| format!("%{}%", like_literal(t)))
+            .unwrap_or_default();
+        let (after_name, after_id) = search
+            .after
+            .as_ref()
+            .map(|(name, id)| (name.clone(), id.to_string()))
+            .unwrap_or_default();
+        let active: i64 = match search.active {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        let rows: Vec<UserRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(&root)
+                .bind(format!("{root}/%"))
+                .bind(search.organization_id.map(|u| u.to_string()).unwrap_or_default())
+                .bind(search.role.map(Role::as_str).unwrap_or_default())
+                .bind(&text)
+                .bind(active)
+                .bind(&after_name)
+                .bind(&after_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter()
+            .map(|row| UserRecord::try_from(row).map(|r| r.credentials.user))
+            .collect()
     }
 
     pub async fn admin_exists(&self) -> StoreResult<bool> {

@@ -11,6 +11,13 @@ export const router = createRouter({
     { path: '/coverage', name: 'coverage', component: () => import('./views/CoverageView.vue') },
     { path: '/inspections', name: 'inspections', component: () => import('./views/InspectionsView.vue') },
     { path: '/filings', name: 'filings', component: () => import('./views/FilingsView.vue') },
+    { path: '/admin/sites', name: 'sites', component: () => import('./views/admin/SitesView.vue') },
+    { path: '/admin/sites/:id', name: 'site', component: () => import('./views/admin/SiteView.vue') },
+    { path: '/admin/people', name: 'people', component: () => import('./views/admin/PeopleView.vue') },
+    { path: '/admin/people/:id', name: 'physician', component: () => import('./views/admin/PhysicianView.vue') },
+    { path: '/admin/programs', name: 'programs', component: () => import('./views/admin/ProgramsView.vue') },
+    { path: '/admin/import', name: 'import', component: () => import('./views/admin/ImportView.vue') },
+    { path: '/admin/audit', name: 'audit', component: () => import('./views/admin/AuditView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });

@@ -13,6 +13,8 @@ export interface Session {
   refresh_token: string;
   expires_in: number;
   user: SessionUser;
+  /** Signed in with a one-time password: the user sets their own before anything else. */
+  must_change_password?: boolean;
 }
 export interface Page<T> {
   items: T[];
@@ -94,6 +96,11 @@ export function startSession(s: Session): void {
   saveSession(s);
 }
 
+/** The one-time password has been replaced: the session goes on without the flag. */
+export function passwordChanged(): void {
+  if (session.value) saveSession({ ...session.value, must_change_password: false });
+}
+
 export function logout(): void {
   const current = session.value;
   saveSession(null);
@@ -169,6 +176,40 @@ async function authorised(method: string, path: string, init: { body?: unknown; 
   }
 }
 
+/** A file uploaded as the raw body (CSV or XLSX), answered with JSON. */
+export async function postFile<T>(path: string, file: File): Promise<{ status: number; body: T }> {
+  const current = session.value;
+  if (!current) throw new ApiError(401, { code: 'unauthenticated', detail: '未登录 Not signed in' });
+  const xlsx = /\.xlsx$/i.test(file.name);
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: 'POST',
+      cache: 'no-store',
+      credentials: 'omit',
+      headers: {
+        Accept: 'application/json',
+        Authorization: `Bearer ${current.access_token}`,
+        'Content-Type': xlsx ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv',
+      },
+      body: await file.arrayBuffer(),
+    });
+  } catch {
+    throw networkError();
+  }
+  const data = await readBody(res);
+  if (!res.ok) throw new ApiError(res.status, data as { detail?: string });
+  return { status: res.status, body: data as T };
+}
+
+/** A POST of JSON answered by an image (SVG), as a data: URL the page may show. */
+export async function postForSvg(path: string, body: unknown): Promise<string> {
+  const res = await authorised('POST', path, { body, accept: 'image/svg+xml' });
+  if (!res.ok) throw new ApiError(res.status, (await readBody(res)) as { detail?: string });
+  const svg = await res.text();
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+}
+
 /** A JSON call; a non-2xx answer becomes an ApiError carrying the problem's detail. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await authorised(method, path, { body });
@@ -206,8 +247,8 @@ export function withQuery(path: string, query?: Record<string, string | number |
  * Downloads what the server renders (a report as XLSX or CSV) under the name the server
  * gives in Content-Disposition, or `fallbackName`. The browser saves it as a file.
  */
-export async function download(path: string, fallbackName: string): Promise<void> {
-  const res = await authorised('GET', path, { accept: '*/*' });
+export async function download(path: string, fallbackName: string, accept = '*/*'): Promise<void> {
+  const res = await authorised('GET', path, { accept });
   if (!res.ok) throw new ApiError(res.status, (await readBody(res)) as { detail?: string });
   const blob = await res.blob();
   const name = fileName(res.headers.get('content-disposition')) ?? fallbackName;

@@ -64,3 +64,55 @@ export type TileCrs = 'wgs84' | 'gcj02';
 export function forDisplay(p: LatLon, crs: TileCrs): LatLon {
   return crs === 'gcj02' ? wgs84ToGcj02(p) : p;
 }
+
+/** GCJ-02 back to WGS-84 by iterating the forward shift (as the server does). */
+export function gcj02ToWgs84(gcj: LatLon): LatLon {
+  if (outOfChina(gcj)) return { ...gcj };
+  let w = { ...gcj };
+  for (let i = 0; i < 30; i += 1) {
+    const f = wgs84ToGcj02(w);
+    const eLat = f.lat - gcj.lat;
+    const eLon = f.lon - gcj.lon;
+    w = { lat: w.lat - eLat, lon: w.lon - eLon };
+    if (Math.abs(eLat) < 1e-12 && Math.abs(eLon) < 1e-12) break;
+  }
+  return w;
+}
+
+const BD_X_PI = (Math.PI * 3000) / 180;
+
+export function gcj02ToBd09(p: LatLon): LatLon {
+  const z = Math.sqrt(p.lon * p.lon + p.lat * p.lat) + 0.00002 * Math.sin(p.lat * BD_X_PI);
+  const theta = Math.atan2(p.lat, p.lon) + 0.000003 * Math.cos(p.lon * BD_X_PI);
+  return { lat: z * Math.sin(theta) + 0.006, lon: z * Math.cos(theta) + 0.0065 };
+}
+
+export function bd09ToGcj02(p: LatLon): LatLon {
+  const x = p.lon - 0.0065;
+  const y = p.lat - 0.006;
+  const z = Math.sqrt(x * x + y * y) - 0.00002 * Math.sin(y * BD_X_PI);
+  const theta = Math.atan2(y, x) - 0.000003 * Math.cos(x * BD_X_PI);
+  return { lat: z * Math.sin(theta), lon: z * Math.cos(theta) };
+}
+
+/** The datums a fence's coordinates may be given in (the server converts them). */
+export type InputCrs = 'wgs84' | 'gcj02' | 'bd09';
+
+/** A point given in `crs` as WGS-84: only for drawing a draft; the server converts for real. */
+export function toWgs84(p: LatLon, crs: InputCrs): LatLon {
+  if (crs === 'gcj02') return gcj02ToWgs84(p);
+  if (crs === 'bd09') return gcj02ToWgs84(bd09ToGcj02(p));
+  return { ...p };
+}
+
+/** A WGS-84 point written in `crs` (a point picked on the map, for a draft in that datum). */
+export function fromWgs84(p: LatLon, crs: InputCrs): LatLon {
+  if (crs === 'gcj02') return wgs84ToGcj02(p);
+  if (crs === 'bd09') return gcj02ToBd09(wgs84ToGcj02(p));
+  return { ...p };
+}
+
+/** The WGS-84 point under a position drawn on a base map in `crs` (the inverse of forDisplay). */
+export function fromDisplay(p: LatLon, crs: TileCrs): LatLon {
+  return crs === 'gcj02' ? gcj02ToWgs84(p) : p;
+}

@@ -50,6 +50,14 @@ export const ACTION: Record<string, Pair> = {
   presence: ['在岗抽查', 'Presence check'],
 };
 export const ROLE: Record<string, Pair> = { admin: ['管理员', 'Administrator'], supervisor: ['督查员', 'Supervisor'] };
+/** Every role a person can have (kiosks are screens, not people). */
+export const USER_ROLE: Record<string, Pair> = {
+  ...ROLE,
+  hospital_admin: ['医院管理员', 'Hospital administrator'],
+  clinic_admin: ['基层单位管理员', 'Clinic administrator'],
+  physician: ['医师', 'Physician'],
+};
+export const GENDER: Record<string, Pair> = { male: ['男', 'Male'], female: ['女', 'Female'] };
 export const ORG_KIND: Record<string, Pair> = {
   hospital: ['医院', 'Hospital'],
   township_health_center: ['乡镇卫生院', 'Township health center'],

@@ -7,7 +7,8 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use mobile_api::{
-    CSV_CONTENT_TYPE, ImportAssignmentsQuery, ImportIssue, ImportResult, Problem, XLSX_CONTENT_TYPE,
+    CSV_CONTENT_TYPE, ImportAssignmentsQuery, ImportIssue, ImportPreview, ImportResult, Problem,
+    XLSX_CONTENT_TYPE,
 };
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,6 +33,7 @@ struct ImportDoc;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ImportDoc::openapi())
         .routes(routes!(import_assignments))
+        .routes(routes!(preview_import))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT_BYTES))
 }
 
@@ -82,6 +84,22 @@ pub async fn import_assignments(
 ) -> ApiResult<(StatusCode, AppJson<ImportResult>)> {
     // The role first: a caller without it hears 403 whatever the request says.
     import::may_import(&actor)?;
+    let request = read_request(query, &headers, body, false)?;
+    match import::import_personnel(&state, &actor, request).await? {
+        ImportOutcome::Created(result) => Ok((StatusCode::CREATED, AppJson(result))),
+        ImportOutcome::Replayed(result) => Ok((StatusCode::OK, AppJson(result))),
+        ImportOutcome::Preview(_) => Err(ApiError::internal("an import answered a preview")),
+    }
+}
+
+/// The upload as the service takes it: the query, the table's format from
+/// `Content-Type`, and its bytes.
+fn read_request(
+    query: Result<AppQuery<ImportAssignmentsQuery>, ApiError>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    dry_run: bool,
+) -> ApiResult<ImportRequest> {
     let AppQuery(query) = query?;
     let format = headers
         .get(CONTENT_TYPE)
@@ -99,13 +117,41 @@ pub async fn import_assignments(
             ApiError::invalid(rejection.body_text())
         }
     })?;
-    let request = ImportRequest {
+    Ok(ImportRequest {
         query,
         format,
         table: table.to_vec(),
-    };
+        dry_run,
+    })
+}
+
+/// The same upload as `POST /assignments/import`, checked and described, nothing
+/// written: every bad row and column (200 with `ok: false`), or the physicians it would
+/// create and the assignments it would make. Use it to show a preview before importing.
+#[utoipa::path(post, path = "/api/v1/assignments/import/preview", tag = "administration",
+    params(ImportAssignmentsQuery),
+    request_body(description = "The personnel table, as the raw body",
+        content((String = "text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What the import would do; `ok: false` with `errors` when rows are bad", body = ImportPreview),
+        (status = 400, description = "`invalid_import` (an unreadable file, no personnel rows) or `invalid_request` (parameters)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such program", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither CSV nor XLSX", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn preview_import(
+    State(state): State<AppState>,
+    actor: Actor,
+    query: Result<AppQuery<ImportAssignmentsQuery>, ApiError>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<AppJson<ImportPreview>> {
+    import::may_import(&actor)?;
+    let request = read_request(query, &headers, body, true)?;
     match import::import_personnel(&state, &actor, request).await? {
-        ImportOutcome::Created(result) => Ok((StatusCode::CREATED, AppJson(result))),
-        ImportOutcome::Replayed(result) => Ok((StatusCode::OK, AppJson(result))),
+        ImportOutcome::Preview(preview) => Ok(AppJson(preview)),
+        _ => Err(ApiError::internal("a preview wrote an import")),
     }
 }

@@ -3,7 +3,9 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use mobile_api::{EnrollKiosk, KioskEnrolment, Problem};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use mobile_api::{EnrollKiosk, KioskEnrolment, KioskLink, KioskList, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -16,7 +18,8 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(enroll_kiosk))
+        .routes(routes!(enroll_kiosk, list_kiosks))
+        .routes(routes!(link_qr))
         .routes(routes!(revoke_kiosk))
 }
 
@@ -59,4 +62,38 @@ pub async fn revoke_kiosk(
 ) -> ApiResult<StatusCode> {
     kiosks::revoke(&state, &actor, kiosk_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The site's kiosks, oldest first, each with when it last fetched its code (recorded
+/// at most once a minute) and whether it was revoked.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/kiosks", tag = "administration",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, body = KioskList), (status = 400, description = "`invalid_request`: a malformed path parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_kiosks(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(site_id): AppPath<Uuid>,
+) -> ApiResult<AppJson<KioskList>> {
+    Ok(AppJson(kiosks::list(&state, &actor, site_id).await?))
+}
+
+/// Draws a kiosk page link (`…/kiosk#token=…`) as a QR code, so the wall screen can be
+/// opened by scanning it. The server keeps nothing.
+#[utoipa::path(post, path = "/api/v1/kiosks/link-qr", tag = "administration",
+    request_body = KioskLink, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The link as a QR code", body = String, content_type = "image/svg+xml"),
+        (status = 400, description = "`invalid_request`: not a kiosk link", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn link_qr(
+    actor: Actor,
+    AppJson(body): AppJson<KioskLink>,
+) -> ApiResult<axum::response::Response> {
+    let svg = kiosks::link_qr(&actor, &body.link)?;
+    Ok(([(CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }

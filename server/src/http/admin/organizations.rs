@@ -4,7 +4,8 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use mobile_api::page::PageQuery;
 use mobile_api::{
-    CreateOrganization, Organization as OrganizationBody, Page, Problem, UpdateOrganization,
+    CreateOrganization, GeofenceHistory, Organization as OrganizationBody, Page, Problem,
+    UpdateOrganization,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_organization, list_organizations))
         .routes(routes!(get_organization, update_organization))
+        .routes(routes!(geofence_history))
         .layer(DefaultBodyLimit::max(ORGANIZATION_BODY_LIMIT_BYTES))
 }
 
@@ -86,5 +88,20 @@ pub async fn update_organization(
 ) -> ApiResult<AppJson<OrganizationBody>> {
     Ok(AppJson(
         organizations::update(&state, &actor, id, body).await?,
+    ))
+}
+
+/// Every version of the site's fence, oldest first, with the attempts and visits judged
+/// against each one (the newest 20 visits of each listed).
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/geofence-versions", tag = "administration",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = GeofenceHistory), (status = 400, description = "`invalid_request`: a malformed path parameter", body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn geofence_history(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<AppJson<GeofenceHistory>> {
+    Ok(AppJson(
+        organizations::geofence_history(&state, &actor, id).await?,
     ))
 }

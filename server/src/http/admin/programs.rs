@@ -2,21 +2,25 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use mobile_api::{CreateProgram, Problem, Program as ProgramBody, ProgramTemplate as TemplateBody};
+use mobile_api::page::PageQuery;
+use mobile_api::{
+    CreateProgram, Page, Problem, Program as ProgramBody, ProgramTemplate as TemplateBody,
+    UpdateProgram,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain::access::Actor;
 use crate::error::ApiResult;
-use crate::http::extract::{AppJson, AppPath};
+use crate::http::extract::{AppJson, AppPath, AppQuery};
 use crate::service::admin::programs;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_program))
-        .routes(routes!(get_program))
+        .routes(routes!(create_program, list_programs))
+        .routes(routes!(get_program, update_program))
         .routes(routes!(program_templates))
 }
 
@@ -60,4 +64,36 @@ pub async fn get_program(
     ))]
 pub async fn program_templates(actor: Actor) -> ApiResult<AppJson<Vec<TemplateBody>>> {
     Ok(AppJson(programs::templates(&actor)?))
+}
+
+/// The programs the caller can see (an admin's all, a supervisor's their
+/// jurisdiction's and below), each requirement also in words.
+#[utoipa::path(get, path = "/api/v1/programs", tag = "administration",
+    params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<ProgramBody>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_programs(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(query): AppQuery<PageQuery>,
+) -> ApiResult<AppJson<Page<ProgramBody>>> {
+    Ok(AppJson(programs::list(&state, &actor, query).await?))
+}
+
+/// Changes the minutes that credit a half-day and a day. Credit is computed when read:
+/// the program's visits count by the new minutes from now on.
+#[utoipa::path(patch, path = "/api/v1/programs/{id}", tag = "administration",
+    params(("id" = Uuid, Path)), request_body = UpdateProgram, security(("bearer" = [])),
+    responses(
+        (status = 200, body = ProgramBody),
+        (status = 400, description = "`invalid_request` naming `half_day_minutes` or `full_day_minutes`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`program_changed`: changed meanwhile", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_program(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(body): AppJson<UpdateProgram>,
+) -> ApiResult<AppJson<ProgramBody>> {
+    Ok(AppJson(programs::update(&state, &actor, id, body).await?))
 }

@@ -1,7 +1,7 @@
 //! Kiosk enrolment and revocation: a long-lived token for one site's wall screen.
 
 use chrono::{DateTime, Utc};
-use mobile_api::{EnrollKiosk, KioskEnrolment};
+use mobile_api::{EnrollKiosk, KioskEnrolment, KioskList, KioskStatus};
 use uuid::Uuid;
 
 use super::organizations::reachable_organization;
@@ -127,4 +127,65 @@ pub async fn revoke(state: &AppState, actor: &Actor, kiosk_id: Uuid) -> ApiResul
         .revoke_kiosk(kiosk_id, state.now(), audit)
         .await?;
     Ok(())
+}
+
+/// How often a kiosk's contact is written at most (per kiosk and process).
+const CONTACT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Notes that kiosk `kiosk_id` fetched its code now: one write a minute at most, the
+/// cache's marker deciding. A failure is logged, never the kiosk's problem.
+pub async fn record_contact(state: &AppState, kiosk_id: Uuid) {
+    let key = crate::cache::keys::kiosk_seen(kiosk_id);
+    if !state.cache.set_once(&key, "1", CONTACT_EVERY).await {
+        return;
+    }
+    if let Err(error) = state.store.touch_kiosk(kiosk_id, state.now()).await {
+        tracing::warn!(%error, %kiosk_id, "could not record the kiosk's contact");
+        state.cache.clear(&key).await;
+    }
+}
+
+/// A site's kiosks with their last contact, for those who may manage them there.
+pub async fn list(state: &AppState, actor: &Actor, site_id: Uuid) -> ApiResult<KioskList> {
+    may_manage(actor)?;
+    let site = reachable_organization(state, actor, site_id).await?;
+    let items = state
+        .store
+        .site_kiosks(site.id)
+        .await?
+        .into_iter()
+        .map(|k| KioskStatus {
+            kiosk_id: k.id,
+            label: k.label,
+            created_at: k.created_at,
+            created_by: k.created_by,
+            revoked: k.revoked_at.is_some(),
+            revoked_at: k.revoked_at,
+            last_seen_at: k.last_seen_at,
+        })
+        .collect();
+    Ok(KioskList {
+        site_id: site.id,
+        items,
+    })
+}
+
+/// The longest kiosk link drawn as a QR code.
+const MAX_LINK_CHARS: usize = 2000;
+
+/// The kiosk page's link as a QR code (SVG), to open on the wall screen with a phone
+/// or tablet. Only links to a `/kiosk` page with a token are drawn.
+pub fn link_qr(actor: &Actor, link: &str) -> ApiResult<String> {
+    may_manage(actor)?;
+    let link = link.trim();
+    let looks_right = (link.starts_with("https://") || link.starts_with("http://"))
+        && link.contains("/kiosk#token=")
+        && link.chars().count() <= MAX_LINK_CHARS
+        && link.chars().all(|c| c.is_ascii_graphic());
+    if !looks_right {
+        return Err(ApiError::invalid(
+            "link: must be an http(s) link to /kiosk#token=…, at most 2000 characters",
+        ));
+    }
+    crate::qr::svg(link).map_err(|e| ApiError::invalid(format!("link: {e}")))
 }

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use mobile_api::page::PageQuery;
-use mobile_api::{CreateOrganization, Organization as OrganizationBody, Page, UpdateOrganization};
+use mobile_api::{
+    CreateOrganization, GeofenceHistory, GeofenceVersion, JudgedVisit,
+    Organization as OrganizationBody, Page, UpdateOrganization,
+};
 use uuid::Uuid;
 
 use super::invalid;
@@ -252,4 +255,55 @@ pub async fn update(
         .await?;
     crate::service::sites::invalidate(state);
     Ok(to_body(after))
+}
+
+/// Visits listed under each fence version on the site's page.
+const RECENT_VISITS_PER_VERSION: u32 = 20;
+
+/// Every version of a site's fence, oldest first, with the attempts and visits judged
+/// against each (the same readers as `get`).
+pub async fn geofence_history(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<GeofenceHistory> {
+    actor.require(&[
+        Role::Admin,
+        Role::Supervisor,
+        Role::HospitalAdmin,
+        Role::ClinicAdmin,
+    ])?;
+    let org = reachable_organization(state, actor, id).await?;
+    let entries = state
+        .store
+        .geofence_history(org.id, RECENT_VISITS_PER_VERSION)
+        .await?;
+    Ok(GeofenceHistory {
+        site_id: org.id,
+        current_version: org.geofence.as_ref().map(|g| g.version),
+        items: entries
+            .into_iter()
+            .map(|e| GeofenceVersion {
+                version: e.version,
+                geofence: e.fence.to_stored_json(),
+                created_at: e.created_at,
+                created_by: e.created_by,
+                attempts: e.attempts,
+                refused: e.refused,
+                visits: e.visits,
+                first_judged_at: e.first_judged_at,
+                last_judged_at: e.last_judged_at,
+                recent_visits: e
+                    .recent_visits
+                    .into_iter()
+                    .map(|v| JudgedVisit {
+                        visit_id: v.visit_id,
+                        physician_id: v.physician_id,
+                        local_date: v.local_date,
+                        checked_in_at: v.checked_in_at,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
 }

@@ -2,9 +2,10 @@
 //! templates.
 
 use chrono::{DateTime, Utc};
+use mobile_api::page::PageQuery;
 use mobile_api::{
-    CreateProgram, Program as ProgramBody, ProgramTemplate as TemplateBody,
-    Requirement as RequirementBody,
+    CreateProgram, Page, Program as ProgramBody, ProgramTemplate as TemplateBody,
+    Requirement as RequirementBody, UpdateProgram,
 };
 use uuid::Uuid;
 
@@ -54,6 +55,11 @@ pub fn to_body(program: Program) -> ProgramBody {
             .requirements
             .iter()
             .map(requirement_to_body)
+            .collect(),
+        requirements_zh: program
+            .requirements
+            .iter()
+            .map(Requirement::describe_zh)
             .collect(),
         created_at: program.created_at,
     }
@@ -152,4 +158,83 @@ pub fn templates(actor: &Actor) -> ApiResult<Vec<TemplateBody>> {
         .into_iter()
         .map(template_to_body)
         .collect())
+}
+
+/// The programs the caller can see: an admin's all, a supervisor's those of their
+/// jurisdiction and below.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    query: PageQuery,
+) -> ApiResult<Page<ProgramBody>> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    let page = crate::service::page::PageRequest::try_from(query)?;
+    let within = match &actor.scope {
+        crate::domain::access::Scope::Everything => None,
+        crate::domain::access::Scope::Jurisdiction(path) => Some(path),
+        _ => return Err(ApiError::Forbidden),
+    };
+    let after = page
+        .after
+        .as_deref()
+        .map(Uuid::parse_str)
+        .transpose()
+        .map_err(|_| ApiError::invalid("cursor: not a cursor this server issued"))?;
+    let rows = state
+        .store
+        .list_programs(within, after, page.fetch())
+        .await?;
+    let items: Vec<ProgramBody> = rows.into_iter().map(|(p, _)| to_body(p)).collect();
+    Ok(page.page(items, |p| p.id.to_string()))
+}
+
+/// Changes the minutes that credit a half-day and a day (the members given). Credit is
+/// computed when read, so every visit of the program counts by the new minutes from
+/// now on; audited as `program.update` with the minutes before and after.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    request: UpdateProgram,
+) -> ApiResult<ProgramBody> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    let program = match state.store.program(id).await? {
+        Some((program, path)) if actor.reaches_jurisdiction(&path) => program,
+        _ => return Err(ApiError::NotFound),
+    };
+    let old = program.thresholds;
+    let new = Thresholds::new(
+        request.half_day_minutes.unwrap_or(old.half_day_minutes),
+        request.full_day_minutes.unwrap_or(old.full_day_minutes),
+    )
+    .map_err(invalid)?;
+    let mut after = program.clone();
+    after.thresholds = new;
+    let before_body = to_body(program);
+    let after_body = to_body(after);
+    if new == old {
+        return Ok(after_body);
+    }
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "program.update",
+            object_type: "program",
+            object_id: id.to_string(),
+            before: Some(&before_body),
+            after: Some(&after_body),
+        },
+    )?;
+    if !state
+        .store
+        .update_program_thresholds(id, old, new, audit)
+        .await?
+    {
+        return Err(ApiError::Conflict {
+            code: "program_changed",
+            detail: "the programme changed meanwhile: reload it and try again".into(),
+        });
+    }
+    Ok(after_body)
 }

@@ -1,7 +1,7 @@
 //! People of every role but kiosks: creating them, reading them, editing them and
 //! switching their accounts off or on.
 
-use mobile_api::{CreateUser, UpdateUser, User as UserBody};
+use mobile_api::{ChangePassword, CreateUser, Page, PasswordReset, UpdateUser, User as UserBody};
 use uuid::Uuid;
 
 use super::invalid;
@@ -13,8 +13,10 @@ use crate::domain::organization::parse_name;
 use crate::domain::user::{Phone, User, check_password_policy, check_role_placement};
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
+use crate::service::page::PageRequest;
 use crate::service::sessions;
 use crate::state::AppState;
+use crate::store::users::UserSearch;
 
 pub fn to_body(user: User) -> UserBody {
     let active = user.is_active();
@@ -236,4 +238,194 @@ pub async fn update(
     }
     sessions::forget(state, id).await;
     Ok(after_body)
+}
+
+/// `GET /users` filters, as the handler parsed them.
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub organization_id: Option<Uuid>,
+    pub active: Option<bool>,
+}
+
+/// The users `actor` reaches, by name then id: an admin's everyone (kiosks aside); a
+/// supervisor's those placed in their jurisdiction; a hospital or clinic
+/// administrator's their organization's people.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    filter: UserFilter,
+    page: PageRequest,
+) -> ApiResult<Page<UserBody>> {
+    actor.require(&[
+        Role::Admin,
+        Role::Supervisor,
+        Role::HospitalAdmin,
+        Role::ClinicAdmin,
+    ])?;
+    let (within, own_organization) = match &actor.scope {
+        Scope::Everything => (None, None),
+        Scope::Jurisdiction(path) => (Some(path), None),
+        Scope::Organization(id) => (None, Some(*id)),
+        Scope::Own => return Err(ApiError::Forbidden),
+    };
+    let text = filter
+        .q
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    if text
+        .as_deref()
+        .is_some_and(|q| q.chars().count() > 50 || q.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid(
+            "q: at most 50 characters, no control characters",
+        ));
+    }
+    let organization_id = match (own_organization, filter.organization_id) {
+        (Some(own), Some(asked)) if own != asked => {
+            return Ok(page.page(Vec::new(), |_: &UserBody| String::new()));
+        }
+        (Some(own), _) => Some(own),
+        (None, asked) => asked,
+    };
+    let after = page
+        .after
+        .as_deref()
+        .map(|key| {
+            key.split_once('|')
+                .and_then(|(id, name)| Some((name.to_owned(), Uuid::parse_str(id).ok()?)))
+                .ok_or_else(|| ApiError::invalid("cursor: not a cursor this server issued"))
+        })
+        .transpose()?;
+    let search = UserSearch {
+        within,
+        organization_id,
+        role: filter.role,
+        text,
+        active: filter.active,
+        after,
+    };
+    let rows = state.store.list_users(&search, page.fetch()).await?;
+    let items = rows.into_iter().map(to_body).collect();
+    Ok(page.page(items, |u: &UserBody| format!("{}|{}", u.id, u.name)))
+}
+
+/// Gives `id` a one-time password, shown once in the answer: the user must change it
+/// at the next login, and every session they had ends. Audited (`user.password_reset`,
+/// without the password). The roles and reach are those of [`update`]; one's own
+/// password is changed with [`change_password`] instead.
+pub async fn reset_password(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<PasswordReset> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    let user = reachable_user(state, actor, id).await?;
+    if !may_manage(actor, user.role) {
+        return Err(ApiError::Forbidden);
+    }
+    if id == actor.user_id {
+        return Err(ApiError::invalid(
+            "id: change your own password with POST /auth/password",
+        ));
+    }
+    let one_time = crate::service::import::initial_password()?;
+    let hash = password::hash(one_time.clone(), state.config.password_cost)
+        .await
+        .map_err(ApiError::internal)?;
+    let reset = serde_json::json!({ "must_change_password": true, "sessions_ended": true });
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "user.password_reset",
+            object_type: "user",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(&reset),
+        },
+    )?;
+    if !state
+        .store
+        .reset_password(id, &hash, state.now(), audit)
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    sessions::forget(state, id).await;
+    Ok(PasswordReset {
+        user_id: id,
+        one_time_password: one_time,
+    })
+}
+
+/// The signed-in user sets their own password, proving the current one (after a reset,
+/// the one-time password). Clears the one-time flag; audited (`user.password_change`).
+pub async fn change_password(
+    state: &AppState,
+    actor: &Actor,
+    request: ChangePassword,
+) -> ApiResult<()> {
+    if actor.role == Role::Kiosk {
+        return Err(ApiError::Forbidden);
+    }
+    check_password_policy(&request.new_password)
+        .map_err(|e| ApiError::invalid(format!("new_password: {}", strip_field(&e.to_string()))))?;
+    if request.new_password == request.current_password {
+        return Err(ApiError::invalid(
+            "new_password: must differ from the current password",
+        ));
+    }
+    let credentials = state
+        .store
+        .credentials_by_id(actor.user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    let checked = state
+        .keys
+        .passwords
+        .check(
+            request.current_password,
+            Some(credentials.password_hash.clone()),
+        )
+        .await;
+    if !matches!(checked, password::Checked::Matched { .. }) {
+        return Err(ApiError::invalid(
+            "current_password: is not your current password",
+        ));
+    }
+    let hash = password::hash(request.new_password, state.config.password_cost)
+        .await
+        .map_err(ApiError::internal)?;
+    let changed = serde_json::json!({ "must_change_password": false });
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "user.password_change",
+            object_type: "user",
+            object_id: actor.user_id.to_string(),
+            before: None,
+            after: Some(&changed),
+        },
+    )?;
+    if !state
+        .store
+        .change_password(actor.user_id, &credentials.password_hash, &hash, audit)
+        .await?
+    {
+        // Changed by someone else between the check and the write: try again.
+        return Err(ApiError::invalid(
+            "current_password: is not your current password",
+        ));
+    }
+    Ok(())
+}
+
+/// A domain error's words without its own `field: ` prefix.
+fn strip_field(text: &str) -> &str {
+    text.split_once(": ").map_or(text, |(_, rest)| rest)
+}
+
+/// Whether `user_id` must set their own password before anything else (answered with
+/// every new token pair).
+pub async fn password_change_required(state: &AppState, user_id: Uuid) -> ApiResult<bool> {
+    Ok(state.store.password_change_required(user_id).await?)
 }
