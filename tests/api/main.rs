@@ -21,6 +21,7 @@ mod import;
 mod import_bombs;
 mod inspections;
 mod kiosk;
+mod lifecycle;
 mod login_limits;
 mod metrics;
 mod multi_process;

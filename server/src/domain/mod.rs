@@ -10,6 +10,7 @@ pub mod address_block;
 pub mod anomaly;
 pub mod anomaly_text;
 pub mod assignment;
+pub mod assignment_terms;
 pub mod attendance;
 pub mod audit;
 pub mod clock;

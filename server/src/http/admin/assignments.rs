@@ -2,21 +2,185 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use mobile_api::{Assignment as AssignmentBody, CreateAssignment, Problem};
+use mobile_api::page::PageQuery;
+use mobile_api::{
+    Assignment as AssignmentBody, AssignmentHistory, AssignmentListItem, AssignmentTransfer,
+    ChangeAssignment, CreateAssignment, EndAssignment, Page, Problem, TransferAssignment,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain::access::Actor;
 use crate::error::ApiResult;
-use crate::http::extract::{AppJson, AppPath};
-use crate::service::admin::assignments;
+use crate::http::extract::{AppJson, AppPath, AppQuery, given};
+use crate::http::supervision::{date_param, one_of, uuid_param};
+use crate::service::admin::assignments::{self, ListRequest};
+use crate::service::page::PageRequest;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_assignment))
-        .routes(routes!(get_assignment))
+        .routes(routes!(create_assignment, list_assignments))
+        .routes(routes!(get_assignment, change_assignment))
+        .routes(routes!(end_assignment))
+        .routes(routes!(transfer_assignment))
+        .routes(routes!(assignment_history))
+}
+
+/// `?physician_id=&site_id=&hospital_id=&program_id=&jurisdiction_code=&active_on=&status=`
+/// of the assignment list. Empty values mean "any".
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AssignmentQuery {
+    #[param(value_type = Option<String>, format = Uuid)]
+    physician_id: Option<String>,
+    /// The receiving site (受援单位).
+    #[param(value_type = Option<String>, format = Uuid)]
+    site_id: Option<String>,
+    /// The physician's organization (支援医院).
+    #[param(value_type = Option<String>, format = Uuid)]
+    hospital_id: Option<String>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    program_id: Option<String>,
+    /// Sites in this jurisdiction and below.
+    #[param(value_type = Option<String>, example = "350881")]
+    jurisdiction_code: Option<String>,
+    /// Assignments whose dates include this day.
+    #[param(value_type = Option<String>, format = Date, example = "2026-03-01")]
+    active_on: Option<String>,
+    /// `upcoming`, `active` or `ended` today (Asia/Shanghai).
+    #[param(value_type = Option<String>, example = "active")]
+    status: Option<String>,
+    /// Page size, 1 to 500; default 50.
+    limit: Option<u32>,
+    /// Opaque; the `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+impl AssignmentQuery {
+    fn filters(&self) -> ApiResult<ListRequest> {
+        Ok(ListRequest {
+            physician_id: uuid_param("physician_id", &self.physician_id)?,
+            site_id: uuid_param("site_id", &self.site_id)?,
+            hospital_id: uuid_param("hospital_id", &self.hospital_id)?,
+            program_id: uuid_param("program_id", &self.program_id)?,
+            jurisdiction_code: given(&self.jurisdiction_code).map(str::to_owned),
+            active_on: date_param("active_on", &self.active_on)?,
+            status: one_of("status", &self.status, &["upcoming", "active", "ended"])?,
+        })
+    }
+}
+
+/// The assignments in the caller's scope, by id: a supervisor's at sites in their
+/// jurisdiction, a hospital's of its physicians, a clinic's at the clinic, a
+/// physician's own; with the names a list shows and today's `status`.
+#[utoipa::path(get, path = "/api/v1/assignments", tag = "administration",
+    params(AssignmentQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = Page<AssignmentListItem>),
+        (status = 400, description = "`invalid_request` naming the parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A jurisdiction out of reach", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_assignments(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(query): AppQuery<AssignmentQuery>,
+) -> ApiResult<AppJson<Page<AssignmentListItem>>> {
+    let filters = query.filters()?;
+    let page = PageRequest::try_from(PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    })?;
+    Ok(AppJson(
+        assignments::list(&state, &actor, &filters, page).await?,
+    ))
+}
+
+/// Changes dates, daily window or mode from `effective_from` on, with a reason. Dates
+/// before it keep the terms in force then, so visits already judged stay as judged;
+/// a change taking effect on or before a visit's date is refused.
+#[utoipa::path(patch, path = "/api/v1/assignments/{id}", tag = "administration",
+    params(("id" = Uuid, Path)), request_body = ChangeAssignment, security(("bearer" = [])),
+    responses(
+        (status = 200, body = AssignmentBody),
+        (status = 400, description = "`invalid_request` naming the field (end before start, no reason, nothing to change)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`change_rejudges_visits`, `terms_history_conflict` or `assignment_changed`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_assignment(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(body): AppJson<ChangeAssignment>,
+) -> ApiResult<AppJson<AssignmentBody>> {
+    Ok(AppJson(
+        assignments::change(&state, &actor, id, body).await?,
+    ))
+}
+
+/// Ends the assignment early (提前结束): `end_date` is the last day served.
+#[utoipa::path(post, path = "/api/v1/assignments/{id}/end", tag = "administration",
+    params(("id" = Uuid, Path)), request_body = EndAssignment, security(("bearer" = [])),
+    responses(
+        (status = 200, body = AssignmentBody),
+        (status = 400, description = "`invalid_request`: end before start, no reason", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`change_rejudges_visits`: a visit after `end_date`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`not_an_early_end`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn end_assignment(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(body): AppJson<EndAssignment>,
+) -> ApiResult<AppJson<AssignmentBody>> {
+    Ok(AppJson(assignments::end(&state, &actor, id, body).await?))
+}
+
+/// Transfers the physician to another receiving site (调动) from `effective_from`: the
+/// assignment ends the day before, and a new one (same programme, mode, window, end
+/// date) starts at the new site. Both name each other in `transfer_id`.
+#[utoipa::path(post, path = "/api/v1/assignments/{id}/transfer", tag = "administration",
+    params(("id" = Uuid, Path)), request_body = TransferAssignment, security(("bearer" = [])),
+    responses(
+        (status = 201, body = AssignmentTransfer),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The assignment or the site out of reach", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`change_rejudges_visits`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`not_a_receiving_site`, `site_outside_program` or `transfer_outside_dates`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn transfer_assignment(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(body): AppJson<TransferAssignment>,
+) -> ApiResult<(StatusCode, AppJson<AssignmentTransfer>)> {
+    let moved = assignments::transfer(&state, &actor, id, body).await?;
+    Ok((StatusCode::CREATED, AppJson(moved)))
+}
+
+/// Every version of the assignment's terms, oldest first: who, when, why, from which
+/// date and until which, and the terms.
+#[utoipa::path(get, path = "/api/v1/assignments/{id}/history", tag = "administration",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, body = AssignmentHistory),
+        (status = 400, description = "`invalid_request`: a malformed path parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn assignment_history(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<AppJson<AssignmentHistory>> {
+    Ok(AppJson(assignments::history(&state, &actor, id).await?))
 }
 
 /// Assigns a physician to a receiving site under a program. Supervisors assign the
