@@ -438,3 +438,233 @@ async fn the_list_is_scoped_filtered_and_paged() {
         "not_found",
     );
 }
+
+/// A county's sites as the personnel tables name them, in a world.
+async fn receiving_sites(app: &TestApp, world: &World) {
+    for (name, kind, lat) in [
+        (
+            "泼河镇卫生院",
+            OrganizationKind::TownshipHealthCenter,
+            25.20,
+        ),
+        (
+            "斛山乡卫生院",
+            OrganizationKind::TownshipHealthCenter,
+            25.22,
+        ),
+    ] {
+        app.organization(name, kind, &world.county, Some(circle(lat, 117.40, 150.0)))
+            .await;
+    }
+}
+
+fn import_terms(program_id: uuid::Uuid) -> ImportAssignmentsQuery {
+    ImportAssignmentsQuery {
+        program_id,
+        mode: AssignmentMode::Circuit,
+        start_date: "2026-01-01".parse().expect("date"),
+        end_date: "2026-12-31".parse().expect("date"),
+        window_start: None,
+        window_end: None,
+        filename: Some("附件1 支援人员安排情况表.xlsx".into()),
+    }
+}
+
+/// Downloads the personnel table: content type and bytes.
+async fn personnel_table(app: &TestApp, query: &str) -> (String, Vec<u8>) {
+    let response = app
+        .admin
+        .request(
+            Method::GET,
+            &format!("/api/v1/assignments/personnel-table?{query}"),
+        )
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (content_type, response.bytes().await.expect("body").to_vec())
+}
+
+/// The sheet's rows as text.
+fn sheet_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+    let name = book.sheet_names().first().cloned().expect("a sheet");
+    let range = book.worksheet_range(&name).expect("sheet");
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::String(s) => s.clone(),
+                    Data::Float(f) => f.to_string(),
+                    Data::Int(i) => i.to_string(),
+                    Data::Empty => String::new(),
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+const PERSONNEL_HEADER: [&str; 12] = [
+    "序号",
+    "支援医院",
+    "姓名",
+    "性别",
+    "专业",
+    "职称",
+    "电话",
+    "受援单位",
+    "支援方式",
+    "开始日期",
+    "结束日期",
+    "每日时段",
+];
+
+/// The data rows under the header, without their 序号.
+fn personnel_rows(rows: &[Vec<String>]) -> Vec<Vec<String>> {
+    let header = rows
+        .iter()
+        .position(|r| r.first().is_some_and(|c| c == "序号"))
+        .expect("a header row");
+    assert_eq!(rows[header], PERSONNEL_HEADER);
+    rows[header + 1..]
+        .iter()
+        .filter(|r| r.iter().any(|c| !c.is_empty()))
+        .map(|r| r[1..].to_vec())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_personnel_table_exported_imports_again_into_a_fresh_world() {
+    let first = TestApp::spawn().await;
+    let world = first.world().await;
+    receiving_sites(&first, &world).await;
+    let phones = [unique_phone(), unique_phone(), unique_phone()];
+    let csv = format!(
+        "\u{feff}漳平市医院下派乡镇卫生院名单,,,,,,\n牵头医院名称,姓名,性别,专业,职称,电话,拟下派乡镇卫生院\n\
+         漳平市医院,林一,男,外科,全科执业医师,{},泼河\n,曾二,男,内科/康复科,中医执业医师,{},\n\
+         ,祝三,女,儿科,中医副主任医师,{},斛山乡卫生院\n",
+        phones[0], phones[1], phones[2]
+    );
+    let imported = first
+        .admin
+        .import_assignments(
+            csv.into_bytes(),
+            CSV_CONTENT_TYPE,
+            &import_terms(world.program.id),
+        )
+        .await
+        .expect("the table imports");
+    assert_eq!(imported.created_assignments.len(), 3);
+
+    let (content_type, xlsx) = personnel_table(
+        &first,
+        &format!("program_id={}&format=xlsx", world.program.id),
+    )
+    .await;
+    assert_eq!(content_type, XLSX_CONTENT_TYPE);
+    let sheet = sheet_rows(&xlsx);
+    assert_eq!(sheet[0][0], "支援人员安排情况表");
+    assert!(sheet[1][0].contains("共 4 人、4 条安排"), "{:?}", sheet[1]);
+    let exported = personnel_rows(&sheet);
+    assert_eq!(exported.len(), 4, "three imported and the world's own");
+    let lin = exported
+        .iter()
+        .find(|r| r[1] == "林一")
+        .expect("林一's row");
+    assert_eq!(
+        lin,
+        &vec![
+            "漳平市医院",
+            "林一",
+            "男",
+            "外科",
+            "全科执业医师",
+            &phones[0],
+            "泼河镇卫生院",
+            "巡诊",
+            "2026-01-01",
+            "2026-12-31",
+            "08:00-17:30",
+        ]
+    );
+    // Numbered 1..=4 in the first column.
+    let header = sheet.iter().position(|r| r[0] == "序号").expect("header");
+    let numbers: Vec<&str> = sheet[header + 1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(numbers, vec!["1", "2", "3", "4"]);
+
+    // A fresh world with the same hospital and sites takes the file as it is.
+    let second = TestApp::spawn().await;
+    let fresh = second.world().await;
+    receiving_sites(&second, &fresh).await;
+    let again = second
+        .admin
+        .import_assignments(
+            xlsx.clone(),
+            XLSX_CONTENT_TYPE,
+            &import_terms(fresh.program.id),
+        )
+        .await
+        .expect("the export imports");
+    assert_eq!(again.rows, 4);
+    assert_eq!(again.created_assignments.len(), 4);
+    let (_, back) = personnel_table(&second, &format!("program_id={}", fresh.program.id)).await;
+    let round_trip = personnel_rows(&sheet_rows(&back));
+    // The fresh world's own physician is there too; everything exported came back.
+    assert_eq!(round_trip.len(), 5);
+    for row in &exported {
+        assert!(
+            round_trip.contains(row),
+            "{row:?} missing from {round_trip:?}"
+        );
+    }
+
+    // Imported again where it came from, it changes nothing.
+    let replay = first
+        .admin
+        .import_assignments(xlsx, XLSX_CONTENT_TYPE, &import_terms(world.program.id))
+        .await
+        .expect("imports again");
+    assert!(replay.created_assignments.is_empty() && replay.created_users.is_empty());
+    assert_eq!(replay.existing_assignments.len(), 4);
+
+    // The CSV carries the same header; other counties' supervisors see no rows.
+    let (content_type, csv) = personnel_table(&first, "format=csv").await;
+    assert!(content_type.starts_with("text/csv"), "{content_type}");
+    let text = String::from_utf8(csv).expect("utf-8");
+    assert!(text.contains(&PERSONNEL_HEADER.join(",")), "{text}");
+    let response = world
+        .other_supervisor
+        .client
+        .request(
+            Method::GET,
+            "/api/v1/assignments/personnel-table?format=csv",
+        )
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("text");
+    assert!(!text.contains("林一"), "{text}");
+    assert_problem(
+        first
+            .send(
+                &first.admin,
+                Method::GET,
+                "/api/v1/assignments/personnel-table?format=json",
+                None,
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+}

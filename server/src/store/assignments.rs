@@ -261,6 +261,9 @@ pub struct ListedAssignment {
     pub meta: TermsMeta,
     pub physician_name: String,
     pub physician_phone: String,
+    pub physician_gender: Option<crate::domain::user::Gender>,
+    pub physician_title: Option<String>,
+    pub physician_specialty: Option<String>,
     pub hospital_id: Option<Uuid>,
     pub hospital_name: Option<String>,
     pub site_name: String,
@@ -273,6 +276,9 @@ struct ListRow {
     current: AssignmentRow,
     physician_name: String,
     physician_phone: String,
+    physician_gender: Option<String>,
+    physician_title: Option<String>,
+    physician_specialty: Option<String>,
     hospital_id: Option<String>,
     hospital_name: Option<String>,
     site_name: String,
@@ -287,6 +293,9 @@ impl FromColumns for ListRow {
             current: AssignmentRow::from_columns(row)?,
             physician_name: row.get("physician_name")?,
             physician_phone: row.get("physician_phone")?,
+            physician_gender: row.get("physician_gender")?,
+            physician_title: row.get("physician_title")?,
+            physician_specialty: row.get("physician_specialty")?,
             hospital_id: row.get("hospital_id")?,
             hospital_name: row.get("hospital_name")?,
             site_name: row.get("site_name")?,
@@ -603,7 +612,8 @@ impl Store {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "SELECT {A_COLUMNS}, u.name AS physician_name, u.phone AS physician_phone, \
-                 u.organization_id AS hospital_id, h.name AS hospital_name, o.name AS site_name, \
+                 u.gender AS physician_gender, u.title AS physician_title, \
+                 u.specialty AS physician_specialty, u.organization_id AS hospital_id, h.name AS hospital_name, o.name AS site_name, \
                  j.code AS jurisdiction_code, j.name AS jurisdiction_name, \
                  p.name AS program_name \
                  FROM assignments a \
@@ -663,6 +673,13 @@ impl Store {
                     meta,
                     physician_name: row.physician_name,
                     physician_phone: row.physician_phone,
+                    physician_gender: row
+                        .physician_gender
+                        .as_deref()
+                        .map(decode_enum)
+                        .transpose()?,
+                    physician_title: row.physician_title,
+                    physician_specialty: row.physician_specialty,
                     hospital_id: parse_optional_uuid(row.hospital_id.as_deref())?,
                     hospital_name: row.hospital_name,
                     site_name: row.site_name,

@@ -1,7 +1,8 @@
 //! `/api/v1/assignments`: one row of 支援人员安排情况表.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use mobile_api::page::PageQuery;
 use mobile_api::{
     Assignment as AssignmentBody, AssignmentHistory, AssignmentListItem, AssignmentTransfer,
@@ -14,12 +15,16 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain::access::Actor;
-use crate::error::ApiResult;
+use crate::domain::personnel::Column as PersonnelColumn;
+use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AppJson, AppPath, AppQuery, given};
+use crate::http::reports::format::{self, ReportFormat};
 use crate::http::supervision::{date_param, one_of, uuid_param};
+use crate::render::{Cell, Column, Table};
 use crate::service::admin::assignments::{self, ListRequest};
 use crate::service::page::PageRequest;
 use crate::state::AppState;
+use crate::store::assignments::ListedAssignment;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(end_assignment))
         .routes(routes!(transfer_assignment))
         .routes(routes!(assignment_history))
+        .routes(routes!(personnel_table))
 }
 
 /// `?physician_id=&site_id=&hospital_id=&program_id=&jurisdiction_code=&active_on=&status=`
@@ -215,4 +221,172 @@ pub async fn get_assignment(
     AppPath(id): AppPath<Uuid>,
 ) -> ApiResult<AppJson<AssignmentBody>> {
     Ok(AppJson(assignments::get(&state, &actor, id).await?))
+}
+
+/// The filters of the assignment list, for the personnel table, and `format=`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonnelTableQuery {
+    #[param(value_type = Option<String>, format = Uuid)]
+    physician_id: Option<String>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    site_id: Option<String>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    hospital_id: Option<String>,
+    /// One programme: the table then imports again under that programme.
+    #[param(value_type = Option<String>, format = Uuid)]
+    program_id: Option<String>,
+    #[param(value_type = Option<String>, example = "350881")]
+    jurisdiction_code: Option<String>,
+    #[param(value_type = Option<String>, format = Date, example = "2026-03-01")]
+    active_on: Option<String>,
+    /// `upcoming`, `active` or `ended`.
+    #[param(value_type = Option<String>, example = "active")]
+    status: Option<String>,
+    /// `xlsx` (default) or `csv`.
+    #[param(value_type = Option<String>, example = "xlsx")]
+    format: Option<String>,
+}
+
+impl PersonnelTableQuery {
+    fn filters(&self) -> ApiResult<ListRequest> {
+        AssignmentQuery {
+            physician_id: self.physician_id.clone(),
+            site_id: self.site_id.clone(),
+            hospital_id: self.hospital_id.clone(),
+            program_id: self.program_id.clone(),
+            jurisdiction_code: self.jurisdiction_code.clone(),
+            active_on: self.active_on.clone(),
+            status: self.status.clone(),
+            limit: None,
+            cursor: None,
+        }
+        .filters()
+    }
+}
+
+fn mode_zh(mode: mobile_api::AssignmentMode) -> &'static str {
+    match mode {
+        mobile_api::AssignmentMode::Circuit => "巡诊",
+        mobile_api::AssignmentMode::Dispatch => "派驻",
+    }
+}
+
+/// 附件1 支援人员安排情况表: the import's columns under the labels it reads first,
+/// then the terms the import takes from its request (mode, dates, window), which it
+/// ignores when the table comes back.
+fn personnel_sheet(rows: &[ListedAssignment], drawn_up: chrono::NaiveDate) -> Table {
+    let text = |v: &Option<String>| Cell::from(v.clone().unwrap_or_default());
+    let numbered: Vec<(u32, &ListedAssignment)> = (1u32..).zip(rows.iter()).collect();
+    let label = |c: PersonnelColumn| c.label().to_owned();
+    let columns: Vec<Column<(u32, &ListedAssignment)>> = vec![
+        Column::new("序号", |(n, _): &(u32, &ListedAssignment)| Cell::from(*n)),
+        Column::new(
+            label(PersonnelColumn::Hospital),
+            move |(_, r): &(u32, &ListedAssignment)| text(&r.hospital_name),
+        ),
+        Column::new(
+            label(PersonnelColumn::Name),
+            |(_, r): &(u32, &ListedAssignment)| Cell::from(r.physician_name.clone()),
+        ),
+        Column::new(
+            label(PersonnelColumn::Gender),
+            |(_, r): &(u32, &ListedAssignment)| {
+                Cell::from(match r.physician_gender {
+                    Some(mobile_api::Gender::Male) => "男",
+                    Some(mobile_api::Gender::Female) => "女",
+                    None => "",
+                })
+            },
+        ),
+        Column::new(
+            label(PersonnelColumn::Specialty),
+            move |(_, r): &(u32, &ListedAssignment)| text(&r.physician_specialty),
+        ),
+        Column::new(
+            label(PersonnelColumn::Title),
+            move |(_, r): &(u32, &ListedAssignment)| text(&r.physician_title),
+        ),
+        Column::new(
+            label(PersonnelColumn::Phone),
+            |(_, r): &(u32, &ListedAssignment)| Cell::from(r.physician_phone.clone()),
+        ),
+        Column::new(
+            label(PersonnelColumn::Site),
+            |(_, r): &(u32, &ListedAssignment)| Cell::from(r.site_name.clone()),
+        ),
+        Column::new("支援方式", |(_, r): &(u32, &ListedAssignment)| {
+            Cell::from(mode_zh(r.assignment.mode))
+        }),
+        Column::new("开始日期", |(_, r): &(u32, &ListedAssignment)| {
+            Cell::from(r.assignment.start_date.to_string())
+        }),
+        Column::new("结束日期", |(_, r): &(u32, &ListedAssignment)| {
+            Cell::from(r.assignment.end_date.to_string())
+        }),
+        Column::new("每日时段", |(_, r): &(u32, &ListedAssignment)| {
+            Cell::from(format!(
+                "{}-{}",
+                r.assignment.window.start_hhmm(),
+                r.assignment.window.end_hhmm()
+            ))
+        }),
+    ];
+    let physicians: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r.physician_phone.as_str()).collect();
+    Table::from_columns(
+        "支援人员安排情况表",
+        format!(
+            "填报日期：{drawn_up}　共 {} 人、{} 条安排",
+            physicians.len(),
+            rows.len()
+        ),
+        "支援人员安排情况表",
+        &columns,
+        &numbered,
+    )
+}
+
+/// The personnel table (附件1 支援人员安排情况表) of the assignments the list with the
+/// same filters shows, in the layout `POST /api/v1/assignments/import` reads: exported
+/// and imported again (under the same programme and terms) it gives the same
+/// physicians and assignments ("有变动的，应及时重新报送").
+#[utoipa::path(get, path = "/api/v1/assignments/personnel-table", tag = "administration",
+    params(PersonnelTableQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The table", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "`invalid_request` naming the parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`too_many_rows`: more than one import takes", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn personnel_table(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(query): AppQuery<PersonnelTableQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let filters = query.filters()?;
+    // A download by default: the table is what this endpoint is for.
+    let format = match given(&query.format) {
+        None => ReportFormat::Xlsx,
+        Some(raw) => match ReportFormat::negotiate(Some(raw), &headers)? {
+            ReportFormat::Json => {
+                return Err(ApiError::invalid(
+                    "format: expected xlsx or csv (the list is GET /api/v1/assignments)",
+                ));
+            }
+            spreadsheet => spreadsheet,
+        },
+    };
+    let table = assignments::personnel_table(&state, &actor, &filters).await?;
+    let stem = format!("personnel-table-{}", table.drawn_up);
+    format::respond(
+        format,
+        (),
+        |_| personnel_sheet(&table.rows, table.drawn_up),
+        &stem,
+    )
 }

@@ -745,3 +745,52 @@ pub async fn list(
         .collect();
     Ok(page.page(items, |item| item.assignment.id.to_string()))
 }
+
+/// The personnel table (附件1 支援人员安排情况表) of the assignments a list with the
+/// same filters shows, in the import's own columns, ordered by hospital, site and name.
+pub struct PersonnelTable {
+    pub rows: Vec<crate::store::assignments::ListedAssignment>,
+    /// The day it was drawn up (Asia/Shanghai).
+    pub drawn_up: NaiveDate,
+}
+
+/// The rows of the personnel table for `request` in the caller's scope: at most as
+/// many as one import takes, so that what is exported can be imported again.
+pub async fn personnel_table(
+    state: &AppState,
+    actor: &Actor,
+    request: &ListRequest,
+) -> ApiResult<PersonnelTable> {
+    use crate::domain::personnel::MAX_PERSONNEL_ROWS;
+    let mut filter = scoped_filter(state, actor, request).await?;
+    let most = u32::try_from(MAX_PERSONNEL_ROWS).unwrap_or(u32::MAX);
+    filter.limit = most.saturating_add(1);
+    let mut rows = state.store.list_assignments(&filter).await?;
+    if rows.len() > MAX_PERSONNEL_ROWS {
+        return Err(ApiError::Refused {
+            code: "too_many_rows",
+            detail: format!(
+                "more than {MAX_PERSONNEL_ROWS} assignments (what one import takes); filter by programme, hospital or site"
+            ),
+            extra: None,
+        });
+    }
+    rows.sort_by(|a, b| {
+        (
+            &a.hospital_name,
+            &a.site_name,
+            &a.physician_name,
+            a.assignment.start_date,
+        )
+            .cmp(&(
+                &b.hospital_name,
+                &b.site_name,
+                &b.physician_name,
+                b.assignment.start_date,
+            ))
+    });
+    Ok(PersonnelTable {
+        rows,
+        drawn_up: filter.today,
+    })
+}
