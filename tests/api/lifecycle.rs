@@ -668,3 +668,52 @@ async fn the_personnel_table_exported_imports_again_into_a_fresh_world() {
         "invalid_request",
     );
 }
+
+#[tokio::test]
+async fn a_granted_check_out_keeps_the_window_of_its_day_after_a_change() {
+    let desk = Desk::open().await;
+    let (app, world) = (&desk.app, &desk.world);
+    desk.app.clock.set(local(2, 9, 0));
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    let (status, body) = app
+        .send(
+            &app.admin,
+            Method::PATCH,
+            &path(world, ""),
+            Some(json!({"effective_from": "2026-03-03", "reason": "改为下午", "window_start": "13:00", "window_end": "18:00"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The next day's scan closes the 2nd's visit without a check-out.
+    desk.app.clock.set(local(3, 13, 30));
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    let (status, page) = app
+        .send(
+            &world.supervisor.client,
+            Method::GET,
+            "/api/v1/anomalies?kind=missing_checkout",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let id = page["items"][0]["id"]
+        .as_str()
+        .expect("a missing check-out")
+        .to_owned();
+    let (status, body) = app
+        .send(
+            &world.supervisor.client,
+            Method::POST,
+            &format!("/api/v1/anomalies/{id}/review"),
+            Some(json!({"decision": "dismiss", "note": "电话核实，当天在岗至下班"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let visits = desk.visits().await;
+    let second = visits
+        .iter()
+        .find(|v| v.local_date.to_string() == "2026-03-02")
+        .expect("the 2nd's visit");
+    // Granted up to the end of the window in force on the 2nd (17:30), not the new 18:00.
+    assert_eq!(second.checked_out_at, Some(local(2, 17, 30)));
+}

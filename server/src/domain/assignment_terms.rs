@@ -138,6 +138,15 @@ pub fn judged_by_version(
     out
 }
 
+/// The daily window that judged `date`: that of the replaced version in force then,
+/// else the current one.
+pub fn window_on(current: &Assignment, replaced: &[TermsVersion], date: NaiveDate) -> DailyWindow {
+    replaced
+        .iter()
+        .find(|v| v.meta.effective_from <= date && date <= v.effective_to)
+        .map_or(current.window, |v| v.window)
+}
+
 /// The requested change of terms; absent members stay as they are.
 #[derive(Debug, Clone, Default)]
 pub struct TermsChange {
@@ -383,6 +392,19 @@ mod tests {
         );
         assert_eq!(judged[1].window, window("13:00", "18:00"));
         assert!(judged.iter().all(|a| a.id == v1.id));
+        let replaced = [TermsVersion::superseded(
+            &v1,
+            &meta(1, FROM_THE_BEGINNING),
+            from,
+        )];
+        assert_eq!(
+            window_on(&v2, &replaced, date("2026-05-31")),
+            window("08:00", "17:30")
+        );
+        assert_eq!(
+            window_on(&v2, &replaced, date("2026-06-01")),
+            window("13:00", "18:00")
+        );
     }
 
     #[test]

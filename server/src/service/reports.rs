@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::assignment::Assignment;
+use crate::domain::assignment_terms::{TermsVersion, window_on};
 use crate::domain::crediting::{self, CreditState, DayCreditSummary, VisitSpan};
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionCode, JurisdictionPath, Level};
 use crate::domain::program::Program;
@@ -214,6 +215,7 @@ fn count_visits(
     anomalies: &[VisitAnomaly],
     activities: &[VisitActivity],
     assignments: &HashMap<Uuid, &Assignment>,
+    replaced: &HashMap<Uuid, Vec<TermsVersion>>,
     sites: &HashMap<Uuid, ReportSite>,
 ) -> HashMap<Uuid, Vec<CountedVisit>> {
     let mut anomalies_of: HashMap<Uuid, Vec<&VisitAnomaly>> = HashMap::new();
@@ -241,8 +243,14 @@ fn count_visits(
         let mine = anomalies_of.get(&record.id).map_or(&[][..], Vec::as_slice);
         let state = credit_state(&record, mine);
         let checked_out = record.checked_out_at.or_else(|| {
-            check_out_granted(&record, mine)
-                .then(|| granted_check_out(&record, &assignment.window, site.timezone))
+            check_out_granted(&record, mine).then(|| {
+                // The window of the terms in force on the visit's day.
+                let past = replaced
+                    .get(&record.assignment_id)
+                    .map_or(&[][..], Vec::as_slice);
+                let window = window_on(assignment, past, record.local_date);
+                granted_check_out(&record, &window, site.timezone)
+            })
         });
         let credit = match state {
             wire::CreditState::Creditable => Some(CreditState::Creditable),
@@ -280,10 +288,11 @@ async fn load_visits(
     frame: &Frame,
 ) -> ApiResult<HashMap<Uuid, Vec<CountedVisit>>> {
     let filter = scope.filter(range);
-    let (records, anomalies, activities) = tokio::try_join!(
+    let (records, anomalies, activities, replaced) = tokio::try_join!(
         state.store.report_visits(&filter),
         state.store.report_anomalies(&filter),
         state.store.report_activities(&filter),
+        state.store.all_replaced_terms(),
     )?;
     let assignments: HashMap<Uuid, &Assignment> =
         frame.assignments.iter().map(|a| (a.id, a)).collect();
@@ -292,6 +301,7 @@ async fn load_visits(
         &anomalies,
         &activities,
         &assignments,
+        &replaced,
         &frame.sites,
     ))
 }
@@ -888,12 +898,13 @@ pub async fn service_record(
         NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN),
         NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX),
     );
-    let (records, anomalies) = tokio::try_join!(
+    let (records, anomalies, replaced) = tokio::try_join!(
         state.store.visits_of(physician_id, from, to),
         state.store.visit_anomalies_of(physician_id, from, to),
+        state.store.all_replaced_terms(),
     )?;
     let by_id: HashMap<Uuid, &Assignment> = assignments.iter().map(|a| (a.id, a)).collect();
-    let visits = count_visits(records, &anomalies, &[], &by_id, &sites);
+    let visits = count_visits(records, &anomalies, &[], &by_id, &replaced, &sites);
 
     let mut postings = Vec::with_capacity(assignments.len());
     let mut credited_at_site: BTreeMap<Uuid, BTreeSet<NaiveDate>> = BTreeMap::new();

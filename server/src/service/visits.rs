@@ -81,16 +81,16 @@ async fn effective_check_out(
         .assignment(visit.assignment_id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    let replaced = state.store.replaced_terms(visit.assignment_id).await?;
+    // The window of the terms in force on the visit's day.
+    let window =
+        crate::domain::assignment_terms::window_on(&assignment, &replaced, visit.local_date);
     let site = state
         .store
         .organization(visit.site_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Some(granted_check_out(
-        visit,
-        &assignment.window,
-        site.timezone,
-    )))
+    Ok(Some(granted_check_out(visit, &window, site.timezone)))
 }
 
 fn status(visit: &VisitRecord) -> VisitStatus {

@@ -180,6 +180,21 @@ impl TryFrom<TermsRow> for TermsVersion {
     }
 }
 
+struct KeyedTermsRow {
+    assignment_id: String,
+    terms: TermsRow,
+}
+
+impl FromColumns for KeyedTermsRow {
+    fn from_columns(row: &impl Columns) -> StoreResult<KeyedTermsRow> {
+        Ok(KeyedTermsRow {
+            assignment_id: row.get("assignment_id")?,
+            terms: TermsRow::from_columns(row)?,
+        })
+    }
+}
+from_row!(KeyedTermsRow);
+
 /// An assignment row joined to one of its replaced versions (none: NULLs), as the
 /// check-in reads them.
 struct JudgedRow {
@@ -477,6 +492,30 @@ impl Store {
         let rows: Vec<TermsRow> = on_pool!(self.db(), pool =>
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_all(pool).await?);
         rows.into_iter().map(TermsVersion::try_from).collect()
+    }
+
+    /// Every replaced version of every assignment, by assignment, oldest first: what
+    /// reports read to judge a past date by the terms in force then (changes are rare,
+    /// so the table is small).
+    pub async fn all_replaced_terms(
+        &self,
+    ) -> StoreResult<std::collections::HashMap<Uuid, Vec<TermsVersion>>> {
+        let sql = format!(
+            "SELECT assignment_id, {TERMS_COLUMNS} FROM assignment_terms \
+             ORDER BY assignment_id, version"
+        );
+        let rows: Vec<(String, TermsRow)> = on_pool!(self.db(), pool => {
+            let rows: Vec<KeyedTermsRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?;
+            rows.into_iter().map(|r| (r.assignment_id, r.terms)).collect()
+        });
+        let mut out: std::collections::HashMap<Uuid, Vec<TermsVersion>> =
+            std::collections::HashMap::new();
+        for (id, row) in rows {
+            out.entry(parse_uuid(&id)?)
+                .or_default()
+                .push(TermsVersion::try_from(row)?);
+        }
+        Ok(out)
     }
 
     /// The last local date of a visit under the assignment, if any.
