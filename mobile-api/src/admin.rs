@@ -194,6 +194,8 @@ pub struct UpdateUser {
 #[serde(rename_all = "snake_case")]
 pub enum RequirementPeriod {
     Week,
+    /// Two ISO weeks (每两周), paired from Monday 1970-01-05.
+    Fortnight,
     Month,
     Quarter,
     Year,
@@ -240,6 +242,10 @@ pub struct Requirement {
     pub min_half_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_visits: Option<u32>,
+    /// Distinct days with at least a half-day credited ("每周派驻不少于5日，每日不少于半天"):
+    /// two visits on one day count once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_days_served: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivityKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -338,8 +338,16 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
         }
         let credit = AssignmentCredit::read(state, &assignment, program, site, &due).await?;
         let today = local_date(now, site.timezone);
+        let counting = requirements::months_that_count(
+            &program.requirements,
+            &credit.days,
+            assignment.date_range(),
+        );
         for period in &due {
             let mut tally = Tally::from_days(&credit.days, period.period);
+            if period.requirement.is_consecutive_span() {
+                tally = tally.counting_only(&counting);
+            }
             if let Some(kind) = period.requirement.activity {
                 tally = tally.with_activity(&credit.activity_days(kind), period.period);
             }

@@ -27,6 +27,7 @@ mod metrics;
 mod multi_process;
 mod redis_outage;
 mod reports;
+mod rules;
 mod service;
 mod sites;
 mod storage_faults;

@@ -228,6 +228,7 @@ fn requirement(period: RequirementPeriod) -> Requirement {
         min_days: None,
         min_half_days: None,
         min_visits: None,
+        min_days_served: None,
         activity: None,
         min_consecutive_months: None,
     }
@@ -605,6 +606,7 @@ async fn compliance_judges_weeks_across_month_ends_and_each_sites_own_midnight()
                 },
                 Requirement {
                     min_visits: Some(1),
+                    min_days_served: None,
                     activity: Some(ActivityKind::Training),
                     ..requirement(RequirementPeriod::Month)
                 },

@@ -170,10 +170,51 @@ pub fn judge(
     activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
     today: NaiveDate,
 ) -> Judgement {
+    judge_counting(req, None, periods, assignment, days, activity_days, today)
+}
+
+/// [`judge`] for a requirement of `program`: a consecutive span counts only the
+/// months in which the programme's monthly requirements are met
+/// ([`months_that_count`](super::requirements::months_that_count)).
+pub fn judge_in_programme(
+    req: &Requirement,
+    program: &[Requirement],
+    periods: &[(NaiveDate, NaiveDate)],
+    assignment: (NaiveDate, NaiveDate),
+    days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    today: NaiveDate,
+) -> Judgement {
+    let counting = req
+        .is_consecutive_span()
+        .then(|| super::requirements::months_that_count(program, days, assignment));
+    judge_counting(
+        req,
+        counting.as_ref(),
+        periods,
+        assignment,
+        days,
+        activity_days,
+        today,
+    )
+}
+
+fn judge_counting(
+    req: &Requirement,
+    counting: Option<&BTreeSet<(i32, u32)>>,
+    periods: &[(NaiveDate, NaiveDate)],
+    assignment: (NaiveDate, NaiveDate),
+    days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    today: NaiveDate,
+) -> Judgement {
     let outcomes: Vec<PeriodOutcome> = periods
         .iter()
         .map(|&period| {
             let mut tally = Tally::from_days(days, period);
+            if let Some(months) = counting {
+                tally = tally.counting_only(months);
+            }
             if req.activity.is_some() {
                 tally = tally.with_activity(activity_days, period);
             }
@@ -591,6 +632,7 @@ mod tests {
     fn an_activity_requirement_counts_only_the_activity_days() {
         let req = requirement(RequirementSpec {
             min_visits: Some(1),
+            min_days_served: None,
             activity: Some(ActivityKind::Training),
             ..RequirementSpec::new(Period::Month)
         });

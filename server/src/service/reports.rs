@@ -533,8 +533,9 @@ pub async fn compliance_report(
         let activity_days = days_cache
             .get(&(a.id, plan.requirement.activity))
             .unwrap_or(&empty);
-        let judgement = rules::judge(
+        let judgement = rules::judge_in_programme(
             plan.requirement,
+            &plan.program.requirements,
             &plan.periods,
             a.date_range(),
             days,

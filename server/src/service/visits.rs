@@ -278,12 +278,16 @@ pub async fn month_summary(
             .count();
         let today = local_date(state.now(), site.timezone);
         let reference = today.clamp(first, last);
+        let counting = requirements::months_that_count(&program.requirements, &days, range);
         let requirements = program
             .requirements
             .iter()
             .map(|req| {
                 let period = requirements::period_containing(req.period, reference, range);
-                let tally = Tally::from_days(&days, period);
+                let mut tally = Tally::from_days(&days, period);
+                if req.is_consecutive_span() {
+                    tally = tally.counting_only(&counting);
+                }
                 let result = requirements::evaluate(req, period, &tally, today);
                 RequirementProgress {
                     requirement: requirement_to_body(req),

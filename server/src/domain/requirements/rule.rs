@@ -17,6 +17,9 @@ pub enum Measure {
     HalfDays,
     /// Visits that reached the half-day threshold (次, "每次至少半天").
     Visits,
+    /// Distinct days with at least a half-day credited (日, "每周派驻不少于5日，每日不少于
+    /// 半天"): two visits on one day are one day, a half-day is a whole one.
+    DaysServed,
 }
 
 impl Measure {
@@ -25,6 +28,7 @@ impl Measure {
             Measure::Days => "days",
             Measure::HalfDays => "half_days",
             Measure::Visits => "visits",
+            Measure::DaysServed => "days_served",
         }
     }
 
@@ -32,7 +36,7 @@ impl Measure {
     pub(super) fn granularity(&self) -> f64 {
         match self {
             Measure::Days => 0.5,
-            Measure::HalfDays | Measure::Visits => 1.0,
+            Measure::HalfDays | Measure::Visits | Measure::DaysServed => 1.0,
         }
     }
 
@@ -41,7 +45,7 @@ impl Measure {
     /// realistic most, so the pace check assumes two.
     pub(super) fn per_day_capacity(&self) -> f64 {
         match self {
-            Measure::Days => 1.0,
+            Measure::Days | Measure::DaysServed => 1.0,
             Measure::HalfDays | Measure::Visits => 2.0,
         }
     }
@@ -51,6 +55,7 @@ impl Measure {
             Measure::Days => "天",
             Measure::HalfDays => "个半天",
             Measure::Visits => "次",
+            Measure::DaysServed => "日（每日至少半天）",
         }
     }
 }
@@ -85,6 +90,9 @@ pub struct RequirementSpec {
     pub min_half_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_visits: Option<u32>,
+    /// Distinct days with at least a half-day credited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_days_served: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivityKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,6 +107,7 @@ impl RequirementSpec {
             min_days: None,
             min_half_days: None,
             min_visits: None,
+            min_days_served: None,
             activity: None,
             min_consecutive_months: None,
         }
@@ -147,6 +156,7 @@ impl Requirement {
             ("min_days", spec.min_days.is_some()),
             ("min_half_days", spec.min_half_days.is_some()),
             ("min_visits", spec.min_visits.is_some()),
+            ("min_days_served", spec.min_days_served.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -165,6 +175,8 @@ impl Requirement {
             (Measure::HalfDays, half_days)
         } else if let Some(visits) = spec.min_visits {
             (Measure::Visits, visits)
+        } else if let Some(days) = spec.min_days_served {
+            (Measure::DaysServed, days)
         } else {
             return Err(RequirementError::MissingMinimum);
         };
@@ -176,7 +188,7 @@ impl Requirement {
         // capped at one day (two half-days) per day. Visits are not bounded
         // here because short thresholds can allow several a day.
         let days_needed = match measure {
-            Measure::Days => Some(minimum),
+            Measure::Days | Measure::DaysServed => Some(minimum),
             Measure::HalfDays => Some(minimum.div_ceil(2)),
             Measure::Visits => None,
         };
@@ -250,6 +262,7 @@ impl Requirement {
             Measure::Days => spec.min_days = Some(f64::from(self.minimum)),
             Measure::HalfDays => spec.min_half_days = Some(self.minimum),
             Measure::Visits => spec.min_visits = Some(self.minimum),
+            Measure::DaysServed => spec.min_days_served = Some(self.minimum),
         }
         spec
     }
@@ -355,8 +368,7 @@ mod tests {
             serde_json::from_str::<RequirementSpec>(r#"{"period":"month","min_day":1}"#).is_err()
         );
         assert!(
-            serde_json::from_str::<RequirementSpec>(r#"{"period":"fortnight","min_days":1}"#)
-                .is_err()
+            serde_json::from_str::<RequirementSpec>(r#"{"period":"decade","min_days":1}"#).is_err()
         );
     }
 
