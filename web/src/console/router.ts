@@ -10,6 +10,7 @@ export const router = createRouter({
     { path: '/reports', name: 'reports', component: () => import('./views/ReportsView.vue') },
     { path: '/coverage', name: 'coverage', component: () => import('./views/CoverageView.vue') },
     { path: '/inspections', name: 'inspections', component: () => import('./views/InspectionsView.vue') },
+    { path: '/assignments', name: 'assignments', component: () => import('./views/AssignmentsView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });
