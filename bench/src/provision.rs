@@ -159,6 +159,7 @@ pub async fn provision(args: &Args) -> Result<World> {
                 min_half_days: None,
                 min_visits: None,
                 min_days_served: None,
+                min_working_days: None,
                 activity: None,
                 min_consecutive_months: None,
             }],

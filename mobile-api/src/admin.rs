@@ -246,6 +246,10 @@ pub struct Requirement {
     /// two visits on one day count once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_days_served: Option<u32>,
+    /// Credited days on working days: Monday to Friday less the statutory holidays,
+    /// plus the weekends made working days (调休), per `GET /api/v1/holiday-calendars`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_working_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivityKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -470,4 +474,37 @@ pub struct KioskEnrolment {
     /// Long-lived bearer token with role `kiosk`, valid only for this site's kiosk endpoints.
     pub token: String,
     pub site_id: Uuid,
+}
+
+/// One listed date of a year's holiday schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarDay {
+    pub date: NaiveDate,
+    /// `holiday` (放假) or `workday` (调休上班, a Saturday or Sunday worked).
+    pub kind: String,
+    /// e.g. `春节`, `国庆节调休上班`.
+    pub name: String,
+}
+
+/// A year's holiday schedule (国务院办公厅关于…年部分节假日安排的通知): working days
+/// are Monday to Friday less the holidays, plus the workdays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HolidayCalendar {
+    pub year: i32,
+    pub source: Option<String>,
+    pub days: Vec<CalendarDay>,
+    /// Absent for a schedule shipped with the server.
+    pub loaded_by: Option<Uuid>,
+    pub loaded_at: DateTime<Utc>,
+}
+
+/// `PUT /api/v1/holiday-calendars/{year}`: the year's schedule, replacing any loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetHolidayCalendar {
+    #[serde(default)]
+    pub source: Option<String>,
+    pub days: Vec<CalendarDay>,
 }

@@ -431,6 +431,7 @@ impl TestApp {
                     min_half_days: None,
                     min_visits: None,
                     min_days_served: None,
+                    min_working_days: None,
                     activity: None,
                     min_consecutive_months: None,
                 }],

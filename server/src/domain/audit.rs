@@ -127,6 +127,7 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("anomaly_reviews", "anomaly"),
     AuditedTable::named("county_facts", "county_facts"),
     AuditedTable::named("assignment_imports", "assignment_import"),
+    AuditedTable::named("holiday_calendars", "holiday_calendar"),
 ];
 
 impl AuditedTable {

@@ -33,3 +33,4 @@ pub mod site_index;
 pub mod user;
 pub mod visit_credit;
 pub mod window;
+pub mod workdays;

@@ -170,27 +170,9 @@ pub fn judge(
     activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
     today: NaiveDate,
 ) -> Judgement {
-    judge_counting(req, None, periods, assignment, days, activity_days, today)
-}
-
-/// [`judge`] for a requirement of `program`: a consecutive span counts only the
-/// months in which the programme's monthly requirements are met
-/// ([`months_that_count`](super::requirements::months_that_count)).
-pub fn judge_in_programme(
-    req: &Requirement,
-    program: &[Requirement],
-    periods: &[(NaiveDate, NaiveDate)],
-    assignment: (NaiveDate, NaiveDate),
-    days: &BTreeMap<NaiveDate, DayCreditSummary>,
-    activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
-    today: NaiveDate,
-) -> Judgement {
-    let counting = req
-        .is_consecutive_span()
-        .then(|| super::requirements::months_that_count(program, days, assignment));
     judge_counting(
         req,
-        counting.as_ref(),
+        Adjust::default(),
         periods,
         assignment,
         days,
@@ -199,9 +181,47 @@ pub fn judge_in_programme(
     )
 }
 
+/// [`judge`] for a requirement of `program`: a consecutive span counts only the
+/// months in which the programme's monthly requirements are met
+/// ([`months_that_count`](super::requirements::months_that_count)).
+pub fn judge_in_programme(
+    req: &Requirement,
+    programme: ProgrammeRules<'_>,
+    periods: &[(NaiveDate, NaiveDate)],
+    assignment: (NaiveDate, NaiveDate),
+    days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    today: NaiveDate,
+) -> Judgement {
+    let counting = req
+        .is_consecutive_span()
+        .then(|| super::requirements::months_that_count(programme.requirements, days, assignment));
+    let adjust = Adjust {
+        counting: counting.as_ref(),
+        calendar: Some(programme.calendar),
+    };
+    judge_counting(req, adjust, periods, assignment, days, activity_days, today)
+}
+
+/// What a programme adds to one requirement's judgement.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgrammeRules<'a> {
+    /// All the programme's requirements (a month continues a span when they are met).
+    pub requirements: &'a [Requirement],
+    /// The holiday schedules working days are judged on.
+    pub calendar: &'a super::workdays::HolidayCalendar,
+}
+
+/// The months a span counts, and the calendar of working days, when known.
+#[derive(Debug, Clone, Copy, Default)]
+struct Adjust<'a> {
+    counting: Option<&'a BTreeSet<(i32, u32)>>,
+    calendar: Option<&'a super::workdays::HolidayCalendar>,
+}
+
 fn judge_counting(
     req: &Requirement,
-    counting: Option<&BTreeSet<(i32, u32)>>,
+    adjust: Adjust<'_>,
     periods: &[(NaiveDate, NaiveDate)],
     assignment: (NaiveDate, NaiveDate),
     days: &BTreeMap<NaiveDate, DayCreditSummary>,
@@ -212,8 +232,11 @@ fn judge_counting(
         .iter()
         .map(|&period| {
             let mut tally = Tally::from_days(days, period);
-            if let Some(months) = counting {
+            if let Some(months) = adjust.counting {
                 tally = tally.counting_only(months);
+            }
+            if let Some(calendar) = adjust.calendar {
+                tally = tally.on_calendar(days, period, calendar);
             }
             if req.activity.is_some() {
                 tally = tally.with_activity(activity_days, period);
@@ -633,6 +656,7 @@ mod tests {
         let req = requirement(RequirementSpec {
             min_visits: Some(1),
             min_days_served: None,
+            min_working_days: None,
             activity: Some(ActivityKind::Training),
             ..RequirementSpec::new(Period::Month)
         });

@@ -514,6 +514,7 @@ pub async fn compliance_report(
         ends.max().unwrap_or(month.1),
     );
     let visits = load_visits(state, scope, range, &frame).await?;
+    let calendar = crate::service::admin::calendars::calendar(state).await?;
 
     let mut days_cache: HashMap<
         (Uuid, Option<ActivityKind>),
@@ -535,7 +536,10 @@ pub async fn compliance_report(
             .unwrap_or(&empty);
         let judgement = rules::judge_in_programme(
             plan.requirement,
-            &plan.program.requirements,
+            rules::ProgrammeRules {
+                requirements: &plan.program.requirements,
+                calendar: &calendar,
+            },
             &plan.periods,
             a.date_range(),
             days,

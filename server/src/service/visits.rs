@@ -229,6 +229,7 @@ pub async fn month_summary(
     let (first, last) =
         parse_month(month).ok_or_else(|| ApiError::invalid("month: expected YYYY-MM"))?;
     let mut summaries = Vec::new();
+    let calendar = crate::service::admin::calendars::calendar(state).await?;
     for assignment in state.store.assignments_of(physician_id).await? {
         if assignment.end_date < first || assignment.start_date > last {
             continue;
@@ -284,7 +285,8 @@ pub async fn month_summary(
             .iter()
             .map(|req| {
                 let period = requirements::period_containing(req.period, reference, range);
-                let mut tally = Tally::from_days(&days, period);
+                let mut tally =
+                    Tally::from_days(&days, period).on_calendar(&days, period, &calendar);
                 if req.is_consecutive_span() {
                     tally = tally.counting_only(&counting);
                 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::period::{
@@ -51,6 +51,9 @@ pub struct Tally {
     pub days_served: u32,
     /// Distinct days with at least a half-day credited by visits with the activity.
     pub activity_days_served: u32,
+    /// Half-days credited on working days: Monday to Friday unless
+    /// [`Tally::on_calendar`] applied the holiday schedule.
+    pub working_half_days: u32,
     /// Months with any credited day, for consecutive-span rules.
     pub active_months: BTreeSet<(i32, u32)>,
 }
@@ -67,6 +70,9 @@ impl Tally {
         for (date, day) in days.range(first..=last) {
             tally.credited_half_days += day.credit.half_days();
             tally.qualifying_visits += day.qualifying_visits;
+            if !matches!(date.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+                tally.working_half_days += day.credit.half_days();
+            }
             if day.credit.half_days() > 0 {
                 tally.days_served += 1;
                 tally.active_months.insert(month_of(*date));
@@ -101,6 +107,23 @@ impl Tally {
 }
 
 impl Tally {
+    /// Counts the working days on `calendar` (holidays off, 调休 weekends worked)
+    /// instead of Monday to Friday.
+    pub fn on_calendar(
+        mut self,
+        days: &BTreeMap<NaiveDate, DayCreditSummary>,
+        period: (NaiveDate, NaiveDate),
+        calendar: &crate::domain::workdays::HolidayCalendar,
+    ) -> Self {
+        let (first, last) = ordered(period);
+        self.working_half_days = days
+            .range(first..=last)
+            .filter(|(date, _)| calendar.is_working_day(**date))
+            .map(|(_, day)| day.credit.half_days())
+            .sum();
+        self
+    }
+
     /// Keeps only the active months that count toward a consecutive span (see
     /// [`months_that_count`]).
     pub fn counting_only(mut self, months: &BTreeSet<(i32, u32)>) -> Self {
@@ -295,6 +318,7 @@ fn credited_in_measure(req: &Requirement, tally: &Tally) -> f64 {
         (Some(_), Measure::HalfDays) => f64::from(tally.activity_half_days),
         (Some(_), Measure::Visits) => f64::from(tally.activity_visits),
         (None, Measure::DaysServed) => f64::from(tally.days_served),
+        (_, Measure::WorkingDays) => f64::from(tally.working_half_days) / 2.0,
         (Some(_), Measure::DaysServed) => f64::from(tally.activity_days_served),
     }
 }
@@ -717,6 +741,45 @@ mod tests {
         days.insert(d(2026, 3, 6), day(DayCredit::Half, 1));
         let t = Tally::from_days(&days, week);
         assert_eq!(evaluate(&r, week, &t, d(2026, 3, 9)).status, Progress::Met);
+    }
+
+    #[test]
+    fn working_days_leave_out_holidays_and_count_the_weekends_worked() {
+        // 光山: 每月下沉值诊带教不少于4个工作日. February 2026: served Saturday 14th (调休,
+        // a working day), Monday 16th and Tuesday 17th (春节, days off), Sunday 22nd (off)
+        // and Thursday 26th: two working days, though five days were served.
+        use crate::domain::workdays::{DayKind, HolidayCalendar, ScheduledDay};
+        let r = req(super::super::templates::min_working_days(Period::Month, 4));
+        let month = (d(2026, 2, 1), d(2026, 2, 28));
+        let mut days = BTreeMap::new();
+        for n in [14, 16, 17, 22, 26] {
+            days.insert(d(2026, 2, n), day(DayCredit::Full, 1));
+        }
+        let mut listed = vec![ScheduledDay {
+            date: d(2026, 2, 14),
+            kind: DayKind::Workday,
+            name: "春节调休上班".into(),
+        }];
+        for n in 15..=23 {
+            listed.push(ScheduledDay {
+                date: d(2026, 2, n),
+                kind: DayKind::Holiday,
+                name: "春节".into(),
+            });
+        }
+        let calendar = HolidayCalendar::default().with_year(2026, &listed);
+        let plain = Tally::from_days(&days, month);
+        assert_eq!(plain.credited_days, 5.0);
+        assert_eq!(
+            plain.working_half_days, 6,
+            "Monday to Friday: 16th, 17th, 26th"
+        );
+        let t = plain.on_calendar(&days, month, &calendar);
+        let p = evaluate(&r, month, &t, d(2026, 3, 1));
+        assert_eq!(
+            (p.required, p.credited, p.status),
+            (4.0, 2.0, Progress::Missed)
+        );
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub(super) fn min_visits(
     RequirementSpec {
         min_visits: Some(visits),
         min_days_served: None,
+        min_working_days: None,
         activity,
         ..spec(period)
     }
@@ -63,6 +64,13 @@ pub(super) fn min_visits(
 pub(super) fn min_days_served(period: Period, days: u32) -> RequirementSpec {
     RequirementSpec {
         min_days_served: Some(days),
+        ..spec(period)
+    }
+}
+
+pub(super) fn min_working_days(period: Period, days: u32) -> RequirementSpec {
+    RequirementSpec {
+        min_working_days: Some(days),
         ..spec(period)
     }
 }
@@ -203,7 +211,8 @@ pub fn templates() -> Vec<ProgramTemplate> {
             half_day_minutes: half,
             full_day_minutes: full,
             requirements: vec![
-                min_days(Period::Month, 4.0),
+                // 工作日: holidays do not count, 调休 weekends do.
+                min_working_days(Period::Month, 4),
                 min_visits(Period::Month, 1, Some(Training)),
             ],
         },
@@ -291,7 +300,7 @@ mod tests {
         );
         assert_eq!(
             described("guangshan-2021"),
-            ["每月不少于4天", "每月培训不少于1次"]
+            ["每月不少于4个工作日", "每月培训不少于1次"]
         );
         assert!(template("nowhere-1999").is_none());
     }
@@ -302,7 +311,7 @@ mod tests {
         assert_eq!(
             json["requirements"],
             serde_json::json!([
-                {"period": "month", "min_days": 4.0},
+                {"period": "month", "min_working_days": 4},
                 {"period": "month", "min_visits": 1, "activity": "training"}
             ])
         );
