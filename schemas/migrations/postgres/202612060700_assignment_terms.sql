@@ -5,7 +5,7 @@
 -- judged. A check-in reads both in one indexed lookup (assignments_physician_site,
 -- then assignment_terms' primary key).
 -- Existing rows are version 1, in force from the beginning, by their creation.
-ALTER TABLE assignments ADD COLUMN terms_version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE assignments ADD COLUMN terms_version BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE assignments ADD COLUMN terms_from TEXT NOT NULL DEFAULT '0001-01-01';
 ALTER TABLE assignments ADD COLUMN terms_action TEXT NOT NULL DEFAULT 'create';
 ALTER TABLE assignments ADD COLUMN terms_reason TEXT;
@@ -17,7 +17,7 @@ ALTER TABLE assignments ADD COLUMN transfer_id TEXT;
 
 CREATE TABLE assignment_terms (
     assignment_id  TEXT NOT NULL REFERENCES assignments (id),
-    version        INTEGER NOT NULL,
+    version        BIGINT NOT NULL,
     -- The local dates this version judged: effective_from..=effective_to.
     effective_from TEXT NOT NULL,
     effective_to   TEXT NOT NULL,
