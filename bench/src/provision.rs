@@ -158,6 +158,8 @@ pub async fn provision(args: &Args) -> Result<World> {
                 min_days: Some(4.0),
                 min_half_days: None,
                 min_visits: None,
+                min_days_served: None,
+                min_working_days: None,
                 activity: None,
                 min_consecutive_months: None,
             }],

@@ -194,6 +194,8 @@ pub struct UpdateUser {
 #[serde(rename_all = "snake_case")]
 pub enum RequirementPeriod {
     Week,
+    /// Two ISO weeks (每两周), paired from Monday 1970-01-05.
+    Fortnight,
     Month,
     Quarter,
     Year,
@@ -240,6 +242,14 @@ pub struct Requirement {
     pub min_half_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_visits: Option<u32>,
+    /// Distinct days with at least a half-day credited ("每周派驻不少于5日，每日不少于半天"):
+    /// two visits on one day count once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_days_served: Option<u32>,
+    /// Credited days on working days: Monday to Friday less the statutory holidays,
+    /// plus the weekends made working days (调休), per `GET /api/v1/holiday-calendars`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_working_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivityKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -346,6 +356,121 @@ pub struct Assignment {
     pub window_start: String,
     pub window_end: String,
     pub created_at: DateTime<Utc>,
+    /// The version of the terms above (1 until the first change).
+    #[serde(default = "first_version")]
+    pub terms_version: u32,
+    /// The first local date the terms above are in force; absent for the first
+    /// version, in force from the beginning. Earlier dates keep the terms they were
+    /// judged under (`GET /api/v1/assignments/{id}/history`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_from: Option<NaiveDate>,
+    /// The other side of a transfer: on the new assignment the one it came from, on an
+    /// assignment transferred away the one it went to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_id: Option<Uuid>,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+/// `PATCH /api/v1/assignments/{id}`: new terms from `effective_from` on; absent
+/// members stay. Dates before `effective_from` keep the terms in force then.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangeAssignment {
+    /// The first local date the new terms judge; after the last visit already judged.
+    pub effective_from: NaiveDate,
+    /// Why (kept in the history and the audit log).
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<AssignmentMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<NaiveDate>,
+    /// Local `HH:MM` at the site; given together with `window_end`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<String>,
+}
+
+/// `POST /api/v1/assignments/{id}/end`: 提前结束.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EndAssignment {
+    /// The last day served (inclusive); before the current end date.
+    pub end_date: NaiveDate,
+    pub reason: String,
+}
+
+/// `POST /api/v1/assignments/{id}/transfer`: 调动 to another receiving site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferAssignment {
+    pub site_id: Uuid,
+    /// The first day at the new site; the old assignment ends the day before.
+    pub effective_from: NaiveDate,
+    pub reason: String,
+}
+
+/// The answer to a transfer: the old assignment as ended and the new one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssignmentTransfer {
+    pub ended: Assignment,
+    pub assignment: Assignment,
+}
+
+/// One version of an assignment's terms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssignmentTermsVersion {
+    pub version: u32,
+    /// `create`, `change`, `end` or `transfer`.
+    pub action: String,
+    /// First local date this version judged; absent for the first (from the beginning).
+    pub effective_from: Option<NaiveDate>,
+    /// Last local date this version judged; absent for the version in force now.
+    pub effective_to: Option<NaiveDate>,
+    pub mode: AssignmentMode,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub window_start: String,
+    pub window_end: String,
+    pub reason: Option<String>,
+    /// Who made the version (absent for rows older than the history).
+    pub changed_by: Option<Uuid>,
+    pub changed_by_name: Option<String>,
+    pub changed_at: DateTime<Utc>,
+    pub transfer_id: Option<Uuid>,
+}
+
+/// `GET /api/v1/assignments/{id}/history`: every version, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssignmentHistory {
+    pub assignment_id: Uuid,
+    pub versions: Vec<AssignmentTermsVersion>,
+}
+
+/// One row of `GET /api/v1/assignments`: the assignment with the names a list shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssignmentListItem {
+    pub assignment: Assignment,
+    pub physician_name: String,
+    pub physician_phone: String,
+    /// The physician's organization (支援医院).
+    pub hospital_id: Option<Uuid>,
+    pub hospital_name: Option<String>,
+    pub site_name: String,
+    pub jurisdiction_code: String,
+    pub jurisdiction_name: String,
+    pub program_name: String,
+    /// `upcoming`, `active` or `ended`, on today's date (Asia/Shanghai).
+    pub status: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -447,4 +572,37 @@ pub struct KioskStatus {
 pub struct KioskLink {
     /// `https://…/kiosk#token=…`, at most 2000 characters.
     pub link: String,
+}
+
+/// One listed date of a year's holiday schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarDay {
+    pub date: NaiveDate,
+    /// `holiday` (放假) or `workday` (调休上班, a Saturday or Sunday worked).
+    pub kind: String,
+    /// e.g. `春节`, `国庆节调休上班`.
+    pub name: String,
+}
+
+/// A year's holiday schedule (国务院办公厅关于…年部分节假日安排的通知): working days
+/// are Monday to Friday less the holidays, plus the workdays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HolidayCalendar {
+    pub year: i32,
+    pub source: Option<String>,
+    pub days: Vec<CalendarDay>,
+    /// Absent for a schedule shipped with the server.
+    pub loaded_by: Option<Uuid>,
+    pub loaded_at: DateTime<Utc>,
+}
+
+/// `PUT /api/v1/holiday-calendars/{year}`: the year's schedule, replacing any loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetHolidayCalendar {
+    #[serde(default)]
+    pub source: Option<String>,
+    pub days: Vec<CalendarDay>,
 }

@@ -302,6 +302,8 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
     let mut programs: HashMap<Uuid, Program> = HashMap::new();
     let mut sites: HashMap<Uuid, Organization> = HashMap::new();
     let (mut judged, mut missed) = (0, 0);
+    // Working days are judged on the holiday schedules loaded (one small read a tick).
+    let calendar = crate::service::admin::calendars::calendar(state).await?;
     for id in state
         .store
         .assignment_ids_between(ended_since, started_by)
@@ -345,8 +347,20 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
         }
         let credit = AssignmentCredit::read(state, &assignment, program, site, &due).await?;
         let today = local_date(now, site.timezone);
+        let counting = requirements::months_that_count(
+            &program.requirements,
+            &credit.days,
+            assignment.date_range(),
+        );
         for period in &due {
-            let mut tally = Tally::from_days(&credit.days, period.period);
+            let mut tally = Tally::from_days(&credit.days, period.period).on_calendar(
+                &credit.days,
+                period.period,
+                &calendar,
+            );
+            if period.requirement.is_consecutive_span() {
+                tally = tally.counting_only(&counting);
+            }
             if let Some(kind) = period.requirement.activity {
                 tally = tally.with_activity(&credit.activity_days(kind), period.period);
             }

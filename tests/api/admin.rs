@@ -450,7 +450,7 @@ async fn program_requirements_are_validated() {
         "invalid_request",
     );
     assert_problem(
-        post(json!([{"period": "fortnight", "min_days": 1}])).await,
+        post(json!([{"period": "decade", "min_days": 1}])).await,
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );

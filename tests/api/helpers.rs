@@ -430,6 +430,8 @@ impl TestApp {
                     min_days: Some(1.0),
                     min_half_days: None,
                     min_visits: None,
+                    min_days_served: None,
+                    min_working_days: None,
                     activity: None,
                     min_consecutive_months: None,
                 }],

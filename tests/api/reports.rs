@@ -228,6 +228,8 @@ pub(crate) fn requirement(period: RequirementPeriod) -> Requirement {
         min_days: None,
         min_half_days: None,
         min_visits: None,
+        min_days_served: None,
+        min_working_days: None,
         activity: None,
         min_consecutive_months: None,
     }
@@ -656,6 +658,8 @@ async fn compliance_judges_weeks_across_month_ends_and_each_sites_own_midnight()
                 },
                 Requirement {
                     min_visits: Some(1),
+                    min_days_served: None,
+                    min_working_days: None,
                     activity: Some(ActivityKind::Training),
                     ..requirement(RequirementPeriod::Month)
                 },

@@ -1241,6 +1241,87 @@ test('the personnel table: a preview lists the bad rows and writes nothing, the 
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('an assignment is created, changed, ended early, and its history shown', async () => {
+  const token = await accessToken(PHONE, PASSWORD);
+  const page = await newPage('assignments', { allow: /status of 400/ });
+  await logIn(page, '#/assignments');
+  await page.locator('#admin-menu').waitFor();
+  await page.locator('#as-table .as-name').first().waitFor();
+  const dialog = page.locator('.el-dialog:visible');
+  const date = async (id, value) => {
+    const input = page.locator(`.el-dialog:visible input#${id}`);
+    await input.fill(value);
+    await input.press('Enter');
+  };
+  const rowOf = (dates) => page.locator('#as-table tbody tr', { hasText: dates });
+
+  // Create: the physician by name, the site, 2027-01-01 to 2027-06-30.
+  await page.locator('#as-create').click();
+  await dialog.waitFor();
+  await page.locator('input#as-f-physician').focus();
+  await page.keyboard.type(CREDITED_NAME);
+  await page.locator(`.el-select-dropdown__item:visible[data-physician-id="${CREDITED_ID}"]`).click();
+  await page.locator('.el-select', { has: page.locator('#as-f-site') }).click();
+  await page.locator('.el-select-dropdown__item:visible', { hasText: SITE_NAME }).click();
+  await date('as-f-start', '2027-01-01');
+  await date('as-f-end', '2027-06-30');
+  await page.locator('#as-f-submit').click();
+  await dialog.waitFor({ state: 'hidden' });
+  const created = rowOf('2027-01-01 至 2027-06-30');
+  await created.waitFor();
+  assert.match(await created.textContent(), new RegExp(CREDITED_NAME));
+  const id = await created.locator('.as-actions').getAttribute('data-id');
+
+  // Change: the reason is required, and the server's refusal shows next to its field.
+  await created.locator('.as-change').click();
+  await dialog.waitFor();
+  await date('as-f-effective', '2027-03-01');
+  await page.locator('#as-f-wstart').fill('13:00');
+  await page.locator('#as-f-submit').click();
+  await dialog.locator('.el-form-item', { has: page.locator('#as-f-reason') }).locator('.el-form-item__error', { hasText: '必填' }).waitFor();
+  await page.locator('#as-f-reason').fill('受援单位调整门诊时间');
+  await date('as-f-end', '2026-12-01');
+  await page.locator('#as-f-submit').click();
+  await dialog.locator('.el-form-item', { has: page.locator('#as-f-end') }).locator('.el-form-item__error', { hasText: 'must not be before start_date' }).waitFor();
+  await date('as-f-end', '2027-06-30');
+  await page.locator('#as-f-submit').click();
+  await dialog.waitFor({ state: 'hidden' });
+  await rowOf('2027-01-01 至 2027-06-30').locator('.as-window', { hasText: '13:00-17:30' }).waitFor();
+
+  // End early on 2027-04-30.
+  await rowOf('2027-01-01 至 2027-06-30').locator('.as-end').click();
+  await dialog.waitFor();
+  await date('as-f-end', '2027-04-30');
+  await page.locator('#as-f-reason').fill('病假，提前结束派驻');
+  await page.locator('#as-f-submit').click();
+  await dialog.waitFor({ state: 'hidden' });
+  const ended = rowOf('2027-01-01 至 2027-04-30');
+  await ended.waitFor();
+
+  // The history, newest first, in the drawer.
+  await ended.locator('.as-history').click();
+  await page.locator('#as-history .as-version').nth(2).waitFor();
+  const actions = await page.locator('#as-history .as-version').evaluateAll((els) => els.map((e) => e.dataset.action));
+  assert.deepEqual(actions, ['end', 'change', 'create']);
+  assert.match(await page.locator('#as-history .as-version[data-action="end"]').textContent(), /病假，提前结束派驻/);
+  assert.match(await page.locator('#as-history .as-version[data-action="change"]').textContent(), /2027-03-01 至 2027-04-30.*13:00-17:30|13:00-17:30/s);
+  await shot(page, '14-assignment-history.png');
+
+  const history = (await api('GET', `/api/v1/assignments/${id}/history`, { token })).body;
+  assert.deepEqual(history.versions.map((v) => v.action), ['create', 'change', 'end']);
+  assert.equal(history.versions[1].reason, '受援单位调整门诊时间');
+
+  // The personnel table downloads as an XLSX in the import's columns.
+  await page.keyboard.press('Escape');
+  const [file] = await Promise.all([page.waitForEvent('download'), page.locator('#as-export').click()]);
+  const rows = await sheetRows(file, 'personnel.xlsx');
+  assert.equal(rows[0][0], '支援人员安排情况表');
+  const header = rows.find((r) => r[0] === '序号');
+  assert.deepEqual(header?.slice(0, 8), ['序号', '支援医院', '姓名', '性别', '专业', '职称', '电话', '受援单位']);
+  assert.ok(rows.some((r) => r[2] === CREDITED_NAME && r[10] === '2027-04-30'), 'the ended assignment is in the table');
+  await page.close();
+});
+
 test('no console errors, CSP violations or uncaught exceptions', () => {
   assert.deepEqual(problems, []);
 });

@@ -421,6 +421,10 @@ fn period_words(period: Period, start: NaiveDate, end: NaiveDate) -> (String, St
             format!("{start}至{end}这一周"),
             format!("the week {start} to {end}"),
         ),
+        Period::Fortnight => (
+            format!("{start}至{end}这两周"),
+            format!("the fortnight {start} to {end}"),
+        ),
         Period::Assignment => (
             format!("支援期内（{start}至{end}）"),
             format!("the assignment ({start} to {end})"),

@@ -129,6 +129,7 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("assignment_imports", "assignment_import"),
     AuditedTable::named("filing_obligations", "filing_obligation"),
     AuditedTable::named("filings", "filing"),
+    AuditedTable::named("holiday_calendars", "holiday_calendar"),
 ];
 
 impl AuditedTable {

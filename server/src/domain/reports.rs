@@ -176,12 +176,13 @@ impl ReportPeriod {
 }
 
 /// Whether a requirement period is judged period by period inside a report's
-/// range: a week always (cut at the range's edges), a month or quarter when it is
+/// range: a week or a fortnight always (cut at the range's edges, the part judged
+/// pro rata to its days like a week's), a month or quarter when it is
 /// no longer than the range (every month of a quarter, both quarters of a half
 /// year).
 fn tiles(period: Period, range: (NaiveDate, NaiveDate)) -> bool {
     match period {
-        Period::Week => true,
+        Period::Week | Period::Fortnight => true,
         Period::Month | Period::Quarter | Period::Year => {
             period_containing(period, range.0, (NaiveDate::MIN, NaiveDate::MAX)).1 <= range.1
         }
@@ -269,10 +270,74 @@ pub fn judge(
     activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
     today: NaiveDate,
 ) -> Judgement {
+    judge_counting(
+        req,
+        Adjust::default(),
+        periods,
+        assignment,
+        days,
+        activity_days,
+        today,
+    )
+}
+
+/// [`judge`] for a requirement of `program`: a consecutive span counts only the
+/// months in which the programme's monthly requirements are met
+/// ([`months_that_count`](super::requirements::months_that_count)).
+pub fn judge_in_programme(
+    req: &Requirement,
+    programme: ProgrammeRules<'_>,
+    periods: &[(NaiveDate, NaiveDate)],
+    assignment: (NaiveDate, NaiveDate),
+    days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    today: NaiveDate,
+) -> Judgement {
+    let counting = req
+        .is_consecutive_span()
+        .then(|| super::requirements::months_that_count(programme.requirements, days, assignment));
+    let adjust = Adjust {
+        counting: counting.as_ref(),
+        calendar: Some(programme.calendar),
+    };
+    judge_counting(req, adjust, periods, assignment, days, activity_days, today)
+}
+
+/// What a programme adds to one requirement's judgement.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgrammeRules<'a> {
+    /// All the programme's requirements (a month continues a span when they are met).
+    pub requirements: &'a [Requirement],
+    /// The holiday schedules working days are judged on.
+    pub calendar: &'a super::workdays::HolidayCalendar,
+}
+
+/// The months a span counts, and the calendar of working days, when known.
+#[derive(Debug, Clone, Copy, Default)]
+struct Adjust<'a> {
+    counting: Option<&'a BTreeSet<(i32, u32)>>,
+    calendar: Option<&'a super::workdays::HolidayCalendar>,
+}
+
+fn judge_counting(
+    req: &Requirement,
+    adjust: Adjust<'_>,
+    periods: &[(NaiveDate, NaiveDate)],
+    assignment: (NaiveDate, NaiveDate),
+    days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    today: NaiveDate,
+) -> Judgement {
     let outcomes: Vec<PeriodOutcome> = periods
         .iter()
         .map(|&period| {
             let mut tally = Tally::from_days(days, period);
+            if let Some(months) = adjust.counting {
+                tally = tally.counting_only(months);
+            }
+            if let Some(calendar) = adjust.calendar {
+                tally = tally.on_calendar(days, period, calendar);
+            }
             if req.activity.is_some() {
                 tally = tally.with_activity(activity_days, period);
             }
@@ -568,6 +633,22 @@ mod tests {
     }
 
     #[test]
+    fn fortnightly_requirements_are_judged_in_every_fortnight_overlapping_the_month() {
+        // 中站 "每两周现场指导至少1天": March 2026's fortnights start on Mondays 2 and 16.
+        let month = (d(2026, 3, 1), d(2026, 3, 31));
+        let year = (d(2026, 1, 1), d(2026, 12, 31));
+        assert_eq!(
+            report_periods(Period::Fortnight, month, year, d(2026, 3, 15)),
+            vec![
+                (d(2026, 3, 1), d(2026, 3, 1)),
+                (d(2026, 3, 2), d(2026, 3, 15)),
+                (d(2026, 3, 16), d(2026, 3, 29)),
+                (d(2026, 3, 30), d(2026, 3, 31)),
+            ]
+        );
+    }
+
+    #[test]
     fn longer_periods_are_judged_once_around_the_reference_day() {
         let month = (d(2026, 2, 1), d(2026, 2, 28));
         let year = (d(2026, 1, 10), d(2026, 12, 31));
@@ -782,6 +863,8 @@ mod tests {
     fn an_activity_requirement_counts_only_the_activity_days() {
         let req = requirement(RequirementSpec {
             min_visits: Some(1),
+            min_days_served: None,
+            min_working_days: None,
             activity: Some(ActivityKind::Training),
             ..RequirementSpec::new(Period::Month)
         });

@@ -106,7 +106,7 @@ pub struct VisitQuery {
 }
 
 /// A closed-vocabulary value, or a 400 naming the parameter and the choices.
-fn one_of(
+pub(crate) fn one_of(
     name: &str,
     value: &Option<String>,
     allowed: &[&'static str],
@@ -122,7 +122,7 @@ fn one_of(
         .ok_or_else(|| ApiError::invalid(format!("{name}: expected one of {}", allowed.join(", "))))
 }
 
-fn uuid_param(name: &str, value: &Option<String>) -> ApiResult<Option<Uuid>> {
+pub(crate) fn uuid_param(name: &str, value: &Option<String>) -> ApiResult<Option<Uuid>> {
     given(value)
         .map(|v| {
             Uuid::parse_str(v).map_err(|_| ApiError::invalid(format!("{name}: expected a UUID")))
@@ -130,7 +130,7 @@ fn uuid_param(name: &str, value: &Option<String>) -> ApiResult<Option<Uuid>> {
         .transpose()
 }
 
-fn date_param(name: &str, value: &Option<String>) -> ApiResult<Option<NaiveDate>> {
+pub(crate) fn date_param(name: &str, value: &Option<String>) -> ApiResult<Option<NaiveDate>> {
     given(value)
         .map(|v| {
             NaiveDate::parse_from_str(v, "%Y-%m-%d")

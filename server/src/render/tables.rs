@@ -200,6 +200,7 @@ fn period_name(period: RequirementPeriod, index: usize, start: chrono::NaiveDate
     use chrono::Datelike;
     match period {
         RequirementPeriod::Week => format!("第{}周", index + 1),
+        RequirementPeriod::Fortnight => format!("第{}个两周", index + 1),
         RequirementPeriod::Month => format!("{}年{}月", start.year(), start.month()),
         RequirementPeriod::Quarter => {
             format!("{}年第{}季度", start.year(), start.month0() / 3 + 1)
@@ -744,6 +745,8 @@ mod tests {
                 min_visits: None,
                 activity: None,
                 min_consecutive_months: None,
+                min_days_served: None,
+                min_working_days: None,
             },
             requirement_zh: "每周不少于2个半天".into(),
             period_start: day(2),

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::assignment::Assignment;
+use crate::domain::assignment_terms::{TermsVersion, window_on};
 use crate::domain::crediting::{self, CreditState, DayCreditSummary, VisitSpan};
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionCode, JurisdictionPath, Level};
 use crate::domain::organization::DEFAULT_TIMEZONE;
@@ -215,6 +216,7 @@ fn count_visits(
     anomalies: &[VisitAnomaly],
     activities: &[VisitActivity],
     assignments: &HashMap<Uuid, &Assignment>,
+    replaced: &HashMap<Uuid, Vec<TermsVersion>>,
     sites: &HashMap<Uuid, ReportSite>,
 ) -> HashMap<Uuid, Vec<CountedVisit>> {
     let mut anomalies_of: HashMap<Uuid, Vec<&VisitAnomaly>> = HashMap::new();
@@ -242,8 +244,14 @@ fn count_visits(
         let mine = anomalies_of.get(&record.id).map_or(&[][..], Vec::as_slice);
         let state = credit_state(&record, mine);
         let checked_out = record.checked_out_at.or_else(|| {
-            check_out_granted(&record, mine)
-                .then(|| granted_check_out(&record, &assignment.window, site.timezone))
+            check_out_granted(&record, mine).then(|| {
+                // The window of the terms in force on the visit's day.
+                let past = replaced
+                    .get(&record.assignment_id)
+                    .map_or(&[][..], Vec::as_slice);
+                let window = window_on(assignment, past, record.local_date);
+                granted_check_out(&record, &window, site.timezone)
+            })
         });
         let credit = match state {
             wire::CreditState::Creditable => Some(CreditState::Creditable),
@@ -281,10 +289,11 @@ async fn load_visits(
     frame: &Frame,
 ) -> ApiResult<HashMap<Uuid, Vec<CountedVisit>>> {
     let filter = scope.filter(range);
-    let (records, anomalies, activities) = tokio::try_join!(
+    let (records, anomalies, activities, replaced) = tokio::try_join!(
         state.store.report_visits(&filter),
         state.store.report_anomalies(&filter),
         state.store.report_activities(&filter),
+        state.store.all_replaced_terms(),
     )?;
     let assignments: HashMap<Uuid, &Assignment> =
         frame.assignments.iter().map(|a| (a.id, a)).collect();
@@ -293,6 +302,7 @@ async fn load_visits(
         &anomalies,
         &activities,
         &assignments,
+        &replaced,
         &frame.sites,
     ))
 }
@@ -690,6 +700,7 @@ pub async fn compliance_report(
         ends.max().unwrap_or(month.1),
     );
     let visits = load_visits(state, scope, range, &frame).await?;
+    let calendar = crate::service::admin::calendars::calendar(state).await?;
 
     let mut days_cache: HashMap<
         (Uuid, Option<ActivityKind>),
@@ -709,8 +720,12 @@ pub async fn compliance_report(
         let activity_days = days_cache
             .get(&(a.id, plan.requirement.activity))
             .unwrap_or(&empty);
-        let judgement = rules::judge(
+        let judgement = rules::judge_in_programme(
             plan.requirement,
+            rules::ProgrammeRules {
+                requirements: &plan.program.requirements,
+                calendar: &calendar,
+            },
             &plan.periods,
             a.date_range(),
             days,
@@ -1179,12 +1194,13 @@ pub async fn service_record(
         NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN),
         NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX),
     );
-    let (records, anomalies) = tokio::try_join!(
+    let (records, anomalies, replaced) = tokio::try_join!(
         state.store.visits_of(physician_id, from, to),
         state.store.visit_anomalies_of(physician_id, from, to),
+        state.store.all_replaced_terms(),
     )?;
     let by_id: HashMap<Uuid, &Assignment> = assignments.iter().map(|a| (a.id, a)).collect();
-    let visits = count_visits(records, &anomalies, &[], &by_id, &sites);
+    let visits = count_visits(records, &anomalies, &[], &by_id, &replaced, &sites);
 
     let mut postings = Vec::with_capacity(assignments.len());
     let mut credited_at_site: BTreeMap<Uuid, BTreeSet<NaiveDate>> = BTreeMap::new();

@@ -81,16 +81,16 @@ async fn effective_check_out(
         .assignment(visit.assignment_id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    let replaced = state.store.replaced_terms(visit.assignment_id).await?;
+    // The window of the terms in force on the visit's day.
+    let window =
+        crate::domain::assignment_terms::window_on(&assignment, &replaced, visit.local_date);
     let site = state
         .store
         .organization(visit.site_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Some(granted_check_out(
-        visit,
-        &assignment.window,
-        site.timezone,
-    )))
+    Ok(Some(granted_check_out(visit, &window, site.timezone)))
 }
 
 fn status(visit: &VisitRecord) -> VisitStatus {
@@ -229,6 +229,7 @@ pub async fn month_summary(
     let (first, last) =
         parse_month(month).ok_or_else(|| ApiError::invalid("month: expected YYYY-MM"))?;
     let mut summaries = Vec::new();
+    let calendar = crate::service::admin::calendars::calendar(state).await?;
     for assignment in state.store.assignments_of(physician_id).await? {
         if assignment.end_date < first || assignment.start_date > last {
             continue;
@@ -278,12 +279,17 @@ pub async fn month_summary(
             .count();
         let today = local_date(state.now(), site.timezone);
         let reference = today.clamp(first, last);
+        let counting = requirements::months_that_count(&program.requirements, &days, range);
         let requirements = program
             .requirements
             .iter()
             .map(|req| {
                 let period = requirements::period_containing(req.period, reference, range);
-                let tally = Tally::from_days(&days, period);
+                let mut tally =
+                    Tally::from_days(&days, period).on_calendar(&days, period, &calendar);
+                if req.is_consecutive_span() {
+                    tally = tally.counting_only(&counting);
+                }
                 let result = requirements::evaluate(req, period, &tally, today);
                 RequirementProgress {
                     requirement: requirement_to_body(req),

@@ -177,6 +177,7 @@ fn key_sql(table: &AuditedTable) -> &'static str {
         "jurisdictions" => "t.code",
         "anomaly_reviews" => "t.anomaly_id",
         "county_facts" => "t.jurisdiction_code || '/' || CAST(t.year AS TEXT)",
+        "holiday_calendars" => "CAST(t.year AS TEXT)",
         _ => "t.id",
     }
 }

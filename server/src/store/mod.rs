@@ -16,6 +16,7 @@ pub mod attempt;
 pub mod attendance;
 pub mod audit;
 pub mod bulk;
+pub mod calendars;
 pub mod columns;
 pub mod coverage;
 pub mod dashboard;

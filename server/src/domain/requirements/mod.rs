@@ -20,7 +20,9 @@ mod templates;
 
 pub use activity::{ActivityKind, UnknownActivity};
 pub use period::{Period, longest_consecutive_months, month_of, period_containing, periods};
-pub use progress::{Progress, RequirementProgress, Tally, evaluate, evaluate_part};
+pub use progress::{
+    Progress, RequirementProgress, Tally, evaluate, evaluate_part, months_that_count,
+};
 pub use rule::{Measure, Requirement, RequirementError, RequirementSpec};
 pub use templates::{ProgramTemplate, template, templates};
 

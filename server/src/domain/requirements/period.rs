@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 pub enum Period {
     /// ISO week, Monday to Sunday (每周).
     Week,
+    /// Two ISO weeks, Monday to the Sunday after next (每两周): the weeks are paired
+    /// from Monday 1970-01-05, so every fortnight starts on the same Mondays whatever
+    /// the assignment (中站 "每两周现场指导至少1天").
+    Fortnight,
     /// Calendar month (每月).
     Month,
     /// Calendar quarter (每季度).
@@ -25,8 +29,9 @@ pub enum Period {
 }
 
 impl Period {
-    pub const ALL: [Period; 5] = [
+    pub const ALL: [Period; 6] = [
         Period::Week,
+        Period::Fortnight,
         Period::Month,
         Period::Quarter,
         Period::Year,
@@ -37,6 +42,7 @@ impl Period {
     pub fn as_str(&self) -> &'static str {
         match self {
             Period::Week => "week",
+            Period::Fortnight => "fortnight",
             Period::Month => "month",
             Period::Quarter => "quarter",
             Period::Year => "year",
@@ -48,6 +54,7 @@ impl Period {
     pub fn label_zh(&self) -> &'static str {
         match self {
             Period::Week => "每周",
+            Period::Fortnight => "每两周",
             Period::Month => "每月",
             Period::Quarter => "每季度",
             Period::Year => "每年",
@@ -60,6 +67,7 @@ impl Period {
     pub(super) fn max_days(&self) -> Option<u32> {
         match self {
             Period::Week => Some(7),
+            Period::Fortnight => Some(14),
             Period::Month => Some(31),
             Period::Quarter => Some(92),
             Period::Year => Some(366),
@@ -105,6 +113,18 @@ pub(super) fn natural_period(kind: Period, date: NaiveDate) -> (NaiveDate, Naive
                 .checked_add_days(Days::new(6))
                 .unwrap_or(NaiveDate::MAX);
             (monday, sunday)
+        }
+        Period::Fortnight => {
+            // 1970-01-05 was a Monday: fortnights start 14k days after it.
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 5).unwrap_or(NaiveDate::MIN);
+            let offset = (date - epoch).num_days().rem_euclid(14);
+            let monday = date
+                .checked_sub_days(Days::new(offset.unsigned_abs()))
+                .unwrap_or(NaiveDate::MIN);
+            let last = monday
+                .checked_add_days(Days::new(13))
+                .unwrap_or(NaiveDate::MAX);
+            (monday, last)
         }
         Period::Month => span(first_of(date.year(), date.month()), 1),
         Period::Quarter => {
@@ -198,6 +218,34 @@ pub(super) fn run_ending_at(active: &BTreeSet<i64>, index: i64) -> u32 {
 mod tests {
     use super::super::testing::*;
     use super::*;
+
+    #[test]
+    fn fortnights_are_pairs_of_iso_weeks_clipped_to_the_assignment() {
+        // 2026-03-02 is a Monday 1526 fortnights after 1970-01-05.
+        assert_eq!(
+            period_containing(Period::Fortnight, d(2026, 3, 10), OPEN),
+            (d(2026, 3, 2), d(2026, 3, 15))
+        );
+        assert_eq!(
+            period_containing(Period::Fortnight, d(2026, 3, 16), OPEN),
+            (d(2026, 3, 16), d(2026, 3, 29))
+        );
+        assert_eq!(
+            period_containing(Period::Fortnight, d(2026, 3, 1), OPEN),
+            (d(2026, 2, 16), d(2026, 3, 1))
+        );
+        // An assignment from Wednesday 2026-03-04 to 2026-03-31: a stub, two whole
+        // fortnights' worth, a stub.
+        let posting = (d(2026, 3, 4), d(2026, 3, 31));
+        assert_eq!(
+            periods(Period::Fortnight, posting),
+            vec![
+                (d(2026, 3, 4), d(2026, 3, 15)),
+                (d(2026, 3, 16), d(2026, 3, 29)),
+                (d(2026, 3, 30), d(2026, 3, 31)),
+            ]
+        );
+    }
 
     // ---- periods --------------------------------------------------------
 

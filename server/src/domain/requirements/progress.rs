@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::period::{
@@ -47,6 +47,13 @@ pub struct Tally {
     pub activity_half_days: u32,
     /// Qualifying visits on which the activity was logged.
     pub activity_visits: u32,
+    /// Distinct days with at least a half-day credited.
+    pub days_served: u32,
+    /// Distinct days with at least a half-day credited by visits with the activity.
+    pub activity_days_served: u32,
+    /// Half-days credited on working days: Monday to Friday unless
+    /// [`Tally::on_calendar`] applied the holiday schedule.
+    pub working_half_days: u32,
     /// Months with any credited day, for consecutive-span rules.
     pub active_months: BTreeSet<(i32, u32)>,
 }
@@ -63,7 +70,11 @@ impl Tally {
         for (date, day) in days.range(first..=last) {
             tally.credited_half_days += day.credit.half_days();
             tally.qualifying_visits += day.qualifying_visits;
+            if !matches!(date.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+                tally.working_half_days += day.credit.half_days();
+            }
             if day.credit.half_days() > 0 {
+                tally.days_served += 1;
                 tally.active_months.insert(month_of(*date));
             }
         }
@@ -83,12 +94,77 @@ impl Tally {
         let (first, last) = ordered(period);
         self.activity_half_days = 0;
         self.activity_visits = 0;
+        self.activity_days_served = 0;
         for day in activity_days.range(first..=last).map(|(_, day)| day) {
             self.activity_half_days += day.credit.half_days();
             self.activity_visits += day.qualifying_visits;
+            if day.credit.half_days() > 0 {
+                self.activity_days_served += 1;
+            }
         }
         self
     }
+}
+
+impl Tally {
+    /// Counts the working days on `calendar` (holidays off, 调休 weekends worked)
+    /// instead of Monday to Friday.
+    pub fn on_calendar(
+        mut self,
+        days: &BTreeMap<NaiveDate, DayCreditSummary>,
+        period: (NaiveDate, NaiveDate),
+        calendar: &crate::domain::workdays::HolidayCalendar,
+    ) -> Self {
+        let (first, last) = ordered(period);
+        self.working_half_days = days
+            .range(first..=last)
+            .filter(|(date, _)| calendar.is_working_day(**date))
+            .map(|(_, day)| day.credit.half_days())
+            .sum();
+        self
+    }
+
+    /// Keeps only the active months that count toward a consecutive span (see
+    /// [`months_that_count`]).
+    pub fn counting_only(mut self, months: &BTreeSet<(i32, u32)>) -> Self {
+        self.active_months.retain(|m| months.contains(m));
+        self
+    }
+}
+
+/// The months that count toward a consecutive span (连续驻点…个月): a month counts when
+/// the programme's own monthly requirements are met in it, each count requirement
+/// whose period is a month (without an activity), judged over the month clipped to
+/// the assignment as [`evaluate`] judges it (pro rata for a stub month); a month with
+/// only a credited day or two does not continue the run. A programme with no such
+/// requirement counts every month with a credited day.
+pub fn months_that_count(
+    program: &[Requirement],
+    days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    assignment: (NaiveDate, NaiveDate),
+) -> BTreeSet<(i32, u32)> {
+    let assignment = ordered(assignment);
+    let active = Tally::from_days(days, assignment).active_months;
+    let monthly: Vec<&Requirement> = program
+        .iter()
+        .filter(|r| r.period == Period::Month && !r.is_consecutive_span() && r.activity.is_none())
+        .collect();
+    if monthly.is_empty() {
+        return active;
+    }
+    active
+        .into_iter()
+        .filter(|&(year, month)| {
+            let Some(first) = NaiveDate::from_ymd_opt(year, month, 1) else {
+                return false;
+            };
+            let period = super::period::period_containing(Period::Month, first, assignment);
+            let tally = Tally::from_days(days, period);
+            monthly
+                .iter()
+                .all(|req| evaluate(req, period, &tally, period.1).status == Progress::Met)
+        })
+        .collect()
 }
 
 /// The outcome of [`evaluate`].
@@ -241,6 +317,9 @@ fn credited_in_measure(req: &Requirement, tally: &Tally) -> f64 {
         (Some(_), Measure::Days) => f64::from(tally.activity_half_days) / 2.0,
         (Some(_), Measure::HalfDays) => f64::from(tally.activity_half_days),
         (Some(_), Measure::Visits) => f64::from(tally.activity_visits),
+        (None, Measure::DaysServed) => f64::from(tally.days_served),
+        (_, Measure::WorkingDays) => f64::from(tally.working_half_days) / 2.0,
+        (Some(_), Measure::DaysServed) => f64::from(tally.activity_days_served),
     }
 }
 
@@ -631,6 +710,128 @@ mod tests {
             (p.required, p.credited, p.status),
             (6.0, 6.0, Progress::Met)
         );
+    }
+
+    #[test]
+    fn five_days_a_week_counts_distinct_days_not_visits() {
+        // 福建: 每周派驻不少于5日，每日不少于半天. A week of 2026-03-02: Monday to
+        // Wednesday with a morning and an afternoon visit each (six visits), Thursday
+        // half a day: four days served, though six visits and more than four days.
+        let r = req(super::super::templates::min_days_served(Period::Week, 5));
+        let week = (d(2026, 3, 2), d(2026, 3, 8));
+        let mut days = BTreeMap::new();
+        for n in 2..=4 {
+            days.insert(d(2026, 3, n), day(DayCredit::Full, 2));
+        }
+        days.insert(d(2026, 3, 5), day(DayCredit::Half, 1));
+        let t = Tally::from_days(&days, week);
+        assert_eq!((t.qualifying_visits, t.days_served), (7, 4));
+        let p = evaluate(&r, week, &t, d(2026, 3, 9));
+        assert_eq!(
+            (p.required, p.credited, p.status),
+            (5.0, 4.0, Progress::Missed)
+        );
+        let visits = req(min_visits(Period::Week, 5, None));
+        assert_eq!(
+            evaluate(&visits, week, &t, d(2026, 3, 9)).status,
+            Progress::Met,
+            "counted as visits, the same week would pass"
+        );
+        // A fifth day, Friday afternoon, meets it.
+        days.insert(d(2026, 3, 6), day(DayCredit::Half, 1));
+        let t = Tally::from_days(&days, week);
+        assert_eq!(evaluate(&r, week, &t, d(2026, 3, 9)).status, Progress::Met);
+    }
+
+    #[test]
+    fn working_days_leave_out_holidays_and_count_the_weekends_worked() {
+        // 光山: 每月下沉值诊带教不少于4个工作日. February 2026: served Saturday 14th (调休,
+        // a working day), Monday 16th and Tuesday 17th (春节, days off), Sunday 22nd (off)
+        // and Thursday 26th: two working days, though five days were served.
+        use crate::domain::workdays::{DayKind, HolidayCalendar, ScheduledDay};
+        let r = req(super::super::templates::min_working_days(Period::Month, 4));
+        let month = (d(2026, 2, 1), d(2026, 2, 28));
+        let mut days = BTreeMap::new();
+        for n in [14, 16, 17, 22, 26] {
+            days.insert(d(2026, 2, n), day(DayCredit::Full, 1));
+        }
+        let mut listed = vec![ScheduledDay {
+            date: d(2026, 2, 14),
+            kind: DayKind::Workday,
+            name: "春节调休上班".into(),
+        }];
+        for n in 15..=23 {
+            listed.push(ScheduledDay {
+                date: d(2026, 2, n),
+                kind: DayKind::Holiday,
+                name: "春节".into(),
+            });
+        }
+        let calendar = HolidayCalendar::default().with_year(2026, &listed);
+        let plain = Tally::from_days(&days, month);
+        assert_eq!(plain.credited_days, 5.0);
+        assert_eq!(
+            plain.working_half_days, 6,
+            "Monday to Friday: 16th, 17th, 26th"
+        );
+        let t = plain.on_calendar(&days, month, &calendar);
+        let p = evaluate(&r, month, &t, d(2026, 3, 1));
+        assert_eq!(
+            (p.required, p.credited, p.status),
+            (4.0, 2.0, Progress::Missed)
+        );
+    }
+
+    #[test]
+    fn one_day_a_fortnight_is_judged_over_two_weeks() {
+        // 中站: 每两周现场指导至少1天. Served on Friday 2026-03-13 only: the fortnight
+        // 03-02..03-15 is met; the next, 03-16..03-29, with nothing, is missed.
+        let r = req(min_days(Period::Fortnight, 1.0));
+        let posting = (d(2026, 3, 2), d(2026, 6, 30));
+        let mut days = BTreeMap::new();
+        days.insert(d(2026, 3, 13), day(DayCredit::Full, 1));
+        let first = super::super::period_containing(Period::Fortnight, d(2026, 3, 3), posting);
+        assert_eq!(first, (d(2026, 3, 2), d(2026, 3, 15)));
+        let p = evaluate(&r, first, &Tally::from_days(&days, first), d(2026, 3, 30));
+        assert_eq!(p.status, Progress::Met);
+        let second = super::super::period_containing(Period::Fortnight, d(2026, 3, 16), posting);
+        let p = evaluate(&r, second, &Tally::from_days(&days, second), d(2026, 3, 30));
+        assert_eq!((p.required, p.status), (1.0, Progress::Missed));
+    }
+
+    #[test]
+    fn a_month_continues_the_run_only_when_its_own_requirement_is_met() {
+        // 中站: 每月不少于8天 and 连续驻点不少于3个月. March and May are served in full
+        // (8 days), April only twice: a credited day does not carry the run through it.
+        let monthly = req(min_days(Period::Month, 8.0));
+        let span = req(consecutive_months(3));
+        let posting = (d(2024, 3, 1), d(2024, 8, 31));
+        let mut days = BTreeMap::new();
+        for (month, served) in [(3, 8), (4, 2), (5, 8), (6, 8), (7, 8)] {
+            for n in 1..=served {
+                days.insert(d(2024, month, n), day(DayCredit::Full, 1));
+            }
+        }
+        let counted = months_that_count(&[monthly, span], &days, posting);
+        assert_eq!(
+            counted,
+            months(&[(2024, 3), (2024, 5), (2024, 6), (2024, 7)])
+        );
+        let any_day = Tally::from_days(&days, posting);
+        assert_eq!(
+            evaluate(&span, posting, &any_day, d(2024, 9, 1)).credited,
+            5.0,
+            "every month with a credited day would run March to July"
+        );
+        let judged = evaluate(
+            &span,
+            posting,
+            &any_day.counting_only(&counted),
+            d(2024, 9, 1),
+        );
+        assert_eq!((judged.credited, judged.status), (3.0, Progress::Met));
+        // Without a monthly requirement, any credited day makes the month count.
+        assert_eq!(months_that_count(&[span], &days, posting).len(), 5);
     }
 
     #[test]

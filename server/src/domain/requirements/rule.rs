@@ -17,6 +17,13 @@ pub enum Measure {
     HalfDays,
     /// Visits that reached the half-day threshold (次, "每次至少半天").
     Visits,
+    /// Distinct days with at least a half-day credited (日, "每周派驻不少于5日，每日不少于
+    /// 半天"): two visits on one day are one day, a half-day is a whole one.
+    DaysServed,
+    /// Credited days on working days only (工作日, "每月不少于4个工作日"): a half-day
+    /// counts 0.5; a weekend or a holiday counts nothing, a weekend made a working
+    /// day (调休) counts (see [`crate::domain::workdays`]).
+    WorkingDays,
 }
 
 impl Measure {
@@ -25,14 +32,16 @@ impl Measure {
             Measure::Days => "days",
             Measure::HalfDays => "half_days",
             Measure::Visits => "visits",
+            Measure::DaysServed => "days_served",
+            Measure::WorkingDays => "working_days",
         }
     }
 
     /// The smallest step credit moves in: half a day for days, one otherwise.
     pub(super) fn granularity(&self) -> f64 {
         match self {
-            Measure::Days => 0.5,
-            Measure::HalfDays | Measure::Visits => 1.0,
+            Measure::Days | Measure::WorkingDays => 0.5,
+            Measure::HalfDays | Measure::Visits | Measure::DaysServed => 1.0,
         }
     }
 
@@ -41,7 +50,7 @@ impl Measure {
     /// realistic most, so the pace check assumes two.
     pub(super) fn per_day_capacity(&self) -> f64 {
         match self {
-            Measure::Days => 1.0,
+            Measure::Days | Measure::DaysServed | Measure::WorkingDays => 1.0,
             Measure::HalfDays | Measure::Visits => 2.0,
         }
     }
@@ -51,6 +60,8 @@ impl Measure {
             Measure::Days => "天",
             Measure::HalfDays => "个半天",
             Measure::Visits => "次",
+            Measure::DaysServed => "日（每日至少半天）",
+            Measure::WorkingDays => "个工作日",
         }
     }
 }
@@ -85,6 +96,12 @@ pub struct RequirementSpec {
     pub min_half_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_visits: Option<u32>,
+    /// Distinct days with at least a half-day credited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_days_served: Option<u32>,
+    /// Credited days on working days (mainland calendar with 调休).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_working_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivityKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,6 +116,8 @@ impl RequirementSpec {
             min_days: None,
             min_half_days: None,
             min_visits: None,
+            min_days_served: None,
+            min_working_days: None,
             activity: None,
             min_consecutive_months: None,
         }
@@ -147,6 +166,8 @@ impl Requirement {
             ("min_days", spec.min_days.is_some()),
             ("min_half_days", spec.min_half_days.is_some()),
             ("min_visits", spec.min_visits.is_some()),
+            ("min_days_served", spec.min_days_served.is_some()),
+            ("min_working_days", spec.min_working_days.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -165,6 +186,16 @@ impl Requirement {
             (Measure::HalfDays, half_days)
         } else if let Some(visits) = spec.min_visits {
             (Measure::Visits, visits)
+        } else if let Some(days) = spec.min_days_served {
+            (Measure::DaysServed, days)
+        } else if let Some(days) = spec.min_working_days {
+            if spec.activity.is_some() {
+                return Err(RequirementError::invalid(
+                    "activity",
+                    "a working-day count counts any credited day and cannot be limited to an activity",
+                ));
+            }
+            (Measure::WorkingDays, days)
         } else {
             return Err(RequirementError::MissingMinimum);
         };
@@ -176,7 +207,7 @@ impl Requirement {
         // capped at one day (two half-days) per day. Visits are not bounded
         // here because short thresholds can allow several a day.
         let days_needed = match measure {
-            Measure::Days => Some(minimum),
+            Measure::Days | Measure::DaysServed | Measure::WorkingDays => Some(minimum),
             Measure::HalfDays => Some(minimum.div_ceil(2)),
             Measure::Visits => None,
         };
@@ -250,6 +281,8 @@ impl Requirement {
             Measure::Days => spec.min_days = Some(f64::from(self.minimum)),
             Measure::HalfDays => spec.min_half_days = Some(self.minimum),
             Measure::Visits => spec.min_visits = Some(self.minimum),
+            Measure::DaysServed => spec.min_days_served = Some(self.minimum),
+            Measure::WorkingDays => spec.min_working_days = Some(self.minimum),
         }
         spec
     }
@@ -355,8 +388,7 @@ mod tests {
             serde_json::from_str::<RequirementSpec>(r#"{"period":"month","min_day":1}"#).is_err()
         );
         assert!(
-            serde_json::from_str::<RequirementSpec>(r#"{"period":"fortnight","min_days":1}"#)
-                .is_err()
+            serde_json::from_str::<RequirementSpec>(r#"{"period":"decade","min_days":1}"#).is_err()
         );
     }
 

@@ -54,7 +54,23 @@ pub(super) fn min_visits(
 ) -> RequirementSpec {
     RequirementSpec {
         min_visits: Some(visits),
+        min_days_served: None,
+        min_working_days: None,
         activity,
+        ..spec(period)
+    }
+}
+
+pub(super) fn min_days_served(period: Period, days: u32) -> RequirementSpec {
+    RequirementSpec {
+        min_days_served: Some(days),
+        ..spec(period)
+    }
+}
+
+pub(super) fn min_working_days(period: Period, days: u32) -> RequirementSpec {
+    RequirementSpec {
+        min_working_days: Some(days),
         ..spec(period)
     }
 }
@@ -136,6 +152,26 @@ pub fn templates() -> Vec<ProgramTemplate> {
             ],
         },
         ProgramTemplate {
+            key: "zhongzhan-2021-team",
+            name: "中站区城乡医院对口支援（未达标中心帮扶团队）",
+            source_seed: "002_1c58b9590511d6b9",
+            jurisdiction_code: "410803",
+            basis: "对未达标的社区卫生服务中心，支援医院应组建不少于三人的帮扶团队，连续驻点工作时间不少于一年",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![consecutive_months(12)],
+        },
+        ProgramTemplate {
+            key: "zhongzhan-2021-task-force",
+            name: "中站区城乡医院对口支援（创建期间工作专班）",
+            source_seed: "002_1c58b9590511d6b9",
+            jurisdiction_code: "410803",
+            basis: "在创建推荐标准、社区医院、二级医院期间，支援医院组建工作专班，每两周现场指导至少1天",
+            half_day_minutes: half,
+            full_day_minutes: full,
+            requirements: vec![min_days(Period::Fortnight, 1.0)],
+        },
+        ProgramTemplate {
             key: "fujian-2023-village-circuit",
             name: "福建省县域巡回医疗（村级巡诊）",
             source_seed: "003_5bf531a39cfcb940",
@@ -153,7 +189,8 @@ pub fn templates() -> Vec<ProgramTemplate> {
             basis: "原则上每周派驻不少于5日，每日不少于半天，在同一个行政村至少连续服务半年",
             half_day_minutes: half,
             full_day_minutes: full,
-            requirements: vec![min_visits(Period::Week, 5, None), consecutive_months(6)],
+            // Five distinct days, each with at least a half-day: not five visits.
+            requirements: vec![min_days_served(Period::Week, 5), consecutive_months(6)],
         },
         ProgramTemplate {
             key: "fujian-2023-township-dispatch",
@@ -174,7 +211,8 @@ pub fn templates() -> Vec<ProgramTemplate> {
             half_day_minutes: half,
             full_day_minutes: full,
             requirements: vec![
-                min_days(Period::Month, 4.0),
+                // 工作日: holidays do not count, 调休 weekends do.
+                min_working_days(Period::Month, 4),
                 min_visits(Period::Month, 1, Some(Training)),
             ],
         },
@@ -199,7 +237,7 @@ mod tests {
     fn every_template_parses_with_valid_thresholds_and_a_unique_key() {
         use crate::domain::crediting::Thresholds;
         let all = templates();
-        assert_eq!(all.len(), 8);
+        assert_eq!(all.len(), 10);
         let keys: BTreeSet<_> = all.iter().map(|t| t.key).collect();
         assert_eq!(keys.len(), all.len());
         for t in &all {
@@ -249,10 +287,12 @@ mod tests {
                 "连续服务不少于6个月"
             ]
         );
+        assert_eq!(described("zhongzhan-2021-team"), ["连续服务不少于12个月"]);
+        assert_eq!(described("zhongzhan-2021-task-force"), ["每两周不少于1天"]);
         assert_eq!(described("fujian-2023-village-circuit"), ["每周不少于2次"]);
         assert_eq!(
             described("fujian-2023-village-dispatch"),
-            ["每周不少于5次", "连续服务不少于6个月"]
+            ["每周不少于5日（每日至少半天）", "连续服务不少于6个月"]
         );
         assert_eq!(
             described("fujian-2023-township-dispatch"),
@@ -260,7 +300,7 @@ mod tests {
         );
         assert_eq!(
             described("guangshan-2021"),
-            ["每月不少于4天", "每月培训不少于1次"]
+            ["每月不少于4个工作日", "每月培训不少于1次"]
         );
         assert!(template("nowhere-1999").is_none());
     }
@@ -271,7 +311,7 @@ mod tests {
         assert_eq!(
             json["requirements"],
             serde_json::json!([
-                {"period": "month", "min_days": 4.0},
+                {"period": "month", "min_working_days": 4},
                 {"period": "month", "min_visits": 1, "activity": "training"}
             ])
         );

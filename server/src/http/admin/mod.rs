@@ -2,6 +2,7 @@
 //! administrators for their own organization where the contract says so).
 
 pub mod assignments;
+pub mod calendars;
 pub mod import;
 pub mod jurisdictions;
 pub mod kiosks;
@@ -22,4 +23,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(assignments::router())
         .merge(import::router())
         .merge(kiosks::router())
+        .merge(calendars::router())
 }

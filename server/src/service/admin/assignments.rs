@@ -1,19 +1,43 @@
 //! Assignments: one row of 支援人员安排情况表, a physician sent to a receiving site under
 //! a programme.
 
-use mobile_api::{Assignment as AssignmentBody, CreateAssignment};
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use mobile_api::{
+    Assignment as AssignmentBody, AssignmentHistory, AssignmentListItem, AssignmentTermsVersion,
+    AssignmentTransfer, ChangeAssignment, CreateAssignment, EndAssignment, OrganizationKind, Page,
+    TransferAssignment,
+};
 use uuid::Uuid;
 
 use super::invalid;
 use super::organizations::{placement, reachable_organization};
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::assignment::{Assignment, check_dates};
+use crate::domain::assignment_terms::{
+    FROM_THE_BEGINNING, LifecycleError, TermsAction, TermsChange, TermsMeta, parse_reason,
+    plan_change, plan_end, plan_transfer,
+};
 use crate::domain::jurisdiction::JurisdictionPath;
+use crate::domain::organization::DEFAULT_TIMEZONE;
 use crate::domain::user::User;
-use crate::domain::window::DailyWindow;
+use crate::domain::window::{DailyWindow, local_date};
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
+use crate::service::page::PageRequest;
 use crate::state::AppState;
+use crate::store::assignments::{AssignmentListFilter, TermsUpdate, TermsWrite};
+
+/// An assignment with its current terms' version.
+pub fn to_body_at(a: Assignment, meta: &TermsMeta) -> AssignmentBody {
+    AssignmentBody {
+        terms_version: meta.version,
+        terms_from: (meta.effective_from != FROM_THE_BEGINNING).then_some(meta.effective_from),
+        transfer_id: meta.transfer_id,
+        ..to_body(a)
+    }
+}
 
 pub fn to_body(a: Assignment) -> AssignmentBody {
     AssignmentBody {
@@ -27,6 +51,9 @@ pub fn to_body(a: Assignment) -> AssignmentBody {
         window_start: a.window.start_hhmm(),
         window_end: a.window.end_hhmm(),
         created_at: a.created_at,
+        terms_version: 1,
+        terms_from: None,
+        transfer_id: None,
     }
 }
 
@@ -114,7 +141,13 @@ pub async fn record_created(
     actor: &Actor,
     assignment: &Assignment,
 ) -> ApiResult<AssignmentBody> {
-    let body = to_body(assignment.clone());
+    let meta = TermsMeta::created(
+        assignment.created_at,
+        Some(actor.user_id),
+        TermsAction::Create,
+        None,
+    );
+    let body = to_body_at(assignment.clone(), &meta);
     let audit = audit::audited(
         state,
         actor,
@@ -126,7 +159,10 @@ pub async fn record_created(
             after: Some(&body),
         },
     )?;
-    state.store.insert_assignment(assignment, audit).await?;
+    state
+        .store
+        .insert_assignment(assignment, &meta, audit)
+        .await?;
     Ok(body)
 }
 
@@ -140,12 +176,21 @@ pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Assignm
         Role::ClinicAdmin,
         Role::Physician,
     ])?;
-    let assignment = state
+    let (assignment, meta) = state
         .store
-        .assignment(id)
+        .assignment_with_terms(id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let visible = match &actor.scope {
+    if !visible_to(state, actor, &assignment).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(to_body_at(assignment, &meta))
+}
+
+/// Whether `actor` may see `assignment`: its physician, the site's administrators and
+/// supervisors, and the physician's hospital.
+async fn visible_to(state: &AppState, actor: &Actor, assignment: &Assignment) -> ApiResult<bool> {
+    Ok(match &actor.scope {
         Scope::Everything => true,
         Scope::Own => assignment.physician_id == actor.user_id,
         Scope::Organization(own) if *own == assignment.site_id => true,
@@ -158,9 +203,594 @@ pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Assignm
             let site = state.store.organization(assignment.site_id).await?;
             site.is_some_and(|site| actor.reaches(placement(&site)))
         }
-    };
-    if !visible {
+    })
+}
+
+/// Whether `actor` may change `assignment`: an admin any; a supervisor one at a site in
+/// their jurisdiction; a hospital administrator their own physicians'.
+async fn may_change(state: &AppState, actor: &Actor, assignment: &Assignment) -> ApiResult<bool> {
+    Ok(match &actor.scope {
+        Scope::Everything => true,
+        Scope::Jurisdiction(_) => {
+            let site = state.store.organization(assignment.site_id).await?;
+            site.is_some_and(|site| actor.reaches(placement(&site)))
+        }
+        Scope::Organization(own) => state
+            .store
+            .user(assignment.physician_id)
+            .await?
+            .is_some_and(|p| p.organization_id == Some(*own)),
+        Scope::Own => false,
+    })
+}
+
+/// A lifecycle refusal as a problem: 400 for a malformed request, 409 when it conflicts
+/// with what is recorded, 422 when refused on its merits.
+fn refused(error: LifecycleError) -> ApiError {
+    match error {
+        LifecycleError::Dates(_) | LifecycleError::NoReason | LifecycleError::NoChange => {
+            invalid(error)
+        }
+        LifecycleError::BeforeLatest { .. } | LifecycleError::RejudgesVisit { .. } => {
+            ApiError::Conflict {
+                code: error.code(),
+                detail: error.to_string(),
+            }
+        }
+        LifecycleError::NotEarlier { .. } | LifecycleError::TransferOutsideDates { .. } => {
+            ApiError::Refused {
+                code: error.code(),
+                detail: error.to_string(),
+                extra: None,
+            }
+        }
+    }
+}
+
+fn written(outcome: TermsWrite, effective_from: NaiveDate) -> ApiResult<()> {
+    match outcome {
+        TermsWrite::Written => Ok(()),
+        TermsWrite::Changed => Err(ApiError::Conflict {
+            code: "assignment_changed",
+            detail: "the assignment was changed meanwhile; read it again and retry".into(),
+        }),
+        TermsWrite::Visited(last) => Err(refused(LifecycleError::RejudgesVisit {
+            last_visit: last,
+            earliest: last.succ_opt().unwrap_or(effective_from),
+        })),
+    }
+}
+
+/// The assignment to change, its current terms and the last date a visit was judged
+/// under it, or 404 when out of the caller's reach.
+async fn for_change(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<(Assignment, TermsMeta, Option<NaiveDate>)> {
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
+    let (assignment, meta) = state
+        .store
+        .assignment_with_terms(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !may_change(state, actor, &assignment).await? {
         return Err(ApiError::NotFound);
     }
-    Ok(to_body(assignment))
+    let last_visit = state
+        .store
+        .last_visit_under(assignment.physician_id, assignment.id)
+        .await?;
+    Ok((assignment, meta, last_visit))
+}
+
+/// Writes `next` as the terms in force from `effective_from`, audited as `action`.
+async fn record_change(
+    state: &AppState,
+    actor: &Actor,
+    before: (&Assignment, &TermsMeta),
+    next: Assignment,
+    next_meta: TermsMeta,
+    action: &str,
+) -> ApiResult<AssignmentBody> {
+    let body = to_body_at(next.clone(), &next_meta);
+    let before_body = to_body_at(before.0.clone(), before.1);
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action,
+            object_type: "assignment",
+            object_id: next.id.to_string(),
+            before: Some(&before_body),
+            after: Some(&body),
+        },
+    )?;
+    let update = TermsUpdate {
+        expected_version: before.1.version,
+        next: &next,
+        meta: &next_meta,
+    };
+    let outcome = state.store.change_assignment_terms(&update, audit).await?;
+    written(outcome, next_meta.effective_from)?;
+    Ok(body)
+}
+
+fn next_meta(
+    state: &AppState,
+    actor: &Actor,
+    current: &TermsMeta,
+    effective_from: NaiveDate,
+    action: TermsAction,
+    reason: String,
+) -> TermsMeta {
+    TermsMeta {
+        version: current.version + 1,
+        effective_from,
+        action,
+        reason: Some(reason),
+        changed_by: Some(actor.user_id),
+        changed_at: state.now(),
+        transfer_id: None,
+    }
+}
+
+/// `PATCH /api/v1/assignments/{id}`: new dates, window or mode from `effective_from`.
+pub async fn change(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    request: ChangeAssignment,
+) -> ApiResult<AssignmentBody> {
+    let reason = parse_reason(&request.reason).map_err(refused)?;
+    let window = match (&request.window_start, &request.window_end) {
+        (None, None) => None,
+        (Some(start), Some(end)) => Some(DailyWindow::parse(start, end).map_err(invalid)?),
+        _ => {
+            return Err(ApiError::invalid(
+                "window_start: give window_start and window_end together",
+            ));
+        }
+    };
+    let (current, meta, last_visit) = for_change(state, actor, id).await?;
+    let change = TermsChange {
+        mode: request.mode,
+        start_date: request.start_date,
+        end_date: request.end_date,
+        window,
+    };
+    let next = plan_change(
+        &current,
+        meta.effective_from,
+        last_visit,
+        request.effective_from,
+        &change,
+    )
+    .map_err(refused)?;
+    let next_meta = next_meta(
+        state,
+        actor,
+        &meta,
+        request.effective_from,
+        TermsAction::Change,
+        reason,
+    );
+    record_change(
+        state,
+        actor,
+        (&current, &meta),
+        next,
+        next_meta,
+        "assignment.update",
+    )
+    .await
+}
+
+/// `POST /api/v1/assignments/{id}/end`: ends the assignment early, on `end_date`.
+pub async fn end(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    request: EndAssignment,
+) -> ApiResult<AssignmentBody> {
+    let reason = parse_reason(&request.reason).map_err(refused)?;
+    let (current, meta, last_visit) = for_change(state, actor, id).await?;
+    let (next, effective_from) =
+        plan_end(&current, meta.effective_from, last_visit, request.end_date).map_err(refused)?;
+    let next_meta = next_meta(
+        state,
+        actor,
+        &meta,
+        effective_from,
+        TermsAction::End,
+        reason,
+    );
+    record_change(
+        state,
+        actor,
+        (&current, &meta),
+        next,
+        next_meta,
+        "assignment.end",
+    )
+    .await
+}
+
+/// Receiving sites: where physicians are sent to serve.
+fn is_receiving(kind: OrganizationKind) -> bool {
+    matches!(
+        kind,
+        OrganizationKind::TownshipHealthCenter
+            | OrganizationKind::CommunityHealthCenter
+            | OrganizationKind::VillageClinic
+    )
+}
+
+/// `POST /api/v1/assignments/{id}/transfer`: moves the physician to another receiving
+/// site from `effective_from`: the assignment ends the day before and a new one, under
+/// the same programme, mode, window and end date, starts at the new site.
+pub async fn transfer(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    request: TransferAssignment,
+) -> ApiResult<AssignmentTransfer> {
+    let reason = parse_reason(&request.reason).map_err(refused)?;
+    let (current, meta, last_visit) = for_change(state, actor, id).await?;
+    if request.site_id == current.site_id {
+        return Err(ApiError::invalid(
+            "site_id: the assignment is already at this site",
+        ));
+    }
+    let site = match actor.scope {
+        // A hospital sends its physicians to sites it does not administer.
+        Scope::Organization(_) => state
+            .store
+            .organization(request.site_id)
+            .await?
+            .ok_or(ApiError::NotFound)?,
+        _ => reachable_organization(state, actor, request.site_id).await?,
+    };
+    if !is_receiving(site.kind) {
+        return Err(ApiError::Refused {
+            code: "not_a_receiving_site",
+            detail: format!(
+                "site_id: {} is not a receiving clinic (乡镇卫生院, 社区卫生服务中心 or 村卫生室)",
+                site.name
+            ),
+            extra: None,
+        });
+    }
+    let (_, program_path) = state
+        .store
+        .program(current.program_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !program_path.contains(placement(&site).jurisdiction) {
+        return Err(ApiError::Refused {
+            code: "site_outside_program",
+            detail: format!(
+                "site_id: the assignment's programme does not cover {}'s jurisdiction",
+                site.name
+            ),
+            extra: None,
+        });
+    }
+    let now = state.now();
+    let (ended, moved) = plan_transfer(
+        &current,
+        meta.effective_from,
+        last_visit,
+        request.effective_from,
+        site.id,
+        Uuid::new_v4(),
+        now,
+    )
+    .map_err(refused)?;
+    let ended_meta = TermsMeta {
+        transfer_id: Some(moved.id),
+        ..next_meta(
+            state,
+            actor,
+            &meta,
+            request.effective_from,
+            TermsAction::Transfer,
+            reason.clone(),
+        )
+    };
+    let moved_meta = TermsMeta {
+        transfer_id: Some(current.id),
+        ..TermsMeta::created(
+            now,
+            Some(actor.user_id),
+            TermsAction::Transfer,
+            Some(reason),
+        )
+    };
+    let before_body = to_body_at(current.clone(), &meta);
+    let ended_body = to_body_at(ended.clone(), &ended_meta);
+    let moved_body = to_body_at(moved.clone(), &moved_meta);
+    let ended_audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "assignment.transfer",
+            object_type: "assignment",
+            object_id: current.id.to_string(),
+            before: Some(&before_body),
+            after: Some(&ended_body),
+        },
+    )?;
+    let moved_audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "assignment.create",
+            object_type: "assignment",
+            object_id: moved.id.to_string(),
+            before: None,
+            after: Some(&moved_body),
+        },
+    )?;
+    let update = TermsUpdate {
+        expected_version: meta.version,
+        next: &ended,
+        meta: &ended_meta,
+    };
+    let outcome = state
+        .store
+        .transfer_assignment(&update, ended_audit, &moved, &moved_meta, moved_audit)
+        .await?;
+    written(outcome, request.effective_from)?;
+    Ok(AssignmentTransfer {
+        ended: ended_body,
+        assignment: moved_body,
+    })
+}
+
+/// `GET /api/v1/assignments/{id}/history`: every version of the terms, oldest first.
+pub async fn history(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<AssignmentHistory> {
+    actor.require(&[
+        Role::Admin,
+        Role::Supervisor,
+        Role::HospitalAdmin,
+        Role::ClinicAdmin,
+        Role::Physician,
+    ])?;
+    let (assignment, meta) = state
+        .store
+        .assignment_with_terms(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !visible_to(state, actor, &assignment).await? {
+        return Err(ApiError::NotFound);
+    }
+    let replaced = state.store.replaced_terms(id).await?;
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    let by: Vec<Uuid> = replaced
+        .iter()
+        .map(|v| &v.meta)
+        .chain(std::iter::once(&meta))
+        .filter_map(|m| m.changed_by)
+        .collect();
+    for user in by {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(user)
+            && let Some(found) = state.store.user(user).await?
+        {
+            slot.insert(found.name);
+        }
+    }
+    let from = |m: &TermsMeta| (m.effective_from != FROM_THE_BEGINNING).then_some(m.effective_from);
+    let mut versions: Vec<AssignmentTermsVersion> = replaced
+        .into_iter()
+        .map(|v| AssignmentTermsVersion {
+            version: v.meta.version,
+            action: v.meta.action.as_str().to_owned(),
+            effective_from: from(&v.meta),
+            effective_to: Some(v.effective_to),
+            mode: v.mode,
+            start_date: v.start_date,
+            end_date: v.end_date,
+            window_start: v.window.start_hhmm(),
+            window_end: v.window.end_hhmm(),
+            reason: v.meta.reason.clone(),
+            changed_by: v.meta.changed_by,
+            changed_by_name: v.meta.changed_by.and_then(|u| names.get(&u).cloned()),
+            changed_at: v.meta.changed_at,
+            transfer_id: v.meta.transfer_id,
+        })
+        .collect();
+    versions.push(AssignmentTermsVersion {
+        version: meta.version,
+        action: meta.action.as_str().to_owned(),
+        effective_from: from(&meta),
+        effective_to: None,
+        mode: assignment.mode,
+        start_date: assignment.start_date,
+        end_date: assignment.end_date,
+        window_start: assignment.window.start_hhmm(),
+        window_end: assignment.window.end_hhmm(),
+        reason: meta.reason.clone(),
+        changed_by: meta.changed_by,
+        changed_by_name: meta.changed_by.and_then(|u| names.get(&u).cloned()),
+        changed_at: meta.changed_at,
+        transfer_id: meta.transfer_id,
+    });
+    Ok(AssignmentHistory {
+        assignment_id: id,
+        versions,
+    })
+}
+
+/// The list's filters as the request gives them (already parsed).
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub physician_id: Option<Uuid>,
+    pub site_id: Option<Uuid>,
+    pub hospital_id: Option<Uuid>,
+    pub program_id: Option<Uuid>,
+    pub jurisdiction_code: Option<String>,
+    pub active_on: Option<NaiveDate>,
+    /// `upcoming`, `active` or `ended`.
+    pub status: Option<&'static str>,
+}
+
+/// Today in the default time zone: what `status` is judged on.
+fn today(state: &AppState) -> NaiveDate {
+    local_date(state.now(), DEFAULT_TIMEZONE)
+}
+
+fn status_on(a: &Assignment, today: NaiveDate) -> &'static str {
+    if a.start_date > today {
+        "upcoming"
+    } else if a.end_date < today {
+        "ended"
+    } else {
+        "active"
+    }
+}
+
+/// The scoped filter of a list or an export: a supervisor sees assignments at sites in
+/// their jurisdiction, a hospital or clinic administrator their staff's and their
+/// site's, a physician their own.
+async fn scoped_filter(
+    state: &AppState,
+    actor: &Actor,
+    request: &ListRequest,
+) -> ApiResult<AssignmentListFilter> {
+    actor.require(&[
+        Role::Admin,
+        Role::Supervisor,
+        Role::HospitalAdmin,
+        Role::ClinicAdmin,
+        Role::Physician,
+    ])?;
+    let jurisdiction = match request.jurisdiction_code.as_deref() {
+        None => None,
+        Some(code) => {
+            let code =
+                crate::domain::jurisdiction::JurisdictionCode::parse(code).map_err(invalid)?;
+            let found = state
+                .store
+                .jurisdiction(&code)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            if matches!(actor.scope, Scope::Jurisdiction(_))
+                && !actor.reaches_jurisdiction(&found.path)
+            {
+                return Err(ApiError::NotFound);
+            }
+            Some(found.path)
+        }
+    };
+    let mut filter = AssignmentListFilter {
+        physician_id: request.physician_id,
+        site_id: request.site_id,
+        hospital_id: request.hospital_id,
+        program_id: request.program_id,
+        jurisdiction,
+        active_on: request.active_on,
+        status: request.status,
+        today: today(state),
+        ..AssignmentListFilter::default()
+    };
+    match &actor.scope {
+        Scope::Everything => {}
+        Scope::Jurisdiction(root) => filter.within = Some(root.clone()),
+        Scope::Organization(own) => filter.organization = Some(*own),
+        Scope::Own => {
+            if request.physician_id.is_some_and(|p| p != actor.user_id) {
+                return Ok(AssignmentListFilter {
+                    physician_id: Some(Uuid::nil()),
+                    ..filter
+                });
+            }
+            filter.physician_id = Some(actor.user_id);
+        }
+    }
+    Ok(filter)
+}
+
+/// `GET /api/v1/assignments`: the assignments in the caller's scope, by id.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    request: &ListRequest,
+    page: PageRequest,
+) -> ApiResult<Page<AssignmentListItem>> {
+    let mut filter = scoped_filter(state, actor, request).await?;
+    filter.after = page
+        .after
+        .as_deref()
+        .map(Uuid::parse_str)
+        .transpose()
+        .map_err(|_| ApiError::invalid("cursor: not a cursor this server issued"))?;
+    filter.limit = page.fetch();
+    let today = filter.today;
+    let rows = state.store.list_assignments(&filter).await?;
+    let items = rows
+        .into_iter()
+        .map(|row| AssignmentListItem {
+            status: status_on(&row.assignment, today).to_owned(),
+            assignment: to_body_at(row.assignment, &row.meta),
+            physician_name: row.physician_name,
+            physician_phone: row.physician_phone,
+            hospital_id: row.hospital_id,
+            hospital_name: row.hospital_name,
+            site_name: row.site_name,
+            jurisdiction_code: row.jurisdiction_code,
+            jurisdiction_name: row.jurisdiction_name,
+            program_name: row.program_name,
+        })
+        .collect();
+    Ok(page.page(items, |item| item.assignment.id.to_string()))
+}
+
+/// The personnel table (附件1 支援人员安排情况表) of the assignments a list with the
+/// same filters shows, in the import's own columns, ordered by hospital, site and name.
+pub struct PersonnelTable {
+    pub rows: Vec<crate::store::assignments::ListedAssignment>,
+    /// The day it was drawn up (Asia/Shanghai).
+    pub drawn_up: NaiveDate,
+}
+
+/// The rows of the personnel table for `request` in the caller's scope: at most as
+/// many as one import takes, so that what is exported can be imported again.
+pub async fn personnel_table(
+    state: &AppState,
+    actor: &Actor,
+    request: &ListRequest,
+) -> ApiResult<PersonnelTable> {
+    use crate::domain::personnel::MAX_PERSONNEL_ROWS;
+    let mut filter = scoped_filter(state, actor, request).await?;
+    let most = u32::try_from(MAX_PERSONNEL_ROWS).unwrap_or(u32::MAX);
+    filter.limit = most.saturating_add(1);
+    let mut rows = state.store.list_assignments(&filter).await?;
+    if rows.len() > MAX_PERSONNEL_ROWS {
+        return Err(ApiError::Refused {
+            code: "too_many_rows",
+            detail: format!(
+                "more than {MAX_PERSONNEL_ROWS} assignments (what one import takes); filter by programme, hospital or site"
+            ),
+            extra: None,
+        });
+    }
+    rows.sort_by(|a, b| {
+        (
+            &a.hospital_name,
+            &a.site_name,
+            &a.physician_name,
+            a.assignment.start_date,
+        )
+            .cmp(&(
+                &b.hospital_name,
+                &b.site_name,
+                &b.physician_name,
+                b.assignment.start_date,
+            ))
+    });
+    Ok(PersonnelTable {
+        rows,
+        drawn_up: filter.today,
+    })
 }

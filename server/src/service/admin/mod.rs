@@ -8,6 +8,7 @@
 //! written exactly as a request would write them.
 
 pub mod assignments;
+pub mod calendars;
 pub mod jurisdictions;
 pub mod kiosks;
 pub mod organizations;

@@ -31,6 +31,8 @@ pub fn requirement_to_body(requirement: &Requirement) -> RequirementBody {
             min_days: None,
             min_half_days: None,
             min_visits: None,
+            min_days_served: None,
+            min_working_days: None,
             activity: None,
             min_consecutive_months: None,
         })
