@@ -18,6 +18,14 @@ pub enum AnomalyKind {
     InspectionUnrecorded,
     PresenceCheckMissed,
     RequirementMissed,
+    ImplausibleAccuracy,
+    FixAtFenceCentre,
+    StaleFix,
+    CrsChanged,
+    CrsMislabelled,
+    DeviceShared,
+    GroupScan,
+    PairedAccounts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -39,7 +47,7 @@ impl Severity {
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 13] = [
+    pub const ALL: [AnomalyKind; 21] = [
         AnomalyKind::NewDevice,
         AnomalyKind::MockLocation,
         AnomalyKind::ImpossibleTravel,
@@ -53,6 +61,14 @@ impl AnomalyKind {
         AnomalyKind::InspectionUnrecorded,
         AnomalyKind::PresenceCheckMissed,
         AnomalyKind::RequirementMissed,
+        AnomalyKind::ImplausibleAccuracy,
+        AnomalyKind::FixAtFenceCentre,
+        AnomalyKind::StaleFix,
+        AnomalyKind::CrsChanged,
+        AnomalyKind::CrsMislabelled,
+        AnomalyKind::DeviceShared,
+        AnomalyKind::GroupScan,
+        AnomalyKind::PairedAccounts,
     ];
 
     /// The contract's `kind` string.
@@ -71,6 +87,14 @@ impl AnomalyKind {
             AnomalyKind::InspectionUnrecorded => "inspection_unrecorded",
             AnomalyKind::PresenceCheckMissed => "presence_check_missed",
             AnomalyKind::RequirementMissed => "requirement_missed",
+            AnomalyKind::ImplausibleAccuracy => "implausible_accuracy",
+            AnomalyKind::FixAtFenceCentre => "fix_at_fence_centre",
+            AnomalyKind::StaleFix => "stale_fix",
+            AnomalyKind::CrsChanged => "crs_changed",
+            AnomalyKind::CrsMislabelled => "crs_mislabelled",
+            AnomalyKind::DeviceShared => "device_shared",
+            AnomalyKind::GroupScan => "group_scan",
+            AnomalyKind::PairedAccounts => "paired_accounts",
         }
     }
 
@@ -85,12 +109,20 @@ impl AnomalyKind {
             | AnomalyKind::ImpossibleTravel
             | AnomalyKind::CodeShared
             | AnomalyKind::RepeatedFix
-            | AnomalyKind::InspectionAbsent => Severity::High,
+            | AnomalyKind::InspectionAbsent
+            | AnomalyKind::ImplausibleAccuracy
+            | AnomalyKind::FixAtFenceCentre
+            | AnomalyKind::CrsMislabelled
+            | AnomalyKind::DeviceShared
+            | AnomalyKind::GroupScan
+            | AnomalyKind::PairedAccounts => Severity::High,
             AnomalyKind::NewDevice
             | AnomalyKind::MissingCheckout
             | AnomalyKind::PresenceCheckMissed
             | AnomalyKind::RequirementMissed
-            | AnomalyKind::InspectionUnrecorded => Severity::Medium,
+            | AnomalyKind::InspectionUnrecorded
+            | AnomalyKind::StaleFix
+            | AnomalyKind::CrsChanged => Severity::Medium,
             AnomalyKind::LateSync | AnomalyKind::ShortVisit | AnomalyKind::OutsideWindowEdge => {
                 Severity::Low
             }
@@ -103,7 +135,7 @@ impl AnomalyKind {
             AnomalyKind::MockLocation => "模拟定位",
             AnomalyKind::ImpossibleTravel => "移动速度异常",
             AnomalyKind::CodeShared => "签到码疑似共享",
-            AnomalyKind::RepeatedFix => "定位坐标完全重复",
+            AnomalyKind::RepeatedFix => "定位坐标重复",
             AnomalyKind::LateSync => "离线签到延迟上传",
             AnomalyKind::MissingCheckout => "未签退",
             AnomalyKind::ShortVisit => "在岗时间过短",
@@ -112,6 +144,14 @@ impl AnomalyKind {
             AnomalyKind::InspectionUnrecorded => "暗访/核查在岗但无签到",
             AnomalyKind::PresenceCheckMissed => "未按时响应在岗抽查",
             AnomalyKind::RequirementMissed => "未达到服务要求",
+            AnomalyKind::ImplausibleAccuracy => "定位精度不合常理",
+            AnomalyKind::FixAtFenceCentre => "定位恰在围栏中心",
+            AnomalyKind::StaleFix => "定位时间早于扫码",
+            AnomalyKind::CrsChanged => "坐标系前后不一致",
+            AnomalyKind::CrsMislabelled => "坐标系疑似谎报",
+            AnomalyKind::DeviceShared => "设备已绑定他人",
+            AnomalyKind::GroupScan => "多账号同机同时签到",
+            AnomalyKind::PairedAccounts => "两账号多地结伴签到",
         }
     }
 
@@ -121,7 +161,7 @@ impl AnomalyKind {
             AnomalyKind::MockLocation => "Mock location reported",
             AnomalyKind::ImpossibleTravel => "Impossible travel speed",
             AnomalyKind::CodeShared => "Kiosk code likely shared",
-            AnomalyKind::RepeatedFix => "Bit-identical repeated coordinates",
+            AnomalyKind::RepeatedFix => "Repeated coordinates",
             AnomalyKind::LateSync => "Offline scan uploaded late",
             AnomalyKind::MissingCheckout => "No check-out",
             AnomalyKind::ShortVisit => "Visit too short",
@@ -130,6 +170,14 @@ impl AnomalyKind {
             AnomalyKind::InspectionUnrecorded => "Present at inspection without a check-in",
             AnomalyKind::PresenceCheckMissed => "Presence spot-check missed",
             AnomalyKind::RequirementMissed => "Requirement missed",
+            AnomalyKind::ImplausibleAccuracy => "Implausibly precise fix",
+            AnomalyKind::FixAtFenceCentre => "Fix pinned to the fence centre",
+            AnomalyKind::StaleFix => "Fix older than the scan",
+            AnomalyKind::CrsChanged => "Coordinate system changed",
+            AnomalyKind::CrsMislabelled => "Coordinate system likely mislabelled",
+            AnomalyKind::DeviceShared => "Device bound to another physician",
+            AnomalyKind::GroupScan => "Several accounts scanning as one phone",
+            AnomalyKind::PairedAccounts => "Two accounts repeatedly scanning together",
         }
     }
 }

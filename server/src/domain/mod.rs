@@ -25,6 +25,7 @@ pub mod jurisdiction;
 pub mod kiosk_code;
 pub mod organization;
 pub mod personnel;
+pub mod plausibility;
 pub mod program;
 pub mod reports;
 pub mod requirements;

@@ -363,7 +363,7 @@ impl Store {
     }
 }
 
-struct FixRow {
+pub(super) struct FixRow {
     id: String,
     physician_id: String,
     device_id: String,
@@ -401,7 +401,8 @@ impl TryFrom<FixRow> for PastFix {
     }
 }
 
-const FIX_COLUMNS: &str = "id, physician_id, device_id, lat, lon, accuracy_m, scanned_at";
+pub(super) const FIX_COLUMNS: &str =
+    "id, physician_id, device_id, lat, lon, accuracy_m, scanned_at";
 
 impl Store {
     /// The physician's latest accepted fix scanned at or before `at`.
@@ -457,17 +458,6 @@ impl Store {
         );
         let rows: Vec<FixRow> = self.read_all(&query).await?;
         rows.into_iter().map(PastFix::try_from).collect()
-    }
-
-    /// Earlier events whose reported coordinates are exactly these.
-    pub async fn identical_fixes(&self, reported: LatLon) -> StoreResult<Vec<(Uuid, LatLon)>> {
-        const SQL: &str = "SELECT id, reported_lat, reported_lon FROM attendance_events \
-                           WHERE reported_lat = $1 AND reported_lon = $2 LIMIT 5";
-        let query = Step::new(SQL, vec![reported.lat.into(), reported.lon.into()]);
-        let rows: Vec<(String, f64, f64)> = self.read_all(&query).await?;
-        rows.into_iter()
-            .map(|(id, lat, lon)| Ok((parse_uuid(&id)?, LatLon::new(lat, lon))))
-            .collect()
     }
 }
 

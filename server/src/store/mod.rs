@@ -20,6 +20,7 @@ pub mod columns;
 pub mod coverage;
 pub mod dashboard;
 pub mod fault;
+pub mod fraud;
 pub mod group_commit;
 pub mod imports;
 pub mod inserts;
