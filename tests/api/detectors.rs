@@ -86,7 +86,7 @@ async fn arriving_150_km_away_two_hours_later_is_honest() {
 }
 
 /// A colleague of the desk's physician, assigned to the site for March.
-async fn colleague(desk: &Desk) -> Person {
+pub(crate) async fn colleague(desk: &Desk) -> Person {
     let colleague = desk
         .app
         .person(Role::Physician, Some(desk.world.hospital.id), None)

@@ -16,6 +16,7 @@ mod console_api;
 mod contention;
 mod crash;
 mod detectors;
+mod fraud_scenarios;
 mod hardening;
 mod import;
 mod import_bombs;
