@@ -579,7 +579,10 @@ async fn detect(
         at: attempt.scanned_at,
     };
     let mut findings = Vec::new();
-    if let Some(previous) = store.previous_fix(physician_id, attempt.scanned_at).await?
+    let (previous, crs_history) = store
+        .recent_fixes(physician_id, &attempt.device_id, attempt.scanned_at)
+        .await?;
+    if let Some(previous) = previous
         && let Some(f) = detectors::impossible_travel(&previous, &current, d.impossible_speed_kmh)
     {
         findings.push(f);
@@ -609,7 +612,6 @@ async fn detect(
             findings.push(f);
         }
     }
-    let crs_history = store.crs_history(physician_id, &attempt.device_id).await?;
     if let Some(f) = plausibility::crs_changed(history.crs, &crs_history) {
         findings.push(f);
     }

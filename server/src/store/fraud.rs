@@ -40,7 +40,21 @@ impl FromColumns for ReportedRow {
     }
 }
 
-/// How many of the physician's latest accepted scans `crs_history` looks at.
+struct RecentRow {
+    fix: FixRow,
+    crs: String,
+}
+
+impl FromColumns for RecentRow {
+    fn from_columns(row: &impl Columns) -> StoreResult<RecentRow> {
+        Ok(RecentRow {
+            fix: FixRow::from_columns(row)?,
+            crs: row.get("crs")?,
+        })
+    }
+}
+
+/// How many of the physician's latest accepted scans `recent_fixes` looks at.
 const CRS_HISTORY_SCANS: i64 = 50;
 
 impl Store {
@@ -75,34 +89,41 @@ impl Store {
             .collect()
     }
 
-    /// The coordinate systems declared in the physician's latest accepted scans, on
-    /// `device_id` and on any device.
-    pub async fn crs_history(
+    /// The physician's latest accepted fixes scanned at or before `at` (newest first,
+    /// ties by id, as `impossible_travel` wants the first), and the coordinate systems
+    /// they declared, on `device_id` and on any device: one indexed read serving
+    /// `impossible_travel`, `crs_changed` and `crs_mislabelled`.
+    pub async fn recent_fixes(
         &self,
         physician_id: Uuid,
         device_id: &str,
-    ) -> StoreResult<CrsHistory> {
+        at: DateTime<Utc>,
+    ) -> StoreResult<(Option<PastFix>, CrsHistory)> {
         static SQL: LazyLock<String> = LazyLock::new(|| {
             format!(
-                "SELECT crs, device_id FROM attendance_events WHERE physician_id = $1 \
-                 AND verdict <> 'refused' ORDER BY scanned_at DESC LIMIT {CRS_HISTORY_SCANS}"
+                "SELECT {FIX_COLUMNS}, crs FROM attendance_events WHERE physician_id = $1 \
+                 AND verdict <> 'refused' AND scanned_at <= $2 \
+                 ORDER BY scanned_at DESC, id LIMIT {CRS_HISTORY_SCANS}"
             )
         });
-        let query = Step::new(&SQL, vec![physician_id.to_string().into()]);
-        let rows: Vec<(String, String)> = self.read_all(&query).await?;
+        let query = Step::new(&SQL, vec![physician_id.to_string().into(), at.into()]);
+        let rows: Vec<RecentRow> = self.read_all(&query).await?;
         let mut history = CrsHistory::default();
-        for (crs, device) in rows {
-            let Ok(crs) = crs.parse::<Crs>() else {
-                continue;
-            };
-            if !history.by_physician.contains(&crs) {
-                history.by_physician.push(crs);
+        let mut latest = None;
+        for row in rows {
+            if let Ok(crs) = row.crs.parse::<Crs>() {
+                if !history.by_physician.contains(&crs) {
+                    history.by_physician.push(crs);
+                }
+                if row.fix.device_id == device_id && !history.on_this_device.contains(&crs) {
+                    history.on_this_device.push(crs);
+                }
             }
-            if device == device_id && !history.on_this_device.contains(&crs) {
-                history.on_this_device.push(crs);
+            if latest.is_none() {
+                latest = Some(PastFix::try_from(row.fix)?);
             }
         }
-        Ok(history)
+        Ok((latest, history))
     }
 
     /// The device bound to the physician, and the other physicians `device_id` is
