@@ -21,7 +21,8 @@ fn reasons(answer: &Value) -> Vec<String> {
 }
 
 /// A second site ~150 km away (the world's other site) where the physician is assigned too.
-async fn far_site(desk: &Desk) -> mobile_api::client::Client {
+/// Its kiosk's client and the programme of the assignment there.
+async fn far_site(desk: &Desk) -> (mobile_api::client::Client, uuid::Uuid) {
     let program = desk
         .app
         .admin
@@ -54,12 +55,12 @@ async fn far_site(desk: &Desk) -> mobile_api::client::Client {
         .enroll_kiosk(desk.world.other_site.id, &EnrollKiosk::default())
         .await
         .expect("kiosk");
-    desk.app.client(&kiosk.token)
+    (desk.app.client(&kiosk.token), program.id)
 }
 
 async fn visit_then_far_check_in(gap: Duration) -> Vec<String> {
     let desk = Desk::open().await;
-    let far = far_site(&desk).await;
+    let (far, _) = far_site(&desk).await;
     accepted(desk.check_in(&desk.request(&desk.code().await)).await);
     desk.app.clock.advance(Duration::hours(4));
     accepted(desk.check_out(&desk.request(&desk.code().await)).await);
@@ -283,6 +284,70 @@ async fn accounts_scanning_as_one_phone_are_a_group_scan() {
         json!(mine["location"]["lat"].as_f64().unwrap_or(SITE_LAT) + 0.000_002);
     let answer = accepted(desk.post(&colleague.client, "check-in", &theirs).await);
     assert_eq!(reasons(&answer), vec!["group_scan".to_owned()]);
+}
+
+/// The physician and a colleague scan at the site, then both at the far site four
+/// hours later, the colleague `gap` after the physician each time; with
+/// `CHECKIN_PAIRED_SITES` at 2, the colleague's second scan's reasons.
+async fn two_accounts_at_two_sites(gap: Duration) -> Vec<String> {
+    let desk = Desk::open_with(|c| c.detection.paired_sites = 2).await;
+    let other = colleague(&desk).await;
+    let (far, far_program) = far_site(&desk).await;
+    desk.app
+        .admin
+        .create_assignment(&CreateAssignment {
+            physician_id: other.user.id,
+            site_id: desk.world.other_site.id,
+            program_id: far_program,
+            mode: AssignmentMode::Circuit,
+            start_date: "2026-03-01".parse().expect("date"),
+            end_date: "2026-03-31".parse().expect("date"),
+            window_start: "07:00".into(),
+            window_end: "20:00".into(),
+        })
+        .await
+        .expect("assignment");
+    let code = desk.code().await;
+    accepted(desk.check_in(&desk.request(&code)).await);
+    desk.app.clock.advance(gap);
+    let mut theirs = desk.request(&desk.code().await);
+    theirs["device_id"] = json!("phone-of-colleague");
+    accepted(desk.post(&other.client, "check-in", &theirs).await);
+    desk.app.clock.advance(Duration::hours(4));
+    accepted(desk.check_out(&desk.request(&desk.code().await)).await);
+    let mut theirs = desk.request(&desk.code().await);
+    theirs["device_id"] = json!("phone-of-colleague");
+    accepted(desk.post(&other.client, "check-out", &theirs).await);
+    desk.app.clock.advance(Duration::hours(4));
+    let far_code = far.kiosk_code().await.expect("code").payload;
+    let mut mine = desk.request(&far_code);
+    mine["location"]["lat"] = json!(jitter(24.90));
+    mine["location"]["lon"] = json!(118.62);
+    accepted(desk.check_in(&mine).await);
+    desk.app.clock.advance(gap);
+    let far_code = far.kiosk_code().await.expect("code").payload;
+    let mut theirs = desk.request(&far_code);
+    theirs["device_id"] = json!("phone-of-colleague");
+    theirs["location"]["lat"] = json!(jitter(24.90) + 0.0001);
+    theirs["location"]["lon"] = json!(118.62);
+    theirs["location"]["accuracy_m"] = json!(17.0);
+    reasons(&accepted(
+        desk.post(&other.client, "check-in", &theirs).await,
+    ))
+}
+
+#[tokio::test]
+async fn two_accounts_scanning_seconds_apart_at_two_sites_are_paired_when_two_is_the_bar() {
+    assert_eq!(
+        two_accounts_at_two_sites(Duration::seconds(5)).await,
+        vec!["paired_accounts".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn two_colleagues_minutes_apart_at_the_same_sites_are_not_paired() {
+    let found = two_accounts_at_two_sites(Duration::minutes(3)).await;
+    assert!(found.is_empty(), "{found:?}");
 }
 
 #[tokio::test]
