@@ -114,6 +114,9 @@ pub struct Detection {
     pub group_window_seconds: i64,
     /// `CHECKIN_PAIRED_SITES`, default 3: two accounts together at this many sites are paired.
     pub paired_sites: i64,
+    /// `CHECKIN_DEVICE_MOVE_DAYS`, default 30: a physician may move their binding to a
+    /// new phone themselves once in this many days.
+    pub device_move_days: i64,
 }
 
 impl Default for Detection {
@@ -133,6 +136,7 @@ impl Default for Detection {
             short_visit_minutes: detectors::SHORT_VISIT_MINUTES,
             group_window_seconds: detectors::DEFAULT_GROUP_WINDOW_SECONDS,
             paired_sites: detectors::DEFAULT_PAIRED_SITES,
+            device_move_days: crate::domain::device::DEFAULT_DEVICE_MOVE_DAYS,
         }
     }
 }
@@ -179,6 +183,7 @@ impl Detection {
             short_visit_minutes: count("CHECKIN_SHORT_VISIT_MINUTES", d.short_visit_minutes)?,
             group_window_seconds: count("CHECKIN_GROUP_WINDOW_SECONDS", d.group_window_seconds)?,
             paired_sites: count("CHECKIN_PAIRED_SITES", d.paired_sites)?,
+            device_move_days: count("CHECKIN_DEVICE_MOVE_DAYS", d.device_move_days)?,
         })
     }
 }

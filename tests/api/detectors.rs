@@ -392,3 +392,57 @@ async fn an_offline_upload_from_a_phone_that_made_a_live_request_since_is_late()
     let answer = accepted(desk.check_out(&held).await);
     assert_eq!(reasons(&answer), vec!["late_sync".to_owned()]);
 }
+
+/// Moves the physician's binding to `device` through `PUT /api/v1/me/device`.
+async fn move_device(
+    desk: &Desk,
+    client: &mobile_api::client::Client,
+    device: &str,
+) -> (reqwest::StatusCode, Value) {
+    desk.app
+        .send(
+            client,
+            reqwest::Method::PUT,
+            "/api/v1/me/device",
+            Some(json!({ "device_id": device })),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_physician_moves_the_binding_to_a_new_phone_once_per_period_and_it_then_raises_nothing() {
+    let desk = Desk::open_with(|c| c.detection.device_move_days = 1).await;
+    let me = desk.world.physician.client.clone();
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    desk.app.clock.advance(Duration::hours(4));
+    accepted(desk.check_out(&desk.request(&desk.code().await)).await);
+
+    // Bound at 09:00 on day 2: too soon to move at 13:00.
+    let (status, problem) = move_device(&desk, &me, "phone-new").await;
+    assert_eq!(status.as_u16(), 409, "{problem}");
+    assert_eq!(problem["code"], "device_move_too_soon");
+
+    desk.app.clock.set(local(3, 9, 0));
+    let (status, binding) = move_device(&desk, &me, "phone-new").await;
+    assert_eq!(status.as_u16(), 200, "{binding}");
+    assert_eq!(binding["device_id"], "phone-new");
+    let mut body = desk.request(&desk.code().await);
+    body["device_id"] = json!("phone-new");
+    let answer = accepted(desk.check_in(&body).await);
+    assert!(reasons(&answer).is_empty(), "{answer}");
+    // The old phone is now the new one.
+    desk.app.clock.advance(Duration::hours(4));
+    let answer = accepted(desk.check_out(&desk.request(&desk.code().await)).await);
+    assert_eq!(reasons(&answer), vec!["new_device".to_owned()]);
+
+    // A colleague cannot take over the physician's phone, and bad input is a 400.
+    let other = colleague(&desk).await;
+    let (status, problem) = move_device(&desk, &other.client, "phone-new").await;
+    assert_eq!(status.as_u16(), 409, "{problem}");
+    assert_eq!(problem["code"], "device_bound_elsewhere");
+    let (status, problem) = move_device(&desk, &me, "  ").await;
+    assert_eq!(status.as_u16(), 400, "{problem}");
+    assert_eq!(problem["code"], "invalid_request");
+    let (status, _) = move_device(&desk, &desk.app.admin, "phone-x").await;
+    assert_eq!(status.as_u16(), 403);
+}

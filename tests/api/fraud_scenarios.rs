@@ -333,6 +333,28 @@ async fn new_phone() -> Vec<String> {
     outcome(&desk, &physician(&desk), "check-in", &body).await
 }
 
+/// The same, having moved the binding to the new phone first (`PUT /api/v1/me/device`;
+/// the period is a day here, standing for an old phone bound longer ago than the
+/// default 30 days).
+async fn new_phone_binding_moved() -> Vec<String> {
+    let desk = Desk::open_with(|c| c.detection.device_move_days = 1).await;
+    honest_day(&desk, 2, None, None).await;
+    desk.app.clock.set(local(3, 9, 0));
+    let (status, _) = desk
+        .app
+        .send(
+            &physician(&desk),
+            reqwest::Method::PUT,
+            "/api/v1/me/device",
+            Some(json!({"device_id": "phone-new"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut body = desk.request(&desk.code().await);
+    body["device_id"] = json!("phone-new");
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
 /// Wi-Fi positioning: the same coarse point on three days.
 async fn wifi_positioning() -> Vec<String> {
     let desk = Desk::open().await;
@@ -431,7 +453,11 @@ async fn the_labelled_scenarios_catch_the_frauds_and_spare_the_honest() {
         ("BD-09 phone, two days", bd09_phone().await),
         ("village offline an hour", village_offline_an_hour().await),
         ("arriving ten minutes early", arriving_early().await),
-        ("new phone", new_phone().await),
+        ("new phone, binding not moved", new_phone().await),
+        (
+            "new phone, binding moved first",
+            new_phone_binding_moved().await,
+        ),
         (
             "Wi-Fi positioning, same point three days",
             wifi_positioning().await,

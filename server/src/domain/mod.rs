@@ -18,6 +18,7 @@ pub mod coverage;
 pub mod crediting;
 pub mod dashboard;
 pub mod detectors;
+pub mod device;
 pub mod fence_size;
 pub mod geofence;
 pub mod inspection;
