@@ -214,3 +214,22 @@ pub struct MonthSummary {
     pub month: String,
     pub assignments: Vec<AssignmentSummary>,
 }
+
+/// Body of `PUT /api/v1/me/device`: move the physician's binding to a new phone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MoveDevice {
+    /// The new phone's device id, as its app sends it with each scan.
+    pub device_id: String,
+}
+
+/// The phone a physician's scans are expected from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceBinding {
+    pub device_id: String,
+    pub bound_at: DateTime<Utc>,
+    /// The physician may move the binding again themselves from this instant
+    /// (`CHECKIN_DEVICE_MOVE_DAYS` after `bound_at`).
+    pub next_move_from: DateTime<Utc>,
+}

@@ -79,6 +79,113 @@ pub struct Config {
     /// An IPv6 subscriber gets a whole /64 (or more) and can pick any address in it,
     /// so counting single addresses would let one client escape the limits.
     pub ipv6_prefix_len: u8,
+    /// The anomaly rules' thresholds (README "Anomaly thresholds").
+    pub detection: Detection,
+}
+
+/// Every anomaly rule's threshold, each from its `CHECKIN_*` variable (README table).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// `CHECKIN_ACCURACY_FLOOR_M`, default 3: a better claimed accuracy is implausible.
+    pub accuracy_floor_m: f64,
+    /// `CHECKIN_CENTRE_PIN_M`, default 1: a fix this close to the fence centre is pinned.
+    pub centre_pin_m: f64,
+    /// `CHECKIN_MAX_FIX_AGE_SECONDS`, default 60: an older fix than this at the scan is stale.
+    pub max_fix_age_seconds: i64,
+    /// `CHECKIN_COARSE_ACCURACY_M`, default 20: fixes this coarse may repeat exactly.
+    pub coarse_accuracy_m: f64,
+    /// `CHECKIN_NEAR_REPEAT_M`, default 1: the physician's fix of another day this close repeats.
+    pub near_repeat_m: f64,
+    /// `CHECKIN_QUIET_EDGE_MINUTES`, default 15: this early or late is ordinary.
+    pub quiet_edge_minutes: i64,
+    /// `CHECKIN_EDGE_GRACE_MINUTES`, default 30: beyond the quiet edge and up to this,
+    /// accepted with `outside_window_edge`; beyond it, refused.
+    pub edge_grace_minutes: i64,
+    /// `CHECKIN_LATE_SYNC_MINUTES`, default 5: an upload later than this after its scan
+    /// raises `late_sync` (unless a consistent offline upload).
+    pub late_sync_minutes: i64,
+    /// `CHECKIN_IMPOSSIBLE_SPEED_KMH`, default 150.
+    pub impossible_speed_kmh: f64,
+    /// `CHECKIN_CODE_SHARE_SEPARATION_M`, default 1000.
+    pub code_share_separation_m: f64,
+    /// `CHECKIN_SHORT_VISIT_MINUTES`, default 30.
+    pub short_visit_minutes: i64,
+    /// `CHECKIN_GROUP_WINDOW_SECONDS`, default 20: scans of a site this close are together.
+    pub group_window_seconds: i64,
+    /// `CHECKIN_PAIRED_SITES`, default 3: two accounts together at this many sites are paired.
+    pub paired_sites: i64,
+    /// `CHECKIN_DEVICE_MOVE_DAYS`, default 30: a physician may move their binding to a
+    /// new phone themselves once in this many days.
+    pub device_move_days: i64,
+}
+
+impl Default for Detection {
+    fn default() -> Self {
+        use crate::domain::{attendance, detectors, plausibility, window};
+        Detection {
+            accuracy_floor_m: plausibility::DEFAULT_ACCURACY_FLOOR_M,
+            centre_pin_m: plausibility::DEFAULT_CENTRE_PIN_M,
+            max_fix_age_seconds: plausibility::DEFAULT_MAX_FIX_AGE_SECONDS,
+            coarse_accuracy_m: detectors::DEFAULT_COARSE_ACCURACY_M,
+            near_repeat_m: detectors::DEFAULT_NEAR_REPEAT_M,
+            quiet_edge_minutes: attendance::DEFAULT_QUIET_EDGE_MINUTES,
+            edge_grace_minutes: window::DEFAULT_EDGE_GRACE_MINUTES,
+            late_sync_minutes: 5,
+            impossible_speed_kmh: detectors::IMPOSSIBLE_SPEED_KMH,
+            code_share_separation_m: detectors::CODE_SHARE_SEPARATION_M,
+            short_visit_minutes: detectors::SHORT_VISIT_MINUTES,
+            group_window_seconds: detectors::DEFAULT_GROUP_WINDOW_SECONDS,
+            paired_sites: detectors::DEFAULT_PAIRED_SITES,
+            device_move_days: crate::domain::device::DEFAULT_DEVICE_MOVE_DAYS,
+        }
+    }
+}
+
+impl Detection {
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Detection, ConfigError> {
+        let d = Detection::default();
+        let metres = |name: &'static str, default: f64| -> Result<f64, ConfigError> {
+            let v: f64 = parse_or(name, get(name), default)?;
+            if !v.is_finite() || v < 0.0 {
+                return Err(ConfigError {
+                    name,
+                    value: v.to_string(),
+                    reason: "must be a number of at least 0".into(),
+                });
+            }
+            Ok(v)
+        };
+        let count = |name: &'static str, default: i64| -> Result<i64, ConfigError> {
+            let v: i64 = parse_or(name, get(name), default)?;
+            if !(0..=1_000_000).contains(&v) {
+                return Err(ConfigError {
+                    name,
+                    value: v.to_string(),
+                    reason: "must be between 0 and 1000000".into(),
+                });
+            }
+            Ok(v)
+        };
+        Ok(Detection {
+            accuracy_floor_m: metres("CHECKIN_ACCURACY_FLOOR_M", d.accuracy_floor_m)?,
+            centre_pin_m: metres("CHECKIN_CENTRE_PIN_M", d.centre_pin_m)?,
+            max_fix_age_seconds: count("CHECKIN_MAX_FIX_AGE_SECONDS", d.max_fix_age_seconds)?,
+            coarse_accuracy_m: metres("CHECKIN_COARSE_ACCURACY_M", d.coarse_accuracy_m)?,
+            near_repeat_m: metres("CHECKIN_NEAR_REPEAT_M", d.near_repeat_m)?,
+            quiet_edge_minutes: count("CHECKIN_QUIET_EDGE_MINUTES", d.quiet_edge_minutes)?,
+            edge_grace_minutes: count("CHECKIN_EDGE_GRACE_MINUTES", d.edge_grace_minutes)?,
+            late_sync_minutes: count("CHECKIN_LATE_SYNC_MINUTES", d.late_sync_minutes)?,
+            impossible_speed_kmh: metres("CHECKIN_IMPOSSIBLE_SPEED_KMH", d.impossible_speed_kmh)?,
+            code_share_separation_m: metres(
+                "CHECKIN_CODE_SHARE_SEPARATION_M",
+                d.code_share_separation_m,
+            )?,
+            short_visit_minutes: count("CHECKIN_SHORT_VISIT_MINUTES", d.short_visit_minutes)?,
+            group_window_seconds: count("CHECKIN_GROUP_WINDOW_SECONDS", d.group_window_seconds)?,
+            paired_sites: count("CHECKIN_PAIRED_SITES", d.paired_sites)?,
+            device_move_days: count("CHECKIN_DEVICE_MOVE_DAYS", d.device_move_days)?,
+        })
+    }
 }
 
 /// Which datum a tile server draws in. Fences and fixes are stored in WGS-84; on
@@ -189,6 +296,7 @@ impl std::fmt::Debug for Config {
             .field("fence_limits", &self.fence_limits)
             .field("map", &self.map)
             .field("ipv6_prefix_len", &self.ipv6_prefix_len)
+            .field("detection", &self.detection)
             .finish_non_exhaustive()
     }
 }
@@ -241,6 +349,7 @@ impl Default for Config {
             fence_limits: FenceLimits::default(),
             map: MapTiles::default(),
             ipv6_prefix_len: 64,
+            detection: Detection::default(),
         }
     }
 }
@@ -440,6 +549,7 @@ impl Config {
                 get("CHECKIN_MAP_TILE_ATTRIBUTION"),
             )?,
             ipv6_prefix_len,
+            detection: Detection::from_lookup(get)?,
         })
     }
 }
@@ -556,6 +666,17 @@ mod tests {
     #[test]
     fn the_ipv6_prefix_defaults_to_64_and_stays_between_32_and_128() {
         assert_eq!(config_from(&[]).expect("defaults").ipv6_prefix_len, 64);
+        let detection = config_from(&[
+            ("CHECKIN_ACCURACY_FLOOR_M", "2.5"),
+            ("CHECKIN_PAIRED_SITES", "4"),
+        ])
+        .expect("detection")
+        .detection;
+        assert_eq!(detection.accuracy_floor_m, 2.5);
+        assert_eq!(detection.paired_sites, 4);
+        assert_eq!(detection.quiet_edge_minutes, 15);
+        assert!(config_from(&[("CHECKIN_NEAR_REPEAT_M", "-1")]).is_err());
+        assert!(config_from(&[("CHECKIN_GROUP_WINDOW_SECONDS", "soon")]).is_err());
         let config = config_from(&[("CHECKIN_IPV6_PREFIX_LEN", "56")]).expect("valid");
         assert_eq!(config.ipv6_prefix_len, 56);
         for bad in ["31", "129", "-1", "sixty-four"] {

@@ -378,7 +378,7 @@ pub fn instructions(demo: &Demo, address: SocketAddr) -> String {
         demo.kiosk_token
     ));
     out.push_str(&format!(
-        "  site     {}: fence {:.0} m around lat {:.6}, lon {:.6} (WGS-84); set the browser's\n           location there (e.g. Chrome DevTools > Sensors) to check in from /m/\n",
+        "  site     {}: fence {:.0} m around lat {:.6}, lon {:.6} (WGS-84); set the browser's\n           location a few metres from there (e.g. Chrome DevTools > Sensors) to check in\n           from /m/ (a fix on the centre itself is flagged as typed in)\n",
         demo.site_name, demo.fence_radius_m, demo.fence_lat, demo.fence_lon
     ));
     out.push_str(&format!("  logins (password {DEMO_PASSWORD}):\n"));

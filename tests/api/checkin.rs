@@ -58,7 +58,7 @@ impl Desk {
             "client_event_id": Uuid::new_v4(),
             "qr_payload": payload,
             "device_id": "phone-A",
-            "location": {"lat": jitter(SITE_LAT + 0.0002), "lon": SITE_LON, "accuracy_m": 12.0, "crs": "wgs84", "is_mock": false},
+            "location": {"lat": jitter(SITE_LAT + 0.0002), "lon": jitter_lon(SITE_LON), "accuracy_m": 12.0, "crs": "wgs84", "is_mock": false},
         })
     }
 
@@ -301,7 +301,8 @@ async fn far_outside_the_daily_window_is_refused_and_the_edge_is_flagged() {
         desk.check_in(&desk.request(&desk.code().await)).await,
         "outside_window",
     );
-    desk.app.clock.set(local(2, 7, 45));
+    // Beyond the quiet quarter hour, within the grace.
+    desk.app.clock.set(local(2, 7, 35));
     let body = accepted(desk.check_in(&desk.request(&desk.code().await)).await);
     assert_eq!(body["verdict"], "flagged");
     assert_eq!(body["reasons"], json!(["outside_window_edge"]));

@@ -61,7 +61,7 @@ impl Bureau {
             "client_event_id": Uuid::new_v4(),
             "qr_payload": payload,
             "device_id": "phone-A",
-            "location": {"lat": jitter(SITE_LAT + 0.0002), "lon": SITE_LON, "accuracy_m": 12.0,
+            "location": {"lat": jitter(SITE_LAT + 0.0002), "lon": jitter_lon(SITE_LON), "accuracy_m": 12.0,
                          "crs": "wgs84", "is_mock": is_mock},
         });
         let (status, answer) = self

@@ -167,7 +167,7 @@ fn attempt(physician: usize, payload: &str) -> AttendanceRequest {
         device_id: format!("phone-{physician}"),
         location: Location {
             lat: jitter(SITE_LAT + 0.0002),
-            lon: jitter(SITE_LON),
+            lon: jitter_lon(SITE_LON),
             accuracy_m: 12.0,
             crs: Crs::Wgs84,
             is_mock: false,

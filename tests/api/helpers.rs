@@ -494,9 +494,19 @@ pub fn assert_problem(result: (StatusCode, Value), status: StatusCode, code: &st
 
 static JITTER: AtomicU64 = AtomicU64::new(1);
 
-/// A coordinate nudged by a few centimetres, as real GPS fixes differ; without it every
-/// test fix would repeat bit for bit and raise `repeated_fix`.
+/// A coordinate moved by up to ±60 m in steps of about 1.3 m, as real GPS fixes differ
+/// from scan to scan; without it test fixes would repeat (bit for bit, or within a
+/// metre on another day) and raise `repeated_fix`.
 pub fn jitter(value: f64) -> f64 {
-    let n = JITTER.fetch_add(1, Ordering::Relaxed) % 1000;
-    value + n as f64 * 1e-7
+    let n = JITTER.fetch_add(1, Ordering::Relaxed);
+    value + ((n % 90) as f64 - 45.0) * 1.2e-5 + (n % 7919) as f64 * 1e-10
+}
+
+static JITTER_LON: AtomicU64 = AtomicU64::new(1);
+
+/// A longitude moved like [`jitter`] on a cycle of another length, so that a fix
+/// jittered on both axes repeats only after thousands of fixes.
+pub fn jitter_lon(value: f64) -> f64 {
+    let n = JITTER_LON.fetch_add(1, Ordering::Relaxed);
+    value + ((n % 97) as f64 - 48.0) * 1.3e-5
 }

@@ -18,6 +18,7 @@ mod contention;
 mod crash;
 mod detectors;
 mod filings;
+mod fraud_scenarios;
 mod hardening;
 mod import;
 mod import_bombs;

@@ -162,7 +162,7 @@ impl Bureau {
             "client_event_id": Uuid::new_v4(),
             "qr_payload": payload,
             "device_id": format!("phone-{}", who.user.id),
-            "location": {"lat": jitter(post.lat + 0.0002), "lon": post.lon, "accuracy_m": 12.0,
+            "location": {"lat": jitter(post.lat + 0.0002), "lon": jitter_lon(post.lon), "accuracy_m": 12.0,
                          "crs": "wgs84", "is_mock": mock},
         });
         let path = format!("/api/v1/attendance/{action}");

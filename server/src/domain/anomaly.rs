@@ -22,6 +22,14 @@ pub enum AnomalyKind {
     FilingMissing,
     /// A report filed after its due date.
     FilingLate,
+    ImplausibleAccuracy,
+    FixAtFenceCentre,
+    StaleFix,
+    CrsChanged,
+    CrsMislabelled,
+    DeviceShared,
+    GroupScan,
+    PairedAccounts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -43,7 +51,7 @@ impl Severity {
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 15] = [
+    pub const ALL: [AnomalyKind; 23] = [
         AnomalyKind::NewDevice,
         AnomalyKind::MockLocation,
         AnomalyKind::ImpossibleTravel,
@@ -59,6 +67,14 @@ impl AnomalyKind {
         AnomalyKind::RequirementMissed,
         AnomalyKind::FilingMissing,
         AnomalyKind::FilingLate,
+        AnomalyKind::ImplausibleAccuracy,
+        AnomalyKind::FixAtFenceCentre,
+        AnomalyKind::StaleFix,
+        AnomalyKind::CrsChanged,
+        AnomalyKind::CrsMislabelled,
+        AnomalyKind::DeviceShared,
+        AnomalyKind::GroupScan,
+        AnomalyKind::PairedAccounts,
     ];
 
     /// The contract's `kind` string.
@@ -79,6 +95,14 @@ impl AnomalyKind {
             AnomalyKind::RequirementMissed => "requirement_missed",
             AnomalyKind::FilingMissing => "filing_missing",
             AnomalyKind::FilingLate => "filing_late",
+            AnomalyKind::ImplausibleAccuracy => "implausible_accuracy",
+            AnomalyKind::FixAtFenceCentre => "fix_at_fence_centre",
+            AnomalyKind::StaleFix => "stale_fix",
+            AnomalyKind::CrsChanged => "crs_changed",
+            AnomalyKind::CrsMislabelled => "crs_mislabelled",
+            AnomalyKind::DeviceShared => "device_shared",
+            AnomalyKind::GroupScan => "group_scan",
+            AnomalyKind::PairedAccounts => "paired_accounts",
         }
     }
 
@@ -93,13 +117,21 @@ impl AnomalyKind {
             | AnomalyKind::ImpossibleTravel
             | AnomalyKind::CodeShared
             | AnomalyKind::RepeatedFix
-            | AnomalyKind::InspectionAbsent => Severity::High,
+            | AnomalyKind::InspectionAbsent
+            | AnomalyKind::ImplausibleAccuracy
+            | AnomalyKind::FixAtFenceCentre
+            | AnomalyKind::CrsMislabelled
+            | AnomalyKind::DeviceShared
+            | AnomalyKind::GroupScan
+            | AnomalyKind::PairedAccounts => Severity::High,
             AnomalyKind::NewDevice
             | AnomalyKind::MissingCheckout
             | AnomalyKind::PresenceCheckMissed
             | AnomalyKind::RequirementMissed
             | AnomalyKind::FilingMissing
-            | AnomalyKind::InspectionUnrecorded => Severity::Medium,
+            | AnomalyKind::InspectionUnrecorded
+            | AnomalyKind::StaleFix
+            | AnomalyKind::CrsChanged => Severity::Medium,
             AnomalyKind::FilingLate => Severity::Low,
             AnomalyKind::LateSync | AnomalyKind::ShortVisit | AnomalyKind::OutsideWindowEdge => {
                 Severity::Low
@@ -113,7 +145,7 @@ impl AnomalyKind {
             AnomalyKind::MockLocation => "模拟定位",
             AnomalyKind::ImpossibleTravel => "移动速度异常",
             AnomalyKind::CodeShared => "签到码疑似共享",
-            AnomalyKind::RepeatedFix => "定位坐标完全重复",
+            AnomalyKind::RepeatedFix => "定位坐标重复",
             AnomalyKind::LateSync => "离线签到延迟上传",
             AnomalyKind::MissingCheckout => "未签退",
             AnomalyKind::ShortVisit => "在岗时间过短",
@@ -124,6 +156,14 @@ impl AnomalyKind {
             AnomalyKind::RequirementMissed => "未达到服务要求",
             AnomalyKind::FilingMissing => "报表逾期未报",
             AnomalyKind::FilingLate => "报表迟报",
+            AnomalyKind::ImplausibleAccuracy => "定位精度不合常理",
+            AnomalyKind::FixAtFenceCentre => "定位恰在围栏中心",
+            AnomalyKind::StaleFix => "定位时间早于扫码",
+            AnomalyKind::CrsChanged => "坐标系前后不一致",
+            AnomalyKind::CrsMislabelled => "坐标系疑似谎报",
+            AnomalyKind::DeviceShared => "设备已绑定他人",
+            AnomalyKind::GroupScan => "多账号同机同时签到",
+            AnomalyKind::PairedAccounts => "两账号多地结伴签到",
         }
     }
 
@@ -133,7 +173,7 @@ impl AnomalyKind {
             AnomalyKind::MockLocation => "Mock location reported",
             AnomalyKind::ImpossibleTravel => "Impossible travel speed",
             AnomalyKind::CodeShared => "Kiosk code likely shared",
-            AnomalyKind::RepeatedFix => "Bit-identical repeated coordinates",
+            AnomalyKind::RepeatedFix => "Repeated coordinates",
             AnomalyKind::LateSync => "Offline scan uploaded late",
             AnomalyKind::MissingCheckout => "No check-out",
             AnomalyKind::ShortVisit => "Visit too short",
@@ -144,6 +184,14 @@ impl AnomalyKind {
             AnomalyKind::RequirementMissed => "Requirement missed",
             AnomalyKind::FilingMissing => "Report overdue",
             AnomalyKind::FilingLate => "Report filed late",
+            AnomalyKind::ImplausibleAccuracy => "Implausibly precise fix",
+            AnomalyKind::FixAtFenceCentre => "Fix pinned to the fence centre",
+            AnomalyKind::StaleFix => "Fix older than the scan",
+            AnomalyKind::CrsChanged => "Coordinate system changed",
+            AnomalyKind::CrsMislabelled => "Coordinate system likely mislabelled",
+            AnomalyKind::DeviceShared => "Device bound to another physician",
+            AnomalyKind::GroupScan => "Several accounts scanning as one phone",
+            AnomalyKind::PairedAccounts => "Two accounts repeatedly scanning together",
         }
     }
 }

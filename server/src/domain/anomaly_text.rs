@@ -93,6 +93,10 @@ enum Shown {
     Amount,
     Count,
     Days,
+    /// Metres to one decimal (accuracies, centimetre-scale separations).
+    FineMetres,
+    Seconds,
+    Crs,
 }
 
 /// Every fact a detector stores that a reader can use, in display order. Facts not
@@ -174,6 +178,37 @@ const FACTS: &[(&str, &str, &str, Shown)] = &[
     ("requested_by", "发起人", "Requested by", Shown::Person),
     ("requested_at", "发起时间", "Requested at", Shown::Instant),
     ("deadline_at", "响应截止", "Deadline", Shown::Instant),
+    (
+        "accuracy_m",
+        "报告精度",
+        "Reported accuracy",
+        Shown::FineMetres,
+    ),
+    (
+        "floor_m",
+        "可信精度下限",
+        "Plausible floor",
+        Shown::FineMetres,
+    ),
+    (
+        "centre_distance_m",
+        "距围栏中心",
+        "From the fence centre",
+        Shown::FineMetres,
+    ),
+    ("fix_time", "定位时间", "Fix taken", Shown::Instant),
+    (
+        "fix_age_seconds",
+        "定位早于扫码",
+        "Fix age at scan",
+        Shown::Seconds,
+    ),
+    ("crs", "本次坐标系", "Declared system", Shown::Crs),
+    ("previous_crs", "此前坐标系", "Earlier system", Shown::Crs),
+    ("accounts", "涉及账号数", "Accounts", Shown::Count),
+    ("sites", "结伴签到单位数", "Sites together", Shown::Count),
+    ("seconds_apart", "相隔", "Apart", Shown::Seconds),
+    ("seconds_within", "判定间隔", "Within", Shown::Seconds),
 ];
 
 /// Renders an anomaly of `kind` (a contract kind string; unknown kinds read as
@@ -349,7 +384,26 @@ impl Reader<'_> {
                 let n = amount(self.number(key)?);
                 Some((format!("{n}次"), n))
             }
+            Shown::FineMetres => {
+                let n = amount((self.number(key)? * 10.0).round() / 10.0);
+                Some((format!("{n}米"), format!("{n} m")))
+            }
+            Shown::Seconds => {
+                let n = amount(self.number(key)?.round());
+                Some((format!("{n}秒"), format!("{n} s")))
+            }
+            Shown::Crs => both(crs_name(self.text(key)?).to_owned()),
         }
+    }
+}
+
+/// A declared coordinate system as surveyors write it.
+fn crs_name(crs: &str) -> &str {
+    match crs {
+        "wgs84" => "WGS-84",
+        "gcj02" => "GCJ-02",
+        "bd09" => "BD-09",
+        other => other,
     }
 }
 
@@ -433,6 +487,17 @@ fn period_words(period: Period, start: NaiveDate, end: NaiveDate) -> (String, St
 }
 
 /// The kind's sentence from its facts; `None` when a fact it needs is missing.
+/// The other physician an anomaly names, in words.
+fn other_person(r: &Reader<'_>) -> (String, String) {
+    match r.names.person(r.uuid("other_physician_id")) {
+        Some(name) => (
+            format!("另一位医师{name}"),
+            format!("another physician, {name}"),
+        ),
+        None => ("另一位医师".to_owned(), "another physician".to_owned()),
+    }
+}
+
 fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
     match kind {
         AnomalyKind::NewDevice => Some((
@@ -468,7 +533,10 @@ fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
         AnomalyKind::CodeShared => {
             let other = r.names.person(r.uuid("other_physician_id"));
             let (who_zh, who_en) = match other {
-                Some(name) => (format!("另一位医师{name}"), format!("another physician, {name},")),
+                Some(name) => (
+                    format!("另一位医师{name}"),
+                    format!("another physician, {name},"),
+                ),
                 None => ("另一位医师".to_owned(), "another physician".to_owned()),
             };
             if r.flag("same_device") == Some(true) {
@@ -484,10 +552,100 @@ fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
                 ))
             }
         }
-        AnomalyKind::RepeatedFix => Some((
-            "定位坐标与之前的一次签到完全相同，真实定位几乎不会重复。".into(),
-            "The fix is identical to an earlier check-in's; real GPS fixes practically never repeat.".into(),
-        )),
+        AnomalyKind::RepeatedFix => Some(if r.flag("exact") == Some(false) {
+            let apart = amount((r.number("separation_m")? * 100.0).round() / 100.0);
+            (
+                format!("定位与本人另一天的一次签到仅相距{apart}米、精度相同，疑似回放旧定位。"),
+                format!(
+                    "The fix is {apart} m from the physician's own fix of another day, with the same accuracy: likely a replayed fix."
+                ),
+            )
+        } else {
+            (
+                "定位坐标与之前的一次签到完全相同，真实定位几乎不会重复。".into(),
+                "The fix is identical to an earlier check-in's; real GPS fixes practically never repeat.".into(),
+            )
+        }),
+        AnomalyKind::ImplausibleAccuracy => {
+            let accuracy = amount((r.number("accuracy_m")? * 10.0).round() / 10.0);
+            let floor = amount(r.number("floor_m")?);
+            Some((
+                format!(
+                    "手机报告定位精度{accuracy}米，好于手机可能达到的{floor}米，疑似模拟定位。"
+                ),
+                format!(
+                    "The phone reported an accuracy of {accuracy} m, better than the {floor} m any phone achieves: likely a mock location."
+                ),
+            ))
+        }
+        AnomalyKind::FixAtFenceCentre => {
+            let metres = amount((r.number("centre_distance_m")? * 10.0).round() / 10.0);
+            Some((
+                format!("定位距围栏中心仅{metres}米，疑似直接填入单位坐标。"),
+                format!(
+                    "The fix is {metres} m from the fence centre: the site's own coordinates were likely typed in."
+                ),
+            ))
+        }
+        AnomalyKind::StaleFix => {
+            let minutes = amount((r.number("fix_age_seconds")? / 60.0).round());
+            Some((
+                format!("定位取自扫码前{minutes}分钟，疑似缓存或回放的旧定位。"),
+                format!(
+                    "The fix was taken {minutes} minutes before the scan: a cached or replayed position."
+                ),
+            ))
+        }
+        AnomalyKind::CrsChanged => {
+            let now = crs_name(r.text("crs")?);
+            let before = crs_name(r.text("previous_crs")?);
+            Some((
+                format!("同一部手机此前报告{before}坐标，此次改报{now}。"),
+                format!("The same phone declared {before} before and {now} now."),
+            ))
+        }
+        AnomalyKind::CrsMislabelled => {
+            let now = crs_name(r.text("crs")?);
+            Some((
+                format!(
+                    "一向报告WGS-84坐标，此次申报{now}，按申报换算后才落入围栏，疑似谎报坐标系。"
+                ),
+                format!(
+                    "Always WGS-84 before; declared {now} now, and inside the fence only after that conversion: likely mislabelled."
+                ),
+            ))
+        }
+        AnomalyKind::DeviceShared => {
+            let (who_zh, who_en) = other_person(r);
+            Some((
+                format!("此手机已绑定{who_zh}的账号，一部手机在为多个账号签到。"),
+                format!(
+                    "This phone is bound to {who_en}'s account: one phone checking in several accounts."
+                ),
+            ))
+        }
+        AnomalyKind::GroupScan => {
+            let (who_zh, who_en) = other_person(r);
+            let accounts = amount(r.number("accounts")?);
+            Some((
+                format!(
+                    "{accounts}个账号（含{who_zh}）数秒内在同一处签到，定位相距不到1米且精度相同，疑似一部手机代签。"
+                ),
+                format!(
+                    "{accounts} accounts (with {who_en}) scanned within seconds from fixes under a metre apart with equal accuracy: likely one phone."
+                ),
+            ))
+        }
+        AnomalyKind::PairedAccounts => {
+            let (who_zh, who_en) = other_person(r);
+            let sites = amount(r.number("sites")?);
+            Some((
+                format!("与{who_zh}已在{sites}个单位相隔数秒先后签到，疑似一人代两人签到。"),
+                format!(
+                    "Scanned seconds apart from {who_en} at {sites} sites: likely one person scanning for both."
+                ),
+            ))
+        }
         AnomalyKind::LateSync => {
             let scanned = r.instant("scanned_at")?;
             let delay = amount(r.number("delay_minutes")?);
@@ -575,7 +733,9 @@ fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
             let days = amount(r.number("days_late")?);
             Some((
                 format!("{filer}应于{due}前报送{period}期{report}，已逾期{days}天未报送。"),
-                format!("{filer} has not filed the {report} for {period}, due {due}: {days} days overdue."),
+                format!(
+                    "{filer} has not filed the {report} for {period}, due {due}: {days} days overdue."
+                ),
             ))
         }
         AnomalyKind::FilingLate => {
@@ -585,7 +745,9 @@ fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
             let days = amount(r.number("days_late")?);
             Some((
                 format!("{filer}于{filed}报送{period}期{report}，晚于截止日期{due}共{days}天。"),
-                format!("{filer} filed the {report} for {period} at {filed}, {days} days after its due date {due}."),
+                format!(
+                    "{filer} filed the {report} for {period} at {filed}, {days} days after its due date {due}."
+                ),
             ))
         }
         AnomalyKind::RequirementMissed => {
@@ -655,7 +817,24 @@ mod tests {
                 "other_event_id": Uuid::from_u128(9), "other_physician_id": OTHER,
                 "same_device": false, "separation_m": 350.0}),
             AnomalyKind::RepeatedFix => json!({
-                "other_event_id": Uuid::from_u128(9), "lat": 25.29, "lon": 117.41}),
+                "other_event_id": Uuid::from_u128(9), "lat": 25.29, "lon": 117.41,
+                "exact": false, "separation_m": 0.42}),
+            AnomalyKind::ImplausibleAccuracy => json!({"accuracy_m": 0.0, "floor_m": 3.0}),
+            AnomalyKind::FixAtFenceCentre => json!({"centre_distance_m": 0.31}),
+            AnomalyKind::StaleFix => json!({
+                "fix_time": "2026-03-02T01:00:00Z", "scanned_at": "2026-03-02T03:00:00Z",
+                "fix_age_seconds": 7200}),
+            AnomalyKind::CrsChanged => json!({"crs": "gcj02", "previous_crs": "wgs84"}),
+            AnomalyKind::CrsMislabelled => json!({"crs": "gcj02", "previous_crs": "wgs84"}),
+            AnomalyKind::DeviceShared => json!({
+                "device_id": "phone-B", "other_physician_id": OTHER,
+                "other_physician_ids": [OTHER], "accounts": 2}),
+            AnomalyKind::GroupScan => json!({
+                "other_event_id": Uuid::from_u128(9), "other_physician_id": OTHER,
+                "other_physician_ids": [OTHER], "accounts": 2, "separation_m": 0.2,
+                "seconds_apart": 4}),
+            AnomalyKind::PairedAccounts => json!({
+                "other_physician_id": OTHER, "sites": 3, "seconds_within": 20}),
             AnomalyKind::LateSync => json!({
                 "scanned_at": "2026-03-02T01:00:00Z", "received_at": "2026-03-02T05:00:00Z",
                 "delay_minutes": 240}),

@@ -13,6 +13,7 @@ use super::coords::LatLon;
 use super::geofence::{FixPolicy, FixVerdict};
 use super::kiosk_code::{self, CodeError, CodeKind, ParsedCode};
 use super::organization::VersionedGeofence;
+use super::plausibility::{self, PlausibilityPolicy};
 use super::window::{self, WindowCheck};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +151,8 @@ pub struct Attempt {
     /// The app says it kept the scan in its offline queue and sends it later. Only then
     /// is the code judged at `scanned_at`; any other scan is judged on arrival.
     pub offline: bool,
+    /// When the phone says it took the fix, if it says.
+    pub fix_time: Option<DateTime<Utc>>,
 }
 
 /// What the QR payload turned out to be.
@@ -189,6 +192,9 @@ pub struct Facts<'a> {
     /// For a presence scan: a pending check exists that this scan (its time, the open
     /// visit's site) can answer. Ignored for check-in and check-out.
     pub presence_pending: bool,
+    /// The physician made a live (online) scan between this scan and its upload: the
+    /// phone had a network, so an "offline" upload was held back.
+    pub online_since_scan: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -196,6 +202,10 @@ pub struct Policy {
     pub qr_period_s: u32,
     pub fix: FixPolicy,
     pub edge_grace_minutes: i64,
+    /// Arriving early or leaving late by up to this many minutes is ordinary: no
+    /// `outside_window_edge` (beyond it, up to `edge_grace_minutes`, flagged).
+    pub quiet_edge_minutes: i64,
+    pub plausibility: PlausibilityPolicy,
     /// A scan uploaded later than this after its `scanned_at` raises `late_sync`.
     pub late_sync_after: Duration,
     /// How long a live scan may take to reach the server (slow rural networks): its
@@ -211,12 +221,17 @@ impl Default for Policy {
             qr_period_s: 30,
             fix: FixPolicy::default(),
             edge_grace_minutes: window::DEFAULT_EDGE_GRACE_MINUTES,
+            quiet_edge_minutes: DEFAULT_QUIET_EDGE_MINUTES,
+            plausibility: PlausibilityPolicy::default(),
             late_sync_after: Duration::minutes(5),
             live_scan_grace: Duration::seconds(10),
             offline_limit: Duration::hours(72),
         }
     }
 }
+
+/// `CHECKIN_QUIET_EDGE_MINUTES` default: ten minutes early is punctual in a village.
+pub const DEFAULT_QUIET_EDGE_MINUTES: i64 = 15;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -307,7 +322,9 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
             match pick_assignment(facts.assignments, attempt.scanned_at, tz, policy) {
                 Err(refusal) => return Judgement::refused(refusal, Some(code)),
                 Ok((assignment, edge)) => {
-                    if let Some(minutes_outside) = edge {
+                    if let Some(minutes_outside) = edge
+                        && minutes_outside > policy.quiet_edge_minutes
+                    {
                         findings.push(Finding {
                             kind: AnomalyKind::OutsideWindowEdge,
                             detail: json!({
@@ -381,9 +398,15 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
             detail: json!({ "device_id": attempt.device_id }),
         });
     }
-    // Whatever the app says about queueing: a scan that claims to be this old is late.
+    findings.extend(fix_findings(
+        attempt,
+        fence.fence.centre(),
+        &policy.plausibility,
+    ));
+    // Whatever the app says about queueing, a scan that claims to be this old is late,
+    // unless it is a consistent offline upload: see `consistent_offline`.
     let delay = attempt.received_at - attempt.scanned_at;
-    if delay > policy.late_sync_after {
+    if delay > policy.late_sync_after && !consistent_offline(attempt, facts, policy) {
         findings.push(Finding {
             kind: AnomalyKind::LateSync,
             detail: json!({
@@ -400,6 +423,36 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
         geofence_version: Some(fence.version),
         code: Some(code),
     }
+}
+
+/// The per-fix plausibility findings (see [`super::plausibility`]): an accuracy no
+/// phone achieves, a fix pinned to the fence's centre, a fix older than the scan.
+pub fn fix_findings(
+    attempt: &Attempt,
+    centre: LatLon,
+    policy: &PlausibilityPolicy,
+) -> Vec<Finding> {
+    [
+        plausibility::implausible_accuracy(attempt.fix.accuracy_m, policy),
+        plausibility::fix_at_fence_centre(attempt.fix.point, centre, policy),
+        plausibility::stale_fix(attempt.fix_time, attempt.scanned_at, policy),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// An offline upload the phone could not have sent earlier and whose parts agree:
+/// marked offline, the code fresh at `scanned_at` (checked before), a fix taken at
+/// the scan (its `fix_time` within the plausible age, not after the scan), and no
+/// live scan by the physician since (the phone had no network). It holds no credit;
+/// the event keeps both times for the supervisor.
+pub fn consistent_offline(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> bool {
+    attempt.offline
+        && !facts.online_since_scan
+        && attempt.fix_time.is_some_and(|t| {
+            t <= attempt.scanned_at && attempt.scanned_at - t <= policy.plausibility.max_fix_age
+        })
 }
 
 /// The instant a code must have been fresh at. An offline upload is judged when the
@@ -509,13 +562,15 @@ mod tests {
             action,
             device_id: "phone-1".into(),
             fix: Fix {
-                point: CENTER,
+                // Ten metres north of the centre: a fix on the centre is pinned.
+                point: LatLon::new(CENTER.lat + 0.000_09, CENTER.lon),
                 accuracy_m: 10.0,
                 is_mock: false,
             },
             scanned_at: when,
             received_at: when,
             offline: false,
+            fix_time: None,
         }
     }
 
@@ -538,6 +593,7 @@ mod tests {
             code_already_used: false,
             bound_device: None,
             presence_pending: false,
+            online_since_scan: false,
         }
     }
 
@@ -652,7 +708,7 @@ mod tests {
     #[test]
     fn the_window_refuses_far_outside_and_flags_the_edge() {
         let s = scene();
-        let early = at(7, 45);
+        let early = at(7, 35);
         let j = judge(
             &attempt(Action::CheckIn, early),
             &facts(&s, genuine(&s, early)),
@@ -667,6 +723,97 @@ mod tests {
             &Policy::default(),
         );
         assert_eq!(refusal(&j), Some("outside_window"));
+    }
+
+    #[test]
+    fn arriving_up_to_a_quarter_hour_early_is_ordinary() {
+        let s = scene();
+        for (h, m, flagged) in [(7, 50, false), (7, 45, false), (7, 44, true)] {
+            let when = at(h, m);
+            let j = judge(
+                &attempt(Action::CheckIn, when),
+                &facts(&s, genuine(&s, when)),
+                &Policy::default(),
+            );
+            assert_eq!(refusal(&j), None);
+            assert_eq!(
+                kinds(&j).contains(&AnomalyKind::OutsideWindowEdge),
+                flagged,
+                "{h}:{m}"
+            );
+        }
+        let strict = Policy {
+            quiet_edge_minutes: 0,
+            ..Policy::default()
+        };
+        let when = at(7, 50);
+        let j = judge(
+            &attempt(Action::CheckIn, when),
+            &facts(&s, genuine(&s, when)),
+            &strict,
+        );
+        assert_eq!(kinds(&j), vec![AnomalyKind::OutsideWindowEdge]);
+    }
+
+    #[test]
+    fn an_implausible_pinned_or_stale_fix_is_flagged_on_an_accepted_scan() {
+        let s = scene();
+        let when = at(9, 0);
+        let mut mocked = attempt(Action::CheckIn, when);
+        mocked.fix.point = CENTER;
+        mocked.fix.accuracy_m = 0.0;
+        mocked.fix_time = Some(when - Duration::hours(3));
+        let j = judge(&mocked, &facts(&s, genuine(&s, when)), &Policy::default());
+        assert_eq!(refusal(&j), None);
+        assert_eq!(
+            kinds(&j),
+            vec![
+                AnomalyKind::ImplausibleAccuracy,
+                AnomalyKind::FixAtFenceCentre,
+                AnomalyKind::StaleFix
+            ]
+        );
+        let mut honest = attempt(Action::CheckIn, when);
+        honest.fix.accuracy_m = 65.0;
+        honest.fix_time = Some(when - Duration::seconds(20));
+        let j = judge(&honest, &facts(&s, genuine(&s, when)), &Policy::default());
+        assert!(j.findings.is_empty(), "{:?}", j.findings);
+    }
+
+    #[test]
+    fn a_consistent_offline_upload_an_hour_later_is_not_late() {
+        let s = scene();
+        let scanned = at(9, 0);
+        let mut village = attempt(Action::CheckIn, scanned);
+        village.received_at = scanned + Duration::hours(1);
+        village.offline = true;
+        village.fix_time = Some(scanned - Duration::seconds(15));
+        let code = genuine(&s, scanned);
+        let j = judge(&village, &facts(&s, code.clone()), &Policy::default());
+        assert_eq!(refusal(&j), None);
+        assert!(j.findings.is_empty(), "{:?}", j.findings);
+        // The phone was online in between, or the fix is not the scan's, or the
+        // upload is not marked offline: late.
+        let online = Facts {
+            online_since_scan: true,
+            ..facts(&s, code.clone())
+        };
+        assert_eq!(
+            kinds(&judge(&village, &online, &Policy::default())),
+            vec![AnomalyKind::LateSync]
+        );
+        let no_fix_time = Attempt {
+            fix_time: None,
+            ..village.clone()
+        };
+        assert_eq!(
+            kinds(&judge(
+                &no_fix_time,
+                &facts(&s, code.clone()),
+                &Policy::default()
+            )),
+            vec![AnomalyKind::LateSync]
+        );
     }
 
     #[test]

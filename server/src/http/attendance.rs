@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use mobile_api::problem::PROBLEM_JSON;
 use mobile_api::{
-    AttendanceRequest, AttendanceResponse, MonthSummary, MyAssignment, Page, Problem, Visit,
+    AttendanceRequest, AttendanceResponse, DeviceBinding, MonthSummary, MoveDevice, MyAssignment,
+    Page, Problem, Visit,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -20,7 +21,7 @@ use crate::domain::attendance::Action;
 use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
 use crate::service::attendance::Answer;
-use crate::service::{attendance, visits};
+use crate::service::{attendance, devices, visits};
 use crate::state::AppState;
 use crate::store::attendance::StoredResponse;
 
@@ -31,6 +32,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_assignments))
         .routes(routes!(my_visits))
         .routes(routes!(my_summary))
+        .routes(routes!(move_device))
+}
+
+/// Moves the physician's device binding to a new phone (self-service, once per
+/// `CHECKIN_DEVICE_MOVE_DAYS`); scans from it then raise no `new_device`.
+#[utoipa::path(put, path = "/api/v1/me/device", tag = "attendance",
+    request_body = MoveDevice, security(("bearer" = [])),
+    responses((status = 200, body = DeviceBinding),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a physician", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`device_move_too_soon` or `device_bound_elsewhere`", body = Problem, content_type = "application/problem+json")))]
+pub async fn move_device(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(request): AppJson<MoveDevice>,
+) -> ApiResult<AppJson<DeviceBinding>> {
+    Ok(AppJson(
+        devices::move_device(&state, &actor, &request).await?,
+    ))
 }
 
 /// Answers a stored response as it was first given.

@@ -21,16 +21,18 @@ use mobile_api::{AnomalySummary, AttendanceRequest, AttendanceResponse, Verdict}
 use uuid::Uuid;
 
 use crate::cache::keys::{self, KioskCodeEntry};
+use crate::config::Config;
 use crate::domain::anomaly::Finding;
 use crate::domain::attendance::{
     self, Action, Attempt, CodeCheck, Decision, Facts, Fix, OpenVisit, Policy, SiteFacts, round_m,
 };
 use crate::domain::coords::{self, Crs, LatLon};
 use crate::domain::crediting::close_of_local_day;
-use crate::domain::detectors::{self, PastFix};
-use crate::domain::geofence::FixPolicy;
+use crate::domain::detectors::{self, GroupPolicy, PastFix, RepeatPolicy, ReportedFix};
+use crate::domain::geofence::{FixPolicy, FixVerdict, Geofence};
 use crate::domain::kiosk_code;
 use crate::domain::organization::Organization;
+use crate::domain::plausibility::{self, PlausibilityPolicy};
 use crate::error::{ApiError, ApiResult};
 use crate::service::anomalies;
 use crate::state::AppState;
@@ -83,11 +85,38 @@ fn crs(wire: mobile_api::Crs) -> Crs {
     }
 }
 
-fn policy(state: &AppState) -> Policy {
+/// The judgement's policy, from the configured thresholds.
+pub fn policy(config: &Config) -> Policy {
+    let d = &config.detection;
     Policy {
-        qr_period_s: state.config.qr_period_seconds,
+        qr_period_s: config.qr_period_seconds,
         fix: FixPolicy::default(),
+        edge_grace_minutes: d.edge_grace_minutes,
+        quiet_edge_minutes: d.quiet_edge_minutes,
+        plausibility: PlausibilityPolicy {
+            accuracy_floor_m: d.accuracy_floor_m,
+            centre_pin_m: d.centre_pin_m,
+            max_fix_age: Duration::seconds(d.max_fix_age_seconds),
+        },
+        late_sync_after: Duration::minutes(d.late_sync_minutes),
         ..Policy::default()
+    }
+}
+
+/// The history detectors' thresholds, from the configuration.
+pub fn repeat_policy(config: &Config) -> RepeatPolicy {
+    RepeatPolicy {
+        coarse_accuracy_m: config.detection.coarse_accuracy_m,
+        near_repeat_m: config.detection.near_repeat_m,
+        ..RepeatPolicy::default()
+    }
+}
+
+pub fn group_policy(config: &Config) -> GroupPolicy {
+    GroupPolicy {
+        together_within: Duration::seconds(config.detection.group_window_seconds),
+        paired_sites: config.detection.paired_sites,
+        ..GroupPolicy::default()
     }
 }
 
@@ -291,6 +320,7 @@ async fn decide(
         scanned_at,
         received_at: now,
         offline: request.offline && request.scanned_at.is_some(),
+        fix_time: request.location.fix_time,
     };
 
     let parsed = kiosk_code::parse(request.qr_payload.trim()).ok();
@@ -345,7 +375,17 @@ async fn decide(
         }
         None => false,
     };
-    let bound_device = store.bound_device(physician_id).await?;
+    // One read of the bindings: the physician's device, and whose else this one is.
+    let (bound_device, device_owners) = store
+        .device_bindings(physician_id, &attempt.device_id)
+        .await?;
+    let judged = policy(&state.config);
+    // Asked only of a late offline upload, which is rare.
+    let online_since_scan = attempt.offline
+        && now - scanned_at > judged.late_sync_after
+        && store
+            .online_between(physician_id, scanned_at, now, judged.live_scan_grace)
+            .await?;
     let presence_checks = match (&open_visit, action) {
         (Some(open), Action::Presence) => {
             store
@@ -370,19 +410,18 @@ async fn decide(
         code_already_used,
         bound_device: bound_device.as_deref(),
         presence_pending: !presence_checks.is_empty(),
+        online_since_scan,
     };
-    let mut judgement = attendance::judge(&attempt, &facts, &policy(state));
+    let mut judgement = attendance::judge(&attempt, &facts, &judged);
     if !matches!(judgement.decision, Decision::Refused(_)) {
-        let opened_at = open_visit.as_ref().map(|v| v.checked_in_at);
-        let found = detect(
-            store,
-            physician_id,
-            &attempt,
+        let history = History {
+            opened: open_visit.as_ref().map(|v| (v.id, v.checked_in_at)),
             reported,
-            &judgement,
-            opened_at,
-        )
-        .await?;
+            crs,
+            fence: geofence.as_ref().map(|g| &g.fence),
+            device_owners: &device_owners,
+        };
+        let found = detect(state, store, physician_id, &attempt, &judgement, &history).await?;
         judgement.findings.extend(found);
     }
 
@@ -504,17 +543,33 @@ async fn decide(
     Ok(write)
 }
 
+/// What the history detectors need beyond the attempt and its judgement.
+struct History<'a> {
+    /// The open visit (id, opened at) a check-out or presence scan belongs to.
+    opened: Option<(Uuid, DateTime<Utc>)>,
+    /// The fix as reported, in its declared coordinate system.
+    reported: LatLon,
+    crs: Crs,
+    fence: Option<&'a Geofence>,
+    /// Other physicians the attempt's device is bound to.
+    device_owners: &'a [Uuid],
+}
+
 /// Runs the detectors that need history: the physician's previous fix
-/// (`impossible_travel`), other uses of the same code (`code_shared`), identical
-/// coordinates (`repeated_fix`) and, on check-out, the visit's length (`short_visit`).
+/// (`impossible_travel`), other uses of the same code (`code_shared`), repeated
+/// coordinates (`repeated_fix`), the declared coordinate system (`crs_changed`,
+/// `crs_mislabelled`), the device's other accounts (`device_shared`), accounts
+/// scanning together (`group_scan`, `paired_accounts`) and, on check-out, the visit's
+/// length (`short_visit`).
 async fn detect(
+    state: &AppState,
     store: &Store,
     physician_id: Uuid,
     attempt: &Attempt,
-    reported: LatLon,
     judgement: &attendance::Judgement,
-    opened_at: Option<DateTime<Utc>>,
+    history: &History<'_>,
 ) -> ApiResult<Vec<Finding>> {
+    let d = &state.config.detection;
     let current = PastFix {
         event_id: Uuid::nil(),
         physician_id,
@@ -524,33 +579,104 @@ async fn detect(
         at: attempt.scanned_at,
     };
     let mut findings = Vec::new();
-    if let Some(previous) = store.previous_fix(physician_id, attempt.scanned_at).await?
-        && let Some(f) =
-            detectors::impossible_travel(&previous, &current, detectors::IMPOSSIBLE_SPEED_KMH)
+    let (previous, crs_history) = store
+        .recent_fixes(physician_id, &attempt.device_id, attempt.scanned_at)
+        .await?;
+    if let Some(previous) = previous
+        && let Some(f) = detectors::impossible_travel(&previous, &current, d.impossible_speed_kmh)
     {
         findings.push(f);
     }
     if let Some(code) = &judgement.code {
-        let near = detectors::surely_near(current.point, detectors::CODE_SHARE_SEPARATION_M);
+        let near = detectors::surely_near(current.point, d.code_share_separation_m);
         let others = store
             .code_share_suspects(code.site_id, code.kind.as_str(), code.step, &current, &near)
             .await?;
-        if let Some(f) =
-            detectors::code_shared(&current, &others, detectors::CODE_SHARE_SEPARATION_M)
-        {
+        if let Some(f) = detectors::code_shared(&current, &others, d.code_share_separation_m) {
             findings.push(f);
         }
     }
-    let identical = store.identical_fixes(reported).await?;
-    if let Some(f) = detectors::repeated_fix(reported, &identical) {
+    let repeats = repeat_policy(&state.config);
+    if attempt.fix.accuracy_m < repeats.coarse_accuracy_m {
+        let reported = ReportedFix {
+            event_id: Uuid::nil(),
+            physician_id,
+            visit_id: history.opened.map(|(id, _)| id),
+            point: history.reported,
+            accuracy_m: attempt.fix.accuracy_m,
+            at: attempt.scanned_at,
+        };
+        let near = detectors::surely_within(history.reported, repeats.near_repeat_m);
+        let candidates = store.repeat_candidates(&near).await?;
+        if let Some(f) = detectors::repeated_fix(&reported, &candidates, &repeats) {
+            findings.push(f);
+        }
+    }
+    if let Some(f) = plausibility::crs_changed(history.crs, &crs_history) {
         findings.push(f);
     }
-    if let (Decision::CheckOut { .. }, Some(opened_at)) = (&judgement.decision, opened_at)
-        && let Some(f) = detectors::short_visit(
-            opened_at,
-            attempt.scanned_at,
-            detectors::SHORT_VISIT_MINUTES,
-        )
+    if let Some(fence) = history.fence {
+        let policy = FixPolicy::default();
+        let inside = |p: LatLon| {
+            matches!(
+                fence.judge_fix(p, attempt.fix.accuracy_m, &policy),
+                FixVerdict::Inside { .. }
+            )
+        };
+        let as_wgs84 = history.crs != Crs::Wgs84 && inside(history.reported);
+        if let Some(f) = plausibility::crs_mislabelled(
+            history.crs,
+            inside(attempt.fix.point),
+            as_wgs84,
+            &crs_history,
+        ) {
+            findings.push(f);
+        }
+    }
+    if let Some(f) =
+        detectors::device_shared(&attempt.device_id, history.device_owners, physician_id)
+    {
+        findings.push(f);
+    }
+    if let Some(code) = &judgement.code {
+        let group = group_policy(&state.config);
+        let steps = match code.kind {
+            kiosk_code::CodeKind::Rotating => (code.step - 1, code.step + 1),
+            kiosk_code::CodeKind::Daily => (code.step, code.step),
+        };
+        let together = store
+            .scans_together(
+                code.site_id,
+                code.kind.as_str(),
+                steps,
+                &current,
+                group.together_within,
+            )
+            .await?;
+        if let Some(f) = detectors::group_scan(&current, &together, &group) {
+            findings.push(f);
+        }
+        for partner in detectors::partners(&current, &together, &group) {
+            let mut sites = store
+                .sites_together(
+                    physician_id,
+                    partner,
+                    group.together_within,
+                    attempt.scanned_at,
+                )
+                .await?;
+            if !sites.contains(&code.site_id) {
+                sites.push(code.site_id);
+            }
+            if let Some(f) = detectors::paired_accounts(partner, sites.len() as i64, &group) {
+                findings.push(f);
+                break;
+            }
+        }
+    }
+    if let (Decision::CheckOut { .. }, Some((_, opened_at))) = (&judgement.decision, history.opened)
+        && let Some(f) =
+            detectors::short_visit(opened_at, attempt.scanned_at, d.short_visit_minutes)
     {
         findings.push(f);
     }

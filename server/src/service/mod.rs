@@ -7,6 +7,7 @@ pub mod attendance;
 pub mod audit;
 pub mod coverage;
 pub mod dashboard;
+pub mod devices;
 pub mod filings;
 pub mod import;
 pub mod inspections;

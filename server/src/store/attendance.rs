@@ -363,10 +363,10 @@ impl Store {
     }
 }
 
-struct FixRow {
+pub(super) struct FixRow {
     id: String,
     physician_id: String,
-    device_id: String,
+    pub(super) device_id: String,
     lat: f64,
     lon: f64,
     accuracy_m: f64,
@@ -401,26 +401,10 @@ impl TryFrom<FixRow> for PastFix {
     }
 }
 
-const FIX_COLUMNS: &str = "id, physician_id, device_id, lat, lon, accuracy_m, scanned_at";
+pub(super) const FIX_COLUMNS: &str =
+    "id, physician_id, device_id, lat, lon, accuracy_m, scanned_at";
 
 impl Store {
-    /// The physician's latest accepted fix scanned at or before `at`.
-    pub async fn previous_fix(
-        &self,
-        physician_id: Uuid,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Option<PastFix>> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "SELECT {FIX_COLUMNS} FROM attendance_events WHERE physician_id = $1 \
-                 AND verdict <> 'refused' AND scanned_at <= $2 ORDER BY scanned_at DESC, id LIMIT 1"
-            )
-        });
-        let query = Step::new(&SQL, vec![physician_id.to_string().into(), at.into()]);
-        let row: Option<FixRow> = self.read_first(&query).await?;
-        row.map(PastFix::try_from).transpose()
-    }
-
     /// Accepted uses of one kiosk code by physicians other than `current`'s that might
     /// raise `code_shared`: from `current`'s device, or from outside `near` (see
     /// [`crate::domain::detectors::surely_near`]), earliest first.
@@ -457,17 +441,6 @@ impl Store {
         );
         let rows: Vec<FixRow> = self.read_all(&query).await?;
         rows.into_iter().map(PastFix::try_from).collect()
-    }
-
-    /// Earlier events whose reported coordinates are exactly these.
-    pub async fn identical_fixes(&self, reported: LatLon) -> StoreResult<Vec<(Uuid, LatLon)>> {
-        const SQL: &str = "SELECT id, reported_lat, reported_lon FROM attendance_events \
-                           WHERE reported_lat = $1 AND reported_lon = $2 LIMIT 5";
-        let query = Step::new(SQL, vec![reported.lat.into(), reported.lon.into()]);
-        let rows: Vec<(String, f64, f64)> = self.read_all(&query).await?;
-        rows.into_iter()
-            .map(|(id, lat, lon)| Ok((parse_uuid(&id)?, LatLon::new(lat, lon))))
-            .collect()
     }
 }
 

@@ -22,6 +22,7 @@ pub mod coverage;
 pub mod dashboard;
 pub mod fault;
 pub mod filings;
+pub mod fraud;
 pub mod group_commit;
 pub mod imports;
 pub mod inserts;

@@ -46,13 +46,13 @@ use crate::domain::attendance::{
 use crate::domain::clock::ManualClock;
 use crate::domain::coords::{self, LatLon};
 use crate::domain::crediting::close_of_local_day;
-use crate::domain::detectors::{self, PastFix};
-use crate::domain::geofence::FixPolicy;
+use crate::domain::detectors::{self, PastFix, ReportedFix};
 use crate::domain::kiosk_code;
 use crate::domain::organization::{DEFAULT_TIMEZONE, VersionedGeofence};
 use crate::error::ApiError;
 use crate::scheduler;
 use crate::service::anomalies;
+use crate::service::attendance as service_attendance;
 use crate::state::AppState;
 use crate::store::attempt::NewVisit;
 use crate::store::attendance::{CodeUse, NewEvent, StoredResponse};
@@ -80,6 +80,8 @@ struct PhysicianFacts {
     bound_device: Option<String>,
     /// Accepted fixes, oldest first.
     recent: Vec<PastFix>,
+    /// Every accepted fix as reported, for near repeats on another day.
+    reported: Vec<ReportedFix>,
     /// Store writes that bump `attendance_seq`.
     writes: i64,
 }
@@ -100,8 +102,8 @@ pub struct Bulk<'a> {
     /// (code, physician, slot) -> when the code was current.
     code_uses: HashMap<(CodeKey, usize, &'static str), DateTime<Utc>>,
     code_fixes: HashMap<CodeKey, Vec<PastFix>>,
-    /// Reported coordinates (bit patterns) of every stored event -> the first event.
-    reported: HashMap<(u64, u64), Uuid>,
+    /// Reported coordinates (bit patterns) of accepted events -> those events.
+    reported: HashMap<(u64, u64), Vec<ReportedFix>>,
     pending: Batch,
 }
 
@@ -112,11 +114,7 @@ impl<'a> Bulk<'a> {
         plan: &'a Plan,
         world: &'a World,
     ) -> Bulk<'a> {
-        let policy = Policy {
-            qr_period_s: state.config.qr_period_seconds,
-            fix: FixPolicy::default(),
-            ..Policy::default()
-        };
+        let policy = service_attendance::policy(&state.config);
         let fences = plan
             .geography
             .sites
@@ -200,6 +198,7 @@ impl<'a> Bulk<'a> {
             scanned_at,
             received_at: now,
             offline: scan.offline,
+            fix_time: Some(scan.fix_time),
         };
         let payload = qr_payload(self.plan, self.world, scan, self.policy.qr_period_s)?;
         let site_plan = &self.plan.geography.sites[scan.site];
@@ -241,6 +240,11 @@ impl<'a> Bulk<'a> {
             code_already_used,
             bound_device: facts_of.bound_device.as_deref(),
             presence_pending: false,
+            // As the service asks the store: a scan of the physician's since this one.
+            online_since_scan: facts_of
+                .recent
+                .iter()
+                .any(|f| f.at > attempt.scanned_at && f.at < now),
         };
         let mut judgement = attendance::judge(&attempt, &facts, &self.policy);
         if !matches!(judgement.decision, Decision::Refused(_)) {
@@ -250,7 +254,7 @@ impl<'a> Bulk<'a> {
                 reported,
                 &judgement,
                 code_key,
-                open_visit.as_ref().map(|v| v.checked_in_at),
+                open_visit.as_ref().map(|v| (v.id, v.checked_in_at)),
             );
             judgement.findings.extend(found);
         }
@@ -336,9 +340,6 @@ impl<'a> Bulk<'a> {
             geofence_version: judgement.geofence_version,
             response,
         };
-        self.reported
-            .entry((reported.lat.to_bits(), reported.lon.to_bits()))
-            .or_insert(event_id);
         self.physicians[physician].writes += 1;
         let accepted_attempt = refusal_code.is_none();
         if accepted_attempt {
@@ -411,9 +412,12 @@ impl<'a> Bulk<'a> {
         reported: LatLon,
         judgement: &attendance::Judgement,
         code_key: Option<CodeKey>,
-        opened_at: Option<DateTime<Utc>>,
+        opened: Option<(Uuid, DateTime<Utc>)>,
     ) -> Vec<Finding> {
         let physician_id = self.plan.physicians[physician].id;
+        let open_visit_id = opened.map(|(id, _)| id);
+        let opened_at = opened.map(|(_, at)| at);
+        let d = &self.state.config.detection;
         let current = PastFix {
             event_id: Uuid::nil(),
             physician_id,
@@ -434,7 +438,7 @@ impl<'a> Bulk<'a> {
             });
         if let Some(previous) = previous
             && let Some(f) =
-                detectors::impossible_travel(previous, &current, detectors::IMPOSSIBLE_SPEED_KMH)
+                detectors::impossible_travel(previous, &current, d.impossible_speed_kmh)
         {
             findings.push(f);
         }
@@ -443,25 +447,31 @@ impl<'a> Bulk<'a> {
         {
             let others = self.code_fixes.get(&key).map(Vec::as_slice).unwrap_or(&[]);
             let others = &others[..others.len().min(100)];
-            if let Some(f) =
-                detectors::code_shared(&current, others, detectors::CODE_SHARE_SEPARATION_M)
-            {
+            if let Some(f) = detectors::code_shared(&current, others, d.code_share_separation_m) {
                 findings.push(f);
             }
         }
-        if let Some(first) = self
+        let repeats = service_attendance::repeat_policy(&self.state.config);
+        let current = ReportedFix {
+            event_id: Uuid::nil(),
+            physician_id,
+            visit_id: open_visit_id,
+            point: reported,
+            accuracy_m: attempt.fix.accuracy_m,
+            at: attempt.scanned_at,
+        };
+        let mut candidates: Vec<ReportedFix> = self
             .reported
             .get(&(reported.lat.to_bits(), reported.lon.to_bits()))
-            && let Some(f) = detectors::repeated_fix(reported, &[(*first, reported)])
-        {
+            .cloned()
+            .unwrap_or_default();
+        candidates.extend(self.physicians[physician].reported.iter().cloned());
+        if let Some(f) = detectors::repeated_fix(&current, &candidates, &repeats) {
             findings.push(f);
         }
         if let (Decision::CheckOut { .. }, Some(opened_at)) = (&judgement.decision, opened_at)
-            && let Some(f) = detectors::short_visit(
-                opened_at,
-                attempt.scanned_at,
-                detectors::SHORT_VISIT_MINUTES,
-            )
+            && let Some(f) =
+                detectors::short_visit(opened_at, attempt.scanned_at, d.short_visit_minutes)
         {
             findings.push(f);
         }
@@ -483,6 +493,19 @@ impl<'a> Bulk<'a> {
             accuracy_m: event.accuracy_m,
             at: event.scanned_at,
         };
+        let reported = ReportedFix {
+            event_id: event.id,
+            physician_id: event.physician_id,
+            visit_id: event.visit_id,
+            point: LatLon::new(event.reported_lat, event.reported_lon),
+            accuracy_m: event.accuracy_m,
+            at: event.scanned_at,
+        };
+        self.reported
+            .entry((event.reported_lat.to_bits(), event.reported_lon.to_bits()))
+            .or_default()
+            .push(reported.clone());
+        self.physicians[physician].reported.push(reported);
         let facts = &mut self.physicians[physician];
         if facts.bound_device.is_none() {
             facts.bound_device = Some(event.device_id.clone());

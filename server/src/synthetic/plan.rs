@@ -37,7 +37,7 @@ pub struct FaultRates {
     pub spare_device: f64,
     /// Arrives 5-28 minutes before the window opens (`outside_window_edge`).
     pub early_arrival: f64,
-    /// A location spoofer replays the check-in's exact coordinates (`repeated_fix`).
+    /// A location spoofer sends the clinic's own coordinates (`fix_at_fence_centre`).
     pub replayed_fix: f64,
 }
 

@@ -306,7 +306,6 @@ fn visit(plan: &Plan, posting_index: usize, date: NaiveDate, rng: &mut Rng, scan
         check_in.offline = true;
         check_in.received_at = arrival + Duration::seconds(rng.between(60, 240));
     }
-    let check_in_fix = check_in.reported;
     scans.push(check_in);
     if rng.chance(faults.double_scan) {
         let again = arrival + Duration::seconds(rng.between(5, 40));
@@ -321,8 +320,11 @@ fn visit(plan: &Plan, posting_index: usize, date: NaiveDate, rng: &mut Rng, scan
     let truth = site.point_inside(rng);
     let accuracy_m = accuracy(site, rng);
     let mut check_out = scan(rng, Action::CheckOut, leave, truth, accuracy_m);
-    if rng.chance(faults.replayed_fix) {
-        check_out.reported = check_in_fix;
+    if rng.chance(faults.replayed_fix)
+        && let Some(fence) = site.geofence()
+    {
+        // The spoofer types in the clinic's own coordinates.
+        check_out.reported = reported(fence.centre(), physician.crs);
     }
     let last_upload = local(date, 23.0 * 60.0 + 30.0);
     if rng.chance(faults.late_upload) {

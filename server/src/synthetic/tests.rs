@@ -86,12 +86,11 @@ async fn the_bulk_path_stores_what_the_service_path_stores() {
     assert_eq!(service.tally, bulk.tally);
     assert!(service.tally.events > 150, "{:?}", service.tally);
     for kind in [
-        "late_sync",
         "mock_location",
         "new_device",
         "outside_window_edge",
         "short_visit",
-        "repeated_fix",
+        "fix_at_fence_centre",
     ] {
         assert!(
             service.tally.reasons.contains_key(kind),

@@ -13,7 +13,7 @@ export const ANOMALY_KINDS: Record<string, Pair> = {
   mock_location: ['模拟定位', 'Mock location reported'],
   impossible_travel: ['移动速度异常', 'Impossible travel speed'],
   code_shared: ['签到码疑似共享', 'Kiosk code likely shared'],
-  repeated_fix: ['定位坐标完全重复', 'Bit-identical repeated coordinates'],
+  repeated_fix: ['定位坐标重复', 'Repeated coordinates'],
   late_sync: ['离线签到延迟上传', 'Offline scan uploaded late'],
   missing_checkout: ['未签退', 'No check-out'],
   short_visit: ['在岗时间过短', 'Visit too short'],
@@ -24,6 +24,14 @@ export const ANOMALY_KINDS: Record<string, Pair> = {
   requirement_missed: ['未达到服务要求', 'Requirement missed'],
   filing_missing: ['报表逾期未报', 'Report overdue'],
   filing_late: ['报表迟报', 'Report filed late'],
+  implausible_accuracy: ['定位精度不合常理', 'Implausibly precise fix'],
+  fix_at_fence_centre: ['定位恰在围栏中心', 'Fix pinned to the fence centre'],
+  stale_fix: ['定位时间早于扫码', 'Fix older than the scan'],
+  crs_changed: ['坐标系前后不一致', 'Coordinate system changed'],
+  crs_mislabelled: ['坐标系疑似谎报', 'Coordinate system likely mislabelled'],
+  device_shared: ['设备已绑定他人', 'Device bound to another physician'],
+  group_scan: ['多账号同机同时签到', 'Several accounts scanning as one phone'],
+  paired_accounts: ['两账号多地结伴签到', 'Two accounts repeatedly scanning together'],
 };
 
 export const SEVERITY: Record<string, Pair> = { high: ['高', 'High'], medium: ['中', 'Medium'], low: ['低', 'Low'] };

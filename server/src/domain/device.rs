@@ -1,0 +1,34 @@
+//! The phone a physician's scans are expected from (the bound device) and when the
+//! physician may move that binding to a new phone themselves.
+
+use chrono::{DateTime, Duration, Utc};
+
+/// `CHECKIN_DEVICE_MOVE_DAYS` default: a phone replaced more often than monthly is
+/// a question for the hospital's administrator.
+pub const DEFAULT_DEVICE_MOVE_DAYS: i64 = 30;
+
+/// The first instant a self-service move is allowed after a binding made at
+/// `bound_at`: a first binding (none yet) may be made at once.
+pub fn next_move_from(bound_at: Option<DateTime<Utc>>, period: Duration) -> Option<DateTime<Utc>> {
+    bound_at.map(|at| at + period)
+}
+
+/// Whether the physician may move the binding themselves at `now`.
+pub fn may_move(bound_at: Option<DateTime<Utc>>, now: DateTime<Utc>, period: Duration) -> bool {
+    next_move_from(bound_at, period).is_none_or(|from| from <= now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binding_moves_once_per_period() {
+        let t = DateTime::from_timestamp(1_780_000_000, 0).expect("instant");
+        let month = Duration::days(DEFAULT_DEVICE_MOVE_DAYS);
+        assert!(may_move(None, t, month));
+        assert!(!may_move(Some(t), t + Duration::days(29), month));
+        assert!(may_move(Some(t), t + month, month));
+        assert_eq!(next_move_from(Some(t), month), Some(t + month));
+    }
+}

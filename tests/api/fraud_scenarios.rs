@@ -1,0 +1,502 @@
+//! The labelled scenario suite (issue 22, point 7): frauds as they are done in practice
+//! and honest physicians as they really behave, each run against a real server. A
+//! fraud counts as caught when its attempt is refused or raises any anomaly; an honest
+//! visit counts as flagged when any of its attempts does. The figures are printed
+//! (`cargo test -p xiaxiang-tests --test api fraud_scenarios -- --nocapture`) and kept
+//! in README's anomaly section; the test fails if they fall below the bar.
+
+use chrono::Duration;
+use mobile_api::client::Client;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use xiaxiang_server::domain::clock::Clock;
+use xiaxiang_server::domain::coords::{LatLon, gcj02_to_bd09, wgs84_to_gcj02};
+
+use crate::checkin::{Desk, accepted, local};
+use crate::detectors::colleague;
+use crate::helpers::*;
+
+/// What one attempt came to: its anomaly kinds, or its refusal code.
+async fn outcome(desk: &Desk, client: &Client, action: &str, body: &Value) -> Vec<String> {
+    let (status, answer) = desk.post(client, action, body).await;
+    match status {
+        StatusCode::CREATED => answer["reasons"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        StatusCode::UNPROCESSABLE_ENTITY => vec![answer["code"].as_str().unwrap_or("?").to_owned()],
+        other => panic!("{action}: {other} {answer}"),
+    }
+}
+
+fn fix(lat: f64, lon: f64, accuracy_m: f64) -> Value {
+    json!({"lat": lat, "lon": lon, "accuracy_m": accuracy_m, "crs": "wgs84", "is_mock": false})
+}
+
+/// A spot in the clinic, `n` metres north-east of the fence centre.
+fn spot(n: f64) -> (f64, f64) {
+    (SITE_LAT + n * 9e-6, SITE_LON + n * 1e-5)
+}
+
+fn physician(desk: &Desk) -> Client {
+    desk.world.physician.client.clone()
+}
+
+/// An honest day: check in at 09:00 and out at 13:00 with these fixes (`None`: the
+/// desk's ordinary jittered fix). Every reason of both attempts.
+async fn honest_day(
+    desk: &Desk,
+    day: u32,
+    check_in: Option<Value>,
+    check_out: Option<Value>,
+) -> Vec<String> {
+    desk.app.clock.set(local(day, 9, 0));
+    let me = physician(desk);
+    let mut body = desk.request(&desk.code().await);
+    if let Some(f) = check_in {
+        body["location"] = f;
+    }
+    let mut found = outcome(desk, &me, "check-in", &body).await;
+    desk.app.clock.set(local(day, 13, 0));
+    let mut body = desk.request(&desk.code().await);
+    if let Some(f) = check_out {
+        body["location"] = f;
+    }
+    found.extend(outcome(desk, &me, "check-out", &body).await);
+    found
+}
+
+// ---- fraud -------------------------------------------------------------------
+
+/// A mock-location app with the mock flag hidden, reporting the 0-1 m accuracy such
+/// apps default to, anywhere inside the fence.
+async fn mock_hidden_precise() -> Vec<String> {
+    let desk = Desk::open().await;
+    let (lat, lon) = spot(30.0);
+    let mut body = desk.request(&desk.code().await);
+    body["location"] = fix(lat, lon, 1.0);
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// A mock app fed the clinic's published coordinates (the fence centre), 5 m accuracy.
+async fn mock_hidden_at_published_coordinates() -> Vec<String> {
+    let desk = Desk::open().await;
+    let mut body = desk.request(&desk.code().await);
+    body["location"] = fix(SITE_LAT, SITE_LON, 5.0);
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// A mock app with the flag shown (older apps, unrooted phones).
+async fn mock_flag_shown() -> Vec<String> {
+    let desk = Desk::open().await;
+    let mut body = desk.request(&desk.code().await);
+    body["location"]["is_mock"] = json!(true);
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// A fix recorded on an honest day, replayed the next day with sub-metre drift.
+async fn replayed_fix_with_drift() -> Vec<String> {
+    let desk = Desk::open().await;
+    let (lat, lon) = spot(25.0);
+    honest_day(
+        &desk,
+        2,
+        Some(fix(lat, lon, 11.0)),
+        Some(fix(lat, lon, 11.0)),
+    )
+    .await;
+    desk.app.clock.set(local(3, 9, 0));
+    let mut body = desk.request(&desk.code().await);
+    body["location"] = fix(lat + 3e-6, lon - 2e-6, 11.0);
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// The same, replayed bit for bit.
+async fn replayed_fix_exact() -> Vec<String> {
+    let desk = Desk::open().await;
+    let (lat, lon) = spot(40.0);
+    honest_day(&desk, 2, Some(fix(lat, lon, 8.0)), None).await;
+    desk.app.clock.set(local(3, 9, 0));
+    let mut body = desk.request(&desk.code().await);
+    body["location"] = fix(lat, lon, 8.0);
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// A live code relayed to a chat group and scanned at home, without a fake fix.
+async fn relayed_frame_real_fix() -> Vec<String> {
+    let desk = Desk::open().await;
+    let mut body = desk.request(&desk.code().await);
+    body["location"] = fix(SITE_LAT + 0.09, SITE_LON, 15.0);
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// A relayed frame plus a mock fix (flag hidden) with a realistic accuracy at a
+/// random spot of the clinic: the phone's data alone looks honest (point 1, network
+/// evidence, is what would catch it).
+async fn relayed_frame_mock_fix() -> Vec<String> {
+    let desk = Desk::open().await;
+    let (lat, lon) = spot(-20.0);
+    let mut body = desk.request(&desk.code().await);
+    body["location"] = fix(lat, lon, 13.0);
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// A screenshot of the rotating code sent to someone at home, uploaded as an
+/// "offline" scan 40 minutes later with the phone's last cached position.
+async fn screenshot_as_offline_scan_cached_fix() -> Vec<String> {
+    let desk = Desk::open().await;
+    let shot_at = desk.app.clock.now();
+    let payload = desk.code().await;
+    desk.app.clock.advance(Duration::minutes(40));
+    let mut body = desk.request(&payload);
+    body["scanned_at"] = json!(shot_at);
+    body["offline"] = json!(true);
+    body["location"]["fix_time"] = json!(shot_at - Duration::hours(15));
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// The same screenshot uploaded by a phone that made live requests meanwhile.
+async fn screenshot_as_offline_scan_phone_online() -> Vec<String> {
+    let desk = Desk::open().await;
+    let me = physician(&desk);
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    desk.app.clock.advance(Duration::hours(4));
+    let shot_at = desk.app.clock.now();
+    let payload = desk.code().await;
+    desk.app.clock.advance(Duration::minutes(10));
+    // The phone is online: a live scan attempt (refused, already checked in).
+    let _ = outcome(&desk, &me, "check-in", &desk.request(&desk.code().await)).await;
+    desk.app.clock.advance(Duration::minutes(20));
+    let mut body = desk.request(&payload);
+    body["scanned_at"] = json!(shot_at);
+    body["offline"] = json!(true);
+    body["location"]["fix_time"] = json!(shot_at - Duration::seconds(5));
+    outcome(&desk, &me, "check-out", &body).await
+}
+
+/// A screenshot forwarded through a chat app and uploaded as "offline" with a mock fix
+/// whose `fix_time` is forged to the scan: the server never saw the phone online, so
+/// this passes as a consistent offline upload (point 2's marking of real offline scans
+/// by the phone page, and network evidence, are what would catch it).
+async fn screenshot_as_offline_scan_forged_fix() -> Vec<String> {
+    let desk = Desk::open().await;
+    let shot_at = desk.app.clock.now();
+    let payload = desk.code().await;
+    desk.app.clock.advance(Duration::minutes(25));
+    let mut body = desk.request(&payload);
+    body["scanned_at"] = json!(shot_at);
+    body["offline"] = json!(true);
+    body["location"]["fix_time"] = json!(shot_at - Duration::seconds(3));
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// One phone running two physicians' accounts (the second logs in on it).
+async fn one_phone_two_accounts() -> Vec<String> {
+    let desk = Desk::open().await;
+    let other = colleague(&desk).await;
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    desk.app.clock.advance(Duration::minutes(2));
+    let body = desk.request(&desk.code().await);
+    outcome(&desk, &other.client, "check-in", &body).await
+}
+
+/// A cloned app (its own device id) on the same phone, same spoofed fix, seconds later.
+async fn cloned_app_same_fix() -> Vec<String> {
+    let desk = Desk::open().await;
+    let other = colleague(&desk).await;
+    let code = desk.code().await;
+    let mine = desk.request(&code);
+    accepted(desk.check_in(&mine).await);
+    desk.app.clock.advance(Duration::seconds(6));
+    let mut theirs = desk.request(&code);
+    theirs["device_id"] = json!("clone-of-phone-A");
+    theirs["location"] = mine["location"].clone();
+    outcome(&desk, &other.client, "check-in", &theirs).await
+}
+
+/// A fix cached by the phone at the clinic the day before, sent with a live scan of a
+/// relayed code.
+async fn cached_fix() -> Vec<String> {
+    let desk = Desk::open().await;
+    let mut body = desk.request(&desk.code().await);
+    body["location"]["fix_time"] = json!(desk.app.clock.now() - Duration::minutes(30));
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// A real fix ~600 m away, declared `gcj02` by a phone that always sent `wgs84`, so
+/// that the conversion carries it onto the site.
+async fn mislabelled_crs() -> Vec<String> {
+    let desk = Desk::open().await;
+    honest_day(&desk, 2, None, None).await;
+    let (lat, lon) = spot(15.0);
+    let shifted = wgs84_to_gcj02(LatLon::new(lat, lon));
+    desk.app.clock.set(local(3, 9, 0));
+    let mut body = desk.request(&desk.code().await);
+    body["location"] = fix(shifted.lat, shifted.lon, 10.0);
+    body["location"]["crs"] = json!("gcj02");
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+// ---- honest ------------------------------------------------------------------
+
+async fn ordinary_day() -> Vec<String> {
+    let desk = Desk::open().await;
+    honest_day(&desk, 2, None, None).await
+}
+
+/// Indoor fixes of 65 to 99 m on three days.
+async fn indoor_fixes() -> Vec<String> {
+    let desk = Desk::open().await;
+    let mut found = Vec::new();
+    for (day, accuracy) in [(2, 65.0), (3, 82.0), (4, 99.0)] {
+        let (lat, lon) = spot(10.0 + f64::from(day) * 7.0);
+        let (lat2, lon2) = spot(-5.0 - f64::from(day) * 6.0);
+        found.extend(
+            honest_day(
+                &desk,
+                day,
+                Some(fix(lat, lon, accuracy)),
+                Some(fix(lat2, lon2, accuracy)),
+            )
+            .await,
+        );
+    }
+    found
+}
+
+/// A phone whose location service reports GCJ-02 (AMap SDK), on two days.
+async fn gcj02_phone() -> Vec<String> {
+    let desk = Desk::open().await;
+    let mut found = Vec::new();
+    for (day, n) in [(2, 12.0), (3, -18.0)] {
+        let (lat, lon) = spot(n);
+        let gcj = wgs84_to_gcj02(LatLon::new(lat, lon));
+        let mut f = fix(gcj.lat, gcj.lon, 14.0);
+        f["crs"] = json!("gcj02");
+        let mut out = f.clone();
+        out["lat"] = json!(gcj.lat + 2e-5);
+        found.extend(honest_day(&desk, day, Some(f), Some(out)).await);
+    }
+    found
+}
+
+/// A phone on Baidu's BD-09, on two days.
+async fn bd09_phone() -> Vec<String> {
+    let desk = Desk::open().await;
+    let mut found = Vec::new();
+    for (day, n) in [(2, 22.0), (3, -9.0)] {
+        let (lat, lon) = spot(n);
+        let bd = gcj02_to_bd09(wgs84_to_gcj02(LatLon::new(lat, lon)));
+        let mut f = fix(bd.lat, bd.lon, 16.0);
+        f["crs"] = json!("bd09");
+        let mut out = f.clone();
+        out["lon"] = json!(bd.lon - 3e-5);
+        found.extend(honest_day(&desk, day, Some(f), Some(out)).await);
+    }
+    found
+}
+
+/// A village without signal: the check-in kept offline and uploaded an hour later.
+async fn village_offline_an_hour() -> Vec<String> {
+    let desk = Desk::open().await;
+    let scanned_at = desk.app.clock.now();
+    let mut body = desk.request(&desk.code().await);
+    body["scanned_at"] = json!(scanned_at);
+    body["offline"] = json!(true);
+    body["location"]["fix_time"] = json!(scanned_at - Duration::seconds(8));
+    desk.app.clock.advance(Duration::hours(1));
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// Arriving ten minutes before the window opens and leaving on time.
+async fn arriving_early() -> Vec<String> {
+    let desk = Desk::open().await;
+    let me = physician(&desk);
+    desk.app.clock.set(local(2, 7, 50));
+    let mut found = outcome(&desk, &me, "check-in", &desk.request(&desk.code().await)).await;
+    desk.app.clock.set(local(2, 12, 0));
+    found.extend(outcome(&desk, &me, "check-out", &desk.request(&desk.code().await)).await);
+    found
+}
+
+/// A physician whose phone broke: the next day's scans come from a new phone.
+async fn new_phone() -> Vec<String> {
+    let desk = Desk::open().await;
+    honest_day(&desk, 2, None, None).await;
+    desk.app.clock.set(local(3, 9, 0));
+    let mut body = desk.request(&desk.code().await);
+    body["device_id"] = json!("phone-new");
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// The same, having moved the binding to the new phone first (`PUT /api/v1/me/device`;
+/// the period is a day here, standing for an old phone bound longer ago than the
+/// default 30 days).
+async fn new_phone_binding_moved() -> Vec<String> {
+    let desk = Desk::open_with(|c| c.detection.device_move_days = 1).await;
+    honest_day(&desk, 2, None, None).await;
+    desk.app.clock.set(local(3, 9, 0));
+    let (status, _) = desk
+        .app
+        .send(
+            &physician(&desk),
+            reqwest::Method::PUT,
+            "/api/v1/me/device",
+            Some(json!({"device_id": "phone-new"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut body = desk.request(&desk.code().await);
+    body["device_id"] = json!("phone-new");
+    outcome(&desk, &physician(&desk), "check-in", &body).await
+}
+
+/// Wi-Fi positioning: the same coarse point on three days.
+async fn wifi_positioning() -> Vec<String> {
+    let desk = Desk::open().await;
+    let (lat, lon) = spot(8.0);
+    let mut found = Vec::new();
+    for day in [2, 3, 4] {
+        found.extend(
+            honest_day(
+                &desk,
+                day,
+                Some(fix(lat, lon, 40.0)),
+                Some(fix(lat, lon, 40.0)),
+            )
+            .await,
+        );
+    }
+    found
+}
+
+/// Two colleagues scanning one frame, each on their own phone, side by side.
+async fn colleagues_same_frame() -> Vec<String> {
+    let desk = Desk::open().await;
+    let other = colleague(&desk).await;
+    let code = desk.code().await;
+    let (lat, lon) = spot(12.0);
+    let mut mine = desk.request(&code);
+    mine["location"] = fix(lat, lon, 9.0);
+    let mut found = outcome(&desk, &physician(&desk), "check-in", &mine).await;
+    desk.app.clock.advance(Duration::seconds(3));
+    let mut theirs = desk.request(&code);
+    theirs["device_id"] = json!("phone-of-colleague");
+    theirs["location"] = fix(lat + 2.5e-5, lon - 1e-5, 13.0);
+    found.extend(outcome(&desk, &other.client, "check-in", &theirs).await);
+    found
+}
+
+/// A phone lying on the desk: the same point at check-in and check-out.
+async fn phone_on_the_desk() -> Vec<String> {
+    let desk = Desk::open().await;
+    let (lat, lon) = spot(18.0);
+    honest_day(&desk, 2, Some(fix(lat, lon, 6.0)), Some(fix(lat, lon, 6.0))).await
+}
+
+#[tokio::test]
+async fn the_labelled_scenarios_catch_the_frauds_and_spare_the_honest() {
+    let fraud = [
+        (
+            "mock location, flag hidden, 1 m accuracy",
+            mock_hidden_precise().await,
+        ),
+        (
+            "mock location at the published coordinates",
+            mock_hidden_at_published_coordinates().await,
+        ),
+        ("mock location, flag shown", mock_flag_shown().await),
+        (
+            "fix replayed next day with drift",
+            replayed_fix_with_drift().await,
+        ),
+        (
+            "fix replayed next day bit for bit",
+            replayed_fix_exact().await,
+        ),
+        (
+            "relayed QR frame, real fix at home",
+            relayed_frame_real_fix().await,
+        ),
+        (
+            "relayed QR frame + mock fix, realistic accuracy",
+            relayed_frame_mock_fix().await,
+        ),
+        (
+            "screenshot as offline scan, cached fix",
+            screenshot_as_offline_scan_cached_fix().await,
+        ),
+        (
+            "screenshot as offline scan, phone online since",
+            screenshot_as_offline_scan_phone_online().await,
+        ),
+        (
+            "screenshot as offline scan, forged fix time",
+            screenshot_as_offline_scan_forged_fix().await,
+        ),
+        ("one phone, two accounts", one_phone_two_accounts().await),
+        ("cloned app, same spoofed fix", cloned_app_same_fix().await),
+        ("cached fix from half an hour before", cached_fix().await),
+        (
+            "real fix 600 m away labelled gcj02",
+            mislabelled_crs().await,
+        ),
+    ];
+    let honest = [
+        ("ordinary day", ordinary_day().await),
+        ("indoor fixes 65-99 m, three days", indoor_fixes().await),
+        ("GCJ-02 phone, two days", gcj02_phone().await),
+        ("BD-09 phone, two days", bd09_phone().await),
+        ("village offline an hour", village_offline_an_hour().await),
+        ("arriving ten minutes early", arriving_early().await),
+        ("new phone, binding not moved", new_phone().await),
+        (
+            "new phone, binding moved first",
+            new_phone_binding_moved().await,
+        ),
+        (
+            "Wi-Fi positioning, same point three days",
+            wifi_positioning().await,
+        ),
+        (
+            "two colleagues, one frame, own phones",
+            colleagues_same_frame().await,
+        ),
+        ("phone on the desk all visit", phone_on_the_desk().await),
+    ];
+    println!("fraud scenarios (caught = refused or any anomaly):");
+    for (name, found) in &fraud {
+        println!(
+            "  {:<6} {name}: {found:?}",
+            if found.is_empty() { "MISSED" } else { "caught" }
+        );
+    }
+    println!("honest scenarios (flagged = refused or any anomaly):");
+    for (name, found) in &honest {
+        println!(
+            "  {:<7} {name}: {found:?}",
+            if found.is_empty() { "clean" } else { "FLAGGED" }
+        );
+    }
+    let caught = fraud.iter().filter(|(_, f)| !f.is_empty()).count();
+    let flagged = honest.iter().filter(|(_, f)| !f.is_empty()).count();
+    println!(
+        "fraud caught: {caught}/{}; honest flagged: {flagged}/{}",
+        fraud.len(),
+        honest.len()
+    );
+    // The bar this suite holds the rules to (README, "Anomalies"): only a relayed code
+    // with a realistic mock fix (live, or as a forged offline upload) escapes phone
+    // data alone, and only the new phone (until its binding is moved) is flagged among
+    // the honest.
+    assert!(
+        caught + 2 >= fraud.len(),
+        "fraud caught {caught}/{}",
+        fraud.len()
+    );
+    assert!(flagged <= 1, "honest flagged {flagged}/{}", honest.len());
+}
