@@ -112,6 +112,7 @@ pub struct ObligationQuery {
     params(ObligationQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<FilingObligation>),
+        (status = 400, description = "`invalid_request` naming the parameter or path", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -245,6 +246,7 @@ pub async fn create_filing(
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = Filing),
+        (status = 400, description = "`invalid_request` naming the parameter or path", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such filing, or outside the caller's jurisdiction", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -303,6 +305,7 @@ pub async fn submit_filing(
     params(("id" = Uuid, Path)), request_body = ReviewFiling, security(("bearer" = [])),
     responses(
         (status = 200, body = Filing),
+        (status = 400, description = "`invalid_request` naming the parameter or path", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`filing_not_submitted`", body = Problem, content_type = "application/problem+json"),
@@ -347,6 +350,7 @@ pub async fn return_filing(
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 201, body = Filing),
+        (status = 400, description = "`invalid_request` naming the parameter or path", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`filing_not_amendable`", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -369,6 +373,7 @@ pub async fn amend_filing(
         (status = 200, description = "The frozen file", content(
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ), headers(("X-Content-SHA256" = String, description = "Lower-case hex SHA-256 of the body"))),
+        (status = 400, description = "`invalid_request` naming the parameter or path", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn filing_file(

@@ -360,6 +360,7 @@ fn personnel_sheet(rows: &[ListedAssignment], drawn_up: chrono::NaiveDate) -> Ta
         )),
         (status = 400, description = "`invalid_request` naming the parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown jurisdiction, site or hospital, or outside the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`too_many_rows`: more than one import takes", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn personnel_table(
