@@ -311,6 +311,22 @@ async fn a_csv_in_the_seed_shape_creates_physicians_and_their_assignments() {
         let password = user.initial_password.as_deref().expect("initial password");
         assert_eq!(password.len(), 12);
         let physician = app.login(&user.phone, password).await;
+        // The printed password is known to whoever printed it: nothing but setting
+        // their own works with it.
+        let (status, body) = app
+            .send(&physician, Method::GET, "/api/v1/me/assignments", None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["code"], "password_change_required");
+        let (status, body) = app
+            .send(
+                &physician,
+                Method::POST,
+                "/api/v1/auth/password",
+                Some(serde_json::json!({"current_password": password, "new_password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
         let mine = physician.my_assignments().await.expect("own assignments");
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].id, assignment.assignment_id);
