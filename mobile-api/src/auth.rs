@@ -85,8 +85,10 @@ pub struct TokenResponse {
     pub expires_in: u64,
     pub token_type: String,
     pub user: UserSummary,
-    /// The password is a one-time password an administrator handed out: the user must
-    /// set their own (`POST /auth/password`) before anything else.
+    /// The password is one an administrator handed out (a reset's one-time password, a
+    /// typed initial one, an import's): the user must set their own
+    /// (`POST /auth/password`) before anything else; until then every other call but
+    /// refresh and logout answers 403 `password_change_required`.
     #[serde(default)]
     pub must_change_password: bool,
 }

@@ -12,7 +12,8 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// Stable snake_case machine code, e.g. `invalid_request`, `outside_geofence`.
+    /// Stable snake_case machine code, e.g. `invalid_request`, `outside_geofence`,
+    /// `password_change_required` (403: set your own password first, `POST /auth/password`).
     pub code: String,
     /// Extra machine-readable facts (e.g. `distance_m` for `outside_geofence`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

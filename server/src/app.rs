@@ -152,7 +152,7 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
     // Created by the server from its configuration, not by an actor: no audit entry.
     match state
         .store
-        .insert_user(&admin, &hash, Provenance::Seed)
+        .insert_user(&admin, &hash, false, Provenance::Seed)
         .await
     {
         Ok(()) => tracing::info!(phone = admin.phone.as_str(), "bootstrap admin created"),

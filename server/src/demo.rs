@@ -288,7 +288,7 @@ async fn ensure_user(
         role,
         scope: Scope::Everything,
     });
-    users::record_created(state, &actor, &user, hash).await?;
+    users::record_created(state, &actor, &user, hash, false).await?;
     Ok(user)
 }
 

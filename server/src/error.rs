@@ -43,6 +43,10 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("this role may not do that")]
     Forbidden,
+    /// The account's password is one someone else knows: set your own first
+    /// (`POST /api/v1/auth/password`); 403 `password_change_required`.
+    #[error("set your own password first (POST /api/v1/auth/password)")]
+    PasswordChangeRequired,
     /// Also for objects outside the caller's jurisdiction: their existence is not revealed.
     #[error("not found")]
     NotFound,
@@ -92,7 +96,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } | ApiError::RateLimited { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -117,6 +121,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Forbidden => "forbidden",
+            ApiError::PasswordChangeRequired => "password_change_required",
             ApiError::NotFound => "not_found",
             ApiError::Conflict { code, .. } | ApiError::Refused { code, .. } => code,
             ApiError::PayloadTooLarge => "payload_too_large",

@@ -402,3 +402,120 @@ async fn a_deactivated_physician_cannot_be_assigned() {
         "invalid_request",
     );
 }
+
+/// A physician created by the admin with a typed password, signed in with it (the flag
+/// still set): the tokens and a client.
+async fn created_with_a_typed_password(
+    app: &TestApp,
+    world: &World,
+) -> (String, TokenResponse, Client) {
+    let phone = unique_phone();
+    let (status, body) = app
+        .send(
+            &app.admin,
+            Method::POST,
+            "/api/v1/users",
+            Some(
+                json!({"role": "physician", "name": "新医师", "phone": phone,
+                        "password": PASSWORD, "organization_id": world.hospital.id}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (tokens, client) = log_in(app, &phone).await;
+    (phone, tokens, client)
+}
+
+#[tokio::test]
+async fn a_user_given_a_typed_password_is_refused_everything_but_setting_their_own() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let (phone, tokens, client) = created_with_a_typed_password(&app, &world).await;
+    assert!(
+        tokens.must_change_password,
+        "the administrator knows the password"
+    );
+
+    // Every other authenticated call: 403 with the stable code.
+    for path in [
+        "/api/v1/me/assignments",
+        "/api/v1/me/visits",
+        "/api/v1/sites/nearby?lat=25.29&lon=117.41",
+    ] {
+        let (status, body) = app.send(&client, Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert_eq!(body["code"], "password_change_required", "{path}");
+    }
+    // Refreshing still works, and so does the refreshed token for setting the password.
+    let refreshed = app
+        .anonymous
+        .refresh(&tokens.refresh_token)
+        .await
+        .expect("refresh while the flag is set");
+    assert!(refreshed.must_change_password);
+    let client = app.client(&refreshed.access_token);
+    let (status, body) = app
+        .send(
+            &client,
+            Method::POST,
+            "/api/v1/auth/password",
+            Some(json!({"current_password": PASSWORD, "new_password": "my own secret 42"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    // Once changed, the same token works at once (the cached state was cleared).
+    let (status, body) = me(&app, &client).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let again = app
+        .anonymous
+        .login(&LoginRequest {
+            phone,
+            password: "my own secret 42".to_owned(),
+            device_id: None,
+        })
+        .await
+        .expect("login with their own password");
+    assert!(!again.must_change_password);
+}
+
+#[tokio::test]
+async fn a_password_reset_refuses_the_user_until_they_set_their_own_and_logout_still_works() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let physician = &world.physician;
+    let (status, _) = me(&app, &physician.client).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let path = format!("/api/v1/users/{}/password-reset", physician.user.id);
+    let (status, reset) = app.send(&app.admin, Method::POST, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{reset}");
+    let one_time = reset["one_time_password"]
+        .as_str()
+        .expect("one-time password");
+    let tokens = app
+        .anonymous
+        .login(&LoginRequest {
+            phone: physician.user.phone.clone(),
+            password: one_time.to_owned(),
+            device_id: None,
+        })
+        .await
+        .expect("login with the one-time password");
+    assert!(tokens.must_change_password);
+    let client = app.client(&tokens.access_token);
+    let (status, body) = me(&app, &client).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "password_change_required");
+
+    // Logging out is allowed while the flag is set.
+    let (status, body) = app
+        .send(
+            &client,
+            Method::POST,
+            "/api/v1/auth/logout",
+            Some(json!({"refresh_token": tokens.refresh_token})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+}

@@ -33,6 +33,7 @@ async fn physician(app: &TestApp) -> (String, User) {
         })
         .await
         .expect("created");
+    app.set_own_password(&phone, PASSWORD).await;
     (phone, user)
 }
 

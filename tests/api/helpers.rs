@@ -372,8 +372,28 @@ impl TestApp {
             })
             .await
             .expect("user");
+        self.set_own_password(&phone, PASSWORD).await;
         let client = self.login(&phone, PASSWORD).await;
         Person { user, client }
+    }
+
+    /// Clears the one-time flag of a user an administrator created with `password` (the
+    /// server refuses their requests until they set their own): sets another password
+    /// and then `password` again, so the fixture's password still signs in.
+    pub async fn set_own_password(&self, phone: &str, password: &str) {
+        let interim = format!("{password}-own");
+        for (current, new) in [(password, interim.as_str()), (interim.as_str(), password)] {
+            let client = self.login(phone, current).await;
+            let (status, body) = self
+                .send(
+                    &client,
+                    Method::POST,
+                    "/api/v1/auth/password",
+                    Some(json!({"current_password": current, "new_password": new})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        }
     }
 
     pub async fn world(&self) -> World {

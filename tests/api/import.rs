@@ -311,6 +311,22 @@ async fn a_csv_in_the_seed_shape_creates_physicians_and_their_assignments() {
         let password = user.initial_password.as_deref().expect("initial password");
         assert_eq!(password.len(), 12);
         let physician = app.login(&user.phone, password).await;
+        // The printed password is known to whoever printed it: nothing but setting
+        // their own works with it.
+        let (status, body) = app
+            .send(&physician, Method::GET, "/api/v1/me/assignments", None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["code"], "password_change_required");
+        let (status, body) = app
+            .send(
+                &physician,
+                Method::POST,
+                "/api/v1/auth/password",
+                Some(serde_json::json!({"current_password": password, "new_password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
         let mine = physician.my_assignments().await.expect("own assignments");
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].id, assignment.assignment_id);
@@ -936,4 +952,51 @@ async fn a_preview_lists_every_bad_cell_or_what_would_be_created_and_writes_noth
         .await
         .expect("the initial password signs in");
     assert!(tokens.must_change_password);
+}
+
+#[tokio::test]
+async fn a_hospital_admin_lists_the_programmes_governing_its_hospital_to_import_under() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    // A programme of the city above the hospital's county governs it; one of another
+    // county does not.
+    let mut spec = CreateProgram {
+        name: "龙岩市城乡对口支援".to_owned(),
+        jurisdiction_code: world.city.clone(),
+        half_day_minutes: None,
+        full_day_minutes: None,
+        requirements: world.program.requirements.clone(),
+    };
+    let city_programme = app.admin.create_program(&spec).await.expect("city");
+    spec.name = "丰泽区医师下基层".to_owned();
+    spec.jurisdiction_code = world.other_county.clone();
+    app.admin.create_program(&spec).await.expect("other county");
+
+    let listed = get(
+        &app,
+        &world.hospital_admin.client,
+        "/api/v1/programs?limit=100",
+    )
+    .await;
+    let mut names: Vec<&str> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    names.sort_unstable();
+    let mut expected = vec![world.program.name.as_str(), city_programme.name.as_str()];
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+
+    // A clinic administrator imports nothing and lists no programmes.
+    let (status, _) = app
+        .send(
+            &world.clinic_admin.client,
+            Method::GET,
+            "/api/v1/programs",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -128,6 +128,7 @@ impl Bureau {
             })
             .await
             .expect("physician");
+        self.app.set_own_password(&phone, PASSWORD).await;
         let client = self.app.login(&phone, PASSWORD).await;
         Person { user, client }
     }

@@ -745,8 +745,7 @@ test('the service record\'s physician is chosen by name with the keyboard, and t
 test('报表报送: a late report shown as late is filed, accepted by the city, and amended with its versions and frozen hashes', async () => {
   const admin = await accessToken(env('BROWSER_ADMIN_PHONE'), env('BROWSER_ADMIN_PASSWORD'));
   const countyPhone = `137${String(Date.now()).slice(-8)}`;
-  const user = await api('POST', '/api/v1/users', { token: admin, body: { role: 'supervisor', name: '林科员', phone: countyPhone, password: PASSWORD, jurisdiction_code: '350881' } });
-  assert.equal(user.status, 201, JSON.stringify(user.body));
+  await accountBy(admin, { role: 'supervisor', name: '林科员', phone: countyPhone, password: PASSWORD, jurisdiction_code: '350881' });
   // 漳平's monthly duty from the month before last: that month was due on the 2nd of last month.
   const [y, m] = thisMonth().split('-').map(Number);
   const lateMonth = new Date(Date.UTC(y, m - 3, 1)).toISOString().slice(0, 7);
@@ -935,8 +934,7 @@ test('an administrator adds an area and a site whose polygon is drawn by clicks,
     const program = await api('POST', '/api/v1/programs', { token: adminToken, body: { name: '连城县医师下基层', jurisdiction_code: '350825', requirements: [{ period: 'month', min_days: 1 }] } });
     assert.equal(program.status, 201, JSON.stringify(program.body));
     const hospital = (await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items.find((o) => o.kind === 'hospital');
-    const physician = await api('POST', '/api/v1/users', { token: adminToken, body: { role: 'physician', name: '罗建平', phone, password: PASSWORD_OF_NEW_USERS, organization_id: hospital.id } });
-    assert.equal(physician.status, 201, JSON.stringify(physician.body));
+    const physician = { body: await accountBy(adminToken, { role: 'physician', name: '罗建平', phone, password: PASSWORD_OF_NEW_USERS, organization_id: hospital.id }) };
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
     const assignment = await api('POST', '/api/v1/assignments', { token: adminToken, body: {
       physician_id: physician.body.id, site_id: siteId, program_id: program.body.id, mode: 'circuit',
@@ -1319,6 +1317,125 @@ test('an assignment is created, changed, ended early, and its history shown', as
   const header = rows.find((r) => r[0] === '序号');
   assert.deepEqual(header?.slice(0, 8), ['序号', '支援医院', '姓名', '性别', '专业', '职称', '电话', '受援单位']);
   assert.ok(rows.some((r) => r[2] === CREDITED_NAME && r[10] === '2027-04-30'), 'the ended assignment is in the table');
+  await page.close();
+});
+
+// ---- hospital and clinic administrators (each sees what the API lets it use) ------
+
+/**
+ * An account created by the administrator and ready to sign in: when the server asks
+ * for a new password first (an administrator typed the initial one), it is set once
+ * through the API and set back, so the account signs in with `password` to the console.
+ */
+async function accountBy(adminToken, body) {
+  const created = await api('POST', '/api/v1/users', { token: adminToken, body });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const login = await api('POST', '/api/v1/auth/login', { body: { phone: body.phone, password: body.password } });
+  assert.equal(login.status, 200, JSON.stringify(login.body));
+  if (login.body.must_change_password) {
+    for (const [current, next] of [[body.password, `${body.password}-own`], [`${body.password}-own`, body.password]]) {
+      const token = await accessToken(body.phone, current);
+      const changed = await api('POST', '/api/v1/auth/password', { token, body: { current_password: current, new_password: next } });
+      assert.equal(changed.status, 204, JSON.stringify(changed.body));
+    }
+  }
+  return created.body;
+}
+
+const menuPaths = (page) => page.locator('#side-menu .el-menu-item').evaluateAll((items) => items.map((i) => i.dataset.path));
+
+test('a hospital administrator signs in, sees only its menu, and previews and imports its personnel table', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const orgs = (await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items;
+  const hospital = orgs.find((o) => o.name === '漳平市医院');
+  const phone = '13700000041';
+  await accountBy(adminToken, { role: 'hospital_admin', name: '周院办', phone, password: PASSWORD_OF_NEW_USERS, organization_id: hospital.id });
+
+  const page = await newPage('hospital-admin');
+  await logInAs(page, phone, PASSWORD_OF_NEW_USERS);
+  await page.locator('#who-role', { hasText: '医院管理员' }).waitFor();
+  assert.deepEqual(await menuPaths(page), ['/reports', '/admin/people', '/admin/import']);
+  // It lands on its staff, not on the bureau's dashboard.
+  await page.locator('#people-table').waitFor();
+  assert.match(page.url(), /#\/admin\/people$/);
+  // A view the API refuses it reads as a plain message, never a 403.
+  await page.goto(`${BASE}/console/#/anomalies`);
+  await page.locator('#not-allowed').waitFor();
+  await page.goto(`${BASE}/console/#/admin/audit`);
+  await page.locator('#not-allowed').waitFor();
+  // The monthly workload report, scoped by the API to its own staff.
+  await page.goto(`${BASE}/console/#/reports`);
+  await page.locator('#r-load').click();
+  await page.locator('#report-table').waitFor();
+  assert.equal(await page.locator('#report-error').count(), 0);
+
+  const dir = mkdtempSync(join(tmpdir(), 'xiaxiang-hospital-import-'));
+  const file = join(dir, '附件1.csv');
+  const table = (rows) => '\ufeff漳平市医院下派乡镇卫生院名单,,,,,,\n牵头医院名称,姓名,性别,专业,职称,电话,拟下派乡镇卫生院\n' + rows.map((r) => r.join(',')).join('\n') + '\n';
+  writeFileSync(file, table([
+    ['漳平市医院', '郭伟', '男', '内科', '主治医师', '13700000051', SITE_NAME],
+    ['', '何静', '女', '妇科', '住院医师', '13700000052', SITE_NAME],
+  ]));
+  await page.goto(`${BASE}/console/#/admin/import`);
+  await choose(page, 'imp-program', '漳平市医师下基层');
+  const [from, to] = [page.locator('#import-form .el-range-input').nth(0), page.locator('#import-form .el-range-input').nth(1)];
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  await from.fill(today);
+  await to.fill(`${Number(today.slice(0, 4)) + 1}${today.slice(4)}`);
+  await to.press('Enter');
+  await page.locator('#imp-file').setInputFiles(file);
+  await page.locator('#imp-preview').click();
+  await page.locator('#imp-preview-result[data-ok="true"]').waitFor();
+  assert.equal(await page.locator('#imp-plan tbody tr').count(), 2);
+  await page.locator('#imp-run').click();
+  await page.locator('#imp-passwords').waitFor();
+  assert.equal(await page.locator('#imp-passwords tbody tr').count(), 2);
+  const mine = (await api('GET', '/api/v1/users?q=13700000051', { token: adminToken })).body.items;
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0].organization_id, hospital.id, 'imported into its own hospital');
+
+  // Its staff list: the new physicians, with the actions the API allows on them.
+  await page.goto(`${BASE}/console/#/admin/people`);
+  const row = page.locator('#people-table tbody tr', { hasText: '13700000051' });
+  await row.waitFor();
+  await row.locator('.p-edit').waitFor();
+  await page.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a clinic administrator signs in, enrols a wall screen, downloads daily codes, and administers no other site', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const phone = '13700000042';
+  await accountBy(adminToken, { role: 'clinic_admin', name: '林站长', phone, password: PASSWORD_OF_NEW_USERS, organization_id: SITE_ID });
+
+  const page = await newPage('clinic-admin');
+  await logInAs(page, phone, PASSWORD_OF_NEW_USERS);
+  await page.locator('#who-role', { hasText: '基层单位管理员' }).waitFor();
+  assert.deepEqual(await menuPaths(page), ['/admin/sites']);
+  await page.locator('#sites-table').waitFor();
+  // Only its own site, and no button to create areas or sites.
+  assert.deepEqual(await page.locator('#sites-table .site-link').allTextContents(), [SITE_NAME]);
+  assert.equal(await page.locator('#new-site').count(), 0);
+  assert.equal(await page.locator('#new-jurisdiction').count(), 0);
+  await page.goto(`${BASE}/console/#/admin/people`);
+  await page.locator('#not-allowed').waitFor();
+
+  await page.goto(`${BASE}/console/#/admin/sites/${SITE_ID}`);
+  await page.locator('#site-readonly').waitFor();
+  assert.equal(await page.locator('#s-save').count(), 0, 'the site itself is read-only');
+  await page.locator('#kiosks-table').waitFor();
+  await page.locator('#k-label').fill('二楼走廊');
+  await page.locator('#k-enrol').click();
+  const link = await page.locator('#k-link').inputValue();
+  const token = decodeURIComponent(link.split('#token=')[1]);
+  const code = await api('GET', '/api/v1/kiosk/code', { token });
+  assert.equal(code.status, 200, 'the enrolled screen gets codes');
+  const [file] = await Promise.all([page.waitForEvent('download'), page.locator('#k-print').click()]);
+  const saved = join(downloads, 'clinic-daily-codes.html');
+  await file.saveAs(saved);
+  const html = readFileSync(saved, 'utf8');
+  assert.ok(html.includes(SITE_NAME), 'the sheet names the site');
+  assert.equal((html.match(/<section class="card">/g) ?? []).length, 7, 'a card a day for a week');
   await page.close();
 });
 

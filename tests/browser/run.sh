@@ -170,6 +170,16 @@ uuid() { cat /proc/sys/kernel/random/uuid; }
 log "seeding a world through the API"
 login() { api POST /api/v1/auth/login "" "{\"phone\":\"$1\",\"password\":\"$2\"}" | field access_token; }
 ADMIN=$(login "$ADMIN_PHONE" "$ADMIN_PASSWORD")
+# An account the administrator created with a typed password must set its own before
+# anything else (403 password_change_required): the seed sets another and then the
+# same one again, so the tests sign in with $PASSWORD as before.
+own_password() {
+	local token
+	token=$(login "$1" "$PASSWORD")
+	api POST /api/v1/auth/password "$token" "{\"current_password\":\"$PASSWORD\",\"new_password\":\"$PASSWORD-own\"}" >/dev/null
+	token=$(login "$1" "$PASSWORD-own")
+	api POST /api/v1/auth/password "$token" "{\"current_password\":\"$PASSWORD-own\",\"new_password\":\"$PASSWORD\"}" >/dev/null
+}
 
 api POST /api/v1/jurisdictions "$ADMIN" '{"code":"350000","name":"福建省","level":"province"}' >/dev/null
 api POST /api/v1/jurisdictions "$ADMIN" '{"code":"350800","name":"龙岩市","level":"city","parent_code":"350000"}' >/dev/null
@@ -189,7 +199,9 @@ SUPERVISOR_PHONE=13900000001
 PHYSICIAN_PHONE=13700000002
 PHYSICIAN_NAME='林志远'
 api POST /api/v1/users "$ADMIN" "{\"role\":\"supervisor\",\"name\":\"陈督查\",\"phone\":\"$SUPERVISOR_PHONE\",\"password\":\"$PASSWORD\",\"jurisdiction_code\":\"350800\"}" >/dev/null
+own_password "$SUPERVISOR_PHONE"
 PHYSICIAN_ID=$(api POST /api/v1/users "$ADMIN" "{\"role\":\"physician\",\"name\":\"$PHYSICIAN_NAME\",\"phone\":\"$PHYSICIAN_PHONE\",\"password\":\"$PASSWORD\",\"organization_id\":\"$HOSPITAL_ID\",\"title\":\"主治医师\"}" | field id)
+own_password "$PHYSICIAN_PHONE"
 
 # Dates in the site's zone; the window spans the whole day so the test runs at any hour.
 START_DATE=$(TZ=Asia/Shanghai date -d '-7 days' +%F)
@@ -202,9 +214,11 @@ assign "$PHYSICIAN_ID"
 MOBILE_PHONE=13700000003
 MOBILE_NAME='王晓明'
 MOBILE_ID=$(api POST /api/v1/users "$ADMIN" "{\"role\":\"physician\",\"name\":\"$MOBILE_NAME\",\"phone\":\"$MOBILE_PHONE\",\"password\":\"$PASSWORD\",\"organization_id\":\"$HOSPITAL_ID\",\"title\":\"副主任医师\"}" | field id)
+own_password "$MOBILE_PHONE"
 assign "$MOBILE_ID"
 KIOSK_PHYSICIAN_PHONE=13700000004
 KIOSK_PHYSICIAN_ID=$(api POST /api/v1/users "$ADMIN" "{\"role\":\"physician\",\"name\":\"张海\",\"phone\":\"$KIOSK_PHYSICIAN_PHONE\",\"password\":\"$PASSWORD\",\"organization_id\":\"$HOSPITAL_ID\"}" | field id)
+own_password "$KIOSK_PHYSICIAN_PHONE"
 assign "$KIOSK_PHYSICIAN_ID"
 
 KIOSK_TOKEN=$(api POST "/api/v1/organizations/$SITE_ID/kiosks" "$ADMIN" '{}' | field token)
@@ -223,6 +237,7 @@ log "check-in: $CHECKIN"
 CREDITED_PHONE=13700000005
 CREDITED_NAME='周文华'
 CREDITED_ID=$(api POST /api/v1/users "$ADMIN" "{\"role\":\"physician\",\"name\":\"$CREDITED_NAME\",\"phone\":\"$CREDITED_PHONE\",\"password\":\"$PASSWORD\",\"organization_id\":\"$HOSPITAL_ID\",\"title\":\"主任医师\"}" | field id)
+own_password "$CREDITED_PHONE"
 assign "$CREDITED_ID"
 YESTERDAY=$(TZ=Asia/Shanghai date -d '-1 day' +%F)
 DAILY_CODE=$(api GET "/api/v1/organizations/$SITE_ID/daily-codes?from=$YESTERDAY&days=1" "$ADMIN" | field codes.0.payload)

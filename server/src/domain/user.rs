@@ -81,6 +81,10 @@ pub struct SessionState {
     /// Bumped whenever the user's sessions end (deactivation, logout); every access
     /// token carries the version it was issued under.
     pub version: i64,
+    /// The password is one someone else knows (an administrator's reset or typed
+    /// initial password, an import's): until the user sets their own, only setting it,
+    /// refreshing and logging out are allowed.
+    pub must_change_password: bool,
 }
 
 impl SessionState {
@@ -171,6 +175,7 @@ mod tests {
         let live = SessionState {
             active: true,
             version: 3,
+            must_change_password: false,
         };
         assert!(live.admits(3));
         assert!(!live.admits(2), "a token from before the sessions ended");

@@ -11,11 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::extract::{AppJson, ClientIp, PresentedUser};
+use super::extract::{AppJson, ClientIp, PasswordSetter, PresentedUser};
 use super::limits;
 use crate::auth::jwt::{Audience, Claims, ISSUER};
 use crate::auth::refresh;
-use crate::domain::access::Actor;
 use crate::domain::user::User;
 use crate::error::{ApiError, ApiResult};
 use crate::service::admin::users;
@@ -33,17 +32,20 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The signed-in user sets their own password, giving the current one (after an
-/// administrator's reset, the one-time password). Clears `must_change_password`.
+/// administrator's reset, the one-time password). Clears `must_change_password`: the
+/// one call (with refresh and logout) answered while it is set; every other answers
+/// 403 `password_change_required`.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth",
     request_body = ChangePassword, security(("bearer" = [])),
     responses(
         (status = 204, description = "Changed"),
         (status = 400, description = "`invalid_request`: `current_password` wrong, or `new_password` too weak or unchanged", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A kiosk", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_password(
     State(state): State<AppState>,
-    actor: Actor,
+    PasswordSetter(actor): PasswordSetter,
     AppJson(body): AppJson<ChangePassword>,
 ) -> ApiResult<StatusCode> {
     users::change_password(&state, &actor, body).await?;

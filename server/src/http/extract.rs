@@ -17,7 +17,7 @@ use crate::auth::{Audience, AuthError, Claims};
 use crate::domain::access::{AccessError, Actor, Role, Scope};
 use crate::domain::jurisdiction::JurisdictionCode;
 use crate::error::ApiError;
-use crate::service::sessions;
+use crate::service::sessions::{self, WhilePasswordPending};
 use crate::state::AppState;
 
 /// JSON body in and out; a bad body is a 400 naming the field, an oversized one a 413,
@@ -194,13 +194,44 @@ impl FromRequestParts<AppState> for Actor {
             }
             Err(other) => return Err(map_auth_error(other)),
         };
-        actor_from_claims(&claims, state).await
+        actor_from_claims(&claims, state, WhilePasswordPending::Refuse).await
     }
 }
 
-async fn actor_from_claims(claims: &Claims, state: &AppState) -> Result<Actor, ApiError> {
-    // A deactivated account's tokens, and tokens from before a logout, stop here.
-    sessions::admit(state, claims.sub, claims.ver).await?;
+/// The caller of `POST /auth/password`: an [`Actor`] that may also be one who must
+/// still set their own password (every other endpoint refuses them with 403
+/// `password_change_required`).
+#[derive(Debug, Clone)]
+pub struct PasswordSetter(pub Actor);
+
+impl FromRequestParts<AppState> for PasswordSetter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts)?;
+        let claims = match state.keys.jwt.verify(token, Audience::Api, state.now()) {
+            Ok(claims) => claims,
+            // A kiosk sets no password (403); a token that is no kiosk's either, 401.
+            Err(AuthError::BadToken(_)) => {
+                KioskCaller::from_token(token, state).await?;
+                return Err(ApiError::Forbidden);
+            }
+            Err(other) => return Err(map_auth_error(other)),
+        };
+        Ok(Self(
+            actor_from_claims(&claims, state, WhilePasswordPending::Allow).await?,
+        ))
+    }
+}
+
+async fn actor_from_claims(
+    claims: &Claims,
+    state: &AppState,
+    pending: WhilePasswordPending,
+) -> Result<Actor, ApiError> {
+    // A deactivated account's tokens, and tokens from before a logout, stop here; so do
+    // requests of one who must set their own password first (but that).
+    sessions::admit(state, claims.sub, claims.ver, pending).await?;
     let scope = match claims.role {
         Role::Admin => Scope::Everything,
         Role::Supervisor => {

@@ -31,11 +31,33 @@ async fn current(state: &AppState, user_id: Uuid) -> ApiResult<Option<SessionSta
     Ok(Some(session))
 }
 
+/// What a request may do while the account's password must be changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhilePasswordPending {
+    /// Everything but setting one's own password: 403 `password_change_required`.
+    Refuse,
+    /// Setting one's own password.
+    Allow,
+}
+
 /// Refuses (401 `invalid_token`) a token of `user_id` issued under `token_version` once
-/// the account is deactivated, deleted, or its sessions ended since.
-pub async fn admit(state: &AppState, user_id: Uuid, token_version: i64) -> ApiResult<()> {
+/// the account is deactivated, deleted, or its sessions ended since; and (403
+/// `password_change_required`) a request `pending` refuses while the user must still
+/// set their own password. One cached lookup answers both.
+pub async fn admit(
+    state: &AppState,
+    user_id: Uuid,
+    token_version: i64,
+    pending: WhilePasswordPending,
+) -> ApiResult<()> {
     match current(state, user_id).await? {
-        Some(session) if session.admits(token_version) => Ok(()),
+        Some(session) if session.admits(token_version) => {
+            if session.must_change_password && pending == WhilePasswordPending::Refuse {
+                Err(ApiError::PasswordChangeRequired)
+            } else {
+                Ok(())
+            }
+        }
         _ => Err(ApiError::InvalidToken),
     }
 }
@@ -78,18 +100,27 @@ pub async fn forget(state: &AppState, user_id: Uuid) {
 }
 
 fn encode(session: SessionState) -> String {
-    format!("{}:{}", u8::from(session.active), session.version)
+    format!(
+        "{}:{}:{}",
+        u8::from(session.active),
+        session.version,
+        u8::from(session.must_change_password)
+    )
 }
 
 fn decode(text: &str) -> Option<SessionState> {
-    let (active, version) = text.split_once(':')?;
+    let flag = |t: &str| match t {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    };
+    let (active, rest) = text.split_once(':')?;
+    // An entry cached before the flag was (two fields) reads as a miss.
+    let (version, must_change) = rest.split_once(':')?;
     Some(SessionState {
-        active: match active {
-            "1" => true,
-            "0" => false,
-            _ => return None,
-        },
+        active: flag(active)?,
         version: version.parse().ok()?,
+        must_change_password: flag(must_change)?,
     })
 }
 
@@ -103,15 +134,17 @@ mod tests {
             SessionState {
                 active: true,
                 version: 0,
+                must_change_password: true,
             },
             SessionState {
                 active: false,
                 version: 41,
+                must_change_password: false,
             },
         ] {
             assert_eq!(decode(&encode(session)), Some(session));
         }
-        for garbage in ["", "1", "2:3", "1:x", "true:1"] {
+        for garbage in ["", "1", "2:3", "1:x", "true:1", "1:3", "1:3:2", "1:x:0"] {
             assert_eq!(decode(garbage), None, "{garbage}");
         }
     }

@@ -290,7 +290,7 @@ mod tests {
         let (store, dir) = store().await;
         let admin = user(Role::Admin, "13900000001");
         store
-            .insert_user(&admin, "hash", Provenance::Seed)
+            .insert_user(&admin, "hash", false, Provenance::Seed)
             .await
             .expect("admin");
         let write = ImportWrite {

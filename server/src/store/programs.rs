@@ -119,6 +119,28 @@ impl Store {
         rows.into_iter().map(ProgramRow::into_program).collect()
     }
 
+    /// The programs of the jurisdiction at `path` and of every jurisdiction above it
+    /// (those that govern an organization there), by id from `after`.
+    pub async fn list_programs_covering(
+        &self,
+        path: &JurisdictionPath,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<(Program, JurisdictionPath)>> {
+        const SQL: &str = "SELECT p.id, p.name, p.jurisdiction_code, p.half_day_minutes, \
+            p.full_day_minutes, p.requirements, p.created_at, j.path \
+            FROM programs p JOIN jurisdictions j ON j.code = p.jurisdiction_code \
+            WHERE (j.path = $1 OR $1 LIKE j.path || '/%') AND p.id > $2 ORDER BY p.id LIMIT $3";
+        let rows: Vec<ProgramRow> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL)
+                .bind(path.as_str())
+                .bind(after.map(|u| u.to_string()).unwrap_or_default())
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter().map(ProgramRow::into_program).collect()
+    }
+
     /// Sets a program's minutes to `new` if they still are `old` (what the caller
     /// described in the audit entry). False when the program changed meanwhile.
     pub async fn update_program_thresholds(

@@ -221,12 +221,13 @@ impl Store {
         &self,
         user: &User,
         password_hash: &str,
+        must_change_password: bool,
         provenance: Provenance,
     ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO users (id, role, name, phone, password_hash, organization_id, \
             jurisdiction_code, title, specialty, gender, created_at, deactivated_at, \
-            session_version, audit_seq) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13)";
+            session_version, audit_seq, must_change_password) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14)";
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
@@ -244,6 +245,7 @@ impl Store {
                 .bind(to_ms(user.created_at))
                 .bind(user.deactivated_at.map(to_ms))
                 .bind(slot.link())
+                .bind(must_change_password)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_unique(e, "a user with this phone exists"))?;
@@ -299,13 +301,17 @@ impl Store {
 
     /// Whether `user_id`'s access tokens are still good, and under which version.
     pub async fn session_state(&self, user_id: Uuid) -> StoreResult<Option<SessionState>> {
-        const SQL: &str = "SELECT deactivated_at, session_version FROM users WHERE id = $1";
-        let row: Option<(Option<i64>, i64)> = on_pool!(self.db(), pool =>
+        const SQL: &str = "SELECT deactivated_at, session_version, must_change_password \
+            FROM users WHERE id = $1";
+        let row: Option<(Option<i64>, i64, bool)> = on_pool!(self.db(), pool =>
             sqlx::query_as(SQL).bind(user_id.to_string()).fetch_optional(pool).await?);
-        Ok(row.map(|(deactivated_at, version)| SessionState {
-            active: deactivated_at.is_none(),
-            version,
-        }))
+        Ok(row.map(
+            |(deactivated_at, version, must_change_password)| SessionState {
+                active: deactivated_at.is_none(),
+                version,
+                must_change_password,
+            },
+        ))
     }
 
     /// Moves `user_id`'s session version on: every access token issued so far is

@@ -107,7 +107,7 @@ pub async fn write(
         &admin_plan.name,
         &admin_plan.phone,
     )?;
-    users::record_created(state, &admin, &admin_user, &hash).await?;
+    users::record_created(state, &admin, &admin_user, &hash, false).await?;
     *rows.entry("users").or_default() += 1;
 
     progress("jurisdictions");
@@ -216,7 +216,7 @@ pub async fn write(
         let mut user = new_user(staff.id, staff.role, &staff.name, &staff.phone)?;
         user.jurisdiction_code = staff.jurisdiction_code.as_deref().map(code).transpose()?;
         user.organization_id = staff.organization.map(|i| geography.sites[i].id);
-        users::record_created(state, &admin, &user, &hash).await?;
+        users::record_created(state, &admin, &user, &hash, false).await?;
         *rows.entry("users").or_default() += 1;
     }
     for (i, physician) in plan.physicians.iter().enumerate() {
@@ -230,7 +230,7 @@ pub async fn write(
         user.title = Some(physician.title.to_owned());
         user.specialty = Some(physician.specialty.to_owned());
         user.gender = Some(physician.gender);
-        users::record_created(state, &admin, &user, &hash).await?;
+        users::record_created(state, &admin, &user, &hash, false).await?;
         *rows.entry("users").or_default() += 1;
         if i % 1000 == 999 {
             progress(&format!("users: {} physicians", i + 1));

@@ -1,7 +1,7 @@
 // The names behind the ids the API returns: sites (organisations) and jurisdictions
 // loaded once per session, people looked up one by one and remembered.
 import { reactive, ref } from 'vue';
-import { get, getAll } from '../shared/api';
+import { get, getAll, session } from '../shared/api';
 import { SHANGHAI } from '../shared/time';
 
 export interface Organization {
@@ -29,7 +29,11 @@ const asked = new Set<string>();
 export async function loadDirectory(): Promise<void> {
   const [orgs, areas] = await Promise.all([
     getAll<Organization>('/api/v1/organizations'),
-    getAll<Jurisdiction>('/api/v1/jurisdictions').catch(() => [] as Jurisdiction[]),
+    // Areas are the bureau's (jurisdictions::list: admin and supervisors); a hospital's or
+    // clinic's administrator does not ask for them.
+    ['admin', 'supervisor'].includes(session.value?.user.role ?? '')
+      ? getAll<Jurisdiction>('/api/v1/jurisdictions').catch(() => [] as Jurisdiction[])
+      : Promise.resolve([] as Jurisdiction[]),
   ]);
   orgs.sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
   orgById.clear();

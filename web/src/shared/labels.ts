@@ -57,12 +57,16 @@ export const ACTION: Record<string, Pair> = {
   check_out: ['签退', 'Check-out'],
   presence: ['在岗抽查', 'Presence check'],
 };
-export const ROLE: Record<string, Pair> = { admin: ['管理员', 'Administrator'], supervisor: ['督查员', 'Supervisor'] };
+/** The roles that sign in to the console (each sees what the API lets it use). */
+export const ROLE: Record<string, Pair> = {
+  admin: ['管理员', 'Administrator'],
+  supervisor: ['督查员', 'Supervisor'],
+  hospital_admin: ['医院管理员', 'Hospital administrator'],
+  clinic_admin: ['基层单位管理员', 'Clinic administrator'],
+};
 /** Every role a person can have (kiosks are screens, not people). */
 export const USER_ROLE: Record<string, Pair> = {
   ...ROLE,
-  hospital_admin: ['医院管理员', 'Hospital administrator'],
-  clinic_admin: ['基层单位管理员', 'Clinic administrator'],
   physician: ['医师', 'Physician'],
 };
 export const GENDER: Record<string, Pair> = { male: ['男', 'Male'], female: ['女', 'Female'] };

@@ -67,7 +67,8 @@ pub async fn program_templates(actor: Actor) -> ApiResult<AppJson<Vec<TemplateBo
 }
 
 /// The programs the caller can see (an admin's all, a supervisor's their
-/// jurisdiction's and below), each requirement also in words.
+/// jurisdiction's and below, a hospital administrator's those governing its hospital,
+/// to import its personnel table under), each requirement also in words.
 #[utoipa::path(get, path = "/api/v1/programs", tag = "administration",
     params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<ProgramBody>), (status = 403, body = Problem, content_type = "application/problem+json")))]

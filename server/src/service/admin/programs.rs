@@ -163,29 +163,40 @@ pub fn templates(actor: &Actor) -> ApiResult<Vec<TemplateBody>> {
 }
 
 /// The programs the caller can see: an admin's all, a supervisor's those of their
-/// jurisdiction and below.
+/// jurisdiction and below, a hospital administrator's those governing its hospital
+/// (its area and the areas above), which its personnel-table import names.
 pub async fn list(
     state: &AppState,
     actor: &Actor,
     query: PageQuery,
 ) -> ApiResult<Page<ProgramBody>> {
-    actor.require(&[Role::Admin, Role::Supervisor])?;
+    actor.require(&[Role::Admin, Role::Supervisor, Role::HospitalAdmin])?;
     let page = crate::service::page::PageRequest::try_from(query)?;
-    let within = match &actor.scope {
-        crate::domain::access::Scope::Everything => None,
-        crate::domain::access::Scope::Jurisdiction(path) => Some(path),
-        _ => return Err(ApiError::Forbidden),
-    };
     let after = page
         .after
         .as_deref()
         .map(Uuid::parse_str)
         .transpose()
         .map_err(|_| ApiError::invalid("cursor: not a cursor this server issued"))?;
-    let rows = state
-        .store
-        .list_programs(within, after, page.fetch())
-        .await?;
+    let rows = match &actor.scope {
+        crate::domain::access::Scope::Everything => {
+            state.store.list_programs(None, after, page.fetch()).await?
+        }
+        crate::domain::access::Scope::Jurisdiction(path) => {
+            state
+                .store
+                .list_programs(Some(path), after, page.fetch())
+                .await?
+        }
+        crate::domain::access::Scope::Organization(id) => {
+            let hospital = super::organizations::reachable_organization(state, actor, *id).await?;
+            state
+                .store
+                .list_programs_covering(&hospital.jurisdiction_path, after, page.fetch())
+                .await?
+        }
+        crate::domain::access::Scope::Own => return Err(ApiError::Forbidden),
+    };
     let items: Vec<ProgramBody> = rows.into_iter().map(|(p, _)| to_body(p)).collect();
     Ok(page.page(items, |p| p.id.to_string()))
 }

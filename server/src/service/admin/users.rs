@@ -103,16 +103,20 @@ pub async fn create(state: &AppState, actor: &Actor, request: CreateUser) -> Api
     let hash = password::hash(request.password, state.config.password_cost)
         .await
         .map_err(ApiError::internal)?;
-    record_created(state, actor, &user, &hash).await
+    // The administrator typed the initial password and so knows it: the user sets
+    // their own before anything else (enforced per request in `sessions::admit`).
+    record_created(state, actor, &user, &hash, true).await
 }
 
 /// Writes a checked user whose password hashes to `password_hash`, with its
-/// `user.create` entry by `actor`. A phone already taken is `already_exists`.
+/// `user.create` entry by `actor`. A phone already taken is `already_exists`. With
+/// `must_change_password`, the user's requests are refused until they set their own.
 pub async fn record_created(
     state: &AppState,
     actor: &Actor,
     user: &User,
     password_hash: &str,
+    must_change_password: bool,
 ) -> ApiResult<UserBody> {
     let body = to_body(user.clone());
     let audit = audit::audited(
@@ -126,7 +130,10 @@ pub async fn record_created(
             after: Some(&body),
         },
     )?;
-    state.store.insert_user(user, password_hash, audit).await?;
+    state
+        .store
+        .insert_user(user, password_hash, must_change_password, audit)
+        .await?;
     Ok(body)
 }
 
@@ -416,6 +423,8 @@ pub async fn change_password(
             "current_password: is not your current password",
         ));
     }
+    // The cached session state still says a change is required.
+    sessions::forget(state, actor.user_id).await;
     Ok(())
 }
 
