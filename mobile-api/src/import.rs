@@ -85,6 +85,9 @@ pub struct ImportIssue {
     /// `hospital`, `name`, `gender`, `specialty`, `title`, `phone` or `site`.
     pub column: String,
     pub reason: String,
+    /// The same reason in Chinese, for the console's clerks.
+    #[serde(default)]
+    pub reason_zh: String,
 }
 
 /// `POST /assignments/import/preview`: what the import of this table would do, with

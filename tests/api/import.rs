@@ -910,6 +910,15 @@ async fn a_preview_lists_every_bad_cell_or_what_would_be_created_and_writes_noth
         })
         .collect();
     assert_eq!(cells, vec![(4, "phone"), (5, "site")]);
+    // The console's clerk reads each reason in Chinese.
+    let zh: Vec<&str> = bad["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["reason_zh"].as_str().unwrap_or(""))
+        .collect();
+    assert!(zh[0].contains("手机号"), "{zh:?}");
+    assert!(zh[1].starts_with("找不到名为"), "{zh:?}");
     assert_eq!(census(&app).await, before, "nothing was written");
 
     rows[1] = good("曾二", &phones[2], "");

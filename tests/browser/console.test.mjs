@@ -1216,6 +1216,9 @@ test('the personnel table: a preview lists the bad rows and writes nothing, the 
   await page.locator('#imp-preview-result[data-ok="false"]').waitFor();
   const errors = await page.locator('#imp-errors tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent.trim())));
   assert.deepEqual(errors, [['4', '电话'], ['5', '受援单位']]);
+  const reasons = await page.locator('#imp-errors tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[2]?.textContent.trim()));
+  assert.match(reasons[0], /不是11位的大陆手机号码/, 'the reason reads in Chinese');
+  assert.match(reasons[1], /^找不到名为/, 'the reason reads in Chinese');
   assert.equal(await page.locator('#imp-run').isDisabled(), true, 'no import from a bad preview');
   await shot(page, '24-import-preview.png');
   assert.deepEqual(await findUser('13700000031'), [], 'the preview wrote nobody');
@@ -1261,6 +1264,10 @@ test('an assignment is created, changed, ended early, and its history shown', as
   await page.locator(`.el-select-dropdown__item:visible[data-physician-id="${CREDITED_ID}"]`).click();
   await page.locator('.el-select', { has: page.locator('#as-f-site') }).click();
   await page.locator('.el-select-dropdown__item:visible', { hasText: SITE_NAME }).click();
+  // The seeded programme, whose area holds the site (others exist by now: the programme
+  // and import tests made their own).
+  await page.locator('.el-select', { has: page.locator('#as-f-program') }).click();
+  await page.locator('.el-select-dropdown__item:visible', { hasText: /^漳平市医师下基层$/ }).click();
   await date('as-f-start', '2027-01-01');
   await date('as-f-end', '2027-06-30');
   await page.locator('#as-f-submit').click();

@@ -198,14 +198,22 @@ pub struct RowIssue {
     pub row: u32,
     pub column: Column,
     pub reason: String,
+    /// The same reason as the clerk reads it on the Chinese console.
+    pub reason_zh: String,
 }
 
 impl RowIssue {
-    fn new(row: u32, column: Column, reason: impl Into<String>) -> RowIssue {
+    fn new(
+        row: u32,
+        column: Column,
+        reason: impl Into<String>,
+        reason_zh: impl Into<String>,
+    ) -> RowIssue {
         RowIssue {
             row,
             column,
             reason: reason.into(),
+            reason_zh: reason_zh.into(),
         }
     }
 }
@@ -274,7 +282,14 @@ fn locate_header(rows: &[SheetRow]) -> Result<Header, Vec<RowIssue>> {
         return Err(header
             .repeated
             .iter()
-            .map(|&c| RowIssue::new(row, c, "this column appears more than once in the header"))
+            .map(|&c| {
+                RowIssue::new(
+                    row,
+                    c,
+                    "this column appears more than once in the header",
+                    format!("表头中“{}”列出现了不止一次", c.label()),
+                )
+            })
             .collect());
     }
     let best = candidates
@@ -303,6 +318,11 @@ fn locate_header(rows: &[SheetRow]) -> Result<Header, Vec<RowIssue>> {
                 c,
                 format!(
                     "required column missing from the header: {} ({})",
+                    c.label(),
+                    c.synonyms().join(" / ")
+                ),
+                format!(
+                    "表头缺少必填列“{}”（可写作：{}）",
                     c.label(),
                     c.synonyms().join(" / ")
                 ),
@@ -354,6 +374,7 @@ pub fn read_personnel(sheet: &[SheetRow]) -> ParsedTable {
                 row.number,
                 Column::Name,
                 format!("more than {MAX_PERSONNEL_ROWS} rows; split the table"),
+                format!("超过{MAX_PERSONNEL_ROWS}行，请拆分后分批导入"),
             ));
             break;
         }
@@ -391,18 +412,26 @@ fn check_row(row: u32, cells: &HashMap<Column, String>) -> Result<PersonnelRow, 
     let mut required = |column: Column| -> Option<String> {
         let value = text(column);
         if value.is_empty() {
-            let reason = if column.carries_down() {
-                "blank, and no row above to repeat"
+            let (reason, reason_zh) = if column.carries_down() {
+                (
+                    "blank, and no row above to repeat",
+                    "为空，且上方没有可沿用的单元格（合并单元格请在首行填写）",
+                )
             } else {
-                "required"
+                ("required", "必填，不能为空")
             };
-            issues.push(RowIssue::new(row, column, reason));
+            issues.push(RowIssue::new(row, column, reason, reason_zh));
             return None;
         }
         match parse_name(value) {
             Ok(name) => Some(name),
             Err(_) => {
-                issues.push(RowIssue::new(row, column, "must be 1 to 200 characters"));
+                issues.push(RowIssue::new(
+                    row,
+                    column,
+                    "must be 1 to 200 characters",
+                    "长度应为1至200个字符",
+                ));
                 None
             }
         }
@@ -412,7 +441,12 @@ fn check_row(row: u32, cells: &HashMap<Column, String>) -> Result<PersonnelRow, 
     let site = required(Column::Site);
     let phone = match text(Column::Phone) {
         "" => {
-            issues.push(RowIssue::new(row, Column::Phone, "required"));
+            issues.push(RowIssue::new(
+                row,
+                Column::Phone,
+                "required",
+                "必填，不能为空",
+            ));
             None
         }
         raw => match Phone::parse(&ascii_digits(raw)) {
@@ -422,6 +456,7 @@ fn check_row(row: u32, cells: &HashMap<Column, String>) -> Result<PersonnelRow, 
                     row,
                     Column::Phone,
                     format!("{raw:?} is not an 11-digit mainland mobile number"),
+                    format!("“{raw}”不是11位的大陆手机号码"),
                 ));
                 None
             }
@@ -434,6 +469,7 @@ fn check_row(row: u32, cells: &HashMap<Column, String>) -> Result<PersonnelRow, 
                 row,
                 Column::Gender,
                 format!("{raw:?} is neither 男 nor 女"),
+                format!("“{raw}”应填写“男”或“女”"),
             ));
             None
         }
@@ -445,6 +481,7 @@ fn check_row(row: u32, cells: &HashMap<Column, String>) -> Result<PersonnelRow, 
                 row,
                 column,
                 format!("at most {MAX_FREE_TEXT_CHARS} characters"),
+                format!("不能超过{MAX_FREE_TEXT_CHARS}个字符"),
             ));
         }
         Some(value.to_owned()).filter(|v| !v.is_empty())
@@ -513,6 +550,10 @@ fn cross_check(rows: &[PersonnelRow]) -> Vec<RowIssue> {
                     "row {} gives this phone to {}, not {}",
                     earlier.row, earlier.name, row.name
                 ),
+                format!(
+                    "第{}行已将此手机号填给{}，与本行的{}不符",
+                    earlier.row, earlier.name, row.name
+                ),
             ));
         } else if squeeze(&earlier.hospital) != squeeze(&row.hospital) {
             issues.push(RowIssue::new(
@@ -520,6 +561,10 @@ fn cross_check(rows: &[PersonnelRow]) -> Vec<RowIssue> {
                 Column::Hospital,
                 format!(
                     "row {} places this physician at {}",
+                    earlier.row, earlier.hospital
+                ),
+                format!(
+                    "第{}行填写此人属于{}，与本行不符",
                     earlier.row, earlier.hospital
                 ),
             ));
@@ -682,14 +727,36 @@ pub struct Directory<'a> {
     pub own_hospital: Option<Uuid>,
 }
 
-fn unresolved(row: u32, column: Column, cell: &str, what: &str, found: NameMatch) -> RowIssue {
-    let reason = match found {
-        NameMatch::Ambiguous(names) => {
-            format!("{cell:?} is ambiguous: it could be {}", names.join(", "))
-        }
-        _ => format!("no {what} named {cell:?}"),
-    };
-    RowIssue::new(row, column, reason)
+/// What a name cell should match, in both languages.
+struct Wanted {
+    en: &'static str,
+    zh: &'static str,
+}
+
+const HOSPITAL: Wanted = Wanted {
+    en: "hospital",
+    zh: "医院",
+};
+const RECEIVING_SITE: Wanted = Wanted {
+    en: "receiving site in the program's jurisdiction",
+    zh: "本方案辖区内的受援单位",
+};
+
+fn unresolved(row: u32, column: Column, cell: &str, what: Wanted, found: NameMatch) -> RowIssue {
+    match found {
+        NameMatch::Ambiguous(names) => RowIssue::new(
+            row,
+            column,
+            format!("{cell:?} is ambiguous: it could be {}", names.join(", ")),
+            format!("“{cell}”不唯一，可能是：{}，请写全称", names.join("、")),
+        ),
+        _ => RowIssue::new(
+            row,
+            column,
+            format!("no {} named {cell:?}", what.en),
+            format!("找不到名为“{cell}”的{}", what.zh),
+        ),
+    }
 }
 
 /// Resolves every row's hospital, site and physician; refuses rows that would give
@@ -715,7 +782,7 @@ pub fn plan_import(
                     row.row,
                     Column::Hospital,
                     &row.hospital,
-                    "hospital",
+                    HOSPITAL,
                     other,
                 ));
                 None
@@ -728,6 +795,7 @@ pub fn plan_import(
                 row.row,
                 Column::Hospital,
                 "a hospital administrator imports rows of their own hospital only",
+                "医院管理员只能导入本院人员",
             ));
             continue;
         }
@@ -738,7 +806,7 @@ pub fn plan_import(
                     row.row,
                     Column::Site,
                     &row.site,
-                    "receiving site in the program's jurisdiction",
+                    RECEIVING_SITE,
                     other,
                 ));
                 None
@@ -747,7 +815,12 @@ pub fn plan_import(
         if let Some(user) = users.get(row.phone.as_str())
             && let Err(reason) = check_existing(user, row, hospital)
         {
-            issues.push(RowIssue::new(row.row, Column::Phone, reason));
+            issues.push(RowIssue::new(
+                row.row,
+                Column::Phone,
+                reason,
+                PHONE_UNAVAILABLE_ZH,
+            ));
         }
         let (Some(hospital_id), Some(site_id)) = (hospital, site) else {
             continue;
@@ -757,6 +830,7 @@ pub fn plan_import(
                 row.row,
                 Column::Site,
                 format!("the same physician and site as row {first}"),
+                format!("与第{first}行是同一人、同一受援单位"),
             ));
             continue;
         }
@@ -797,6 +871,8 @@ pub fn plan_import(
 /// holds someone else's phone.
 pub const PHONE_UNAVAILABLE: &str =
     "phone_unavailable: this phone cannot be used for this import (该手机号无法用于本次导入)";
+/// [`PHONE_UNAVAILABLE`] as the console shows it; names no one, as the English does.
+pub const PHONE_UNAVAILABLE_ZH: &str = "该手机号无法用于本次导入（请核对手机号，或联系管理员）";
 
 /// An account that already holds the row's phone must be that active physician, at
 /// that hospital.
@@ -1012,6 +1088,16 @@ mod tests {
         assert_eq!(
             issue_rows(&table.issues),
             vec![(2, "phone"), (3, "gender"), (4, "phone")]
+        );
+        // Each reason also reads in Chinese for the console, naming the cell.
+        let zh: Vec<&str> = table.issues.iter().map(|i| i.reason_zh.as_str()).collect();
+        assert_eq!(
+            zh,
+            vec![
+                "“[phone redacted]”不是11位的大陆手机号码",
+                "“公”应填写“男”或“女”",
+                "“1390000000”不是11位的大陆手机号码",
+            ]
         );
         let ok: Vec<(&str, Option<Gender>)> = table
             .rows

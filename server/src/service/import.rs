@@ -57,6 +57,7 @@ fn refuse(detail: impl Into<String>, issues: &[RowIssue]) -> ApiError {
                 row: i.row,
                 column: i.column.key().to_owned(),
                 reason: i.reason.clone(),
+                reason_zh: i.reason_zh.clone(),
             })
             .collect(),
     }
@@ -316,6 +317,7 @@ fn preview(
                 row: i.row,
                 column: i.column.key().to_owned(),
                 reason: i.reason.clone(),
+                reason_zh: i.reason_zh.clone(),
             })
             .collect(),
         new_physicians: plan
