@@ -155,6 +155,35 @@ impl Bureau {
     }
 
     /// The county's calendar for October and November: (period, due date, state, days late).
+    /// Drafts, submits and downloads the county's filing of `kind` for `period`: the
+    /// submitted filing and its frozen sheet's rows, the file's hash checked.
+    async fn submit_and_open(&self, kind: &str, period: &str) -> (Value, Vec<Vec<String>>) {
+        let (status, draft) = self
+            .send(
+                &self.county.client,
+                Method::POST,
+                "/api/v1/filings",
+                Some(
+                    json!({"report_kind": kind, "period": period, "achievements": "完成",
+                            "problems": "无", "next_steps": "继续"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{draft}");
+        let id = draft["id"].as_str().expect("id");
+        let filed = self
+            .ok(
+                &self.county.client,
+                Method::POST,
+                &format!("/api/v1/filings/{id}/submit"),
+                None,
+            )
+            .await;
+        let (bytes, hash) = self.file(&self.county.client, id).await;
+        assert_eq!(hash, hex_sha256(&bytes));
+        (filed, sheet(&bytes))
+    }
+
     async fn calendar(&self) -> Vec<(String, String, String, i64)> {
         let body = self
             .ok(
@@ -873,62 +902,16 @@ async fn quarterly_half_yearly_and_annual_duties_fall_due_as_their_circulars_say
             .starts_with("period")
     );
     // The annual table is filed for its year and frozen like the others.
-    let (status, draft) = b
-        .send(
-            &b.county.client,
-            Method::POST,
-            "/api/v1/filings",
-            Some(
-                json!({"report_kind": "county_statistics", "period": "2026", "achievements": "完成",
-                        "problems": "无", "next_steps": "继续"}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{draft}");
-    let id = draft["id"].as_str().expect("id");
-    let filed = b
-        .ok(
-            &b.county.client,
-            Method::POST,
-            &format!("/api/v1/filings/{id}/submit"),
-            None,
-        )
-        .await;
+    let (filed, rows) = b.submit_and_open("county_statistics", "2026").await;
     assert_eq!(filed["figures"]["year"], 2026);
-    let (bytes, hash) = b.file(&b.county.client, id).await;
-    assert_eq!(hash, hex_sha256(&bytes));
-    let rows = sheet(&bytes);
     assert!(
         rows.iter().flatten().any(|c| c == "合计"),
         "the county table's total row: {rows:?}"
     );
     // The quarterly 考核 (中站 "每季度填写") is the compliance report over the quarter,
     // frozen with each month judged under its requirement.
-    let (status, draft) = b
-        .send(
-            &b.county.client,
-            Method::POST,
-            "/api/v1/filings",
-            Some(
-                json!({"report_kind": "compliance", "period": "2026-Q3", "achievements": "完成",
-                        "problems": "无", "next_steps": "继续"}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{draft}");
-    let id = draft["id"].as_str().expect("id");
-    let filed = b
-        .ok(
-            &b.county.client,
-            Method::POST,
-            &format!("/api/v1/filings/{id}/submit"),
-            None,
-        )
-        .await;
+    let (filed, rows) = b.submit_and_open("compliance", "2026-Q3").await;
     assert_eq!(filed["status"], "submitted", "{filed}");
-    let (bytes, hash) = b.file(&b.county.client, id).await;
-    assert_eq!(hash, hex_sha256(&bytes));
-    let rows = sheet(&bytes);
     assert!(
         rows.iter()
             .flatten()
