@@ -979,7 +979,34 @@ async fn a_hospital_admin_lists_the_programmes_governing_its_hospital_to_import_
     let city_programme = app.admin.create_program(&spec).await.expect("city");
     spec.name = "丰泽区医师下基层".to_owned();
     spec.jurisdiction_code = world.other_county.clone();
-    app.admin.create_program(&spec).await.expect("other county");
+    let other_programme = app.admin.create_program(&spec).await.expect("other county");
+
+    // Nor may the hospital import under the other county's programme: out of reach.
+    let rows = vec![row([
+        "漳平市医院",
+        "林一",
+        "男",
+        "",
+        "",
+        &unique_phone(),
+        "泼河",
+    ])];
+    let before = census(&app).await;
+    let error = world
+        .hospital_admin
+        .client
+        .import_assignments(
+            csv(&rows),
+            CSV_CONTENT_TYPE,
+            &terms(other_programme.id, AssignmentMode::Circuit),
+        )
+        .await
+        .expect_err("another county's programme");
+    let ClientError::Api { status, .. } = error else {
+        panic!("expected a problem, got {error:?}");
+    };
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(census(&app).await, before, "nothing was written");
 
     let listed = get(
         &app,

@@ -19,6 +19,7 @@ use crate::domain::personnel::{
 use crate::domain::user::{Phone, User, check_password_policy};
 use crate::error::{ApiError, ApiResult};
 use crate::import::{TableFormat, read_table};
+use crate::service::admin::organizations::reachable_organization;
 use crate::service::audit::{self, Change};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -124,6 +125,14 @@ pub async fn import_personnel(
         .program(terms.program_id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    if let Some(hospital) = own_hospital {
+        // A hospital imports under the programmes governing it (its area's and those
+        // above, as GET /programs lists them); another area's is not within reach.
+        let hospital = reachable_organization(state, actor, hospital).await?;
+        if !program_path.contains(&hospital.jurisdiction_path) {
+            return Err(ApiError::NotFound);
+        }
+    }
     let digest = terms.digest(&request.table);
     let format = request.format;
     let sheet = tokio::task::spawn_blocking(move || read_table(&request.table, format))
