@@ -1148,6 +1148,49 @@ test('the audit log filtered by what was done shows who, when, before and after,
   await page.close();
 });
 
+test('节假日安排: the shipped year is listed, a new year is loaded as typed from the notice, and a bad line or date is refused beside the field', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const page = await newPage('admin-holidays', { allow: /status of 400/ });
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/holidays');
+  const row2026 = page.locator('#hol-table .el-table__body-wrapper tbody tr', { hasText: '2026' }).first();
+  await row2026.waitFor();
+  // The schedule shipped for 2026: 33 days off and 6 weekend days worked (调休).
+  assert.equal((await row2026.locator('.hol-holidays').textContent()).trim(), '33');
+  assert.equal((await row2026.locator('.hol-workdays').textContent()).trim(), '6');
+
+  await page.locator('#hol-load').click();
+  const dialog = page.locator('.el-dialog:visible');
+  await dialog.waitFor();
+  await page.locator('#hol-year').fill('2027');
+  await page.locator('#hol-year').press('Tab');
+  await page.locator('#hol-source').fill('测试用安排');
+  const lines = page.locator('#hol-lines');
+  // A line the notice's form does not have is named by its number, and nothing is sent.
+  await lines.fill('2027-01-01 放假 元旦\n2027/01/02 放假');
+  await page.locator('#hol-save').click();
+  await dialog.locator('.el-form-item__error', { hasText: '第2行' }).waitFor();
+  // A date outside the year is the server's refusal, shown beside the dates.
+  await lines.fill('2027-01-01 放假 元旦\n2026-12-31 放假 元旦');
+  await page.locator('#hol-save').click();
+  await dialog.locator('.el-form-item__error', { hasText: '2026-12-31' }).waitFor();
+  const before = await api('GET', '/api/v1/holiday-calendars', { token: adminToken });
+  assert.ok(!before.body.some((c) => c.year === 2027), 'nothing stored for 2027 yet');
+
+  await lines.fill('2027-01-01 放假 元旦\n2027-01-02 放假 元旦\n2027-01-03 放假 元旦\n2027-02-07 上班 春节调休');
+  await page.locator('#hol-save').click();
+  await dialog.waitFor({ state: 'hidden' });
+  const row2027 = page.locator('#hol-table .el-table__body-wrapper tbody tr', { hasText: '测试用安排' }).first();
+  await row2027.waitFor();
+  assert.equal((await row2027.locator('.hol-holidays').textContent()).trim(), '3');
+  assert.equal((await row2027.locator('.hol-workdays').textContent()).trim(), '1');
+  const after = await api('GET', '/api/v1/holiday-calendars', { token: adminToken });
+  const y2027 = after.body.find((c) => c.year === 2027);
+  assert.deepEqual(y2027.days.map((d) => [d.date, d.kind]), [
+    ['2027-01-01', 'holiday'], ['2027-01-02', 'holiday'], ['2027-01-03', 'holiday'], ['2027-02-07', 'workday'],
+  ]);
+  await page.close();
+});
+
 test('a programme is created from a circular\'s template with its rules in words, and its minutes edited as the API checks them', async () => {
   const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
   const page = await newPage('admin-programs', { allow: /status of 400/ });

@@ -11,7 +11,7 @@ const BUREAU = ['/', '/anomalies', '/visits', '/reports', '/filings', '/coverage
 
 /** The menu paths of each role, in menu order; a detail page belongs to its list's path. */
 export const VIEWS: Record<ConsoleRole, string[]> = {
-  admin: [...BUREAU, '/admin/import', '/admin/audit'],
+  admin: [...BUREAU, '/admin/import', '/admin/audit', '/admin/holidays'],
   supervisor: BUREAU,
   // Its own staff: people (physicians), their service records, reports scoped to the
   // hospital (reports::resolve_scope), the personnel-table import (import::authorize).

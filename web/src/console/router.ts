@@ -18,6 +18,7 @@ export const router = createRouter({
     { path: '/admin/programs', name: 'programs', component: () => import('./views/admin/ProgramsView.vue') },
     { path: '/admin/import', name: 'import', component: () => import('./views/admin/ImportView.vue') },
     { path: '/admin/audit', name: 'audit', component: () => import('./views/admin/AuditView.vue') },
+    { path: '/admin/holidays', name: 'holidays', component: () => import('./views/admin/HolidaysView.vue') },
     { path: '/assignments', name: 'assignments', component: () => import('./views/AssignmentsView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
