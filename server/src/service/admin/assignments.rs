@@ -166,9 +166,14 @@ pub async fn record_created(
     Ok(body)
 }
 
-/// An assignment: for its physician, the site's administrators and supervisors, and the
-/// physician's hospital.
-pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<AssignmentBody> {
+/// The assignment `id` with its terms' metadata, for those who may see it (its
+/// physician, the site's administrators and supervisors, the physician's hospital);
+/// 404 for anyone else, as for no such assignment.
+async fn visible_assignment(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<(Assignment, TermsMeta)> {
     actor.require(&[
         Role::Admin,
         Role::Supervisor,
@@ -184,6 +189,13 @@ pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Assignm
     if !visible_to(state, actor, &assignment).await? {
         return Err(ApiError::NotFound);
     }
+    Ok((assignment, meta))
+}
+
+/// An assignment: for its physician, the site's administrators and supervisors, and the
+/// physician's hospital.
+pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<AssignmentBody> {
+    let (assignment, meta) = visible_assignment(state, actor, id).await?;
     Ok(to_body_at(assignment, &meta))
 }
 
@@ -550,21 +562,7 @@ pub async fn transfer(
 
 /// `GET /api/v1/assignments/{id}/history`: every version of the terms, oldest first.
 pub async fn history(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<AssignmentHistory> {
-    actor.require(&[
-        Role::Admin,
-        Role::Supervisor,
-        Role::HospitalAdmin,
-        Role::ClinicAdmin,
-        Role::Physician,
-    ])?;
-    let (assignment, meta) = state
-        .store
-        .assignment_with_terms(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !visible_to(state, actor, &assignment).await? {
-        return Err(ApiError::NotFound);
-    }
+    let (assignment, meta) = visible_assignment(state, actor, id).await?;
     let replaced = state.store.replaced_terms(id).await?;
     let mut names: HashMap<Uuid, String> = HashMap::new();
     let by: Vec<Uuid> = replaced
