@@ -42,6 +42,8 @@ pub struct Location {
 pub struct AttendanceRequest {
     /// Chosen by the app; a retry with the same id answers the first answer.
     pub client_event_id: Uuid,
+    /// The scanned code: the bare payload (`XX1.…`) or the code URL the QR carries
+    /// (`<public url>/m/#c=<payload>`; only its `c` fragment parameter is read).
     pub qr_payload: String,
     pub device_id: String,
     pub location: Location,

@@ -17,7 +17,7 @@ pub enum CodeKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KioskCode {
-    /// Opaque ASCII, at most 120 characters: encode it as the QR code.
+    /// Opaque ASCII, at most 120 characters: what the check-in verifies.
     pub payload: String,
     pub kind: CodeKind,
     pub step: i64,
@@ -27,6 +27,10 @@ pub struct KioskCode {
     pub site_name: String,
     /// Seconds per step, for the countdown.
     pub period_seconds: u32,
+    /// What the QR code carries: the phone page with the payload in its fragment,
+    /// `<public url>/m/#c=<payload>` (`CHECKIN_PUBLIC_URL`, else this request's origin).
+    #[serde(default)]
+    pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +40,9 @@ pub struct DailyCode {
     pub payload: String,
     pub kind: CodeKind,
     pub valid_until: DateTime<Utc>,
+    /// What the printed QR code carries: `<public url>/m/#c=<payload>`.
+    #[serde(default)]
+    pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

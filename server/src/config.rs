@@ -81,6 +81,20 @@ pub struct Config {
     pub ipv6_prefix_len: u8,
     /// The anomaly rules' thresholds (README "Anomaly thresholds").
     pub detection: Detection,
+    /// `CHECKIN_PUBLIC_URL`: the address phones reach this server at
+    /// (`https://checkin.example.cn`), put in the links the QR codes carry. Without
+    /// it, the scheme and host of the request that asked for the code.
+    pub public_url: Option<String>,
+    /// `CHECKIN_TLS_CERT` / `CHECKIN_TLS_KEY`: PEM files; with both set the server
+    /// speaks HTTPS itself (plain HTTP without them).
+    pub tls: Option<TlsFiles>,
+}
+
+/// The certificate chain and private key the server serves HTTPS with, as PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
 }
 
 /// Every anomaly rule's threshold, each from its `CHECKIN_*` variable (README table).
@@ -297,6 +311,8 @@ impl std::fmt::Debug for Config {
             .field("map", &self.map)
             .field("ipv6_prefix_len", &self.ipv6_prefix_len)
             .field("detection", &self.detection)
+            .field("public_url", &self.public_url)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -350,6 +366,8 @@ impl Default for Config {
             map: MapTiles::default(),
             ipv6_prefix_len: 64,
             detection: Detection::default(),
+            public_url: None,
+            tls: None,
         }
     }
 }
@@ -550,7 +568,58 @@ impl Config {
             )?,
             ipv6_prefix_len,
             detection: Detection::from_lookup(get)?,
+            public_url: parse_public_url(get("CHECKIN_PUBLIC_URL"))?,
+            tls: parse_tls(get("CHECKIN_TLS_CERT"), get("CHECKIN_TLS_KEY"))?,
         })
+    }
+}
+
+/// `CHECKIN_PUBLIC_URL`: an `http(s)://host[:port][/path]` origin without query or
+/// fragment; a trailing `/` is dropped so that `…/m/` can be appended.
+fn parse_public_url(value: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let fine = rest.is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '#' && c != '?')
+    });
+    if !fine {
+        return Err(ConfigError {
+            name: "CHECKIN_PUBLIC_URL",
+            value,
+            reason: "must be an http:// or https:// address without ? or # (e.g. https://checkin.example.cn)".into(),
+        });
+    }
+    Ok(Some(value.trim_end_matches('/').to_owned()))
+}
+
+/// `CHECKIN_TLS_CERT` and `CHECKIN_TLS_KEY`: both or neither.
+fn parse_tls(cert: Option<String>, key: Option<String>) -> Result<Option<TlsFiles>, ConfigError> {
+    let cert = cert.filter(|v| !v.trim().is_empty());
+    let key = key.filter(|v| !v.trim().is_empty());
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles {
+            cert: cert.into(),
+            key: key.into(),
+        })),
+        (Some(cert), None) => Err(ConfigError {
+            name: "CHECKIN_TLS_KEY",
+            value: String::new(),
+            reason: format!("required when CHECKIN_TLS_CERT is set ({cert})"),
+        }),
+        (None, Some(key)) => Err(ConfigError {
+            name: "CHECKIN_TLS_CERT",
+            value: String::new(),
+            reason: format!("required when CHECKIN_TLS_KEY is set ({key})"),
+        }),
     }
 }
 
@@ -790,5 +859,54 @@ mod tests {
             let err = config_from(&[(name, value)]).expect_err(value);
             assert_eq!(err.name, name);
         }
+    }
+
+    #[test]
+    fn public_url_is_an_http_origin_without_fragment_and_loses_its_trailing_slash() {
+        assert_eq!(config_from(&[]).expect("defaults").public_url, None);
+        let config =
+            config_from(&[("CHECKIN_PUBLIC_URL", "https://checkin.example.cn/")]).expect("valid");
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://checkin.example.cn")
+        );
+        let config =
+            config_from(&[("CHECKIN_PUBLIC_URL", "http://192.168.1.20:8443/xx")]).expect("valid");
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("http://192.168.1.20:8443/xx")
+        );
+        for bad in [
+            "checkin.example.cn",
+            "ftp://x",
+            "https://",
+            "https://x/#c=",
+            "https://x/?a=1",
+            "https://a b",
+        ] {
+            let error = config_from(&[("CHECKIN_PUBLIC_URL", bad)]).expect_err(bad);
+            assert_eq!(error.name, "CHECKIN_PUBLIC_URL");
+        }
+    }
+
+    #[test]
+    fn tls_wants_both_the_certificate_and_the_key() {
+        assert_eq!(config_from(&[]).expect("defaults").tls, None);
+        let config = config_from(&[
+            ("CHECKIN_TLS_CERT", "/etc/xx/cert.pem"),
+            ("CHECKIN_TLS_KEY", "/etc/xx/key.pem"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            config.tls,
+            Some(TlsFiles {
+                cert: "/etc/xx/cert.pem".into(),
+                key: "/etc/xx/key.pem".into(),
+            })
+        );
+        let error = config_from(&[("CHECKIN_TLS_CERT", "/etc/xx/cert.pem")]).expect_err("no key");
+        assert_eq!(error.name, "CHECKIN_TLS_KEY");
+        let error = config_from(&[("CHECKIN_TLS_KEY", "/etc/xx/key.pem")]).expect_err("no cert");
+        assert_eq!(error.name, "CHECKIN_TLS_CERT");
     }
 }

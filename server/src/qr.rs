@@ -269,4 +269,36 @@ mod tests {
         assert_eq!(svg(&"x".repeat(5_000)), Err(QrError::TooLong));
         assert_eq!(modules(&"x".repeat(5_000)), Err(QrError::TooLong));
     }
+
+    #[test]
+    fn a_code_link_with_a_long_address_and_the_longest_payload_stays_scannable() {
+        // The longest payload parse accepts from issue_* is 72 characters; a county's
+        // host name with a port is about as long as real addresses get.
+        let longest = format!(
+            "XX1.{}.r.-{}.{}",
+            "A".repeat(22),
+            "9".repeat(19),
+            "B".repeat(22)
+        );
+        assert_eq!(longest.len(), 72);
+        let realistic = [
+            "https://192.168.1.20:8443",
+            "https://wsjkw.zhangping.longyan.gov.cn:8443",
+        ];
+        for base in realistic {
+            let url = crate::domain::kiosk_code::code_url(base, &longest);
+            let (width, _) = modules(&url).expect("encodes");
+            let version = (width - 17) / 4;
+            let side = width + 2 * QUIET_ZONE;
+            // The kiosk's box on a 1280x720 screen is 662 px; the printed card's 140 mm.
+            println!(
+                "{} chars -> version {version}, {width} modules (+quiet {side}): {:.1} px/module on the kiosk, {:.2} mm/module printed",
+                url.len(),
+                662.0 / side as f64,
+                140.0 / side as f64
+            );
+            assert!(version <= 7, "{url}: version {version}");
+            assert_eq!(decode_svg(&svg(&url).expect("renders")), url);
+        }
+    }
 }

@@ -60,14 +60,18 @@ async fn code_step_changes_after_the_period_elapses_and_valid_until_moves() {
 }
 
 #[tokio::test]
-async fn served_svg_decodes_to_exactly_the_json_payload() {
+async fn served_svg_decodes_to_the_phone_page_link_with_the_json_payload() {
     let app = TestApp::spawn().await;
     let world = app.world().await;
     let kiosk = app.client(&world.kiosk.token);
 
     let code = kiosk.kiosk_code().await.expect("code");
     let svg = kiosk.kiosk_code_svg().await.expect("svg");
-    assert_eq!(qr_test::decode_svg(&svg), code.payload);
+    assert_eq!(
+        qr_test::decode_svg(&svg),
+        format!("{}/m/#c={}", app.address, code.payload)
+    );
+    assert_eq!(qr_test::decode_svg(&svg), code.url);
 
     let response = kiosk
         .request(Method::GET, "/api/v1/kiosk/code.svg")
@@ -222,7 +226,7 @@ async fn daily_codes_html_is_printable_with_one_qr_per_day() {
     assert!(html.contains("仅限当日有效"));
     assert!(html.contains("@media print"));
     assert_eq!(html.matches("<svg").count(), days as usize);
-    // Each card's QR is that day's code.
+    // Each card's QR is that day's code, as a link to the phone page.
     let svgs: Vec<&str> = html
         .split("<svg")
         .skip(1)
@@ -232,7 +236,11 @@ async fn daily_codes_html_is_printable_with_one_qr_per_day() {
         })
         .collect();
     for (svg, code) in svgs.iter().zip(&sheet.codes) {
-        assert_eq!(qr_test::decode_svg(&format!("<svg{svg}")), code.payload);
+        assert_eq!(
+            qr_test::decode_svg(&format!("<svg{svg}")),
+            format!("{}/m/#c={}", app.address, code.payload)
+        );
+        assert_eq!(code.url, format!("{}/m/#c={}", app.address, code.payload));
     }
 }
 
@@ -372,7 +380,7 @@ async fn kiosk_page_is_html_with_a_countdown_that_fetches_the_code() {
 /// Reads back the SVGs `xiaxiang_server::qr::svg` draws (a background `rect` and one
 /// `path` of `M{x} {y}h{n}v1h-{n}z` runs) and decodes them with rqrr, as a phone would.
 /// Copied from the server's own unit test: anything else in the SVG fails the test.
-mod qr_test {
+pub(crate) mod qr_test {
     /// Pixels per module when rasterising.
     const SCALE: usize = 4;
 

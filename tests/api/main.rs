@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod authz;
 mod checkin;
+mod code_links;
 mod console_admin;
 mod console_api;
 mod contention;

@@ -54,12 +54,19 @@ test('a physician checks in with the QR read from a screenshot of the wall scree
   assert.equal(await page.evaluate(() => location.hash), '');
   assert.match(await page.locator('#countdown').textContent(), /^\d+$/);
   assert.match(await page.locator('#date').textContent(), /\d{4}年\d{1,2}月\d{1,2}日/);
-  assert.match(await page.locator('#mobile-url').textContent(), new RegExp(`${BASE}/m/$`));
+  // The code opens the phone page itself; the screen says so instead of printing the address.
+  assert.match(await page.locator('.instruction').textContent(), /扫一扫.*相机/);
+  assert.equal(await page.locator('#mobile-url').count(), 0);
+  assert.equal(await page.locator('#copy-link').isVisible(), true);
 
   const png = await page.screenshot({ type: 'png' });
   await shot(page, 'kiosk.png');
-  const payload = decodeQrPng(png);
-  assert.ok(payload, 'the QR on the screenshot reads');
+  const link = decodeQrPng(png);
+  assert.ok(link, 'the QR on the screenshot reads');
+  // A link to the phone page with the code in the fragment: any camera opens it.
+  const prefix = `${BASE}/m/#c=`;
+  assert.ok(link.startsWith(prefix), link);
+  const payload = link.slice(prefix.length);
   assert.match(payload, /^[\x21-\x7e]{1,120}$/, 'an ASCII payload of at most 120 characters');
   // It is the code of the step the screen says it shows.
   const shown = Number(await img.getAttribute('data-step'));
@@ -72,7 +79,7 @@ test('a physician checks in with the QR read from a screenshot of the wall scree
   const res = await api('POST', '/api/v1/attendance/check-in', {
     token,
     body: {
-      client_event_id: crypto.randomUUID(), qr_payload: payload, device_id: 'kiosk-test-phone',
+      client_event_id: crypto.randomUUID(), qr_payload: link, device_id: 'kiosk-test-phone',
       location: { lat: fix.latitude, lon: fix.longitude, accuracy_m: 10, crs: 'wgs84', is_mock: false },
     },
   });

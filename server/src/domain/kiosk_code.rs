@@ -205,6 +205,34 @@ pub fn parse(payload: &str) -> Result<ParsedCode, CodeError> {
     })
 }
 
+/// The phone page, where a scanned code URL lands.
+pub const PHONE_PAGE_PATH: &str = "/m/";
+
+/// What a QR code carries: the phone page's address with the payload in the
+/// fragment, `<public_url>/m/#c=<payload>`. Any camera or WeChat opens it; browsers
+/// never send the fragment, so the code stays out of access logs.
+pub fn code_url(public_url: &str, payload: &str) -> String {
+    format!(
+        "{}{PHONE_PAGE_PATH}#c={payload}",
+        public_url.trim_end_matches('/')
+    )
+}
+
+/// The payload in what a phone sent as `qr_payload`: a bare payload as it is, or
+/// from a code URL ([`code_url`]) the `c` parameter of its fragment. Only the
+/// fragment is read (the address before it does not matter: the MAC decides);
+/// text with a fragment but no `c=` yields `""`, which [`parse`] refuses.
+pub fn scanned_payload(scanned: &str) -> &str {
+    let scanned = scanned.trim();
+    match scanned.split_once('#') {
+        None => scanned,
+        Some((_, fragment)) => fragment
+            .split('&')
+            .find_map(|param| param.strip_prefix("c="))
+            .unwrap_or(""),
+    }
+}
+
 /// The rotating step containing `at`: `floor(unix_seconds / period_s)`.
 ///
 /// A `period_s` of 0 is treated as 1 so that a misconfiguration cannot panic
@@ -396,6 +424,43 @@ fn end_of_local_day(local_date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_url_carries_the_payload_in_the_fragment_of_the_phone_page() {
+        let payload = "XX1.AAAAAAAAAAAAAAAAAAAAAA.r.1.AAAAAAAAAAAAAAAAAAAAAA";
+        let url = code_url("https://checkin.example.cn/", payload);
+        assert_eq!(url, format!("https://checkin.example.cn/m/#c={payload}"));
+        assert_eq!(scanned_payload(&url), payload);
+        assert_eq!(
+            code_url("http://10.0.0.5:8080/xx", payload),
+            format!("http://10.0.0.5:8080/xx/m/#c={payload}")
+        );
+    }
+
+    #[test]
+    fn scanned_payload_takes_a_bare_payload_or_the_c_fragment_parameter_only() {
+        let payload = "XX1.AAAAAAAAAAAAAAAAAAAAAA.d.20500.AAAAAAAAAAAAAAAAAAAAAA";
+        assert_eq!(scanned_payload(payload), payload);
+        assert_eq!(scanned_payload(&format!("  {payload}\n")), payload);
+        for url in [
+            format!("https://x.example/m/#c={payload}"),
+            format!("https://other.host/anything?q=1#c={payload}"),
+            format!("https://x.example/m/#v=2&c={payload}"),
+            format!("#c={payload}"),
+        ] {
+            assert_eq!(scanned_payload(&url), payload, "{url}");
+        }
+        // A foreign fragment, or none on a URL, leaves nothing that parses.
+        for foreign in [
+            "https://x.example/m/#token=abc",
+            "https://x.example/m/#",
+            "https://x.example/m/#cc=XX1",
+            "https://x.example/m/",
+        ] {
+            assert!(parse(scanned_payload(foreign)).is_err(), "{foreign}");
+        }
+        assert_eq!(scanned_payload("https://x.example/m/#token=abc"), "");
+    }
 
     const PERIOD_30: u32 = 30;
     const PERIOD_60: u32 = 60;

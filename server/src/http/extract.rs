@@ -390,3 +390,35 @@ impl FromRequestParts<AppState> for ClientIp {
         Ok(ClientIp(ip))
     }
 }
+
+/// The address phones reach this server at, for the links QR codes carry:
+/// `CHECKIN_PUBLIC_URL`, else the request's own origin (see
+/// [`super::forwarded::request_origin`]), else the listening address.
+#[derive(Debug, Clone)]
+pub struct PublicUrl(pub String);
+
+impl FromRequestParts<AppState> for PublicUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let config = &state.config;
+        if let Some(url) = &config.public_url {
+            return Ok(PublicUrl(url.clone()));
+        }
+        let tls = config.tls.is_some();
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let origin =
+            super::forwarded::request_origin(peer, &parts.headers, tls, &config.trusted_proxies)
+                .unwrap_or_else(|| {
+                    let scheme = if tls { "https" } else { "http" };
+                    format!("{scheme}://{}", config.listen)
+                });
+        Ok(PublicUrl(origin))
+    }
+}

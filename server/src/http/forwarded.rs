@@ -8,6 +8,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use axum::http::HeaderMap;
+use axum::http::header::HOST;
 use ipnet::IpNet;
 
 /// The address to count a request against: `peer` (the TCP peer) unless it is a
@@ -49,6 +51,53 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .ok()
         .or_else(|| hop.parse::<SocketAddr>().ok().map(|socket| socket.ip()))?;
     Some(address.to_canonical())
+}
+
+/// The origin (`scheme://host[:port]`) the request was sent to, for links phones
+/// open: `https` when this server speaks TLS itself, else `http`, and the `Host`
+/// header. A request from a trusted proxy is read through its `X-Forwarded-Proto`
+/// and `X-Forwarded-Host` (the first value: what the client-facing proxy saw).
+/// `None` when there is no host, or it is not a plain host name or address.
+pub fn request_origin(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    tls: bool,
+    trusted: &[IpNet],
+) -> Option<String> {
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    };
+    let proxied = peer.is_some_and(|peer| {
+        let peer = peer.to_canonical();
+        trusted.iter().any(|net| net.contains(&peer))
+    });
+    let mut scheme = if tls { "https" } else { "http" };
+    let mut host = first(HOST.as_str());
+    if proxied {
+        match first("x-forwarded-proto")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("https") => scheme = "https",
+            Some("http") => scheme = "http",
+            _ => {}
+        }
+        if let Some(forwarded) = first("x-forwarded-host") {
+            host = Some(forwarded);
+        }
+    }
+    let host = host.filter(|host| {
+        host.len() <= 255
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    })?;
+    Some(format!("{scheme}://{host}"))
 }
 
 #[cfg(test)]
@@ -118,6 +167,56 @@ mod tests {
         assert_eq!(
             client_address(ip("::ffff:203.0.113.9"), [], &trusted),
             ip("203.0.113.9")
+        );
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                value.parse().expect("value"),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn the_origin_is_the_host_header_with_the_servers_own_scheme() {
+        let peer = Some(ip("192.168.1.30"));
+        let host = headers(&[("host", "192.168.1.20:8443")]);
+        assert_eq!(
+            request_origin(peer, &host, true, &[]).as_deref(),
+            Some("https://192.168.1.20:8443")
+        );
+        assert_eq!(
+            request_origin(peer, &host, false, &[]).as_deref(),
+            Some("http://192.168.1.20:8443")
+        );
+        assert_eq!(request_origin(peer, &HeaderMap::new(), false, &[]), None);
+        let odd = headers(&[("host", "evil.example/#c=x")]);
+        assert_eq!(request_origin(peer, &odd, false, &[]), None);
+    }
+
+    #[test]
+    fn forwarded_scheme_and_host_count_only_from_a_trusted_proxy() {
+        let forwarded = headers(&[
+            ("host", "10.0.0.2:8080"),
+            ("x-forwarded-proto", "https, http"),
+            ("x-forwarded-host", "checkin.example.cn"),
+        ]);
+        let trusted = nets(&["10.0.0.0/8"]);
+        assert_eq!(
+            request_origin(Some(ip("10.0.0.9")), &forwarded, false, &trusted).as_deref(),
+            Some("https://checkin.example.cn")
+        );
+        assert_eq!(
+            request_origin(Some(ip("203.0.113.9")), &forwarded, false, &trusted).as_deref(),
+            Some("http://10.0.0.2:8080")
+        );
+        assert_eq!(
+            request_origin(None, &forwarded, false, &trusted).as_deref(),
+            Some("http://10.0.0.2:8080")
         );
     }
 }

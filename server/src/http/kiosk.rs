@@ -24,7 +24,7 @@ use crate::domain::access::{Actor, Role};
 use crate::domain::kiosk_code::{self, IssuedCode, SiteSecret};
 use crate::domain::organization::Organization;
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{AppJson, AppPath, AppQuery, KioskCaller};
+use crate::http::extract::{AppJson, AppPath, AppQuery, KioskCaller, PublicUrl};
 use crate::http::inline_page::{inline_block, sha256_source};
 use crate::qr;
 use crate::service::admin::organizations::reachable_organization;
@@ -99,16 +99,22 @@ fn page_policy() -> &'static HeaderValue {
         (status = 401, description = "Missing, invalid or revoked kiosk token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A person's token, not a kiosk's", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn kiosk_code(State(state): State<AppState>, caller: KioskCaller) -> ApiResult<Response> {
-    let (code, timezone) = current_code(&state, caller).await?;
+pub async fn kiosk_code(
+    State(state): State<AppState>,
+    caller: KioskCaller,
+    PublicUrl(public_url): PublicUrl,
+) -> ApiResult<Response> {
+    let (mut code, timezone) = current_code(&state, caller).await?;
+    code.url = kiosk_code::code_url(&public_url, &code.payload);
     let headers = code_headers(&state, &code, timezone)?;
     Ok((headers, AppJson(code)).into_response())
 }
 
-/// The same code as [`kiosk_code`], drawn as a QR code.
+/// The same code as [`kiosk_code`], drawn as a QR code of its `url`
+/// (`<public url>/m/#c=<payload>`), which any phone camera opens.
 #[utoipa::path(get, path = "/api/v1/kiosk/code.svg", tag = "kiosk", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The current payload as a QR code", body = String, content_type = "image/svg+xml", headers(
+        (status = 200, description = "The current code's `url` (the phone page with the payload in its fragment) as a QR code", body = String, content_type = "image/svg+xml", headers(
             ("X-Code-Step" = i64, description = "The code's step"),
             ("X-Code-Valid-Until" = String, description = "When the screen must show the next code (RFC 3339)"),
             ("X-Server-Time" = String, description = "The server's clock (RFC 3339)"),
@@ -120,9 +126,11 @@ pub async fn kiosk_code(State(state): State<AppState>, caller: KioskCaller) -> A
 pub async fn kiosk_code_svg(
     State(state): State<AppState>,
     caller: KioskCaller,
+    PublicUrl(public_url): PublicUrl,
 ) -> ApiResult<Response> {
     let (code, timezone) = current_code(&state, caller).await?;
-    let svg = qr::svg(&code.payload).map_err(ApiError::internal)?;
+    let url = kiosk_code::code_url(&public_url, &code.payload);
+    let svg = qr::svg(&url).map_err(ApiError::internal)?;
     let mut headers = code_headers(&state, &code, timezone)?;
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
     Ok((headers, svg).into_response())
@@ -141,7 +149,7 @@ pub struct DailyCodesQuery {
 }
 
 /// Printable daily codes (`kind: "daily"`) for a site without a screen: one per local
-/// date, each valid on that date only. JSON by default; a page to print (one A4 card per
+/// date, each valid on that date only, each QR carrying its `url` (the phone page). JSON by default; a page to print (one A4 card per
 /// day) when the `Accept` header prefers `text/html`.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/daily-codes", tag = "kiosk",
     params(("id" = Uuid, Path), DailyCodesQuery), security(("bearer" = [])),
@@ -159,6 +167,7 @@ pub async fn daily_codes(
     actor: Actor,
     AppPath(site_id): AppPath<Uuid>,
     AppQuery(query): AppQuery<DailyCodesQuery>,
+    PublicUrl(public_url): PublicUrl,
     request_headers: HeaderMap,
 ) -> ApiResult<Response> {
     actor.require(&DAILY_CODE_ROLES)?;
@@ -183,6 +192,7 @@ pub async fn daily_codes(
             let issued = kiosk_code::issue_daily(site.id, &secret, date, site.timezone);
             DailyCode {
                 date,
+                url: kiosk_code::code_url(&public_url, &issued.payload),
                 payload: issued.payload,
                 kind: CodeKind::Daily,
                 valid_until: issued.valid_until,
@@ -257,6 +267,8 @@ async fn current_code(state: &AppState, caller: KioskCaller) -> ApiResult<(Kiosk
         site_id: site.id,
         site_name: site.name,
         period_seconds: period,
+        // Per request: phones may reach the server by several addresses.
+        url: String::new(),
     };
     let cached = KioskCodeEntry {
         code,
@@ -452,7 +464,7 @@ fn daily_sheet_html(sheet: &DailyCodeSheet, site: &Organization) -> ApiResult<St
         style = SHEET_STYLE,
     );
     for code in &sheet.codes {
-        let svg = qr::svg(&code.payload).map_err(ApiError::internal)?;
+        let svg = qr::svg(&code.url).map_err(ApiError::internal)?;
         let local_end = code.valid_until.with_timezone(&site.timezone);
         let _ = write!(
             out,

@@ -323,14 +323,16 @@ async fn decide(
         fix_time: request.location.fix_time,
     };
 
-    let parsed = kiosk_code::parse(request.qr_payload.trim()).ok();
+    // A bare payload, or a code URL (`…/m/#c=<payload>`) as a phone's camera read it.
+    let scanned = kiosk_code::scanned_payload(&request.qr_payload);
+    let parsed = kiosk_code::parse(scanned).ok();
     let site = match (&parsed, open_site) {
         (Some(code), Some(open_site)) if open_site.id == code.site_id => Some(open_site),
         (Some(code), _) => store.organization(code.site_id).await?,
         (None, _) => None,
     };
     let code = match (&parsed, &site) {
-        (Some(code), Some(_)) if shown_on_screen(state, code, request.qr_payload.trim()).await => {
+        (Some(code), Some(_)) if shown_on_screen(state, code, scanned).await => {
             CodeCheck::Genuine(code.clone())
         }
         (Some(code), Some(site)) => match store.kiosk_secret(site.id).await? {
