@@ -11,6 +11,7 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use tokio::net::TcpListener;
@@ -42,6 +43,8 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// Set when the server speaks HTTPS itself (`CHECKIN_TLS_CERT` / `CHECKIN_TLS_KEY`).
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl App {
@@ -58,6 +61,12 @@ impl App {
             jwt: JwtKeys::from_secret(&jwt_secret),
             passwords: Passwords::new(config.password_cost)?,
         };
+        // Read the certificate before binding: a bad file stops the start, not the first request.
+        let tls = config
+            .tls
+            .as_ref()
+            .map(crate::tls::server_config)
+            .transpose()?;
         let listener = TcpListener::bind(config.listen).await?;
         let state = AppState {
             config: Arc::new(config),
@@ -73,7 +82,13 @@ impl App {
             listener,
             router,
             state,
+            tls,
         })
+    }
+
+    /// Whether the server answers HTTPS (its links start `https://`).
+    pub fn is_https(&self) -> bool {
+        self.tls.is_some()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -94,9 +109,20 @@ impl App {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let scheduler = crate::scheduler::spawn(self.state.clone());
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = match self.tls {
+            Some(tls) => {
+                // `tap_io` only to get axum's connect info for a listener of our own.
+                let listener = crate::tls::TlsListener::new(self.listener, tls)?.tap_io(|_| {});
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            None => {
+                axum::serve(self.listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        };
         if let Some(scheduler) = scheduler {
             scheduler.abort();
         }

@@ -25,7 +25,7 @@ use crate::service::admin::{assignments, kiosks, users};
 use crate::state::AppState;
 use crate::synthetic::geography::FenceShape;
 use crate::synthetic::plan::{FaultRates, Plan, Spec};
-use crate::synthetic::simulate::{Path, seed};
+use crate::synthetic::simulate::{Options, Path, seed_with};
 use crate::synthetic::{SyntheticError, yesterday};
 
 /// The password of every demo login.
@@ -36,6 +36,9 @@ pub const DEMO_PROVINCE: &str = "云岚省";
 const DEMO_SEED: u64 = 2026;
 /// Days of history before today.
 const HISTORY_DAYS: u32 = 30;
+/// The last days of history whose anomalies the supervisors have not reviewed yet,
+/// so the visitor finds open ones (mock locations, missing check-outs) to review.
+const UNREVIEWED_DAYS: u32 = 10;
 
 /// The fixed demo logins, in the order they are printed.
 const ADMIN_PHONE: &str = "10000000001";
@@ -78,7 +81,13 @@ pub fn demo_plan(now: chrono::DateTime<Utc>) -> Result<Plan, SyntheticError> {
         province_prefix: DEMO_PREFIX,
         province_name: DEMO_PROVINCE.to_owned(),
         password: DEMO_PASSWORD.to_owned(),
-        faults: FaultRates::default(),
+        // More mock locations and forgotten check-outs than a real county sees, so
+        // the demo's month shows both (the latest still open for review).
+        faults: FaultRates {
+            mock_location: 0.08,
+            forgotten_checkout: 0.08,
+            ..FaultRates::default()
+        },
     };
     let mut plan = Plan::generate(&spec)?;
     for (physician, phone) in plan.physicians.iter_mut().zip(PHYSICIAN_PHONES) {
@@ -91,18 +100,64 @@ pub fn demo_plan(now: chrono::DateTime<Utc>) -> Result<Plan, SyntheticError> {
     Ok(plan)
 }
 
+/// Where the demo listens unless `CHECKIN_LISTEN` says otherwise: every interface,
+/// so a phone on the same network can reach it.
+pub const DEMO_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 8080);
+/// Where the demo keeps its self-signed certificate.
+pub const DEMO_TLS_DIR: &str = "./data/tls";
+
 /// Builds the server, prepares the demo, prints how to use it, and serves until
-/// `shutdown`.
+/// `shutdown`. Without `CHECKIN_LISTEN` (`listen_given`) it listens on every
+/// interface; without `CHECKIN_TLS_CERT`/`KEY` it serves HTTPS with a self-signed
+/// certificate made on first start, since phones only give a page camera and
+/// location over HTTPS.
 pub async fn serve(
-    config: Config,
+    mut config: Config,
+    listen_given: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<ExitCode> {
+    if !listen_given {
+        config.listen = DEMO_LISTEN;
+    }
+    let lan = crate::tls::lan_addresses();
+    let self_signed = config.tls.is_none();
+    if self_signed {
+        config.tls = Some(crate::tls::demo_certificate(
+            std::path::Path::new(DEMO_TLS_DIR),
+            &lan,
+        )?);
+    }
     let app = App::build(config.clone(), Arc::new(SystemClock)).await?;
     let address = app.local_addr()?;
     let demo = prepare(app.state(), &config).await?;
-    println!("{}", instructions(&demo, address));
+    let links = Links {
+        scheme: if app.is_https() { "https" } else { "http" },
+        address,
+        // A wildcard listener of one family answers that family's addresses only.
+        lan: if address.ip().is_unspecified() {
+            lan.into_iter()
+                .filter(|ip| ip.is_ipv4() == address.is_ipv4())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        self_signed: self_signed.then(|| format!("{DEMO_TLS_DIR}/demo-cert.pem")),
+    };
+    println!("{}", instructions(&demo, &links));
     app.run_until(shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the demo can be opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Links {
+    pub scheme: &'static str,
+    pub address: SocketAddr,
+    /// This machine's LAN addresses, when listening on all of them.
+    pub lan: Vec<std::net::IpAddr>,
+    /// The self-signed certificate's file, when the demo made one.
+    pub self_signed: Option<String>,
 }
 
 /// Creates what is missing (history once; logins, the demo assignment and the kiosk
@@ -118,10 +173,11 @@ pub async fn prepare(state: &AppState, config: &Config) -> Result<Demo, Syntheti
             "creating the demo: {} with a month of synthetic history ...",
             DEMO_PROVINCE
         );
-        seed(config, &plan, Path::Service, &mut |line| {
-            println!("  {line}")
-        })
-        .await?;
+        let options = Options {
+            unreviewed_days: UNREVIEWED_DAYS,
+            ..Options::new(Path::Service)
+        };
+        seed_with(config, &plan, options, &mut |line| println!("  {line}")).await?;
     }
     let hash = password::hash(DEMO_PASSWORD.to_owned(), state.config.password_cost)
         .await
@@ -354,31 +410,26 @@ async fn kiosk_token(
         .map_err(|e| SyntheticError::Invalid(e.to_string()))
 }
 
-/// The base URL people can open: a wildcard listen address is shown as loopback.
-pub fn base_url(address: SocketAddr) -> String {
-    let mut shown = address;
-    if shown.ip().is_unspecified() {
-        shown.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+/// The base URL people can open on this machine: a wildcard listen address is
+/// shown as `localhost` (a name the demo certificate holds).
+pub fn base_url(scheme: &str, address: SocketAddr) -> String {
+    if address.ip().is_unspecified() || address.ip().is_loopback() {
+        return format!("{scheme}://localhost:{}", address.port());
     }
-    format!("http://{shown}")
+    format!("{scheme}://{address}")
 }
 
-/// The text printed on start.
-pub fn instructions(demo: &Demo, address: SocketAddr) -> String {
-    let base = base_url(address);
+/// The text printed once the demo is ready: the site and logins, then the links last
+/// (on this machine, then from a phone on the same network).
+pub fn instructions(demo: &Demo, links: &Links) -> String {
+    let base = base_url(links.scheme, links.address);
     let mut out = String::new();
     out.push_str(&format!(
         "\nXiaxiang demo: {DEMO_PROVINCE} (fictional people and places){}\n",
         if demo.created { ", created now" } else { "" }
     ));
-    out.push_str(&format!("  console  {base}/console\n"));
-    out.push_str(&format!("  mobile   {base}/m/\n"));
     out.push_str(&format!(
-        "  kiosk    {base}/kiosk#token={}\n",
-        demo.kiosk_token
-    ));
-    out.push_str(&format!(
-        "  site     {}: fence {:.0} m around lat {:.6}, lon {:.6} (WGS-84); set the browser's\n           location a few metres from there (e.g. Chrome DevTools > Sensors) to check in\n           from /m/ (a fix on the centre itself is flagged as typed in)\n",
+        "  site     {}: fence {:.0} m around lat {:.6}, lon {:.6} (WGS-84); on a computer set\n           the browser's location a few metres from there (Chrome DevTools > Sensors)\n",
         demo.site_name, demo.fence_radius_m, demo.fence_lat, demo.fence_lon
     ));
     out.push_str(&format!("  logins (password {DEMO_PASSWORD}):\n"));
@@ -387,6 +438,28 @@ pub fn instructions(demo: &Demo, address: SocketAddr) -> String {
             "    {:<15} {}  {}  ({})\n",
             login.role, login.phone, login.name, login.note
         ));
+    }
+    if let Some(cert) = &links.self_signed {
+        out.push_str(&format!(
+            "  HTTPS with a self-signed certificate ({cert}): the browser warns once;\n           choose Advanced > Proceed (高级 > 继续访问)\n"
+        ));
+    }
+    out.push_str("  on this computer:\n");
+    let block = |out: &mut String, base: &str| {
+        out.push_str(&format!("    phone    {base}/m/\n"));
+        out.push_str(&format!(
+            "    kiosk    {base}/kiosk#token={}\n",
+            demo.kiosk_token
+        ));
+        out.push_str(&format!("    console  {base}/console\n"));
+    };
+    block(&mut out, &base);
+    if !links.lan.is_empty() {
+        out.push_str("  from a phone on the same network (Wi-Fi):\n");
+        for ip in &links.lan {
+            let address = SocketAddr::new(*ip, links.address.port());
+            block(&mut out, &format!("{}://{address}", links.scheme));
+        }
     }
     out
 }
@@ -409,8 +482,47 @@ mod tests {
     }
 
     #[test]
-    fn wildcard_addresses_are_shown_as_loopback() {
+    fn wildcard_addresses_are_shown_as_localhost() {
         let address: SocketAddr = "0.0.0.0:8080".parse().expect("address");
-        assert_eq!(base_url(address), "http://127.0.0.1:8080");
+        assert_eq!(base_url("https", address), "https://localhost:8080");
+        let address: SocketAddr = "192.168.1.20:8443".parse().expect("address");
+        assert_eq!(base_url("http", address), "http://192.168.1.20:8443");
+    }
+
+    #[test]
+    fn the_links_come_last_with_the_lan_addresses_for_a_phone() {
+        let demo = Demo {
+            logins: vec![DemoLogin {
+                role: "admin",
+                phone: ADMIN_PHONE.into(),
+                name: "演示管理员".into(),
+                note: "everything".into(),
+            }],
+            kiosk_token: "tok".into(),
+            site_name: "某卫生院".into(),
+            fence_lat: 25.0,
+            fence_lon: 117.0,
+            fence_radius_m: 150.0,
+            created: true,
+        };
+        let links = Links {
+            scheme: "https",
+            address: DEMO_LISTEN,
+            lan: vec!["192.168.1.20".parse().expect("ip")],
+            self_signed: Some("./data/tls/demo-cert.pem".into()),
+        };
+        let text = instructions(&demo, &links);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[lines.len() - 4..],
+            [
+                "  from a phone on the same network (Wi-Fi):",
+                "    phone    https://192.168.1.20:8080/m/",
+                "    kiosk    https://192.168.1.20:8080/kiosk#token=tok",
+                "    console  https://192.168.1.20:8080/console",
+            ]
+        );
+        assert!(text.contains("    phone    https://localhost:8080/m/\n"));
+        assert!(text.contains("self-signed certificate (./data/tls/demo-cert.pem)"));
     }
 }

@@ -23,6 +23,7 @@ pub mod state;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;
+pub mod tls;
 
 pub use app::App;
 pub use config::Config;

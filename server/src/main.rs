@@ -47,10 +47,18 @@ enum AuditCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    telemetry::init();
+    if cli.demo {
+        // Quiet while the demo seeds, so its links are the last thing printed.
+        telemetry::init_with_default("warn");
+    } else {
+        telemetry::init();
+    }
     let config = Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve if cli.demo => xiaxiang_server::demo::serve(config, shutdown_signal()).await,
+        Command::Serve if cli.demo => {
+            let listen_given = std::env::var_os("CHECKIN_LISTEN").is_some();
+            xiaxiang_server::demo::serve(config, listen_given, shutdown_signal()).await
+        }
         Command::Serve => serve(config).await,
         Command::Audit {
             action: AuditCommand::Verify,
@@ -64,7 +72,8 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let app = App::build(config, Arc::new(SystemClock)).await?;
     let address = app.local_addr()?;
     tracing::info!(%address, "listening");
-    println!("Xiaxiang listening on http://{address}");
+    let scheme = if app.is_https() { "https" } else { "http" };
+    println!("Xiaxiang listening on {scheme}://{address}");
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

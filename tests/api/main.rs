@@ -38,3 +38,4 @@ mod sites;
 mod storage_faults;
 mod supervision;
 mod synthetic;
+mod tls;

@@ -170,6 +170,29 @@ async fn the_demo_is_created_once_and_its_logins_kiosk_and_assignment_work() {
     assert!(visits.items.len() > 50, "{} visits", visits.items.len());
     let anomalies = supervisor.anomalies("limit=500").await.expect("anomalies");
     assert!(!anomalies.items.is_empty());
+    // What the README promises the history holds: mock locations and forgotten
+    // check-outs, the latest still open for the visitor to review.
+    let open = |kind: &str| {
+        anomalies
+            .items
+            .iter()
+            .filter(|a| a.kind == kind && a.status == "open")
+            .count()
+    };
+    assert!(open("mock_location") >= 1, "open mock_location anomalies");
+    assert!(
+        open("missing_checkout") >= 1,
+        "open missing_checkout anomalies"
+    );
+    let unclosed = visits
+        .items
+        .iter()
+        .filter(|v| v.anomalies.iter().any(|k| k == "missing_checkout"))
+        .count();
+    assert!(
+        unclosed >= 1,
+        "visits closed at midnight without a check-out"
+    );
 
     // The printed kiosk link's token shows the site's code, and a scan of it ten metres
     // from the printed fence centre checks the demo physician in (a fix on the centre
