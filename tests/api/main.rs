@@ -28,6 +28,7 @@ mod lifecycle;
 mod login_limits;
 mod metrics;
 mod multi_process;
+mod network;
 mod redis_outage;
 mod report_forms;
 mod reports;
