@@ -14,6 +14,7 @@ use xiaxiang_server::domain::coords::{LatLon, gcj02_to_bd09, wgs84_to_gcj02};
 
 use crate::checkin::{Desk, accepted, local};
 use crate::detectors::colleague;
+use crate::device_moves::approved_move;
 use crate::helpers::*;
 use crate::network::{
     BEIJING, CLINIC_WIFI, MOBILE_FUJIAN, clinic_code, kiosk_anomalies, kiosk_fetch, network_desk,
@@ -383,6 +384,19 @@ async fn slow_network_at_period_end(period_s: u32, delay_s: i64) -> Vec<String> 
 
 // ---- honest on real networks ------------------------------------------------------
 
+/// A broken phone: the physician asks to move the binding, the hospital approves, and
+/// the next day's scans come from the new phone.
+async fn new_phone_move_approved() -> Vec<String> {
+    let desk = Desk::open().await;
+    let mut found = honest_day(&desk, 2, None, None).await;
+    approved_move(&desk, "phone-new").await;
+    desk.app.clock.set(local(3, 9, 0));
+    let mut body = desk.request(&desk.code().await);
+    body["device_id"] = json!("phone-new");
+    found.extend(outcome(&desk, &physician(&desk), "check-in", &body).await);
+    found
+}
+
 /// A physician on the clinic's Wi-Fi (the kiosk's network) all day.
 async fn clinic_wifi_day() -> Vec<String> {
     let (desk, _db) = network_desk(|_| {}).await;
@@ -706,6 +720,10 @@ async fn the_labelled_scenarios_catch_the_frauds_and_spare_the_honest() {
         ),
         ("phone on the desk all visit", phone_on_the_desk().await),
         (
+            "new phone, move approved by the hospital",
+            new_phone_move_approved().await,
+        ),
+        (
             "clinic Wi-Fi (the kiosk's network)",
             clinic_wifi_day().await,
         ),
@@ -767,10 +785,10 @@ async fn the_labelled_scenarios_catch_the_frauds_and_spare_the_honest() {
         fraud.len(),
         honest.len()
     );
-    // The bar this suite holds the rules to (README, "Anomalies"): only a relayed code
-    // with a realistic mock fix (live, or as a forged offline upload) escapes phone
-    // data alone, and only the new phone (until its binding is moved) is flagged among
-    // the honest.
+    // The bar this suite holds the rules to (docs/anomalies-fraud.md): only a relayed
+    // code with a realistic mock fix scanned within the province (live, or as a forged
+    // offline upload) escapes, and only the new phone (until its binding is moved or
+    // the move approved) is flagged among the honest.
     assert!(
         caught + 2 >= fraud.len(),
         "fraud caught {caught}/{}",
