@@ -89,6 +89,10 @@ pub struct UpdateOrganization {
     pub timezone: Option<String>,
     #[serde(default)]
     pub max_accuracy_m: Option<f64>,
+    /// What a printed daily code meets while the site's kiosk is active: `flag`
+    /// (accepted with `daily_code_live_kiosk`) or `refuse` (`rotating_code_required`).
+    #[serde(default)]
+    pub daily_code_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +110,9 @@ pub struct Organization {
     pub geofence_version: Option<i64>,
     pub max_accuracy_m: Option<f64>,
     pub created_at: DateTime<Utc>,
+    /// What a printed daily code meets while the site's kiosk is active: `flag` or `refuse`.
+    #[serde(default)]
+    pub daily_code_policy: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -564,6 +571,22 @@ pub struct KioskStatus {
     /// The last `GET /kiosk/code` (or `code.svg`) seen, to the minute: recorded at most
     /// once a minute per kiosk. `None`: never opened.
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// The network (`a.b.c.0/24`, `…::/64`) it last fetched its code from.
+    #[serde(default)]
+    pub last_network: Option<String>,
+    /// The network it is pinned to: fetching from another is refused (403
+    /// `kiosk_network_not_allowed`). `None`: not pinned.
+    #[serde(default)]
+    pub pinned_network: Option<String>,
+}
+
+/// `PATCH /kiosks/{kiosk_id}`: pin the kiosk to a network, or unpin it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateKiosk {
+    /// A network (`203.0.113.0/24`), an address of it, `"current"` for the network the
+    /// kiosk last fetched its code from, or `null` to unpin.
+    pub pinned_network: Option<String>,
 }
 
 /// `POST /kiosks/link-qr`: the kiosk page's link, to draw as a QR code.

@@ -235,3 +235,53 @@ pub struct DeviceBinding {
     /// (`CHECKIN_DEVICE_MOVE_DAYS` after `bound_at`).
     pub next_move_from: DateTime<Utc>,
 }
+
+/// Body of `POST /api/v1/me/device-move-requests`: ask to move the binding to a new
+/// phone (a hospital administrator of the physician's hospital or a supervisor decides).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestDeviceMove {
+    /// The new phone's device id, as its app sends it with each scan.
+    pub device_id: String,
+    /// Why (e.g. `旧手机损坏`), at most 500 characters.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A request to move a physician's device binding, and its decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceMoveRequest {
+    pub id: Uuid,
+    pub physician_id: Uuid,
+    pub physician_name: String,
+    /// The phone the physician's scans come from now (`null`: none bound yet).
+    #[serde(default)]
+    pub current_device_id: Option<String>,
+    pub device_id: String,
+    pub note: Option<String>,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub decided_by: Option<Uuid>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+}
+
+/// A list of device move requests, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceMoveRequestList {
+    pub items: Vec<DeviceMoveRequest>,
+}
+
+/// Body of `POST /api/v1/device-move-requests/{id}/decision`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceMoveDecision {
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// At most 500 characters; shown to the physician.
+    #[serde(default)]
+    pub note: Option<String>,
+}

@@ -62,6 +62,22 @@ pub struct VisitFix {
     /// `accepted` or `flagged`.
     pub verdict: String,
     pub distance_to_fence_m: Option<f64>,
+    /// The app kept the scan in its offline queue and uploaded it at `received_at`.
+    #[serde(default)]
+    pub offline: bool,
+    /// When the server received it.
+    #[serde(default)]
+    pub received_at: Option<DateTime<Utc>>,
+    /// `kiosk_network` (scanned on the network the site's kiosk uses: strong evidence
+    /// of presence), `far_away` (the address locates in another province) or
+    /// `elsewhere`; `null` when not recorded.
+    #[serde(default)]
+    pub network: Option<String>,
+    #[serde(default)]
+    pub client_ip: Option<String>,
+    /// Where the operator's IP database places the address.
+    #[serde(default)]
+    pub ip_place: Option<String>,
 }
 
 /// The geofence version a check-in was judged against.

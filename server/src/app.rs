@@ -68,6 +68,8 @@ impl App {
             .map(crate::tls::server_config)
             .transpose()?;
         let listener = TcpListener::bind(config.listen).await?;
+        let config_ip_db = config.ip_db.as_deref();
+        let ip_locator = crate::iploc::load(config_ip_db)?;
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -75,6 +77,7 @@ impl App {
             keys: Arc::new(keys),
             clock,
             metrics: Metrics::new(),
+            ip_locator,
         };
         bootstrap_admin(&state).await?;
         let router = build_router(state.clone());

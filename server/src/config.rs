@@ -68,6 +68,9 @@ pub struct Config {
     /// request from one of them counts against the client address its
     /// `X-Forwarded-For` names; from anyone else that header is ignored.
     pub trusted_proxies: Vec<IpNet>,
+    /// `CHECKIN_IP_DB`: an ip2region `xdb` file (IPv4) placing client addresses, read
+    /// at start-up; none by default (no `network_far_away` then). Never looked up online.
+    pub ip_db: Option<std::path::PathBuf>,
     /// `CHECKIN_MAX_FENCE_AREA_KM2` (default 80) and `CHECKIN_MAX_FENCE_EXTENT_M`
     /// (default 10000): the largest fence an administrator may set on a site.
     pub fence_limits: FenceLimits,
@@ -131,6 +134,15 @@ pub struct Detection {
     /// `CHECKIN_DEVICE_MOVE_DAYS`, default 30: a physician may move their binding to a
     /// new phone themselves once in this many days.
     pub device_move_days: i64,
+    /// `CHECKIN_KIOSK_ACTIVE_MINUTES`, default 10: a kiosk that fetched its code this
+    /// recently is active; its network is the site's network for scans.
+    pub kiosk_active_minutes: i64,
+    /// `CHECKIN_KIOSK_OVERLAP_MINUTES`, default 10: a kiosk fetching from two networks
+    /// within this span is used from both at once (`kiosk_second_network`).
+    pub kiosk_overlap_minutes: i64,
+    /// `CHECKIN_KIOSK_CONTACT_SECONDS`, default 60: a kiosk's contact is written at most
+    /// this often per network and process.
+    pub kiosk_contact_seconds: i64,
 }
 
 impl Default for Detection {
@@ -151,6 +163,9 @@ impl Default for Detection {
             group_window_seconds: detectors::DEFAULT_GROUP_WINDOW_SECONDS,
             paired_sites: detectors::DEFAULT_PAIRED_SITES,
             device_move_days: crate::domain::device::DEFAULT_DEVICE_MOVE_DAYS,
+            kiosk_active_minutes: 10,
+            kiosk_overlap_minutes: 10,
+            kiosk_contact_seconds: 60,
         }
     }
 }
@@ -198,6 +213,9 @@ impl Detection {
             group_window_seconds: count("CHECKIN_GROUP_WINDOW_SECONDS", d.group_window_seconds)?,
             paired_sites: count("CHECKIN_PAIRED_SITES", d.paired_sites)?,
             device_move_days: count("CHECKIN_DEVICE_MOVE_DAYS", d.device_move_days)?,
+            kiosk_active_minutes: count("CHECKIN_KIOSK_ACTIVE_MINUTES", d.kiosk_active_minutes)?,
+            kiosk_overlap_minutes: count("CHECKIN_KIOSK_OVERLAP_MINUTES", d.kiosk_overlap_minutes)?,
+            kiosk_contact_seconds: count("CHECKIN_KIOSK_CONTACT_SECONDS", d.kiosk_contact_seconds)?,
         })
     }
 }
@@ -307,6 +325,7 @@ impl std::fmt::Debug for Config {
                 &self.metrics_token.as_ref().map(|_| "<set>"),
             )
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("ip_db", &self.ip_db)
             .field("fence_limits", &self.fence_limits)
             .field("map", &self.map)
             .field("ipv6_prefix_len", &self.ipv6_prefix_len)
@@ -362,6 +381,7 @@ impl Default for Config {
             report_timeout: Duration::from_secs(300),
             metrics_token: None,
             trusted_proxies: Vec::new(),
+            ip_db: None,
             fence_limits: FenceLimits::default(),
             map: MapTiles::default(),
             ipv6_prefix_len: 64,
@@ -560,6 +580,9 @@ impl Config {
                 "CHECKIN_TRUSTED_PROXIES",
                 get("CHECKIN_TRUSTED_PROXIES"),
             )?,
+            ip_db: get("CHECKIN_IP_DB")
+                .filter(|p| !p.trim().is_empty())
+                .map(std::path::PathBuf::from),
             fence_limits,
             map: MapTiles::parse(
                 get("CHECKIN_MAP_TILE_URL"),

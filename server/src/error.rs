@@ -47,6 +47,10 @@ pub enum ApiError {
     /// (`POST /api/v1/auth/password`); 403 `password_change_required`.
     #[error("set your own password first (POST /api/v1/auth/password)")]
     PasswordChangeRequired,
+    /// A kiosk pinned to its network fetched its code from another (403
+    /// `kiosk_network_not_allowed`).
+    #[error("this kiosk is pinned to the network {pinned}; it may not fetch codes from {network}")]
+    KioskNetworkNotAllowed { pinned: String, network: String },
     /// Also for objects outside the caller's jurisdiction: their existence is not revealed.
     #[error("not found")]
     NotFound,
@@ -96,7 +100,9 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } | ApiError::RateLimited { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            ApiError::Forbidden | ApiError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            ApiError::Forbidden
+            | ApiError::PasswordChangeRequired
+            | ApiError::KioskNetworkNotAllowed { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -122,6 +128,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Forbidden => "forbidden",
             ApiError::PasswordChangeRequired => "password_change_required",
+            ApiError::KioskNetworkNotAllowed { .. } => "kiosk_network_not_allowed",
             ApiError::NotFound => "not_found",
             ApiError::Conflict { code, .. } | ApiError::Refused { code, .. } => code,
             ApiError::PayloadTooLarge => "payload_too_large",

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod iploc;
 pub mod metrics;
 pub mod qr;
 pub mod render;

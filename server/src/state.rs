@@ -9,6 +9,7 @@ use crate::auth::password::Passwords;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::domain::clock::SharedClock;
+use crate::iploc::IpLocator;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -28,6 +29,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub clock: SharedClock,
     pub metrics: Metrics,
+    /// The operator's offline IP database (`CHECKIN_IP_DB`), when there is one.
+    pub ip_locator: Option<Arc<dyn IpLocator>>,
 }
 
 impl AppState {

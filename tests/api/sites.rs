@@ -92,6 +92,7 @@ async fn an_admin_sees_every_site_nearest_first_and_a_fence_change_at_once() {
                 geofence: Some(circle(SITE_LAT + 0.5, SITE_LON, 100.0)),
                 timezone: None,
                 max_accuracy_m: None,
+                daily_code_policy: None,
             },
         )
         .await

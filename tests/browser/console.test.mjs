@@ -1404,7 +1404,7 @@ test('a hospital administrator signs in, sees only its menu, and previews and im
   const page = await newPage('hospital-admin');
   await logInAs(page, phone, PASSWORD_OF_NEW_USERS);
   await page.locator('#who-role', { hasText: '医院管理员' }).waitFor();
-  assert.deepEqual(await menuPaths(page), ['/reports', '/admin/people', '/admin/import']);
+  assert.deepEqual(await menuPaths(page), ['/reports', '/admin/people', '/admin/import', '/device-moves']);
   // It lands on its staff, not on the bureau's dashboard.
   await page.locator('#people-table').waitFor();
   assert.match(page.url(), /#\/admin\/people$/);
@@ -1449,6 +1449,35 @@ test('a hospital administrator signs in, sees only its menu, and previews and im
   const row = page.locator('#people-table tbody tr', { hasText: '13700000051' });
   await row.waitFor();
   await row.locator('.p-edit').waitFor();
+
+  // 更换手机审批: a physician of the hospital asks to move to a new phone, twice (two
+  // physicians); the administrator approves one with a note and rejects the other.
+  await page.goto(`${BASE}/console/#/device-moves`);
+  await page.locator('#device-moves .el-table__empty-text', { hasText: '没有待审批的申请' }).waitFor();
+  const asked = [];
+  for (const [i, phoneNo] of ['13700000061', '13700000062'].entries()) {
+    await accountBy(adminToken, { role: 'physician', name: `换机医师${i + 1}`, phone: phoneNo, password: PASSWORD_OF_NEW_USERS, organization_id: hospital.id });
+    const token = await accessToken(phoneNo, PASSWORD_OF_NEW_USERS);
+    const req = await api('POST', '/api/v1/me/device-move-requests', { token, body: { device_id: `new-phone-${i}`, note: '旧手机丢失' } });
+    assert.equal(req.status, 201, JSON.stringify(req.body));
+    asked.push({ id: req.body.id, token });
+  }
+  await page.locator('#device-moves .el-radio-button', { hasText: '全部' }).click();
+  await page.locator('#device-moves .el-radio-button', { hasText: '待审批' }).click();
+  const approveRow = page.locator(`#device-moves .decide[data-id="${asked[0].id}"]`);
+  await approveRow.waitFor();
+  await approveRow.locator('input').fill('已核实新手机');
+  await approveRow.locator('[data-action="approve"]').click();
+  await page.locator(`#device-moves .decide[data-id="${asked[0].id}"]`).waitFor({ state: 'detached' });
+  await page.locator(`#device-moves .decide[data-id="${asked[1].id}"] [data-action="reject"]`).click();
+  await page.locator('#device-moves .el-table__empty-text', { hasText: '没有待审批的申请' }).waitFor();
+  await page.locator('#device-moves .el-radio-button', { hasText: '全部' }).click();
+  await page.locator('#device-moves [data-status="approved"]').waitFor();
+  await page.locator('#device-moves [data-status="rejected"]').waitFor();
+  const moved = (await api('GET', '/api/v1/me/device-move-requests', { token: asked[0].token })).body.items;
+  assert.equal(moved[0].status, 'approved');
+  assert.equal(moved[0].decision_note, '已核实新手机');
+  assert.equal(moved[0].current_device_id, 'new-phone-0', 'the approval bound the new phone');
   await page.close();
   rmSync(dir, { recursive: true, force: true });
 });

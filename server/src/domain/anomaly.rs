@@ -30,6 +30,12 @@ pub enum AnomalyKind {
     DeviceShared,
     GroupScan,
     PairedAccounts,
+    /// The scan's network address locates far from the site (another province).
+    NetworkFarAway,
+    /// A kiosk's token fetched codes from two networks at once (raised for the site).
+    KioskSecondNetwork,
+    /// A printed daily code scanned live at a site whose kiosk shows the rotating code.
+    DailyCodeLiveKiosk,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -51,7 +57,7 @@ impl Severity {
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 23] = [
+    pub const ALL: [AnomalyKind; 26] = [
         AnomalyKind::NewDevice,
         AnomalyKind::MockLocation,
         AnomalyKind::ImpossibleTravel,
@@ -75,6 +81,9 @@ impl AnomalyKind {
         AnomalyKind::DeviceShared,
         AnomalyKind::GroupScan,
         AnomalyKind::PairedAccounts,
+        AnomalyKind::NetworkFarAway,
+        AnomalyKind::KioskSecondNetwork,
+        AnomalyKind::DailyCodeLiveKiosk,
     ];
 
     /// The contract's `kind` string.
@@ -103,6 +112,9 @@ impl AnomalyKind {
             AnomalyKind::DeviceShared => "device_shared",
             AnomalyKind::GroupScan => "group_scan",
             AnomalyKind::PairedAccounts => "paired_accounts",
+            AnomalyKind::NetworkFarAway => "network_far_away",
+            AnomalyKind::KioskSecondNetwork => "kiosk_second_network",
+            AnomalyKind::DailyCodeLiveKiosk => "daily_code_live_kiosk",
         }
     }
 
@@ -123,7 +135,9 @@ impl AnomalyKind {
             | AnomalyKind::CrsMislabelled
             | AnomalyKind::DeviceShared
             | AnomalyKind::GroupScan
-            | AnomalyKind::PairedAccounts => Severity::High,
+            | AnomalyKind::PairedAccounts
+            | AnomalyKind::NetworkFarAway
+            | AnomalyKind::KioskSecondNetwork => Severity::High,
             AnomalyKind::NewDevice
             | AnomalyKind::MissingCheckout
             | AnomalyKind::PresenceCheckMissed
@@ -131,7 +145,8 @@ impl AnomalyKind {
             | AnomalyKind::FilingMissing
             | AnomalyKind::InspectionUnrecorded
             | AnomalyKind::StaleFix
-            | AnomalyKind::CrsChanged => Severity::Medium,
+            | AnomalyKind::CrsChanged
+            | AnomalyKind::DailyCodeLiveKiosk => Severity::Medium,
             AnomalyKind::FilingLate => Severity::Low,
             AnomalyKind::LateSync | AnomalyKind::ShortVisit | AnomalyKind::OutsideWindowEdge => {
                 Severity::Low
@@ -164,6 +179,9 @@ impl AnomalyKind {
             AnomalyKind::DeviceShared => "设备已绑定他人",
             AnomalyKind::GroupScan => "多账号同机同时签到",
             AnomalyKind::PairedAccounts => "两账号多地结伴签到",
+            AnomalyKind::NetworkFarAway => "签到网络远离派驻地",
+            AnomalyKind::KioskSecondNetwork => "签到屏链接在其他网络使用",
+            AnomalyKind::DailyCodeLiveKiosk => "签到屏运行时使用纸质日码",
         }
     }
 
@@ -192,6 +210,9 @@ impl AnomalyKind {
             AnomalyKind::DeviceShared => "Device bound to another physician",
             AnomalyKind::GroupScan => "Several accounts scanning as one phone",
             AnomalyKind::PairedAccounts => "Two accounts repeatedly scanning together",
+            AnomalyKind::NetworkFarAway => "Scan from a network far from the site",
+            AnomalyKind::KioskSecondNetwork => "Kiosk link used from a second network",
+            AnomalyKind::DailyCodeLiveKiosk => "Printed daily code while the kiosk runs",
         }
     }
 }

@@ -646,6 +646,34 @@ fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
                 ),
             ))
         }
+        AnomalyKind::NetworkFarAway => {
+            let ip = r.text("client_ip")?;
+            let place = r.text("ip_place")?;
+            let site = r.text("site_province")?;
+            Some((
+                format!("签到所用网络地址{ip}位于{place}，而派驻单位在{site}，疑似在外地远程扫码。"),
+                format!(
+                    "The scan came from the address {ip}, located in {place}, while the site is in {site}: likely scanned remotely."
+                ),
+            ))
+        }
+        AnomalyKind::KioskSecondNetwork => {
+            let network = r.text("network")?;
+            let other = r.text("other_network")?;
+            let label = r.text("kiosk_label").unwrap_or("");
+            Some((
+                format!(
+                    "签到屏{label}的链接同时在两个网络（{other}与{network}）取码，疑似链接外泄、签到码被远程转发。"
+                ),
+                format!(
+                    "The kiosk link {label} fetched codes from two networks at once ({other} and {network}): the link has likely leaked and its codes can be relayed."
+                ),
+            ))
+        }
+        AnomalyKind::DailyCodeLiveKiosk => Some((
+            "签到屏正在显示动态码，却扫描了纸质日码，疑似把日码照片发给不在现场的人。".to_owned(),
+            "Scanned the printed daily code while the kiosk showed its rotating code: likely a photo of the sheet sent to someone elsewhere.".to_owned(),
+        )),
         AnomalyKind::LateSync => {
             let scanned = r.instant("scanned_at")?;
             let delay = amount(r.number("delay_minutes")?);
@@ -835,6 +863,13 @@ mod tests {
                 "seconds_apart": 4}),
             AnomalyKind::PairedAccounts => json!({
                 "other_physician_id": OTHER, "sites": 3, "seconds_within": 20}),
+            AnomalyKind::DailyCodeLiveKiosk => json!({"code_step": 20514}),
+            AnomalyKind::NetworkFarAway => json!({
+                "client_ip": "203.0.113.9", "network": "203.0.113.0/24",
+                "ip_place": "北京市", "site_province": "福建省"}),
+            AnomalyKind::KioskSecondNetwork => json!({
+                "kiosk_id": Uuid::from_u128(9), "kiosk_label": "门诊大厅",
+                "network": "198.51.100.0/24", "other_network": "203.0.113.0/24"}),
             AnomalyKind::LateSync => json!({
                 "scanned_at": "2026-03-02T01:00:00Z", "received_at": "2026-03-02T05:00:00Z",
                 "delay_minutes": 240}),

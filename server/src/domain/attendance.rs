@@ -12,7 +12,7 @@ use super::assignment::Assignment;
 use super::coords::LatLon;
 use super::geofence::{FixPolicy, FixVerdict};
 use super::kiosk_code::{self, CodeError, CodeKind, ParsedCode};
-use super::organization::VersionedGeofence;
+use super::organization::{DailyCodePolicy, VersionedGeofence};
 use super::plausibility::{self, PlausibilityPolicy};
 use super::window::{self, WindowCheck};
 
@@ -195,6 +195,11 @@ pub struct Facts<'a> {
     /// The physician made a live (online) scan between this scan and its upload: the
     /// phone had a network, so an "offline" upload was held back.
     pub online_since_scan: bool,
+    /// A kiosk of the site fetched its code lately (`CHECKIN_KIOSK_ACTIVE_MINUTES`):
+    /// its screen shows the rotating code.
+    pub kiosk_active: bool,
+    /// What a printed daily code meets while the kiosk is active.
+    pub daily_code_policy: DailyCodePolicy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -295,7 +300,7 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
         _ => return Judgement::refused(Refusal::CodeInvalid, None),
     };
     let tz = site.timezone;
-    let fresh_at = code_judged_at(attempt, policy);
+    let fresh_at = code_judged_at(attempt, facts.online_since_scan, policy);
     match kiosk_code::check_fresh(&code, fresh_at, policy.qr_period_s, tz) {
         Ok(()) => {}
         Err(CodeError::Expired) => return Judgement::refused(Refusal::CodeExpired, Some(code)),
@@ -305,8 +310,21 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
     if attempt.action == Action::Presence && code.kind != CodeKind::Rotating {
         return Judgement::refused(Refusal::RotatingCodeRequired, Some(code));
     }
+    // A printed code scanned live while the screen beside it shows the rotating one is
+    // likely a photo of the sheet, sent to someone elsewhere.
+    let live = !attempt.offline || facts.online_since_scan;
+    let daily_at_live_kiosk = code.kind == CodeKind::Daily && facts.kiosk_active && live;
+    if daily_at_live_kiosk && facts.daily_code_policy == DailyCodePolicy::Refuse {
+        return Judgement::refused(Refusal::RotatingCodeRequired, Some(code));
+    }
 
     let mut findings = Vec::new();
+    if daily_at_live_kiosk {
+        findings.push(Finding {
+            kind: AnomalyKind::DailyCodeLiveKiosk,
+            detail: json!({ "code_step": code.step }),
+        });
+    }
     let decision = match attempt.action {
         Action::CheckOut | Action::Presence => match facts.open_visit {
             None => return Judgement::refused(Refusal::NoOpenVisit, Some(code)),
@@ -458,9 +476,11 @@ pub fn consistent_offline(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy)
 /// The instant a code must have been fresh at. An offline upload is judged when the
 /// phone says it scanned: the queue kept the scan while there was no network. A live
 /// scan is judged on arrival, less a grace for the network; otherwise a relayed photo
-/// of a code could be sent after the code expired with a `scanned_at` from before.
-fn code_judged_at(attempt: &Attempt, policy: &Policy) -> DateTime<Utc> {
-    if attempt.offline {
+/// of a code could be sent after the code expired with a `scanned_at` from before. An
+/// "offline" scan from a phone that made a live scan since it was taken had a network:
+/// it is judged as a live one.
+fn code_judged_at(attempt: &Attempt, online_since_scan: bool, policy: &Policy) -> DateTime<Utc> {
+    if attempt.offline && !online_since_scan {
         attempt.scanned_at
     } else {
         attempt
@@ -594,6 +614,8 @@ mod tests {
             bound_device: None,
             presence_pending: false,
             online_since_scan: false,
+            kiosk_active: false,
+            daily_code_policy: DailyCodePolicy::Flag,
         }
     }
 
@@ -662,6 +684,51 @@ mod tests {
             &Policy::default(),
         );
         assert_eq!(refusal(&j), Some("code_expired"));
+    }
+
+    #[test]
+    fn a_daily_code_beside_a_live_kiosk_is_flagged_or_refused_as_the_site_says() {
+        let s = scene();
+        let daily = issue_daily(
+            s.site_id,
+            &s.secret,
+            "2026-03-02".parse().expect("date"),
+            TZ,
+        );
+        let code = || CodeCheck::Genuine(parse(&daily.payload).expect("parses"));
+        let live_kiosk = |policy| Facts {
+            kiosk_active: true,
+            daily_code_policy: policy,
+            ..facts(&s, code())
+        };
+        let scan = attempt(Action::CheckIn, at(9, 0));
+        // No screen running: the printed code is the site's only code.
+        assert!(kinds(&judge(&scan, &facts(&s, code()), &Policy::default())).is_empty());
+        let flagged = judge(
+            &scan,
+            &live_kiosk(DailyCodePolicy::Flag),
+            &Policy::default(),
+        );
+        assert_eq!(kinds(&flagged), vec![AnomalyKind::DailyCodeLiveKiosk]);
+        let refused = judge(
+            &scan,
+            &live_kiosk(DailyCodePolicy::Refuse),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&refused), Some("rotating_code_required"));
+        // An offline upload from a phone that had no network: the screen may have been
+        // dark then; left alone.
+        let mut queued = attempt(Action::CheckIn, at(9, 0));
+        queued.offline = true;
+        queued.received_at = at(9, 30);
+        queued.fix_time = Some(at(9, 0) - Duration::seconds(5));
+        let j = judge(
+            &queued,
+            &live_kiosk(DailyCodePolicy::Refuse),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), None);
+        assert!(kinds(&j).is_empty(), "{:?}", kinds(&j));
     }
 
     #[test]
@@ -792,16 +859,16 @@ mod tests {
         let j = judge(&village, &facts(&s, code.clone()), &Policy::default());
         assert_eq!(refusal(&j), None);
         assert!(j.findings.is_empty(), "{:?}", j.findings);
-        // The phone was online in between, or the fix is not the scan's, or the
-        // upload is not marked offline: late.
+        // The phone was online in between: judged as a live scan, its code expired.
         let online = Facts {
             online_since_scan: true,
             ..facts(&s, code.clone())
         };
         assert_eq!(
-            kinds(&judge(&village, &online, &Policy::default())),
-            vec![AnomalyKind::LateSync]
+            refusal(&judge(&village, &online, &Policy::default())),
+            Some("code_expired")
         );
+        // The fix is not the scan's, or the upload is not marked offline: late.
         let no_fix_time = Attempt {
             fix_time: None,
             ..village.clone()

@@ -26,6 +26,7 @@ pub mod geofence;
 pub mod inspection;
 pub mod jurisdiction;
 pub mod kiosk_code;
+pub mod network;
 pub mod organization;
 pub mod personnel;
 pub mod plausibility;

@@ -30,6 +30,36 @@ pub struct Organization {
     pub max_accuracy_m: Option<f64>,
     pub geofence: Option<VersionedGeofence>,
     pub created_at: DateTime<Utc>,
+    /// What a printed daily code meets while the site's kiosk is active.
+    pub daily_code_policy: DailyCodePolicy,
+}
+
+/// What a printed daily code meets at a site whose kiosk is active (its screen shows
+/// the rotating code, so a printed code there is likely a photo sent elsewhere).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DailyCodePolicy {
+    /// Accepted with `daily_code_live_kiosk`.
+    #[default]
+    Flag,
+    /// Refused with `rotating_code_required`.
+    Refuse,
+}
+
+impl DailyCodePolicy {
+    pub fn parse(text: &str) -> Option<DailyCodePolicy> {
+        match text {
+            "flag" => Some(DailyCodePolicy::Flag),
+            "refuse" => Some(DailyCodePolicy::Refuse),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DailyCodePolicy::Flag => "flag",
+            DailyCodePolicy::Refuse => "refuse",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

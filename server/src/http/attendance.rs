@@ -85,7 +85,7 @@ async fn attend(
 ) -> ApiResult<Response> {
     actor.require(&[Role::Physician])?;
     limits::attendance(state, ip.0, actor.user_id).await?;
-    let answer = attendance::attend(state, actor.user_id, action, body).await?;
+    let answer = attendance::attend_from(state, actor.user_id, action, body, ip.0).await?;
     let label = match action {
         Action::CheckIn => "check_in",
         Action::CheckOut => "check_out",

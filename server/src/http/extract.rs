@@ -287,10 +287,15 @@ impl FromRequestParts<AppState> for PresentedUser {
 }
 
 /// A kiosk calling a kiosk endpoint: an unrevoked kiosk token for one site.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct KioskCaller {
     pub kiosk_id: Uuid,
     pub site_id: Uuid,
+    /// The kiosk's address, as `CHECKIN_TRUSTED_PROXIES` resolves it.
+    pub ip: Option<std::net::IpAddr>,
+    /// The network an administrator pinned it to.
+    pub pinned_network: Option<String>,
+    pub label: Option<String>,
 }
 
 impl KioskCaller {
@@ -305,6 +310,9 @@ impl KioskCaller {
             Some(kiosk) if !kiosk.revoked && kiosk.site_id == site_id => Ok(KioskCaller {
                 kiosk_id: kiosk.id,
                 site_id,
+                ip: None,
+                pinned_network: kiosk.pinned_network,
+                label: kiosk.label,
             }),
             _ => Err(ApiError::InvalidToken),
         }
@@ -325,7 +333,10 @@ impl FromRequestParts<AppState> for KioskCaller {
             // A person's valid token on a kiosk endpoint: authenticated, not allowed.
             return Err(ApiError::Forbidden);
         }
-        KioskCaller::from_token(token, state).await
+        let mut caller = KioskCaller::from_token(token, state).await?;
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
+        caller.ip = ip;
+        Ok(caller)
     }
 }
 

@@ -231,7 +231,14 @@ pub async fn daily_codes(
 /// check-in path recognises this exact payload from the same entry. A site renamed
 /// or moved to another time zone shows so from the next step.
 async fn current_code(state: &AppState, caller: KioskCaller) -> ApiResult<(KioskCode, Tz)> {
-    crate::service::admin::kiosks::record_contact(state, caller.kiosk_id).await;
+    let contact = crate::service::admin::kiosks::Contact {
+        kiosk_id: caller.kiosk_id,
+        site_id: caller.site_id,
+        ip: caller.ip,
+        pinned_network: caller.pinned_network.as_deref(),
+        label: caller.label.as_deref(),
+    };
+    crate::service::admin::kiosks::record_contact(state, &contact).await?;
     let period = state.config.qr_period_seconds.max(1);
     let now = state.now();
     let key = keys::kiosk_code(

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod console;
 pub mod console_assets;
 pub mod dashboard;
+pub mod device_moves;
 pub mod extract;
 pub mod filings;
 pub mod forwarded;
@@ -84,6 +85,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(reports::router())
         .merge(filings::router())
         .merge(dashboard::router())
+        .merge(device_moves::router())
         .merge(supervision::router())
         .merge(sites::router())
         .merge(ui_config::router())

@@ -16,6 +16,8 @@
 //! second judgement, never a wrong answer: unique constraints and the transaction's
 //! checks decide races either way.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use mobile_api::{AnomalySummary, AttendanceRequest, AttendanceResponse, Verdict};
 use uuid::Uuid;
@@ -31,6 +33,7 @@ use crate::domain::crediting::close_of_local_day;
 use crate::domain::detectors::{self, GroupPolicy, PastFix, RepeatPolicy, ReportedFix};
 use crate::domain::geofence::{FixPolicy, FixVerdict, Geofence};
 use crate::domain::kiosk_code;
+use crate::domain::network::{self, NetworkEvidence, NetworkFacts};
 use crate::domain::organization::Organization;
 use crate::domain::plausibility::{self, PlausibilityPolicy};
 use crate::error::{ApiError, ApiResult};
@@ -202,6 +205,19 @@ pub async fn attend(
     action: Action,
     request: &AttendanceRequest,
 ) -> ApiResult<Answer> {
+    attend_from(state, physician_id, action, request, None).await
+}
+
+/// [`attend`] for a request from the client address `client_ip` (as
+/// `CHECKIN_TRUSTED_PROXIES` resolves it): the network evidence is judged and kept
+/// with the attempt (`domain::network`).
+pub async fn attend_from(
+    state: &AppState,
+    physician_id: Uuid,
+    action: Action,
+    request: &AttendanceRequest,
+    client_ip: Option<IpAddr>,
+) -> ApiResult<Answer> {
     let now = state.now();
     validate(request, now)?;
     let answer_key = keys::answer(physician_id, request.client_event_id);
@@ -212,7 +228,16 @@ pub async fn attend(
     // first answer in the transaction (`Duplicate`) and that answer is sent.
     let mut known = Some(close_ended_visit(state, physician_id, now).await?);
     for _ in 0..MAX_ROUNDS {
-        let write = decide(state, physician_id, action, request, now, known.take()).await?;
+        let write = decide(
+            state,
+            physician_id,
+            action,
+            request,
+            now,
+            known.take(),
+            client_ip,
+        )
+        .await?;
         match state.store.record_attendance(&write).await? {
             WriteOutcome::Written => {
                 tracing::info!(
@@ -293,6 +318,7 @@ async fn decide(
     request: &AttendanceRequest,
     now: DateTime<Utc>,
     known: Option<Known>,
+    client_ip: Option<IpAddr>,
 ) -> ApiResult<AttendanceWrite> {
     // Facts read here all come from one snapshot of the database; the write's
     // transaction checks again the ones a concurrent attempt could change.
@@ -382,12 +408,28 @@ async fn decide(
         .device_bindings(physician_id, &attempt.device_id)
         .await?;
     let judged = policy(&state.config);
-    // Asked only of a late offline upload, which is rare.
+    // Asked only of an offline upload, which is rare: a phone that made a live scan
+    // since its "offline" scan had a network, and the scan is judged as online.
     let online_since_scan = attempt.offline
-        && now - scanned_at > judged.late_sync_after
         && store
             .online_between(physician_id, scanned_at, now, judged.live_scan_grace)
             .await?;
+    // The networks the site's kiosks fetched codes from lately: a kiosk is active there,
+    // and a scan from one of them was made beside the screen.
+    let kiosk_networks = match (&site, &code) {
+        (Some(site), CodeCheck::Genuine(_)) => {
+            let active = Duration::minutes(state.config.detection.kiosk_active_minutes);
+            store.site_kiosk_networks(site.id, now - active).await?
+        }
+        _ => Vec::new(),
+    };
+    let place = client_ip.and_then(|ip| state.ip_locator.as_ref()?.locate(ip));
+    let (network_evidence, network_finding) = network::judge(&NetworkFacts {
+        client_ip,
+        kiosk_networks: &kiosk_networks,
+        place: place.as_ref(),
+        site_code: site.as_ref().map_or("", |s| s.jurisdiction_code.as_str()),
+    });
     let presence_checks = match (&open_visit, action) {
         (Some(open), Action::Presence) => {
             store
@@ -413,6 +455,11 @@ async fn decide(
         bound_device: bound_device.as_deref(),
         presence_pending: !presence_checks.is_empty(),
         online_since_scan,
+        kiosk_active: !kiosk_networks.is_empty(),
+        daily_code_policy: site
+            .as_ref()
+            .map(|s| s.daily_code_policy)
+            .unwrap_or_default(),
     };
     let mut judgement = attendance::judge(&attempt, &facts, &judged);
     if !matches!(judgement.decision, Decision::Refused(_)) {
@@ -425,6 +472,7 @@ async fn decide(
         };
         let found = detect(state, store, physician_id, &attempt, &judgement, &history).await?;
         judgement.findings.extend(found);
+        judgement.findings.extend(network_finding);
     }
 
     let event_id = Uuid::new_v4();
@@ -525,6 +573,10 @@ async fn decide(
             distance_to_fence_m: distance,
             geofence_version: judgement.geofence_version,
             response,
+            client_ip: client_ip.map(|ip| network::canonical(ip).to_string()),
+            network: network_evidence.map(NetworkEvidence::as_str),
+            ip_place: place.map(|p| p.words()).filter(|w| !w.is_empty()),
+            offline: attempt.offline,
         },
         code_use: if accepted_attempt { code_use } else { None },
         visit,
@@ -833,6 +885,10 @@ mod tests {
                 status: 0,
                 body: String::new(),
             },
+            client_ip: None,
+            network: None,
+            ip_place: None,
+            offline: false,
         }
     }
 

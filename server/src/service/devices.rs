@@ -2,12 +2,19 @@
 //! `CHECKIN_DEVICE_MOVE_DAYS`, after which scans from the new phone raise nothing.
 
 use chrono::Duration;
-use mobile_api::{DeviceBinding, MoveDevice};
+use mobile_api::{
+    DeviceBinding, DeviceMoveDecision, DeviceMoveRequest, DeviceMoveRequestList, MoveDevice,
+    RequestDeviceMove,
+};
+use uuid::Uuid;
 
-use crate::domain::access::{Actor, Role};
+use crate::domain::access::{Actor, Placement, Role, Scope};
 use crate::domain::device;
+use crate::domain::jurisdiction::JurisdictionPath;
 use crate::error::{ApiError, ApiResult};
+use crate::service::audit::{self, Change};
 use crate::state::AppState;
+use crate::store::device_moves::{MoveRequestRecord, NewMoveRequest};
 
 /// Binds `physician_id` to the request's device. Refused 409 `device_move_too_soon`
 /// within the period after the last binding, and 409 `device_bound_elsewhere` when
@@ -74,4 +81,234 @@ fn binding(
         bound_at,
         next_move_from: bound_at + period,
     }
+}
+
+// ---- moves by request (#22 point 6) ----------------------------------------------
+
+/// Who decides device moves: a hospital administrator (their hospital's physicians),
+/// a supervisor (within their jurisdiction), an administrator.
+const DECIDERS: [Role; 3] = [Role::Admin, Role::Supervisor, Role::HospitalAdmin];
+
+fn optional_note(note: Option<&str>, field: &str) -> ApiResult<Option<String>> {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 500) {
+        return Err(ApiError::invalid(format!(
+            "{field}: at most 500 characters"
+        )));
+    }
+    Ok(note.map(str::to_owned))
+}
+
+fn conflict(error: crate::store::StoreError) -> ApiError {
+    match error {
+        crate::store::StoreError::Conflict(what) if what == "device_move_pending" => {
+            ApiError::Conflict {
+                code: "device_move_pending",
+                detail: "a request to move your phone is already waiting for a decision".into(),
+            }
+        }
+        crate::store::StoreError::Conflict(what) if what == "device_move_decided" => {
+            ApiError::Conflict {
+                code: "device_move_decided",
+                detail: "this request has already been decided".into(),
+            }
+        }
+        other => other.into(),
+    }
+}
+
+fn to_wire(r: MoveRequestRecord) -> DeviceMoveRequest {
+    DeviceMoveRequest {
+        id: r.id,
+        physician_id: r.physician_id,
+        physician_name: r.physician_name,
+        current_device_id: r.current_device_id,
+        device_id: r.device_id,
+        note: r.note,
+        status: r.status,
+        created_at: r.created_at,
+        decided_by: r.decided_by,
+        decided_at: r.decided_at,
+        decision_note: r.decision_note,
+    }
+}
+
+/// A physician asks to move their binding to a new phone. 409 `device_bound_elsewhere`
+/// when that phone is another physician's, `device_move_pending` when a request waits.
+pub async fn request_move(
+    state: &AppState,
+    actor: &Actor,
+    request: &RequestDeviceMove,
+) -> ApiResult<DeviceMoveRequest> {
+    actor.require(&[Role::Physician])?;
+    let device_id = request.device_id.trim();
+    if device_id.is_empty() || device_id.chars().count() > 200 {
+        return Err(ApiError::invalid("device_id: must be 1 to 200 characters"));
+    }
+    let note = optional_note(request.note.as_deref(), "note")?;
+    let (_, owners) = state
+        .store
+        .device_bindings(actor.user_id, device_id)
+        .await?;
+    if !owners.is_empty() {
+        return Err(ApiError::Conflict {
+            code: "device_bound_elsewhere",
+            detail: "this phone is bound to another physician's account".into(),
+        });
+    }
+    let id = Uuid::new_v4();
+    let after =
+        serde_json::json!({ "physician_id": actor.user_id, "device_id": device_id, "note": note });
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "device_move.request",
+            object_type: "device_move_request",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(&after),
+        },
+    )?;
+    let new = NewMoveRequest {
+        id,
+        physician_id: actor.user_id,
+        device_id,
+        note: note.as_deref(),
+        now: state.now(),
+    };
+    state
+        .store
+        .insert_device_move_request(&new, audit)
+        .await
+        .map_err(conflict)?;
+    let stored = state
+        .store
+        .device_move_request(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(to_wire(stored))
+}
+
+/// The physician's own requests, newest first.
+pub async fn my_requests(state: &AppState, actor: &Actor) -> ApiResult<DeviceMoveRequestList> {
+    actor.require(&[Role::Physician])?;
+    let items = state
+        .store
+        .device_move_requests(Some(actor.user_id), None)
+        .await?
+        .into_iter()
+        .map(to_wire)
+        .collect();
+    Ok(DeviceMoveRequestList { items })
+}
+
+fn reaches(actor: &Actor, r: &MoveRequestRecord) -> bool {
+    match &r.jurisdiction_path {
+        Some(path) => actor.reaches(Placement {
+            jurisdiction: &JurisdictionPath::from_stored(path.clone()),
+            organization_id: r.organization_id,
+        }),
+        None => actor.scope == Scope::Everything,
+    }
+}
+
+/// Requests the caller may decide (`status`: `pending` by default, or `all`).
+pub async fn requests_in_reach(
+    state: &AppState,
+    actor: &Actor,
+    status: Option<&str>,
+) -> ApiResult<DeviceMoveRequestList> {
+    actor.require(&DECIDERS)?;
+    let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+        None | Some("pending") => Some("pending"),
+        Some("all") => None,
+        Some(s @ ("approved" | "rejected")) => Some(s),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "status: must be pending, approved, rejected or all",
+            ));
+        }
+    };
+    let items = state
+        .store
+        .device_move_requests(None, status)
+        .await?
+        .into_iter()
+        .filter(|r| reaches(actor, r))
+        .map(to_wire)
+        .collect();
+    Ok(DeviceMoveRequestList { items })
+}
+
+/// Approves (rebinding the physician to the new phone at once) or rejects a pending
+/// request. Out of reach: 404; decided already: 409 `device_move_decided`.
+pub async fn decide(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    decision: &DeviceMoveDecision,
+) -> ApiResult<DeviceMoveRequest> {
+    actor.require(&DECIDERS)?;
+    let approve = match decision.decision.trim() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(ApiError::invalid("decision: must be approve or reject")),
+    };
+    let note = optional_note(decision.note.as_deref(), "note")?;
+    let request = state
+        .store
+        .device_move_request(id)
+        .await?
+        .filter(|r| reaches(actor, r))
+        .ok_or(ApiError::NotFound)?;
+    if approve {
+        let (_, owners) = state
+            .store
+            .device_bindings(request.physician_id, &request.device_id)
+            .await?;
+        if !owners.is_empty() {
+            return Err(ApiError::Conflict {
+                code: "device_bound_elsewhere",
+                detail: "that phone has since been bound to another physician's account".into(),
+            });
+        }
+    }
+    let before = serde_json::json!({ "status": request.status, "device_id": request.device_id,
+        "current_device_id": request.current_device_id });
+    let after = serde_json::json!({ "status": if approve { "approved" } else { "rejected" },
+        "device_id": request.device_id, "decision_note": note });
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: if approve {
+                "device_move.approve"
+            } else {
+                "device_move.reject"
+            },
+            object_type: "device_move_request",
+            object_id: id.to_string(),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )?;
+    state
+        .store
+        .decide_device_move(
+            id,
+            approve,
+            actor.user_id,
+            note.as_deref(),
+            state.now(),
+            audit,
+        )
+        .await
+        .map_err(conflict)?;
+    let stored = state
+        .store
+        .device_move_request(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(to_wire(stored))
 }

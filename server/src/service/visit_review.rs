@@ -168,6 +168,11 @@ fn fix(f: &visit_search::VisitFix) -> VisitFix {
         is_mock: f.is_mock,
         verdict: f.verdict.clone(),
         distance_to_fence_m: f.distance_to_fence_m,
+        offline: f.network.offline,
+        received_at: f.network.received_at,
+        network: f.network.network.clone(),
+        client_ip: f.network.client_ip.clone(),
+        ip_place: f.network.ip_place.clone(),
     }
 }
 

@@ -53,6 +53,14 @@ pub struct NewEvent {
     pub distance_to_fence_m: Option<f64>,
     pub geofence_version: Option<i64>,
     pub response: StoredResponse,
+    /// The client's address, as `CHECKIN_TRUSTED_PROXIES` resolves it.
+    pub client_ip: Option<String>,
+    /// `kiosk_network`, `far_away` or `elsewhere` (see `domain::network`).
+    pub network: Option<&'static str>,
+    /// Where the operator's IP database places the address.
+    pub ip_place: Option<String>,
+    /// The app marked the scan as kept in its offline queue.
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +160,10 @@ impl NewEvent {
             e.geofence_version.into(),
             i64::from(e.response.status).into(),
             e.response.body.clone().into(),
+            e.client_ip.as_deref().into(),
+            e.network.into(),
+            e.ip_place.as_deref().into(),
+            e.offline.into(),
         ])
     }
 }

@@ -73,6 +73,10 @@ pub const EVENTS: Insert = Insert {
         "geofence_version",
         "response_status",
         "response_body",
+        "client_ip",
+        "network",
+        "ip_place",
+        "offline",
     ],
 };
 
@@ -161,6 +165,6 @@ mod tests {
             "INSERT INTO devices (physician_id, device_id, bound_at) \
              VALUES ($1, $2, $3), ($4, $5, $6)"
         );
-        assert!(EVENTS.sql(1).ends_with("$26, $27)"));
+        assert!(EVENTS.sql(1).ends_with("$30, $31)"));
     }
 }

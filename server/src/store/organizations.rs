@@ -16,7 +16,9 @@ use crate::domain::geofence::Geofence;
 use crate::domain::jurisdiction::{JurisdictionCode, JurisdictionPath};
 use crate::domain::kiosk_code::SiteSecret;
 use crate::domain::organization::parse_timezone;
-use crate::domain::organization::{Organization, OrganizationKind, VersionedGeofence};
+use crate::domain::organization::{
+    DailyCodePolicy, Organization, OrganizationKind, VersionedGeofence,
+};
 
 /// Inserts one geofence version inside the caller's transaction.
 macro_rules! insert_geofence_version {
@@ -54,6 +56,7 @@ pub struct OrganizationChanges<'a> {
     pub timezone: Option<chrono_tz::Tz>,
     pub max_accuracy_m: Option<f64>,
     pub geofence: Option<&'a Geofence>,
+    pub daily_code_policy: Option<DailyCodePolicy>,
 }
 
 /// One version of a site's fence and what was judged against it.
@@ -89,6 +92,7 @@ struct OrganizationRow {
     geofence_version: Option<i64>,
     geometry: Option<String>,
     created_at: i64,
+    daily_code_policy: Option<String>,
 }
 
 impl FromColumns for OrganizationRow {
@@ -104,13 +108,14 @@ impl FromColumns for OrganizationRow {
             geofence_version: row.get("geofence_version")?,
             geometry: row.get("geometry")?,
             created_at: row.get("created_at")?,
+            daily_code_policy: row.get("daily_code_policy")?,
         })
     }
 }
 from_row!(OrganizationRow);
 
 const SELECT: &str = "SELECT o.id, o.name, o.kind, o.jurisdiction_code, j.path, o.timezone, \
-    o.max_accuracy_m, o.geofence_version, g.geometry, o.created_at \
+    o.max_accuracy_m, o.geofence_version, g.geometry, o.created_at, o.daily_code_policy \
     FROM organizations o \
     JOIN jurisdictions j ON j.code = o.jurisdiction_code \
     LEFT JOIN geofence_versions g ON g.organization_id = o.id AND g.version = o.geofence_version";
@@ -143,6 +148,11 @@ impl TryFrom<OrganizationRow> for Organization {
             max_accuracy_m: row.max_accuracy_m,
             geofence,
             created_at: from_ms(row.created_at)?,
+            daily_code_policy: row
+                .daily_code_policy
+                .as_deref()
+                .and_then(DailyCodePolicy::parse)
+                .unwrap_or_default(),
         })
     }
 }
@@ -235,7 +245,8 @@ impl Store {
         const UPDATE: &str = "UPDATE organizations SET \
             name = COALESCE($2, name), timezone = COALESCE($3, timezone), \
             max_accuracy_m = COALESCE($4, max_accuracy_m), \
-            geofence_version = COALESCE($5, geofence_version), updated_at = $6, audit_seq = $7 \
+            geofence_version = COALESCE($5, geofence_version), updated_at = $6, audit_seq = $7, \
+            daily_code_policy = COALESCE($8, daily_code_policy) \
             WHERE id = $1";
         let id = id.to_string();
         let after = on_pool!(self.db(), pool => {
@@ -261,6 +272,7 @@ impl Store {
                 .bind(version)
                 .bind(to_ms(now))
                 .bind(slot.link())
+                .bind(changes.daily_code_policy.map(DailyCodePolicy::as_str))
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() != 1 {

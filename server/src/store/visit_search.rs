@@ -217,6 +217,18 @@ pub struct VisitFix {
     pub verdict: String,
     pub distance_to_fence_m: Option<f64>,
     pub geofence_version: Option<i64>,
+    /// The network evidence (see `domain::network`).
+    pub network: NetworkRecord,
+}
+
+/// What was recorded of an attempt's network and queueing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkRecord {
+    pub client_ip: Option<String>,
+    pub network: Option<String>,
+    pub ip_place: Option<String>,
+    pub offline: bool,
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -232,6 +244,11 @@ struct FixRow {
     verdict: String,
     distance_to_fence_m: Option<f64>,
     geofence_version: Option<i64>,
+    client_ip: Option<String>,
+    network: Option<String>,
+    ip_place: Option<String>,
+    offline: bool,
+    received_at: i64,
 }
 
 impl Store {
@@ -288,7 +305,8 @@ impl Store {
     /// The check-in and check-out fixes of a visit, check-in first.
     pub async fn visit_fixes(&self, visit_id: Uuid) -> StoreResult<Vec<VisitFix>> {
         const SQL: &str = "SELECT e.id, e.action, e.scanned_at, e.lat, e.lon, e.accuracy_m, \
-            e.crs, e.is_mock, e.verdict, e.distance_to_fence_m, e.geofence_version \
+            e.crs, e.is_mock, e.verdict, e.distance_to_fence_m, e.geofence_version, \
+            e.client_ip, e.network, e.ip_place, e.offline, e.received_at \
             FROM visits v JOIN attendance_events e \
             ON e.id = v.check_in_event_id OR e.id = v.check_out_event_id \
             WHERE v.id = $1 ORDER BY e.scanned_at, e.action";
@@ -307,6 +325,13 @@ impl Store {
                     verdict: r.verdict,
                     distance_to_fence_m: r.distance_to_fence_m,
                     geofence_version: r.geofence_version,
+                    network: NetworkRecord {
+                        client_ip: r.client_ip,
+                        network: r.network,
+                        ip_place: r.ip_place,
+                        offline: r.offline,
+                        received_at: Some(from_ms(r.received_at)?),
+                    },
                 })
             })
             .collect()

@@ -245,6 +245,9 @@ impl<'a> Bulk<'a> {
                 .recent
                 .iter()
                 .any(|f| f.at > attempt.scanned_at && f.at < now),
+            // The simulated sites' screens are not modelled as fetching codes.
+            kiosk_active: false,
+            daily_code_policy: Default::default(),
         };
         let mut judgement = attendance::judge(&attempt, &facts, &self.policy);
         if !matches!(judgement.decision, Decision::Refused(_)) {
@@ -339,6 +342,10 @@ impl<'a> Bulk<'a> {
             distance_to_fence_m: distance,
             geofence_version: judgement.geofence_version,
             response,
+            client_ip: None,
+            network: None,
+            ip_place: None,
+            offline: attempt.offline,
         };
         self.physicians[physician].writes += 1;
         let accepted_attempt = refusal_code.is_none();

@@ -86,6 +86,7 @@ pub async fn offline_state(
         keys: Arc::new(keys),
         clock,
         metrics: crate::metrics::Metrics::new(),
+        ip_locator: None,
     })
 }
 

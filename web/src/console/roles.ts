@@ -11,11 +11,11 @@ const BUREAU = ['/', '/anomalies', '/visits', '/reports', '/filings', '/coverage
 
 /** The menu paths of each role, in menu order; a detail page belongs to its list's path. */
 export const VIEWS: Record<ConsoleRole, string[]> = {
-  admin: [...BUREAU, '/admin/import', '/admin/audit', '/admin/holidays'],
-  supervisor: BUREAU,
+  admin: [...BUREAU, '/admin/import', '/admin/audit', '/admin/holidays', '/device-moves'],
+  supervisor: [...BUREAU, '/device-moves'],
   // Its own staff: people (physicians), their service records, reports scoped to the
   // hospital (reports::resolve_scope), the personnel-table import (import::authorize).
-  hospital_admin: ['/admin/people', '/reports', '/admin/import'],
+  hospital_admin: ['/admin/people', '/reports', '/admin/import', '/device-moves'],
   // Its own site (organizations::get, read-only) and its wall screens (kiosks).
   clinic_admin: ['/admin/sites'],
 };

@@ -20,6 +20,7 @@ export const router = createRouter({
     { path: '/admin/audit', name: 'audit', component: () => import('./views/admin/AuditView.vue') },
     { path: '/admin/holidays', name: 'holidays', component: () => import('./views/admin/HolidaysView.vue') },
     { path: '/assignments', name: 'assignments', component: () => import('./views/AssignmentsView.vue') },
+    { path: '/device-moves', name: 'device-moves', component: () => import('./views/DeviceMovesView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });

@@ -32,6 +32,9 @@ export const ANOMALY_KINDS: Record<string, Pair> = {
   device_shared: ['设备已绑定他人', 'Device bound to another physician'],
   group_scan: ['多账号同机同时签到', 'Several accounts scanning as one phone'],
   paired_accounts: ['两账号多地结伴签到', 'Two accounts repeatedly scanning together'],
+  network_far_away: ['签到网络远离派驻地', 'Scan from a network far from the site'],
+  kiosk_second_network: ['签到屏链接在其他网络使用', 'Kiosk link used from a second network'],
+  daily_code_live_kiosk: ['签到屏运行时使用纸质日码', 'Printed daily code while the kiosk runs'],
 };
 
 export const SEVERITY: Record<string, Pair> = { high: ['高', 'High'], medium: ['中', 'Medium'], low: ['低', 'Low'] };

@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use mobile_api::{EnrollKiosk, KioskEnrolment, KioskLink, KioskList, Problem};
+use mobile_api::{
+    EnrollKiosk, KioskEnrolment, KioskLink, KioskList, KioskStatus, Problem, UpdateKiosk,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -20,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(enroll_kiosk, list_kiosks))
         .routes(routes!(link_qr))
-        .routes(routes!(revoke_kiosk))
+        .routes(routes!(revoke_kiosk, pin_kiosk))
 }
 
 /// Enrols a wall screen for a site. The body (`{label?}`) may be empty.
@@ -62,6 +64,26 @@ pub async fn revoke_kiosk(
 ) -> ApiResult<StatusCode> {
     kiosks::revoke(&state, &actor, kiosk_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pins a kiosk to its network (`{"pinned_network": "current"}`, a network, or `null`
+/// to unpin): a pinned kiosk fetching its code from another network gets 403
+/// `kiosk_network_not_allowed`.
+#[utoipa::path(patch, path = "/api/v1/kiosks/{kiosk_id}", tag = "administration",
+    params(("kiosk_id" = Uuid, Path)), request_body = UpdateKiosk, security(("bearer" = [])),
+    responses(
+        (status = 200, body = KioskStatus),
+        (status = 400, description = "`invalid_request`: `pinned_network` is not a network, or the kiosk was never seen", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn pin_kiosk(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(kiosk_id): AppPath<Uuid>,
+    AppJson(body): AppJson<UpdateKiosk>,
+) -> ApiResult<AppJson<KioskStatus>> {
+    Ok(AppJson(kiosks::pin(&state, &actor, kiosk_id, body).await?))
 }
 
 /// The site's kiosks, oldest first, each with when it last fetched its code (recorded

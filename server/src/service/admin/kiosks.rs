@@ -1,16 +1,21 @@
 //! Kiosk enrolment and revocation: a long-lived token for one site's wall screen.
 
-use chrono::{DateTime, Utc};
-use mobile_api::{EnrollKiosk, KioskEnrolment, KioskList, KioskStatus};
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use mobile_api::{EnrollKiosk, KioskEnrolment, KioskList, KioskStatus, UpdateKiosk};
 use uuid::Uuid;
 
 use super::organizations::reachable_organization;
 use crate::auth::AuthError;
 use crate::auth::jwt::{Audience, Claims, ISSUER};
 use crate::domain::access::{Actor, Role};
+use crate::domain::anomaly::AnomalyKind;
+use crate::domain::network;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
 use crate::state::AppState;
+use crate::store::kiosks::SiteAnomaly;
 
 /// Kiosk tokens last five years; revocation, not expiry, is how they end.
 const KIOSK_TOKEN_DAYS: i64 = 5 * 365;
@@ -129,20 +134,102 @@ pub async fn revoke(state: &AppState, actor: &Actor, kiosk_id: Uuid) -> ApiResul
     Ok(())
 }
 
-/// How often a kiosk's contact is written at most (per kiosk and process).
-const CONTACT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// A kiosk fetching its code: who, from where, and what it is pinned to.
+#[derive(Debug, Clone, Copy)]
+pub struct Contact<'a> {
+    pub kiosk_id: Uuid,
+    pub site_id: Uuid,
+    pub ip: Option<IpAddr>,
+    pub pinned_network: Option<&'a str>,
+    pub label: Option<&'a str>,
+}
 
-/// Notes that kiosk `kiosk_id` fetched its code now: one write a minute at most, the
-/// cache's marker deciding. A failure is logged, never the kiosk's problem.
-pub async fn record_contact(state: &AppState, kiosk_id: Uuid) {
-    let key = crate::cache::keys::kiosk_seen(kiosk_id);
-    if !state.cache.set_once(&key, "1", CONTACT_EVERY).await {
-        return;
+/// Notes that a kiosk fetched its code now, and from which network: one write a
+/// minute at most per kiosk and network, the cache's marker deciding. A pinned kiosk
+/// fetching from another network is refused (403 `kiosk_network_not_allowed`); a kiosk
+/// fetching from two networks at once raises `kiosk_second_network` for its site, once
+/// a day. A failure to record is logged, never the kiosk's problem.
+pub async fn record_contact(state: &AppState, contact: &Contact<'_>) -> ApiResult<()> {
+    let network = contact.ip.map(network::network_of);
+    if let (Some(pinned), Some(network)) = (contact.pinned_network, &network)
+        && pinned != network
+    {
+        return Err(ApiError::KioskNetworkNotAllowed {
+            pinned: pinned.to_owned(),
+            network: network.clone(),
+        });
     }
-    if let Err(error) = state.store.touch_kiosk(kiosk_id, state.now()).await {
+    let kiosk_id = contact.kiosk_id;
+    let key = format!(
+        "{}:{}",
+        crate::cache::keys::kiosk_seen(kiosk_id),
+        network.as_deref().unwrap_or("-")
+    );
+    let every = u64::try_from(state.config.detection.kiosk_contact_seconds).unwrap_or(0);
+    if every > 0
+        && !state
+            .cache
+            .set_once(&key, "1", std::time::Duration::from_secs(every))
+            .await
+    {
+        return Ok(());
+    }
+    let now = state.now();
+    let recorded = async {
+        state.store.touch_kiosk(kiosk_id, now).await?;
+        if let (Some(ip), Some(network)) = (contact.ip, &network) {
+            let ip = network::canonical(ip).to_string();
+            let (first_seen, others) = state
+                .store
+                .touch_kiosk_network(kiosk_id, network, &ip, now)
+                .await?;
+            let overlap = Duration::minutes(state.config.detection.kiosk_overlap_minutes);
+            if let Some(other) = network::concurrent_network(first_seen, &others, now, overlap) {
+                raise_second_network(state, contact, network, other, now).await?;
+            }
+        }
+        Ok::<(), ApiError>(())
+    };
+    if let Err(error) = recorded.await {
         tracing::warn!(%error, %kiosk_id, "could not record the kiosk's contact");
         state.cache.clear(&key).await;
     }
+    Ok(())
+}
+
+/// `kiosk_second_network` for the kiosk's site, at most once per kiosk and UTC day.
+async fn raise_second_network(
+    state: &AppState,
+    contact: &Contact<'_>,
+    network: &str,
+    other: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Some(site) = state.store.organization(contact.site_id).await? else {
+        return Ok(());
+    };
+    let anomaly = SiteAnomaly {
+        id: Uuid::new_v4(),
+        kind: AnomalyKind::KioskSecondNetwork,
+        site_id: site.id,
+        jurisdiction_code: site.jurisdiction_code.as_str().to_owned(),
+        detected_at: now,
+        detail: serde_json::json!({
+            "kiosk_id": contact.kiosk_id,
+            "kiosk_label": contact.label,
+            "network": network,
+            "other_network": other,
+        }),
+    };
+    let run_key = format!("{}:{}", contact.kiosk_id, now.date_naive());
+    let raised = state
+        .store
+        .raise_site_anomaly_once("kiosk_second_network", &run_key, &anomaly)
+        .await?;
+    if raised {
+        tracing::warn!(kiosk_id = %contact.kiosk_id, network, other, "kiosk link used from two networks");
+    }
+    Ok(())
 }
 
 /// A site's kiosks with their last contact, for those who may manage them there.
@@ -162,11 +249,68 @@ pub async fn list(state: &AppState, actor: &Actor, site_id: Uuid) -> ApiResult<K
             revoked: k.revoked_at.is_some(),
             revoked_at: k.revoked_at,
             last_seen_at: k.last_seen_at,
+            last_network: k.last_network,
+            pinned_network: k.pinned_network,
         })
         .collect();
     Ok(KioskList {
         site_id: site.id,
         items,
+    })
+}
+
+/// Pins a kiosk to a network (or unpins it): a pinned kiosk fetching its code from
+/// elsewhere is refused. Audited as `kiosk.pin`.
+pub async fn pin(
+    state: &AppState,
+    actor: &Actor,
+    kiosk_id: Uuid,
+    request: UpdateKiosk,
+) -> ApiResult<KioskStatus> {
+    may_manage(actor)?;
+    let kiosk = state
+        .store
+        .kiosk(kiosk_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let site = reachable_organization(state, actor, kiosk.site_id).await?;
+    let entries = list(state, actor, site.id).await?.items;
+    let entry = entries
+        .into_iter()
+        .find(|k| k.kiosk_id == kiosk_id)
+        .ok_or(ApiError::NotFound)?;
+    let pinned = match request.pinned_network.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("current") => Some(entry.last_network.clone().ok_or_else(|| {
+            ApiError::invalid("pinned_network: the kiosk has not fetched a code yet")
+        })?),
+        Some(text) => Some(network::parse_network(text).ok_or_else(|| {
+            ApiError::invalid(
+                "pinned_network: must be an address, an IPv4 /24 or IPv6 /64 network, \"current\" or null",
+            )
+        })?),
+    };
+    let before =
+        serde_json::json!({ "kiosk_id": kiosk_id, "pinned_network": entry.pinned_network });
+    let after = serde_json::json!({ "kiosk_id": kiosk_id, "pinned_network": pinned });
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: "kiosk.pin",
+            object_type: "kiosk",
+            object_id: kiosk_id.to_string(),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )?;
+    state
+        .store
+        .pin_kiosk(kiosk_id, pinned.as_deref(), audit)
+        .await?;
+    Ok(KioskStatus {
+        pinned_network: pinned,
+        ..entry
     })
 }
 

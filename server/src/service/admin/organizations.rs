@@ -16,8 +16,8 @@ use crate::domain::geofence::Geofence;
 use crate::domain::jurisdiction::JurisdictionPath;
 use crate::domain::kiosk_code::SiteSecret;
 use crate::domain::organization::{
-    DEFAULT_TIMEZONE, Organization, VersionedGeofence, check_accuracy_limit, parse_name,
-    parse_timezone,
+    DEFAULT_TIMEZONE, DailyCodePolicy, Organization, VersionedGeofence, check_accuracy_limit,
+    parse_name, parse_timezone,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
@@ -37,6 +37,7 @@ pub fn to_body(org: Organization) -> OrganizationBody {
         geofence: org.geofence.map(|g| g.fence.to_stored_json()),
         max_accuracy_m: org.max_accuracy_m,
         created_at: org.created_at,
+        daily_code_policy: org.daily_code_policy.as_str().to_owned(),
     }
 }
 
@@ -135,6 +136,7 @@ pub async fn record_created(
             .cloned()
             .map(|fence| VersionedGeofence { version: 1, fence }),
         created_at: now,
+        daily_code_policy: DailyCodePolicy::default(),
     });
     let audit = audit::audited(
         state,
@@ -228,11 +230,21 @@ pub async fn update(
         .as_ref()
         .map(|fence| parse_geofence(fence, &state.config.fence_limits))
         .transpose()?;
+    let daily_code_policy = request
+        .daily_code_policy
+        .as_deref()
+        .map(|p| {
+            DailyCodePolicy::parse(p.trim()).ok_or_else(|| {
+                ApiError::invalid("daily_code_policy: must be \"flag\" or \"refuse\"")
+            })
+        })
+        .transpose()?;
     let changes = OrganizationChanges {
         name: name.as_deref(),
         timezone,
         max_accuracy_m,
         geofence: geofence.as_ref(),
+        daily_code_policy,
     };
     // `before` and `after` are described inside the store's transaction.
     let audit = audit::audited::<()>(

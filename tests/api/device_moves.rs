@@ -1,0 +1,212 @@
+//! Moving a device binding by request (#22 point 6): the physician asks, a hospital
+//! administrator of their hospital (or a supervisor within reach) decides, the decision
+//! is audited, and after approval the new phone raises nothing.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::checkin::{Desk, accepted, local};
+use crate::helpers::*;
+
+const REQUESTS: &str = "/api/v1/me/device-move-requests";
+
+async fn ask(desk: &Desk, device: &str) -> (StatusCode, Value) {
+    desk.app
+        .send(
+            &desk.world.physician.client,
+            Method::POST,
+            REQUESTS,
+            Some(json!({"device_id": device, "note": "旧手机摔坏了"})),
+        )
+        .await
+}
+
+async fn decide(
+    desk: &Desk,
+    client: &mobile_api::client::Client,
+    id: &str,
+    decision: &str,
+) -> (StatusCode, Value) {
+    desk.app
+        .send(
+            client,
+            Method::POST,
+            &format!("/api/v1/device-move-requests/{id}/decision"),
+            Some(json!({"decision": decision, "note": "已核实"})),
+        )
+        .await
+}
+
+/// Scans on day 3 from `device`: the answer's reasons.
+async fn scan_from(desk: &Desk, device: &str) -> Vec<String> {
+    desk.app.clock.set(local(3, 9, 0));
+    let mut body = desk.request(&desk.code().await);
+    body["device_id"] = json!(device);
+    let answer = accepted(desk.check_in(&body).await);
+    answer["reasons"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Day 2 from the old phone, so that a binding exists.
+pub(crate) async fn honest_day_on_old_phone(desk: &Desk) {
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    desk.app.clock.set(local(2, 13, 0));
+    accepted(desk.check_out(&desk.request(&desk.code().await)).await);
+}
+
+/// Asks for a move to `device` and has the hospital administrator approve it.
+pub(crate) async fn approved_move(desk: &Desk, device: &str) {
+    let (status, request) = ask(desk, device).await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    let id = request["id"].as_str().expect("id").to_owned();
+    let admin = desk.world.hospital_admin.client.clone();
+    let (status, decided) = decide(desk, &admin, &id, "approve").await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+}
+
+#[tokio::test]
+async fn an_approved_move_binds_the_new_phone_which_then_raises_nothing() {
+    let desk = Desk::open().await;
+    honest_day_on_old_phone(&desk).await;
+    let (status, request) = ask(&desk, "phone-new").await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    assert_eq!(request["status"], "pending");
+    assert_eq!(request["current_device_id"], "phone-A");
+    assert_eq!(request["note"], "旧手机摔坏了");
+    // One request waits at a time.
+    assert_problem(
+        ask(&desk, "phone-newer").await,
+        StatusCode::CONFLICT,
+        "device_move_pending",
+    );
+
+    // The hospital's administrator sees it among the pending requests.
+    let (status, pending) = desk
+        .app
+        .send(
+            &desk.world.hospital_admin.client,
+            Method::GET,
+            "/api/v1/device-move-requests",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{pending}");
+    let items = pending["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0]["physician_id"],
+        json!(desk.world.physician.user.id)
+    );
+
+    let id = request["id"].as_str().expect("id").to_owned();
+    // A physician cannot decide; a bad decision names the field.
+    let physician = desk.world.physician.client.clone();
+    assert_eq!(
+        decide(&desk, &physician, &id, "approve").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let admin = desk.world.hospital_admin.client.clone();
+    let problem = assert_problem(
+        decide(&desk, &admin, &id, "maybe").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("decision")
+    );
+    let (status, decided) = decide(&desk, &admin, &id, "approve").await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    assert_eq!(decided["status"], "approved");
+    assert_eq!(decided["current_device_id"], "phone-new");
+    assert_eq!(
+        decided["decided_by"],
+        json!(desk.world.hospital_admin.user.id)
+    );
+    assert_problem(
+        decide(&desk, &admin, &id, "reject").await,
+        StatusCode::CONFLICT,
+        "device_move_decided",
+    );
+
+    // The new phone raises nothing; the old one is now the stranger.
+    assert_eq!(scan_from(&desk, "phone-new").await, Vec::<String>::new());
+
+    // The physician sees the decision; the audit log holds request and approval.
+    let (_, mine) = desk.app.send(&physician, Method::GET, REQUESTS, None).await;
+    assert_eq!(mine["items"][0]["status"], "approved");
+    assert_eq!(mine["items"][0]["decision_note"], "已核实");
+    let (status, log) = desk
+        .app
+        .send(
+            &desk.app.admin,
+            Method::GET,
+            "/api/v1/audit?limit=500",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let text = log.to_string();
+    assert!(
+        text.contains("device_move.request") && text.contains("device_move.approve"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_move_leaves_the_binding_and_others_cannot_reach_the_request() {
+    let desk = Desk::open().await;
+    honest_day_on_old_phone(&desk).await;
+    let (_, request) = ask(&desk, "phone-new").await;
+    let id = request["id"].as_str().expect("id").to_owned();
+    // A supervisor of another jurisdiction: not found.
+    let other = desk.world.other_supervisor.client.clone();
+    assert_eq!(
+        decide(&desk, &other, &id, "approve").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, listed) = desk
+        .app
+        .send(&other, Method::GET, "/api/v1/device-move-requests", None)
+        .await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(0));
+    // The supervisor within reach rejects it.
+    let supervisor = desk.world.supervisor.client.clone();
+    let (status, decided) = decide(&desk, &supervisor, &id, "reject").await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    assert_eq!(decided["status"], "rejected");
+    assert_eq!(decided["current_device_id"], "phone-A");
+    assert_eq!(
+        scan_from(&desk, "phone-new").await,
+        vec!["new_device".to_owned()]
+    );
+    // Decided requests are listed on asking for them.
+    let (_, all) = desk
+        .app
+        .send(
+            &supervisor,
+            Method::GET,
+            "/api/v1/device-move-requests?status=all",
+            None,
+        )
+        .await;
+    assert_eq!(all["items"][0]["status"], "rejected");
+    let (status, _) = desk
+        .app
+        .send(
+            &supervisor,
+            Method::GET,
+            "/api/v1/device-move-requests?status=later",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
