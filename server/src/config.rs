@@ -81,7 +81,14 @@ pub struct Config {
     pub ipv6_prefix_len: u8,
     /// The anomaly rules' thresholds (README "Anomaly thresholds").
     pub detection: Detection,
+    /// `CHECKIN_INSPECTION_PHOTO_MAX_BYTES`, default 5 MiB, between 1 KiB and
+    /// [`INSPECTION_PHOTO_HARD_MAX_BYTES`]: the largest inspection photo accepted (413
+    /// above it).
+    pub inspection_photo_max_bytes: usize,
 }
+
+/// The most any setting lets an inspection photo weigh (the route's body limit).
+pub const INSPECTION_PHOTO_HARD_MAX_BYTES: usize = 20 * 1024 * 1024;
 
 /// Every anomaly rule's threshold, each from its `CHECKIN_*` variable (README table).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -350,6 +357,7 @@ impl Default for Config {
             map: MapTiles::default(),
             ipv6_prefix_len: 64,
             detection: Detection::default(),
+            inspection_photo_max_bytes: 5 * 1024 * 1024,
         }
     }
 }
@@ -395,6 +403,18 @@ impl Config {
                 name: "CHECKIN_QR_PERIOD_SECONDS",
                 value: qr_period_seconds.to_string(),
                 reason: "must be between 5 and 3600".into(),
+            });
+        }
+        let inspection_photo_max_bytes = parse_or(
+            "CHECKIN_INSPECTION_PHOTO_MAX_BYTES",
+            get("CHECKIN_INSPECTION_PHOTO_MAX_BYTES"),
+            defaults.inspection_photo_max_bytes,
+        )?;
+        if !(1024..=INSPECTION_PHOTO_HARD_MAX_BYTES).contains(&inspection_photo_max_bytes) {
+            return Err(ConfigError {
+                name: "CHECKIN_INSPECTION_PHOTO_MAX_BYTES",
+                value: inspection_photo_max_bytes.to_string(),
+                reason: format!("must be between 1024 and {INSPECTION_PHOTO_HARD_MAX_BYTES}"),
             });
         }
         let scheduler_interval_secs = parse_or(
@@ -550,6 +570,7 @@ impl Config {
             )?,
             ipv6_prefix_len,
             detection: Detection::from_lookup(get)?,
+            inspection_photo_max_bytes,
         })
     }
 }
