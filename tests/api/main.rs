@@ -22,6 +22,7 @@ mod fraud_scenarios;
 mod hardening;
 mod import;
 mod import_bombs;
+mod inspection_plans;
 mod inspection_records;
 mod inspections;
 mod kiosk;

@@ -134,11 +134,7 @@ pub fn draw(candidates: &[Candidate], n: u32, seed: u64) -> Vec<Candidate> {
         })
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.site_id.cmp(&b.1.site_id)));
-    keyed
-        .into_iter()
-        .take(n as usize)
-        .map(|(_, c)| c)
-        .collect()
+    keyed.into_iter().take(n as usize).map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]
@@ -164,7 +160,10 @@ mod tests {
         reversed.reverse();
         assert_eq!(draw(&reversed, 3, 20_261_201), first);
         let others: Vec<_> = (0..20u64).map(|seed| draw(&sites, 3, seed)).collect();
-        assert!(others.iter().any(|d| *d != first), "other seeds draw otherwise");
+        assert!(
+            others.iter().any(|d| *d != first),
+            "other seeds draw otherwise"
+        );
     }
 
     #[test]
@@ -184,7 +183,10 @@ mod tests {
             quiet_hits += usize::from(drawn[0].site_id == quiet);
         }
         assert!((650..950).contains(&hits), "flagged drawn {hits} of 2000");
-        assert!((60..230).contains(&quiet_hits), "a quiet site drawn {quiet_hits} of 2000");
+        assert!(
+            (60..230).contains(&quiet_hits),
+            "a quiet site drawn {quiet_hits} of 2000"
+        );
     }
 
     #[test]
