@@ -42,6 +42,25 @@ pub struct CreateInspection {
     /// At most 2000 characters.
     #[serde(default)]
     pub note: String,
+    /// The inspector's own GPS fix at the site (from the phone or the browser), to
+    /// show the inspection was made there. Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspector_fix: Option<InspectorFix>,
+}
+
+/// Where the inspector stood: a WGS-84 fix with its reported accuracy and time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InspectorFix {
+    /// Latitude, WGS-84 (as browsers and phones report it).
+    pub lat: f64,
+    pub lon: f64,
+    /// The fix's reported accuracy in metres (0 to 10,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_m: Option<f64>,
+    /// When the fix was taken (not in the future).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_time: Option<DateTime<Utc>>,
 }
 
 /// An anomaly raised by an inspection's cross-check against attendance.
@@ -70,6 +89,102 @@ pub struct Inspection {
     pub note: String,
     pub created_at: DateTime<Utc>,
     pub raised: Vec<RaisedAnomaly>,
+    /// The inspector's own fix, when one was recorded.
+    #[serde(default)]
+    pub inspector_fix: Option<InspectorFix>,
+    /// How far the inspector's fix lay outside the site's fence, in metres (0 inside;
+    /// absent without a fix or a fence).
+    #[serde(default)]
+    pub fix_distance_to_fence_m: Option<f64>,
+    /// The follow-up (整改) of what was found, once recorded.
+    #[serde(default)]
+    pub follow_up: Option<InspectionFollowUp>,
+    /// Photos taken at the inspection (metadata; the image at
+    /// `/api/v1/inspections/{id}/photos/{photo_id}`).
+    #[serde(default)]
+    pub photos: Vec<InspectionPhoto>,
+    /// The site's name (in lists and the detail).
+    #[serde(default)]
+    pub site_name: String,
+    /// The site's jurisdiction (6-digit code).
+    #[serde(default)]
+    pub jurisdiction_code: String,
+    #[serde(default)]
+    pub inspector_name: String,
+    /// The names of `present_physician_ids` and `absent_physician_ids`, in order.
+    #[serde(default)]
+    pub present_physician_names: Vec<String>,
+    #[serde(default)]
+    pub absent_physician_names: Vec<String>,
+    /// How many photos were uploaded (the list carries no `photos`).
+    #[serde(default)]
+    pub photo_count: u32,
+}
+
+/// Where the follow-up of an inspection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpStatus {
+    /// 整改中: something is still to be done.
+    Open,
+    /// 已办结.
+    Closed,
+}
+
+impl FollowUpStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUpStatus::Open => "open",
+            FollowUpStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FollowUpStatus> {
+        match text {
+            "open" => Some(FollowUpStatus::Open),
+            "closed" => Some(FollowUpStatus::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/inspections/{id}/follow-up`: what was done about the findings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordFollowUp {
+    /// The action taken (1 to 2000 characters), e.g. `约谈派出医院，扣减当月考核分`.
+    pub action: String,
+    pub status: FollowUpStatus,
+    /// At most 2000 characters.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// An inspection's follow-up as last recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InspectionFollowUp {
+    pub action: String,
+    pub status: FollowUpStatus,
+    pub note: String,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Uuid,
+}
+
+/// A photo of an inspection: what was stored and its SHA-256 (also in the audit chain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InspectionPhoto {
+    pub id: Uuid,
+    pub inspection_id: Uuid,
+    /// `image/jpeg`, `image/png` or `image/webp`, from the file's first bytes.
+    pub content_type: String,
+    pub bytes: u64,
+    /// Lower-case hex SHA-256 of the stored bytes.
+    pub sha256: String,
+    pub uploaded_by: Uuid,
+    pub uploaded_at: DateTime<Utc>,
 }
 
 /// Body of `POST /api/v1/presence-checks`.

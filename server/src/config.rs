@@ -91,6 +91,10 @@ pub struct Config {
     /// `CHECKIN_TLS_CERT` / `CHECKIN_TLS_KEY`: PEM files; with both set the server
     /// speaks HTTPS itself (plain HTTP without them).
     pub tls: Option<TlsFiles>,
+    /// `CHECKIN_INSPECTION_PHOTO_MAX_BYTES`, default 5 MiB, between 1 KiB and
+    /// [`INSPECTION_PHOTO_HARD_MAX_BYTES`]: the largest inspection photo accepted (413
+    /// above it).
+    pub inspection_photo_max_bytes: usize,
 }
 
 /// The certificate chain and private key the server serves HTTPS with, as PEM files.
@@ -99,6 +103,9 @@ pub struct TlsFiles {
     pub cert: std::path::PathBuf,
     pub key: std::path::PathBuf,
 }
+
+/// The most any setting lets an inspection photo weigh (the route's body limit).
+pub const INSPECTION_PHOTO_HARD_MAX_BYTES: usize = 20 * 1024 * 1024;
 
 /// Every anomaly rule's threshold, each from its `CHECKIN_*` variable (README table).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -388,6 +395,7 @@ impl Default for Config {
             detection: Detection::default(),
             public_url: None,
             tls: None,
+            inspection_photo_max_bytes: 5 * 1024 * 1024,
         }
     }
 }
@@ -433,6 +441,18 @@ impl Config {
                 name: "CHECKIN_QR_PERIOD_SECONDS",
                 value: qr_period_seconds.to_string(),
                 reason: "must be between 5 and 3600".into(),
+            });
+        }
+        let inspection_photo_max_bytes = parse_or(
+            "CHECKIN_INSPECTION_PHOTO_MAX_BYTES",
+            get("CHECKIN_INSPECTION_PHOTO_MAX_BYTES"),
+            defaults.inspection_photo_max_bytes,
+        )?;
+        if !(1024..=INSPECTION_PHOTO_HARD_MAX_BYTES).contains(&inspection_photo_max_bytes) {
+            return Err(ConfigError {
+                name: "CHECKIN_INSPECTION_PHOTO_MAX_BYTES",
+                value: inspection_photo_max_bytes.to_string(),
+                reason: format!("must be between 1024 and {INSPECTION_PHOTO_HARD_MAX_BYTES}"),
             });
         }
         let scheduler_interval_secs = parse_or(
@@ -593,6 +613,7 @@ impl Config {
             detection: Detection::from_lookup(get)?,
             public_url: parse_public_url(get("CHECKIN_PUBLIC_URL"))?,
             tls: parse_tls(get("CHECKIN_TLS_CERT"), get("CHECKIN_TLS_KEY"))?,
+            inspection_photo_max_bytes,
         })
     }
 }

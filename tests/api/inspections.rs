@@ -158,6 +158,7 @@ impl Scene {
                 present_physician_ids: present.to_vec(),
                 absent_physician_ids: absent.to_vec(),
                 note: "暗访".into(),
+                inspector_fix: None,
             })
             .await
             .expect("inspection")

@@ -24,6 +24,8 @@ mod fraud_scenarios;
 mod hardening;
 mod import;
 mod import_bombs;
+mod inspection_plans;
+mod inspection_records;
 mod inspections;
 mod kiosk;
 mod lifecycle;

@@ -401,6 +401,60 @@ test('a supervisor reviews the seeded anomaly and records an inspection', async 
   await page.close();
 });
 
+test('an inspection records the inspector\'s location and a photo, and the records page follows it up and exports it', async () => {
+  // A 415 is provoked on purpose (a PDF offered as a photo).
+  const page = await newPage('inspection-records', { allow: /status of 415/ });
+  await context.grantPermissions(['geolocation'], { origin: BASE });
+  await context.setGeolocation({ latitude: 25.2911, longitude: 117.4121, accuracy: 18 });
+  await logIn(page, '#/inspections');
+  await page.locator('#inspect-view').waitFor();
+  await page.locator('.el-select', { has: page.locator('#i-site') }).click();
+  await page.locator('.el-select-dropdown__item:visible', { hasText: SITE_NAME }).click();
+  const marks = page.locator(`.i-mark[data-physician-id="${PHYSICIAN_ID}"]`);
+  await marks.waitFor();
+  await marks.locator('label', { hasText: '在岗' }).first().click();
+  await page.locator('#i-locate').click();
+  await page.locator('#i-fix', { hasText: '25.29110' }).waitFor();
+  await page.locator('#i-submit').click();
+  await page.locator('#inspect-result').waitFor();
+  await page.locator('#i-fix-distance', { hasText: '督查人定位' }).waitFor();
+
+  const input = page.locator('#i-photo-file');
+  await input.setInputFiles({ name: '通报.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7 not an image') });
+  await page.locator('#i-photo-error', { hasText: 'unsupported_media_type' }).waitFor();
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  const sha = createHash('sha256').update(png).digest('hex');
+  await input.setInputFiles({ name: '现场.png', mimeType: 'image/png', buffer: png });
+  await page.locator('.i-photo', { hasText: sha.slice(0, 16) }).waitFor();
+
+  await page.locator('#side-menu [data-path="/inspection-records"]').click();
+  await page.locator('#ir-table .open-inspection').first().waitFor();
+  await page.locator('#ir-table .open-inspection').first().click();
+  const detail = page.locator('#ir-detail');
+  await detail.locator(`.ir-photo[data-sha256="${sha}"] img`).waitFor();
+  assert.match(await detail.locator('#ir-fix').textContent(), /围栏/);
+  await page.locator('#ir-fu-save').click();
+  await page.locator('#ir-follow-up .el-form-item__error', { hasText: '请填写整改措施' }).waitFor();
+  await page.locator('textarea#ir-fu-action').fill('约谈派出医院，责令整改');
+  await page.locator('#ir-fu-status label', { hasText: '已办结' }).click();
+  await page.locator('#ir-fu-save').click();
+  await page.locator('#ir-fu-saved', { hasText: '已办结' }).waitFor();
+  await shot(page, '07-inspection-record.png');
+  await page.keyboard.press('Escape');
+
+  const [file] = await Promise.all([page.waitForEvent('download'), page.locator('#ir-export-xlsx').click()]);
+  const rows = await sheetRows(file, 'inspections.xlsx');
+  assert.equal(rows[0][0], '督查记录登记表');
+  const header = rows.findIndex((r) => r[0] === '督查时间');
+  assert.ok(header > 0, 'a header row');
+  assert.equal(rows[header][7], '缺岗人数');
+  const totals = rows[rows.length - 1];
+  assert.equal(totals[0], '合计');
+  assert.equal(Number(totals[10]), rows.slice(header + 1, -1).reduce((n, r) => n + Number(r[10] || 0), 0), 'photos add up');
+  assert.ok(Number(totals[10]) >= 1, 'the photo is counted');
+  await page.close();
+});
+
 test('the monthly report is shown and downloaded as an XLSX that parses', async () => {
   const page = await newPage('reports');
   await logIn(page, '#/reports');

@@ -131,6 +131,8 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("filings", "filing"),
     AuditedTable::named("holiday_calendars", "holiday_calendar"),
     AuditedTable::named("device_move_requests", "device_move_request"),
+    AuditedTable::named("inspection_photos", "inspection_photo"),
+    AuditedTable::named("inspection_plans", "inspection_plan"),
 ];
 
 impl AuditedTable {

@@ -24,6 +24,8 @@ pub mod fence_size;
 pub mod filing;
 pub mod geofence;
 pub mod inspection;
+pub mod inspection_evidence;
+pub mod inspection_plan;
 pub mod jurisdiction;
 pub mod kiosk_code;
 pub mod network;

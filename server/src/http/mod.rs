@@ -13,6 +13,7 @@ pub mod extract;
 pub mod filings;
 pub mod forwarded;
 pub(crate) mod inline_page;
+pub mod inspection_plans;
 pub mod inspections;
 pub mod kiosk;
 pub mod limits;
@@ -80,6 +81,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(attendance::router())
         .merge(audit::router())
         .merge(inspections::router())
+        .merge(inspection_plans::router())
         .merge(kiosk::router())
         .merge(metrics::router())
         .merge(reports::router())

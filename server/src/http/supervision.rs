@@ -141,7 +141,7 @@ pub(crate) fn date_param(name: &str, value: &Option<String>) -> ApiResult<Option
         .transpose()
 }
 
-fn date_range(
+pub(crate) fn date_range(
     from: &Option<String>,
     to: &Option<String>,
 ) -> ApiResult<(Option<NaiveDate>, Option<NaiveDate>)> {
@@ -165,11 +165,11 @@ fn list_scope(actor: &Actor) -> ApiResult<Option<&JurisdictionPath>> {
 }
 
 /// A list cursor: the sort instant (Unix ms) and the id of the last item.
-fn cursor_key(at: DateTime<Utc>, id: Uuid) -> String {
+pub(crate) fn cursor_key(at: DateTime<Utc>, id: Uuid) -> String {
     format!("{}:{id}", at.timestamp_millis())
 }
 
-fn parse_cursor(after: Option<&str>) -> ApiResult<Option<(DateTime<Utc>, Uuid)>> {
+pub(crate) fn parse_cursor(after: Option<&str>) -> ApiResult<Option<(DateTime<Utc>, Uuid)>> {
     let Some(text) = after else {
         return Ok(None);
     };
@@ -257,7 +257,7 @@ pub async fn review_anomaly(
     Ok(AppJson(anomalies::review(&state, &actor, id, &body).await?))
 }
 
-fn bool_param(name: &str, value: &Option<String>) -> ApiResult<Option<bool>> {
+pub(crate) fn bool_param(name: &str, value: &Option<String>) -> ApiResult<Option<bool>> {
     match given(value) {
         None => Ok(None),
         Some("true") => Ok(Some(true)),

@@ -2,6 +2,7 @@
 //! once as a [`Table`], and [`csv`] and [`xlsx`] write that same table.
 
 pub mod csv;
+pub mod inspection_tables;
 pub mod tables;
 pub mod xlsx;
 

@@ -13,8 +13,10 @@ use uuid::Uuid;
 
 use crate::cache::keys;
 use crate::domain::access::{Actor, Role};
+use crate::domain::coords::LatLon;
 use crate::domain::crediting::close_of_local_day;
 use crate::domain::inspection::{self, Observation, VisitSpan};
+use crate::domain::inspection_evidence;
 use crate::domain::organization::Organization;
 use crate::domain::window::{covers_date, local_date};
 use crate::error::{ApiError, ApiResult};
@@ -52,7 +54,17 @@ pub async fn create_inspection(
     if body.observed_at < now - MAX_INSPECTION_AGE {
         return Err(ApiError::invalid("observed_at: more than a year ago"));
     }
+    if let Some(fix) = &body.inspector_fix {
+        inspection_evidence::validate_fix(fix.lat, fix.lon, fix.accuracy_m, fix.fix_time, now)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+    }
     let site = reachable_organization(state, actor, body.site_id).await?;
+    // How far outside the fence the inspector stood, to the decimetre.
+    let fix_distance_m = body.inspector_fix.as_ref().and_then(|fix| {
+        site.geofence.as_ref().map(|g| {
+            (g.fence.distance_outside_m(LatLon::new(fix.lat, fix.lon)) * 10.0).round() / 10.0
+        })
+    });
 
     let named = [
         ("present_physician_ids", &body.present_physician_ids),
@@ -110,6 +122,8 @@ pub async fn create_inspection(
         absent_physician_ids: body.absent_physician_ids,
         note: body.note,
         created_at: now,
+        fix: body.inspector_fix,
+        fix_distance_m,
     };
     let raised = anomalies
         .iter()
@@ -131,6 +145,21 @@ pub async fn create_inspection(
         note: record.note.clone(),
         created_at: record.created_at,
         raised,
+        inspector_fix: record.fix.clone(),
+        fix_distance_to_fence_m: record.fix_distance_m,
+        follow_up: None,
+        photos: Vec::new(),
+        site_name: site.name.clone(),
+        jurisdiction_code: site.jurisdiction_code.to_string(),
+        inspector_name: state
+            .store
+            .user(actor.user_id)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default(),
+        present_physician_names: Vec::new(),
+        absent_physician_names: Vec::new(),
+        photo_count: 0,
     };
     let audit = audit::audited(
         state,

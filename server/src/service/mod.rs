@@ -10,6 +10,8 @@ pub mod dashboard;
 pub mod devices;
 pub mod filings;
 pub mod import;
+pub mod inspection_plans;
+pub mod inspection_records;
 pub mod inspections;
 pub mod login;
 pub mod page;

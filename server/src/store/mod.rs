@@ -27,6 +27,8 @@ pub mod fraud;
 pub mod group_commit;
 pub mod imports;
 pub mod inserts;
+pub mod inspection_plans;
+pub mod inspection_records;
 pub mod jurisdictions;
 pub mod kiosks;
 pub mod names;

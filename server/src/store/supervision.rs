@@ -53,6 +53,10 @@ pub struct InspectionRecord {
     pub absent_physician_ids: Vec<Uuid>,
     pub note: String,
     pub created_at: DateTime<Utc>,
+    /// The inspector's own fix (WGS-84), when recorded.
+    pub fix: Option<mobile_api::InspectorFix>,
+    /// How far that fix lay outside the site's fence, metres.
+    pub fix_distance_m: Option<f64>,
 }
 
 /// A visit near an instant, with what is needed to tell when it ended.
@@ -179,8 +183,9 @@ impl Store {
         provenance: Provenance,
     ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO inspections (id, site_id, kind, observed_at, inspector_id, \
-            present_physician_ids, absent_physician_ids, note, created_at, audit_seq) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+            present_physician_ids, absent_physician_ids, note, created_at, audit_seq, \
+            fix_lat, fix_lon, fix_accuracy_m, fix_at, fix_distance_m) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
         let present = ids_json(&inspection.present_physician_ids)?;
         let absent = ids_json(&inspection.absent_physician_ids)?;
         on_pool!(self.db(), pool => {
@@ -197,6 +202,11 @@ impl Store {
                 .bind(&inspection.note)
                 .bind(to_ms(inspection.created_at))
                 .bind(slot.link())
+                .bind(inspection.fix.as_ref().map(|f| f.lat))
+                .bind(inspection.fix.as_ref().map(|f| f.lon))
+                .bind(inspection.fix.as_ref().and_then(|f| f.accuracy_m))
+                .bind(inspection.fix.as_ref().and_then(|f| f.fix_time).map(to_ms))
+                .bind(inspection.fix_distance_m)
                 .execute(&mut *tx)
                 .await?;
             for anomaly in raised {

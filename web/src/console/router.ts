@@ -10,6 +10,7 @@ export const router = createRouter({
     { path: '/reports', name: 'reports', component: () => import('./views/ReportsView.vue') },
     { path: '/coverage', name: 'coverage', component: () => import('./views/CoverageView.vue') },
     { path: '/inspections', name: 'inspections', component: () => import('./views/InspectionsView.vue') },
+    { path: '/inspection-records', name: 'inspection-records', component: () => import('./views/InspectionRecordsView.vue') },
     { path: '/filings', name: 'filings', component: () => import('./views/FilingsView.vue') },
     { path: '/admin/sites', name: 'sites', component: () => import('./views/admin/SitesView.vue') },
     { path: '/admin/sites/:id', name: 'site', component: () => import('./views/admin/SiteView.vue') },

@@ -288,3 +288,43 @@ export async function getAll<T>(path: string, max = 20): Promise<T[]> {
   }
   return out;
 }
+
+/** An image uploaded as the raw body (the server tells its type by its first bytes). */
+export async function postImage<T>(path: string, file: Blob): Promise<T> {
+  const current = session.value;
+  if (!current) throw new ApiError(401, { code: 'unauthenticated', detail: '未登录 Not signed in' });
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: 'POST',
+      cache: 'no-store',
+      credentials: 'omit',
+      headers: {
+        Accept: 'application/json',
+        Authorization: `Bearer ${current.access_token}`,
+        'Content-Type': file.type || 'application/octet-stream',
+      },
+      body: await file.arrayBuffer(),
+    });
+  } catch {
+    throw networkError();
+  }
+  const data = await readBody(res);
+  if (!res.ok) throw new ApiError(res.status, data as { detail?: string });
+  return data as T;
+}
+
+/** A protected image (an inspection photo) as a data: URL (the console's policy allows
+ * `img-src data:`), with the `X-Content-SHA256` the server sent for it. */
+export async function getImageUrl(path: string): Promise<{ url: string; sha256: string | null }> {
+  const res = await authorised('GET', path, { accept: 'image/*' });
+  if (!res.ok) throw new ApiError(res.status, (await readBody(res)) as { detail?: string });
+  const blob = await res.blob();
+  const url = await new Promise<string>((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+  return { url, sha256: res.headers.get('x-content-sha256') };
+}

@@ -1,0 +1,25 @@
+-- Inspection plans (督查计划): the sites of a jurisdiction drawn for a quarter or a
+-- year, with the seed and the candidates (site, open anomalies) the draw used, so the
+-- draw can be repeated by anyone.
+CREATE TABLE inspection_plans (
+    id                TEXT PRIMARY KEY,
+    jurisdiction_code TEXT NOT NULL REFERENCES jurisdictions (code),
+    period            TEXT NOT NULL,
+    year              INTEGER NOT NULL,
+    quarter           INTEGER,
+    sites_requested   INTEGER NOT NULL,
+    seed              TEXT NOT NULL,
+    candidates        TEXT NOT NULL,
+    created_by        TEXT NOT NULL REFERENCES users (id),
+    created_at        INTEGER NOT NULL,
+    audit_seq         INTEGER
+);
+CREATE INDEX inspection_plans_scope ON inspection_plans (jurisdiction_code, year);
+
+CREATE TABLE inspection_plan_sites (
+    plan_id        TEXT NOT NULL REFERENCES inspection_plans (id),
+    site_id        TEXT NOT NULL REFERENCES organizations (id),
+    draw_order     INTEGER NOT NULL,
+    open_anomalies INTEGER NOT NULL,
+    PRIMARY KEY (plan_id, site_id)
+);
