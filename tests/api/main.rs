@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod authz;
 mod checkin;
+mod clinic;
 mod console_admin;
 mod console_api;
 mod contention;

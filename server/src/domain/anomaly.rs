@@ -30,6 +30,8 @@ pub enum AnomalyKind {
     DeviceShared,
     GroupScan,
     PairedAccounts,
+    /// The receiving clinic disputed the visit (受援单位日常考核).
+    ClinicDisputed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -51,7 +53,7 @@ impl Severity {
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 23] = [
+    pub const ALL: [AnomalyKind; 24] = [
         AnomalyKind::NewDevice,
         AnomalyKind::MockLocation,
         AnomalyKind::ImpossibleTravel,
@@ -75,6 +77,7 @@ impl AnomalyKind {
         AnomalyKind::DeviceShared,
         AnomalyKind::GroupScan,
         AnomalyKind::PairedAccounts,
+        AnomalyKind::ClinicDisputed,
     ];
 
     /// The contract's `kind` string.
@@ -103,6 +106,7 @@ impl AnomalyKind {
             AnomalyKind::DeviceShared => "device_shared",
             AnomalyKind::GroupScan => "group_scan",
             AnomalyKind::PairedAccounts => "paired_accounts",
+            AnomalyKind::ClinicDisputed => "clinic_disputed",
         }
     }
 
@@ -123,7 +127,8 @@ impl AnomalyKind {
             | AnomalyKind::CrsMislabelled
             | AnomalyKind::DeviceShared
             | AnomalyKind::GroupScan
-            | AnomalyKind::PairedAccounts => Severity::High,
+            | AnomalyKind::PairedAccounts
+            | AnomalyKind::ClinicDisputed => Severity::High,
             AnomalyKind::NewDevice
             | AnomalyKind::MissingCheckout
             | AnomalyKind::PresenceCheckMissed
@@ -164,6 +169,7 @@ impl AnomalyKind {
             AnomalyKind::DeviceShared => "设备已绑定他人",
             AnomalyKind::GroupScan => "多账号同机同时签到",
             AnomalyKind::PairedAccounts => "两账号多地结伴签到",
+            AnomalyKind::ClinicDisputed => "受援单位对考勤有异议",
         }
     }
 
@@ -192,6 +198,7 @@ impl AnomalyKind {
             AnomalyKind::DeviceShared => "Device bound to another physician",
             AnomalyKind::GroupScan => "Several accounts scanning as one phone",
             AnomalyKind::PairedAccounts => "Two accounts repeatedly scanning together",
+            AnomalyKind::ClinicDisputed => "Disputed by the receiving clinic",
         }
     }
 }

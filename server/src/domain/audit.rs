@@ -130,6 +130,7 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("filing_obligations", "filing_obligation"),
     AuditedTable::named("filings", "filing"),
     AuditedTable::named("holiday_calendars", "holiday_calendar"),
+    AuditedTable::named("clinic_confirmations", "clinic_confirmation"),
 ];
 
 impl AuditedTable {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod clinic;
 pub mod console;
 pub mod console_assets;
 pub mod dashboard;
@@ -87,6 +88,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(supervision::router())
         .merge(sites::router())
         .merge(ui_config::router())
+        .merge(clinic::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.

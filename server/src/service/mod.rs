@@ -5,6 +5,7 @@ pub mod admin;
 pub mod anomalies;
 pub mod attendance;
 pub mod audit;
+pub mod clinic;
 pub mod coverage;
 pub mod dashboard;
 pub mod devices;

@@ -163,6 +163,7 @@ pub async fn describe(
             physician_name: None,
             hospital_id: None,
             hospital_name: None,
+            clinic_confirmation: None,
         });
     }
     Ok(out)

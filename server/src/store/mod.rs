@@ -17,6 +17,7 @@ pub mod attendance;
 pub mod audit;
 pub mod bulk;
 pub mod calendars;
+pub mod clinic;
 pub mod columns;
 pub mod coverage;
 pub mod dashboard;
