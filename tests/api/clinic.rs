@@ -392,3 +392,341 @@ async fn the_clinics_monthly_report_covers_its_own_site_only() {
     assert!(!text.iter().any(|t| t.contains("桂林街道")), "{text:?}");
     assert!(text.iter().any(|t| t == "合计"), "{text:?}");
 }
+
+impl Clinic {
+    async fn appeal(&self, by: &Client, visit: Uuid, note: &str) -> (StatusCode, Value) {
+        self.app
+            .send(
+                by,
+                Method::POST,
+                &format!("/api/v1/me/visits/{visit}/appeals"),
+                Some(json!({ "note": note })),
+            )
+            .await
+    }
+
+    async fn decide(&self, by: &Client, appeal: &str, body: Value) -> (StatusCode, Value) {
+        self.app
+            .send(
+                by,
+                Method::POST,
+                &format!("/api/v1/appeals/{appeal}/decision"),
+                Some(body),
+            )
+            .await
+    }
+}
+
+#[tokio::test]
+async fn an_appeal_is_decided_and_the_physician_reads_the_decision() {
+    let c = Clinic::open().await;
+    let visit = c.visit(2).await;
+    let physician = &c.world.physician.client;
+
+    assert_problem(
+        c.appeal(physician, visit, "  ").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    let (status, filed) = c.appeal(physician, visit, "当天网络故障，签退晚了").await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    assert_eq!(filed["status"], "pending");
+    assert_eq!(filed["visit_id"], visit.to_string());
+    let id = filed["id"].as_str().expect("id").to_owned();
+    assert_problem(
+        c.appeal(physician, visit, "再次申诉").await,
+        StatusCode::CONFLICT,
+        "appeal_pending",
+    );
+    // Someone else's visit reads as unknown.
+    let colleague = c
+        .app
+        .person(Role::Physician, Some(c.world.hospital.id), None)
+        .await;
+    assert_problem(
+        c.appeal(&colleague.client, visit, "不是我的").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // The supervisor's queue has it; the other county's does not and may not decide it.
+    let (status, queue) = c
+        .app
+        .send(
+            &c.world.supervisor.client,
+            Method::GET,
+            "/api/v1/appeals?status=pending",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    assert_eq!(queue["items"].as_array().map(Vec::len), Some(1), "{queue}");
+    assert_eq!(queue["items"][0]["id"], id.as_str());
+    assert_eq!(queue["items"][0]["site_name"], "溪南镇卫生院");
+    let (_, elsewhere) = c
+        .app
+        .send(
+            &c.world.other_supervisor.client,
+            Method::GET,
+            "/api/v1/appeals",
+            None,
+        )
+        .await;
+    assert_eq!(elsewhere["items"], json!([]));
+    assert_problem(
+        c.decide(
+            &c.world.other_supervisor.client,
+            &id,
+            json!({"decision": "upheld", "note": "同意"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_problem(
+        c.decide(
+            &c.world.supervisor.client,
+            &id,
+            json!({"decision": "rejected", "note": ""}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+
+    let (status, decided) = c
+        .decide(
+            &c.world.supervisor.client,
+            &id,
+            json!({"decision": "rejected", "note": "签退记录与核查一致，不予支持"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    assert_eq!(decided["status"], "rejected");
+    assert_problem(
+        c.decide(
+            &c.world.supervisor.client,
+            &id,
+            json!({"decision": "upheld", "note": "改判"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "already_decided",
+    );
+
+    // The physician sees the status and the note.
+    let (status, mine) = c
+        .app
+        .send(
+            physician,
+            Method::GET,
+            &format!("/api/v1/me/visits/{visit}/appeals"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["items"][0]["status"], "rejected");
+    assert_eq!(
+        mine["items"][0]["decision_note"],
+        "签退记录与核查一致，不予支持"
+    );
+    // Now decided, a new appeal may be filed.
+    assert_eq!(
+        c.appeal(physician, visit, "补充材料").await.0,
+        StatusCode::CREATED
+    );
+
+    // Both steps are in the audit chain.
+    let (_, entries) = c
+        .app
+        .send(
+            &c.app.admin,
+            Method::GET,
+            &format!("/api/v1/audit?object_type=appeal&object_id={id}"),
+            None,
+        )
+        .await;
+    let actions: Vec<&str> = entries["items"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["appeal.create", "appeal.decide"]);
+    let (_, verified) = c
+        .app
+        .send(
+            &c.app.admin,
+            Method::GET,
+            "/api/v1/audit/verification",
+            None,
+        )
+        .await;
+    assert_eq!(verified["intact"], true, "{verified}");
+}
+
+#[tokio::test]
+async fn the_evidence_pack_carries_attempts_anomalies_confirmation_and_prints() {
+    let c = Clinic::open().await;
+    // A refused attempt from far away, then a mocked check-in and a check-out.
+    c.app.clock.set(local(2, 8, 20));
+    let payload = c.kiosk.kiosk_code().await.expect("code").payload;
+    let (status, refused) = c
+        .app
+        .send(
+            &c.world.physician.client,
+            Method::POST,
+            "/api/v1/attendance/check-in",
+            Some(json!({
+                "client_event_id": Uuid::new_v4(), "qr_payload": payload, "device_id": "phone-A",
+                "location": {"lat": SITE_LAT + 0.05, "lon": SITE_LON, "accuracy_m": 10.0,
+                             "crs": "wgs84", "is_mock": false}})),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status} {refused}");
+    c.app.clock.set(local(2, 8, 30));
+    let payload = c.kiosk.kiosk_code().await.expect("code").payload;
+    let (status, answer) = c
+        .app
+        .send(
+            &c.world.physician.client,
+            Method::POST,
+            "/api/v1/attendance/check-in",
+            Some(json!({
+                "client_event_id": Uuid::new_v4(), "qr_payload": payload, "device_id": "phone-A",
+                "location": {"lat": jitter(SITE_LAT), "lon": jitter_lon(SITE_LON), "accuracy_m": 12.0,
+                             "crs": "wgs84", "is_mock": true}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let visit: Uuid = serde_json::from_value(answer["visit_id"].clone()).expect("visit");
+    c.app.clock.set(local(2, 16, 30));
+    c.scan("check-out").await;
+    let (status, _) = c
+        .confirm(
+            c.clinic(),
+            visit,
+            json!({"verdict": "confirmed", "reason": "全天在岗 <b>"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        c.appeal(&c.world.physician.client, visit, "定位软件误报")
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+
+    let (status, pack) = c
+        .app
+        .send(
+            &c.world.supervisor.client,
+            Method::GET,
+            &format!("/api/v1/visits/{visit}/evidence"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{pack}");
+    let attempts = pack["attempts"].as_array().expect("attempts");
+    let shape: Vec<(String, String)> = attempts
+        .iter()
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap_or("").to_owned(),
+                a["verdict"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("check_in".to_owned(), "refused".to_owned()),
+            ("check_in".to_owned(), "flagged".to_owned()),
+            ("check_out".to_owned(), "accepted".to_owned()),
+        ]
+    );
+    assert_eq!(attempts[1]["is_mock"], true);
+    assert_eq!(attempts[1]["device_id"], "phone-A");
+    assert_eq!(attempts[1]["crs"], "wgs84");
+    assert_eq!(attempts[1]["geofence_version"], 1);
+    assert!(attempts[1]["code_step"].is_i64(), "{}", attempts[1]);
+    let kinds: Vec<&str> = pack["detail"]["anomalies"]
+        .as_array()
+        .expect("anomalies")
+        .iter()
+        .filter_map(|a| a["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["mock_location"]);
+    assert_eq!(pack["clinic_confirmation"]["verdict"], "confirmed");
+    assert_eq!(pack["appeals"][0]["note"], "定位软件误报");
+
+    // Another county's supervisor and another clinic: out of reach. The site's own
+    // clinic may read it.
+    for other in [
+        &c.world.other_supervisor.client,
+        &c.other_clinic_admin.client,
+    ] {
+        let (status, _) = c
+            .app
+            .send(
+                other,
+                Method::GET,
+                &format!("/api/v1/visits/{visit}/evidence"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let (status, _) = c
+        .app
+        .send(
+            c.clinic(),
+            Method::GET,
+            &format!("/api/v1/visits/{visit}/evidence"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The printable page: HTML, the facts in words, what was typed escaped.
+    let response = c
+        .world
+        .supervisor
+        .client
+        .request(
+            Method::GET,
+            &format!("/api/v1/visits/{visit}/evidence?format=html"),
+        )
+        .send()
+        .await
+        .expect("html");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/html")
+    );
+    let html = response.text().await.expect("text");
+    for expected in [
+        "下基层服务证据包",
+        "受援单位已确认",
+        "模拟定位",
+        "定位软件误报",
+        "溪南镇卫生院",
+        "拒绝",
+    ] {
+        assert!(html.contains(expected), "{expected} missing");
+    }
+    assert!(html.contains("全天在岗 &lt;b&gt;") && !html.contains("<b>"));
+    let (status, _) = c
+        .app
+        .send(
+            &c.world.supervisor.client,
+            Method::GET,
+            &format!("/api/v1/visits/{visit}/evidence?format=pdf"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -131,6 +131,7 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("filings", "filing"),
     AuditedTable::named("holiday_calendars", "holiday_calendar"),
     AuditedTable::named("clinic_confirmations", "clinic_confirmation"),
+    AuditedTable::named("appeals", "appeal"),
 ];
 
 impl AuditedTable {

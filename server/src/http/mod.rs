@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod admin;
+pub mod appeals;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
@@ -89,6 +90,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(sites::router())
         .merge(ui_config::router())
         .merge(clinic::router())
+        .merge(appeals::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.

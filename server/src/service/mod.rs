@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod anomalies;
+pub mod appeals;
 pub mod attendance;
 pub mod audit;
 pub mod clinic;

@@ -11,6 +11,7 @@ use sqlx::{Connection as _, PgPool, SqlitePool};
 
 pub mod activities;
 pub mod anomalies;
+pub mod appeals;
 pub mod assignments;
 pub mod attempt;
 pub mod attendance;
