@@ -113,6 +113,10 @@ pub struct MyAssignment {
     pub window_start: String,
     pub window_end: String,
     pub timezone: String,
+    /// Whether the programme asks for a photo at scan time: `off`, `optional`,
+    /// `required` (`PUT /api/v1/attendance/events/{event_id}/photo`).
+    #[serde(default)]
+    pub scan_photo: crate::ScanPhotoMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,36 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Whether a programme asks for a photo at scan time (the phone's camera is open).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ScanPhotoMode {
+    #[default]
+    Off,
+    Optional,
+    Required,
+}
+
+impl ScanPhotoMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanPhotoMode::Off => "off",
+            ScanPhotoMode::Optional => "optional",
+            ScanPhotoMode::Required => "required",
+        }
+    }
+}
+
+/// The answer to `PUT /api/v1/attendance/events/{event_id}/photo`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScanPhotoStored {
+    /// Lower-case hex SHA-256 of the bytes as received.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
 /// What the clinic says of one visit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

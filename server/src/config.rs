@@ -117,6 +117,8 @@ pub struct Detection {
     /// `CHECKIN_DEVICE_MOVE_DAYS`, default 30: a physician may move their binding to a
     /// new phone themselves once in this many days.
     pub device_move_days: i64,
+    /// `CHECKIN_SCAN_PHOTO_MAX_BYTES`, default 1 MiB: the largest scan photo accepted.
+    pub scan_photo_max_bytes: i64,
 }
 
 impl Default for Detection {
@@ -137,6 +139,7 @@ impl Default for Detection {
             group_window_seconds: detectors::DEFAULT_GROUP_WINDOW_SECONDS,
             paired_sites: detectors::DEFAULT_PAIRED_SITES,
             device_move_days: crate::domain::device::DEFAULT_DEVICE_MOVE_DAYS,
+            scan_photo_max_bytes: crate::domain::photo::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -184,6 +187,7 @@ impl Detection {
             group_window_seconds: count("CHECKIN_GROUP_WINDOW_SECONDS", d.group_window_seconds)?,
             paired_sites: count("CHECKIN_PAIRED_SITES", d.paired_sites)?,
             device_move_days: count("CHECKIN_DEVICE_MOVE_DAYS", d.device_move_days)?,
+            scan_photo_max_bytes: count("CHECKIN_SCAN_PHOTO_MAX_BYTES", d.scan_photo_max_bytes)?,
         })
     }
 }

@@ -730,3 +730,183 @@ async fn the_evidence_pack_carries_attempts_anomalies_confirmation_and_prints() 
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// The smallest JPEG-looking bytes: the magic number and some payload.
+fn jpeg(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.resize(len, 0x42);
+    bytes
+}
+
+impl Clinic {
+    async fn put_photo(
+        &self,
+        by: &Client,
+        event: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let response = by
+            .request(
+                Method::PUT,
+                &format!("/api/v1/attendance/events/{event}/photo"),
+            )
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("answer");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_scan_photo_is_stored_with_its_hash_and_bad_uploads_are_refused() {
+    let c = Clinic::open().await;
+    // The programme asks for a photo; the physician's assignments say so.
+    let (status, program) = c
+        .app
+        .send(
+            &c.app.admin,
+            Method::PATCH,
+            &format!("/api/v1/programs/{}", c.world.program.id),
+            Some(json!({"scan_photo": "required"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{program}");
+    assert_eq!(program["scan_photo"], "required");
+    let (_, mine) = c
+        .app
+        .send(
+            &c.world.physician.client,
+            Method::GET,
+            "/api/v1/me/assignments",
+            None,
+        )
+        .await;
+    assert_eq!(mine[0]["scan_photo"], "required", "{mine}");
+    assert_problem(
+        c.app
+            .send(
+                &c.app.admin,
+                Method::PATCH,
+                &format!("/api/v1/programs/{}", c.world.program.id),
+                Some(json!({"scan_photo": "always"})),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+
+    c.app.clock.set(local(2, 8, 30));
+    let answer = c.scan("check-in").await;
+    let event = answer["event_id"].as_str().expect("event id").to_owned();
+    let visit: Uuid = serde_json::from_value(answer["visit_id"].clone()).expect("visit");
+    let physician = &c.world.physician.client;
+
+    // Not an image, a declared type the bytes contradict, too large, someone else's.
+    assert_problem(
+        c.put_photo(physician, &event, "image/jpeg", b"<svg></svg>".to_vec())
+            .await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    assert_problem(
+        c.put_photo(physician, &event, "image/png", jpeg(100)).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    assert_problem(
+        c.put_photo(physician, &event, "image/jpeg", jpeg(1024 * 1024 + 1))
+            .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    );
+    let colleague = c
+        .app
+        .person(Role::Physician, Some(c.world.hospital.id), None)
+        .await;
+    assert_problem(
+        c.put_photo(&colleague.client, &event, "image/jpeg", jpeg(100))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // A good one: 201 with its hash, once.
+    let bytes = jpeg(2048);
+    let expected = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let (status, stored) = c
+        .put_photo(physician, &event, "image/jpeg", bytes.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    assert_eq!(stored["sha256"], expected.as_str());
+    assert_eq!(stored["bytes"], 2048);
+    assert_problem(
+        c.put_photo(physician, &event, "image/jpeg", bytes).await,
+        StatusCode::CONFLICT,
+        "photo_exists",
+    );
+
+    // Too late: the check-out's photo 31 minutes after it.
+    c.app.clock.set(local(2, 16, 30));
+    let out = c.scan("check-out").await;
+    c.app.clock.set(local(2, 17, 1));
+    assert_problem(
+        c.put_photo(
+            physician,
+            out["event_id"].as_str().expect("event"),
+            "image/jpeg",
+            jpeg(100),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "photo_too_late",
+    );
+
+    // In the evidence pack by hash, and the hash in the audit chain.
+    let (_, pack) = c
+        .app
+        .send(
+            &c.world.supervisor.client,
+            Method::GET,
+            &format!("/api/v1/visits/{visit}/evidence"),
+            None,
+        )
+        .await;
+    assert_eq!(pack["photos"][0]["sha256"], expected.as_str(), "{pack}");
+    let (_, entries) = c
+        .app
+        .send(
+            &c.app.admin,
+            Method::GET,
+            &format!("/api/v1/audit?object_type=scan_photo&object_id={event}"),
+            None,
+        )
+        .await;
+    assert!(
+        entries["items"][0]["after"].to_string().contains(&expected),
+        "{entries}"
+    );
+    let (_, verified) = c
+        .app
+        .send(
+            &c.app.admin,
+            Method::GET,
+            "/api/v1/audit/verification",
+            None,
+        )
+        .await;
+    assert_eq!(verified["intact"], true, "{verified}");
+}

@@ -132,6 +132,7 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("holiday_calendars", "holiday_calendar"),
     AuditedTable::named("clinic_confirmations", "clinic_confirmation"),
     AuditedTable::named("appeals", "appeal"),
+    AuditedTable::named("scan_photos", "scan_photo"),
 ];
 
 impl AuditedTable {

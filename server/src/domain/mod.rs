@@ -28,6 +28,7 @@ pub mod jurisdiction;
 pub mod kiosk_code;
 pub mod organization;
 pub mod personnel;
+pub mod photo;
 pub mod plausibility;
 pub mod program;
 pub mod reports;

@@ -19,6 +19,7 @@ pub mod kiosk;
 pub mod limits;
 pub mod metrics;
 pub mod mobile;
+pub mod photos;
 pub mod reports;
 pub mod service;
 pub mod sites;
@@ -91,6 +92,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(ui_config::router())
         .merge(clinic::router())
         .merge(appeals::router())
+        .merge(photos::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.

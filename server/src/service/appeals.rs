@@ -279,7 +279,7 @@ pub async fn evidence(state: &AppState, actor: &Actor, visit_id: Uuid) -> ApiRes
         detail,
         attempts,
         appeals,
-        photos: Vec::new(),
+        photos: state.store.photos_of_visit(visit_id).await?,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod import;
 pub mod inspections;
 pub mod login;
 pub mod page;
+pub mod photos;
 pub mod physicians;
 pub mod reports;
 pub mod sessions;

@@ -33,6 +33,7 @@ pub mod kiosks;
 pub mod names;
 mod open_failure;
 pub mod organizations;
+pub mod photos;
 pub mod programs;
 pub mod readers;
 pub mod reports;
