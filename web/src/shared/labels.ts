@@ -32,6 +32,7 @@ export const ANOMALY_KINDS: Record<string, Pair> = {
   device_shared: ['设备已绑定他人', 'Device bound to another physician'],
   group_scan: ['多账号同机同时签到', 'Several accounts scanning as one phone'],
   paired_accounts: ['两账号多地结伴签到', 'Two accounts repeatedly scanning together'],
+  clinic_disputed: ['受援单位对考勤有异议', 'Disputed by the receiving clinic'],
 };
 
 export const SEVERITY: Record<string, Pair> = { high: ['高', 'High'], medium: ['中', 'Medium'], low: ['低', 'Low'] };
