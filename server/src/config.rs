@@ -158,6 +158,19 @@ impl Detection {
             }
             Ok(v)
         };
+        // A photo's limit: 1 KiB to 16 MiB (the route's transport ceiling).
+        let photo_bytes = |default: i64| -> Result<i64, ConfigError> {
+            let name = "CHECKIN_SCAN_PHOTO_MAX_BYTES";
+            let v: i64 = parse_or(name, get(name), default)?;
+            if !(1024..=16 * 1024 * 1024).contains(&v) {
+                return Err(ConfigError {
+                    name,
+                    value: v.to_string(),
+                    reason: "must be between 1024 and 16777216".into(),
+                });
+            }
+            Ok(v)
+        };
         let count = |name: &'static str, default: i64| -> Result<i64, ConfigError> {
             let v: i64 = parse_or(name, get(name), default)?;
             if !(0..=1_000_000).contains(&v) {
@@ -187,7 +200,7 @@ impl Detection {
             group_window_seconds: count("CHECKIN_GROUP_WINDOW_SECONDS", d.group_window_seconds)?,
             paired_sites: count("CHECKIN_PAIRED_SITES", d.paired_sites)?,
             device_move_days: count("CHECKIN_DEVICE_MOVE_DAYS", d.device_move_days)?,
-            scan_photo_max_bytes: count("CHECKIN_SCAN_PHOTO_MAX_BYTES", d.scan_photo_max_bytes)?,
+            scan_photo_max_bytes: photo_bytes(d.scan_photo_max_bytes)?,
         })
     }
 }
@@ -616,6 +629,18 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.qr_period_seconds, 30);
         assert!(config.redis_url.is_none() && config.bootstrap_admin.is_none());
+    }
+
+    #[test]
+    fn the_scan_photo_limit_defaults_to_one_mebibyte_and_is_bounded() {
+        let config = config_from(&[]).expect("defaults are valid");
+        assert_eq!(config.detection.scan_photo_max_bytes, 1024 * 1024);
+        let set = config_from(&[("CHECKIN_SCAN_PHOTO_MAX_BYTES", "2097152")]).expect("valid");
+        assert_eq!(set.detection.scan_photo_max_bytes, 2 * 1024 * 1024);
+        for bad in ["12", "99999999", "lots"] {
+            let err = config_from(&[("CHECKIN_SCAN_PHOTO_MAX_BYTES", bad)]).unwrap_err();
+            assert_eq!(err.name, "CHECKIN_SCAN_PHOTO_MAX_BYTES");
+        }
     }
 
     #[test]
