@@ -313,6 +313,9 @@ pub struct Program {
     #[serde(default)]
     pub requirements_zh: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// A photo at scan time: `off` (default), `optional` or `required`.
+    #[serde(default)]
+    pub scan_photo: crate::ScanPhotoMode,
 }
 
 /// `PATCH /programs/{id}`: the minutes that credit a half-day and a day. Credit is
@@ -320,6 +323,9 @@ pub struct Program {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateProgram {
+    /// A photo at scan time: `off`, `optional` or `required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_photo: Option<crate::ScanPhotoMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub half_day_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -115,6 +115,10 @@ pub struct MyAssignment {
     pub window_start: String,
     pub window_end: String,
     pub timezone: String,
+    /// Whether the programme asks for a photo at scan time: `off`, `optional`,
+    /// `required` (`PUT /api/v1/attendance/events/{event_id}/photo`).
+    #[serde(default)]
+    pub scan_photo: crate::ScanPhotoMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +177,10 @@ pub struct Visit {
     pub hospital_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hospital_name: Option<String>,
+    /// The receiving clinic's confirmation or dispute (受援单位日常考核); given by the
+    /// supervisors' and the clinic's list and detail when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clinic_confirmation: Option<crate::ClinicConfirmation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -150,6 +150,8 @@ pub struct Detection {
     /// `CHECKIN_KIOSK_CONTACT_SECONDS`, default 60: a kiosk's contact is written at most
     /// this often per network and process.
     pub kiosk_contact_seconds: i64,
+    /// `CHECKIN_SCAN_PHOTO_MAX_BYTES`, default 1 MiB: the largest scan photo accepted.
+    pub scan_photo_max_bytes: i64,
 }
 
 impl Default for Detection {
@@ -173,6 +175,7 @@ impl Default for Detection {
             kiosk_active_minutes: 10,
             kiosk_overlap_minutes: 10,
             kiosk_contact_seconds: 60,
+            scan_photo_max_bytes: crate::domain::photo::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -187,6 +190,19 @@ impl Detection {
                     name,
                     value: v.to_string(),
                     reason: "must be a number of at least 0".into(),
+                });
+            }
+            Ok(v)
+        };
+        // A photo's limit: 1 KiB to 16 MiB (the route's transport ceiling).
+        let photo_bytes = |default: i64| -> Result<i64, ConfigError> {
+            let name = "CHECKIN_SCAN_PHOTO_MAX_BYTES";
+            let v: i64 = parse_or(name, get(name), default)?;
+            if !(1024..=16 * 1024 * 1024).contains(&v) {
+                return Err(ConfigError {
+                    name,
+                    value: v.to_string(),
+                    reason: "must be between 1024 and 16777216".into(),
                 });
             }
             Ok(v)
@@ -223,6 +239,7 @@ impl Detection {
             kiosk_active_minutes: count("CHECKIN_KIOSK_ACTIVE_MINUTES", d.kiosk_active_minutes)?,
             kiosk_overlap_minutes: count("CHECKIN_KIOSK_OVERLAP_MINUTES", d.kiosk_overlap_minutes)?,
             kiosk_contact_seconds: count("CHECKIN_KIOSK_CONTACT_SECONDS", d.kiosk_contact_seconds)?,
+            scan_photo_max_bytes: photo_bytes(d.scan_photo_max_bytes)?,
         })
     }
 }
@@ -725,6 +742,18 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.qr_period_seconds, 30);
         assert!(config.redis_url.is_none() && config.bootstrap_admin.is_none());
+    }
+
+    #[test]
+    fn the_scan_photo_limit_defaults_to_one_mebibyte_and_is_bounded() {
+        let config = config_from(&[]).expect("defaults are valid");
+        assert_eq!(config.detection.scan_photo_max_bytes, 1024 * 1024);
+        let set = config_from(&[("CHECKIN_SCAN_PHOTO_MAX_BYTES", "2097152")]).expect("valid");
+        assert_eq!(set.detection.scan_photo_max_bytes, 2 * 1024 * 1024);
+        for bad in ["12", "99999999", "lots"] {
+            let err = config_from(&[("CHECKIN_SCAN_PHOTO_MAX_BYTES", bad)]).unwrap_err();
+            assert_eq!(err.name, "CHECKIN_SCAN_PHOTO_MAX_BYTES");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod auth;
 mod authz;
 mod checkin;
 mod code_links;
+mod clinic;
 mod console_admin;
 mod console_api;
 mod contention;

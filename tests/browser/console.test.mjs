@@ -78,7 +78,7 @@ async function newPage(label, { allow } = {}) {
     // The browser's own favicon request is not the console's.
     const favicon = /\/favicon\.ico$/.test(msg.location()?.url ?? '');
     if (msg.type() === 'error' && !favicon && !expected.test(msg.text()) && !(allow && allow.test(msg.text()))) {
-      problems.push(`${label}: console: ${msg.text()}`);
+      problems.push(`${label}: console: ${msg.text()} ${msg.location()?.url ?? ''}`.trim());
     }
   });
   page.on('pageerror', (err) => problems.push(`${label}: ${err.message}`));
@@ -1541,10 +1541,15 @@ test('a clinic administrator signs in, enrols a wall screen, downloads daily cod
   const phone = '13700000042';
   await accountBy(adminToken, { role: 'clinic_admin', name: '林站长', phone, password: PASSWORD_OF_NEW_USERS, organization_id: SITE_ID });
 
-  const page = await newPage('clinic-admin');
+  // The service detail names an anomaly's reviewer through the people directory, which
+  // answers 404 for a supervisor outside the clinic's reach (the name then reads '—').
+  const page = await newPage('clinic-admin', { allow: /status of 404 / });
   await logInAs(page, phone, PASSWORD_OF_NEW_USERS);
   await page.locator('#who-role', { hasText: '基层单位管理员' }).waitFor();
-  assert.deepEqual(await menuPaths(page), ['/admin/sites']);
+  assert.deepEqual(await menuPaths(page), ['/clinic/today', '/clinic/confirm', '/clinic/report', '/admin/sites']);
+  // It lands on today's services at its site.
+  await page.locator('#clinic-visits-view[data-mode="today"]').waitFor();
+  await page.goto(`${BASE}/console/#/admin/sites`);
   await page.locator('#sites-table').waitFor();
   // Only its own site, and no button to create areas or sites.
   assert.deepEqual(await page.locator('#sites-table .site-link').allTextContents(), [SITE_NAME]);
@@ -1569,6 +1574,76 @@ test('a clinic administrator signs in, enrols a wall screen, downloads daily cod
   const html = readFileSync(saved, 'utf8');
   assert.ok(html.includes(SITE_NAME), 'the sheet names the site');
   assert.equal((html.match(/<section class="card">/g) ?? []).length, 7, 'a card a day for a week');
+
+  // 今日在岗: today's services at its site, the seeded physician among them.
+  await page.goto(`${BASE}/console/#/clinic/today`);
+  const table = page.locator('#clinic-visits-table');
+  await table.locator('tbody tr', { hasText: PHYSICIAN_NAME }).first().waitFor();
+  const mine = (await api('GET', `/api/v1/visits?site_id=${SITE_ID}`, { token: adminToken })).body.items;
+  const todays = await table.locator('tbody tr').count();
+  assert.ok(todays >= 1 && todays <= mine.length, `${todays} of ${mine.length}`);
+
+  // 本单位考勤确认: a dispute needs its reason (said next to the field), a confirmation
+  // is recorded once and shown on the row and in the service's detail.
+  await page.goto(`${BASE}/console/#/clinic/confirm`);
+  const clinicRow = page.locator("#clinic-visits-table tbody tr", { hasText: PHYSICIAN_NAME }).first();
+  await clinicRow.locator(".cv-dispute").click();
+  await page.locator('#cv-submit').click();
+  await page.locator('.el-form-item__error', { hasText: '有异议时请填写原因' }).waitFor();
+  await page.locator('#cv-verdict').getByText('确认在岗').click();
+  await page.locator('#cv-reason').fill('全天在岗');
+  const visitId = await clinicRow.locator(".cv-confirm").getAttribute('data-id');
+  await page.locator('#cv-submit').click();
+  await page.locator(`#clinic-visits-table .cv-confirmation[data-verdict="confirmed"]`).first().waitFor();
+  const stored = (await api('GET', `/api/v1/visits/${visitId}`, { token: adminToken })).body;
+  assert.equal(stored.visit.clinic_confirmation.verdict, 'confirmed');
+  assert.equal(stored.visit.clinic_confirmation.reason, '全天在岗');
+  await page.locator(`#clinic-visits-table .open-visit[data-id="${visitId}"]`).click();
+  await page.locator('#visit-clinic-confirmation[data-verdict="confirmed"]', { hasText: '受援单位已确认' }).waitFor();
+  await page.keyboard.press('Escape');
+
+  // 本单位月报: the site's own monthly report, the site as 填报单位.
+  await page.goto(`${BASE}/console/#/clinic/report`);
+  await page.locator('#cr-header', { hasText: SITE_NAME }).waitFor();
+  await page.locator('#cr-table').waitFor();
+  await page.close();
+});
+
+test('申诉处理: a physician\'s appeal is decided with a note the physician reads, and the service\'s evidence pack prints', async () => {
+  const supervisor = await accessToken(PHONE, PASSWORD);
+  const physician = await accessToken(CREDITED_PHONE, PASSWORD);
+  const visits = (await api('GET', `/api/v1/visits?physician_id=${CREDITED_ID}`, { token: supervisor })).body.items;
+  assert.ok(visits.length >= 1, 'the credited physician has a service');
+  const visit = visits[visits.length - 1];
+  const filed = await api('POST', `/api/v1/me/visits/${visit.id}/appeals`, { token: physician, body: { note: '当日已在岗，系统未记录签退' } });
+  assert.equal(filed.status, 201);
+
+  // As for the clinic: a reviewer outside the supervisor's reach (the admin) reads '—'.
+  const page = await newPage('appeals', { allow: /status of 404 / });
+  await logIn(page, '#/appeals');
+  const row = page.locator('#appeals-table tbody tr', { hasText: '当日已在岗' });
+  await row.waitFor();
+  await row.locator('.open-appeal').click();
+  await page.locator('#appeal-form').waitFor();
+  await page.locator('#ap-submit').click();
+  await page.locator('.el-form-item__error', { hasText: '请填写处理意见' }).waitFor();
+  await page.locator('#ap-decision').getByText('驳回').click();
+  await page.locator('#ap-note').fill('签退时间与核查记录不符');
+  await page.locator('#ap-submit').click();
+  await page.locator('#appeal-decided', { hasText: '已驳回' }).waitFor();
+  const mine = (await api('GET', `/api/v1/me/visits/${visit.id}/appeals`, { token: physician })).body.items;
+  assert.equal(mine[0].status, 'rejected');
+  assert.equal(mine[0].decision_note, '签退时间与核查记录不符');
+
+  // The evidence pack of the appealed service, from its detail: one printable page.
+  await page.locator('#visit-detail #evidence-html').waitFor();
+  const [file] = await Promise.all([page.waitForEvent('download'), page.locator('#evidence-html').click()]);
+  const saved = join(downloads, 'evidence.html');
+  await file.saveAs(saved);
+  const html = readFileSync(saved, 'utf8');
+  assert.ok(html.includes('下基层服务证据包'));
+  assert.ok(html.includes(CREDITED_NAME), 'the pack names the physician');
+  assert.ok(html.includes('签退时间与核查记录不符'), 'the pack has the decision');
   await page.close();
 });
 

@@ -36,6 +36,8 @@ pub enum AnomalyKind {
     KioskSecondNetwork,
     /// A printed daily code scanned live at a site whose kiosk shows the rotating code.
     DailyCodeLiveKiosk,
+    /// The receiving clinic disputed the visit (受援单位日常考核).
+    ClinicDisputed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -57,7 +59,7 @@ impl Severity {
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 26] = [
+    pub const ALL: [AnomalyKind; 27] = [
         AnomalyKind::NewDevice,
         AnomalyKind::MockLocation,
         AnomalyKind::ImpossibleTravel,
@@ -84,6 +86,7 @@ impl AnomalyKind {
         AnomalyKind::NetworkFarAway,
         AnomalyKind::KioskSecondNetwork,
         AnomalyKind::DailyCodeLiveKiosk,
+        AnomalyKind::ClinicDisputed,
     ];
 
     /// The contract's `kind` string.
@@ -115,6 +118,7 @@ impl AnomalyKind {
             AnomalyKind::NetworkFarAway => "network_far_away",
             AnomalyKind::KioskSecondNetwork => "kiosk_second_network",
             AnomalyKind::DailyCodeLiveKiosk => "daily_code_live_kiosk",
+            AnomalyKind::ClinicDisputed => "clinic_disputed",
         }
     }
 
@@ -138,6 +142,7 @@ impl AnomalyKind {
             | AnomalyKind::PairedAccounts
             | AnomalyKind::NetworkFarAway
             | AnomalyKind::KioskSecondNetwork => Severity::High,
+            | AnomalyKind::ClinicDisputed => Severity::High,
             AnomalyKind::NewDevice
             | AnomalyKind::MissingCheckout
             | AnomalyKind::PresenceCheckMissed
@@ -182,6 +187,7 @@ impl AnomalyKind {
             AnomalyKind::NetworkFarAway => "签到网络远离派驻地",
             AnomalyKind::KioskSecondNetwork => "签到屏链接在其他网络使用",
             AnomalyKind::DailyCodeLiveKiosk => "签到屏运行时使用纸质日码",
+            AnomalyKind::ClinicDisputed => "受援单位对考勤有异议",
         }
     }
 
@@ -213,6 +219,7 @@ impl AnomalyKind {
             AnomalyKind::NetworkFarAway => "Scan from a network far from the site",
             AnomalyKind::KioskSecondNetwork => "Kiosk link used from a second network",
             AnomalyKind::DailyCodeLiveKiosk => "Printed daily code while the kiosk runs",
+            AnomalyKind::ClinicDisputed => "Disputed by the receiving clinic",
         }
     }
 }

@@ -209,6 +209,8 @@ const FACTS: &[(&str, &str, &str, Shown)] = &[
     ("sites", "结伴签到单位数", "Sites together", Shown::Count),
     ("seconds_apart", "相隔", "Apart", Shown::Seconds),
     ("seconds_within", "判定间隔", "Within", Shown::Seconds),
+    ("reason", "受援单位意见", "Clinic's reason", Shown::Text),
+    ("disputed_by_name", "提出人", "Raised by", Shown::Text),
 ];
 
 /// Renders an anomaly of `kind` (a contract kind string; unknown kinds read as
@@ -755,6 +757,14 @@ fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
                 ),
             ))
         }
+        AnomalyKind::ClinicDisputed => {
+            let date = r.date("local_date")?;
+            let reason = r.text("reason")?;
+            Some((
+                format!("受援单位对{date}的在岗记录提出异议：{reason}"),
+                format!("The receiving clinic disputes the visit of {date}: {reason}"),
+            ))
+        }
         AnomalyKind::FilingMissing => {
             let (filer, report, period) = r.filing()?;
             let due = r.date("due_date")?;
@@ -902,6 +912,9 @@ mod tests {
                 "report_name": "对口支援工作量月报表", "filing_period": "2026-11",
                 "filer_code": "350881", "filer_name": "漳平市", "due_date": "2026-12-02",
                 "days_late": 3}),
+            AnomalyKind::ClinicDisputed => json!({
+                "local_date": "2026-03-02", "reason": "当日未见到该医师",
+                "disputed_by_name": "王院长", "confirmation_id": Uuid::from_u128(11)}),
             AnomalyKind::FilingLate => json!({
                 "obligation_id": Uuid::from_u128(9), "report_kind": "monthly",
                 "report_name": "对口支援工作量月报表", "filing_period": "2026-11",

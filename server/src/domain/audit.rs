@@ -133,6 +133,9 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("device_move_requests", "device_move_request"),
     AuditedTable::named("inspection_photos", "inspection_photo"),
     AuditedTable::named("inspection_plans", "inspection_plan"),
+    AuditedTable::named("clinic_confirmations", "clinic_confirmation"),
+    AuditedTable::named("appeals", "appeal"),
+    AuditedTable::named("scan_photos", "scan_photo"),
 ];
 
 impl AuditedTable {

@@ -31,6 +31,7 @@ pub mod kiosk_code;
 pub mod network;
 pub mod organization;
 pub mod personnel;
+pub mod photo;
 pub mod plausibility;
 pub mod program;
 pub mod reports;

@@ -15,4 +15,6 @@ pub struct Program {
     pub thresholds: Thresholds,
     pub requirements: Vec<Requirement>,
     pub created_at: DateTime<Utc>,
+    /// Whether a photo is asked for at scan time.
+    pub scan_photo: mobile_api::ScanPhotoMode,
 }

@@ -2,9 +2,11 @@
 
 pub mod activities;
 pub mod admin;
+pub mod appeals;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
+pub mod clinic;
 pub mod console;
 pub mod console_assets;
 pub mod dashboard;
@@ -19,6 +21,7 @@ pub mod kiosk;
 pub mod limits;
 pub mod metrics;
 pub mod mobile;
+pub mod photos;
 pub mod reports;
 pub mod service;
 pub mod sites;
@@ -91,6 +94,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(supervision::router())
         .merge(sites::router())
         .merge(ui_config::router())
+        .merge(clinic::router())
+        .merge(appeals::router())
+        .merge(photos::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.

@@ -313,7 +313,8 @@ pub async fn list_visits(
     actor: Actor,
     AppQuery(query): AppQuery<VisitQuery>,
 ) -> ApiResult<Response> {
-    actor.require(&[Role::Admin, Role::Supervisor])?;
+    // A clinic administrator: its own site's visits (visit_review::search).
+    actor.require(&[Role::Admin, Role::Supervisor, Role::ClinicAdmin])?;
     let filters = visit_filters(&query)?;
     let format = ReportFormat::negotiate(query.format.as_deref(), &HeaderMap::new())?;
     if format != ReportFormat::Json {

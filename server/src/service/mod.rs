@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod anomalies;
+pub mod appeals;
 pub mod attendance;
 pub mod audit;
+pub mod clinic;
 pub mod coverage;
 pub mod dashboard;
 pub mod devices;
@@ -15,6 +17,7 @@ pub mod inspection_records;
 pub mod inspections;
 pub mod login;
 pub mod page;
+pub mod photos;
 pub mod physicians;
 pub mod reports;
 pub mod sessions;

@@ -40,6 +40,9 @@ const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 pub struct ReportScope {
     pub jurisdiction: Option<Jurisdiction>,
     pub hospital: Option<Uuid>,
+    /// One receiving site (a clinic administrator's own), with its name: only the
+    /// assignments at it count.
+    pub site: Option<(Uuid, String)>,
 }
 
 impl ReportScope {
@@ -53,6 +56,7 @@ impl ReportScope {
         ReportScope {
             jurisdiction: Some(jurisdiction),
             hospital: None,
+            site: None,
         }
     }
 
@@ -66,6 +70,9 @@ impl ReportScope {
 
     /// The name a report's title gives its scope.
     pub fn name(&self) -> String {
+        if let Some((_, name)) = &self.site {
+            return name.clone();
+        }
         self.jurisdiction
             .as_ref()
             .map_or_else(|| "全部辖区".to_owned(), |j| j.name.clone())
@@ -132,6 +139,40 @@ pub async fn resolve_scope(
     Ok(ReportScope {
         jurisdiction,
         hospital,
+        site: None,
+    })
+}
+
+/// The monthly report's scope: as [`resolve_scope`], and for a clinic administrator
+/// its own site (丰泽: the receiving clinic files the monthly report), within the
+/// site's jurisdiction; a clinic administrator may not name a jurisdiction (404).
+pub async fn resolve_monthly_scope(
+    state: &AppState,
+    actor: &Actor,
+    jurisdiction_code: Option<&str>,
+) -> ApiResult<ReportScope> {
+    let (Role::ClinicAdmin, Scope::Organization(own)) = (&actor.role, &actor.scope) else {
+        return resolve_scope(state, actor, jurisdiction_code).await;
+    };
+    let site = state
+        .store
+        .organization(*own)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let jurisdiction = state
+        .store
+        .jurisdiction(&site.jurisdiction_code)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if let Some(raw) = jurisdiction_code
+        && parse_code("jurisdiction_code", raw)? != site.jurisdiction_code
+    {
+        return Err(ApiError::NotFound);
+    }
+    Ok(ReportScope {
+        jurisdiction: Some(jurisdiction),
+        hospital: None,
+        site: Some((site.id, site.name)),
     })
 }
 
@@ -200,6 +241,10 @@ async fn load_frame(
         state.store.report_physicians(&filter),
         state.store.report_sites(scope.within()),
     )?;
+    let mut assignments = assignments;
+    if let Some((site, _)) = &scope.site {
+        assignments.retain(|a| a.site_id == *site);
+    }
     let programs = programs(state, assignments.iter().map(|a| a.program_id)).await?;
     Ok(Frame {
         assignments,

@@ -11,7 +11,7 @@ use mobile_api::{
 };
 use uuid::Uuid;
 
-use super::{anomalies, reports, visits};
+use super::{anomalies, clinic, reports, visits};
 use crate::domain::access::{Actor, Placement, Role, Scope};
 use crate::domain::crediting::{CreditState, Thresholds};
 use crate::domain::jurisdiction::JurisdictionPath;
@@ -72,10 +72,22 @@ pub async fn search(
     query: &VisitQuery,
     slice: VisitSlice,
 ) -> ApiResult<VisitList> {
-    let root = within(state, actor, query.jurisdiction_code.as_deref()).await?;
+    let (root, site_id) = match (&actor.role, &actor.scope) {
+        // A clinic administrator sees the visits at its own site only.
+        (Role::ClinicAdmin, Scope::Organization(own)) => {
+            if query.site_id.is_some_and(|s| s != *own) || query.jurisdiction_code.is_some() {
+                return Err(ApiError::NotFound);
+            }
+            (None, Some(*own))
+        }
+        _ => (
+            within(state, actor, query.jurisdiction_code.as_deref()).await?,
+            query.site_id,
+        ),
+    };
     let search = VisitSearch {
         within: root.as_ref(),
-        site_id: query.site_id,
+        site_id,
         physician_id: query.physician_id,
         hospital_id: query.hospital_id,
         status: query.status,
@@ -116,11 +128,13 @@ async fn describe(state: &AppState, found: Vec<FoundVisit>) -> ApiResult<Vec<Vis
     let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
     let anomalies = state.store.anomalies_of_visits(&ids).await?;
     let described = visits::describe(state, &records, &anomalies).await?;
-    Ok(described
+    let mut out: Vec<Visit> = described
         .into_iter()
         .zip(found)
         .map(|(visit, f)| with_names(visit, &f))
-        .collect())
+        .collect();
+    clinic::attach(state, &mut out).await?;
+    Ok(out)
 }
 
 fn with_names(visit: Visit, found: &FoundVisit) -> Visit {
@@ -176,9 +190,10 @@ fn fix(f: &visit_search::VisitFix) -> VisitFix {
     }
 }
 
-/// One visit in full, for a supervisor within reach or an admin (404 otherwise).
+/// One visit in full, for a supervisor within reach, an admin, or the
+/// administrator of the visit's own site (404 otherwise).
 pub async fn detail(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<VisitDetail> {
-    actor.require(&[Role::Admin, Role::Supervisor])?;
+    actor.require(&[Role::Admin, Role::Supervisor, Role::ClinicAdmin])?;
     let record = state.store.visit(id).await?.ok_or(ApiError::NotFound)?;
     let site = state
         .store
@@ -187,7 +202,8 @@ pub async fn detail(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Visi
         .ok_or(ApiError::NotFound)?;
     actor.check_reach(Placement {
         jurisdiction: &site.jurisdiction_path,
-        organization_id: None,
+        // The site itself, for its clinic administrator.
+        organization_id: Some(site.id),
     })?;
     let jurisdiction_name = state
         .store
@@ -259,7 +275,8 @@ pub async fn detail(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Visi
         hospital_id: physician.organization_id,
         hospital_name: hospital_name.clone(),
     };
-    let visit = with_names(visit, &found);
+    let mut visit = with_names(visit, &found);
+    clinic::attach(state, std::slice::from_mut(&mut visit)).await?;
 
     // The newest record of each kind is the one that counts (corrections are new rows).
     let mut newest: BTreeMap<&'static str, VisitActivity> = BTreeMap::new();

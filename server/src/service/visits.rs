@@ -163,6 +163,7 @@ pub async fn describe(
             physician_name: None,
             hospital_id: None,
             hospital_name: None,
+            clinic_confirmation: None,
         });
     }
     Ok(out)
@@ -194,6 +195,7 @@ pub async fn assignments(state: &AppState, physician_id: Uuid) -> ApiResult<Vec<
             window_start: a.window.start_hhmm(),
             window_end: a.window.end_hhmm(),
             timezone: site.timezone.name().to_owned(),
+            scan_photo: program.scan_photo,
         });
     }
     Ok(out)

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
-use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
+use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::crediting::Thresholds;
 use crate::domain::jurisdiction::{JurisdictionCode, JurisdictionPath};
 use crate::domain::program::Program;
@@ -20,6 +20,7 @@ struct ProgramRow {
     requirements: String,
     created_at: i64,
     path: String,
+    scan_photo: String,
 }
 
 impl ProgramRow {
@@ -45,6 +46,7 @@ impl ProgramRow {
             thresholds,
             requirements,
             created_at: from_ms(self.created_at)?,
+            scan_photo: decode_enum(&self.scan_photo)?,
         };
         Ok((program, JurisdictionPath::from_stored(self.path)))
     }
@@ -89,7 +91,7 @@ impl Store {
     /// A program and the path of its jurisdiction.
     pub async fn program(&self, id: Uuid) -> StoreResult<Option<(Program, JurisdictionPath)>> {
         const SQL: &str = "SELECT p.id, p.name, p.jurisdiction_code, p.half_day_minutes, \
-            p.full_day_minutes, p.requirements, p.created_at, j.path \
+            p.full_day_minutes, p.requirements, p.created_at, j.path, p.scan_photo \
             FROM programs p JOIN jurisdictions j ON j.code = p.jurisdiction_code WHERE p.id = $1";
         let row: Option<ProgramRow> = on_pool!(self.db(), pool =>
             sqlx::query_as(SQL).bind(id.to_string()).fetch_optional(pool).await?);
@@ -104,7 +106,7 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<(Program, JurisdictionPath)>> {
         const SQL: &str = "SELECT p.id, p.name, p.jurisdiction_code, p.half_day_minutes, \
-            p.full_day_minutes, p.requirements, p.created_at, j.path \
+            p.full_day_minutes, p.requirements, p.created_at, j.path, p.scan_photo \
             FROM programs p JOIN jurisdictions j ON j.code = p.jurisdiction_code \
             WHERE ($1 = '' OR j.path = $1 OR j.path LIKE $2) AND p.id > $3 ORDER BY p.id LIMIT $4";
         let root = within.map(|p| p.as_str().to_owned()).unwrap_or_default();
@@ -128,7 +130,7 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<(Program, JurisdictionPath)>> {
         const SQL: &str = "SELECT p.id, p.name, p.jurisdiction_code, p.half_day_minutes, \
-            p.full_day_minutes, p.requirements, p.created_at, j.path \
+            p.full_day_minutes, p.requirements, p.created_at, j.path, p.scan_photo \
             FROM programs p JOIN jurisdictions j ON j.code = p.jurisdiction_code \
             WHERE (j.path = $1 OR $1 LIKE j.path || '/%') AND p.id > $2 ORDER BY p.id LIMIT $3";
         let rows: Vec<ProgramRow> = on_pool!(self.db(), pool =>
@@ -141,17 +143,20 @@ impl Store {
         rows.into_iter().map(ProgramRow::into_program).collect()
     }
 
-    /// Sets a program's minutes to `new` if they still are `old` (what the caller
-    /// described in the audit entry). False when the program changed meanwhile.
+    /// Sets a program's minutes to `new` (and its scan photo setting) if they still
+    /// are `old` (what the caller described in the audit entry). False when the
+    /// program changed meanwhile.
     pub async fn update_program_thresholds(
         &self,
         id: Uuid,
         old: Thresholds,
         new: Thresholds,
+        scan_photo: mobile_api::ScanPhotoMode,
         provenance: Provenance,
     ) -> StoreResult<bool> {
         const SQL: &str = "UPDATE programs SET half_day_minutes = $2, full_day_minutes = $3, \
-            audit_seq = $4 WHERE id = $1 AND half_day_minutes = $5 AND full_day_minutes = $6";
+            audit_seq = $4, scan_photo = $7 \
+            WHERE id = $1 AND half_day_minutes = $5 AND full_day_minutes = $6";
         let changed = on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
@@ -162,6 +167,7 @@ impl Store {
                 .bind(slot.link())
                 .bind(i64::from(old.half_day_minutes))
                 .bind(i64::from(old.full_day_minutes))
+                .bind(scan_photo.as_str())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()

@@ -206,6 +206,7 @@ pub async fn write(
                 .map_err(|e| SyntheticError::Invalid(e.to_string()))?,
             requirements,
             created_at: now,
+            scan_photo: mobile_api::ScanPhotoMode::Off,
         };
         programs::record_created(state, &admin, &program, now).await?;
         *rows.entry("programs").or_default() += 1;

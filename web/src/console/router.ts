@@ -22,6 +22,10 @@ export const router = createRouter({
     { path: '/admin/holidays', name: 'holidays', component: () => import('./views/admin/HolidaysView.vue') },
     { path: '/assignments', name: 'assignments', component: () => import('./views/AssignmentsView.vue') },
     { path: '/device-moves', name: 'device-moves', component: () => import('./views/DeviceMovesView.vue') },
+    { path: '/clinic/today', name: 'clinic-today', component: () => import('./views/clinic/ClinicVisitsView.vue') },
+    { path: '/clinic/confirm', name: 'clinic-confirm', component: () => import('./views/clinic/ClinicVisitsView.vue') },
+    { path: '/clinic/report', name: 'clinic-report', component: () => import('./views/clinic/ClinicReportView.vue') },
+    { path: '/appeals', name: 'appeals', component: () => import('./views/AppealsView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });

@@ -178,7 +178,8 @@ pub async fn monthly(
     AppQuery(query): AppQuery<MonthlyQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let scope = reports::resolve_scope(&state, &actor, given(&query.jurisdiction_code)).await?;
+    let scope =
+        reports::resolve_monthly_scope(&state, &actor, given(&query.jurisdiction_code)).await?;
     let format = ReportFormat::negotiate(query.format.as_deref(), &headers)?;
     let month = required("month", &query.month, "YYYY-MM")?;
     let contact = FormContact {

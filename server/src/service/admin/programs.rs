@@ -64,6 +64,7 @@ pub fn to_body(program: Program) -> ProgramBody {
             .map(Requirement::describe_zh)
             .collect(),
         created_at: program.created_at,
+        scan_photo: program.scan_photo,
     }
 }
 
@@ -94,6 +95,7 @@ pub async fn create(
         thresholds,
         requirements,
         created_at: state.now(),
+        scan_photo: mobile_api::ScanPhotoMode::Off,
     };
     record_created(state, actor, &program, state.now()).await
 }
@@ -201,7 +203,8 @@ pub async fn list(
     Ok(page.page(items, |p| p.id.to_string()))
 }
 
-/// Changes the minutes that credit a half-day and a day (the members given). Credit is
+/// Changes the minutes that credit a half-day and a day, and whether a photo is
+/// asked for at scan time (`scan_photo`; the members given). Credit is
 /// computed when read, so every visit of the program counts by the new minutes from
 /// now on; audited as `program.update` with the minutes before and after.
 pub async fn update(
@@ -221,11 +224,14 @@ pub async fn update(
         request.full_day_minutes.unwrap_or(old.full_day_minutes),
     )
     .map_err(invalid)?;
+    let scan_photo = request.scan_photo.unwrap_or(program.scan_photo);
+    let unchanged = new == old && scan_photo == program.scan_photo;
     let mut after = program.clone();
     after.thresholds = new;
+    after.scan_photo = scan_photo;
     let before_body = to_body(program);
     let after_body = to_body(after);
-    if new == old {
+    if unchanged {
         return Ok(after_body);
     }
     let audit = audit::audited(
@@ -241,7 +247,7 @@ pub async fn update(
     )?;
     if !state
         .store
-        .update_program_thresholds(id, old, new, audit)
+        .update_program_thresholds(id, old, new, scan_photo, audit)
         .await?
     {
         return Err(ApiError::Conflict {

@@ -1,0 +1,98 @@
+//! Scan photos: stored once per attendance event with their SHA-256, which the audit
+//! entry written with them records.
+
+use chrono::{DateTime, Utc};
+use mobile_api::EvidencePhoto;
+use uuid::Uuid;
+
+use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
+
+/// A photo to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPhoto {
+    pub event_id: Uuid,
+    pub physician_id: Uuid,
+    pub visit_id: Option<Uuid>,
+    pub site_id: Option<Uuid>,
+    pub content_type: &'static str,
+    pub sha256: String,
+    pub data: Vec<u8>,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// The event a photo belongs to: whose it is, and when the server received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoEvent {
+    pub physician_id: Uuid,
+    pub visit_id: Option<Uuid>,
+    pub site_id: Option<Uuid>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl Store {
+    pub async fn photo_event(&self, event_id: Uuid) -> StoreResult<Option<PhotoEvent>> {
+        const SQL: &str = "SELECT physician_id, visit_id, site_id, received_at \
+            FROM attendance_events WHERE id = $1";
+        let row: Option<(String, Option<String>, Option<String>, i64)> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(event_id.to_string()).fetch_optional(pool).await?);
+        row.map(|(physician, visit, site, received)| {
+            Ok(PhotoEvent {
+                physician_id: parse_uuid(&physician)?,
+                visit_id: visit.as_deref().map(parse_uuid).transpose()?,
+                site_id: site.as_deref().map(parse_uuid).transpose()?,
+                received_at: from_ms(received)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores a photo and its audit entry; a second photo of the same event is a
+    /// [`StoreError::Conflict`].
+    pub async fn insert_photo(&self, photo: &NewPhoto, provenance: Provenance) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO scan_photos (id, physician_id, visit_id, site_id, \
+            content_type, sha256, size_bytes, data, uploaded_at, audit_seq) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        let size = i64::try_from(photo.data.len()).unwrap_or(i64::MAX);
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            sqlx::query(SQL)
+                .bind(photo.event_id.to_string())
+                .bind(photo.physician_id.to_string())
+                .bind(photo.visit_id.map(|v| v.to_string()))
+                .bind(photo.site_id.map(|s| s.to_string()))
+                .bind(photo.content_type)
+                .bind(&photo.sha256)
+                .bind(size)
+                .bind(&photo.data)
+                .bind(to_ms(photo.uploaded_at))
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::on_unique(e, "the scan already has its photo"))?;
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The photos of a visit's scans (hash and size, not the bytes), oldest first.
+    pub async fn photos_of_visit(&self, visit_id: Uuid) -> StoreResult<Vec<EvidencePhoto>> {
+        const SQL: &str = "SELECT id, sha256, size_bytes, content_type, uploaded_at \
+            FROM scan_photos WHERE visit_id = $1 ORDER BY uploaded_at, id";
+        let rows: Vec<(String, String, i64, String, i64)> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(visit_id.to_string()).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|(id, sha256, size, content_type, at)| {
+                Ok(EvidencePhoto {
+                    event_id: parse_uuid(&id)?,
+                    sha256,
+                    bytes: u64::try_from(size).unwrap_or_default(),
+                    content_type,
+                    uploaded_at: from_ms(at)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,1 +1,0 @@
-function n(a,e){return e==="zh"?a.label_zh:a.label_en}function l(a,e){return e==="zh"?a.summary_zh:a.summary_en}function t(a){return(a.facts??[]).map(e=>({key:e.key,label:[e.label_zh,e.label_en],value:[e.value_text,e.value_en]}))}export{n as a,t as b,l as c};
