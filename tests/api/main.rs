@@ -17,6 +17,7 @@ mod console_api;
 mod contention;
 mod crash;
 mod detectors;
+mod eligibility;
 mod filings;
 mod fraud_scenarios;
 mod hardening;

@@ -20,6 +20,7 @@ pub mod calendars;
 pub mod columns;
 pub mod coverage;
 pub mod dashboard;
+pub mod eligibility;
 pub mod fault;
 pub mod filings;
 pub mod fraud;
