@@ -163,6 +163,7 @@ pub async fn provision(args: &Args) -> Result<World> {
                 activity: None,
                 min_consecutive_months: None,
             }],
+            eligibility: Default::default(),
         })
         .await
         .context("program")?;
@@ -221,6 +222,8 @@ pub async fn provision(args: &Args) -> Result<World> {
                     title: None,
                     specialty: None,
                     gender: None,
+                    discipline: None,
+                    practice_since_year: None,
                 })
                 .await
                 .with_context(|| format!("physician {index}"))?;
@@ -234,6 +237,7 @@ pub async fn provision(args: &Args) -> Result<World> {
                     end_date: end,
                     window_start: "00:00".to_owned(),
                     window_end: "23:59".to_owned(),
+                    eligibility_override: None,
                 })
                 .await
                 .with_context(|| format!("assignment of physician {index}"))?;

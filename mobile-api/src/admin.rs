@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::eligibility::{Discipline, Eligibility, EligibilityOverride};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -143,6 +144,12 @@ pub struct CreateUser {
     pub specialty: Option<String>,
     #[serde(default)]
     pub gender: Option<Gender>,
+    /// The year the person began practising (从业起始年份); years of service count from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practice_since_year: Option<i32>,
+    /// 类别: clinical, TCM, nursing, public health, pharmacy, technician.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discipline: Option<Discipline>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +164,12 @@ pub struct User {
     pub title: Option<String>,
     pub specialty: Option<String>,
     pub gender: Option<Gender>,
+    /// 从业起始年份.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practice_since_year: Option<i32>,
+    /// 类别.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discipline: Option<Discipline>,
     pub created_at: DateTime<Utc>,
     /// False once an administrator deactivated the account: it cannot log in and its
     /// tokens are refused; its history stays and still counts in reports.
@@ -186,6 +199,12 @@ pub struct UpdateUser {
     pub specialty: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<Gender>,
+    /// 从业起始年份; `0` clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practice_since_year: Option<i32>,
+    /// 类别.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discipline: Option<Discipline>,
     /// Moves the person to another organization (admins; supervisors within their
     /// jurisdiction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -275,6 +294,9 @@ pub struct CreateProgram {
     #[serde(default)]
     pub full_day_minutes: Option<u32>,
     pub requirements: Vec<Requirement>,
+    /// Who may be sent and how a team is made up; absent: anyone.
+    #[serde(default)]
+    pub eligibility: Eligibility,
 }
 
 /// A ready-made program for one of the seed circulars
@@ -298,6 +320,9 @@ pub struct ProgramTemplate {
     pub requirements: Vec<Requirement>,
     /// Each requirement in words, in Chinese (same order as `requirements`).
     pub requirements_zh: Vec<String>,
+    /// Who the circular lets be sent.
+    #[serde(default)]
+    pub eligibility: Eligibility,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -312,6 +337,12 @@ pub struct Program {
     /// Each requirement in words, in Chinese (same order as `requirements`).
     #[serde(default)]
     pub requirements_zh: Vec<String>,
+    /// Who may be sent and how a team is made up.
+    #[serde(default)]
+    pub eligibility: Eligibility,
+    /// The eligibility rules in words, in Chinese.
+    #[serde(default)]
+    pub eligibility_zh: Vec<String>,
     pub created_at: DateTime<Utc>,
     /// A photo at scan time: `off` (default), `optional` or `required`.
     #[serde(default)]
@@ -354,6 +385,10 @@ pub struct CreateAssignment {
     /// Local `HH:MM` at the site.
     pub window_start: String,
     pub window_end: String,
+    /// An administrator's written reason for sending someone the programme's rules
+    /// would refuse (破格派出); ignored when the person is eligible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_override: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -381,6 +416,9 @@ pub struct Assignment {
     /// assignment transferred away the one it went to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_id: Option<Uuid>,
+    /// Sent although the programme's rules refused it (破格派出), with the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_override: Option<EligibilityOverride>,
 }
 
 fn first_version() -> u32 {

@@ -81,6 +81,7 @@ mod tests {
             window_start: Some("08:30".into()),
             window_end: None,
             filename: Some("名单 1.csv".into()),
+            eligibility_override: None,
         };
         let query = query_string(&params);
         assert!(query.contains("mode=dispatch"), "{query}");

@@ -32,6 +32,10 @@ pub struct ImportAssignmentsQuery {
     /// The uploaded file's name, kept with the import for the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
+    /// An administrator's written reason for importing rows the programme's rules
+    /// refuse (破格派出); stored on each such assignment and audited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_override: Option<String>,
 }
 
 /// A physician the import created.

@@ -63,6 +63,10 @@ pub struct MonthlyRow {
     pub pending_visits: u32,
     /// Activities logged on the month's creditable visits.
     pub activities: ActivityTotals,
+    /// The written reason when an administrator sent this physician here although the
+    /// programme's rules refused it (破格派出); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_override: Option<String>,
 }
 
 /// The header block of a form a bureau files (表头): 填报单位, 填报人, 联系电话,

@@ -175,6 +175,8 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
         title: None,
         specialty: None,
         gender: None,
+        practice_since_year: None,
+        discipline: None,
         created_at: state.now(),
         deactivated_at: None,
     };

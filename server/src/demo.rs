@@ -335,6 +335,8 @@ async fn ensure_user(
         title: None,
         specialty: None,
         gender: None,
+        practice_since_year: None,
+        discipline: None,
         created_at: state.now(),
         deactivated_at: None,
     };

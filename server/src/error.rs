@@ -234,3 +234,24 @@ impl From<crate::domain::activity::ActivityError> for ApiError {
         }
     }
 }
+
+impl From<crate::domain::eligibility::AdmissionError> for ApiError {
+    fn from(error: crate::domain::eligibility::AdmissionError) -> Self {
+        use crate::domain::eligibility::AdmissionError;
+        match error {
+            AdmissionError::NotEligible(refused) => refused.into(),
+            AdmissionError::ReasonTooLong => ApiError::InvalidRequest(error.to_string()),
+        }
+    }
+}
+
+/// 422 `not_eligible`: `extra.rules` lists each rule broken (`rule`, `detail_zh`).
+impl From<crate::domain::eligibility::NotEligible> for ApiError {
+    fn from(refused: crate::domain::eligibility::NotEligible) -> Self {
+        ApiError::Refused {
+            code: "not_eligible",
+            detail: refused.to_string(),
+            extra: Some(serde_json::json!({ "rules": refused.rules })),
+        }
+    }
+}

@@ -213,6 +213,8 @@ async fn an_administrator_edits_a_persons_details() {
                 gender: Some(Gender::Female),
                 organization_id: Some(other_hospital.id),
                 active: None,
+                discipline: None,
+                practice_since_year: None,
             },
         )
         .await
@@ -306,6 +308,7 @@ async fn a_supervisor_assigns_only_physicians_of_hospitals_in_their_jurisdiction
             half_day_minutes: None,
             full_day_minutes: None,
             requirements: vec![],
+            eligibility: Default::default(),
         })
         .await
         .expect("program");

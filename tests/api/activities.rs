@@ -260,6 +260,7 @@ async fn the_five_circulars_are_offered_as_program_templates_that_create_program
                 half_day_minutes: Some(template.half_day_minutes),
                 full_day_minutes: Some(template.full_day_minutes),
                 requirements: template.requirements.clone(),
+                eligibility: Default::default(),
             })
             .await
             .expect("template creates a program");

@@ -30,6 +30,8 @@ async fn physician(app: &TestApp) -> (String, User) {
             title: Some("主治医师".into()),
             specialty: Some("内科".into()),
             gender: Some(Gender::Male),
+            discipline: None,
+            practice_since_year: None,
         })
         .await
         .expect("created");

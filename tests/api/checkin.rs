@@ -235,6 +235,7 @@ async fn a_code_is_used_once_per_physician_but_by_many_physicians() {
             end_date: "2026-03-31".parse().expect("date"),
             window_start: "08:00".into(),
             window_end: "17:30".into(),
+            eligibility_override: None,
         })
         .await
         .expect("assignment");

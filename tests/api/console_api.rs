@@ -686,6 +686,8 @@ async fn named_physician(app: &TestApp, name: &str, hospital: Uuid) -> User {
             title: Some("主治医师".to_owned()),
             specialty: None,
             gender: None,
+            discipline: None,
+            practice_since_year: None,
         })
         .await
         .expect("physician")
@@ -739,6 +741,7 @@ async fn the_physician_picker_lists_exactly_whose_service_record_the_caller_may_
             end_date: "2026-12-31".parse().expect("date"),
             window_start: "08:00".to_owned(),
             window_end: "17:30".to_owned(),
+            eligibility_override: None,
         })
         .await
         .expect("assignment");

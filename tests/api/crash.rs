@@ -124,6 +124,7 @@ async fn clinic(app: &TestApp) -> (Vec<String>, String) {
             half_day_minutes: None,
             full_day_minutes: None,
             requirements: vec![],
+            eligibility: Default::default(),
         })
         .await
         .expect("program");
@@ -143,6 +144,7 @@ async fn clinic(app: &TestApp) -> (Vec<String>, String) {
                 end_date: today + Days::new(30),
                 window_start: "00:00".to_owned(),
                 window_end: "23:59".to_owned(),
+                eligibility_override: None,
             })
             .await
             .expect("assignment");

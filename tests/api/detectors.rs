@@ -32,6 +32,7 @@ async fn far_site(desk: &Desk) -> (mobile_api::client::Client, uuid::Uuid) {
             half_day_minutes: None,
             full_day_minutes: None,
             requirements: vec![],
+            eligibility: Default::default(),
         })
         .await
         .expect("program");
@@ -46,6 +47,7 @@ async fn far_site(desk: &Desk) -> (mobile_api::client::Client, uuid::Uuid) {
             end_date: "2026-03-31".parse().expect("date"),
             window_start: "07:00".into(),
             window_end: "20:00".into(),
+            eligibility_override: None,
         })
         .await
         .expect("assignment");
@@ -103,6 +105,7 @@ pub(crate) async fn colleague(desk: &Desk) -> Person {
             end_date: "2026-03-31".parse().expect("date"),
             window_start: "08:00".into(),
             window_end: "17:30".into(),
+            eligibility_override: None,
         })
         .await
         .expect("assignment");
@@ -304,6 +307,7 @@ async fn two_accounts_at_two_sites(gap: Duration) -> Vec<String> {
             end_date: "2026-03-31".parse().expect("date"),
             window_start: "07:00".into(),
             window_end: "20:00".into(),
+            eligibility_override: None,
         })
         .await
         .expect("assignment");

@@ -369,6 +369,8 @@ impl TestApp {
                 title: None,
                 specialty: None,
                 gender: None,
+                discipline: None,
+                practice_since_year: None,
             })
             .await
             .expect("user");
@@ -455,6 +457,7 @@ impl TestApp {
                     activity: None,
                     min_consecutive_months: None,
                 }],
+                eligibility: Default::default(),
             })
             .await
             .expect("program");
@@ -476,6 +479,7 @@ impl TestApp {
                 end_date: "2026-12-31".parse().expect("date"),
                 window_start: "08:00".to_owned(),
                 window_end: "17:30".to_owned(),
+                eligibility_override: None,
             })
             .await
             .expect("assignment");

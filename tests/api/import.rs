@@ -72,6 +72,7 @@ fn terms(program_id: Uuid, mode: AssignmentMode) -> ImportAssignmentsQuery {
         window_start: None,
         window_end: None,
         filename: Some("附件1 下派人员名单.csv".into()),
+        eligibility_override: None,
     }
 }
 
@@ -975,6 +976,7 @@ async fn a_hospital_admin_lists_the_programmes_governing_its_hospital_to_import_
         half_day_minutes: None,
         full_day_minutes: None,
         requirements: world.program.requirements.clone(),
+        eligibility: Default::default(),
     };
     let city_programme = app.admin.create_program(&spec).await.expect("city");
     spec.name = "丰泽区医师下基层".to_owned();

@@ -147,6 +147,7 @@ fn terms(program_id: Uuid) -> ImportAssignmentsQuery {
         window_start: None,
         window_end: None,
         filename: Some("bomb.xlsx".into()),
+        eligibility_override: None,
     }
 }
 

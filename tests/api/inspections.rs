@@ -65,6 +65,7 @@ impl Scene {
                 end_date: "2026-12-31".parse().expect("date"),
                 window_start: "08:00".into(),
                 window_end: "17:30".into(),
+                eligibility_override: None,
             })
             .await
             .expect("assignment");

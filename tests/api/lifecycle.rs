@@ -337,6 +337,7 @@ async fn the_list_is_scoped_filtered_and_paged() {
             end_date: "2027-06-30".parse().expect("date"),
             window_start: "08:00".into(),
             window_end: "12:00".into(),
+            eligibility_override: None,
         })
         .await
         .expect("a second assignment");
@@ -467,6 +468,7 @@ fn import_terms(program_id: uuid::Uuid) -> ImportAssignmentsQuery {
         window_start: None,
         window_end: None,
         filename: Some("附件1 支援人员安排情况表.xlsx".into()),
+        eligibility_override: None,
     }
 }
 
@@ -514,7 +516,7 @@ fn sheet_rows(bytes: &[u8]) -> Vec<Vec<String>> {
         .collect()
 }
 
-const PERSONNEL_HEADER: [&str; 12] = [
+const PERSONNEL_HEADER: [&str; 15] = [
     "序号",
     "支援医院",
     "姓名",
@@ -527,6 +529,9 @@ const PERSONNEL_HEADER: [&str; 12] = [
     "开始日期",
     "结束日期",
     "每日时段",
+    "从业年份",
+    "类别",
+    "备注",
 ];
 
 /// The data rows under the header, without their 序号.
@@ -595,6 +600,9 @@ async fn the_personnel_table_exported_imports_again_into_a_fresh_world() {
             "2026-01-01",
             "2026-12-31",
             "08:00-17:30",
+            "",
+            "",
+            "",
         ]
     );
     // Numbered 1..=4 in the first column.

@@ -20,6 +20,7 @@ mod contention;
 mod crash;
 mod detectors;
 mod device_moves;
+mod eligibility;
 mod filings;
 mod fraud_scenarios;
 mod hardening;

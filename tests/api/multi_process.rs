@@ -97,6 +97,7 @@ impl Pair {
                 end_date: today + Duration::days(30),
                 window_start: "00:00".to_owned(),
                 window_end: "23:59".to_owned(),
+                eligibility_override: None,
             })
             .await
             .expect("assignment");

@@ -362,6 +362,7 @@ async fn a_quarter_is_judged_month_by_month_and_its_files_list_each_month() {
                     ..requirement(RequirementPeriod::Quarter)
                 },
             ],
+            eligibility: Default::default(),
         })
         .await
         .expect("program");

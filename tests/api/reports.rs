@@ -125,6 +125,8 @@ impl Bureau {
                 title: Some(title.into()),
                 specialty: Some(specialty.into()),
                 gender: Some(Gender::Female),
+                discipline: None,
+                practice_since_year: None,
             })
             .await
             .expect("physician");
@@ -152,6 +154,7 @@ impl Bureau {
                 end_date: end.parse().expect("date"),
                 window_start: "08:00".into(),
                 window_end: "17:30".into(),
+                eligibility_override: None,
             })
             .await
             .expect("assignment")
@@ -360,10 +363,17 @@ fn monthly_cells(row: &MonthlyRow) -> Vec<String> {
         a.health_education,
     ];
     cells.extend(activities.iter().map(u64::to_string));
+    // 备注: the reason of an eligibility override, blank without one.
+    cells.push(
+        row.eligibility_override
+            .as_ref()
+            .map(|r| format!("破格派出：{r}"))
+            .unwrap_or_default(),
+    );
     cells
 }
 
-const MONTHLY_HEADERS: [&str; 20] = [
+const MONTHLY_HEADERS: [&str; 21] = [
     "姓名",
     "职称",
     "专业",
@@ -384,6 +394,7 @@ const MONTHLY_HEADERS: [&str; 20] = [
     "手术(台)",
     "远程会诊(次)",
     "健康宣教(次)",
+    "备注",
 ];
 
 #[tokio::test]
@@ -581,7 +592,7 @@ async fn the_monthly_report_totals_credit_and_activities_within_each_callers_sco
     assert_eq!(cell_text(&sheet, 0, 0), "对口支援工作量月报表");
     // Title, scope, the five lines of the header block, then the header.
     let header_row = 7;
-    let sheet_headers: Vec<String> = (1..21).map(|c| cell_text(&sheet, header_row, c)).collect();
+    let sheet_headers: Vec<String> = (1..22).map(|c| cell_text(&sheet, header_row, c)).collect();
     assert_eq!(sheet_headers, MONTHLY_HEADERS);
     for json_row in &report.rows {
         let at_row = (header_row + 1..header_row + 12)
@@ -669,6 +680,7 @@ async fn compliance_judges_weeks_across_month_ends_and_each_sites_own_midnight()
                     ..requirement(RequirementPeriod::Month)
                 },
             ],
+            eligibility: Default::default(),
         })
         .await
         .expect("program");
@@ -1194,6 +1206,7 @@ async fn the_service_record_adds_up_postings_and_finds_the_longest_span() {
                 min_days: Some(1.0),
                 ..requirement(RequirementPeriod::Month)
             }],
+            eligibility: Default::default(),
         })
         .await
         .expect("program");
@@ -1394,6 +1407,7 @@ impl FormulaNames {
                     min_days: Some(1.0),
                     ..requirement(RequirementPeriod::Month)
                 }],
+                eligibility: Default::default(),
             })
             .await
             .expect("program");

@@ -1058,12 +1058,21 @@ test('people: created with the API\'s checks, edited, a password reset handed ov
     userId = await row.locator('.person-actions').getAttribute('data-id');
     await row.locator('.p-edit').click();
     await page.locator('#u-title').fill('主治医师');
+    // 从业年份 is checked beside the field, then stored with the 类别.
+    await page.locator('#u-practice-since').fill('12');
+    await page.locator('#u-submit').click();
+    await page.locator('#person-form .el-form-item__error', { hasText: '四位年份' }).waitFor();
+    await page.locator('#u-practice-since').fill('2012');
+    await choose(page, 'u-discipline', '临床');
     await page.locator('#u-submit').click();
     await page.locator('#people-table tbody tr', { hasText: '主治医师' }).waitFor();
     const stored = await api('GET', `/api/v1/users/${userId}`, { token: adminToken });
     assert.equal(stored.body.title, '主治医师');
+    assert.equal(stored.body.practice_since_year, 2012);
+    assert.equal(stored.body.discipline, 'clinical');
     await row.locator('.person-link').click();
     await page.locator('#ph-name', { hasText: name }).waitFor();
+    await page.locator('#ph-qualification', { hasText: '2012 / 临床' }).waitFor();
     await page.locator('#ph-postings').waitFor();
     await page.goBack();
     await page.locator('#people-table').waitFor();

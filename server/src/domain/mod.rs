@@ -20,6 +20,7 @@ pub mod crediting;
 pub mod dashboard;
 pub mod detectors;
 pub mod device;
+pub mod eligibility;
 pub mod fence_size;
 pub mod filing;
 pub mod geofence;

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::assignment::{AssignmentError, Mode, check_dates};
+use super::eligibility::{Discipline, parse_discipline};
 use super::organization::parse_name;
 use super::user::{Gender, Phone, Role, User};
 use super::window::{DailyWindow, WindowError};
@@ -64,10 +65,14 @@ pub enum Column {
     Phone,
     /// 受援单位 / 拟下派乡镇卫生院 / 派驻单位
     Site,
+    /// 从业年份 / 参加工作年份 (optional; years of service count from it)
+    PracticeSince,
+    /// 类别 / 执业类别 (optional: 临床、中医、护理、公共卫生、药学、医技)
+    Discipline,
 }
 
 impl Column {
-    pub const ALL: [Column; 7] = [
+    pub const ALL: [Column; 9] = [
         Column::Hospital,
         Column::Name,
         Column::Gender,
@@ -75,6 +80,8 @@ impl Column {
         Column::Title,
         Column::Phone,
         Column::Site,
+        Column::PracticeSince,
+        Column::Discipline,
     ];
 
     /// The stable name used in error reports.
@@ -87,6 +94,8 @@ impl Column {
             Column::Title => "title",
             Column::Phone => "phone",
             Column::Site => "site",
+            Column::PracticeSince => "practice_since_year",
+            Column::Discipline => "discipline",
         }
     }
 
@@ -150,6 +159,14 @@ impl Column {
                 "receivingsite",
                 "receivingunit",
             ],
+            Column::PracticeSince => &[
+                "从业年份",
+                "从业起始年份",
+                "参加工作年份",
+                "参加工作时间",
+                "practicesinceyear",
+            ],
+            Column::Discipline => &["类别", "执业类别", "人员类别", "discipline"],
         }
     }
 
@@ -342,6 +359,8 @@ pub struct PersonnelRow {
     pub title: Option<String>,
     pub phone: Phone,
     pub site: String,
+    pub practice_since_year: Option<i32>,
+    pub discipline: Option<Discipline>,
 }
 
 /// The rows that read well and the issues of those that did not. Callers write
@@ -488,6 +507,43 @@ fn check_row(row: u32, cells: &HashMap<Column, String>) -> Result<PersonnelRow, 
     };
     let specialty = free_text(Column::Specialty);
     let title = free_text(Column::Title);
+    let practice_since_year = match text(Column::PracticeSince) {
+        "" => None,
+        raw => {
+            let digits = ascii_digits(raw);
+            let year = digits
+                .trim_end_matches('年')
+                .get(..4)
+                .and_then(|y| y.parse::<i32>().ok());
+            match year.filter(|y| (1950..=2100).contains(y)) {
+                Some(year) => Some(year),
+                None => {
+                    issues.push(RowIssue::new(
+                        row,
+                        Column::PracticeSince,
+                        format!("{raw:?} is not a year"),
+                        format!("“{raw}”不是年份（如2012）"),
+                    ));
+                    None
+                }
+            }
+        }
+    };
+    let discipline = match text(Column::Discipline) {
+        "" => None,
+        raw => match parse_discipline(raw) {
+            Some(d) => Some(d),
+            None => {
+                issues.push(RowIssue::new(
+                    row,
+                    Column::Discipline,
+                    format!("{raw:?} is not a known discipline"),
+                    format!("“{raw}”应为临床、中医、护理、公共卫生、药学或医技"),
+                ));
+                None
+            }
+        },
+    };
     match (hospital, name, phone, site) {
         (Some(hospital), Some(name), Some(phone), Some(site)) if issues.is_empty() => {
             Ok(PersonnelRow {
@@ -499,6 +555,8 @@ fn check_row(row: u32, cells: &HashMap<Column, String>) -> Result<PersonnelRow, 
                 title,
                 phone,
                 site,
+                practice_since_year,
+                discipline,
             })
         }
         _ => Err(issues),
@@ -697,6 +755,8 @@ pub struct NewPhysician {
     pub title: Option<String>,
     pub specialty: Option<String>,
     pub hospital_id: Uuid,
+    pub practice_since_year: Option<i32>,
+    pub discipline: Option<Discipline>,
 }
 
 /// One row resolved: who (by phone) serves where.
@@ -847,6 +907,8 @@ pub fn plan_import(
                     title: row.title.clone(),
                     specialty: row.specialty.clone(),
                     hospital_id,
+                    practice_since_year: row.practice_since_year,
+                    discipline: row.discipline,
                 });
             }
             None => {}
@@ -1190,6 +1252,8 @@ mod tests {
             title: None,
             phone: Phone::parse(phone).expect("phone"),
             site: site.into(),
+            discipline: None,
+            practice_since_year: None,
         }
     }
 
@@ -1206,6 +1270,8 @@ mod tests {
             gender: None,
             created_at: chrono::DateTime::UNIX_EPOCH,
             deactivated_at: None,
+            discipline: None,
+            practice_since_year: None,
         }
     }
 

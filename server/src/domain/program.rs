@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::crediting::Thresholds;
+use super::eligibility::Eligibility;
 use super::jurisdiction::JurisdictionCode;
 use super::requirements::Requirement;
 
@@ -14,6 +15,8 @@ pub struct Program {
     pub jurisdiction_code: JurisdictionCode,
     pub thresholds: Thresholds,
     pub requirements: Vec<Requirement>,
+    /// Who may be sent and how a team is made up (派出人员资格).
+    pub eligibility: Eligibility,
     pub created_at: DateTime<Utc>,
     /// Whether a photo is asked for at scan time.
     pub scan_photo: mobile_api::ScanPhotoMode,

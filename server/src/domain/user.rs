@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use mobile_api::{Gender, Role};
+pub use mobile_api::{Discipline, Gender, Role};
 
 use super::jurisdiction::JurisdictionCode;
 
@@ -61,6 +61,10 @@ pub struct User {
     pub title: Option<String>,
     pub specialty: Option<String>,
     pub gender: Option<Gender>,
+    /// 从业起始年份: years of service count from it.
+    pub practice_since_year: Option<i32>,
+    /// 类别 (临床、中医、护理、公共卫生、药学、医技).
+    pub discipline: Option<Discipline>,
     pub created_at: DateTime<Utc>,
     /// When an administrator switched the account off; `None` while it may log in.
     /// A deactivated person's records stay and still count in reports.

@@ -132,6 +132,7 @@ pub fn monthly(report: &MonthlyReport) -> Table {
     for kind in ActivityKind::ALL {
         headers.push(format!("{}({})", kind.label_zh(), activity_unit_zh(kind)));
     }
+    headers.push("备注".to_owned());
     let mut rows = Vec::with_capacity(report.rows.len() + report.hospital_subtotals.len());
     let mut number = 0_u32;
     for subtotal in &report.hospital_subtotals {
@@ -153,6 +154,10 @@ pub fn monthly(report: &MonthlyReport) -> Table {
                 r.pending_visits,
                 &r.activities,
             ));
+            cells.push(match &r.eligibility_override {
+                Some(reason) => Cell::from(format!("破格派出：{reason}")),
+                None => Cell::Empty,
+            });
             rows.push((RowKind::Data, cells));
         }
         rows.push((RowKind::Subtotal, monthly_subtotal(subtotal, 4)));
@@ -713,8 +718,10 @@ mod tests {
             totals: Default::default(),
         };
         let table = monthly(&report);
-        assert_eq!(table.headers.len(), 11 + ActivityKind::ALL.len());
+        // The leading 7, 4 figures, one per activity kind, and 备注 (破格派出).
+        assert_eq!(table.headers.len(), 11 + ActivityKind::ALL.len() + 1);
         assert_eq!(table.headers[0], "序号");
+        assert_eq!(table.headers.last().map(String::as_str), Some("备注"));
         assert!(table.headers.contains(&"门诊(人次)".to_owned()));
         assert!(table.headers.contains(&"手术(台)".to_owned()));
         assert!(table.subtitle.contains("2026-03"));

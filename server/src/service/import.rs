@@ -2,7 +2,7 @@
 //! the database, then write all of it in one transaction, or nothing. The same file
 //! under the same terms imports once; later attempts get the first outcome back.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use mobile_api::{
     ImportAssignmentsQuery, ImportIssue, ImportPreview, ImportResult, ImportedAssignment,
@@ -13,16 +13,24 @@ use uuid::Uuid;
 use crate::auth::password;
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::assignment::Assignment;
+use crate::domain::eligibility::{
+    self, Admission, AdmissionError, Candidate, Eligibility, RowsViolation, TeamRow, candidate,
+    judge_rows,
+};
+use crate::domain::organization::DEFAULT_TIMEZONE;
 use crate::domain::personnel::{
     Directory, ImportPlan, ImportTerms, RowIssue, plan_import, read_personnel,
 };
+use crate::domain::program::Program;
 use crate::domain::user::{Phone, User, check_password_policy};
+use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
 use crate::import::{TableFormat, read_table};
 use crate::service::admin::organizations::reachable_organization;
 use crate::service::audit::{self, Change};
 use crate::state::AppState;
 use crate::store::StoreError;
+use crate::store::eligibility::OverrideRecord;
 use crate::store::imports::{AssignmentFate, ImportWrite, ImportWriteOutcome, StoredImport};
 
 /// Initial passwords: 12 characters from 32 that cannot be mistaken for one another
@@ -165,8 +173,35 @@ pub async fn import_personnel(
             ImportPlan::default()
         }
     };
+    let judged = if issues.is_empty() {
+        judge_import(state, &program, &plan, &users, terms.start_date).await?
+    } else {
+        Vec::new()
+    };
+    let admission = eligibility::admit(
+        judged.iter().map(|j| j.violation.clone()).collect(),
+        query.eligibility_override.as_deref(),
+        actor.role == Role::Admin,
+    );
     if dry_run {
         issues.sort_by_key(|i| (i.row, i.column));
+        if let Err(AdmissionError::NotEligible(_)) = &admission {
+            return Ok(ImportOutcome::Preview(ImportPreview {
+                ok: false,
+                errors: judged
+                    .iter()
+                    .flat_map(|j| {
+                        j.rows.iter().map(|row| ImportIssue {
+                            row: *row,
+                            column: "eligibility".to_owned(),
+                            reason: format!("not eligible: {}", j.violation.rule),
+                            reason_zh: j.violation.detail_zh.clone(),
+                        })
+                    })
+                    .collect(),
+                ..preview(parsed.rows.len(), &issues, &plan, false)?
+            }));
+        }
         let already_imported =
             issues.is_empty() && state.store.assignment_import(&digest).await?.is_some();
         return Ok(ImportOutcome::Preview(preview(
@@ -190,6 +225,7 @@ pub async fn import_personnel(
     if let Some(stored) = state.store.assignment_import(&digest).await? {
         return replay(stored).map(ImportOutcome::Replayed);
     }
+    let admission = admission?;
     let now = state.now();
     let mut created_users = Vec::with_capacity(plan.new_physicians.len());
     let mut new_users = Vec::with_capacity(plan.new_physicians.len());
@@ -208,6 +244,8 @@ pub async fn import_personnel(
             title: new.title.clone(),
             specialty: new.specialty.clone(),
             gender: new.gender,
+            practice_since_year: new.practice_since_year,
+            discipline: new.discipline,
             created_at: now,
             deactivated_at: None,
         };
@@ -248,6 +286,23 @@ pub async fn import_personnel(
         ));
     }
 
+    let mut overrides: HashMap<Uuid, OverrideRecord> = HashMap::new();
+    if let Admission::Overridden { reason, .. } = &admission {
+        for j in &judged {
+            for (_, a) in assignments.iter().filter(|(row, _)| j.rows.contains(row)) {
+                overrides
+                    .entry(a.id)
+                    .or_insert_with(|| OverrideRecord {
+                        reason: reason.clone(),
+                        rules: Vec::new(),
+                        overridden_by: actor.user_id,
+                        created_at: now,
+                    })
+                    .rules
+                    .push(j.violation.clone());
+            }
+        }
+    }
     let import_id = Uuid::new_v4();
     let mut result = ImportResult {
         import_id,
@@ -267,6 +322,7 @@ pub async fn import_personnel(
         row_count: result.rows,
         users: &new_users,
         assignments: &assignments,
+        overrides: &overrides,
     };
     // The entry's `after` is the result recorded with the import, filled in by the store.
     let audit = audit::audited::<()>(
@@ -307,6 +363,63 @@ pub async fn import_personnel(
             replay(stored).map(ImportOutcome::Replayed)
         }
     }
+}
+
+/// The import's rows against the programme's rules: each person, and the rows for one
+/// site with the physicians already posted there under the programme on the start date
+/// as one team (see `domain::eligibility`).
+async fn judge_import(
+    state: &AppState,
+    program: &Program,
+    plan: &ImportPlan,
+    users: &[User],
+    start: chrono::NaiveDate,
+) -> ApiResult<Vec<RowsViolation>> {
+    if program.eligibility == Eligibility::default() {
+        return Ok(Vec::new());
+    }
+    let candidate_of = |phone: &Phone| -> Candidate {
+        if let Some(user) = users.iter().find(|u| &u.phone == phone) {
+            return candidate(user);
+        }
+        plan.new_physicians
+            .iter()
+            .find(|n| &n.phone == phone)
+            .map(|n| Candidate {
+                name: n.name.clone(),
+                title: n.title.clone(),
+                practice_since_year: n.practice_since_year,
+                discipline: n.discipline,
+            })
+            .unwrap_or_default()
+    };
+    let rows: Vec<TeamRow> = plan
+        .rows
+        .iter()
+        .map(|r| TeamRow {
+            row: r.row,
+            site: r.site_id,
+            person: r.phone.as_str().to_owned(),
+            candidate: candidate_of(&r.phone),
+        })
+        .collect();
+    let mut posted = HashMap::new();
+    if program.eligibility.team.is_some() {
+        let mut sites: Vec<Uuid> = rows.iter().map(|r| r.site).collect();
+        sites.sort();
+        sites.dedup();
+        for site in sites {
+            let team = state.store.site_team(site, program.id, start).await?;
+            posted.insert(
+                site,
+                team.iter()
+                    .map(|u| (u.phone.as_str().to_owned(), candidate(u)))
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    let today = local_date(state.now(), DEFAULT_TIMEZONE);
+    Ok(judge_rows(&program.eligibility, &rows, &posted, today))
 }
 
 /// The dry run's answer: the issues, or what the plan would write.

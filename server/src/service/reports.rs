@@ -407,6 +407,8 @@ fn count_u32(n: usize) -> u32 {
 
 #[derive(Default)]
 struct MonthlyAcc {
+    /// The reasons of the eligibility overrides among the assignments.
+    overrides: Vec<String>,
     half_days: u32,
     qualifying: u32,
     pending: u32,
@@ -442,6 +444,8 @@ pub async fn workload_report(
     let visits = load_visits(state, scope, (day_before(first), last), &frame).await?;
     let in_month = |date: NaiveDate| date >= first && date <= last;
 
+    let ids: Vec<Uuid> = frame.assignments.iter().map(|a| a.id).collect();
+    let overrides = state.store.eligibility_overrides(&ids).await?;
     let mut rows: BTreeMap<(Uuid, Uuid), MonthlyAcc> = BTreeMap::new();
     for assignment in &frame.assignments {
         let Some((site, program)) = frame.resolve(assignment) else {
@@ -452,6 +456,11 @@ pub async fn workload_report(
         let acc = rows
             .entry((assignment.physician_id, assignment.site_id))
             .or_default();
+        if let Some(admitted) = overrides.get(&assignment.id)
+            && !acc.overrides.contains(&admitted.reason)
+        {
+            acc.overrides.push(admitted.reason.clone());
+        }
         acc.half_days += tally.credited_half_days;
         acc.qualifying += tally.qualifying_visits;
         for visit in mine.iter().filter(|v| in_month(v.record.local_date)) {
@@ -484,6 +493,7 @@ pub async fn workload_report(
                 qualifying_visits: acc.qualifying,
                 pending_visits: acc.pending,
                 activities: wire_totals(&acc.activities),
+                eligibility_override: (!acc.overrides.is_empty()).then(|| acc.overrides.join("；")),
             })
         })
         .collect();

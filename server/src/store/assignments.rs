@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::columns::{Columns, FromColumns, from_row};
+use super::eligibility::{INSERT_OVERRIDE, OverrideRecord};
 use super::statement::Step;
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_uuid, to_ms,
@@ -279,6 +280,10 @@ pub struct ListedAssignment {
     pub physician_gender: Option<crate::domain::user::Gender>,
     pub physician_title: Option<String>,
     pub physician_specialty: Option<String>,
+    pub physician_practice_since_year: Option<i32>,
+    pub physician_discipline: Option<crate::domain::user::Discipline>,
+    /// The reason of an administrator's override of the programme's rules (破格派出).
+    pub eligibility_override: Option<String>,
     pub hospital_id: Option<Uuid>,
     pub hospital_name: Option<String>,
     pub site_name: String,
@@ -294,6 +299,9 @@ struct ListRow {
     physician_gender: Option<String>,
     physician_title: Option<String>,
     physician_specialty: Option<String>,
+    physician_practice_since_year: Option<i64>,
+    physician_discipline: Option<String>,
+    eligibility_override: Option<String>,
     hospital_id: Option<String>,
     hospital_name: Option<String>,
     site_name: String,
@@ -311,6 +319,9 @@ impl FromColumns for ListRow {
             physician_gender: row.get("physician_gender")?,
             physician_title: row.get("physician_title")?,
             physician_specialty: row.get("physician_specialty")?,
+            physician_practice_since_year: row.get("physician_practice_since_year")?,
+            physician_discipline: row.get("physician_discipline")?,
+            eligibility_override: row.get("eligibility_override")?,
             hospital_id: row.get("hospital_id")?,
             hospital_name: row.get("hospital_name")?,
             site_name: row.get("site_name")?,
@@ -442,13 +453,16 @@ macro_rules! write_terms {
 }
 
 impl Store {
-    /// Writes a new assignment, version 1 of its terms as `meta` says.
+    /// Writes a new assignment, version 1 of its terms as `meta` says, with the
+    /// administrator's override of the programme's rules when there is one.
     pub async fn insert_assignment(
         &self,
         a: &Assignment,
         meta: &TermsMeta,
+        eligibility_override: Option<&OverrideRecord>,
         provenance: Provenance,
     ) -> StoreResult<()> {
+        let override_values = eligibility_override.map(|o| o.values(a.id)).transpose()?;
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
@@ -459,6 +473,16 @@ impl Store {
                 .bind(a.program_id.to_string())
                 .bind(to_ms(a.created_at));
             bind_terms!(query, a, meta, slot.link()).execute(&mut *tx).await?;
+            if let Some((id, reason, rules, by, at)) = &override_values {
+                sqlx::query(INSERT_OVERRIDE)
+                    .bind(id)
+                    .bind(reason)
+                    .bind(rules)
+                    .bind(by)
+                    .bind(*at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.append_audit(slot, provenance).await?;
             tx.commit().await?;
         });
@@ -653,9 +677,12 @@ impl Store {
                 "SELECT {A_COLUMNS}, u.name AS physician_name, u.phone AS physician_phone, \
                  u.gender AS physician_gender, u.title AS physician_title, \
                  u.specialty AS physician_specialty, u.organization_id AS hospital_id, h.name AS hospital_name, o.name AS site_name, \
+                 u.practice_since_year AS physician_practice_since_year, \
+                 u.discipline AS physician_discipline, eo.reason AS eligibility_override, \
                  j.code AS jurisdiction_code, j.name AS jurisdiction_name, \
                  p.name AS program_name \
                  FROM assignments a \
+                 LEFT JOIN assignment_eligibility_overrides eo ON eo.assignment_id = a.id \
                  JOIN organizations o ON o.id = a.site_id \
                  JOIN jurisdictions j ON j.code = o.jurisdiction_code \
                  JOIN users u ON u.id = a.physician_id \
@@ -719,6 +746,17 @@ impl Store {
                         .transpose()?,
                     physician_title: row.physician_title,
                     physician_specialty: row.physician_specialty,
+                    physician_practice_since_year: row
+                        .physician_practice_since_year
+                        .map(i32::try_from)
+                        .transpose()
+                        .map_err(|_| StoreError::Corrupt("practice_since_year".into()))?,
+                    physician_discipline: row
+                        .physician_discipline
+                        .as_deref()
+                        .map(decode_enum)
+                        .transpose()?,
+                    eligibility_override: row.eligibility_override,
                     hospital_id: parse_optional_uuid(row.hospital_id.as_deref())?,
                     hospital_name: row.hospital_name,
                     site_name: row.site_name,

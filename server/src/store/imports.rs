@@ -2,10 +2,13 @@
 //! transaction that writes an accepted table (its users, its assignments and the
 //! import's record, whose unique digest makes a second write of the same import fail).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::eligibility::{INSERT_OVERRIDE, OverrideRecord};
 use super::{Store, StoreError, StoreResult, encode_enum, on_pool, parse_uuid, to_ms};
 use crate::domain::assignment::Assignment;
 use crate::domain::jurisdiction::JurisdictionPath;
@@ -29,6 +32,9 @@ pub struct ImportWrite<'a> {
     /// One assignment per sheet row, with a fresh id; written unless the same
     /// (physician, site, program, start, end) exists.
     pub assignments: &'a [(u32, Assignment)],
+    /// Overrides of the programme's rules, by the id of the assignment they admit;
+    /// written with the assignments created.
+    pub overrides: &'a HashMap<Uuid, OverrideRecord>,
 }
 
 /// What became of one row's assignment.
@@ -157,8 +163,8 @@ impl Store {
         // the first login (`must_change_password`).
         const INSERT_USER: &str = "INSERT INTO users (id, role, name, phone, password_hash, \
             organization_id, jurisdiction_code, title, specialty, gender, created_at, audit_seq, \
-            must_change_password) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE)";
+            must_change_password, practice_since_year, discipline) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE, $13, $14)";
         const FIND_ASSIGNMENT: &str = "SELECT id FROM assignments WHERE physician_id = $1 \
             AND site_id = $2 AND program_id = $3 AND start_date = $4 AND end_date = $5 \
             ORDER BY created_at, id LIMIT 1";
@@ -202,6 +208,8 @@ impl Store {
                     .bind(user.gender.as_ref().map(encode_enum))
                     .bind(to_ms(user.created_at))
                     .bind(slot.link())
+                    .bind(user.practice_since_year.map(i64::from))
+                    .bind(user.discipline.as_ref().map(encode_enum))
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| StoreError::on_unique(e, "a user with a phone of this table was created meanwhile; import again"))?;
@@ -233,6 +241,17 @@ impl Store {
                             .bind(slot.link())
                             .execute(&mut *tx)
                             .await?;
+                        if let Some(admitted) = write.overrides.get(&a.id) {
+                            let (id, reason, rules, by, at) = admitted.values(a.id)?;
+                            sqlx::query(INSERT_OVERRIDE)
+                                .bind(id)
+                                .bind(reason)
+                                .bind(rules)
+                                .bind(by)
+                                .bind(at)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
                         (a.id, true)
                     }
                 };
@@ -282,6 +301,8 @@ mod tests {
             gender: None,
             created_at: DateTime::UNIX_EPOCH,
             deactivated_at: None,
+            discipline: None,
+            practice_since_year: None,
         }
     }
 
@@ -302,6 +323,7 @@ mod tests {
             row_count: 0,
             users: &[],
             assignments: &[],
+            overrides: &Default::default(),
         };
         let first = store
             .write_import(&write, Provenance::Seed, |fates| {

@@ -23,6 +23,7 @@ pub mod columns;
 pub mod coverage;
 pub mod dashboard;
 pub mod device_moves;
+pub mod eligibility;
 pub mod fault;
 pub mod filings;
 pub mod fraud;

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::crediting::Thresholds;
+use crate::domain::eligibility::Eligibility;
 use crate::domain::jurisdiction::{JurisdictionCode, JurisdictionPath};
 use crate::domain::program::Program;
 use crate::domain::requirements::{Requirement, RequirementSpec};
@@ -18,6 +19,7 @@ struct ProgramRow {
     half_day_minutes: i64,
     full_day_minutes: i64,
     requirements: String,
+    eligibility: Option<String>,
     created_at: i64,
     path: String,
     scan_photo: String,
@@ -45,6 +47,10 @@ impl ProgramRow {
                 .map_err(|e| corrupt(e.to_string()))?,
             thresholds,
             requirements,
+            eligibility: match &self.eligibility {
+                Some(json) => serde_json::from_str(json).map_err(|e| corrupt(e.to_string()))?,
+                None => Eligibility::default(),
+            },
             created_at: from_ms(self.created_at)?,
             scan_photo: decode_enum(&self.scan_photo)?,
         };
@@ -60,14 +66,18 @@ impl Store {
         provenance: Provenance,
     ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO programs (id, name, jurisdiction_code, half_day_minutes, \
-            full_day_minutes, requirements, created_at, audit_seq) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+            full_day_minutes, requirements, created_at, audit_seq, eligibility) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         let specs: Vec<RequirementSpec> = program
             .requirements
             .iter()
             .map(Requirement::to_spec)
             .collect();
         let json = serde_json::to_string(&specs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let eligibility = (program.eligibility != Eligibility::default())
+            .then(|| serde_json::to_string(&program.eligibility))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
@@ -80,6 +90,7 @@ impl Store {
                 .bind(&json)
                 .bind(to_ms(now))
                 .bind(slot.link())
+                .bind(&eligibility)
                 .execute(&mut *tx)
                 .await?;
             tx.append_audit(slot, provenance).await?;
@@ -91,7 +102,7 @@ impl Store {
     /// A program and the path of its jurisdiction.
     pub async fn program(&self, id: Uuid) -> StoreResult<Option<(Program, JurisdictionPath)>> {
         const SQL: &str = "SELECT p.id, p.name, p.jurisdiction_code, p.half_day_minutes, \
-            p.full_day_minutes, p.requirements, p.created_at, j.path, p.scan_photo \
+            p.full_day_minutes, p.requirements, p.eligibility, p.created_at, j.path, p.scan_photo \
             FROM programs p JOIN jurisdictions j ON j.code = p.jurisdiction_code WHERE p.id = $1";
         let row: Option<ProgramRow> = on_pool!(self.db(), pool =>
             sqlx::query_as(SQL).bind(id.to_string()).fetch_optional(pool).await?);
@@ -106,7 +117,7 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<(Program, JurisdictionPath)>> {
         const SQL: &str = "SELECT p.id, p.name, p.jurisdiction_code, p.half_day_minutes, \
-            p.full_day_minutes, p.requirements, p.created_at, j.path, p.scan_photo \
+            p.full_day_minutes, p.requirements, p.eligibility, p.created_at, j.path, p.scan_photo \
             FROM programs p JOIN jurisdictions j ON j.code = p.jurisdiction_code \
             WHERE ($1 = '' OR j.path = $1 OR j.path LIKE $2) AND p.id > $3 ORDER BY p.id LIMIT $4";
         let root = within.map(|p| p.as_str().to_owned()).unwrap_or_default();
@@ -130,7 +141,7 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<(Program, JurisdictionPath)>> {
         const SQL: &str = "SELECT p.id, p.name, p.jurisdiction_code, p.half_day_minutes, \
-            p.full_day_minutes, p.requirements, p.created_at, j.path, p.scan_photo \
+            p.full_day_minutes, p.requirements, p.eligibility, p.created_at, j.path, p.scan_photo \
             FROM programs p JOIN jurisdictions j ON j.code = p.jurisdiction_code \
             WHERE (j.path = $1 OR $1 LIKE j.path || '/%') AND p.id > $2 ORDER BY p.id LIMIT $3";
         let rows: Vec<ProgramRow> = on_pool!(self.db(), pool =>

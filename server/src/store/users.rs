@@ -22,6 +22,8 @@ struct UserRow {
     title: Option<String>,
     specialty: Option<String>,
     gender: Option<String>,
+    practice_since_year: Option<i64>,
+    discipline: Option<String>,
     created_at: i64,
     deactivated_at: Option<i64>,
     password_hash: String,
@@ -29,7 +31,7 @@ struct UserRow {
 }
 
 const SELECT: &str = "SELECT u.id, u.role, u.name, u.phone, u.organization_id, u.jurisdiction_code, \
-    u.title, u.specialty, u.gender, u.created_at, u.deactivated_at, u.password_hash, j.path AS placement_path \
+    u.title, u.specialty, u.gender, u.practice_since_year, u.discipline, u.created_at, u.deactivated_at, u.password_hash, j.path AS placement_path \
     FROM users u \
     LEFT JOIN organizations o ON o.id = u.organization_id \
     LEFT JOIN jurisdictions j ON j.code = COALESCE(u.jurisdiction_code, o.jurisdiction_code)";
@@ -64,6 +66,12 @@ impl TryFrom<UserRow> for UserRecord {
             title: row.title.clone(),
             specialty: row.specialty.clone(),
             gender: row.gender.as_deref().map(decode_enum).transpose()?,
+            practice_since_year: row
+                .practice_since_year
+                .map(i32::try_from)
+                .transpose()
+                .map_err(|_| corrupt("practice_since_year"))?,
+            discipline: row.discipline.as_deref().map(decode_enum).transpose()?,
             created_at: from_ms(row.created_at)?,
             deactivated_at: row.deactivated_at.map(from_ms).transpose()?,
         };
@@ -226,8 +234,8 @@ impl Store {
     ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO users (id, role, name, phone, password_hash, organization_id, \
             jurisdiction_code, title, specialty, gender, created_at, deactivated_at, \
-            session_version, audit_seq, must_change_password) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14)";
+            session_version, audit_seq, must_change_password, practice_since_year, discipline) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15, $16)";
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
@@ -246,6 +254,8 @@ impl Store {
                 .bind(user.deactivated_at.map(to_ms))
                 .bind(slot.link())
                 .bind(must_change_password)
+                .bind(user.practice_since_year.map(i64::from))
+                .bind(user.discipline.as_ref().map(encode_enum))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::on_unique(e, "a user with this phone exists"))?;
@@ -336,7 +346,8 @@ impl Store {
         provenance: Provenance,
     ) -> StoreResult<bool> {
         const UPDATE: &str = "UPDATE users SET name = $2, title = $3, specialty = $4, \
-            gender = $5, organization_id = $6, audit_seq = $7 WHERE id = $1";
+            gender = $5, organization_id = $6, audit_seq = $7, practice_since_year = $8, \
+            discipline = $9 WHERE id = $1";
         const DEACTIVATE: &str =
             "UPDATE users SET deactivated_at = $2 WHERE id = $1 AND deactivated_at IS NULL";
         const REACTIVATE: &str = "UPDATE users SET deactivated_at = NULL WHERE id = $1";
@@ -352,6 +363,8 @@ impl Store {
                 .bind(user.gender.as_ref().map(encode_enum))
                 .bind(user.organization_id.map(|o| o.to_string()))
                 .bind(slot.link())
+                .bind(user.practice_since_year.map(i64::from))
+                .bind(user.discipline.as_ref().map(encode_enum))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()

@@ -97,6 +97,8 @@ pub async fn write(
             title: None,
             specialty: None,
             gender: None,
+            practice_since_year: None,
+            discipline: None,
             created_at: now,
             deactivated_at: None,
         })
@@ -205,6 +207,7 @@ pub async fn write(
             thresholds: Thresholds::new(t.half_day_minutes, t.full_day_minutes)
                 .map_err(|e| SyntheticError::Invalid(e.to_string()))?,
             requirements,
+            eligibility: Default::default(),
             created_at: now,
             scan_photo: mobile_api::ScanPhotoMode::Off,
         };

@@ -9,6 +9,8 @@ export interface UserRow {
   title: string | null;
   specialty: string | null;
   gender: string | null;
+  practice_since_year?: number | null;
+  discipline?: string | null;
   active: boolean;
   deactivated_at?: string;
 }

@@ -74,6 +74,11 @@ export const USER_ROLE: Record<string, Pair> = {
   physician: ['医师', 'Physician'],
 };
 export const GENDER: Record<string, Pair> = { male: ['男', 'Male'], female: ['女', 'Female'] };
+/** 类别 of a physician (issue #19: who may be sent). */
+export const DISCIPLINE: Record<string, Pair> = {
+  clinical: ['临床', 'Clinical'], tcm: ['中医', 'TCM'], nursing: ['护理', 'Nursing'],
+  public_health: ['公共卫生', 'Public health'], pharmacy: ['药学', 'Pharmacy'], technician: ['医技', 'Technician'],
+};
 export const ORG_KIND: Record<string, Pair> = {
   hospital: ['医院', 'Hospital'],
   township_health_center: ['乡镇卫生院', 'Township health center'],

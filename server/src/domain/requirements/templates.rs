@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::activity::ActivityKind;
 use super::period::Period;
 use super::rule::RequirementSpec;
+use crate::domain::eligibility::{Discipline, Eligibility, Profession, TeamRule, TitleRank};
 
 /// A ready-made program for one of the seed circulars.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,6 +23,8 @@ pub struct ProgramTemplate {
     pub half_day_minutes: u32,
     pub full_day_minutes: u32,
     pub requirements: Vec<RequirementSpec>,
+    /// Who the circular lets be sent, and its team rules.
+    pub eligibility: Eligibility,
 }
 
 pub(super) fn spec(period: Period) -> RequirementSpec {
@@ -82,6 +85,35 @@ pub(super) fn consecutive_months(months: u32) -> RequirementSpec {
     }
 }
 
+/// 中级以上职称的医师 (丰泽; 漳平 with 高年资).
+fn intermediate_physicians(min_years: Option<u32>) -> Eligibility {
+    Eligibility {
+        min_rank: Some(TitleRank::Intermediate),
+        professions: vec![Profession::Physician],
+        min_years,
+        ..Eligibility::default()
+    }
+}
+
+/// 中站 "不少于三人的帮扶团队,其中不少于2名中级以上职称临床医师".
+fn zhongzhan_team() -> Eligibility {
+    Eligibility {
+        team: Some(TeamRule {
+            min_members: Some(3),
+            min_ranked: Some(2),
+            ranked_min_rank: Some(TitleRank::Intermediate),
+            ranked_professions: vec![Profession::Physician],
+            ranked_disciplines: vec![Discipline::Clinical],
+            disciplines: vec![],
+        }),
+        ..Eligibility::default()
+    }
+}
+
+/// The years of service taken as 高年资 where a circular says it without a number
+/// (漳平): a choice, editable per programme.
+pub const SENIOR_YEARS: u32 = 5;
+
 /// Programs for the five seed circulars, with the default 3 h / 6 h thresholds
 /// (none of the circulars defines a half day in hours).
 ///
@@ -113,6 +145,7 @@ pub fn templates() -> Vec<ProgramTemplate> {
             half_day_minutes: half,
             full_day_minutes: full,
             requirements: vec![min_days(Period::Month, 1.0)],
+            eligibility: intermediate_physicians(Some(SENIOR_YEARS)),
         },
         ProgramTemplate {
             key: "fengze-2023",
@@ -123,6 +156,7 @@ pub fn templates() -> Vec<ProgramTemplate> {
             half_day_minutes: half,
             full_day_minutes: full,
             requirements: vec![min_days(Period::Month, 1.0)],
+            eligibility: intermediate_physicians(None),
         },
         ProgramTemplate {
             key: "zhongzhan-2021-circuit",
@@ -136,6 +170,11 @@ pub fn templates() -> Vec<ProgramTemplate> {
                 min_half_days(Period::Week, 3, None),
                 min_half_days(Period::Week, 2, Some(Outpatient)),
             ],
+            eligibility: Eligibility {
+                // "选派2名中级以上职称临床医师…巡诊"
+                disciplines: vec![Discipline::Clinical],
+                ..intermediate_physicians(None)
+            },
         },
         ProgramTemplate {
             key: "zhongzhan-2021-resident",
@@ -150,6 +189,7 @@ pub fn templates() -> Vec<ProgramTemplate> {
                 min_visits(Period::Week, 2, Some(WardRound)),
                 consecutive_months(6),
             ],
+            eligibility: Eligibility::default(),
         },
         ProgramTemplate {
             key: "zhongzhan-2021-team",
@@ -160,6 +200,7 @@ pub fn templates() -> Vec<ProgramTemplate> {
             half_day_minutes: half,
             full_day_minutes: full,
             requirements: vec![consecutive_months(12)],
+            eligibility: zhongzhan_team(),
         },
         ProgramTemplate {
             key: "zhongzhan-2021-task-force",
@@ -170,6 +211,7 @@ pub fn templates() -> Vec<ProgramTemplate> {
             half_day_minutes: half,
             full_day_minutes: full,
             requirements: vec![min_days(Period::Fortnight, 1.0)],
+            eligibility: Eligibility::default(),
         },
         ProgramTemplate {
             key: "fujian-2023-village-circuit",
@@ -180,6 +222,19 @@ pub fn templates() -> Vec<ProgramTemplate> {
             half_day_minutes: half,
             full_day_minutes: full,
             requirements: vec![min_visits(Period::Week, 2, None)],
+            eligibility: Eligibility {
+                // "巡诊团队应包括临床类别医师、中医类别医师、护士、公共卫生人员"
+                team: Some(TeamRule {
+                    disciplines: vec![
+                        Discipline::Clinical,
+                        Discipline::Tcm,
+                        Discipline::Nursing,
+                        Discipline::PublicHealth,
+                    ],
+                    ..TeamRule::default()
+                }),
+                ..Eligibility::default()
+            },
         },
         ProgramTemplate {
             key: "fujian-2023-village-dispatch",
@@ -191,6 +246,7 @@ pub fn templates() -> Vec<ProgramTemplate> {
             full_day_minutes: full,
             // Five distinct days, each with at least a half-day: not five visits.
             requirements: vec![min_days_served(Period::Week, 5), consecutive_months(6)],
+            eligibility: Eligibility::default(),
         },
         ProgramTemplate {
             key: "fujian-2023-township-dispatch",
@@ -201,6 +257,11 @@ pub fn templates() -> Vec<ProgramTemplate> {
             half_day_minutes: half,
             full_day_minutes: full,
             requirements: vec![consecutive_months(6)],
+            eligibility: Eligibility {
+                // "县级派驻乡级人员应具备中级及以上技术职称": any series.
+                min_rank: Some(TitleRank::Intermediate),
+                ..Eligibility::default()
+            },
         },
         ProgramTemplate {
             key: "guangshan-2021",
@@ -215,6 +276,7 @@ pub fn templates() -> Vec<ProgramTemplate> {
                 min_working_days(Period::Month, 4),
                 min_visits(Period::Month, 1, Some(Training)),
             ],
+            eligibility: Eligibility::default(),
         },
     ]
 }
@@ -303,6 +365,34 @@ mod tests {
             ["每月不少于4个工作日", "每月培训不少于1次"]
         );
         assert!(template("nowhere-1999").is_none());
+    }
+
+    #[test]
+    fn templates_state_who_may_be_sent() {
+        use crate::domain::eligibility::describe_zh;
+        let described = |key: &str| describe_zh(&template(key).unwrap().eligibility);
+        assert_eq!(
+            described("zhangping-2022"),
+            ["派出人员：从业不少于5年的中级及以上职称的医师"]
+        );
+        assert_eq!(described("fengze-2023"), ["派出人员：中级及以上职称的医师"]);
+        assert_eq!(
+            described("zhongzhan-2021-circuit"),
+            ["派出人员：中级及以上职称的临床医师"]
+        );
+        assert_eq!(
+            described("zhongzhan-2021-team"),
+            ["团队不少于3人", "其中中级以上职称不少于2名"]
+        );
+        assert_eq!(
+            described("fujian-2023-village-circuit"),
+            ["团队应包括临床、中医、护理、公共卫生人员"]
+        );
+        assert_eq!(
+            described("fujian-2023-township-dispatch"),
+            ["派出人员：中级及以上职称"]
+        );
+        assert!(described("guangshan-2021").is_empty());
     }
 
     #[test]

@@ -331,6 +331,26 @@ fn personnel_sheet(rows: &[ListedAssignment], drawn_up: chrono::NaiveDate) -> Ta
                 r.assignment.window.end_hhmm()
             ))
         }),
+        Column::new(
+            label(PersonnelColumn::PracticeSince),
+            |(_, r): &(u32, &ListedAssignment)| match r.physician_practice_since_year {
+                Some(year) => Cell::from(year.to_string()),
+                None => Cell::Empty,
+            },
+        ),
+        Column::new(
+            label(PersonnelColumn::Discipline),
+            |(_, r): &(u32, &ListedAssignment)| match r.physician_discipline {
+                Some(d) => Cell::from(crate::domain::eligibility::discipline_zh(d)),
+                None => Cell::Empty,
+            },
+        ),
+        Column::new("备注", |(_, r): &(u32, &ListedAssignment)| {
+            match &r.eligibility_override {
+                Some(reason) => Cell::from(format!("破格派出：{reason}")),
+                None => Cell::Empty,
+            }
+        }),
     ];
     let physicians: std::collections::BTreeSet<&str> =
         rows.iter().map(|r| r.physician_phone.as_str()).collect();

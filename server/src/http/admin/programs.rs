@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_program, list_programs))
         .routes(routes!(get_program, update_program))
         .routes(routes!(program_templates))
+        .routes(routes!(site_team))
 }
 
 /// Creates a program for a jurisdiction the caller can see.
@@ -97,4 +98,34 @@ pub async fn update_program(
     AppJson(body): AppJson<UpdateProgram>,
 ) -> ApiResult<AppJson<ProgramBody>> {
     Ok(AppJson(programs::update(&state, &actor, id, body).await?))
+}
+
+/// `?date=YYYY-MM-DD` (default today).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TeamQuery {
+    date: Option<chrono::NaiveDate>,
+}
+
+/// Who is posted to a site under a programme on a date, and the team rules they break
+/// (中站 "不少于三人…其中不少于2名中级以上"; 福建 巡诊团队的类别). A single new
+/// assignment is judged only against the person rules; the team is judged here and on
+/// an import.
+#[utoipa::path(get, path = "/api/v1/programs/{id}/sites/{site_id}/team", tag = "administration",
+    params(("id" = Uuid, Path), ("site_id" = Uuid, Path), TeamQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = mobile_api::SiteTeam),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn site_team(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath((id, site_id)): AppPath<(Uuid, Uuid)>,
+    AppQuery(query): AppQuery<TeamQuery>,
+) -> ApiResult<AppJson<mobile_api::SiteTeam>> {
+    Ok(AppJson(
+        programs::site_team(&state, &actor, id, site_id, query.date).await?,
+    ))
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use mobile_api::{
     Assignment as AssignmentBody, AssignmentHistory, AssignmentListItem, AssignmentTermsVersion,
-    AssignmentTransfer, ChangeAssignment, CreateAssignment, EndAssignment, OrganizationKind, Page,
-    TransferAssignment,
+    AssignmentTransfer, ChangeAssignment, CreateAssignment, EligibilityOverride, EndAssignment,
+    OrganizationKind, Page, TransferAssignment,
 };
 use uuid::Uuid;
 
@@ -19,6 +19,7 @@ use crate::domain::assignment_terms::{
     FROM_THE_BEGINNING, LifecycleError, TermsAction, TermsChange, TermsMeta, parse_reason,
     plan_change, plan_end, plan_transfer,
 };
+use crate::domain::eligibility::{self, Admission, candidate};
 use crate::domain::jurisdiction::JurisdictionPath;
 use crate::domain::organization::DEFAULT_TIMEZONE;
 use crate::domain::user::User;
@@ -28,6 +29,7 @@ use crate::service::audit::{self, Change};
 use crate::service::page::PageRequest;
 use crate::state::AppState;
 use crate::store::assignments::{AssignmentListFilter, TermsUpdate, TermsWrite};
+use crate::store::eligibility::OverrideRecord;
 
 /// An assignment with its current terms' version.
 pub fn to_body_at(a: Assignment, meta: &TermsMeta) -> AssignmentBody {
@@ -54,6 +56,7 @@ pub fn to_body(a: Assignment) -> AssignmentBody {
         terms_version: 1,
         terms_from: None,
         transfer_id: None,
+        eligibility_override: None,
     }
 }
 
@@ -121,6 +124,15 @@ pub async fn create(
             "program_id: the program does not cover the site's jurisdiction",
         ));
     }
+    // The person rules only: team rules are judged where the whole team is in view
+    // (an import, a site's team page); see `domain::eligibility`.
+    let today = local_date(state.now(), DEFAULT_TIMEZONE);
+    let broken = eligibility::judge_person(&program.eligibility, &candidate(&physician), today);
+    let admission = eligibility::admit(
+        broken,
+        request.eligibility_override.as_deref(),
+        actor.role == Role::Admin,
+    )?;
     let assignment = Assignment {
         id: Uuid::new_v4(),
         physician_id: physician.id,
@@ -132,7 +144,24 @@ pub async fn create(
         window,
         created_at: state.now(),
     };
-    record_created(state, actor, &assignment).await
+    let overridden = match admission {
+        Admission::Eligible => None,
+        Admission::Overridden { reason, rules } => Some(OverrideRecord {
+            reason,
+            rules,
+            overridden_by: actor.user_id,
+            created_at: assignment.created_at,
+        }),
+    };
+    record_created_with(state, actor, &assignment, overridden.as_ref()).await
+}
+
+/// An override as the wire shows it.
+pub fn override_body(record: &OverrideRecord) -> EligibilityOverride {
+    EligibilityOverride {
+        reason: record.reason.clone(),
+        rules: record.rules.clone(),
+    }
 }
 
 /// Writes a checked assignment with its `assignment.create` entry by `actor`.
@@ -141,13 +170,27 @@ pub async fn record_created(
     actor: &Actor,
     assignment: &Assignment,
 ) -> ApiResult<AssignmentBody> {
+    record_created_with(state, actor, assignment, None).await
+}
+
+/// Writes a checked assignment with its `assignment.create` entry by `actor`; an
+/// override of the programme's rules is stored with it and shown in the entry.
+pub async fn record_created_with(
+    state: &AppState,
+    actor: &Actor,
+    assignment: &Assignment,
+    eligibility_override: Option<&OverrideRecord>,
+) -> ApiResult<AssignmentBody> {
     let meta = TermsMeta::created(
         assignment.created_at,
         Some(actor.user_id),
         TermsAction::Create,
         None,
     );
-    let body = to_body_at(assignment.clone(), &meta);
+    let body = AssignmentBody {
+        eligibility_override: eligibility_override.map(override_body),
+        ..to_body_at(assignment.clone(), &meta)
+    };
     let audit = audit::audited(
         state,
         actor,
@@ -161,7 +204,7 @@ pub async fn record_created(
     )?;
     state
         .store
-        .insert_assignment(assignment, &meta, audit)
+        .insert_assignment(assignment, &meta, eligibility_override, audit)
         .await?;
     Ok(body)
 }
@@ -196,7 +239,11 @@ async fn visible_assignment(
 /// physician's hospital.
 pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<AssignmentBody> {
     let (assignment, meta) = visible_assignment(state, actor, id).await?;
-    Ok(to_body_at(assignment, &meta))
+    let overrides = state.store.eligibility_overrides(&[id]).await?;
+    Ok(AssignmentBody {
+        eligibility_override: overrides.get(&id).map(override_body),
+        ..to_body_at(assignment, &meta)
+    })
 }
 
 /// Whether `actor` may see `assignment`: its physician, the site's administrators and
@@ -730,7 +777,14 @@ pub async fn list(
         .into_iter()
         .map(|row| AssignmentListItem {
             status: status_on(&row.assignment, today).to_owned(),
-            assignment: to_body_at(row.assignment, &row.meta),
+            assignment: AssignmentBody {
+                // The reason only: the rules it overrode are on GET /assignments/{id}.
+                eligibility_override: row.eligibility_override.map(|reason| EligibilityOverride {
+                    reason,
+                    rules: Vec::new(),
+                }),
+                ..to_body_at(row.assignment, &row.meta)
+            },
             physician_name: row.physician_name,
             physician_phone: row.physician_phone,
             hospital_id: row.hospital_id,

@@ -13,9 +13,11 @@ use super::invalid;
 use super::jurisdictions::reachable_jurisdiction;
 use crate::domain::access::{Actor, Role};
 use crate::domain::crediting::Thresholds;
-use crate::domain::organization::parse_name;
+use crate::domain::eligibility;
+use crate::domain::organization::{DEFAULT_TIMEZONE, parse_name};
 use crate::domain::program::Program;
 use crate::domain::requirements::{self, ProgramTemplate, Requirement, RequirementSpec};
+use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
 use crate::state::AppState;
@@ -63,6 +65,8 @@ pub fn to_body(program: Program) -> ProgramBody {
             .iter()
             .map(Requirement::describe_zh)
             .collect(),
+        eligibility_zh: eligibility::describe_zh(&program.eligibility),
+        eligibility: program.eligibility,
         created_at: program.created_at,
         scan_photo: program.scan_photo,
     }
@@ -87,6 +91,7 @@ pub async fn create(
         .enumerate()
         .map(|(i, r)| requirement_from_body(i, r))
         .collect::<ApiResult<Vec<_>>>()?;
+    eligibility::check_rules(&request.eligibility).map_err(invalid)?;
     let jurisdiction = reachable_jurisdiction(state, actor, &request.jurisdiction_code).await?;
     let program = Program {
         id: Uuid::new_v4(),
@@ -94,6 +99,7 @@ pub async fn create(
         jurisdiction_code: jurisdiction.code,
         thresholds,
         requirements,
+        eligibility: request.eligibility,
         created_at: state.now(),
         scan_photo: mobile_api::ScanPhotoMode::Off,
     };
@@ -152,6 +158,7 @@ fn template_to_body(template: ProgramTemplate) -> TemplateBody {
         full_day_minutes: template.full_day_minutes,
         requirements_zh: requirements.iter().map(Requirement::describe_zh).collect(),
         requirements: requirements.iter().map(requirement_to_body).collect(),
+        eligibility: template.eligibility,
     }
 }
 
@@ -256,4 +263,51 @@ pub async fn update(
         });
     }
     Ok(after_body)
+}
+
+/// The physicians posted to `site_id` under programme `id` on `date` (today when
+/// absent), and the team rules they break. For admins and supervisors who see both.
+pub async fn site_team(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    site_id: Uuid,
+    date: Option<chrono::NaiveDate>,
+) -> ApiResult<mobile_api::SiteTeam> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    let program = match state.store.program(id).await? {
+        Some((program, path)) if actor.reaches_jurisdiction(&path) => program,
+        _ => return Err(ApiError::NotFound),
+    };
+    super::organizations::reachable_organization(state, actor, site_id).await?;
+    let today = local_date(state.now(), DEFAULT_TIMEZONE);
+    let date = date.unwrap_or(today);
+    let team = state.store.site_team(site_id, program.id, date).await?;
+    let candidates: Vec<_> = team.iter().map(eligibility::candidate).collect();
+    let members = team
+        .iter()
+        .zip(&candidates)
+        .map(|(user, c)| mobile_api::TeamMember {
+            physician_id: user.id,
+            name: user.name.clone(),
+            title: user.title.clone(),
+            rank: user
+                .title
+                .as_deref()
+                .and_then(eligibility::standing)
+                .map(|s| s.rank),
+            discipline: eligibility::discipline_of(c),
+            years_of_service: user
+                .practice_since_year
+                .map(|y| eligibility::years_of_service(y, today)),
+        })
+        .collect();
+    Ok(mobile_api::SiteTeam {
+        program_id: program.id,
+        site_id,
+        date,
+        members,
+        violations: eligibility::judge_team(&program.eligibility, &candidates),
+        rules_zh: eligibility::describe_zh(&program.eligibility),
+    })
 }

@@ -9,14 +9,21 @@ use super::jurisdictions::reachable_jurisdiction;
 use super::organizations::reachable_organization;
 use crate::auth::password;
 use crate::domain::access::{Actor, Placement, Role, Scope};
-use crate::domain::organization::parse_name;
+use crate::domain::eligibility::check_practice_year;
+use crate::domain::organization::{DEFAULT_TIMEZONE, parse_name};
 use crate::domain::user::{Phone, User, check_password_policy, check_role_placement};
+use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
 use crate::service::page::PageRequest;
 use crate::service::sessions;
 use crate::state::AppState;
 use crate::store::users::UserSearch;
+
+/// Today in the default time zone (the years of service are counted in whole years).
+fn local_today(state: &AppState) -> chrono::NaiveDate {
+    local_date(state.now(), DEFAULT_TIMEZONE)
+}
 
 pub fn to_body(user: User) -> UserBody {
     let active = user.is_active();
@@ -30,6 +37,8 @@ pub fn to_body(user: User) -> UserBody {
         title: user.title,
         specialty: user.specialty,
         gender: user.gender,
+        practice_since_year: user.practice_since_year,
+        discipline: user.discipline,
         created_at: user.created_at,
         active,
         deactivated_at: user.deactivated_at,
@@ -97,6 +106,12 @@ pub async fn create(state: &AppState, actor: &Actor, request: CreateUser) -> Api
         title: optional_text(request.title, "title")?,
         specialty: optional_text(request.specialty, "specialty")?,
         gender: request.gender,
+        practice_since_year: request
+            .practice_since_year
+            .map(|y| check_practice_year(y, local_today(state)))
+            .transpose()
+            .map_err(invalid)?,
+        discipline: request.discipline,
         created_at: state.now(),
         deactivated_at: None,
     };
@@ -212,6 +227,17 @@ pub async fn update(
     }
     if let Some(gender) = request.gender {
         after.gender = Some(gender);
+    }
+    match request.practice_since_year {
+        Some(0) => after.practice_since_year = None,
+        Some(year) => {
+            after.practice_since_year =
+                Some(check_practice_year(year, local_today(state)).map_err(invalid)?);
+        }
+        None => {}
+    }
+    if let Some(discipline) = request.discipline {
+        after.discipline = Some(discipline);
     }
     if let Some(org_id) = request.organization_id {
         reachable_organization(state, actor, org_id).await?;
