@@ -119,6 +119,12 @@ pub struct MyAssignment {
     /// `required` (`PUT /api/v1/attendance/events/{event_id}/photo`).
     #[serde(default)]
     pub scan_photo: crate::ScanPhotoMode,
+    /// The site's current check-in fence in WGS-84, the shape organizations carry
+    /// (`{"type":"circle","center":{"lat":..,"lon":..},"radius_m":..}` or a polygon), for
+    /// the phone's map; absent while the site has no fence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub fence: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +203,10 @@ pub enum Progress {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequirementProgress {
     pub requirement: Requirement,
+    /// The requirement in the compliance report's words, e.g. `每月不少于1天`,
+    /// `连续服务不少于6个月`.
+    #[serde(default)]
+    pub description_zh: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub required: f64,
@@ -215,6 +225,33 @@ pub struct AssignmentSummary {
     pub qualifying_visits: u32,
     pub pending_visits: u32,
     pub requirements: Vec<RequirementProgress>,
+    /// The month's days with a finished visit, oldest first, for the phone's calendar.
+    #[serde(default)]
+    pub days: Vec<ServiceDay>,
+}
+
+/// One day of the month as the physician's calendar shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceDay {
+    pub date: NaiveDate,
+    pub standing: DayStanding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DayStanding {
+    /// Credited as a full day (计1天).
+    Full,
+    /// Credited as half a day (计半天).
+    Half,
+    /// Nothing credited yet: a visit awaits a supervisor's review (待审核).
+    Pending,
+    /// Nothing credited: the day's visits were denied (不计入).
+    Denied,
+    /// Nothing credited: under half a day on site.
+    Uncredited,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -151,6 +151,13 @@ async fn a_check_in_and_check_out_six_hours_apart_credit_a_full_day() {
     assert_eq!(assignment.credited_days, 1.0);
     assert_eq!(assignment.credited_half_days, 2);
     assert_eq!(assignment.requirements[0].status, Progress::Met);
+    // The phone's calendar: the one day, credited in full.
+    let days: Vec<(String, DayStanding)> = assignment
+        .days
+        .iter()
+        .map(|d| (d.date.to_string(), d.standing))
+        .collect();
+    assert_eq!(days, vec![("2026-03-02".to_owned(), DayStanding::Full)]);
 }
 
 #[tokio::test]
@@ -711,6 +718,13 @@ async fn a_mock_location_or_a_new_device_is_accepted_but_flagged_and_credit_wait
         "only the honest day counts"
     );
     assert_eq!(summary.assignments[0].pending_visits, 1);
+    // The calendar marks the flagged day as awaiting review, not as credited.
+    let day2 = summary.assignments[0]
+        .days
+        .iter()
+        .find(|d| d.date.to_string() == "2026-03-03")
+        .expect("day 2 on the calendar");
+    assert_eq!(day2.standing, DayStanding::Pending);
 }
 
 #[tokio::test]
@@ -806,4 +820,24 @@ async fn my_assignments_lists_the_site_and_program() {
     assert_eq!(mine[0].program_name, "漳平市医师下基层");
     assert_eq!(mine[0].window_start, "08:00");
     assert_eq!(mine[0].timezone, "Asia/Shanghai");
+}
+
+#[tokio::test]
+async fn my_assignments_carry_the_sites_fence_in_wgs84_for_the_phone_map() {
+    let desk = Desk::open().await;
+    let mine = desk
+        .world
+        .physician
+        .client
+        .my_assignments()
+        .await
+        .expect("assignments");
+    let fence = mine[0].fence.as_ref().expect("the site has a fence");
+    // The fence the site's administrators see, in the same shape.
+    assert_eq!(Some(fence), desk.world.site.geofence.as_ref());
+    assert_eq!(fence["crs"], "wgs84", "{fence}");
+    assert!(
+        fence["type"] == "circle" || fence["type"] == "polygon",
+        "{fence}"
+    );
 }

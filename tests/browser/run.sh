@@ -4,6 +4,7 @@
 #
 #   cargo build -p server && bash tests/browser/run.sh
 #   BROWSER_UPDATE_SCREENSHOTS=1 bash tests/browser/run.sh   # also refresh docs/screenshots/
+#   BROWSER_TESTS=mobile.test.mjs bash tests/browser/run.sh  # only these files
 #
 # Builds nothing: runs target/debug/server (or $SERVER_BIN) on a free loopback port
 # with a fresh SQLite database (scheduler off, so no visit is auto-closed mid-test; kiosk
@@ -284,7 +285,13 @@ export BROWSER_KIOSK_PHYSICIAN_PHONE="$KIOSK_PHYSICIAN_PHONE"
 
 log "npm test (Chromium: $CHROMIUM)"
 set +e
-(cd "$HERE" && timeout -k 10s "${BROWSER_TEST_TIMEOUT:-600s}" npm test)
+if [[ -n ${BROWSER_TESTS:-} ]]; then
+	# One file or a few while working on them, e.g. BROWSER_TESTS=mobile.test.mjs.
+	# shellcheck disable=SC2086
+	(cd "$HERE" && timeout -k 10s "${BROWSER_TEST_TIMEOUT:-600s}" node --test --test-reporter=spec --test-concurrency=1 $BROWSER_TESTS)
+else
+	(cd "$HERE" && timeout -k 10s "${BROWSER_TEST_TIMEOUT:-600s}" npm test)
+fi
 status=$?
 set -e
 if [[ $status -eq 0 ]]; then

@@ -224,6 +224,31 @@ pub struct DayCreditSummary {
     pub qualifying_visits: u32,
 }
 
+/// How a day reads on the physician's month calendar: its credit when it has one,
+/// else why not (awaiting review, denied, or too short to count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayStanding {
+    Full,
+    Half,
+    Pending,
+    Denied,
+    Uncredited,
+}
+
+impl DayCreditSummary {
+    /// The day's credit first (a half day already earned stays a half day while
+    /// another visit awaits review), then minutes awaiting review, then denied ones.
+    pub fn standing(&self) -> DayStanding {
+        match self.credit {
+            DayCredit::Full => DayStanding::Full,
+            DayCredit::Half => DayStanding::Half,
+            DayCredit::None if self.pending_minutes > 0 => DayStanding::Pending,
+            DayCredit::None if self.denied_minutes > 0 => DayStanding::Denied,
+            DayCredit::None => DayStanding::Uncredited,
+        }
+    }
+}
 /// Credits one physician's visits at one site per local calendar day.
 ///
 /// - Each visit is split at local midnight in `tz`, so every part is booked on
@@ -372,6 +397,27 @@ pub fn start_of_local_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_day_reads_as_its_credit_then_pending_then_denied() {
+        let day = |credit, pending_minutes, denied_minutes| DayCreditSummary {
+            credit,
+            pending_minutes,
+            denied_minutes,
+            ..DayCreditSummary::default()
+        };
+        assert_eq!(day(DayCredit::Full, 30, 0).standing(), DayStanding::Full);
+        assert_eq!(day(DayCredit::Half, 200, 0).standing(), DayStanding::Half);
+        assert_eq!(
+            day(DayCredit::None, 200, 90).standing(),
+            DayStanding::Pending
+        );
+        assert_eq!(day(DayCredit::None, 0, 90).standing(), DayStanding::Denied);
+        assert_eq!(
+            day(DayCredit::None, 0, 0).standing(),
+            DayStanding::Uncredited
+        );
+    }
     use super::*;
     use chrono_tz::America::New_York;
     use chrono_tz::Asia::Shanghai;

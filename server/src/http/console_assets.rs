@@ -19,9 +19,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_embed::Embed;
 
+/// `web/dist/`: the console at its root, the phone page under `m/` (see `mobile.rs`).
 #[derive(Embed)]
 #[folder = "../web/dist/"]
-struct Dist;
+pub(crate) struct Dist;
 
 /// Scripts, styles, fonts and images from this origin only; `data:` images for the
 /// few icons Element Plus's stylesheet inlines. The map draws no tiles by default, so
@@ -55,7 +56,7 @@ fn policy_with_tiles(tiles: Option<&str>) -> String {
 
 /// The CSP source of a tile URL template: its scheme and host, a templated label
 /// (`t{s}.example.cn`) widened to `*`. None for anything that is not http(s).
-fn tile_source(url: &str) -> Option<String> {
+pub(crate) fn tile_source(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     if scheme != "https" && scheme != "http" {
         return None;
@@ -119,7 +120,7 @@ fn respond(body: Cow<'static, [u8]>, content_type: &'static str, cache: &'static
 
 /// A binary built from a tree without `web/dist/index.html` (it is committed, so this
 /// means a broken checkout): say so instead of a blank page.
-fn missing_build() -> Response {
+pub(crate) fn missing_build() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(
@@ -132,11 +133,12 @@ fn missing_build() -> Response {
 }
 
 /// The media type of what Vite emits; anything else is served as opaque bytes.
-fn content_type(path: &str) -> &'static str {
+pub(crate) fn content_type(path: &str) -> &'static str {
     match path.rsplit_once('.').map(|(_, ext)| ext) {
         Some("js") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
         Some("svg") => "image/svg+xml",
+        Some("webmanifest") => "application/manifest+json",
         Some("png") => "image/png",
         Some("woff2") => "font/woff2",
         Some("woff") => "font/woff",

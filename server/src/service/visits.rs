@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use mobile_api::{
-    AnomalySummary, AssignmentSummary, CreditState as WireCredit, MonthSummary, MyAssignment,
-    Progress, RequirementProgress, Visit, VisitStatus,
+    AnomalySummary, AssignmentSummary, CreditState as WireCredit, DayStanding, MonthSummary,
+    MyAssignment, Progress, RequirementProgress, ServiceDay, Visit, VisitStatus,
 };
 use uuid::Uuid;
 
@@ -196,6 +196,7 @@ pub async fn assignments(state: &AppState, physician_id: Uuid) -> ApiResult<Vec<
             window_end: a.window.end_hhmm(),
             timezone: site.timezone.name().to_owned(),
             scan_photo: program.scan_photo,
+            fence: site.geofence.map(|g| g.fence.to_stored_json()),
         });
     }
     Ok(out)
@@ -295,6 +296,7 @@ pub async fn month_summary(
                 let result = requirements::evaluate(req, period, &tally, today);
                 RequirementProgress {
                     requirement: requirement_to_body(req),
+                    description_zh: req.describe_zh(),
                     period_start: period.0,
                     period_end: period.1,
                     required: result.required,
@@ -312,6 +314,19 @@ pub async fn month_summary(
             qualifying_visits: month_tally.qualifying_visits,
             pending_visits: u32::try_from(pending_visits).unwrap_or(u32::MAX),
             requirements,
+            days: days
+                .range(first..=last)
+                .map(|(date, day)| ServiceDay {
+                    date: *date,
+                    standing: match day.standing() {
+                        crediting::DayStanding::Full => DayStanding::Full,
+                        crediting::DayStanding::Half => DayStanding::Half,
+                        crediting::DayStanding::Pending => DayStanding::Pending,
+                        crediting::DayStanding::Denied => DayStanding::Denied,
+                        crediting::DayStanding::Uncredited => DayStanding::Uncredited,
+                    },
+                })
+                .collect(),
         });
     }
     Ok(MonthSummary {
