@@ -327,6 +327,7 @@ async fn the_clinics_monthly_report_covers_its_own_site_only() {
             end_date: "2026-12-31".parse().expect("date"),
             window_start: "08:00".to_owned(),
             window_end: "17:30".to_owned(),
+            eligibility_override: None,
         })
         .await
         .expect("assignment");

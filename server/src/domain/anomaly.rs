@@ -141,7 +141,7 @@ impl AnomalyKind {
             | AnomalyKind::GroupScan
             | AnomalyKind::PairedAccounts
             | AnomalyKind::NetworkFarAway
-            | AnomalyKind::KioskSecondNetwork => Severity::High,
+            | AnomalyKind::KioskSecondNetwork
             | AnomalyKind::ClinicDisputed => Severity::High,
             AnomalyKind::NewDevice
             | AnomalyKind::MissingCheckout
