@@ -60,6 +60,11 @@ async fn far_site(desk: &Desk) -> (mobile_api::client::Client, uuid::Uuid) {
     (desk.app.client(&kiosk.token), program.id)
 }
 
+/// A longitude about 20 m east of the far site's centre (its fence is 150 m around
+/// 24.90, 118.62): inside the fence, and never within the metre of the centre that
+/// `fix_at_fence_centre` flags, whatever latitude `jitter` gives.
+const FAR_LON: f64 = 118.6202;
+
 async fn visit_then_far_check_in(gap: Duration) -> Vec<String> {
     let desk = Desk::open().await;
     let (far, _) = far_site(&desk).await;
@@ -70,7 +75,7 @@ async fn visit_then_far_check_in(gap: Duration) -> Vec<String> {
     let code = far.kiosk_code().await.expect("code").payload;
     let mut body = desk.request(&code);
     body["location"]["lat"] = json!(jitter(24.90));
-    body["location"]["lon"] = json!(118.62);
+    body["location"]["lon"] = json!(FAR_LON);
     reasons(&accepted(desk.check_in(&body).await))
 }
 
@@ -326,14 +331,14 @@ async fn two_accounts_at_two_sites(gap: Duration) -> Vec<String> {
     let far_code = far.kiosk_code().await.expect("code").payload;
     let mut mine = desk.request(&far_code);
     mine["location"]["lat"] = json!(jitter(24.90));
-    mine["location"]["lon"] = json!(118.62);
+    mine["location"]["lon"] = json!(FAR_LON);
     accepted(desk.check_in(&mine).await);
     desk.app.clock.advance(gap);
     let far_code = far.kiosk_code().await.expect("code").payload;
     let mut theirs = desk.request(&far_code);
     theirs["device_id"] = json!("phone-of-colleague");
     theirs["location"]["lat"] = json!(jitter(24.90) + 0.0001);
-    theirs["location"]["lon"] = json!(118.62);
+    theirs["location"]["lon"] = json!(FAR_LON);
     theirs["location"]["accuracy_m"] = json!(17.0);
     reasons(&accepted(
         desk.post(&other.client, "check-in", &theirs).await,

@@ -89,18 +89,56 @@ async fn two_visits_on_one_day_are_one_day_served() {
 
 #[tokio::test]
 async fn the_phone_page_words_a_consecutive_span_in_months() {
-    let app = TestApp::spawn().await;
-    let page = app
-        .anonymous
-        .request(Method::GET, "/m/")
-        .send()
+    // The phone page prints each requirement's `description_zh`: a consecutive span is
+    // worded in months, as the compliance report words it, never as a count of visits.
+    let desk = Desk::open().await;
+    let (app, world) = (&desk.app, &desk.world);
+    let (status, program) = app
+        .send(
+            &app.admin,
+            Method::POST,
+            "/api/v1/programs",
+            Some(json!({
+                "name": "福建省县域派驻服务（乡级派驻）",
+                "jurisdiction_code": world.county,
+                "requirements": [
+                    {"period": "month", "min_days": 1},
+                    {"period": "assignment", "min_consecutive_months": 6}
+                ]
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{program}");
+    let physician = app
+        .person(Role::Physician, Some(world.hospital.id), None)
+        .await;
+    let (status, body) = app
+        .send(
+            &app.admin,
+            Method::POST,
+            "/api/v1/assignments",
+            Some(json!({
+                "physician_id": physician.user.id, "site_id": world.site.id,
+                "program_id": program["id"], "mode": "dispatch",
+                "start_date": "2026-03-02", "end_date": "2026-12-31",
+                "window_start": "08:00", "window_end": "17:30"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let summary = physician
+        .client
+        .my_summary("2026-03")
         .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("text");
-    assert!(page.contains("连续服务至少 {n} 个月"), "the span's words");
-    assert!(page.contains("r.min_consecutive_months != null"));
+        .expect("summary");
+    let words: Vec<&str> = summary
+        .assignments
+        .iter()
+        .flat_map(|a| a.requirements.iter().map(|r| r.description_zh.as_str()))
+        .collect();
+    assert!(words.contains(&"每月不少于1天"), "{words:?}");
+    assert!(words.contains(&"连续服务不少于6个月"), "{words:?}");
+    assert!(!words.iter().any(|w| w.contains('次')), "{words:?}");
 }
 
 /// Local time in Asia/Shanghai on 2026-05-`day`.
