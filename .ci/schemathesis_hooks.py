@@ -1,5 +1,7 @@
 """Schemathesis hooks for .ci/schemathesis.sh: lets it send the spreadsheet bodies
-of POST /api/v1/assignments/import (CSV or XLSX) as raw bytes."""
+of POST /api/v1/assignments/import (CSV or XLSX) and the photo bodies of
+POST /api/v1/inspections/{id}/photos and PUT /api/v1/attendance/events/{event_id}/photo
+(JPEG, PNG, WebP) as raw bytes."""
 
 import schemathesis
 
@@ -23,5 +25,8 @@ class RawBytes:
 for _media_type in (
     "text/csv",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
 ):
     schemathesis.serializer(_media_type)(RawBytes)

@@ -60,6 +60,7 @@ pub async fn create_appeal(
     params(("visit_id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = Page<Appeal>),
+        (status = 400, description = "`invalid_request` naming the path parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or someone else's visit", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -229,6 +229,7 @@ pub async fn record_follow_up(
     security(("bearer" = [])),
     responses(
         (status = 201, body = InspectionPhoto),
+        (status = 400, description = "`invalid_request` naming the path parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = Problem, content_type = "application/problem+json"),
@@ -259,6 +260,7 @@ pub async fn add_photo(
     responses(
         (status = 200, description = "The image", content(("image/jpeg"), ("image/png"), ("image/webp")),
             headers(("X-Content-SHA256" = String, description = "Hex SHA-256 of the body"))),
+        (status = 400, description = "`invalid_request` naming the path parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]

@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body(content = Vec<u8>, content_type = "image/jpeg"),
     responses(
         (status = 201, description = "Stored", body = ScanPhotoStored),
+        (status = 400, description = "`invalid_request` naming the path parameter", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a physician", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or someone else's scan", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`photo_too_late` or `photo_exists`", body = Problem, content_type = "application/problem+json"),
