@@ -1,7 +1,7 @@
 -- Issue #19 point 1: who may be sent (派出人员资格).
 -- A physician's year of starting practice (years of service count from it) and
 -- discipline (类别: clinical, tcm, nursing, public_health, pharmacy, technician).
-ALTER TABLE users ADD COLUMN practice_since_year INTEGER;
+ALTER TABLE users ADD COLUMN practice_since_year BIGINT;
 ALTER TABLE users ADD COLUMN discipline TEXT;
 -- A programme's rules on who may be sent and how a team is made up (JSON; NULL: anyone).
 ALTER TABLE programs ADD COLUMN eligibility TEXT;
