@@ -160,6 +160,7 @@ pub async fn provision(args: &Args) -> Result<World> {
                 min_visits: None,
                 min_days_served: None,
                 min_working_days: None,
+                min_activity_count: None,
                 activity: None,
                 min_consecutive_months: None,
             }],

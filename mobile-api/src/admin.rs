@@ -253,11 +253,24 @@ pub enum ActivityKind {
     Teleconsultation,
     /// 健康宣教
     HealthEducation,
+    /// 教学查房 (a teaching round, apart from an ordinary 查房)
+    TeachingRound,
+    /// 家庭医生签约
+    FamilyDoctorContract,
+    /// 公共卫生服务
+    PublicHealthService,
+    /// 义诊
+    FreeClinic,
+    /// 双向转诊
+    TwoWayReferral,
+    /// 新技术新项目
+    NewTechnique,
 }
 
 /// One requirement of a program: a period and a minimum of exactly one of
-/// days, half-days or visits, optionally of one activity, optionally a
-/// minimum consecutive span in months.
+/// days, half-days, visits, days served, working days or an activity's count
+/// (a workload target), optionally of one activity, or a minimum consecutive
+/// span in months.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Requirement {
@@ -280,6 +293,11 @@ pub struct Requirement {
     pub activity: Option<ActivityKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_consecutive_months: Option<u32>,
+    /// A workload target (诊疗人次目标): the total count of `activity` logged on the
+    /// period's creditable visits, e.g. `{"period":"month","activity":"outpatient",
+    /// "min_activity_count":300}` (每月门诊诊疗不少于300人次). Needs `activity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_activity_count: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -33,6 +33,24 @@ pub struct ActivityTotals {
     pub teleconsultation: u64,
     /// 健康宣教 (次)
     pub health_education: u64,
+    /// 教学查房 (次)
+    #[serde(default)]
+    pub teaching_round: u64,
+    /// 家庭医生签约 (人)
+    #[serde(default)]
+    pub family_doctor_contract: u64,
+    /// 公共卫生服务 (人次)
+    #[serde(default)]
+    pub public_health_service: u64,
+    /// 义诊 (人次)
+    #[serde(default)]
+    pub free_clinic: u64,
+    /// 双向转诊 (人次)
+    #[serde(default)]
+    pub two_way_referral: u64,
+    /// 新技术新项目 (项)
+    #[serde(default)]
+    pub new_technique: u64,
 }
 
 /// One physician at one site in the month (对口支援工作量月报表, seed 000 附件2).

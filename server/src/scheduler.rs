@@ -362,7 +362,9 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
                 tally = tally.counting_only(&counting);
             }
             if let Some(kind) = period.requirement.activity {
-                tally = tally.with_activity(&credit.activity_days(kind), period.period);
+                tally = tally
+                    .with_activity(&credit.activity_days(kind), period.period)
+                    .with_activity_count(&credit.activity_counts(kind), period.period);
             }
             let result = requirements::evaluate(&period.requirement, period.period, &tally, today);
             let anomaly = (result.status == Progress::Missed).then(|| NewAnomaly {
@@ -409,8 +411,11 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
 /// summary computes it (only creditable visits count).
 struct AssignmentCredit {
     days: BTreeMap<NaiveDate, DayCreditSummary>,
-    /// The closed visits' spans, with the activity kinds logged on each (current records, count > 0).
-    spans: Vec<(VisitSpan, Vec<ActivityKind>)>,
+    /// The closed visits' spans, with the activities logged on each (current
+    /// records, count > 0).
+    spans: Vec<(VisitSpan, Vec<(ActivityKind, u64)>)>,
+    /// The creditable visits' local dates with the activities logged on each.
+    creditable: Vec<(NaiveDate, Vec<(ActivityKind, u64)>)>,
     thresholds: Thresholds,
     tz: Tz,
     /// Local dates of visits whose credit waits for an anomaly review.
@@ -433,8 +438,13 @@ impl AssignmentCredit {
         let visits = service::visits::visits(state, assignment.physician_id, from, to).await?;
         let mine = visits.iter().filter(|v| v.assignment_id == assignment.id);
         let ids: Vec<Uuid> = mine.clone().map(|v| v.id).collect();
-        let mut logged = state.store.current_activity_kinds(&ids).await?;
-        let spans: Vec<(VisitSpan, Vec<ActivityKind>)> = mine
+        let mut logged = state.store.current_activities(&ids).await?;
+        let creditable = mine
+            .clone()
+            .filter(|v| v.credit_state == WireCredit::Creditable)
+            .map(|v| (v.local_date, logged.get(&v.id).cloned().unwrap_or_default()))
+            .collect();
+        let spans: Vec<(VisitSpan, Vec<(ActivityKind, u64)>)> = mine
             .clone()
             .filter_map(|v| {
                 let credit_state = match v.credit_state {
@@ -460,6 +470,7 @@ impl AssignmentCredit {
         Ok(AssignmentCredit {
             days: crediting::credit_by_day(&plain, site.timezone, &program.thresholds),
             spans,
+            creditable,
             thresholds: program.thresholds,
             tz: site.timezone,
             pending_dates,
@@ -471,10 +482,21 @@ impl AssignmentCredit {
         let spans: Vec<VisitSpan> = self
             .spans
             .iter()
-            .filter(|(_, kinds)| kinds.contains(&kind))
+            .filter(|(_, logged)| logged.iter().any(|(k, _)| *k == kind))
             .map(|(span, _)| *span)
             .collect();
         crediting::credit_by_day(&spans, self.tz, &self.thresholds)
+    }
+
+    /// The count of `kind` logged per local date on creditable visits.
+    fn activity_counts(&self, kind: ActivityKind) -> BTreeMap<NaiveDate, u64> {
+        let mut out = BTreeMap::new();
+        for (date, logged) in &self.creditable {
+            for (_, count) in logged.iter().filter(|(k, _)| *k == kind) {
+                *out.entry(*date).or_insert(0) += count;
+            }
+        }
+        out
     }
 
     fn pending_in(&self, (first, last): (NaiveDate, NaiveDate)) -> usize {

@@ -454,6 +454,7 @@ impl TestApp {
                     min_visits: None,
                     min_days_served: None,
                     min_working_days: None,
+                    min_activity_count: None,
                     activity: None,
                     min_consecutive_months: None,
                 }],

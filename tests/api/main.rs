@@ -45,3 +45,4 @@ mod storage_faults;
 mod supervision;
 mod synthetic;
 mod tls;
+mod workload;

@@ -234,6 +234,7 @@ pub(crate) fn requirement(period: RequirementPeriod) -> Requirement {
         min_visits: None,
         min_days_served: None,
         min_working_days: None,
+        min_activity_count: None,
         activity: None,
         min_consecutive_months: None,
     }
@@ -361,6 +362,12 @@ fn monthly_cells(row: &MonthlyRow) -> Vec<String> {
         a.surgery,
         a.teleconsultation,
         a.health_education,
+        a.teaching_round,
+        a.family_doctor_contract,
+        a.public_health_service,
+        a.free_clinic,
+        a.two_way_referral,
+        a.new_technique,
     ];
     cells.extend(activities.iter().map(u64::to_string));
     // 备注: the reason of an eligibility override, blank without one.
@@ -373,7 +380,7 @@ fn monthly_cells(row: &MonthlyRow) -> Vec<String> {
     cells
 }
 
-const MONTHLY_HEADERS: [&str; 21] = [
+const MONTHLY_HEADERS: [&str; 27] = [
     "姓名",
     "职称",
     "专业",
@@ -394,6 +401,12 @@ const MONTHLY_HEADERS: [&str; 21] = [
     "手术(台)",
     "远程会诊(次)",
     "健康宣教(次)",
+    "教学查房(次)",
+    "家庭医生签约(人)",
+    "公共卫生服务(人次)",
+    "义诊(人次)",
+    "双向转诊(人次)",
+    "新技术新项目(项)",
     "备注",
 ];
 
@@ -592,7 +605,7 @@ async fn the_monthly_report_totals_credit_and_activities_within_each_callers_sco
     assert_eq!(cell_text(&sheet, 0, 0), "对口支援工作量月报表");
     // Title, scope, the five lines of the header block, then the header.
     let header_row = 7;
-    let sheet_headers: Vec<String> = (1..22).map(|c| cell_text(&sheet, header_row, c)).collect();
+    let sheet_headers: Vec<String> = (1..28).map(|c| cell_text(&sheet, header_row, c)).collect();
     assert_eq!(sheet_headers, MONTHLY_HEADERS);
     for json_row in &report.rows {
         let at_row = (header_row + 1..header_row + 12)
@@ -676,6 +689,7 @@ async fn compliance_judges_weeks_across_month_ends_and_each_sites_own_midnight()
                     min_visits: Some(1),
                     min_days_served: None,
                     min_working_days: None,
+                    min_activity_count: None,
                     activity: Some(ActivityKind::Training),
                     ..requirement(RequirementPeriod::Month)
                 },
@@ -963,13 +977,15 @@ async fn county_statistics_derive_the_forms_columns_and_take_recorded_facts() {
         .visit(&v, &village, at(3, 3, 8, 30), at(3, 3, 12, 0))
         .await;
     b.log(&v, visit, ActivityKind::Outpatient, 5).await;
-    b.log(&v, visit, ActivityKind::WardRound, 2).await;
+    b.log(&v, visit, ActivityKind::TeachingRound, 2).await;
     let visit = b
         .visit(&c, &b.township, at(3, 4, 8, 30), at(3, 4, 15, 0))
         .await;
     b.log(&c, visit, ActivityKind::Outpatient, 3).await;
     // Rounds on a dispatch posting are teaching rounds as a circuit's are.
-    b.log(&c, visit, ActivityKind::WardRound, 3).await;
+    b.log(&c, visit, ActivityKind::TeachingRound, 3).await;
+    // An ordinary ward round (查房) is not a teaching round (教学查房).
+    b.log(&c, visit, ActivityKind::WardRound, 4).await;
     // One hour: creditable, so its patients count, but no day is credited.
     let visit = b.visit(&d, &village, at(3, 5, 9, 0), at(3, 5, 10, 0)).await;
     b.log(&d, visit, ActivityKind::Outpatient, 4).await;

@@ -1291,6 +1291,28 @@ test('a programme is created from a circular\'s template with its rules in words
   await page.close();
 });
 
+test('a workload target (诊疗人次目标) is added to the 光山 template\'s rules and worded', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const page = await newPage('admin-program-target');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/programs');
+  await page.locator('#programs-table').waitFor();
+  await page.locator('#prog-new').click();
+  await choose(page, 'prog-template', '光山县医疗服务集团牵头医院优质资源下沉');
+  const words = await page.locator('#prog-requirements li').allTextContents();
+  assert.ok(!words.some((w) => /人次/.test(w)), `the circular states no number: ${words}`);
+  await page.locator('#prog-name').fill('漳平市2026年门诊目标');
+  await choose(page, 'prog-area', '漳平市');
+  await page.locator('#prog-target-count').fill('300');
+  await page.locator('#prog-target-count').press('Tab');
+  await page.locator('#prog-submit').click();
+  const row = page.locator('#programs-table tbody tr', { hasText: '漳平市2026年门诊目标' });
+  await row.waitFor();
+  assert.deepEqual(await row.locator('.req-list li').allTextContents(), [...words, '每月门诊诊疗不少于300人次']);
+  const stored = (await api('GET', '/api/v1/programs?limit=500', { token: adminToken })).body.items.find((p) => p.name === '漳平市2026年门诊目标');
+  assert.deepEqual(stored.requirements.at(-1), { period: 'month', activity: 'outpatient', min_activity_count: 300 });
+  await page.close();
+});
+
 test('the personnel table: a preview lists the bad rows and writes nothing, the fixed table imports and shows its initial passwords once', async () => {
   const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
   const dir = mkdtempSync(join(tmpdir(), 'xiaxiang-import-'));

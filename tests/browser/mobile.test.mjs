@@ -269,10 +269,17 @@ test('a physician scans in and out with the phone camera', async (t) => {
     await page.locator('#act-list li[data-kind="outpatient"][data-count="15"]').waitFor();
     assert.equal(await page.locator('#act-list li[data-kind="outpatient"]').count(), 1);
     assert.match(await page.locator('#act-list li[data-kind="outpatient"]').textContent(), /更正了此前的记录/);
+    // 教学查房 is a kind of its own, apart from 查房.
+    await page.locator('#act-kind').selectOption('teaching_round');
+    await page.locator('#act-count').fill('2');
+    await page.locator('#act-submit').click();
+    await page.locator('#act-list li[data-kind="teaching_round"][data-count="2"]').waitFor();
+    await page.locator('#act-msg', { hasText: '已记录：教学查房 2' }).waitFor();
 
     const res = await api('GET', `/api/v1/visits/${visitId}/activities`, { token: physician });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.map((a) => [a.kind, a.count, a.current]), [['outpatient', 12, false], ['outpatient', 15, true]]);
+    assert.deepEqual(res.body.map((a) => [a.kind, a.count, a.current]),
+      [['outpatient', 12, false], ['outpatient', 15, true], ['teaching_round', 2, true]]);
     assert.equal(res.body[1].supersedes_id, res.body[0].id);
     assert.equal(res.body[0].note, '上午门诊');
     await card.scrollIntoViewIfNeeded();

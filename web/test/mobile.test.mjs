@@ -79,5 +79,8 @@ test('the insecure-context words never give the "allow it in the settings" advic
 
 test('every activity kind can be logged', () => {
   for (const kind of words.ACTIVITY_KINDS) assert.ok(words.ACTIVITY[kind], kind);
-  assert.equal(words.ACTIVITY_KINDS.length, 10);
+  assert.equal(words.ACTIVITY_KINDS.length, 16);
+  // 教学查房 is its own kind, apart from 查房.
+  assert.deepEqual(words.ACTIVITY.teaching_round, ['教学查房', 'Teaching rounds']);
+  assert.equal(words.ACTIVITY.ward_round[0], '查房');
 });

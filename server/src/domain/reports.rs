@@ -52,18 +52,7 @@ impl ActivityTotals {
 
 /// The unit an activity's count is in, as the report headers show it.
 pub fn activity_unit_zh(kind: ActivityKind) -> &'static str {
-    match kind {
-        ActivityKind::Outpatient
-        | ActivityKind::Inpatient
-        | ActivityKind::Teaching
-        | ActivityKind::Training => "人次",
-        ActivityKind::Surgery => "台",
-        ActivityKind::WardRound
-        | ActivityKind::Lecture
-        | ActivityKind::CaseDiscussion
-        | ActivityKind::Teleconsultation
-        | ActivityKind::HealthEducation => "次",
-    }
+    kind.unit_zh()
 }
 
 /// How bad a status is: met < on_track < at_risk < missed.
@@ -270,27 +259,44 @@ pub fn judge(
     activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
     today: NaiveDate,
 ) -> Judgement {
+    let no_counts = BTreeMap::new();
+    let activity = ActivityLog {
+        days: activity_days,
+        counts: &no_counts,
+    };
     judge_counting(
         req,
         Adjust::default(),
         periods,
         assignment,
         days,
-        activity_days,
+        activity,
         today,
     )
 }
 
+/// What was logged of a requirement's activity over an assignment.
+#[derive(Debug, Clone, Copy)]
+pub struct ActivityLog<'a> {
+    /// [`credit_by_day`](super::crediting::credit_by_day) over only the visits on
+    /// which the activity was logged.
+    pub days: &'a BTreeMap<NaiveDate, DayCreditSummary>,
+    /// The count logged per local date on creditable visits (a workload target's
+    /// 人次).
+    pub counts: &'a BTreeMap<NaiveDate, u64>,
+}
+
 /// [`judge`] for a requirement of `program`: a consecutive span counts only the
 /// months in which the programme's monthly requirements are met
-/// ([`months_that_count`](super::requirements::months_that_count)).
+/// ([`months_that_count`](super::requirements::months_that_count)); a workload
+/// target counts `activity.counts`.
 pub fn judge_in_programme(
     req: &Requirement,
     programme: ProgrammeRules<'_>,
     periods: &[(NaiveDate, NaiveDate)],
     assignment: (NaiveDate, NaiveDate),
     days: &BTreeMap<NaiveDate, DayCreditSummary>,
-    activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    activity: ActivityLog<'_>,
     today: NaiveDate,
 ) -> Judgement {
     let counting = req
@@ -300,7 +306,7 @@ pub fn judge_in_programme(
         counting: counting.as_ref(),
         calendar: Some(programme.calendar),
     };
-    judge_counting(req, adjust, periods, assignment, days, activity_days, today)
+    judge_counting(req, adjust, periods, assignment, days, activity, today)
 }
 
 /// What a programme adds to one requirement's judgement.
@@ -325,7 +331,7 @@ fn judge_counting(
     periods: &[(NaiveDate, NaiveDate)],
     assignment: (NaiveDate, NaiveDate),
     days: &BTreeMap<NaiveDate, DayCreditSummary>,
-    activity_days: &BTreeMap<NaiveDate, DayCreditSummary>,
+    activity: ActivityLog<'_>,
     today: NaiveDate,
 ) -> Judgement {
     let outcomes: Vec<PeriodOutcome> = periods
@@ -339,7 +345,9 @@ fn judge_counting(
                 tally = tally.on_calendar(days, period, calendar);
             }
             if req.activity.is_some() {
-                tally = tally.with_activity(activity_days, period);
+                tally = tally
+                    .with_activity(activity.days, period)
+                    .with_activity_count(activity.counts, period);
             }
             let whole = period_containing(req.period, period.0, assignment);
             PeriodOutcome {
@@ -492,7 +500,8 @@ fn count<T>(set: &HashSet<T>) -> u32 {
 ///   staff were trained (seed 003: "通过专题讲座、教学查房、病例讨论等形式对受援单位
 ///   医务人员进行培训"), on every posting of the county whatever its mode, so a
 ///   dispatched physician's rounds count as a circuit physician's do: case
-///   discussions (病例讨论), teaching ward rounds (教学查房 = `ward_round`),
+///   discussions (病例讨论), teaching ward rounds (教学查房 =
+///   `teaching_round`; an ordinary 查房 `ward_round` is not one),
 ///   lectures (学术讲座 = `lecture`) and training attendances (业务培训人次 =
 ///   `training`, whose count is the number of trainees).
 pub fn county_figures<'a>(facts: impl IntoIterator<Item = &'a ServiceFact>) -> CountyFigures {
@@ -529,7 +538,7 @@ pub fn county_figures<'a>(facts: impl IntoIterator<Item = &'a ServiceFact>) -> C
         }
         let a = &fact.activities;
         figures.case_discussions += a.get(ActivityKind::CaseDiscussion);
-        figures.teaching_rounds += a.get(ActivityKind::WardRound);
+        figures.teaching_rounds += a.get(ActivityKind::TeachingRound);
         figures.lectures += a.get(ActivityKind::Lecture);
         figures.training_attendances += a.get(ActivityKind::Training);
         if !village && fact.mode == Mode::Circuit && fact.from_hospital {
@@ -879,6 +888,61 @@ mod tests {
     }
 
     #[test]
+    fn a_workload_target_is_judged_in_each_month_of_a_quarter_on_its_counts() {
+        // 每月门诊诊疗不少于300人次 in 2026 Q1: January 320, February 180, March 300.
+        let req = requirement(RequirementSpec {
+            activity: Some(ActivityKind::Outpatient),
+            min_activity_count: Some(300),
+            ..RequirementSpec::new(Period::Month)
+        });
+        let quarter = (d(2026, 1, 1), d(2026, 3, 31));
+        let year = (d(2026, 1, 1), d(2026, 12, 31));
+        let months = report_periods(Period::Month, quarter, year, quarter.1);
+        assert_eq!(months.len(), 3);
+        let counts: BTreeMap<NaiveDate, u64> = [
+            (d(2026, 1, 10), 200),
+            (d(2026, 1, 20), 120),
+            (d(2026, 2, 10), 180),
+            (d(2026, 3, 31), 300),
+            (d(2026, 4, 1), 999),
+        ]
+        .into_iter()
+        .collect();
+        let calendar = crate::domain::workdays::HolidayCalendar::default();
+        let days = credited(&[(d(2026, 1, 10), DayCredit::Full)]);
+        let j = judge_in_programme(
+            &req,
+            ProgrammeRules {
+                requirements: &[req],
+                calendar: &calendar,
+            },
+            &months,
+            year,
+            &days,
+            ActivityLog {
+                days: &days,
+                counts: &counts,
+            },
+            d(2026, 4, 2),
+        );
+        let judged: Vec<(f64, Progress)> = j
+            .periods
+            .iter()
+            .map(|p| (p.progress.credited, p.progress.status))
+            .collect();
+        assert_eq!(
+            judged,
+            [
+                (320.0, Progress::Met),
+                (180.0, Progress::Missed),
+                (300.0, Progress::Met)
+            ]
+        );
+        assert_eq!((j.required, j.credited), (900.0, 800.0));
+        assert_eq!(j.status, Progress::Missed);
+    }
+
+    #[test]
     fn the_longest_span_runs_over_consecutive_months_and_a_year_end() {
         let days: BTreeSet<NaiveDate> = [
             d(2025, 3, 5),
@@ -948,7 +1012,7 @@ mod tests {
         let mut seen = ActivityTotals::default();
         seen.add(ActivityKind::Outpatient, 10);
         seen.add(ActivityKind::CaseDiscussion, 1);
-        seen.add(ActivityKind::WardRound, 2);
+        seen.add(ActivityKind::TeachingRound, 2);
         seen.add(ActivityKind::Lecture, 3);
         seen.add(ActivityKind::Training, 25);
         let facts = vec![
@@ -1031,12 +1095,14 @@ mod tests {
     fn teaching_rounds_and_training_count_on_dispatch_postings_too() {
         use OrganizationKind::TownshipHealthCenter;
         let mut rounds = ActivityTotals::default();
-        rounds.add(ActivityKind::WardRound, 29);
+        rounds.add(ActivityKind::TeachingRound, 29);
+        // An ordinary ward round is not a teaching round.
+        rounds.add(ActivityKind::WardRound, 7);
         rounds.add(ActivityKind::CaseDiscussion, 2);
         rounds.add(ActivityKind::Lecture, 1);
         rounds.add(ActivityKind::Training, 12);
         let mut circuit = ActivityTotals::default();
-        circuit.add(ActivityKind::WardRound, 3);
+        circuit.add(ActivityKind::TeachingRound, 3);
         let facts = vec![
             ServiceFact {
                 activities: rounds,

@@ -28,6 +28,12 @@ fn activity(t: &ActivityTotals, kind: ActivityKind) -> u64 {
         ActivityKind::Surgery => t.surgery,
         ActivityKind::Teleconsultation => t.teleconsultation,
         ActivityKind::HealthEducation => t.health_education,
+        ActivityKind::TeachingRound => t.teaching_round,
+        ActivityKind::FamilyDoctorContract => t.family_doctor_contract,
+        ActivityKind::PublicHealthService => t.public_health_service,
+        ActivityKind::FreeClinic => t.free_clinic,
+        ActivityKind::TwoWayReferral => t.two_way_referral,
+        ActivityKind::NewTechnique => t.new_technique,
     }
 }
 
@@ -754,6 +760,7 @@ mod tests {
                 min_consecutive_months: None,
                 min_days_served: None,
                 min_working_days: None,
+                min_activity_count: None,
             },
             requirement_zh: "每周不少于2个半天".into(),
             period_start: day(2),

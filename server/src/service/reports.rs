@@ -368,6 +368,27 @@ fn days_of(
     crediting::credit_by_day(&spans, site.timezone, &program.thresholds)
 }
 
+/// The count of `kind` logged per local date on the creditable visits, as the
+/// monthly report counts activities (a workload target's 人次).
+fn counts_of(visits: &[CountedVisit], kind: ActivityKind) -> BTreeMap<NaiveDate, u64> {
+    let mut out = BTreeMap::new();
+    for visit in visits
+        .iter()
+        .filter(|v| v.state == wire::CreditState::Creditable)
+    {
+        let logged: u64 = visit
+            .activities
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, n)| n)
+            .sum();
+        if logged > 0 {
+            *out.entry(visit.record.local_date).or_insert(0) += logged;
+        }
+    }
+    out
+}
+
 /// The day before `date` (a visit that began then may run past midnight into it).
 fn day_before(date: NaiveDate) -> NaiveDate {
     date.checked_sub_days(Days::new(1)).unwrap_or(date)
@@ -389,6 +410,12 @@ fn wire_totals(t: &ActivityTotals) -> wire::ActivityTotals {
         surgery: t.get(ActivityKind::Surgery),
         teleconsultation: t.get(ActivityKind::Teleconsultation),
         health_education: t.get(ActivityKind::HealthEducation),
+        teaching_round: t.get(ActivityKind::TeachingRound),
+        family_doctor_contract: t.get(ActivityKind::FamilyDoctorContract),
+        public_health_service: t.get(ActivityKind::PublicHealthService),
+        free_clinic: t.get(ActivityKind::FreeClinic),
+        two_way_referral: t.get(ActivityKind::TwoWayReferral),
+        new_technique: t.get(ActivityKind::NewTechnique),
     }
 }
 
@@ -561,6 +588,12 @@ fn figures_of<'a>(rows: impl Iterator<Item = &'a wire::MonthlyRow>) -> wire::Mon
             (ActivityKind::Surgery, a.surgery),
             (ActivityKind::Teleconsultation, a.teleconsultation),
             (ActivityKind::HealthEducation, a.health_education),
+            (ActivityKind::TeachingRound, a.teaching_round),
+            (ActivityKind::FamilyDoctorContract, a.family_doctor_contract),
+            (ActivityKind::PublicHealthService, a.public_health_service),
+            (ActivityKind::FreeClinic, a.free_clinic),
+            (ActivityKind::TwoWayReferral, a.two_way_referral),
+            (ActivityKind::NewTechnique, a.new_technique),
         ] {
             activities.add(kind, count);
         }
@@ -775,6 +808,11 @@ pub async fn compliance_report(
         let activity_days = days_cache
             .get(&(a.id, plan.requirement.activity))
             .unwrap_or(&empty);
+        let counts = plan
+            .requirement
+            .activity
+            .map(|kind| counts_of(mine, kind))
+            .unwrap_or_default();
         let judgement = rules::judge_in_programme(
             plan.requirement,
             rules::ProgrammeRules {
@@ -784,7 +822,10 @@ pub async fn compliance_report(
             &plan.periods,
             a.date_range(),
             days,
-            activity_days,
+            rules::ActivityLog {
+                days: activity_days,
+                counts: &counts,
+            },
             plan.today,
         );
         let physician = frame.physicians.get(&a.physician_id);

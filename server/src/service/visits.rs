@@ -1,7 +1,7 @@
 //! What a physician sees of their own service: assignments, visits with their credit
 //! state, and the month's credited days with each requirement's progress.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -253,7 +253,7 @@ pub async fn month_summary(
             .iter()
             .filter(|v| v.assignment_id == assignment.id)
             .collect();
-        let spans: Vec<VisitSpan> = mine
+        let visit_spans: Vec<(Uuid, VisitSpan)> = mine
             .iter()
             .filter_map(|v| {
                 let state = match v.credit_state {
@@ -262,15 +262,32 @@ pub async fn month_summary(
                     WireCredit::Denied => CreditState::Denied,
                     WireCredit::Open => return None,
                 };
-                Some(VisitSpan {
-                    site_id: v.site_id,
-                    checked_in_at: v.checked_in_at,
-                    checked_out_at: v.checked_out_at?,
-                    credit_state: state,
-                })
+                Some((
+                    v.id,
+                    VisitSpan {
+                        site_id: v.site_id,
+                        checked_in_at: v.checked_in_at,
+                        checked_out_at: v.checked_out_at?,
+                        credit_state: state,
+                    },
+                ))
             })
             .collect();
+        let spans: Vec<VisitSpan> = visit_spans.iter().map(|(_, span)| *span).collect();
         let days = crediting::credit_by_day(&spans, site.timezone, &program.thresholds);
+        // Requirements limited to an activity (and workload targets) count what was
+        // logged, as the compliance report does.
+        let logged = if program.requirements.iter().any(|r| r.activity.is_some()) {
+            let ids: Vec<Uuid> = mine.iter().map(|v| v.id).collect();
+            state.store.current_activities(&ids).await?
+        } else {
+            HashMap::new()
+        };
+        let logged_kind = |id: &Uuid, kind: requirements::ActivityKind| -> u64 {
+            logged.get(id).map_or(0, |all| {
+                all.iter().filter(|(k, _)| *k == kind).map(|(_, n)| n).sum()
+            })
+        };
         let month_tally = Tally::from_days(&days, (first, last));
         let pending_visits = mine
             .iter()
@@ -292,6 +309,28 @@ pub async fn month_summary(
                     Tally::from_days(&days, period).on_calendar(&days, period, &calendar);
                 if req.is_consecutive_span() {
                     tally = tally.counting_only(&counting);
+                }
+                if let Some(kind) = req.activity {
+                    let with_kind: Vec<VisitSpan> = visit_spans
+                        .iter()
+                        .filter(|(id, _)| logged_kind(id, kind) > 0)
+                        .map(|(_, span)| *span)
+                        .collect();
+                    let activity_days =
+                        crediting::credit_by_day(&with_kind, site.timezone, &program.thresholds);
+                    let mut counts = BTreeMap::new();
+                    for v in mine
+                        .iter()
+                        .filter(|v| v.credit_state == WireCredit::Creditable)
+                    {
+                        let n = logged_kind(&v.id, kind);
+                        if n > 0 {
+                            *counts.entry(v.local_date).or_insert(0) += n;
+                        }
+                    }
+                    tally = tally
+                        .with_activity(&activity_days, period)
+                        .with_activity_count(&counts, period);
                 }
                 let result = requirements::evaluate(req, period, &tally, today);
                 RequirementProgress {

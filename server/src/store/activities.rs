@@ -116,33 +116,33 @@ impl Store {
 }
 
 impl Store {
-    /// The kinds with a current record counting more than zero, per visit, for
-    /// the visits in `visit_ids` (visits without any are absent).
-    pub async fn current_activity_kinds(
+    /// The kinds with a current record counting more than zero, with that count,
+    /// per visit, for the visits in `visit_ids` (visits without any are absent).
+    pub async fn current_activities(
         &self,
         visit_ids: &[Uuid],
-    ) -> StoreResult<HashMap<Uuid, Vec<ActivityKind>>> {
-        let mut out: HashMap<Uuid, Vec<ActivityKind>> = HashMap::new();
+    ) -> StoreResult<HashMap<Uuid, Vec<(ActivityKind, u64)>>> {
+        let mut out: HashMap<Uuid, Vec<(ActivityKind, u64)>> = HashMap::new();
         for chunk in visit_ids.chunks(ID_CHUNK) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             // Current = not superseded by a later record.
             let sql = format!(
-                "SELECT a.visit_id, a.kind FROM activities a WHERE a.visit_id IN ({}) \
+                "SELECT a.visit_id, a.kind, a.count FROM activities a WHERE a.visit_id IN ({}) \
                  AND a.count > 0 AND NOT EXISTS \
                  (SELECT 1 FROM activities b WHERE b.supersedes_id = a.id)",
                 placeholders.join(", ")
             );
-            let rows: Vec<(String, String)> = on_pool!(self.db(), pool => {
+            let rows: Vec<(String, String, i64)> = on_pool!(self.db(), pool => {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
                 for id in chunk {
                     query = query.bind(id.to_string());
                 }
                 query.fetch_all(pool).await?
             });
-            for (visit, kind) in rows {
+            for (visit, kind, count) in rows {
                 out.entry(parse_uuid(&visit)?)
                     .or_default()
-                    .push(decode_enum(&kind)?);
+                    .push((decode_enum(&kind)?, u64::try_from(count).unwrap_or(0)));
             }
         }
         Ok(out)

@@ -34,7 +34,7 @@ interface Visit {
 }
 interface Requirement {
   period?: string; activity?: string | null; min_visits?: number | null; min_days?: number | null; min_days_served?: number | null;
-  min_working_days?: number | null; min_half_days?: number | null; min_consecutive_months?: number | null;
+  min_working_days?: number | null; min_activity_count?: number | null; min_half_days?: number | null; min_consecutive_months?: number | null;
 }
 interface RequirementProgress {
   requirement: Requirement; status: string; required: number; credited: number; period_start: string; period_end: string;
@@ -781,8 +781,9 @@ function requirementRow(p: RequirementProgress): HTMLElement {
   else if (r.min_days_served != null) text = t('req_days_served', { n: r.min_days_served, per });
   else if (r.min_working_days != null) text = t('req_working_days', { n: r.min_working_days, per });
   else if (r.min_half_days != null) text = t('req_half_days', { n: r.min_half_days, per });
+  else if (r.min_activity_count != null) text = t('req_activity_count', { n: r.min_activity_count, per, kind: activityName(r.activity || '') });
   else text = t('req_visits', { n: r.min_visits != null ? r.min_visits : p.required, per });
-  if (r.activity) text += t('req_activity', { kind: pick(ACTIVITY[r.activity] || [r.activity, r.activity]) });
+  if (r.activity && r.min_activity_count == null) text += t('req_activity', { kind: pick(ACTIVITY[r.activity] || [r.activity, r.activity]) });
   // The compliance report's own words, when the server sends them (Chinese only).
   if (lang === 'zh' && p.description_zh) text = p.description_zh;
   const fillPct = p.required > 0 ? Math.min(100, Math.round((100 * p.credited) / p.required)) : 100;

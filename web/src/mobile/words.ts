@@ -6,7 +6,9 @@ export type Lang = 'zh' | 'en';
 export type Pair = [string, string];
 
 export const ACTIVITY_KINDS = ['outpatient', 'inpatient', 'ward_round', 'teaching', 'lecture',
-  'case_discussion', 'training', 'surgery', 'teleconsultation', 'health_education'];
+  'case_discussion', 'training', 'surgery', 'teleconsultation', 'health_education',
+  'teaching_round', 'family_doctor_contract', 'public_health_service', 'free_clinic',
+  'two_way_referral', 'new_technique'];
 
 // ---- words ------------------------------------------------------------------------
 export const STRINGS: Record<Lang, Record<string, string>> = {
@@ -58,6 +60,7 @@ export const STRINGS: Record<Lang, Record<string, string>> = {
     req_months: '连续服务至少 {n} 个月', req_months_progress: '已连续 {done} / {need} 个月',
     req_days_served: '{per}至少 {n} 日（每日至少半天）', req_working_days: '{per}至少 {n} 个工作日',
     req_days: '{per}至少 {n} 天', req_half_days: '{per}至少 {n} 个半天', req_visits: '{per}至少 {n} 次',
+    req_activity_count: '{per}{kind}至少 {n}',
     req_activity: '（{kind}）', req_progress: '已完成 {done} / {need}', req_period: '{from} 至 {to}',
     status_met: '已达标', status_on_track: '进度正常', status_at_risk: '有风险', status_missed: '未达标',
     visits_title: '近期记录', visits_none: '这段时间没有签到记录。', load_earlier: '加载更早记录',
@@ -128,6 +131,7 @@ export const STRINGS: Record<Lang, Record<string, string>> = {
     req_months: 'At least {n} consecutive month(s)', req_months_progress: '{done} of {need} consecutive months',
     req_days_served: 'At least {n} day(s) {per}, half a day or more each', req_working_days: 'At least {n} working day(s) {per}', per_quarter: 'a quarter', per_year: 'a year', per_assignment: 'over the assignment',
     req_days: 'At least {n} day(s) {per}', req_half_days: 'At least {n} half-day(s) {per}', req_visits: 'At least {n} visit(s) {per}',
+    req_activity_count: 'At least {n} logged {per} ({kind})',
     req_activity: ' ({kind})', req_progress: '{done} of {need} done', req_period: '{from} to {to}',
     status_met: 'Met', status_on_track: 'On track', status_at_risk: 'At risk', status_missed: 'Missed',
     visits_title: 'Recent visits', visits_none: 'No visits in this period.', load_earlier: 'Load earlier',
@@ -202,5 +206,8 @@ export const ACTIVITY: Record<string, Pair> = {
   teaching: ['带教', 'Teaching'], lecture: ['讲座', 'Lectures'], case_discussion: ['病例讨论', 'Case discussions'],
   training: ['培训', 'Training'], surgery: ['手术', 'Surgery'], teleconsultation: ['远程会诊', 'Teleconsultations'],
   health_education: ['健康宣教', 'Health education'],
+  teaching_round: ['教学查房', 'Teaching rounds'], family_doctor_contract: ['家庭医生签约', 'Family doctor contracts'],
+  public_health_service: ['公共卫生服务', 'Public health services'], free_clinic: ['义诊', 'Free clinics'],
+  two_way_referral: ['双向转诊', 'Two-way referrals'], new_technique: ['新技术新项目', 'New techniques and projects'],
 };
 

@@ -102,7 +102,7 @@ export const INSPECTION_KIND: Record<string, Pair> = {
 export const ACTIVITY: Record<string, Pair> = {
   outpatient: ['门诊', 'Outpatients'],
   inpatient: ['住院诊疗', 'Inpatients'],
-  ward_round: ['教学查房', 'Teaching rounds'],
+  ward_round: ['查房', 'Ward rounds'],
   teaching: ['带教', 'Teaching'],
   lecture: ['讲座', 'Lectures'],
   case_discussion: ['病例讨论', 'Case discussions'],
@@ -110,6 +110,12 @@ export const ACTIVITY: Record<string, Pair> = {
   surgery: ['手术', 'Surgery'],
   teleconsultation: ['远程会诊', 'Teleconsultations'],
   health_education: ['健康教育', 'Health education'],
+  teaching_round: ['教学查房', 'Teaching rounds'],
+  family_doctor_contract: ['家庭医生签约', 'Family doctor contracts'],
+  public_health_service: ['公共卫生服务', 'Public health services'],
+  free_clinic: ['义诊', 'Free clinics'],
+  two_way_referral: ['双向转诊', 'Two-way referrals'],
+  new_technique: ['新技术新项目', 'New techniques and projects'],
 };
 export const FIX_ROLE: Record<string, Pair> = {
   event: ['本次定位', 'This fix'],

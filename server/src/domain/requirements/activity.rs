@@ -29,10 +29,22 @@ pub enum ActivityKind {
     Teleconsultation,
     /// 健康宣教
     HealthEducation,
+    /// 教学查房: a round led to teach the clinic's staff, apart from an ordinary 查房.
+    TeachingRound,
+    /// 家庭医生签约 (people signed up)
+    FamilyDoctorContract,
+    /// 公共卫生服务 (基本公共卫生服务项目)
+    PublicHealthService,
+    /// 义诊
+    FreeClinic,
+    /// 双向转诊 (patients referred up or taken back)
+    TwoWayReferral,
+    /// 新技术新项目 (techniques or projects introduced)
+    NewTechnique,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 10] = [
+    pub const ALL: [ActivityKind; 16] = [
         ActivityKind::Outpatient,
         ActivityKind::Inpatient,
         ActivityKind::WardRound,
@@ -43,6 +55,12 @@ impl ActivityKind {
         ActivityKind::Surgery,
         ActivityKind::Teleconsultation,
         ActivityKind::HealthEducation,
+        ActivityKind::TeachingRound,
+        ActivityKind::FamilyDoctorContract,
+        ActivityKind::PublicHealthService,
+        ActivityKind::FreeClinic,
+        ActivityKind::TwoWayReferral,
+        ActivityKind::NewTechnique,
     ];
 
     /// The wire name (`outpatient`, `ward_round`, ...).
@@ -58,6 +76,12 @@ impl ActivityKind {
             ActivityKind::Surgery => "surgery",
             ActivityKind::Teleconsultation => "teleconsultation",
             ActivityKind::HealthEducation => "health_education",
+            ActivityKind::TeachingRound => "teaching_round",
+            ActivityKind::FamilyDoctorContract => "family_doctor_contract",
+            ActivityKind::PublicHealthService => "public_health_service",
+            ActivityKind::FreeClinic => "free_clinic",
+            ActivityKind::TwoWayReferral => "two_way_referral",
+            ActivityKind::NewTechnique => "new_technique",
         }
     }
 
@@ -74,6 +98,45 @@ impl ActivityKind {
             ActivityKind::Surgery => "手术",
             ActivityKind::Teleconsultation => "远程会诊",
             ActivityKind::HealthEducation => "健康宣教",
+            ActivityKind::TeachingRound => "教学查房",
+            ActivityKind::FamilyDoctorContract => "家庭医生签约",
+            ActivityKind::PublicHealthService => "公共卫生服务",
+            ActivityKind::FreeClinic => "义诊",
+            ActivityKind::TwoWayReferral => "双向转诊",
+            ActivityKind::NewTechnique => "新技术新项目",
+        }
+    }
+
+    /// The unit a count of this kind is in (人次, 次, 台, 人, 项), as report headers
+    /// and workload targets show it.
+    pub fn unit_zh(&self) -> &'static str {
+        match self {
+            ActivityKind::Outpatient
+            | ActivityKind::Inpatient
+            | ActivityKind::Teaching
+            | ActivityKind::Training
+            | ActivityKind::PublicHealthService
+            | ActivityKind::FreeClinic
+            | ActivityKind::TwoWayReferral => "人次",
+            ActivityKind::Surgery => "台",
+            ActivityKind::FamilyDoctorContract => "人",
+            ActivityKind::NewTechnique => "项",
+            ActivityKind::WardRound
+            | ActivityKind::TeachingRound
+            | ActivityKind::Lecture
+            | ActivityKind::CaseDiscussion
+            | ActivityKind::Teleconsultation
+            | ActivityKind::HealthEducation => "次",
+        }
+    }
+
+    /// The work a workload target (诊疗人次目标) counts, in the circulars' words:
+    /// `门诊诊疗` for outpatients (每月门诊诊疗不少于300人次), the label otherwise.
+    pub fn workload_zh(&self) -> &'static str {
+        match self {
+            ActivityKind::Outpatient => "门诊诊疗",
+            ActivityKind::Inpatient => "住院诊疗",
+            other => other.label_zh(),
         }
     }
 }
@@ -124,9 +187,26 @@ mod tests {
                 "培训",
                 "手术",
                 "远程会诊",
-                "健康宣教"
+                "健康宣教",
+                "教学查房",
+                "家庭医生签约",
+                "公共卫生服务",
+                "义诊",
+                "双向转诊",
+                "新技术新项目"
             ]
         );
+        assert_ne!(
+            ActivityKind::TeachingRound.label_zh(),
+            ActivityKind::WardRound.label_zh(),
+            "教学查房 is its own kind, apart from 查房"
+        );
+        assert_eq!(
+            "teaching_round".parse::<ActivityKind>(),
+            Ok(ActivityKind::TeachingRound)
+        );
+        assert_eq!(ActivityKind::FamilyDoctorContract.unit_zh(), "人");
+        assert_eq!(ActivityKind::NewTechnique.unit_zh(), "项");
         assert_eq!(
             "surgeon".parse::<ActivityKind>(),
             Err(UnknownActivity("surgeon".into()))

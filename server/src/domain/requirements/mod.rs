@@ -3,7 +3,8 @@
 //! DOMAIN.md: a requirement is a period (`week`, `month`, `quarter`, `year` or
 //! the whole assignment), a minimum count of credited days, half-days or
 //! visits (a visit counts when it reaches the half-day threshold), optionally
-//! limited to one activity (outpatient half-days, ward rounds, trainings), or a
+//! limited to one activity (outpatient half-days, ward rounds, trainings), a
+//! workload target (a minimum total count of one activity, 诊疗人次目标), or a
 //! minimum consecutive span of months (连续驻点不少于6个月). Every rule of the
 //! five seed circulars is expressed in [`templates()`].
 //!

@@ -56,6 +56,9 @@ pub struct Tally {
     pub working_half_days: u32,
     /// Months with any credited day, for consecutive-span rules.
     pub active_months: BTreeSet<(i32, u32)>,
+    /// The count of the activity logged on creditable visits (a workload target's
+    /// 人次); see [`Tally::with_activity_count`].
+    pub activity_count: u64,
 }
 
 impl Tally {
@@ -107,6 +110,19 @@ impl Tally {
 }
 
 impl Tally {
+    /// Adds the count of the requirement's activity logged in `period`, from the
+    /// per-day sums of the newest record of each (visit, activity) on creditable
+    /// visits, by the visit's local date (as the monthly report counts them).
+    pub fn with_activity_count(
+        mut self,
+        counts: &BTreeMap<NaiveDate, u64>,
+        period: (NaiveDate, NaiveDate),
+    ) -> Self {
+        let (first, last) = ordered(period);
+        self.activity_count = counts.range(first..=last).map(|(_, n)| *n).sum();
+        self
+    }
+
     /// Counts the working days on `calendar` (holidays off, 调休 weekends worked)
     /// instead of Monday to Friday.
     pub fn on_calendar(
@@ -320,6 +336,9 @@ fn credited_in_measure(req: &Requirement, tally: &Tally) -> f64 {
         (None, Measure::DaysServed) => f64::from(tally.days_served),
         (_, Measure::WorkingDays) => f64::from(tally.working_half_days) / 2.0,
         (Some(_), Measure::DaysServed) => f64::from(tally.activity_days_served),
+        // Validation requires an activity; without one nothing was logged for it.
+        (Some(_), Measure::ActivityCount) => tally.activity_count as f64,
+        (None, Measure::ActivityCount) => 0.0,
     }
 }
 
@@ -672,6 +691,54 @@ mod tests {
             evaluate(&teaching_days, FEB, &t, d(2024, 2, 10)).status,
             Progress::Met
         );
+    }
+
+    #[test]
+    fn a_workload_target_is_judged_on_the_count_logged_in_the_period() {
+        // 光山 诊疗人次目标, e.g. 每月门诊诊疗不少于300人次, judged in February 2024.
+        let target = req(RequirementSpec {
+            activity: Some(ActivityKind::Outpatient),
+            min_activity_count: Some(300),
+            ..spec(Period::Month)
+        });
+        let mut counts = BTreeMap::new();
+        counts.insert(d(2024, 1, 31), 500); // January's: not February's
+        counts.insert(d(2024, 2, 5), 80);
+        counts.insert(d(2024, 2, 12), 90);
+        counts.insert(d(2024, 3, 1), 400); // March's
+        let t = tally_days(4).with_activity_count(&counts, FEB);
+        assert_eq!(t.activity_count, 170);
+        let p = evaluate(&target, FEB, &t, d(2024, 3, 1));
+        assert_eq!(
+            (p.required, p.credited, p.status),
+            (300.0, 170.0, Progress::Missed)
+        );
+        // Mid-month the pace decides: 300 x 15/29 = 155 due by the 15th.
+        assert_eq!(
+            evaluate(&target, FEB, &t, d(2024, 2, 15)).status,
+            Progress::OnTrack
+        );
+        assert_eq!(
+            evaluate(&target, FEB, &t, d(2024, 2, 20)).status,
+            Progress::AtRisk,
+            "300 x 20/29 = 206 due by the 20th"
+        );
+        // Any count can still come in a day: behind pace is at risk, never missed early.
+        let empty = Tally::default().with_activity_count(&BTreeMap::new(), FEB);
+        assert_eq!(
+            evaluate(&target, FEB, &empty, d(2024, 2, 29)).status,
+            Progress::AtRisk
+        );
+        counts.insert(d(2024, 2, 29), 130);
+        let t = tally_days(5).with_activity_count(&counts, FEB);
+        let p = evaluate(&target, FEB, &t, d(2024, 2, 29));
+        assert_eq!((p.credited, p.status), (300.0, Progress::Met));
+        // Days credited do not count toward it, only what was logged.
+        let busy = Tally {
+            qualifying_visits: 40,
+            ..tally_days(40)
+        };
+        assert_eq!(evaluate(&target, FEB, &busy, d(2024, 3, 1)).credited, 0.0);
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub enum Measure {
     /// counts 0.5; a weekend or a holiday counts nothing, a weekend made a working
     /// day (调休) counts (see [`crate::domain::workdays`]).
     WorkingDays,
+    /// The total count logged for the requirement's activity (诊疗人次目标, e.g.
+    /// "每月门诊诊疗不少于300人次"): the newest record of each (visit, activity) on the
+    /// period's creditable visits, summed as the monthly report sums it.
+    ActivityCount,
 }
 
 impl Measure {
@@ -34,6 +38,7 @@ impl Measure {
             Measure::Visits => "visits",
             Measure::DaysServed => "days_served",
             Measure::WorkingDays => "working_days",
+            Measure::ActivityCount => "activity_count",
         }
     }
 
@@ -41,17 +46,21 @@ impl Measure {
     pub(super) fn granularity(&self) -> f64 {
         match self {
             Measure::Days | Measure::WorkingDays => 0.5,
-            Measure::HalfDays | Measure::Visits | Measure::DaysServed => 1.0,
+            Measure::HalfDays | Measure::Visits | Measure::DaysServed | Measure::ActivityCount => {
+                1.0
+            }
         }
     }
 
     /// The most one day can add. A day is capped at one full day (two
     /// half-days); for visits a morning and an afternoon session is the
-    /// realistic most, so the pace check assumes two.
+    /// realistic most, so the pace check assumes two. A day can hold any count of
+    /// patients, so a workload target is at risk only by falling behind pace.
     pub(super) fn per_day_capacity(&self) -> f64 {
         match self {
             Measure::Days | Measure::DaysServed | Measure::WorkingDays => 1.0,
             Measure::HalfDays | Measure::Visits => 2.0,
+            Measure::ActivityCount => f64::INFINITY,
         }
     }
 
@@ -62,6 +71,8 @@ impl Measure {
             Measure::Visits => "次",
             Measure::DaysServed => "日（每日至少半天）",
             Measure::WorkingDays => "个工作日",
+            // Stated by the activity (人次, 次, 人, 项): see `describe_zh`.
+            Measure::ActivityCount => "",
         }
     }
 }
@@ -106,6 +117,10 @@ pub struct RequirementSpec {
     pub activity: Option<ActivityKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_consecutive_months: Option<u32>,
+    /// A workload target: the total count of `activity` logged in the period
+    /// (e.g. 300 outpatients a month); needs `activity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_activity_count: Option<u32>,
 }
 
 impl RequirementSpec {
@@ -120,6 +135,7 @@ impl RequirementSpec {
             min_working_days: None,
             activity: None,
             min_consecutive_months: None,
+            min_activity_count: None,
         }
     }
 }
@@ -128,7 +144,7 @@ impl RequirementSpec {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequirementError {
     #[error(
-        "min_days: one of min_days, min_half_days, min_visits or min_consecutive_months is required"
+        "min_days: one of min_days, min_half_days, min_visits, min_days_served, min_working_days, min_activity_count or min_consecutive_months is required"
     )]
     MissingMinimum,
     #[error("{second}: give only one of min_days, min_half_days, min_visits ({first} is also set)")]
@@ -168,6 +184,7 @@ impl Requirement {
             ("min_visits", spec.min_visits.is_some()),
             ("min_days_served", spec.min_days_served.is_some()),
             ("min_working_days", spec.min_working_days.is_some()),
+            ("min_activity_count", spec.min_activity_count.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -196,6 +213,14 @@ impl Requirement {
                 ));
             }
             (Measure::WorkingDays, days)
+        } else if let Some(count) = spec.min_activity_count {
+            if spec.activity.is_none() {
+                return Err(RequirementError::invalid(
+                    "activity",
+                    "a workload target (min_activity_count) counts one activity: name it",
+                ));
+            }
+            (Measure::ActivityCount, count)
         } else {
             return Err(RequirementError::MissingMinimum);
         };
@@ -209,7 +234,7 @@ impl Requirement {
         let days_needed = match measure {
             Measure::Days | Measure::DaysServed | Measure::WorkingDays => Some(minimum),
             Measure::HalfDays => Some(minimum.div_ceil(2)),
-            Measure::Visits => None,
+            Measure::Visits | Measure::ActivityCount => None,
         };
         if let (Some(needed), Some(max_days)) = (days_needed, spec.period.max_days())
             && needed > max_days
@@ -283,6 +308,7 @@ impl Requirement {
             Measure::Visits => spec.min_visits = Some(self.minimum),
             Measure::DaysServed => spec.min_days_served = Some(self.minimum),
             Measure::WorkingDays => spec.min_working_days = Some(self.minimum),
+            Measure::ActivityCount => spec.min_activity_count = Some(self.minimum),
         }
         spec
     }
@@ -296,6 +322,15 @@ impl Requirement {
     pub fn describe_zh(&self) -> String {
         if let (true, Some(months)) = (self.is_consecutive_span(), self.min_consecutive_months) {
             return format!("连续服务不少于{months}个月");
+        }
+        if let (Measure::ActivityCount, Some(activity)) = (self.measure, self.activity) {
+            return format!(
+                "{}{}不少于{}{}",
+                self.period.label_zh(),
+                activity.workload_zh(),
+                self.minimum,
+                activity.unit_zh()
+            );
         }
         let activity = self.activity.map(|a| a.label_zh()).unwrap_or("");
         format!(
@@ -340,7 +375,6 @@ mod tests {
     use super::super::templates::{consecutive_months, min_days, min_half_days, min_visits, spec};
     use super::super::testing::*;
     use super::*;
-
     // ---- spec validation ------------------------------------------------
 
     #[test]
@@ -492,6 +526,47 @@ mod tests {
             json,
             r#"{"period":"assignment","min_consecutive_months":6}"#
         );
+    }
+
+    #[test]
+    fn a_workload_target_counts_one_named_activity() {
+        let target: RequirementSpec = serde_json::from_str(
+            r#"{"period":"month","activity":"outpatient","min_activity_count":300}"#,
+        )
+        .unwrap();
+        let r = req(target.clone());
+        assert_eq!(
+            (r.period, r.measure, r.minimum, r.activity),
+            (
+                Period::Month,
+                Measure::ActivityCount,
+                300,
+                Some(ActivityKind::Outpatient)
+            )
+        );
+        assert_eq!(r.to_spec(), target);
+        assert_eq!(r.describe_zh(), "每月门诊诊疗不少于300人次");
+        // Beyond what days could hold: a count is not bounded by the period's days.
+        let mut weekly = target.clone();
+        weekly.period = Period::Week;
+        weekly.min_activity_count = Some(5000);
+        assert!(Requirement::from_spec(weekly).is_ok());
+
+        let mut unnamed = target.clone();
+        unnamed.activity = None;
+        assert_eq!(err(unnamed).field(), "activity");
+        let mut zero = target.clone();
+        zero.min_activity_count = Some(0);
+        assert_eq!(err(zero).field(), "min_activity_count");
+        let mut both = target;
+        both.min_visits = Some(2);
+        assert_eq!(err(both).field(), "min_activity_count");
+        let signed = req(RequirementSpec {
+            activity: Some(ActivityKind::FamilyDoctorContract),
+            min_activity_count: Some(50),
+            ..spec(Period::Quarter)
+        });
+        assert_eq!(signed.describe_zh(), "每季度家庭医生签约不少于50人");
     }
 
     #[test]

@@ -129,6 +129,10 @@ pub const SENIOR_YEARS: u32 = 5;
 ///   checks in once a day, which a dispatch posting does.
 /// - 光山 "每月下沉值诊带教不少于4个工作日" is 4 credited days; "技能培训每月不少于1次"
 ///   is one qualifying visit with training logged.
+/// - 光山 "诊疗人次目标" (a workload target) is set by each pair's 帮扶协议 and
+///   年度帮扶计划; the circular states no number ("门诊服务人次及住院服务人次较上年同期有
+///   合理增长"), so the template carries none. A county adds its own as a
+///   `min_activity_count` requirement, e.g. 每月门诊诊疗不少于300人次.
 /// - Programme-level duties (monthly reports, satisfaction surveys, team
 ///   sizes, 累计服务1年 before promotion) are not per-assignment attendance
 ///   and are left to reports.
@@ -398,6 +402,8 @@ mod tests {
     #[test]
     fn templates_serialize_requirements_in_the_api_wire_form() {
         let json = serde_json::to_value(template("guangshan-2021").unwrap()).unwrap();
+        // No 诊疗人次目标 (min_activity_count): the circular leaves the number to each
+        // 帮扶协议.
         assert_eq!(
             json["requirements"],
             serde_json::json!([

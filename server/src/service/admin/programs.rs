@@ -35,6 +35,7 @@ pub fn requirement_to_body(requirement: &Requirement) -> RequirementBody {
             min_visits: None,
             min_days_served: None,
             min_working_days: None,
+            min_activity_count: None,
             activity: None,
             min_consecutive_months: None,
         })
