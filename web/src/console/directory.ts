@@ -1,24 +1,11 @@
 // The names behind the ids the API returns: sites (organisations) and jurisdictions
 // loaded once per session, people looked up one by one and remembered.
 import { reactive, ref } from 'vue';
-import { get, getAll, session } from '../shared/api';
+import { apiGet, getAll, session, type Schema } from '../shared/api';
 import { SHANGHAI } from '../shared/time';
 
-export interface Organization {
-  id: string;
-  name: string;
-  kind: string;
-  jurisdiction_code: string;
-  timezone: string;
-  geofence: Record<string, unknown> | null;
-  geofence_version: number | null;
-}
-export interface Jurisdiction {
-  code: string;
-  name: string;
-  level: 'province' | 'city' | 'county';
-  parent_code: string | null;
-}
+export type Organization = Schema<'Organization'>;
+export type Jurisdiction = Schema<'Jurisdiction'>;
 
 export const organizations = ref<Organization[]>([]);
 export const jurisdictions = ref<Jurisdiction[]>([]);
@@ -72,7 +59,7 @@ export function personName(id: string | null | undefined): string {
   if (known !== undefined) return known;
   if (!asked.has(id)) {
     asked.add(id);
-    get<{ name: string }>(`/api/v1/users/${encodeURIComponent(id)}`)
+    apiGet('/api/v1/users/{id}', { path: { id } })
       .then((u) => people.set(id, u.name))
       .catch(() => people.set(id, '—'));
   }

@@ -1,6 +1,9 @@
 // The holiday schedule as a clerk types it from the State Council's notice: one date a
 // line, "2027-01-01 放假 元旦" or "2027-02-07 上班 春节调休" (holiday / workday also read).
-export interface ScheduledDay { date: string; kind: 'holiday' | 'workday'; name: string }
+import type { Schema } from '../shared/api';
+
+/** A day of `PUT /holiday-calendars/{year}`, its kind as the clerk's line says it. */
+export type ScheduledDay = Schema<'CalendarDay'> & { kind: 'holiday' | 'workday' };
 
 export type ParsedSchedule =
   | { ok: true; days: ScheduledDay[] }

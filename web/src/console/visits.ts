@@ -1,35 +1,12 @@
 // A service visit as the console lists it, and the worth of one (contract B of
 // docs/console-api.md): full day, half day, nothing, or not yet decided.
+import type { Schema } from '../shared/api';
 import type { Pair } from '../shared/i18n';
 
-export interface VisitRow {
-  id: string;
-  physician_id: string;
-  site_id: string;
-  local_date: string;
-  checked_in_at: string;
-  checked_out_at: string | null;
-  minutes: number | null;
-  status: string;
-  credit_state: string;
-  credit?: string;
-  site_name?: string | null;
-  physician_name?: string | null;
-  hospital_name?: string | null;
-  anomalies?: unknown[];
-  clinic_confirmation?: ClinicConfirmation | null;
-}
+export type VisitRow = Schema<'Visit'>;
 
 /** The receiving clinic's word on a service (受援单位日常考核). */
-export interface ClinicConfirmation {
-  id: string;
-  verdict: 'confirmed' | 'disputed';
-  reason: string;
-  confirmed_by: string;
-  confirmed_by_name?: string | null;
-  confirmed_at: string;
-  anomaly_id?: string | null;
-}
+export type ClinicConfirmation = Schema<'ClinicConfirmation'>;
 
 export const CLINIC_VERDICT: Record<string, Pair> = {
   confirmed: ['受援单位已确认', 'Confirmed by the clinic'],
@@ -44,19 +21,7 @@ export const CREDIT_LEVEL: Record<string, Pair> = {
 };
 
 /** A physician's appeal on a service (申诉) and the supervisor's decision. */
-export interface Appeal {
-  id: string;
-  visit_id: string;
-  status: 'pending' | 'upheld' | 'rejected';
-  note: string;
-  created_at: string;
-  decision_note: string | null;
-  decided_at?: string | null;
-  decided_by_name?: string | null;
-  physician_name?: string | null;
-  site_name?: string | null;
-  local_date?: string | null;
-}
+export type Appeal = Schema<'Appeal'>;
 
 export const APPEAL_STATUS: Record<string, Pair> = {
   pending: ['待处理', 'Pending'],

@@ -3,6 +3,7 @@
 // network and send them later, and read the month's progress and the history.
 import './mobile.css';
 
+import type { Schema } from '../shared/api';
 import { payloadInHash, payloadOf, siteOfPayload } from './code';
 import * as db from './db';
 import { drawMap, type Fix } from './map';
@@ -11,50 +12,17 @@ import { ACTIVITY, ACTIVITY_KINDS, ANOMALY, REFUSAL, STRINGS, type Lang, type Pa
 type Vars = Record<string, unknown>;
 type Action = 'check_in' | 'check_out';
 
-// The members of the API's answers (spec/API.md) the page reads.
-interface Session {
-  access_token: string;
-  refresh_token: string;
-  must_change_password?: boolean;
-  user: { id: string; name: string; role: string };
-}
-interface Assignment {
-  id: string; site_id: string; site_name: string; timezone?: string; program_name: string; mode: string;
-  start_date: string; end_date: string; window_start: string; window_end: string;
-  /** The site's fence in WGS-84 (absent while it has none). */
-  fence?: Fence | null;
-  /** Whether a photo is taken at each scan (`off` unless the programme asks). */
-  scan_photo?: string;
-}
-interface AnomalySummary { kind: string; label_zh: string; label_en: string; summary_zh: string; summary_en: string }
-interface Visit {
-  id: string; site_id: string; status: string; local_date: string; credit_state: string;
-  checked_in_at: string; checked_out_at?: string | null; minutes?: number | null;
-  anomalies?: string[]; anomaly_summaries?: AnomalySummary[];
-}
-interface Requirement {
-  period?: string; activity?: string | null; min_visits?: number | null; min_days?: number | null; min_days_served?: number | null;
-  min_working_days?: number | null; min_activity_count?: number | null; min_half_days?: number | null; min_consecutive_months?: number | null;
-}
-interface RequirementProgress {
-  requirement: Requirement; status: string; required: number; credited: number; period_start: string; period_end: string;
-  /** In the compliance report's words (`每月不少于1天`). */
-  description_zh?: string;
-}
-interface SummaryAssignment {
-  assignment_id: string; site_id: string; site_name: string; credited_days: number; credited_half_days: number;
-  qualifying_visits: number; pending_visits: number; requirements: RequirementProgress[];
-  /** The month's days with a finished visit. */
-  days?: { date: string; standing: string }[];
-}
-interface Summary { month: string; assignments: SummaryAssignment[] }
-interface Activity { kind: string; count: number; note?: string | null; current?: boolean; supersedes_id?: string | null }
-interface CheckBody {
-  client_event_id: string; qr_payload: string; device_id: string;
-  location: { lat: number; lon: number; accuracy_m: number; crs: string; is_mock: boolean; fix_time: string };
-  offline?: boolean; scanned_at?: string;
-}
-interface QueueItem { id: string; user_id?: string; action: Action; body: CheckBody; queued_at: string; attempts: number; site_tz: string }
+// The API's answers and bodies, as the document (schemas/openapi.json) types them.
+type Session = Schema<'TokenResponse'>;
+/** An assignment of `/me/assignments`; its fence, when the site has one, in WGS-84. */
+type Assignment = Schema<'MyAssignment'> & { fence?: Fence | null };
+type AnomalySummary = Schema<'AnomalySummary'>;
+type Visit = Schema<'Visit'>;
+type RequirementProgress = Schema<'RequirementProgress'>;
+type Summary = Schema<'MonthSummary'>;
+type Activity = Schema<'Activity'>;
+type CheckBody = Schema<'AttendanceRequest'>;
+interface QueueItem { id: string; user_id?: string; action: Action; body: CheckBody & { scanned_at: string }; queued_at: string; attempts: number; site_tz: string }
 /** What the result card shows: an answer, a refusal, a queued scan or a failure. */
 interface Result {
   outcome: string; action?: Action; code?: string; extra?: Record<string, number | null | undefined>; detail?: string;
@@ -748,11 +716,11 @@ const STANDINGS = ['full', 'half', 'pending', 'denied', 'open'];
  * The month as a calendar (weeks from Monday): each day with a finished visit shows the
  * credit the server gave it (/me/summary `days`), a day with an open visit shows 在岗.
  */
-function calendar(month: string, a: SummaryAssignment): HTMLElement {
+function calendar(month: string, a: Schema<'AssignmentSummary'>): HTMLElement {
   const [y, m] = month.split('-').map(Number);
   const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
   const lead = (new Date(Date.UTC(y, m - 1, 1)).getUTCDay() + 6) % 7;
-  const standing = new Map((a.days || []).map((d) => [d.date, d.standing]));
+  const standing = new Map<string, string>((a.days || []).map((d) => [d.date, d.standing]));
   for (const v of state.visits || []) {
     if (v.status === 'open' && v.site_id === a.site_id && !standing.has(v.local_date)) standing.set(v.local_date, 'open');
   }
@@ -821,7 +789,7 @@ function renderVisits() {
 }
 
 // ---- appeals (申诉) on a visit that was not credited or awaits review ------------------------------
-interface Appeal { id: string; status: string; note: string; decision_note?: string | null; created_at: string }
+type Appeal = Schema<'Appeal'>;
 /** Set when the server has no appeals (404): the button is not offered again. */
 let appealsAbsent = false;
 const appealState = new Map<string, { open: boolean; items: Appeal[] | null; error: string | null; busy: boolean }>();
@@ -1170,7 +1138,7 @@ async function gotCode(s: Scan, raw: string): Promise<void> {
     return;
   }
   const c = s.fix.coords;
-  const body = {
+  const body: CheckBody = {
     client_event_id: s.id,
     qr_payload: s.payload,
     device_id: deviceId(),

@@ -2,24 +2,21 @@
 // sessionStorage, renewed once on a 401 with the single-use refresh token), JSON calls
 // that turn problem+json into ApiError, and downloads of report files.
 import { ref } from 'vue';
+import type { components, paths } from './openapi';
 
-export interface SessionUser {
-  id: string;
-  role: string;
-  name: string;
-}
-export interface Session {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-  user: SessionUser;
-  /** Signed in with a one-time password: the user sets their own before anything else. */
-  must_change_password?: boolean;
-}
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
+/**
+ * A type of the server's document (schemas/openapi.json), as `npm run api-types` generates
+ * it into openapi.d.ts: the web's server types are these, so a field the server renames or
+ * drops fails `vue-tsc` (and `npm run build`) instead of a user.
+ */
+export type Schema<K extends keyof components['schemas']> = components['schemas'][K];
+
+export type SessionUser = Schema<'UserSummary'>;
+/** A login or refresh answer; `must_change_password`: signed in with a one-time password,
+ * the user sets their own before anything else. */
+export type Session = Schema<'TokenResponse'>;
+/** A page of a list (`Page_Visit`, `Page_Anomaly`, ...) of `T`. */
+export type Page<T> = Omit<Schema<'Page_Visit'>, 'items'> & { items: T[] };
 
 const SESSION_KEY = 'xiaxiang.console.session';
 
@@ -283,7 +280,7 @@ export async function getAll<T>(path: string, max = 20): Promise<T[]> {
   for (let i = 0; i < max; i += 1) {
     const page: Page<T> = await get<Page<T>>(path, { limit: 500, cursor });
     out.push(...page.items);
-    cursor = page.next_cursor;
+    cursor = page.next_cursor ?? null;
     if (!cursor) break;
   }
   return out;
@@ -327,4 +324,94 @@ export async function getImageUrl(path: string): Promise<{ url: string; sha256: 
     reader.readAsDataURL(blob);
   });
   return { url, sha256: res.headers.get('x-content-sha256') };
+}
+
+// ---- Calls typed by the document's path templates -------------------------------------
+// `apiGet('/api/v1/visits', { query: { site_id } })` checks the path, its parameters, the
+// query's names and the request body against openapi.d.ts and infers the JSON answer of
+// the 200/201, through the same session, refresh and ApiError as `api` above.
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+/** The documented path templates (`/api/v1/visits/{id}`) that answer `M`. */
+export type PathOf<M extends Method> = {
+  [P in keyof paths]: paths[P] extends Record<M, object> ? P : never;
+}[keyof paths];
+type Operation<P extends keyof paths, M extends Method> = paths[P] extends Record<M, infer O> ? O : never;
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : null;
+/** The JSON body of the operation's success (null for a 204). */
+export type Answer<P extends keyof paths, M extends Method> =
+  Operation<P, M> extends { responses: infer R } ? JsonOf<R[Extract<keyof R, 200 | 201 | 202 | 204>]> : never;
+type Params<O> = O extends { parameters: infer X } ? X : never;
+type PathParams<O> = Params<O> extends { path: infer X } ? X : never;
+type Query<O> = Params<O> extends { query?: infer X } ? NonNullable<X> : never;
+type Body<O> = O extends { requestBody?: infer X } ? NonNullable<X> : never;
+type JsonBody<O> = Body<O> extends { content: { 'application/json': infer B } } ? B : never;
+/** A query as the views fill it: an empty or null value is left out of the URL, and a
+ * boolean may be the string a form holds (`'true'`). */
+type LooseQuery<Q> = { [K in keyof Q]?: Q[K] | null | '' | ([NonNullable<Q[K]>] extends [boolean] ? string : never) };
+/** What a call needs besides its path: the path's parameters, the query, the JSON body. */
+export type CallOptions<O> = ([PathParams<O>] extends [never] ? { path?: undefined } : { path: PathParams<O> }) &
+  ([Query<O>] extends [never] ? { query?: undefined } : { query?: LooseQuery<Query<O>> }) &
+  ([JsonBody<O>] extends [never]
+    ? { body?: undefined }
+    : O extends { requestBody: object }
+      ? { body: JsonBody<O> }
+      : { body?: JsonBody<O> });
+/** The options argument, optional when nothing in it is required. */
+type OptionsArg<O> = object extends CallOptions<O> ? [options?: CallOptions<O>] : [options: CallOptions<O>];
+interface AnyOptions {
+  path?: Record<string, string | number>;
+  query?: Record<string, string | number | boolean | undefined | null>;
+  body?: unknown;
+}
+
+/** The URL of a documented path template with its parameters filled in and the query. */
+export function pathUrl(template: string, options?: AnyOptions): string {
+  const path = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = options?.path?.[name];
+    if (value === undefined || value === '') throw new Error(`${template}: no value for {${name}}`);
+    return encodeURIComponent(String(value));
+  });
+  const query: Record<string, string | number | undefined | null> = {};
+  for (const [k, v] of Object.entries(options?.query ?? {})) query[k] = typeof v === 'boolean' ? String(v) : v;
+  return withQuery(path, query);
+}
+
+function call(method: string, template: string, options: unknown): Promise<never> {
+  const o = options as AnyOptions | undefined;
+  return api<never>(method, pathUrl(template, o), o?.body);
+}
+
+export function apiGet<P extends PathOf<'get'>>(path: P, ...[options]: OptionsArg<Operation<P, 'get'>>): Promise<Answer<P, 'get'>> {
+  return call('GET', path, options);
+}
+export function apiPost<P extends PathOf<'post'>>(path: P, ...[options]: OptionsArg<Operation<P, 'post'>>): Promise<Answer<P, 'post'>> {
+  return call('POST', path, options);
+}
+export function apiPut<P extends PathOf<'put'>>(path: P, ...[options]: OptionsArg<Operation<P, 'put'>>): Promise<Answer<P, 'put'>> {
+  return call('PUT', path, options);
+}
+export function apiPatch<P extends PathOf<'patch'>>(path: P, ...[options]: OptionsArg<Operation<P, 'patch'>>): Promise<Answer<P, 'patch'>> {
+  return call('PATCH', path, options);
+}
+export function apiDelete<P extends PathOf<'delete'>>(path: P, ...[options]: OptionsArg<Operation<P, 'delete'>>): Promise<Answer<P, 'delete'>> {
+  return call('DELETE', path, options);
+}
+
+/** A paged list's item type (`Page_Visit` -> `Visit`). */
+export type ItemOf<A> = A extends { items: (infer I)[] } ? I : never;
+
+/** A typed GET of a paged list that also reads `X-Total-Count` (null when absent). */
+export function apiGetWithTotal<P extends PathOf<'get'>>(
+  path: P,
+  ...[options]: OptionsArg<Operation<P, 'get'>>
+): Promise<{ body: Answer<P, 'get'>; total: number | null }> {
+  const o = options as AnyOptions | undefined;
+  return getWithTotal<Answer<P, 'get'>>(pathUrl(path, { ...o, query: undefined }), o?.query as Record<string, string | number | undefined | null>);
+}
+
+/** Every page of a documented paged list (bounded), typed by its items; the query is the
+ * pages' own (`limit`, `cursor`). */
+export async function apiGetAll<P extends PathOf<'get'>>(path: P): Promise<ItemOf<Answer<P, 'get'>>[]> {
+  return getAll<ItemOf<Answer<P, 'get'>>>(pathUrl(path));
 }

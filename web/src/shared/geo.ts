@@ -3,6 +3,8 @@
 // only ever applied for display, on a GCJ-02 base map, so fences and fixes line up with
 // the streets; nothing shifted is sent back to the server.
 
+import type { Schema } from './api';
+
 const EARTH_M = 6371008.8;
 const RAD = Math.PI / 180;
 
@@ -58,7 +60,7 @@ export function wgs84ToGcj02(p: LatLon): LatLon {
   return { lat: p.lat + dLat, lon: p.lon + dLon };
 }
 
-export type TileCrs = 'wgs84' | 'gcj02';
+export type TileCrs = Schema<'TileCrs'>;
 
 /** The position to draw a WGS-84 point at on a base map in `crs`. */
 export function forDisplay(p: LatLon, crs: TileCrs): LatLon {

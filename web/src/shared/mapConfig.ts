@@ -1,13 +1,10 @@
 // The optional base map: none by default (the console must work on a closed network),
 // or the tile URL an operator configured with CHECKIN_MAP_TILE_URL and the datum its
 // tiles are drawn in. Read once from the server; any failure means "no base map".
-import type { TileCrs } from './geo';
+import type { Schema } from './api';
 
-export interface MapConfig {
-  tile_url: string | null;
-  tile_crs: TileCrs;
-  attribution: string | null;
-}
+/** The server's map settings, each member present (null: none). */
+export type MapConfig = Required<Schema<'MapSettings'>>;
 
 const NONE: MapConfig = { tile_url: null, tile_crs: 'wgs84', attribution: null };
 let loaded: Promise<MapConfig> | null = null;
