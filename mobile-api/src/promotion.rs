@@ -499,3 +499,39 @@ pub struct PromotionForm {
     pub as_of: NaiveDate,
     pub generated_at: DateTime<Utc>,
 }
+
+/// One candidate on the public notice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoticeCandidate {
+    pub physician_id: Uuid,
+    pub name: String,
+    pub gender: Option<crate::Gender>,
+    pub title: Option<String>,
+    pub specialty: Option<String>,
+    /// Where they served, e.g. `溪南镇卫生院、东海街道社区卫生服务中心`.
+    pub sites: String,
+    pub cumulative_credited_days: f64,
+    pub external_days: u32,
+    pub service_years: f64,
+    pub longest_months: u32,
+    pub status: PromotionStatus,
+    pub status_zh: String,
+    pub barred_until: Option<NaiveDate>,
+}
+
+/// `GET /api/v1/promotion-notices?hospital_id=`: 晋升前信息公示 of a hospital's
+/// physicians with any service to count (credited days or service elsewhere).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PromotionNotice {
+    pub hospital_id: Uuid,
+    pub hospital_name: String,
+    pub candidates: Vec<NoticeCandidate>,
+    /// 公示期: the first and last day (five working days from `notice_from`).
+    pub notice_from: NaiveDate,
+    pub notice_to: NaiveDate,
+    /// Where to send objections (联系人及电话), as the hospital gives it.
+    pub contact: String,
+    pub generated_at: DateTime<Utc>,
+}

@@ -24,7 +24,7 @@
 //! kinds that record a shortfall rather than a deception ([`is_fraud_kind`]). It
 //! bars promotion for three years from the day it was confirmed.
 
-use chrono::{Months, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 
 use super::requirements::{Measure, Period, Requirement};
 
@@ -135,6 +135,28 @@ pub fn barred_until(confirmed_on: NaiveDate) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
+/// Working days a public notice runs (公示期不少于5个工作日).
+pub const NOTICE_WORKING_DAYS: u32 = 5;
+
+/// The last day of a notice of [`NOTICE_WORKING_DAYS`] working days (Monday to
+/// Friday) starting on `from` (a weekend start runs from the Monday).
+pub fn notice_end(from: NaiveDate) -> NaiveDate {
+    let mut day = from;
+    let mut counted = 0;
+    loop {
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            counted += 1;
+            if counted == NOTICE_WORKING_DAYS {
+                return day;
+            }
+        }
+        day = match day.checked_add_days(Days::new(1)) {
+            Some(next) => next,
+            None => return day,
+        };
+    }
+}
+
 /// What the verdict is judged on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceFacts {
@@ -228,8 +250,6 @@ pub fn judge(facts: &ServiceFacts, today: NaiveDate) -> Verdict {
 mod tests {
     use std::collections::BTreeSet;
 
-    use chrono::Datelike;
-
     use super::*;
     use crate::domain::reports::longest_span;
 
@@ -294,7 +314,11 @@ mod tests {
         assert_eq!((met.status, met.service_years), (Status::Met, 1.0));
         let short = judge(&facts(vec![(11.5, 12.0)]), today);
         assert_eq!(short.status, Status::NotMet);
-        assert!(short.reasons_zh[0].contains("未达到"), "{:?}", short.reasons_zh);
+        assert!(
+            short.reasons_zh[0].contains("未达到"),
+            "{:?}",
+            short.reasons_zh
+        );
         // Two programmes add up in their own terms: half a year each.
         let mixed = judge(&facts(vec![(6.0, 12.0), (39.0, 78.0)]), today);
         assert_eq!(mixed.status, Status::Met);
@@ -345,7 +369,12 @@ mod tests {
         let barred = judge(&f, d(2026, 12, 1));
         assert_eq!(barred.status, Status::Barred);
         assert_eq!(barred.barred_until, Some(d(2029, 3, 9)));
-        assert!(barred.reasons_zh.iter().any(|r| r.contains("3年内不得晋升")));
+        assert!(
+            barred
+                .reasons_zh
+                .iter()
+                .any(|r| r.contains("3年内不得晋升"))
+        );
         assert_eq!(judge(&f, d(2029, 3, 9)).status, Status::Barred);
         let lifted = judge(&f, d(2029, 3, 10));
         assert_eq!((lifted.status, lifted.barred_until), (Status::Met, None));
@@ -357,6 +386,15 @@ mod tests {
         assert!(is_fraud_kind("code_shared"));
         assert!(!is_fraud_kind("requirement_missed"));
         assert!(!is_fraud_kind("missing_checkout"));
+    }
+
+    #[test]
+    fn a_notice_runs_five_working_days() {
+        // Monday 2026-03-02 to Friday 03-06; Thursday 03-05 over the weekend to 03-11.
+        assert_eq!(notice_end(d(2026, 3, 2)), d(2026, 3, 6));
+        assert_eq!(notice_end(d(2026, 3, 5)), d(2026, 3, 11));
+        // A Saturday start runs Monday to Friday.
+        assert_eq!(notice_end(d(2026, 3, 7)), d(2026, 3, 13));
     }
 
     #[test]
