@@ -439,7 +439,7 @@ async fn build_form(state: &AppState, physician: User) -> ApiResult<PromotionFor
         complaints: tally,
         complaints_zh,
         duties_zh: format!(
-            "派驻/巡诊{}处（{}），累计计入服务{}天",
+            "派驻/巡诊安排{}项（{}），累计计入服务{}天",
             record.postings.len(),
             sites.into_iter().collect::<Vec<_>>().join("、"),
             rules::trim_number(record.cumulative_credited_days)
