@@ -276,6 +276,8 @@ impl Budgets {
                     // The dashboard runs the compliance and monthly reports.
                     || route == "/api/v1/dashboard"
                     || route == "/api/v1/physicians/{id}/service-record"
+                    || route.ends_with("/promotion-form")
+                    || route == "/api/v1/promotion-notices"
                     || route == "/api/v1/assignments/import"
                     || (route == "/api/v1/organizations" && method == Method::POST)
             }

@@ -1489,7 +1489,7 @@ test('a hospital administrator signs in, sees only its menu, and previews and im
   const page = await newPage('hospital-admin');
   await logInAs(page, phone, PASSWORD_OF_NEW_USERS);
   await page.locator('#who-role', { hasText: '医院管理员' }).waitFor();
-  assert.deepEqual(await menuPaths(page), ['/reports', '/admin/people', '/admin/import', '/device-moves']);
+  assert.deepEqual(await menuPaths(page), ['/reports', '/complaints', '/promotion-notice', '/admin/people', '/admin/import', '/device-moves']);
   // It lands on its staff, not on the bureau's dashboard.
   await page.locator('#people-table').waitFor();
   assert.match(page.url(), /#\/admin\/people$/);
@@ -1577,7 +1577,7 @@ test('a clinic administrator signs in, enrols a wall screen, downloads daily cod
   const page = await newPage('clinic-admin', { allow: /status of 404 / });
   await logInAs(page, phone, PASSWORD_OF_NEW_USERS);
   await page.locator('#who-role', { hasText: '基层单位管理员' }).waitFor();
-  assert.deepEqual(await menuPaths(page), ['/clinic/today', '/clinic/confirm', '/clinic/report', '/admin/sites']);
+  assert.deepEqual(await menuPaths(page), ['/clinic/today', '/clinic/confirm', '/clinic/report', '/complaints', '/admin/sites']);
   // It lands on today's services at its site.
   await page.locator('#clinic-visits-view[data-mode="today"]').waitFor();
   await page.goto(`${BASE}/console/#/admin/sites`);
@@ -1675,6 +1675,67 @@ test('申诉处理: a physician\'s appeal is decided with a note the physician r
   assert.ok(html.includes('下基层服务证据包'));
   assert.ok(html.includes(CREDITED_NAME), 'the pack names the physician');
   assert.ok(html.includes('签退时间与核查记录不符'), 'the pack has the decision');
+  await page.close();
+});
+
+test('晋升考核登记表 opens from the physician\'s page with the API\'s verdict, the bureau signs its opinion, and the page prints with seal lines', async () => {
+  const token = await accessToken(PHONE, PASSWORD);
+  const form = (await api('GET', `/api/v1/physicians/${CREDITED_ID}/promotion-form`, { token })).body;
+  assert.ok(form.verdict && form.cumulative_credited_days > 0, JSON.stringify(form));
+  const page = await newPage('promotion-form');
+  await logIn(page, `#/admin/people/${CREDITED_ID}`);
+  await page.locator('#ph-name', { hasText: CREDITED_NAME }).waitFor();
+  await page.locator('#promotion-form-open').click();
+  const verdict = page.locator('#pf-verdict');
+  await verdict.waitFor();
+  assert.equal(await verdict.getAttribute('data-status'), form.verdict.status);
+  assert.equal((await verdict.textContent()).trim(), form.verdict.status_zh);
+  assert.equal((await page.locator('#pf-days').textContent()).trim(), String(form.cumulative_credited_days));
+  await page.locator('#pf-reasons li', { hasText: '累计服务折合' }).waitFor();
+  // An empty opinion is refused beside the field; a written one is saved and listed.
+  await page.locator('#pf-opinion').fill('');
+  await page.locator('#pf-sign').click();
+  await page.locator('#opinion-form .el-form-item__error', { hasText: '请填写意见' }).waitFor();
+  await page.locator('#pf-opinion').fill('经审核，情况属实');
+  await page.locator('#pf-sign').click();
+  await page.locator('.pf-opinion[data-signer="bureau"]', { hasText: '经审核，情况属实' }).waitFor();
+  const stored = (await api('GET', `/api/v1/physicians/${CREDITED_ID}/promotion-form`, { token })).body;
+  assert.equal(stored.opinions.find((o) => o.signer === 'bureau')?.opinion, '经审核，情况属实');
+  // The printable page downloads with the opinion and the seal lines.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#pf-html').click()]);
+  const file = join(downloads, 'promotion-form.html');
+  await download.saveAs(file);
+  const html = readFileSync(file, 'utf8');
+  assert.match(html, /对口支援工作医师考核登记表/);
+  assert.equal(html.match(/（盖章）/g)?.length, 3);
+  assert.match(html, /经审核，情况属实/);
+  await shot(page, 'promotion-form.png');
+  await page.close();
+});
+
+test('投诉管理: a supervisor records a complaint and closes it as substantiated', async () => {
+  const page = await newPage('complaints');
+  await logIn(page, '#/complaints');
+  await page.locator('#complaints-table').waitFor();
+  await page.locator('#cp-new').click();
+  // Nothing chosen: each missing field says so beside it.
+  await page.locator('#cp-submit').click();
+  await page.locator('#complaint-form .el-form-item__error', { hasText: '请选择被投诉医师' }).waitFor();
+  await page.locator('#cp-physician').click();
+  await page.keyboard.type(CREDITED_NAME.slice(1));
+  await page.locator('.el-select-dropdown__item:visible', { hasText: CREDITED_NAME }).first().click();
+  await page.locator('#cp-site').click();
+  await page.locator('.el-select-dropdown__item:visible', { hasText: SITE_NAME }).first().click();
+  await page.locator('#cp-content').fill('候诊时间过长，态度生硬');
+  await page.locator('#cp-submit').click();
+  const row = page.locator('#complaints-table tbody tr', { hasText: '候诊时间过长' });
+  await row.waitFor();
+  await row.locator('.open-complaint').click();
+  await page.locator('#handling-form').waitFor();
+  await page.locator('#cp-substantiated label', { hasText: '属实' }).first().click();
+  await page.locator('#cp-handling-note').fill('已约谈医师');
+  await page.locator('#cp-handle-submit').click();
+  await page.locator('#complaint-handled', { hasText: '已办结' }).waitFor();
   await page.close();
 });
 

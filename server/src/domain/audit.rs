@@ -136,6 +136,9 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("clinic_confirmations", "clinic_confirmation"),
     AuditedTable::named("appeals", "appeal"),
     AuditedTable::named("scan_photos", "scan_photo"),
+    AuditedTable::named("complaints", "complaint"),
+    AuditedTable::named("external_services", "external_service"),
+    AuditedTable::named("promotion_opinions", "promotion_opinion"),
 ];
 
 impl AuditedTable {

@@ -35,6 +35,7 @@ pub mod personnel;
 pub mod photo;
 pub mod plausibility;
 pub mod program;
+pub mod promotion;
 pub mod reports;
 pub mod requirements;
 pub mod site_index;

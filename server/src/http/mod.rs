@@ -7,6 +7,7 @@ pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod clinic;
+pub mod complaints;
 pub mod console;
 pub mod console_assets;
 pub mod dashboard;
@@ -22,6 +23,7 @@ pub mod limits;
 pub mod metrics;
 pub mod mobile;
 pub mod photos;
+pub mod promotion;
 pub mod reports;
 pub mod service;
 pub mod sites;
@@ -97,6 +99,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(clinic::router())
         .merge(appeals::router())
         .merge(photos::router())
+        .merge(complaints::router())
+        .merge(promotion::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.

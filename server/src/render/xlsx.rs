@@ -30,18 +30,18 @@ fn cell_width(cell: &Cell) -> f64 {
     }
 }
 
-struct Formats {
-    title: Format,
-    subtitle: Format,
-    header: Format,
-    cell: Format,
-    total: Format,
+pub(crate) struct Formats {
+    pub(crate) title: Format,
+    pub(crate) subtitle: Format,
+    pub(crate) header: Format,
+    pub(crate) cell: Format,
+    pub(crate) total: Format,
     subtotal: Format,
     detail: Format,
 }
 
 impl Formats {
-    fn new() -> Formats {
+    pub(crate) fn new() -> Formats {
         let bordered = Format::new().set_border(FormatBorder::Thin);
         Formats {
             title: Format::new()
@@ -69,7 +69,7 @@ impl Formats {
 }
 
 /// Writes `text` over columns `first..=last` of `row`, merged when it spans several.
-fn merged(
+pub(crate) fn merged(
     sheet: &mut Worksheet,
     (first_row, last_row): (u32, u32),
     (first, last): (u16, u16),

@@ -1263,6 +1263,30 @@ pub async fn service_record(
     if view == RecordView::Nothing {
         return Err(ApiError::NotFound);
     }
+    Ok(build_service_record(state, physician, &view).await?.0)
+}
+
+/// A physician's whole service record and the workload logged on its creditable
+/// visits, by activity kind, for the promotion form (the caller has checked scope).
+pub(crate) async fn whole_service_record(
+    state: &AppState,
+    physician_id: Uuid,
+) -> ApiResult<(wire::ServiceRecord, ActivityTotals)> {
+    let physician = state
+        .store
+        .report_physician(physician_id)
+        .await?
+        .filter(|p| p.role == Role::Physician.as_str())
+        .ok_or(ApiError::NotFound)?;
+    build_service_record(state, physician, &RecordView::Whole).await
+}
+
+async fn build_service_record(
+    state: &AppState,
+    physician: ReportPhysician,
+    view: &RecordView,
+) -> ApiResult<(wire::ServiceRecord, ActivityTotals)> {
+    let physician_id = physician.id;
     let mut assignments = state.store.assignments_of(physician_id).await?;
     assignments.sort_by_key(|a| (a.start_date, a.end_date, a.id));
     let site_ids: BTreeSet<Uuid> = assignments.iter().map(|a| a.site_id).collect();
@@ -1274,7 +1298,7 @@ pub async fn service_record(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
-    if let RecordView::Within(root) = &view {
+    if let RecordView::Within(root) = view {
         assignments.retain(|a| {
             sites
                 .get(&a.site_id)
@@ -1290,13 +1314,22 @@ pub async fn service_record(
         NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN),
         NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX),
     );
-    let (records, anomalies, replaced) = tokio::try_join!(
+    let (records, anomalies, replaced, activities) = tokio::try_join!(
         state.store.visits_of(physician_id, from, to),
         state.store.visit_anomalies_of(physician_id, from, to),
         state.store.all_replaced_terms(),
+        state.store.current_activities_of_physician(physician_id),
     )?;
     let by_id: HashMap<Uuid, &Assignment> = assignments.iter().map(|a| (a.id, a)).collect();
-    let visits = count_visits(records, &anomalies, &[], &by_id, &replaced, &sites);
+    let visits = count_visits(records, &anomalies, &activities, &by_id, &replaced, &sites);
+    let mut workload = ActivityTotals::default();
+    for visit in visits
+        .values()
+        .flatten()
+        .filter(|v| v.state == wire::CreditState::Creditable)
+    {
+        visit.add_activities(&mut workload);
+    }
 
     let mut postings = Vec::with_capacity(assignments.len());
     let mut credited_at_site: BTreeMap<Uuid, BTreeSet<NaiveDate>> = BTreeMap::new();
@@ -1358,7 +1391,7 @@ pub async fn service_record(
             })
         });
     let cumulative_half_days: u32 = postings.iter().map(|p| p.credited_half_days).sum();
-    Ok(wire::ServiceRecord {
+    let record = wire::ServiceRecord {
         physician: wire::PhysicianDetails {
             id: physician.id,
             name: physician.name,
@@ -1374,5 +1407,6 @@ pub async fn service_record(
         active_months: count_u32(active_months.len()),
         longest_span: longest,
         generated_at: state.now(),
-    })
+    };
+    Ok((record, workload))
 }

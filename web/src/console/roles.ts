@@ -7,7 +7,7 @@ import { session } from '../shared/api';
 /** The console's roles (others — physicians, kiosks — use the phone and kiosk pages). */
 export type ConsoleRole = 'admin' | 'supervisor' | 'hospital_admin' | 'clinic_admin';
 
-const BUREAU = ['/', '/anomalies', '/visits', '/reports', '/filings', '/coverage', '/inspections', '/inspection-records', '/admin/sites', '/admin/people', '/admin/programs', '/assignments', '/appeals'];
+const BUREAU = ['/', '/anomalies', '/visits', '/reports', '/filings', '/coverage', '/inspections', '/inspection-records', '/admin/sites', '/admin/people', '/admin/programs', '/assignments', '/appeals', '/complaints', '/promotion-notice'];
 
 /** The menu paths of each role, in menu order; a detail page belongs to its list's path. */
 export const VIEWS: Record<ConsoleRole, string[]> = {
@@ -15,11 +15,11 @@ export const VIEWS: Record<ConsoleRole, string[]> = {
   supervisor: [...BUREAU, '/device-moves'],
   // Its own staff: people (physicians), their service records, reports scoped to the
   // hospital (reports::resolve_scope), the personnel-table import (import::authorize).
-  hospital_admin: ['/admin/people', '/reports', '/admin/import', '/device-moves'],
+  hospital_admin: ['/admin/people', '/reports', '/admin/import', '/device-moves', '/complaints', '/promotion-notice'],
   // Its own site's services today and over a range, confirmed or disputed
   // (visit_review::search, clinic::confirm), its site's monthly report
   // (reports::resolve_monthly_scope), its site (read-only) and wall screens (kiosks).
-  clinic_admin: ['/clinic/today', '/clinic/confirm', '/clinic/report', '/admin/sites'],
+  clinic_admin: ['/clinic/today', '/clinic/confirm', '/clinic/report', '/admin/sites', '/complaints'],
 };
 
 export const myRole = computed(() => (session.value?.user.role ?? '') as ConsoleRole);

@@ -26,6 +26,8 @@ export const router = createRouter({
     { path: '/clinic/confirm', name: 'clinic-confirm', component: () => import('./views/clinic/ClinicVisitsView.vue') },
     { path: '/clinic/report', name: 'clinic-report', component: () => import('./views/clinic/ClinicReportView.vue') },
     { path: '/appeals', name: 'appeals', component: () => import('./views/AppealsView.vue') },
+    { path: '/complaints', name: 'complaints', component: () => import('./views/ComplaintsView.vue') },
+    { path: '/promotion-notice', name: 'promotion-notice', component: () => import('./views/PromotionNoticeView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });
