@@ -22,6 +22,7 @@ pub mod problem;
 pub mod report;
 pub mod sites;
 pub mod supervision;
+pub mod survey;
 pub mod visits;
 
 #[cfg(feature = "client")]
@@ -57,4 +58,5 @@ pub use problem::Problem;
 pub use report::*;
 pub use sites::*;
 pub use supervision::*;
+pub use survey::*;
 pub use visits::*;

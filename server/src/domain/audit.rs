@@ -136,6 +136,17 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("clinic_confirmations", "clinic_confirmation"),
     AuditedTable::named("appeals", "appeal"),
     AuditedTable::named("scan_photos", "scan_photo"),
+    AuditedTable::named("survey_rounds", "survey_round"),
+    AuditedTable {
+        // Registered, drawn and erased a round at a time.
+        also_written_by: &["survey_round"],
+        ..AuditedTable::named("survey_people", "survey_person")
+    },
+    AuditedTable {
+        // A call is recorded under the entry naming the person called.
+        also_written_by: &["survey_person"],
+        ..AuditedTable::named("survey_calls", "survey_call")
+    },
 ];
 
 impl AuditedTable {

@@ -22,5 +22,6 @@ pub mod physicians;
 pub mod reports;
 pub mod sessions;
 pub mod sites;
+pub mod surveys;
 pub mod visit_review;
 pub mod visits;
