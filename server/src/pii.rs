@@ -41,9 +41,7 @@ impl std::fmt::Debug for PiiKey {
 impl PiiKey {
     /// From `KEY_BYTES` bytes in standard base64.
     pub fn from_base64(text: &str) -> Result<PiiKey, PiiError> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|_| PiiError::BadKey)?;
+        let bytes = STANDARD.decode(text.trim()).map_err(|_| PiiError::BadKey)?;
         PiiKey::from_bytes(&bytes)
     }
 
@@ -142,7 +140,11 @@ mod tests {
         assert!(key().open(&sealed, "p2/phone").is_err());
         let other = PiiKey::from_bytes(&[8u8; KEY_BYTES]).unwrap();
         assert!(other.open(&sealed, "p1/phone").is_err());
-        assert_ne!(sealed, key().seal("13800131234", "p1/phone").unwrap(), "fresh nonce");
+        assert_ne!(
+            sealed,
+            key().seal("13800131234", "p1/phone").unwrap(),
+            "fresh nonce"
+        );
     }
 
     #[test]

@@ -357,7 +357,14 @@ mod tests {
         let landline = ServedPhone::parse("0597-7512345").unwrap();
         assert_eq!(landline.as_str(), "05977512345");
         assert_eq!(landline.masked(), "059****2345");
-        for bad in ["12800131234", "1380013123", "00597751234", "abc", "", "138001312345"] {
+        for bad in [
+            "12800131234",
+            "1380013123",
+            "00597751234",
+            "abc",
+            "",
+            "138001312345",
+        ] {
             assert!(ServedPhone::parse(bad).is_err(), "{bad}");
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod inspection_tables;
+pub mod survey_tables;
 pub mod tables;
 pub mod xlsx;
 

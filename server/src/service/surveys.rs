@@ -38,7 +38,8 @@ pub const MAX_BATCH: usize = 1000;
 /// The longest note on a call.
 pub const MAX_NOTE_CHARS: usize = 500;
 /// How the report's rate is computed.
-pub const RATE_DEFINITION: &str = "满意率 = (满意 + 基本满意) ÷ 接通人数 × 100%，未接通者不计入分母";
+pub const RATE_DEFINITION: &str =
+    "满意率 = (满意 + 基本满意) ÷ 接通人数 × 100%，未接通者不计入分母";
 
 fn invalid(e: SurveyError) -> ApiError {
     ApiError::invalid(e.to_string())
@@ -215,7 +216,8 @@ pub async fn create(
     body: &CreateSurveyRound,
 ) -> ApiResult<SurveyRound> {
     actor.require(&[Role::Admin, Role::Supervisor])?;
-    let period = SurveyPeriod::parse(body.period.as_deref(), body.from, body.to).map_err(invalid)?;
+    let period =
+        SurveyPeriod::parse(body.period.as_deref(), body.from, body.to).map_err(invalid)?;
     let sample_size = body.sample_size.unwrap_or(DEFAULT_SAMPLE);
     if !(1..=MAX_SAMPLE).contains(&sample_size) {
         return Err(invalid(SurveyError::Sample));
@@ -282,14 +284,26 @@ pub async fn create(
 
 /// Rounds the actor may see: a supervisor's jurisdiction and below (or `code` within
 /// it), everything for an admin, the rounds covering its site for a clinic.
-pub async fn list(state: &AppState, actor: &Actor, code: Option<&str>) -> ApiResult<SurveyRoundList> {
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    code: Option<&str>,
+) -> ApiResult<SurveyRoundList> {
     actor.require(&[Role::Admin, Role::Supervisor, Role::ClinicAdmin])?;
     let (within, site_path) = if actor.role == Role::ClinicAdmin {
         let (_, path) = clinic_site(state, actor).await?;
-        let top = path.as_str().split('/').next().unwrap_or_default().to_owned();
+        let top = path
+            .as_str()
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         (JurisdictionPath::from_stored(top), Some(path))
     } else {
-        match reports::resolve_scope(state, actor, code).await?.jurisdiction {
+        match reports::resolve_scope(state, actor, code)
+            .await?
+            .jurisdiction
+        {
             Some(place) => (place.path, None),
             // An admin without a code: every round.
             None => (JurisdictionPath::from_stored(String::new()), None),
@@ -348,7 +362,10 @@ pub async fn register(
     if round.status != "open" {
         return Err(conflict(
             "round_not_open",
-            format!("the round is {}; people are registered only while it is open", round.status),
+            format!(
+                "the round is {}; people are registered only while it is open",
+                round.status
+            ),
         ));
     }
     if body.people.is_empty() || body.people.len() > MAX_BATCH {
@@ -420,7 +437,10 @@ pub async fn register(
                 input.service_date
             )));
         }
-        let hash = state.keys.pii.keyed_hash(&round.id.to_string(), phone.as_str());
+        let hash = state
+            .keys
+            .pii
+            .keyed_hash(&round.id.to_string(), phone.as_str());
         if !seen.insert(hash.clone()) {
             let detail = match batch.iter().position(|h| *h == hash) {
                 Some(first) => format!("people[{i}].phone: the same number as people[{first}]"),
@@ -506,10 +526,7 @@ pub async fn draw(
 ) -> ApiResult<SurveyDraw> {
     let located = managed(state, actor, id).await?;
     let round = &located.round;
-    let seed = seed
-        .map(survey::parse_seed)
-        .transpose()
-        .map_err(invalid)?;
+    let seed = seed.map(survey::parse_seed).transpose().map_err(invalid)?;
     let people = state.store.survey_people(round.id, None).await?;
     let mut candidates: Vec<Uuid> = people.iter().map(|p| p.id).collect();
     candidates.sort();
@@ -676,7 +693,10 @@ pub async fn record_call(
         .filter(|p| p.round_id == round.id)
         .ok_or(ApiError::NotFound)?;
     if person.draw_order.is_none() {
-        return Err(conflict("not_drawn", "this person was not drawn for a call"));
+        return Err(conflict(
+            "not_drawn",
+            "this person was not drawn for a call",
+        ));
     }
     let call = NewCall {
         id: Uuid::new_v4(),
@@ -701,7 +721,9 @@ pub async fn record_call(
                 "call_id": call.id,
                 "reached": call.reached,
                 "rating": call.rating,
-                "note": call.note,
+                // The note may name people: the chain keeps only whether there was one,
+                // so erasing the round leaves nothing of it.
+                "note_given": call.note.is_some(),
             })),
         },
     )?;
@@ -741,7 +763,9 @@ pub async fn close(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Surve
             object_type: "survey_round",
             object_id: round.id.to_string(),
             before: Some(&json!({ "status": round.status })),
-            after: Some(&json!({ "status": "closed", "erase_after": erase_after, "retention_days": days })),
+            after: Some(
+                &json!({ "status": "closed", "erase_after": erase_after, "retention_days": days }),
+            ),
         },
     )?;
     state
@@ -775,11 +799,7 @@ pub async fn erase_due(state: &AppState) -> ApiResult<usize> {
             before: None,
             after: Some(json!({ "erased": "name, phone, notes" }).to_string()),
         });
-        if let Some(people) = state
-            .store
-            .erase_survey_round(round_id, now, entry)
-            .await?
-        {
+        if let Some(people) = state.store.erase_survey_round(round_id, now, entry).await? {
             tracing::info!(%round_id, people, "survey personal data erased");
             erased += 1;
         }
@@ -829,9 +849,7 @@ pub async fn report(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Surv
                     p.physician_id,
                 ))
                 .or_default(),
-            by_site
-                .entry((p.site_name.clone(), p.site_id))
-                .or_default(),
+            by_site.entry((p.site_name.clone(), p.site_id)).or_default(),
             &mut total,
         ] {
             slot.0.count(p.attempts, p.reached, rating);
@@ -840,13 +858,15 @@ pub async fn report(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Surv
     }
     let by_physician = by_physician
         .into_iter()
-        .map(|((site_name, site_id, name, physician_id), (t, n))| SurveyTallyRow {
-            site_id: Some(site_id),
-            site_name: Some(site_name),
-            physician_id: Some(physician_id),
-            physician_name: Some(name),
-            ..tally_row(&t, n)
-        })
+        .map(
+            |((site_name, site_id, name, physician_id), (t, n))| SurveyTallyRow {
+                site_id: Some(site_id),
+                site_name: Some(site_name),
+                physician_id: Some(physician_id),
+                physician_name: Some(name),
+                ..tally_row(&t, n)
+            },
+        )
         .collect();
     let by_site = by_site
         .into_iter()

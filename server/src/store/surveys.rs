@@ -138,8 +138,23 @@ type RoundRow = (
 );
 
 fn round(row: RoundRow) -> StoreResult<RoundRecord> {
-    let (id, code, program, period, from, to, sample, status, seed, drawn, closed, erase, erased, by, at) =
-        row;
+    let (
+        id,
+        code,
+        program,
+        period,
+        from,
+        to,
+        sample,
+        status,
+        seed,
+        drawn,
+        closed,
+        erase,
+        erased,
+        by,
+        at,
+    ) = row;
     Ok(RoundRecord {
         id: parse_uuid(&id)?,
         jurisdiction_code: code,
@@ -227,7 +242,7 @@ macro_rules! require_status {
                 return Err(StoreError::Conflict(format!(
                     "the round is {s}; this needs it {}",
                     $wanted
-                )))
+                )));
             }
         }
     }};
