@@ -222,3 +222,20 @@ pub struct SurveyReport {
     /// How the rate is computed, in words.
     pub rate_definition: String,
 }
+
+/// A physician a registration may name: assigned at the site during the round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SurveyPhysician {
+    pub physician_id: Uuid,
+    pub physician_name: String,
+    pub site_id: Uuid,
+    pub site_name: String,
+}
+
+/// `GET /api/v1/survey-rounds/{id}/physicians`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SurveyPhysicianList {
+    pub items: Vec<SurveyPhysician>,
+}

@@ -655,3 +655,100 @@ async fn closing_a_round_erases_names_and_phones_once_the_retention_has_passed()
         .expect("verify");
     assert!(audit.is_intact(), "{audit:?}");
 }
+
+#[tokio::test]
+async fn a_sheet_registers_people_by_the_physicians_name_and_names_its_bad_rows() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let clinic = &world.clinic_admin.client;
+    let (_, round) = post(
+        &app,
+        &world.supervisor.client,
+        "/api/v1/survey-rounds",
+        json!({"jurisdiction_code": world.county, "period": "2026-02"}),
+    )
+    .await;
+    let base = format!(
+        "/api/v1/survey-rounds/{}",
+        round["id"].as_str().expect("id")
+    );
+
+    // The template is a titled sheet with the columns the upload reads.
+    let (status, xlsx) = raw(clinic, "/api/v1/survey-rounds/people-template").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(xlsx)).expect("xlsx");
+    let name = book.sheet_names().first().cloned().expect("a sheet");
+    let range = book.worksheet_range(&name).expect("sheet");
+    let cells: Vec<String> = range
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+        .collect();
+    assert!(
+        cells.iter().any(|c| c.contains("受益群众登记表")),
+        "{cells:?}"
+    );
+    for header in ["姓名", "联系电话", "服务日期", "派驻医师"] {
+        assert!(cells.iter().any(|c| c == header), "{header} in {cells:?}");
+    }
+
+    // Whom the clinic may name.
+    let (_, physicians) = get(&app, clinic, &format!("{base}/physicians")).await;
+    assert_eq!(
+        physicians["items"][0]["physician_id"],
+        json!(world.physician.user.id)
+    );
+    let doctor = world.physician.user.name.clone();
+
+    let upload = |csv: String| {
+        clinic
+            .request(Method::POST, &format!("{base}/people/upload"))
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+    };
+    let bad = format!(
+        "受益群众登记表\n姓名,联系电话,服务日期,派驻医师\n张三,13759876001,2026-02-03,{doctor}\n,13759876002,2026/2/4,{doctor}\n王五,13759876003,2026-02-05,不认识的医生\n"
+    );
+    let response = upload(bad).await.expect("answers");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = response.json().await.expect("problem");
+    assert_eq!(problem["code"], "invalid_import", "{problem}");
+    let rows: Vec<(u64, String)> = problem["errors"]
+        .as_array()
+        .or(problem["extra"]["errors"].as_array())
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap_or(0),
+                e["column"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [(4, "name".to_owned())], "{problem}");
+
+    let good = format!(
+        "姓名,联系电话,服务日期,派驻医师\n张三,13759876001,2026-02-03,{doctor}\n李四,13759876002,2026/2/4,{doctor}\n"
+    );
+    let response = upload(good).await.expect("answers");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let list: Value = response.json().await.expect("list");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "{list}");
+    assert_no_phone(
+        "the upload answer",
+        &list.to_string(),
+        &["13759876001".to_owned()],
+    );
+    // A number already registered names its spreadsheet row.
+    let again = format!("姓名,联系电话,服务日期,派驻医师\n张三,13759876001,2026-02-03,{doctor}\n");
+    let response = upload(again).await.expect("answers");
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let problem: Value = response.json().await.expect("problem");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("row 2: phone"),
+        "{problem}"
+    );
+}

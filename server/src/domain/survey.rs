@@ -320,6 +320,153 @@ pub fn erase_after_ms(closed_at_ms: i64, retention_days: u32) -> i64 {
     closed_at_ms.saturating_add(i64::from(retention_days) * 86_400_000)
 }
 
+/// The headers of the registration sheet (受益群众登记表), in the template's order.
+pub const SHEET_HEADERS: [&str; 4] = ["姓名", "联系电话", "服务日期", "派驻医师"];
+
+/// A row of an uploaded registration sheet, still as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetPerson {
+    /// The row number as the spreadsheet shows it.
+    pub row: u32,
+    pub name: String,
+    pub phone: String,
+    pub service_date: NaiveDate,
+    /// The physician's name, as the clinic knows them.
+    pub physician: String,
+}
+
+/// A bad row of a sheet: its number, the column, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetIssue {
+    pub row: u32,
+    pub column: &'static str,
+    pub reason: String,
+}
+
+fn column_of(header: &str) -> Option<usize> {
+    let h: String = header.chars().filter(|c| !c.is_whitespace()).collect();
+    match h.as_str() {
+        "姓名" | "群众姓名" | "受益群众姓名" | "患者姓名" => Some(0),
+        "联系电话" | "电话" | "手机" | "手机号码" | "联系方式" => Some(1),
+        "服务日期" | "就诊日期" | "日期" | "服务时间" => Some(2),
+        "派驻医师" | "医师" | "医生" | "接诊医师" | "服务医师" => Some(3),
+        _ => None,
+    }
+}
+
+/// A date as clerks write it (`2026-02-10`, `2026/2/10`, `2026.2.10`, `2026年2月10日`)
+/// or as a spreadsheet stores it (days since 1899-12-30).
+pub fn sheet_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    if let Ok(serial) = t.parse::<f64>() {
+        if !(1.0..100_000.0).contains(&serial) {
+            return None;
+        }
+        let base = NaiveDate::from_ymd_opt(1899, 12, 30)?;
+        return base.checked_add_days(chrono::Days::new(serial.trunc() as u64));
+    }
+    let parts: Vec<&str> = t
+        .split(['-', '/', '.', '年', '月', '日'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// Reads a registration sheet: the header row is the first naming 姓名 and a phone
+/// column (title lines above it are skipped), then one person per non-blank row.
+/// Every bad cell is reported; nothing is answered unless all rows are good.
+pub fn sheet_people(
+    rows: &[crate::domain::personnel::SheetRow],
+) -> Result<Vec<SheetPerson>, Vec<SheetIssue>> {
+    let issue = |row: u32, column: &'static str, reason: &str| SheetIssue {
+        row,
+        column,
+        reason: reason.to_owned(),
+    };
+    let header = rows.iter().position(|r| {
+        let cols: Vec<Option<usize>> = r.cells.iter().map(|c| column_of(c)).collect();
+        cols.contains(&Some(0)) && cols.contains(&Some(1))
+    });
+    let Some(header) = header else {
+        return Err(vec![issue(
+            1,
+            "header",
+            "no header row naming 姓名 and 联系电话",
+        )]);
+    };
+    let mut at = [None; 4];
+    for (i, cell) in rows[header].cells.iter().enumerate() {
+        if let Some(c) = column_of(cell) {
+            at[c].get_or_insert(i);
+        }
+    }
+    let mut issues = Vec::new();
+    for (c, name) in SHEET_HEADERS.iter().enumerate() {
+        if at[c].is_none() {
+            issues.push(issue(
+                rows[header].number,
+                "header",
+                &format!("no column {name}"),
+            ));
+        }
+    }
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let mut people = Vec::new();
+    for r in &rows[header + 1..] {
+        let cell = |c: usize| {
+            at[c]
+                .and_then(|i| r.cells.get(i))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        if (0..4).all(|c| cell(c).is_empty()) {
+            continue;
+        }
+        let (name, phone, date, physician) = (cell(0), cell(1), cell(2), cell(3));
+        let mut bad = false;
+        for (value, column) in [
+            (&name, "name"),
+            (&phone, "phone"),
+            (&physician, "physician"),
+        ] {
+            if value.is_empty() {
+                issues.push(issue(r.number, column, "required"));
+                bad = true;
+            }
+        }
+        let day = sheet_date(&date);
+        if day.is_none() {
+            issues.push(issue(r.number, "service_date", "not a date (2026-02-10)"));
+        }
+        if let (Some(day), false) = (day, bad) {
+            people.push(SheetPerson {
+                row: r.number,
+                name,
+                phone,
+                service_date: day,
+                physician,
+            });
+        }
+    }
+    if people.is_empty() && issues.is_empty() {
+        issues.push(issue(
+            rows[header].number,
+            "header",
+            "no people under the header",
+        ));
+    }
+    if issues.is_empty() {
+        Ok(people)
+    } else {
+        Err(issues)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,6 +568,44 @@ mod tests {
         for (i, h) in hits.iter().enumerate() {
             assert!((780..1020).contains(h), "person {i} drawn {h} times");
         }
+    }
+
+    fn row(number: u32, cells: &[&str]) -> crate::domain::personnel::SheetRow {
+        crate::domain::personnel::SheetRow {
+            number,
+            cells: cells.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_sheet_is_read_under_its_header_and_every_bad_cell_named() {
+        let rows = [
+            row(1, &["受益群众登记表"]),
+            row(2, &["序号", "姓名", "联系电话", "服务日期", "派驻医师"]),
+            row(3, &["1", "张三", "13800131234", "2026/2/10", "李医生"]),
+            row(4, &["", "", "", "", ""]),
+            row(5, &["2", "王五", "0597-7512345", "46063", "李医生"]),
+        ];
+        let people = sheet_people(&rows).expect("good rows");
+        assert_eq!(people.len(), 2);
+        assert_eq!(people[0].service_date, d(2026, 2, 10));
+        assert_eq!(people[1].row, 5);
+        assert_eq!(
+            people[1].service_date,
+            d(2026, 2, 10),
+            "an Excel serial date"
+        );
+        let bad = [
+            row(1, &["姓名", "电话", "日期", "医师"]),
+            row(2, &["", "138", "2026-02-31", "李医生"]),
+        ];
+        let issues = sheet_people(&bad).expect_err("bad rows");
+        assert_eq!(
+            issues.iter().map(|i| (i.row, i.column)).collect::<Vec<_>>(),
+            [(2, "name"), (2, "service_date")]
+        );
+        assert!(sheet_people(&[row(1, &["a", "b"])]).is_err());
+        assert_eq!(sheet_date("2026年3月1日"), Some(d(2026, 3, 1)));
     }
 
     #[test]

@@ -2,12 +2,16 @@
 //! 进行电话满意度测评"): rounds, registering the people served, the seeded draw, the call
 //! sheet and calls, closing, and the report. See docs/surveys.md.
 
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use mobile_api::{
     CreateSurveyRound, Problem, RecordSurveyCall, RegisterSurveyPeople, SurveyCallSheet,
-    SurveyDraw, SurveyPeopleList, SurveyPerson, SurveyReport, SurveyRound, SurveyRoundList,
+    SurveyDraw, SurveyPeopleList, SurveyPerson, SurveyPhysicianList, SurveyReport, SurveyRound,
+    SurveyRoundList,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -18,7 +22,8 @@ use uuid::Uuid;
 use super::extract::{AppJson, AppPath, AppQuery, given};
 use super::reports::format::{self, ReportFormat};
 use crate::domain::access::Actor;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::import::TableFormat;
 use crate::render::survey_tables;
 use crate::service::surveys;
 use crate::state::AppState;
@@ -33,6 +38,124 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_call))
         .routes(routes!(close_round))
         .routes(routes!(report))
+        .routes(routes!(physicians))
+        .routes(routes!(template))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload_people))
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT_BYTES)),
+        )
+}
+
+/// The largest registration sheet accepted (XLSX packages are larger than their text).
+pub const UPLOAD_BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The site the people were served at; a clinic administrator's own by default.
+    #[param(value_type = Option<String>, format = Uuid)]
+    site_id: Option<Uuid>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TemplateQuery {
+    /// `xlsx` (default) or `csv`.
+    #[param(value_type = Option<String>, example = "xlsx")]
+    format: Option<String>,
+}
+
+/// Registers the people of a sheet (受益群众登记表: 姓名, 联系电话, 服务日期, 派驻医师 by
+/// name), as the raw body: CSV (UTF-8, UTF-16 with BOM or GB18030) or XLSX, at most
+/// 2 MiB, title lines above the header allowed. Bad rows answer 400 `invalid_import`
+/// with `extra.errors: [{row, column, reason}]`; otherwise as the JSON registration,
+/// errors naming the spreadsheet row.
+#[utoipa::path(post, path = "/api/v1/survey-rounds/{id}/people/upload", tag = "surveys",
+    params(("id" = Uuid, Path), UploadQuery),
+    request_body(description = "The registration sheet, as the raw body",
+        content((String = "text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The people registered, masked", body = SurveyPeopleList),
+        (status = 400, description = "`invalid_import` (bad rows in `extra.errors`, an unreadable file) or `invalid_request`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`duplicate_phone`, `round_not_open`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither CSV nor XLSX", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn upload_people(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+    AppQuery(query): AppQuery<UploadQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, AppJson<SurveyPeopleList>)> {
+    let format = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(TableFormat::from_content_type)
+        .ok_or_else(|| {
+            ApiError::UnsupportedMediaType(
+                "expected `Content-Type: text/csv` or the XLSX type".into(),
+            )
+        })?;
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::invalid(rejection.body_text())
+        }
+    })?;
+    let list = surveys::upload(&state, &actor, id, query.site_id, format, &bytes).await?;
+    Ok((StatusCode::CREATED, AppJson(list)))
+}
+
+/// The physicians a registration may name: those assigned at a receiving site of the
+/// round's jurisdiction (a clinic administrator's own site) during its period.
+#[utoipa::path(get, path = "/api/v1/survey-rounds/{id}/physicians", tag = "surveys",
+    params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, body = SurveyPhysicianList),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn physicians(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppPath(id): AppPath<Uuid>,
+) -> ApiResult<AppJson<SurveyPhysicianList>> {
+    Ok(AppJson(surveys::physicians(&state, &actor, id).await?))
+}
+
+/// The empty registration sheet (受益群众登记表) with the columns the upload reads.
+#[utoipa::path(get, path = "/api/v1/survey-rounds/people-template", tag = "surveys",
+    params(TemplateQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The sheet", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+            (Vec<String> = "application/json"),
+        )),
+        (status = 400, description = "`invalid_request`: a bad format", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn template(
+    _actor: Actor,
+    AppQuery(query): AppQuery<TemplateQuery>,
+) -> ApiResult<Response> {
+    let format = ReportFormat::negotiate(
+        Some(given(&query.format).unwrap_or("xlsx")),
+        &HeaderMap::new(),
+    )?;
+    let headers = surveys::template_headers();
+    format::respond(
+        format,
+        headers,
+        |h| survey_tables::template(h.clone()),
+        "survey-people-template",
+    )
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -89,3 +89,15 @@ pub fn report(report: &SurveyReport) -> Table {
     table.totals = Some(total);
     table
 }
+
+/// The registration sheet to fill in (受益群众登记表): a title, a line of instructions
+/// and the columns the upload reads, with no rows.
+pub fn template(headers: Vec<String>) -> Table {
+    Table::from_rows(
+        "受益群众登记表（满意度测评）",
+        "每行一人；联系电话填手机或带区号的座机；服务日期在测评期间内；派驻医师填姓名",
+        "受益群众登记表",
+        headers,
+        Vec::new(),
+    )
+}

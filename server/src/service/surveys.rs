@@ -13,8 +13,9 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::{
     CreateSurveyRound, RecordSurveyCall, RegisterSurveyPeople, SurveyCall, SurveyCallSheet,
-    SurveyDraw, SurveyPeopleList, SurveyPerson, SurveyRating, SurveyReport, SurveyRound,
-    SurveyRoundList, SurveyRoundStatus, SurveyTallyRow,
+    SurveyDraw, SurveyPeopleList, SurveyPerson, SurveyPersonInput, SurveyPhysician,
+    SurveyPhysicianList, SurveyRating, SurveyReport, SurveyRound, SurveyRoundList,
+    SurveyRoundStatus, SurveyTallyRow,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -511,6 +512,146 @@ pub async fn register(
         .map(to_wire)
         .collect();
     Ok(SurveyPeopleList { items })
+}
+
+/// The physicians a registration in this round may name: assigned at a receiving site
+/// of the round's jurisdiction (a clinic administrator's own) during its period.
+pub async fn physicians(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<SurveyPhysicianList> {
+    let (located, site) = visible(state, actor, id).await?;
+    let r = &located.round;
+    let items = state
+        .store
+        .survey_physicians(&located.path, site, r.from, r.to)
+        .await?
+        .into_iter()
+        .map(
+            |(physician_id, physician_name, site_id, site_name)| SurveyPhysician {
+                physician_id,
+                physician_name,
+                site_id,
+                site_name,
+            },
+        )
+        .collect();
+    Ok(SurveyPhysicianList { items })
+}
+
+/// Registers the people of an uploaded sheet (受益群众登记表: 姓名, 联系电话, 服务日期,
+/// 派驻医师 by name; CSV or XLSX) at one site (a clinic administrator's own; a
+/// supervisor names it): every bad row is reported at once (400 `invalid_import`), and
+/// the rest is [`register`]'s, with the errors naming spreadsheet rows.
+pub async fn upload(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    site_id: Option<Uuid>,
+    format: crate::import::TableFormat,
+    bytes: &[u8],
+) -> ApiResult<SurveyPeopleList> {
+    let (located, own_site) = visible(state, actor, id).await?;
+    let site_id = match (own_site, site_id) {
+        (Some(own), None) => own,
+        (Some(own), Some(given)) if given == own => own,
+        (Some(_), Some(_)) => return Err(ApiError::NotFound),
+        (None, Some(given)) => given,
+        (None, None) => return Err(ApiError::invalid("site_id: required")),
+    };
+    let invalid_import =
+        |detail: String, issues: Vec<survey::SheetIssue>| ApiError::InvalidImport {
+            detail,
+            errors: issues
+                .into_iter()
+                .map(|i| mobile_api::ImportIssue {
+                    row: i.row,
+                    column: i.column.to_owned(),
+                    reason_zh: format!("第{}行 {}：{}", i.row, i.column, i.reason),
+                    reason: i.reason,
+                })
+                .collect(),
+        };
+    let rows = crate::import::read_table(bytes, format)
+        .map_err(|e| invalid_import(e.to_string(), Vec::new()))?;
+    let people = survey::sheet_people(&rows)
+        .map_err(|issues| invalid_import("the sheet has bad rows".into(), issues))?;
+    let r = &located.round;
+    let known = state
+        .store
+        .survey_physicians(&located.path, Some(site_id), r.from, r.to)
+        .await?;
+    let mut issues = Vec::new();
+    let mut inputs = Vec::with_capacity(people.len());
+    for p in &people {
+        let matches: Vec<Uuid> = known
+            .iter()
+            .filter(|(_, name, _, _)| *name == p.physician)
+            .map(|(id, ..)| *id)
+            .collect();
+        match matches.as_slice() {
+            [one] => inputs.push(SurveyPersonInput {
+                name: p.name.clone(),
+                phone: p.phone.clone(),
+                service_date: p.service_date,
+                site_id: Some(site_id),
+                physician_id: *one,
+            }),
+            [] => issues.push(survey::SheetIssue {
+                row: p.row,
+                column: "physician",
+                reason: format!(
+                    "no physician named {} is assigned at this site in the round",
+                    p.physician
+                ),
+            }),
+            _ => issues.push(survey::SheetIssue {
+                row: p.row,
+                column: "physician",
+                reason: format!(
+                    "more than one physician is named {}; register this row in the form",
+                    p.physician
+                ),
+            }),
+        }
+    }
+    if !issues.is_empty() {
+        return Err(invalid_import("the sheet has bad rows".into(), issues));
+    }
+    let body = RegisterSurveyPeople { people: inputs };
+    register(state, actor, id, &body).await.map_err(|e| {
+        let rename = |detail: String| {
+            let Some(rest) = detail.strip_prefix("people[") else {
+                return detail;
+            };
+            let Some((index, tail)) = rest.split_once("].") else {
+                return detail;
+            };
+            let row = index
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| people.get(i))
+                .map_or(0, |p| p.row);
+            format!("row {row}: {tail}")
+        };
+        match e {
+            ApiError::InvalidRequest(detail) => ApiError::InvalidRequest(rename(detail)),
+            ApiError::Conflict { code, detail } => ApiError::Conflict {
+                code,
+                detail: rename(detail),
+            },
+            other => other,
+        }
+    })
+}
+
+/// The empty registration sheet to fill in, titled, with the columns the upload reads.
+pub fn template_headers() -> Vec<String> {
+    survey::SHEET_HEADERS
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect()
 }
 
 /// Draws the sample of an open round (a simple random sample of `sample_size`, or

@@ -615,6 +615,36 @@ impl Store {
         Ok(())
     }
 
+    /// Physicians with an assignment overlapping `from`..=`to` at a receiving site in
+    /// `within` (or at `site` only): who a registration may name. `(physician id, name,
+    /// site id, site name)`, by site then name.
+    pub async fn survey_physicians(
+        &self,
+        within: &JurisdictionPath,
+        site: Option<Uuid>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(Uuid, String, Uuid, String)>> {
+        const SQL: &str = "SELECT DISTINCT u.id, u.name, o.id, o.name FROM assignments a \
+            JOIN users u ON u.id = a.physician_id JOIN organizations o ON o.id = a.site_id \
+            JOIN jurisdictions j ON j.code = o.jurisdiction_code \
+            WHERE (j.path = $1 OR j.path LIKE $2) AND ($3 = '' OR a.site_id = $3) \
+            AND a.start_date <= $5 AND a.end_date >= $4 ORDER BY o.name, u.name, u.id, o.id";
+        let rows: Vec<(String, String, String, String)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(within.as_str().to_owned())
+            .bind(format!("{}/%", within.as_str()))
+            .bind(site.map(|s| s.to_string()).unwrap_or_default())
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(id, name, site, site_name)| {
+                Ok((parse_uuid(&id)?, name, parse_uuid(&site)?, site_name))
+            })
+            .collect()
+    }
+
     /// The drawn people a physician served between `from` and `to` (inclusive), with
     /// their latest outcome, across all rounds.
     pub async fn physician_survey_outcomes(
