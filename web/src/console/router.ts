@@ -26,6 +26,8 @@ export const router = createRouter({
     { path: '/clinic/confirm', name: 'clinic-confirm', component: () => import('./views/clinic/ClinicVisitsView.vue') },
     { path: '/clinic/report', name: 'clinic-report', component: () => import('./views/clinic/ClinicReportView.vue') },
     { path: '/appeals', name: 'appeals', component: () => import('./views/AppealsView.vue') },
+    { path: '/surveys', name: 'surveys', component: () => import('./views/SurveysView.vue') },
+    { path: '/surveys/:id', name: 'survey', component: () => import('./views/SurveyView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });
