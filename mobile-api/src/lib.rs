@@ -23,6 +23,7 @@ pub mod promotion;
 pub mod report;
 pub mod sites;
 pub mod supervision;
+pub mod survey;
 pub mod visits;
 
 #[cfg(feature = "client")]
@@ -59,4 +60,5 @@ pub use promotion::*;
 pub use report::*;
 pub use sites::*;
 pub use supervision::*;
+pub use survey::*;
 pub use visits::*;

@@ -57,9 +57,11 @@ impl App {
             None => Cache::memory(),
         };
         let jwt_secret = jwt_secret(&config, &store, &clock).await?;
+        let pii = pii_key(&config, &store, &clock).await?;
         let keys = Keys {
             jwt: JwtKeys::from_secret(&jwt_secret),
             passwords: Passwords::new(config.password_cost)?,
+            pii,
         };
         // Read the certificate before binding: a bad file stops the start, not the first request.
         let tls = config
@@ -150,6 +152,25 @@ async fn jwt_secret(
         .secret_or_insert("jwt_hs256", &STANDARD.encode(fresh), clock.now())
         .await?;
     Ok(STANDARD.decode(stored)?)
+}
+
+/// The key sealing survey names and phones: from `CHECKIN_PII_KEY`, or generated once
+/// and kept in the database so every process that shares it reads alike.
+async fn pii_key(
+    config: &Config,
+    store: &Store,
+    clock: &SharedClock,
+) -> anyhow::Result<crate::pii::PiiKey> {
+    let text = match &config.pii_key {
+        Some(key) => key.clone(),
+        None => {
+            let fresh = crate::pii::PiiKey::generate()?;
+            store
+                .secret_or_insert("pii_key_v1", &fresh, clock.now())
+                .await?
+        }
+    };
+    crate::pii::PiiKey::from_base64(&text).map_err(|e| anyhow::anyhow!("CHECKIN_PII_KEY: {e}"))
 }
 
 /// Creates the first admin from `CHECKIN_BOOTSTRAP_ADMIN_*` when there is none.

@@ -95,6 +95,13 @@ pub struct Config {
     /// [`INSPECTION_PHOTO_HARD_MAX_BYTES`]: the largest inspection photo accepted (413
     /// above it).
     pub inspection_photo_max_bytes: usize,
+    /// `CHECKIN_PII_KEY`: 32 bytes in base64 sealing survey names and phones at rest;
+    /// when absent a key is generated once and kept in the database (`server_secrets`),
+    /// like the JWT key. Set it (and keep it outside the database backups) in production.
+    pub pii_key: Option<String>,
+    /// `CHECKIN_SURVEY_RETENTION_DAYS`, default 90 (0 to 3650): how long a closed survey
+    /// round keeps its names and phones before the scheduler erases them.
+    pub survey_retention_days: u32,
 }
 
 /// The certificate chain and private key the server serves HTTPS with, as PEM files.
@@ -356,6 +363,8 @@ impl std::fmt::Debug for Config {
             .field("detection", &self.detection)
             .field("public_url", &self.public_url)
             .field("tls", &self.tls)
+            .field("pii_key", &self.pii_key.as_ref().map(|_| "<set>"))
+            .field("survey_retention_days", &self.survey_retention_days)
             .finish_non_exhaustive()
     }
 }
@@ -413,6 +422,8 @@ impl Default for Config {
             public_url: None,
             tls: None,
             inspection_photo_max_bytes: 5 * 1024 * 1024,
+            pii_key: None,
+            survey_retention_days: 90,
         }
     }
 }
@@ -631,6 +642,22 @@ impl Config {
             public_url: parse_public_url(get("CHECKIN_PUBLIC_URL"))?,
             tls: parse_tls(get("CHECKIN_TLS_CERT"), get("CHECKIN_TLS_KEY"))?,
             inspection_photo_max_bytes,
+            pii_key: get("CHECKIN_PII_KEY").filter(|k| !k.trim().is_empty()),
+            survey_retention_days: {
+                let days: u32 = parse_or(
+                    "CHECKIN_SURVEY_RETENTION_DAYS",
+                    get("CHECKIN_SURVEY_RETENTION_DAYS"),
+                    defaults.survey_retention_days,
+                )?;
+                if days > 3650 {
+                    return Err(ConfigError {
+                        name: "CHECKIN_SURVEY_RETENTION_DAYS",
+                        value: days.to_string(),
+                        reason: "must be between 0 and 3650".into(),
+                    });
+                }
+                days
+            },
         })
     }
 }

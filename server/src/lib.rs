@@ -16,6 +16,7 @@ pub mod http;
 pub mod import;
 pub mod iploc;
 pub mod metrics;
+pub mod pii;
 pub mod qr;
 pub mod render;
 pub mod scheduler;

@@ -79,6 +79,8 @@ pub struct TickReport {
     pub requirements_missed: usize,
     /// Reports found overdue or filed late (`filing_missing`, `filing_late`).
     pub filing_anomalies: usize,
+    /// Closed survey rounds whose names and phones were erased.
+    pub surveys_erased: usize,
 }
 
 /// Starts the timer in the background (first tick at once, catching up on downtime),
@@ -106,6 +108,7 @@ async fn run_periodically(state: AppState, every: StdDuration) {
                 periods_judged = report.periods_judged,
                 requirements_missed = report.requirements_missed,
                 filing_anomalies = report.filing_anomalies,
+                surveys_erased = report.surveys_erased,
                 "scheduler tick"
             ),
             Err(error) => tracing::warn!(%error, "scheduler tick failed"),
@@ -160,6 +163,10 @@ async fn run_steps(state: &AppState, presence: &mut PresenceSweep) -> ApiResult<
     }
     match service::filings::raise_filing_anomalies(state).await {
         Ok(raised) => report.filing_anomalies = raised,
+        Err(error) => first_error = first_error.or(Some(error)),
+    }
+    match service::surveys::erase_due(state).await {
+        Ok(erased) => report.surveys_erased = erased,
         Err(error) => first_error = first_error.or(Some(error)),
     }
     match first_error {

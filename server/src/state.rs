@@ -19,6 +19,8 @@ pub struct Keys {
     /// Hashing at the configured cost, and login checks of equal work for known and
     /// unknown phones.
     pub passwords: Passwords,
+    /// Seals survey names and phones (`CHECKIN_PII_KEY`, or generated once).
+    pub pii: crate::pii::PiiKey,
 }
 
 #[derive(Clone)]

@@ -45,6 +45,7 @@ mod service;
 mod sites;
 mod storage_faults;
 mod supervision;
+mod surveys;
 mod synthetic;
 mod tls;
 mod workload;

@@ -1577,7 +1577,7 @@ test('a clinic administrator signs in, enrols a wall screen, downloads daily cod
   const page = await newPage('clinic-admin', { allow: /status of 404 / });
   await logInAs(page, phone, PASSWORD_OF_NEW_USERS);
   await page.locator('#who-role', { hasText: '基层单位管理员' }).waitFor();
-  assert.deepEqual(await menuPaths(page), ['/clinic/today', '/clinic/confirm', '/clinic/report', '/complaints', '/admin/sites']);
+  assert.deepEqual(await menuPaths(page), ['/clinic/today', '/clinic/confirm', '/clinic/report', '/complaints', '/surveys', '/admin/sites']);
   // It lands on today's services at its site.
   await page.locator('#clinic-visits-view[data-mode="today"]').waitFor();
   await page.goto(`${BASE}/console/#/admin/sites`);
@@ -1736,6 +1736,69 @@ test('投诉管理: a supervisor records a complaint and closes it as substantia
   await page.locator('#cp-handling-note').fill('已约谈医师');
   await page.locator('#cp-handle-submit').click();
   await page.locator('#complaint-handled', { hasText: '已办结' }).waitFor();
+  await page.close();
+});
+
+test('满意度测评: a round is created, a person registered beside its field checks and masked, the sample drawn with its seed, and a call recorded from the audited call sheet', async () => {
+  const supervisor = await accessToken(PHONE, PASSWORD);
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  const page = await newPage('surveys', { allow: /status of 400 / });
+  await logIn(page, '#/surveys');
+  await page.locator('#sv-table').waitFor();
+  await page.locator('#sv-code').fill('350881');
+  await choose(page, 'sv-kind', '按月 YYYY-MM');
+  await page.locator('#sv-period').fill(thisMonth());
+  await page.locator('#sv-create-submit').click();
+  await page.locator('#svd-title', { hasText: thisMonth() }).waitFor();
+  await page.locator('#svd-status', { hasText: '登记中' }).waitFor();
+  const roundId = page.url().split('/surveys/')[1];
+
+  // A bad number is refused beside its field; a good one is stored masked.
+  await page.locator('#svd-name').fill('陈秀英');
+  await page.locator('#svd-phone').fill('12345');
+  await page.locator('#svd-date').fill(today);
+  await page.locator('#svd-date').press('Enter');
+  await choose(page, 'svd-site', SITE_NAME);
+  await page.locator('.el-select', { has: page.locator('#svd-physician') }).click();
+  await page.locator('.el-select-dropdown__item:visible', { hasText: PHYSICIAN_NAME }).first().click();
+  await page.locator('#svd-register-submit').click();
+  await page.locator('.el-form-item__error', { hasText: 'people[0].phone' }).waitFor();
+  await page.locator('#svd-phone').fill('13700000051');
+  await page.locator('#svd-register-submit').click();
+  const row = page.locator('#svd-people tbody tr', { hasText: '137****0051' });
+  await row.waitFor();
+  assert.ok((await row.textContent()).includes('陈**'));
+  assert.ok(!(await page.locator('#survey-view').textContent()).includes('13700000051'), 'masked in the list');
+
+  // The draw shows its seed; the API repeats it from that seed.
+  await page.locator('.el-tabs__item', { hasText: '抽样' }).click();
+  await page.locator('#svd-draw').click();
+  await page.locator('#svd-draw-message', { hasText: '种子' }).waitFor();
+  const seed = (await page.locator('#svd-seed').textContent()).trim();
+  const again = await api('POST', `/api/v1/survey-rounds/${roundId}/draw?seed=${seed}`, { token: supervisor, body: {} });
+  assert.equal(again.status, 200);
+  assert.equal(again.body.matches_recorded, true);
+
+  // The call sheet reveals the number after a warning, and records a call.
+  await page.locator('.el-tabs__item', { hasText: '电话回访' }).click();
+  await page.locator('#svd-open-calls').click();
+  await confirmBox(page);
+  const call = page.locator('#svd-calls tbody tr', { hasText: '13700000051' });
+  await call.waitFor();
+  await call.locator('.svd-outcome .el-radio-button', { hasText: '基本满意' }).click();
+  await call.locator('.svd-save').click();
+  await call.locator('.svd-latest', { hasText: '基本满意' }).waitFor();
+  assert.equal((await call.locator('.svd-attempts').textContent()).trim(), '1');
+  const report = (await api('GET', `/api/v1/survey-rounds/${roundId}/report`, { token: supervisor })).body;
+  assert.equal(report.total.basic, 1);
+  assert.equal(report.total.rate_percent, 100);
+  const audit = (await api('GET', '/api/v1/audit?limit=200', { token: await accessToken(ADMIN_PHONE, ADMIN_PASSWORD) })).body.items;
+  assert.ok(audit.some((e) => e.action === 'survey.reveal' && e.object_id === roundId), 'the reveal is audited');
+
+  // The report tab shows the 合计.
+  await page.locator('.el-tabs__item', { hasText: '测评结果' }).click();
+  await page.locator('#svd-total', { hasText: '满意率 100.0%' }).waitFor();
+  await shot(page, 'console-survey.png');
   await page.close();
 });
 

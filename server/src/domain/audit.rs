@@ -139,6 +139,17 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("complaints", "complaint"),
     AuditedTable::named("external_services", "external_service"),
     AuditedTable::named("promotion_opinions", "promotion_opinion"),
+    AuditedTable::named("survey_rounds", "survey_round"),
+    AuditedTable {
+        // Registered, drawn and erased a round at a time.
+        also_written_by: &["survey_round"],
+        ..AuditedTable::named("survey_people", "survey_person")
+    },
+    AuditedTable {
+        // A call is recorded under the entry naming the person called.
+        also_written_by: &["survey_person"],
+        ..AuditedTable::named("survey_calls", "survey_call")
+    },
 ];
 
 impl AuditedTable {

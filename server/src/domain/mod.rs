@@ -39,6 +39,7 @@ pub mod promotion;
 pub mod reports;
 pub mod requirements;
 pub mod site_index;
+pub mod survey;
 pub mod user;
 pub mod visit_credit;
 pub mod window;

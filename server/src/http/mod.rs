@@ -28,6 +28,7 @@ pub mod reports;
 pub mod service;
 pub mod sites;
 pub mod supervision;
+pub mod surveys;
 pub mod ui_config;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -55,6 +56,7 @@ use crate::state::AppState;
         (name = "supervision", description = "Anomaly review and visit listings for supervisors and admins, scoped to their jurisdiction"),
         (name = "reports", description = "Monthly workload, compliance, county statistics and service records as JSON, CSV or XLSX"),
         (name = "filings", description = "The reporting calendar (报表报送) and reports filed, reviewed and amended with a frozen copy"),
+        (name = "surveys", description = "Satisfaction survey rounds (满意度测评): people served, the seeded draw, calls and the report"),
     )
 )]
 struct ApiDoc;
@@ -101,6 +103,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(photos::router())
         .merge(complaints::router())
         .merge(promotion::router())
+        .merge(surveys::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.

@@ -5,6 +5,7 @@ pub mod csv;
 pub mod inspection_tables;
 pub mod promotion_form;
 pub mod promotion_tables;
+pub mod survey_tables;
 pub mod tables;
 pub mod xlsx;
 

@@ -24,5 +24,6 @@ pub mod promotion;
 pub mod reports;
 pub mod sessions;
 pub mod sites;
+pub mod surveys;
 pub mod visit_review;
 pub mod visits;

@@ -486,20 +486,36 @@ async fn build_form(state: &AppState, physician: User) -> ApiResult<PromotionFor
         workload: workload_lines,
         assessment,
         opinions,
-        satisfaction: satisfaction(state, physician.id).await?,
+        satisfaction: satisfaction(state, physician.id, as_of).await?,
         as_of,
         generated_at: state.now(),
     })
 }
 
-/// The satisfaction survey results for the form. The survey rounds live on another
-/// branch (`service::surveys::physician_satisfaction`); until they are wired in the
-/// form says 无测评记录.
+/// Surveys count from the first year the system could have recorded one.
+const SURVEYS_FROM: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(date) => date,
+    None => panic!("2000-01-01 is a date"),
+};
+
+/// The satisfaction survey results for the form: every call about the physician in
+/// any survey round up to the form's date (无测评记录 when no one they served was
+/// drawn).
 async fn satisfaction(
-    _state: &AppState,
-    _physician_id: Uuid,
+    state: &AppState,
+    physician_id: Uuid,
+    as_of: NaiveDate,
 ) -> ApiResult<Option<SatisfactionSummary>> {
-    Ok(None)
+    let tally =
+        super::surveys::physician_satisfaction(state, physician_id, SURVEYS_FROM, as_of).await?;
+    Ok((tally.rounds > 0).then_some(SatisfactionSummary {
+        rounds: tally.rounds,
+        calls: tally.calls,
+        reached: tally.reached,
+        satisfied: tally.satisfied,
+        basic: tally.basic,
+        unsatisfied: tally.unsatisfied,
+    }))
 }
 
 /// The public notice of a hospital's candidates: its physicians with any service to

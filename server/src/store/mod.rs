@@ -47,6 +47,7 @@ pub mod secrets;
 pub mod site_index;
 pub mod statement;
 pub mod supervision;
+pub mod surveys;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod tokens;

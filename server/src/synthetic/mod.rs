@@ -78,6 +78,9 @@ pub async fn offline_state(
         jwt: JwtKeys::from_secret(&secret),
         passwords: Passwords::new(config.password_cost)
             .map_err(|e| SyntheticError::Hashing(e.to_string()))?,
+        // The simulated world registers no survey people: a throwaway key.
+        pii: crate::pii::PiiKey::from_bytes(&secret)
+            .map_err(|e| SyntheticError::Invalid(e.to_string()))?,
     };
     Ok(AppState {
         config: Arc::new(config.clone()),

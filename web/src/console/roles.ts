@@ -11,15 +11,15 @@ const BUREAU = ['/', '/anomalies', '/visits', '/reports', '/filings', '/coverage
 
 /** The menu paths of each role, in menu order; a detail page belongs to its list's path. */
 export const VIEWS: Record<ConsoleRole, string[]> = {
-  admin: [...BUREAU, '/admin/import', '/admin/audit', '/admin/holidays', '/device-moves'],
-  supervisor: [...BUREAU, '/device-moves'],
+  admin: [...BUREAU, '/admin/import', '/admin/audit', '/admin/holidays', '/device-moves', '/surveys'],
+  supervisor: [...BUREAU, '/device-moves', '/surveys'],
   // Its own staff: people (physicians), their service records, reports scoped to the
   // hospital (reports::resolve_scope), the personnel-table import (import::authorize).
   hospital_admin: ['/admin/people', '/reports', '/admin/import', '/device-moves', '/complaints', '/promotion-notice'],
   // Its own site's services today and over a range, confirmed or disputed
   // (visit_review::search, clinic::confirm), its site's monthly report
   // (reports::resolve_monthly_scope), its site (read-only) and wall screens (kiosks).
-  clinic_admin: ['/clinic/today', '/clinic/confirm', '/clinic/report', '/admin/sites', '/complaints'],
+  clinic_admin: ['/clinic/today', '/clinic/confirm', '/clinic/report', '/admin/sites', '/complaints', '/surveys'],
 };
 
 export const myRole = computed(() => (session.value?.user.role ?? '') as ConsoleRole);

@@ -28,6 +28,8 @@ export const router = createRouter({
     { path: '/appeals', name: 'appeals', component: () => import('./views/AppealsView.vue') },
     { path: '/complaints', name: 'complaints', component: () => import('./views/ComplaintsView.vue') },
     { path: '/promotion-notice', name: 'promotion-notice', component: () => import('./views/PromotionNoticeView.vue') },
+    { path: '/surveys', name: 'surveys', component: () => import('./views/SurveysView.vue') },
+    { path: '/surveys/:id', name: 'survey', component: () => import('./views/SurveyView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });
