@@ -325,6 +325,7 @@ pub struct DeviceMoveRequestList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceMoveDecision {
     /// `approve` or `reject`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(approve|reject)$"))]
     pub decision: String,
     /// At most 500 characters; shown to the physician.
     #[serde(default)]
