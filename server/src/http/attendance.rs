@@ -187,7 +187,7 @@ pub async fn my_visits(
 #[into_params(parameter_in = Query)]
 pub struct MonthQuery {
     /// `YYYY-MM`.
-    #[param(pattern = "^\\s*[0-9]{4}-(0[1-9]|1[0-2])\\s*$", example = "2026-03")]
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-03")]
     pub month: String,
 }
 
