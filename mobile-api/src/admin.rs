@@ -23,10 +23,16 @@ pub enum JurisdictionLevel {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateJurisdiction {
     /// The 6-digit administrative code, e.g. `350881` (漳平市).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub code: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = "\\S")
+    )]
     pub name: String,
     pub level: JurisdictionLevel,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*([0-9]{6})?\\s*$"))]
     pub parent_code: Option<String>,
 }
 
@@ -59,8 +65,13 @@ pub enum OrganizationKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateOrganization {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = "\\S")
+    )]
     pub name: String,
     pub kind: OrganizationKind,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: String,
     /// `{"type":"circle","center":{"lat":..,"lon":..},"radius_m":..,"crs":"wgs84"}`
     /// or a GeoJSON `Polygon`/`MultiPolygon` with an extra `crs` member
@@ -73,6 +84,7 @@ pub struct CreateOrganization {
     pub timezone: Option<String>,
     /// Fixes reporting a worse accuracy are refused (`poor_accuracy`); default 100 m.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 5, maximum = 1000))]
     pub max_accuracy_m: Option<f64>,
 }
 
@@ -89,6 +101,7 @@ pub struct UpdateOrganization {
     #[serde(default)]
     pub timezone: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 5, maximum = 1000))]
     pub max_accuracy_m: Option<f64>,
     /// What a printed daily code meets while the site's kiosk is active: `flag`
     /// (accepted with `daily_code_live_kiosk`) or `refuse` (`rotating_code_required`).
@@ -128,9 +141,18 @@ pub enum Gender {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUser {
     pub role: Role,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = "\\S")
+    )]
     pub name: String,
     /// Mainland mobile number, 11 digits; the login name.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*1[0-9]{10}\\s*$"))]
     pub phone: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 8, max_length = 128, pattern = "^(?!(.)\\1*$)")
+    )]
     pub password: String,
     #[serde(default)]
     pub organization_id: Option<Uuid>,
@@ -190,6 +212,10 @@ fn active_by_default() -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = "\\S")
+    )]
     pub name: Option<String>,
     /// 职称, e.g. 主治医师.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -303,13 +329,20 @@ pub struct Requirement {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateProgram {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = "\\S")
+    )]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: String,
     /// Minutes present that credit a half-day; default 180.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub half_day_minutes: Option<u32>,
     /// Minutes present that credit a full day; default 360.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub full_day_minutes: Option<u32>,
     pub requirements: Vec<Requirement>,
     /// Who may be sent and how a team is made up; absent: anyone.
@@ -401,7 +434,15 @@ pub struct CreateAssignment {
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     /// Local `HH:MM` at the site.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub window_start: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub window_end: String,
     /// An administrator's written reason for sending someone the programme's rules
     /// would refuse (破格派出); ignored when the person is eligible.
@@ -471,6 +512,10 @@ pub struct ChangeAssignment {
 pub struct EndAssignment {
     /// The last day served (inclusive); before the current end date.
     pub end_date: NaiveDate,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 500, pattern = "\\S")
+    )]
     pub reason: String,
 }
 
@@ -481,6 +526,10 @@ pub struct TransferAssignment {
     pub site_id: Uuid,
     /// The first day at the new site; the old assignment ends the day before.
     pub effective_from: NaiveDate,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 500, pattern = "\\S")
+    )]
     pub reason: String,
 }
 
@@ -656,6 +705,13 @@ pub struct UpdateKiosk {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KioskLink {
     /// `https://…/kiosk#token=…`, at most 2000 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2000,
+            pattern = "^\\s*https?://[!-~]*/kiosk#token=[!-~]*\\s*$"
+        )
+    )]
     pub link: String,
 }
 
@@ -665,6 +721,7 @@ pub struct KioskLink {
 pub struct CalendarDay {
     pub date: NaiveDate,
     /// `holiday` (放假) or `workday` (调休上班, a Saturday or Sunday worked).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(holiday|workday)$"))]
     pub kind: String,
     /// e.g. `春节`, `国庆节调休上班`.
     pub name: String,

@@ -45,6 +45,10 @@ pub struct AttendanceRequest {
     /// The scanned code: the bare payload (`XX1.…`) or the code URL the QR carries
     /// (`<public url>/m/#c=<payload>`; only its `c` fragment parameter is read).
     pub qr_payload: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = "\\S")
+    )]
     pub device_id: String,
     pub location: Location,
     /// When the code was scanned, if earlier than this request. Absent for live scans.
@@ -267,6 +271,10 @@ pub struct MonthSummary {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MoveDevice {
     /// The new phone's device id, as its app sends it with each scan.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = "\\S")
+    )]
     pub device_id: String,
 }
 
@@ -287,6 +295,10 @@ pub struct DeviceBinding {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestDeviceMove {
     /// The new phone's device id, as its app sends it with each scan.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = "\\S")
+    )]
     pub device_id: String,
     /// Why (e.g. `旧手机损坏`), at most 500 characters.
     #[serde(default)]
@@ -325,6 +337,7 @@ pub struct DeviceMoveRequestList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceMoveDecision {
     /// `approve` or `reject`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(approve|reject)$"))]
     pub decision: String,
     /// At most 500 characters; shown to the physician.
     #[serde(default)]

@@ -99,5 +99,9 @@ pub struct TokenResponse {
 pub struct ChangePassword {
     pub current_password: String,
     /// 8 to 128 characters, not all alike, and not the current one.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 8, max_length = 128, pattern = "^(?!(.)\\1*$)")
+    )]
     pub new_password: String,
 }

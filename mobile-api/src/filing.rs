@@ -62,7 +62,14 @@ pub struct FilingObligation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateFilingObligation {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(zhangping_monthly|fengze_monthly|annual_summary|zhongzhan_quarterly|zhongzhan_half_year)$"
+        )
+    )]
     pub template: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: String,
     #[serde(default)]
     pub program_id: Option<Uuid>,

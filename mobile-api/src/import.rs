@@ -25,9 +25,17 @@ pub struct ImportAssignmentsQuery {
     pub end_date: NaiveDate,
     /// Local `HH:MM` at the site; default `08:00`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub window_start: Option<String>,
     /// Local `HH:MM` at the site; default `17:30`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub window_end: Option<String>,
     /// The uploaded file's name, kept with the import for the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -154,10 +154,15 @@ impl FollowUpStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordFollowUp {
     /// The action taken (1 to 2000 characters), e.g. `约谈派出医院，扣减当月考核分`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 2000, pattern = "\\S")
+    )]
     pub action: String,
     pub status: FollowUpStatus,
     /// At most 2000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub note: String,
 }
 
@@ -193,6 +198,7 @@ pub struct InspectionPhoto {
 pub struct CreatePresenceCheck {
     pub physician_id: Uuid,
     /// 1 to 240.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 240))]
     pub respond_within_minutes: u32,
     /// The site to prove presence at. Default: the site of the physician's open visit,
     /// else the one site of their assignments covering today; required only when

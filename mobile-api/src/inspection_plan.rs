@@ -10,10 +10,13 @@ use uuid::Uuid;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateInspectionPlan {
     /// The jurisdiction (usually a county) whose receiving sites are drawn.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: String,
     /// `YYYY-Qn` (光山 每季度督查) or `YYYY` (中站 年度督查考核).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{4}(-Q[1-4])?\\s*$"))]
     pub period: String,
     /// How many sites to draw (1 to 500; fewer when fewer sites exist).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 500))]
     pub sites: u32,
     /// A seed (decimal, below 2^64) to repeat a draw; generated when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -302,6 +302,7 @@ pub struct CountyStatistics {
 #[serde(deny_unknown_fields)]
 pub struct SetCountyFacts {
     /// A county-level jurisdiction.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: String,
     pub year: i32,
     /// 配备巡诊车辆(辆)

@@ -217,7 +217,7 @@ async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
 
 /// The whole HTTP surface with its middleware.
 pub fn build_router(state: AppState) -> Router {
-    let (api, openapi) = http::api_router().split_for_parts();
+    let (api, openapi) = http::api_router_and_document();
     let openapi_json: Arc<str> = serde_json::to_string(&openapi)
         .unwrap_or_else(|_| "{}".to_owned())
         .into();

@@ -192,3 +192,134 @@ async fn migrations_are_applied_once_and_survive_a_restart() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// Every operation of the document lists what the middleware, the token check and the
+/// body extractors answer (the common answers of `http::openapi::CommonResponses`),
+/// and every parameter is where the server reads it.
+#[tokio::test]
+async fn the_openapi_document_lists_the_common_answers_of_every_operation() {
+    let doc = serde_json::to_value(xiaxiang_server::http::openapi_document()).expect("json");
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            operations += 1;
+            let responses = op["responses"].as_object().expect("responses");
+            let has = |status: &str| responses.contains_key(status);
+            assert!(has("503"), "{method} {path}: no 503");
+            let authenticated = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if authenticated {
+                assert!(has("401") && has("403"), "{method} {path}: no 401/403");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415"] {
+                    assert!(has(status), "{method} {path}: body but no {status}");
+                }
+            }
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap_or("");
+                match param["in"].as_str() {
+                    Some("path") => assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: `{name}` is no path parameter"
+                    ),
+                    Some("query") => {}
+                    other => panic!("{method} {path}: `{name}` in {other:?}"),
+                }
+            }
+        }
+    }
+    assert!(operations > 100, "{operations} operations");
+}
+
+/// The bounds the document gives for `limit` are the ones the server enforces:
+/// the documented maximum is answered, one past it and zero are 400s.
+#[tokio::test]
+async fn the_openapi_document_page_limits_are_the_servers() {
+    let app = TestApp::spawn().await;
+    let doc = serde_json::to_value(xiaxiang_server::http::openapi_document()).expect("json");
+    let mut checked = 0;
+    for path in [
+        "/api/v1/jurisdictions",
+        "/api/v1/organizations",
+        "/api/v1/users",
+        "/api/v1/anomalies",
+        "/api/v1/audit",
+    ] {
+        let params = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters");
+        let limit = params
+            .iter()
+            .find(|p| p["name"] == "limit")
+            .unwrap_or_else(|| panic!("{path}: no limit"));
+        assert_eq!(limit["in"], "query", "{path}");
+        assert_eq!(limit["schema"]["minimum"], 1, "{path}");
+        let max = limit["schema"]["maximum"].as_u64().expect("maximum");
+        assert_eq!(
+            max,
+            u64::from(xiaxiang_server::http::MAX_PAGE_SIZE),
+            "{path}"
+        );
+        for (value, expected) in [
+            (max, StatusCode::OK),
+            (max + 1, StatusCode::BAD_REQUEST),
+            (0, StatusCode::BAD_REQUEST),
+        ] {
+            let (status, body) = app
+                .send(
+                    &app.admin,
+                    Method::GET,
+                    &format!("{path}?limit={value}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, expected, "{path}?limit={value}: {body}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+    // The administrative code of the path is 6 digits, as documented.
+    let code = &doc["paths"]["/api/v1/jurisdictions/{code}"]["get"]["parameters"][0];
+    assert_eq!(code["schema"]["pattern"], "^\\s*[0-9]{6}\\s*$");
+    let (status, _) = app
+        .send(&app.admin, Method::GET, "/api/v1/jurisdictions/0", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// An empty `cursor=` is the first page, as an empty filter is no filter (the
+/// document's cursor is any string; schemathesis sends `cursor=`), on every kind of
+/// cursor the lists use; a cursor the server did not issue is still a 400.
+#[tokio::test]
+async fn an_empty_cursor_is_the_first_page_of_every_list() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/v1/jurisdictions",
+        "/api/v1/organizations",
+        "/api/v1/programs",
+        "/api/v1/users",
+        "/api/v1/physicians",
+        "/api/v1/assignments",
+        "/api/v1/anomalies",
+        "/api/v1/visits",
+        "/api/v1/inspections",
+        "/api/v1/audit",
+    ] {
+        let (first, _) = app.send(&app.admin, Method::GET, path, None).await;
+        assert_eq!(first, StatusCode::OK, "{path}");
+        let (status, body) = app
+            .send(&app.admin, Method::GET, &format!("{path}?cursor="), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{path}?cursor=: {body}");
+        let (status, body) = app
+            .send(
+                &app.admin,
+                Method::GET,
+                &format!("{path}?cursor=%21%21"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}?cursor=!!: {body}");
+        assert_eq!(body["code"], "invalid_request", "{path}");
+    }
+}

@@ -81,9 +81,10 @@ pub async fn my_appeals(
 #[into_params(parameter_in = Query)]
 pub struct AppealQuery {
     /// `pending`, `upheld` or `rejected`; all when absent.
-    #[param(value_type = Option<String>, example = "pending")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(pending|upheld|rejected)?\\s*$", example = "pending")]
     status: Option<String>,
     /// At most this many, 1 to 500; default 500.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -140,7 +141,7 @@ pub async fn decide_appeal(
 #[into_params(parameter_in = Query)]
 pub struct EvidenceQuery {
     /// `json` (default) or `html` (one printable page).
-    #[param(value_type = Option<String>, example = "html")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|html)?\\s*$", example = "html")]
     format: Option<String>,
 }
 

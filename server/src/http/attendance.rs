@@ -149,6 +149,7 @@ pub async fn my_assignments(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VisitRange {
     /// First local date, default 31 days before `to`.
     pub from: Option<NaiveDate>,
@@ -183,8 +184,10 @@ pub async fn my_visits(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MonthQuery {
     /// `YYYY-MM`.
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-03")]
     pub month: String,
 }
 

@@ -26,7 +26,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// Page size, 1 to 500; default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// Opaque; the `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -38,12 +41,13 @@ pub struct AuditQuery {
     /// What: the action, e.g. `organization.update`, `user.password_reset`.
     pub action: Option<String>,
     /// When: entries at or after this instant (RFC 3339).
-    #[param(value_type = Option<String>, example = "2026-12-01T00:00:00+08:00")]
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-12-01T00:00:00+08:00")]
     pub from: Option<String>,
     /// Entries before this instant (RFC 3339).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<String>,
     /// `asc` (chain order, the default) or `desc` (newest first).
+    #[param(pattern = "^\\s*(asc|desc)?\\s*$")]
     pub order: Option<String>,
 }
 

@@ -23,10 +23,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct DashboardQuery {
     /// A jurisdiction in the caller's scope; a supervisor's own by default, all for
     /// an admin.
-    #[param(value_type = Option<String>, example = "350800")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350800")]
     jurisdiction_code: Option<String>,
     /// The month, `YYYY-MM`.
-    #[param(value_type = String, example = "2026-03")]
+    #[param(value_type = String, pattern = "^\\s*[0-9]{4}-(0[1-9]|1[0-2])\\s*$", example = "2026-03")]
     month: Option<String>,
 }
 

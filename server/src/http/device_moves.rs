@@ -54,8 +54,10 @@ pub async fn my_requests(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RequestsQuery {
     /// `pending` (default), `approved`, `rejected` or `all`.
+    #[param(pattern = "^\\s*(pending|approved|rejected|all)?\\s*$")]
     pub status: Option<String>,
 }
 

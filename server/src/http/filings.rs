@@ -47,14 +47,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct CalendarQuery {
     /// A jurisdiction in the caller's reach (and everything below it); default the
     /// caller's whole reach.
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     /// First day, `YYYY-MM-DD`; default the start of the previous quarter.
-    #[param(value_type = Option<String>, example = "2026-10-01")]
+    #[param(value_type = Option<String>, format = Date, example = "2026-10-01")]
     from: Option<String>,
     /// Last day, `YYYY-MM-DD`; default the end of next month. At most three years
     /// after `from`.
-    #[param(value_type = Option<String>, example = "2026-12-31")]
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-31")]
     to: Option<String>,
 }
 
@@ -103,7 +103,7 @@ pub async fn templates(_actor: Actor) -> AppJson<Vec<FilingTemplate>> {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ObligationQuery {
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
 }
 
@@ -174,15 +174,15 @@ pub async fn update_obligation(
 #[into_params(parameter_in = Query)]
 pub struct FilingListQuery {
     /// This jurisdiction and below; default the caller's reach.
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     /// `monthly`, `compliance` or `county_statistics`.
-    #[param(value_type = Option<String>, example = "monthly")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(monthly|compliance|county_statistics)?\\s*$", example = "monthly")]
     report_kind: Option<String>,
-    #[param(value_type = Option<String>, example = "2026-11")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?)?\\s*$", example = "2026-11")]
     period: Option<String>,
     /// `draft`, `submitted`, `accepted`, `returned` or `superseded`.
-    #[param(value_type = Option<String>, example = "submitted")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(draft|submitted|accepted|returned|superseded)?\\s*$", example = "submitted")]
     status: Option<String>,
     /// `true`: only submitted filings the caller may accept or return (the level
     /// above's review queue).

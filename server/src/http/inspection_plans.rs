@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct PlanQuery {
     /// A jurisdiction in the caller's scope; default the supervisor's own.
-    #[param(value_type = Option<String>, example = "411522")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "411522")]
     jurisdiction_code: Option<String>,
     /// Default: this year (Asia/Shanghai).
     year: Option<i32>,

@@ -57,7 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct InspectionQuery {
     /// A jurisdiction in the caller's scope, e.g. a county's 6-digit code: inspections
     /// at sites in it and below. Default: the supervisor's own jurisdiction.
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     #[param(value_type = Option<String>, format = Uuid)]
     site_id: Option<String>,
@@ -65,7 +65,7 @@ pub struct InspectionQuery {
     #[param(value_type = Option<String>, format = Uuid)]
     inspector_id: Option<String>,
     /// `unannounced` (暗访) or `onsite` (现场核查).
-    #[param(value_type = Option<String>, example = "unannounced")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(unannounced|onsite)?\\s*$", example = "unannounced")]
     kind: Option<String>,
     /// First date (`YYYY-MM-DD`, Asia/Shanghai) of `observed_at`, inclusive.
     #[param(value_type = Option<String>, format = Date, example = "2026-03-01")]
@@ -77,11 +77,12 @@ pub struct InspectionQuery {
     #[param(value_type = Option<bool>)]
     with_missing: Option<String>,
     /// Page size, 1 to 500; default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// Opaque; the `next_cursor` of the previous page.
     cursor: Option<String>,
     /// `json` (default), `csv` or `xlsx`: the whole filtered list as a form to file.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
 }
 

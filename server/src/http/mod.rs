@@ -22,6 +22,7 @@ pub mod kiosk;
 pub mod limits;
 pub mod metrics;
 pub mod mobile;
+pub mod openapi;
 pub mod photos;
 pub mod promotion;
 pub mod reports;
@@ -114,7 +115,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document as served at `/api/v1/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+    api_router_and_document().1
+}
+
+/// The routes and their finished document: what the routes declare, plus the answers
+/// every operation of a kind can give ([`openapi::CommonResponses`]).
+pub fn api_router_and_document() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut document) = api_router().split_for_parts();
+    openapi::CommonResponses.modify(&mut document);
+    (router, document)
 }
 
 /// Paging lives in `service::page` so that use cases validate it too; the handlers

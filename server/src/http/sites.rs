@@ -37,10 +37,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct NearbyQuery {
     /// Latitude of the fix, -90 to 90.
-    #[param(example = 26.8853)]
+    #[param(minimum = -90, maximum = 90, example = 26.8853)]
     lat: f64,
     /// Longitude of the fix, -180 to 180.
-    #[param(example = 120.0052)]
+    #[param(minimum = -180, maximum = 180, example = 120.0052)]
     lon: f64,
     /// Datum of the fix: `wgs84` (default, what GPS reports), `gcj02` or `bd09`.
     #[param(value_type = Option<String>, example = "wgs84")]
@@ -49,6 +49,7 @@ pub struct NearbyQuery {
     #[param(example = 1000.0)]
     radius_m: Option<f64>,
     /// Most sites to list, 1 to 20; default 10.
+    #[param(minimum = 1, maximum = 20)]
     limit: Option<u32>,
 }
 

@@ -43,7 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct AnomalyQuery {
     /// `open`, `confirmed` or `dismissed`.
-    #[param(value_type = Option<String>, example = "open")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(open|confirmed|dismissed)?\\s*$", example = "open")]
     status: Option<String>,
     /// One anomaly kind, e.g. `mock_location` or `missing_checkout`.
     #[param(value_type = Option<String>, example = "mock_location")]
@@ -59,6 +59,7 @@ pub struct AnomalyQuery {
     #[param(value_type = Option<String>, format = Date, example = "2026-03-31")]
     to: Option<String>,
     /// Page size, 1 to 500; default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// Opaque; the `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -70,7 +71,7 @@ pub struct AnomalyQuery {
 #[into_params(parameter_in = Query)]
 pub struct VisitQuery {
     /// A jurisdiction in the caller's scope: visits at sites in it and below.
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     #[param(value_type = Option<String>, format = Uuid)]
     site_id: Option<String>,
@@ -86,22 +87,23 @@ pub struct VisitQuery {
     #[param(value_type = Option<String>, format = Date, example = "2026-03-31")]
     to: Option<String>,
     /// The visit's `status`: `open`, `closed` or `auto_closed`.
-    #[param(value_type = Option<String>, example = "auto_closed")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(open|closed|auto_closed)?\\s*$", example = "auto_closed")]
     status: Option<String>,
     /// What the visit is worth: `full`, `half`, `none` or `pending`.
-    #[param(value_type = Option<String>, example = "half")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(full|half|none|pending)?\\s*$", example = "half")]
     credit: Option<String>,
     /// `true`: visits with at least one anomaly; `false`: visits with none.
     #[param(value_type = Option<bool>)]
     flagged: Option<String>,
     /// Page size, 1 to 500; default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// Opaque; the `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Skip this many visits (page-number paging); not together with `cursor`.
     offset: Option<u64>,
     /// `json` (default), `csv` or `xlsx`: the whole filtered list as a download.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
 }
 
@@ -170,7 +172,8 @@ pub(crate) fn cursor_key(at: DateTime<Utc>, id: Uuid) -> String {
 }
 
 pub(crate) fn parse_cursor(after: Option<&str>) -> ApiResult<Option<(DateTime<Utc>, Uuid)>> {
-    let Some(text) = after else {
+    // An empty cursor is the first page, as an empty filter is no filter.
+    let Some(text) = after.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
     let bad = || ApiError::invalid("cursor: not a cursor this server issued");
@@ -382,8 +385,10 @@ mod tests {
             Some((at, id))
         );
         assert!(parse_cursor(None).expect("none").is_none());
+        // An empty cursor is the first page, as an empty filter is no filter.
+        assert!(parse_cursor(Some("")).expect("empty").is_none());
+        assert!(parse_cursor(Some(" ")).expect("blank").is_none());
         for forged in [
-            "",
             "12",
             "x:y",
             "12:not-a-uuid",

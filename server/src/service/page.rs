@@ -28,8 +28,10 @@ impl TryFrom<PageQuery> for PageRequest {
                 "limit: must be between 1 and {MAX_PAGE_SIZE}"
             )));
         }
+        // An empty cursor is the first page, as an empty filter is no filter.
         let after = query
             .cursor
+            .filter(|c| !c.trim().is_empty())
             .map(|c| {
                 URL_SAFE_NO_PAD
                     .decode(c.as_bytes())

@@ -52,15 +52,16 @@ pub struct AssignmentQuery {
     #[param(value_type = Option<String>, format = Uuid)]
     program_id: Option<String>,
     /// Sites in this jurisdiction and below.
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     /// Assignments whose dates include this day.
     #[param(value_type = Option<String>, format = Date, example = "2026-03-01")]
     active_on: Option<String>,
     /// `upcoming`, `active` or `ended` today (Asia/Shanghai).
-    #[param(value_type = Option<String>, example = "active")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(upcoming|active|ended)?\\s*$", example = "active")]
     status: Option<String>,
     /// Page size, 1 to 500; default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// Opaque; the `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -236,15 +237,15 @@ pub struct PersonnelTableQuery {
     /// One programme: the table then imports again under that programme.
     #[param(value_type = Option<String>, format = Uuid)]
     program_id: Option<String>,
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     #[param(value_type = Option<String>, format = Date, example = "2026-03-01")]
     active_on: Option<String>,
     /// `upcoming`, `active` or `ended`.
-    #[param(value_type = Option<String>, example = "active")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(upcoming|active|ended)?\\s*$", example = "active")]
     status: Option<String>,
     /// `xlsx` (default) or `csv`.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
 }
 

@@ -33,7 +33,7 @@ pub async fn list_holiday_calendars(
 /// Loads (or replaces) a year's schedule (admin): the holidays and the weekend days
 /// worked (调休), as the State Council publishes them.
 #[utoipa::path(put, path = "/api/v1/holiday-calendars/{year}", tag = "administration",
-    params(("year" = i32, Path)), request_body = SetHolidayCalendar, security(("bearer" = [])),
+    params(("year" = i32, Path, minimum = 2000, maximum = 2100)), request_body = SetHolidayCalendar, security(("bearer" = [])),
     responses(
         (status = 200, body = HolidayCalendar),
         (status = 400, description = "`invalid_request` naming the date that is wrong", body = Problem, content_type = "application/problem+json"),

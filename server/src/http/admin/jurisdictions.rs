@@ -51,7 +51,7 @@ pub async fn list_jurisdictions(
 }
 
 #[utoipa::path(get, path = "/api/v1/jurisdictions/{code}", tag = "administration",
-    params(("code" = String, Path, description = "6-digit administrative code")),
+    params(("code" = String, Path, pattern = "^\\s*[0-9]{6}\\s*$", description = "6-digit administrative code")),
     security(("bearer" = [])),
     responses((status = 200, body = JurisdictionBody), (status = 400, description = "`invalid_request`: a malformed path or query parameter", body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_jurisdiction(

@@ -88,7 +88,7 @@ pub struct UserQuery {
     #[param(value_type = Option<String>, example = "林")]
     q: Option<String>,
     /// `admin`, `supervisor`, `hospital_admin`, `clinic_admin` or `physician`.
-    #[param(value_type = Option<String>, example = "physician")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(admin|supervisor|hospital_admin|clinic_admin|physician)?\\s*$", example = "physician")]
     role: Option<String>,
     #[param(value_type = Option<Uuid>)]
     organization_id: Option<String>,
@@ -96,6 +96,7 @@ pub struct UserQuery {
     #[param(value_type = Option<bool>)]
     active: Option<String>,
     /// Page size, 1 to 500; default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// Opaque; the `next_cursor` of the previous page.
     cursor: Option<String>,

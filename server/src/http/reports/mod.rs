@@ -49,13 +49,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct MonthlyQuery {
     /// A jurisdiction in the caller's scope. Supervisors default to their own;
     /// admins and hospital admins to every site they see.
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     /// The month, `YYYY-MM`.
-    #[param(value_type = String, example = "2026-03")]
+    #[param(value_type = String, pattern = "^\\s*[0-9]{4}-(0[1-9]|1[0-2])\\s*$", example = "2026-03")]
     month: Option<String>,
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
-    #[param(value_type = Option<String>, example = "csv")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "csv")]
     format: Option<String>,
     /// 填报人 in the form's header block (at most 50 characters); default the
     /// caller's own name.
@@ -73,16 +73,16 @@ pub struct MonthlyQuery {
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// As for the monthly report.
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     /// The period: `YYYY-MM`, a quarter `YYYY-Qn` or a half year `YYYY-Hn`.
-    #[param(value_type = Option<String>, example = "2026-Q3")]
+    #[param(value_type = Option<String>, pattern = "^\\s*[0-9]{4}-(0[1-9]|1[0-2]|[Qq][1-4]|[Hh][12])\\s*$", example = "2026-Q3")]
     period: Option<String>,
     /// The month, `YYYY-MM` (the older spelling of `period`).
-    #[param(value_type = Option<String>, example = "2026-03")]
+    #[param(value_type = Option<String>, pattern = "^\\s*[0-9]{4}-(0[1-9]|1[0-2])\\s*$", example = "2026-03")]
     month: Option<String>,
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
 }
 
@@ -91,14 +91,14 @@ pub struct CoverageQuery {
 #[into_params(parameter_in = Query)]
 pub struct ComplianceQuery {
     /// As for the monthly report.
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     /// The period judged: a month `YYYY-MM`, a quarter `YYYY-Qn` (`2026-Q3`) or a
     /// half year `YYYY-Hn` (`2026-H2`).
-    #[param(value_type = String, example = "2026-Q3")]
+    #[param(value_type = String, pattern = "^\\s*[0-9]{4}-(0[1-9]|1[0-2]|[Qq][1-4]|[Hh][12])\\s*$", example = "2026-Q3")]
     period: Option<String>,
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
 }
 
@@ -107,13 +107,13 @@ pub struct ComplianceQuery {
 #[into_params(parameter_in = Query)]
 pub struct CountyQuery {
     /// As for the monthly report; a city gives one row per county below it.
-    #[param(value_type = Option<String>, example = "350800")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350800")]
     jurisdiction_code: Option<String>,
     /// The year, `YYYY`.
-    #[param(value_type = String, example = "2026")]
+    #[param(value_type = String, pattern = "^\\s*(20[0-9]{2}|2100)\\s*$", example = "2026")]
     year: Option<String>,
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
     /// 联系人 in the form's header block (at most 50 characters); default the
     /// caller's own name.
@@ -129,7 +129,7 @@ pub struct CountyQuery {
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
 }
 
@@ -233,13 +233,13 @@ pub async fn compliance(
 #[into_params(parameter_in = Query)]
 pub struct AssessmentQuery {
     /// As for the monthly report.
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
     /// A quarter `YYYY-Qn`, a half year `YYYY-Hn` or a month `YYYY-MM`.
-    #[param(value_type = String, example = "2026-Q3")]
+    #[param(value_type = String, pattern = "^\\s*[0-9]{4}-(0[1-9]|1[0-2]|[Qq][1-4]|[Hh][12])\\s*$", example = "2026-Q3")]
     period: Option<String>,
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
     /// 填报人 (at most 50 characters); default the caller's own name.
     #[param(value_type = Option<String>, example = "陈燕平")]
@@ -435,9 +435,10 @@ pub async fn service_record(
 pub struct PhysicianQuery {
     /// Part of the name (`志远`), the whole phone number, or its last four digits (尾号).
     /// At most 50 characters.
-    #[param(value_type = Option<String>, example = "林")]
+    #[param(value_type = Option<String>, max_length = 50, pattern = "^[^\\x00-\\x1f\\x7f]*$", example = "林")]
     q: Option<String>,
     /// Page size, 1 to 500; default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// Opaque; the `next_cursor` of the previous page.
     cursor: Option<String>,
