@@ -152,6 +152,10 @@ pub struct Detection {
     pub kiosk_contact_seconds: i64,
     /// `CHECKIN_SCAN_PHOTO_MAX_BYTES`, default 1 MiB: the largest scan photo accepted.
     pub scan_photo_max_bytes: i64,
+    /// `CHECKIN_DEVICE_SELF_MOVE_DAYS`, default 90: a self-service move
+    /// (`POST /api/v1/me/device-move-requests` with `self_service`) is granted at once
+    /// when the physician made none within this many days, else becomes a request.
+    pub device_self_move_days: i64,
 }
 
 impl Default for Detection {
@@ -176,6 +180,7 @@ impl Default for Detection {
             kiosk_overlap_minutes: 10,
             kiosk_contact_seconds: 60,
             scan_photo_max_bytes: crate::domain::photo::DEFAULT_MAX_BYTES,
+            device_self_move_days: crate::domain::device::DEFAULT_DEVICE_SELF_MOVE_DAYS,
         }
     }
 }
@@ -240,6 +245,7 @@ impl Detection {
             kiosk_overlap_minutes: count("CHECKIN_KIOSK_OVERLAP_MINUTES", d.kiosk_overlap_minutes)?,
             kiosk_contact_seconds: count("CHECKIN_KIOSK_CONTACT_SECONDS", d.kiosk_contact_seconds)?,
             scan_photo_max_bytes: photo_bytes(d.scan_photo_max_bytes)?,
+            device_self_move_days: count("CHECKIN_DEVICE_SELF_MOVE_DAYS", d.device_self_move_days)?,
         })
     }
 }
