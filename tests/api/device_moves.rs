@@ -210,3 +210,123 @@ async fn a_rejected_move_leaves_the_binding_and_others_cannot_reach_the_request(
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// A self-service move to `device`: the answer.
+pub(crate) async fn self_move(desk: &Desk, device: &str) -> (StatusCode, Value) {
+    desk.app
+        .send(
+            &desk.world.physician.client,
+            Method::POST,
+            REQUESTS,
+            Some(json!({"device_id": device, "self_service": true})),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_self_service_move_is_granted_once_per_period_then_becomes_a_request() {
+    let desk = Desk::open().await;
+    honest_day_on_old_phone(&desk).await;
+    let physician = desk.world.physician.client.clone();
+    // The phone page asks which phone is bound: not this one, a move is granted now.
+    let (status, mine) = desk
+        .app
+        .send(&physician, Method::GET, "/api/v1/me/device", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(mine["device_id"], "phone-A");
+    assert_eq!(mine["self_move_from"], Value::Null);
+
+    // The same phone: nothing to move.
+    assert_problem(
+        self_move(&desk, "phone-A").await,
+        StatusCode::CONFLICT,
+        "device_already_bound",
+    );
+    let (status, moved) = self_move(&desk, "phone-new").await;
+    assert_eq!(status, StatusCode::CREATED, "{moved}");
+    assert_eq!(moved["status"], "approved");
+    assert_eq!(moved["self_service"], true);
+    assert_eq!(moved["current_device_id"], "phone-new");
+    assert_eq!(moved["decided_by"], json!(desk.world.physician.user.id));
+    // The next scan from the new phone raises nothing.
+    assert_eq!(scan_from(&desk, "phone-new").await, Vec::<String>::new());
+
+    // A second self-service move within the period waits for the hospital instead.
+    let (_, mine) = desk
+        .app
+        .send(&physician, Method::GET, "/api/v1/me/device", None)
+        .await;
+    assert_eq!(mine["device_id"], "phone-new");
+    assert!(mine["self_move_from"].is_string(), "{mine}");
+    let (status, asked) = self_move(&desk, "phone-third").await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    assert_eq!(asked["status"], "pending");
+    assert_eq!(asked["self_service"], false);
+    assert_eq!(asked["current_device_id"], "phone-new");
+    let (_, mine) = desk
+        .app
+        .send(&physician, Method::GET, "/api/v1/me/device", None)
+        .await;
+    assert_eq!(mine["pending_request"], asked["id"]);
+    // The hospital's administrator sees it as an ordinary pending request.
+    let (_, pending) = desk
+        .app
+        .send(
+            &desk.world.hospital_admin.client,
+            Method::GET,
+            "/api/v1/device-move-requests",
+            None,
+        )
+        .await;
+    assert_eq!(pending["items"][0]["id"], asked["id"]);
+
+    // A phone bound to a colleague cannot be taken over by a self-service move.
+    let colleague = crate::detectors::colleague(&desk).await;
+    let mut body = desk.request(&desk.code().await);
+    body["device_id"] = json!("phone-of-colleague");
+    let (status, _) = desk
+        .app
+        .send(
+            &colleague.client,
+            Method::POST,
+            "/api/v1/attendance/check-in",
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_problem(
+        self_move(&desk, "phone-of-colleague").await,
+        StatusCode::CONFLICT,
+        "device_bound_elsewhere",
+    );
+
+    // Audited as a self-service move and as a request.
+    let (_, log) = desk
+        .app
+        .send(
+            &desk.app.admin,
+            Method::GET,
+            "/api/v1/audit?limit=500",
+            None,
+        )
+        .await;
+    let text = log.to_string();
+    assert!(
+        text.contains("device_move.self") && text.contains("device_move.request"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_self_service_move_is_granted_again_after_the_period() {
+    let desk = Desk::open_with(|c| c.detection.device_self_move_days = 1).await;
+    honest_day_on_old_phone(&desk).await;
+    let (status, first) = self_move(&desk, "phone-new").await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["status"], "approved");
+    desk.app.clock.advance(chrono::Duration::days(2));
+    let (status, second) = self_move(&desk, "phone-third").await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_eq!(second["status"], "approved");
+}

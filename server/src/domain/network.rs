@@ -152,6 +152,87 @@ pub fn province_of_code(jurisdiction_code: &str) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
+/// The English names IP databases (DB-IP, GeoLite2) give the 34 provincial units, by
+/// the first two digits of their GB/T 2260 code. Compared after [`normalise_english`],
+/// so `Guangxi Zhuang Autonomous Region` and `Nei Mongol` find theirs.
+const PROVINCES_EN: [(&str, &[&str]); 34] = [
+    ("11", &["beijing"]),
+    ("12", &["tianjin"]),
+    ("13", &["hebei"]),
+    ("14", &["shanxi"]),
+    ("15", &["inner mongolia", "nei mongol", "nei menggu"]),
+    ("21", &["liaoning"]),
+    ("22", &["jilin"]),
+    ("23", &["heilongjiang"]),
+    ("31", &["shanghai"]),
+    ("32", &["jiangsu"]),
+    ("33", &["zhejiang"]),
+    ("34", &["anhui"]),
+    ("35", &["fujian"]),
+    ("36", &["jiangxi"]),
+    ("37", &["shandong"]),
+    ("41", &["henan"]),
+    ("42", &["hubei"]),
+    ("43", &["hunan"]),
+    ("44", &["guangdong"]),
+    ("45", &["guangxi"]),
+    ("46", &["hainan"]),
+    ("50", &["chongqing"]),
+    ("51", &["sichuan"]),
+    ("52", &["guizhou"]),
+    ("53", &["yunnan"]),
+    ("54", &["tibet", "xizang"]),
+    ("61", &["shaanxi"]),
+    ("62", &["gansu"]),
+    ("63", &["qinghai"]),
+    ("64", &["ningxia"]),
+    ("65", &["xinjiang"]),
+    ("71", &["taiwan"]),
+    ("81", &["hong kong", "xianggang"]),
+    ("82", &["macao", "macau", "aomen"]),
+];
+
+/// Lower case, without the administrative words databases append
+/// (`Sheng`, `Shi`, `Province`, `Municipality`, `Autonomous Region`, `Zhuang`, …).
+fn normalise_english(name: &str) -> String {
+    const NOISE: [&str; 13] = [
+        "province",
+        "municipality",
+        "autonomous",
+        "region",
+        "special",
+        "administrative",
+        "sheng",
+        "shi",
+        "zizhiqu",
+        "zhuang",
+        "hui",
+        "uygur",
+        "uyghur",
+    ];
+    name.to_lowercase()
+        .replace(['-', '_', ',', '.'], " ")
+        .split_whitespace()
+        .filter(|w| !NOISE.contains(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The GB/T 2260 province code (two digits) of a province as an IP database names it
+/// in English (`Fujian`, `Guangxi Zhuang Autonomous Region`), if it is one of the 34.
+pub fn province_code_of_english(name: &str) -> Option<&'static str> {
+    let name = normalise_english(name);
+    PROVINCES_EN
+        .iter()
+        .find(|(_, names)| names.contains(&name.as_str()))
+        .map(|(code, _)| *code)
+}
+
+/// The short Chinese name (`福建`) of a province named in English, if it is one of the 34.
+pub fn province_of_english(name: &str) -> Option<&'static str> {
+    province_code_of_english(name).and_then(province_of_code)
+}
+
 /// The facts [`judge`] weighs.
 #[derive(Debug, Clone, Copy)]
 pub struct NetworkFacts<'a> {
@@ -330,5 +411,63 @@ mod tests {
             concurrent_network(t0, &both, t0 + Duration::hours(1), overlap),
             None
         );
+    }
+
+    #[test]
+    fn every_provincial_unit_is_found_from_its_english_name() {
+        let cases = [
+            ("Beijing", "11"),
+            ("Tianjin Municipality", "12"),
+            ("Hebei", "13"),
+            ("Shanxi", "14"),
+            ("Inner Mongolia", "15"),
+            ("Nei Mongol Autonomous Region", "15"),
+            ("Liaoning", "21"),
+            ("Jilin Sheng", "22"),
+            ("Heilongjiang", "23"),
+            ("Shanghai", "31"),
+            ("Jiangsu", "32"),
+            ("Zhejiang", "33"),
+            ("Anhui", "34"),
+            ("Fujian", "35"),
+            ("Jiangxi", "36"),
+            ("Shandong", "37"),
+            ("Henan", "41"),
+            ("Hubei", "42"),
+            ("Hunan", "43"),
+            ("Guangdong Province", "44"),
+            ("Guangxi Zhuang Autonomous Region", "45"),
+            ("Hainan", "46"),
+            ("Chongqing", "50"),
+            ("Sichuan", "51"),
+            ("Guizhou", "52"),
+            ("Yunnan", "53"),
+            ("Tibet", "54"),
+            ("Xizang", "54"),
+            ("Shaanxi", "61"),
+            ("Gansu", "62"),
+            ("Qinghai", "63"),
+            ("Ningxia Hui Autonomous Region", "64"),
+            ("Xinjiang Uygur Autonomous Region", "65"),
+            ("Taiwan", "71"),
+            ("Hong Kong", "81"),
+            ("Macau", "82"),
+        ];
+        for (name, code) in cases {
+            assert_eq!(province_code_of_english(name), Some(code), "{name}");
+        }
+        // Every unit of the Chinese table has an English name.
+        for (code, _) in PROVINCES {
+            assert!(PROVINCES_EN.iter().any(|(c, _)| *c == code), "{code}");
+        }
+        assert_eq!(province_of_english("Fujian"), Some("福建"));
+        // Shanxi and Shaanxi are two provinces; a city or a foreign state is none.
+        assert_ne!(
+            province_code_of_english("Shanxi"),
+            province_code_of_english("Shaanxi")
+        );
+        assert_eq!(province_code_of_english("Longyan"), None);
+        assert_eq!(province_code_of_english("California"), None);
+        assert_eq!(province_code_of_english(""), None);
     }
 }

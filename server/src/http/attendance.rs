@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use mobile_api::problem::PROBLEM_JSON;
 use mobile_api::{
-    AttendanceRequest, AttendanceResponse, DeviceBinding, MonthSummary, MoveDevice, MyAssignment,
-    Page, Problem, Visit,
+    AttendanceRequest, AttendanceResponse, DeviceBinding, DeviceStatus, MonthSummary, MoveDevice,
+    MyAssignment, Page, Problem, Visit,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -32,7 +32,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_assignments))
         .routes(routes!(my_visits))
         .routes(routes!(my_summary))
-        .routes(routes!(move_device))
+        .routes(routes!(move_device, my_device))
+}
+
+/// The physician's bound phone, and from when a self-service move
+/// (`POST /api/v1/me/device-move-requests` with `self_service: true`) is granted at once.
+#[utoipa::path(get, path = "/api/v1/me/device", tag = "attendance",
+    security(("bearer" = [])),
+    responses((status = 200, body = DeviceStatus),
+        (status = 403, description = "not a physician", body = Problem, content_type = "application/problem+json")))]
+pub async fn my_device(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<AppJson<DeviceStatus>> {
+    Ok(AppJson(devices::device_status(&state, &actor).await?))
 }
 
 /// Moves the physician's device binding to a new phone (self-service, once per

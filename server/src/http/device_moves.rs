@@ -25,13 +25,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Asks to move the physician's binding to a new phone; a hospital administrator of
-/// their hospital or a supervisor decides. After approval the new phone raises nothing.
+/// their hospital or a supervisor decides. With `self_service: true` the move is granted
+/// at once (`approved`) when the physician made no self-service move within
+/// `CHECKIN_DEVICE_SELF_MOVE_DAYS`, else it waits as a request (`pending`). After the
+/// move the new phone raises nothing.
 #[utoipa::path(post, path = "/api/v1/me/device-move-requests", tag = "attendance",
     request_body = RequestDeviceMove, security(("bearer" = [])),
     responses((status = 201, body = DeviceMoveRequest),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not a physician", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`device_move_pending` or `device_bound_elsewhere`", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`device_move_pending`, `device_bound_elsewhere` or `device_already_bound`", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_move(
     State(state): State<AppState>,
     actor: Actor,

@@ -423,6 +423,20 @@ async fn decide(
         }
         _ => Vec::new(),
     };
+    // Asked only of an offline upload of a printed code: was the screen running then?
+    let kiosk_active_at_scan = match (&site, &code) {
+        (Some(site), CodeCheck::Genuine(c))
+            if attempt.offline
+                && !online_since_scan
+                && c.kind == crate::domain::kiosk_code::CodeKind::Daily =>
+        {
+            let active = Duration::minutes(state.config.detection.kiosk_active_minutes);
+            store
+                .site_kiosk_active_around(site.id, scanned_at, active)
+                .await?
+        }
+        _ => false,
+    };
     let place = client_ip.and_then(|ip| state.ip_locator.as_ref()?.locate(ip));
     let (network_evidence, network_finding) = network::judge(&NetworkFacts {
         client_ip,
@@ -456,6 +470,7 @@ async fn decide(
         presence_pending: !presence_checks.is_empty(),
         online_since_scan,
         kiosk_active: !kiosk_networks.is_empty(),
+        kiosk_active_at_scan,
         daily_code_policy: site
             .as_ref()
             .map(|s| s.daily_code_policy)

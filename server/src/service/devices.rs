@@ -1,10 +1,11 @@
-//! Moving a physician's device binding to a new phone: self-service once per
-//! `CHECKIN_DEVICE_MOVE_DAYS`, after which scans from the new phone raise nothing.
+//! Moving a physician's device binding to a new phone: self-service (once per
+//! `CHECKIN_DEVICE_SELF_MOVE_DAYS`, else a request) or approved by the hospital,
+//! after which scans from the new phone raise nothing.
 
 use chrono::Duration;
 use mobile_api::{
-    DeviceBinding, DeviceMoveDecision, DeviceMoveRequest, DeviceMoveRequestList, MoveDevice,
-    RequestDeviceMove,
+    DeviceBinding, DeviceMoveDecision, DeviceMoveRequest, DeviceMoveRequestList, DeviceStatus,
+    MoveDevice, RequestDeviceMove,
 };
 use uuid::Uuid;
 
@@ -113,6 +114,14 @@ fn conflict(error: crate::store::StoreError) -> ApiError {
                 detail: "this request has already been decided".into(),
             }
         }
+        crate::store::StoreError::Conflict(what)
+            if what == crate::store::device_moves::SELF_MOVE_SPENT =>
+        {
+            ApiError::Conflict {
+                code: "device_move_too_soon",
+                detail: "you moved your phone yourself a moment ago".into(),
+            }
+        }
         other => other.into(),
     }
 }
@@ -130,11 +139,17 @@ fn to_wire(r: MoveRequestRecord) -> DeviceMoveRequest {
         decided_by: r.decided_by,
         decided_at: r.decided_at,
         decision_note: r.decision_note,
+        self_service: r.self_service,
     }
 }
 
-/// A physician asks to move their binding to a new phone. 409 `device_bound_elsewhere`
-/// when that phone is another physician's, `device_move_pending` when a request waits.
+/// A physician asks to move their binding to a new phone. With `self_service` the
+/// move is granted at once (status `approved`, audited `device_move.self`) when they
+/// made no self-service move within `CHECKIN_DEVICE_SELF_MOVE_DAYS`; otherwise, and
+/// without the flag, it waits for a decision (`pending`, audited `device_move.request`).
+/// 409 `device_bound_elsewhere` when that phone is another physician's,
+/// `device_move_pending` when a request waits, `device_already_bound` when it is
+/// already the bound phone.
 pub async fn request_move(
     state: &AppState,
     actor: &Actor,
@@ -146,7 +161,7 @@ pub async fn request_move(
         return Err(ApiError::invalid("device_id: must be 1 to 200 characters"));
     }
     let note = optional_note(request.note.as_deref(), "note")?;
-    let (_, owners) = state
+    let (bound, owners) = state
         .store
         .device_bindings(actor.user_id, device_id)
         .await?;
@@ -156,14 +171,37 @@ pub async fn request_move(
             detail: "this phone is bound to another physician's account".into(),
         });
     }
+    if bound.as_deref() == Some(device_id) {
+        return Err(ApiError::Conflict {
+            code: "device_already_bound",
+            detail: "this phone is already the one your scans are expected from".into(),
+        });
+    }
+    let now = state.now();
+    let period = Duration::days(state.config.detection.device_self_move_days);
+    let granted = request.self_service
+        && state
+            .store
+            .pending_device_move(actor.user_id)
+            .await?
+            .is_none()
+        && device::may_move(
+            state.store.last_self_move(actor.user_id).await?,
+            now,
+            period,
+        );
     let id = Uuid::new_v4();
-    let after =
-        serde_json::json!({ "physician_id": actor.user_id, "device_id": device_id, "note": note });
+    let after = serde_json::json!({ "physician_id": actor.user_id, "device_id": device_id,
+        "note": note, "self_service": granted, "previous_device_id": bound });
     let audit = audit::audited(
         state,
         actor,
         Change {
-            action: "device_move.request",
+            action: if granted {
+                "device_move.self"
+            } else {
+                "device_move.request"
+            },
             object_type: "device_move_request",
             object_id: id.to_string(),
             before: None,
@@ -175,19 +213,43 @@ pub async fn request_move(
         physician_id: actor.user_id,
         device_id,
         note: note.as_deref(),
-        now: state.now(),
+        now,
     };
-    state
-        .store
-        .insert_device_move_request(&new, audit)
-        .await
-        .map_err(conflict)?;
+    if granted {
+        state
+            .store
+            .self_move_device(&new, now - period, audit)
+            .await
+            .map_err(conflict)?;
+    } else {
+        state
+            .store
+            .insert_device_move_request(&new, audit)
+            .await
+            .map_err(conflict)?;
+    }
     let stored = state
         .store
         .device_move_request(id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(to_wire(stored))
+}
+
+/// The physician's bound phone and when a self-service move is granted at once: the
+/// phone page compares it with its own device id and offers the move.
+pub async fn device_status(state: &AppState, actor: &Actor) -> ApiResult<DeviceStatus> {
+    actor.require(&[Role::Physician])?;
+    let bound = state.store.device_binding(actor.user_id).await?;
+    let period = Duration::days(state.config.detection.device_self_move_days);
+    let last = state.store.last_self_move(actor.user_id).await?;
+    let self_move_from = device::next_move_from(last, period).filter(|from| *from > state.now());
+    Ok(DeviceStatus {
+        device_id: bound.as_ref().map(|(d, _)| d.clone()),
+        bound_at: bound.map(|(_, at)| at),
+        self_move_from,
+        pending_request: state.store.pending_device_move(actor.user_id).await?,
+    })
 }
 
 /// The physician's own requests, newest first.

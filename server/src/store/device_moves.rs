@@ -24,6 +24,7 @@ pub struct MoveRequestRecord {
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
+    pub self_service: bool,
 }
 
 type Row = (
@@ -40,18 +41,33 @@ type Row = (
     Option<String>,
     Option<i64>,
     Option<String>,
+    i64,
 );
 
 const SELECT: &str = "SELECT r.id, r.physician_id, u.name, u.organization_id, j.path, \
     d.device_id, r.device_id, r.note, r.status, r.created_at, r.decided_by, r.decided_at, \
-    r.decision_note FROM device_move_requests r JOIN users u ON u.id = r.physician_id \
+    r.decision_note, r.self_service FROM device_move_requests r JOIN users u ON u.id = r.physician_id \
     LEFT JOIN organizations o ON o.id = u.organization_id \
     LEFT JOIN jurisdictions j ON j.code = o.jurisdiction_code \
     LEFT JOIN devices d ON d.physician_id = r.physician_id";
 
 fn record(row: Row) -> StoreResult<MoveRequestRecord> {
-    let (id, physician, name, org, path, current, device, note, status, created, by, at, dnote) =
-        row;
+    let (
+        id,
+        physician,
+        name,
+        org,
+        path,
+        current,
+        device,
+        note,
+        status,
+        created,
+        by,
+        at,
+        dnote,
+        own,
+    ) = row;
     Ok(MoveRequestRecord {
         id: parse_uuid(&id)?,
         physician_id: parse_uuid(&physician)?,
@@ -66,6 +82,7 @@ fn record(row: Row) -> StoreResult<MoveRequestRecord> {
         decided_by: parse_opt_uuid(by)?,
         decided_at: at.map(from_ms).transpose()?,
         decision_note: dnote,
+        self_service: own != 0,
     })
 }
 
@@ -78,7 +95,79 @@ pub struct NewMoveRequest<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// Why a self-service move was not written.
+pub const SELF_MOVE_SPENT: &str = "device_self_move_spent";
+
 impl Store {
+    /// When the physician last moved their binding themselves, if ever.
+    pub async fn last_self_move(&self, physician_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
+        const SQL: &str = "SELECT MAX(created_at) FROM device_move_requests \
+            WHERE physician_id = $1 AND self_service = 1";
+        let (at,): (Option<i64>,) = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(physician_id.to_string()).fetch_one(pool).await?);
+        at.map(from_ms).transpose()
+    }
+
+    /// The physician's pending request, if any.
+    pub async fn pending_device_move(&self, physician_id: Uuid) -> StoreResult<Option<Uuid>> {
+        const SQL: &str = "SELECT id FROM device_move_requests \
+            WHERE physician_id = $1 AND status = 'pending' LIMIT 1";
+        let id: Option<(String,)> = on_pool!(self.db(), pool =>
+            sqlx::query_as(SQL).bind(physician_id.to_string()).fetch_optional(pool).await?);
+        id.map(|(id,)| parse_uuid(&id)).transpose()
+    }
+
+    /// A self-service move: stored as a request granted at once by the physician
+    /// (`self_service = 1`) and the binding moved, in one transaction. `Conflict`
+    /// (`device_self_move_spent`) when another self-service move was made after
+    /// `spent_after` meanwhile.
+    pub async fn self_move_device(
+        &self,
+        new: &NewMoveRequest<'_>,
+        spent_after: DateTime<Utc>,
+        provenance: Provenance,
+    ) -> StoreResult<()> {
+        const SPENT: &str = "SELECT COUNT(*) FROM device_move_requests \
+            WHERE physician_id = $1 AND self_service = 1 AND created_at > $2";
+        const INSERT: &str = "INSERT INTO device_move_requests (id, physician_id, device_id, \
+            note, status, created_at, decided_by, decided_at, audit_seq, self_service) \
+            VALUES ($1, $2, $3, $4, 'approved', $5, $2, $5, $6, 1)";
+        const BIND: &str = "INSERT INTO devices (physician_id, device_id, bound_at) \
+             VALUES ($1, $2, $3) ON CONFLICT (physician_id) DO UPDATE \
+             SET device_id = excluded.device_id, bound_at = excluded.bound_at";
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let (spent,): (i64,) = sqlx::query_as(SPENT)
+                .bind(new.physician_id.to_string())
+                .bind(to_ms(spent_after))
+                .fetch_one(&mut *tx)
+                .await?;
+            if spent > 0 {
+                tx.rollback().await?;
+                return Err(StoreError::Conflict(SELF_MOVE_SPENT.to_owned()));
+            }
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            sqlx::query(INSERT)
+                .bind(new.id.to_string())
+                .bind(new.physician_id.to_string())
+                .bind(new.device_id)
+                .bind(new.note)
+                .bind(to_ms(new.now))
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(BIND)
+                .bind(new.physician_id.to_string())
+                .bind(new.device_id)
+                .bind(to_ms(new.now))
+                .execute(&mut *tx)
+                .await?;
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// Stores a pending request; `Conflict` when the physician has one pending already.
     pub async fn insert_device_move_request(
         &self,

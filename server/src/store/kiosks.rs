@@ -204,6 +204,30 @@ impl Store {
         Ok(rows.into_iter().map(|(n,)| n).collect())
     }
 
+    /// Whether an unrevoked kiosk of the site was fetching codes around `at`: one of
+    /// its networks was seen from `active` before `at` to `active` after it.
+    pub async fn site_kiosk_active_around(
+        &self,
+        site_id: Uuid,
+        at: DateTime<Utc>,
+        active: chrono::Duration,
+    ) -> StoreResult<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM kiosk_networks n \
+            JOIN kiosks k ON k.id = n.kiosk_id \
+            WHERE k.site_id = $1 AND k.revoked_at IS NULL \
+            AND n.first_seen_at <= $2 AND n.last_seen_at >= $3";
+        let query = Step::new(
+            SQL,
+            vec![
+                site_id.to_string().into(),
+                (at + active).into(),
+                (at - active).into(),
+            ],
+        );
+        let row: Option<(i64,)> = self.read_first(&query).await?;
+        Ok(row.is_some_and(|(n,)| n > 0))
+    }
+
     /// Pins the kiosk to `network` (or unpins it with `None`), with its audit entry.
     pub async fn pin_kiosk(
         &self,

@@ -247,6 +247,7 @@ impl<'a> Bulk<'a> {
                 .any(|f| f.at > attempt.scanned_at && f.at < now),
             // The simulated sites' screens are not modelled as fetching codes.
             kiosk_active: false,
+            kiosk_active_at_scan: false,
             daily_code_policy: Default::default(),
         };
         let mut judgement = attendance::judge(&attempt, &facts, &self.policy);

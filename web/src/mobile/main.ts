@@ -361,7 +361,39 @@ async function loadActivities(visitId: string): Promise<void> {
   }
   renderActivities();
 }
+// ---- the bound phone (#22 point 6): offer a self-service move on a phone that is not it ----
+interface DeviceStatus { device_id: string | null; self_move_from: string | null; pending_request: string | null }
+let device: DeviceStatus | null = null;
+let deviceNote = '';
+async function loadDevice(): Promise<void> {
+  try { device = await api('GET', '/api/v1/me/device'); } catch (_) { device = null; }
+  renderDevice();
+}
+function renderDevice(): void {
+  const stranger = !!session && !!device && !!device.device_id && device.device_id !== deviceId();
+  const button = $<HTMLButtonElement>('device-move');
+  $('device-banner').hidden = !stranger && !deviceNote;
+  button.hidden = !stranger || !!device?.pending_request;
+  button.textContent = t('device_move');
+  $('device-text').textContent = deviceNote || (device?.pending_request ? t('device_pending') : t('device_new'));
+}
+$<HTMLButtonElement>('device-move').addEventListener('click', async () => {
+  const button = $<HTMLButtonElement>('device-move');
+  button.disabled = true;
+  button.textContent = t('device_moving');
+  try {
+    const moved = await api('POST', '/api/v1/me/device-move-requests', { device_id: deviceId(), self_service: true });
+    deviceNote = moved.status === 'approved' ? t('device_moved') : t('device_requested');
+  } catch (e) {
+    deviceNote = t('device_failed', { why: errorWords(e) });
+  } finally {
+    button.disabled = false;
+  }
+  await loadDevice();
+});
+
 async function refreshAll() {
+  loadDevice();
   await Promise.all([loadAssignments(), loadVisits()]);
   renderToday();
   renderVisits();
@@ -885,6 +917,7 @@ function signOut(reasonKey: string | null): void {
   if (token && !reasonKey) send('POST', '/api/v1/auth/logout', { refresh_token: token }).catch(() => {});
   state.assignments = null; state.visits = null; state.summary = null; state.result = null;
   state.activities = null; state.activitiesVisit = null; state.actMsg = null;
+  device = null; deviceNote = ''; renderDevice();
   $('app-view').hidden = true;
   $('password-view').hidden = true;
   $('logout').hidden = true;
@@ -1219,6 +1252,7 @@ async function submit(action: Action, body: CheckBody, scannedAt: Date, photo: P
     const res = await api('POST', PATH[action], body);
     showResult({ outcome: res.verdict, action, reasons: res.reasons, summaries: res.anomaly_summaries, distance: res.distance_to_fence_m, at: new Date().toISOString(), siteTz, visitId: res.visit_id, ...scanContext(body) });
     if (photo && res.event_id) uploadPhoto(res.event_id, photo);
+    if ((res.reasons || []).includes('new_device')) loadDevice();
     afterScan();
   } catch (err) {
     const e = asProblem(err);

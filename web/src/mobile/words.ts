@@ -82,6 +82,11 @@ export const STRINGS: Record<Lang, Record<string, string>> = {
     cal_weekdays: '一,二,三,四,五,六,日', st_full: '1天', st_half: '半天', st_pending: '待审核', st_denied: '不计入', st_uncredited: '不足半天', st_open: '在岗',
     cal_total: '本月计入 {days} 天（其中半天 {half} 个），待审核 {pending} 次。',
     queue_unavailable: '此浏览器无法在本机保存扫码（可能处于无痕模式）。请联网后重新扫码。',
+    device_new: '这部手机不是您绑定的签到手机，在这里扫码会被标记为“更换手机”。换了新手机请先换绑。',
+    device_move: '换绑到这部手机', device_moving: '正在换绑…',
+    device_moved: '已换绑到这部手机，之后在这部手机上扫码不再标记。',
+    device_requested: '本期内已自助换绑过一次，已提交换绑申请，待医院管理员审批。',
+    device_pending: '换绑申请待医院管理员审批。', device_failed: '换绑失败：{why}',
   },
   en: {
     app_title: 'Outreach check-in', skip: 'Skip to content', logout: 'Sign out', online: 'Online', offline: 'Offline',
@@ -153,6 +158,11 @@ export const STRINGS: Record<Lang, Record<string, string>> = {
     cal_weekdays: 'Mo,Tu,We,Th,Fr,Sa,Su', st_full: 'Day', st_half: 'Half', st_pending: 'Review', st_denied: 'Denied', st_uncredited: 'Short', st_open: 'On duty',
     cal_total: '{days} day(s) credited this month ({half} half-day(s)); {pending} visit(s) awaiting review.',
     queue_unavailable: 'This browser cannot keep scans on the phone (a private window?). Scan again when online.',
+    device_new: "This phone is not the one bound to your account: scans here are flagged as a new phone. Got a new phone? Move the binding first.",
+    device_move: 'Move the binding to this phone', device_moving: 'Moving…',
+    device_moved: 'The binding is on this phone now; scans here are no longer flagged.',
+    device_requested: 'You already moved it yourself this period: a request was sent to your hospital administrator.',
+    device_pending: 'Your request to move the binding awaits your hospital administrator.', device_failed: 'Could not move the binding: {why}',
   },
 };
 // Every refusal code of the check-in contract, in plain words.
