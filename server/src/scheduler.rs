@@ -1,6 +1,7 @@
 //! Time-driven work, run on a timer by every server process: closing visits at the end
 //! of their local day, expiring presence checks whose deadline passed, judging
-//! requirement periods that ended, and raising reports filed late or not at all.
+//! requirement periods that ended, raising reports filed late or not at all, and
+//! check-ins whose required scan photo never came.
 //!
 //! Several processes may share one database, and any of them may have been down for a
 //! while, so every step is a catch-up over what is due by the injected clock, and every
@@ -79,6 +80,8 @@ pub struct TickReport {
     pub requirements_missed: usize,
     /// Reports found overdue or filed late (`filing_missing`, `filing_late`).
     pub filing_anomalies: usize,
+    /// Check-ins whose required scan photo never came (`photo_missing`).
+    pub photos_missing: usize,
 }
 
 /// Starts the timer in the background (first tick at once, catching up on downtime),
@@ -106,6 +109,7 @@ async fn run_periodically(state: AppState, every: StdDuration) {
                 periods_judged = report.periods_judged,
                 requirements_missed = report.requirements_missed,
                 filing_anomalies = report.filing_anomalies,
+                photos_missing = report.photos_missing,
                 "scheduler tick"
             ),
             Err(error) => tracing::warn!(%error, "scheduler tick failed"),
@@ -160,6 +164,10 @@ async fn run_steps(state: &AppState, presence: &mut PresenceSweep) -> ApiResult<
     }
     match service::filings::raise_filing_anomalies(state).await {
         Ok(raised) => report.filing_anomalies = raised,
+        Err(error) => first_error = first_error.or(Some(error)),
+    }
+    match service::photos::raise_missing_photos(state).await {
+        Ok(raised) => report.photos_missing = raised,
         Err(error) => first_error = first_error.or(Some(error)),
     }
     match first_error {
