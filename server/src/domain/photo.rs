@@ -77,7 +77,9 @@ pub struct PhotoDue {
 pub fn missing_photo(due: &PhotoDue, clock: &dyn Clock) -> Option<Finding> {
     let now = clock.now();
     let closes_at = due.received_at + Duration::minutes(UPLOAD_WINDOW_MINUTES);
-    let required_then = due.required_since.is_none_or(|since| due.received_at >= since);
+    let required_then = due
+        .required_since
+        .is_none_or(|since| due.received_at >= since);
     (!due.has_photo && required_then && now > closes_at).then(|| Finding {
         kind: AnomalyKind::PhotoMissing,
         detail: json!({
@@ -108,7 +110,11 @@ mod tests {
         let clock = ManualClock::new(at);
         assert_eq!(missing_photo(&due(at), &clock), None, "window just opened");
         clock.advance(Duration::minutes(30));
-        assert_eq!(missing_photo(&due(at), &clock), None, "window's last minute");
+        assert_eq!(
+            missing_photo(&due(at), &clock),
+            None,
+            "window's last minute"
+        );
         clock.advance(Duration::seconds(1));
         let finding = missing_photo(&due(at), &clock).expect("missing");
         assert_eq!(finding.kind, AnomalyKind::PhotoMissing);
