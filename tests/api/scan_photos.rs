@@ -204,3 +204,299 @@ async fn a_required_photo_that_never_comes_raises_photo_missing_once() {
     assert_eq!(p.tick().await, 0);
     assert_eq!(p.anomalies("photo_missing").await.len(), 1);
 }
+
+impl Photos {
+    /// Visits on March `days`, each with a photo at check-in and check-out; the
+    /// photo ids (event ids).
+    async fn visits_with_photos(&self, days: std::ops::RangeInclusive<u32>) -> Vec<String> {
+        let physician = &self.world.physician.client;
+        let mut ids = Vec::new();
+        for day in days {
+            for (action, hour) in [("check-in", 8), ("check-out", 16)] {
+                self.app.clock.set(local(day, hour, 30));
+                let answer = self.scan(physician, "phone-A", action).await;
+                let event = id(&answer, "event_id");
+                self.app.clock.set(local(day, hour, 35));
+                self.put_photo(physician, &event, jpeg(300 + day as usize, day as u8))
+                    .await;
+                ids.push(event);
+            }
+        }
+        ids
+    }
+
+    async fn draw(&self, who: &Client, body: Value) -> (StatusCode, Value) {
+        self.app
+            .send(who, Method::POST, "/api/v1/scan-photo-samples", Some(body))
+            .await
+    }
+
+    async fn review(&self, who: &Client, photo: &str, body: Value) -> (StatusCode, Value) {
+        self.app
+            .send(
+                who,
+                Method::POST,
+                &format!("/api/v1/scan-photos/{photo}/review"),
+                Some(body),
+            )
+            .await
+    }
+}
+
+fn drawn(sample: &Value) -> Vec<String> {
+    sample["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| id(i, "photo_id"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_photo_sample_repeats_from_its_seed_and_reviews_are_audited() {
+    let p = Photos::open().await;
+    let photos = p.visits_with_photos(2..=7).await;
+    assert_eq!(photos.len(), 12);
+    let supervisor = &p.world.supervisor.client;
+    let county = p.world.county.clone();
+
+    // The same seed draws the same photos in the same order; another seed otherwise.
+    let ask = |seed: Option<&str>| {
+        let mut body = json!({"jurisdiction_code": county, "month": "2026-03", "n": 5});
+        if let Some(seed) = seed {
+            body["seed"] = json!(seed);
+        }
+        body
+    };
+    let (status, first) = p.draw(supervisor, ask(Some("42"))).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["seed"], "42");
+    assert_eq!(first["population"], 12);
+    let first_ids = drawn(&first);
+    assert_eq!(first_ids.len(), 5);
+    assert!(first_ids.iter().all(|i| photos.contains(i)));
+    let (_, again) = p.draw(supervisor, ask(Some("42"))).await;
+    assert_eq!(drawn(&again), first_ids);
+    let others: Vec<Vec<String>> = draws_with_seeds_1_to_10(&p, supervisor, &ask).await;
+    assert!(others.iter().any(|o| *o != first_ids), "other seeds differ");
+    // Without a seed one is generated and recorded.
+    let (status, fresh) = p.draw(supervisor, ask(None)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let seed = fresh["seed"].as_str().expect("seed").to_owned();
+    let (_, redrawn) = p.draw(supervisor, ask(Some(&seed))).await;
+    assert_eq!(drawn(&redrawn), drawn(&fresh));
+    // Each item says who, where and when.
+    let item = &first["items"][0];
+    assert_eq!(item["physician_name"], p.world.physician.user.name.as_str());
+    assert_eq!(item["site_name"], p.world.site.name.as_str());
+    assert_eq!(item["order"], 1);
+    assert!(
+        item["weight"]
+            .as_u64()
+            .is_some_and(|w| (1..=4).contains(&w))
+    );
+
+    // Bad input names its field; other counties and physicians are kept out.
+    for (body, field) in [
+        (
+            json!({"jurisdiction_code": county, "month": "2026-3", "n": 5}),
+            "month",
+        ),
+        (
+            json!({"jurisdiction_code": county, "month": "2026-03", "n": 0}),
+            "n",
+        ),
+        (
+            json!({"jurisdiction_code": county, "month": "2026-03", "n": 5, "seed": "x"}),
+            "seed",
+        ),
+    ] {
+        let (status, problem) = p.draw(supervisor, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with(field)),
+            "{problem}"
+        );
+    }
+    assert_problem(
+        p.draw(&p.world.other_supervisor.client, ask(None)).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_problem(
+        p.draw(&p.world.physician.client, ask(None)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let sample_id = id(&first, "id");
+    assert_problem(
+        p.app
+            .send(
+                &p.world.other_supervisor.client,
+                Method::GET,
+                &format!("/api/v1/scan-photo-samples/{sample_id}"),
+                None,
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // The photo itself, with its hash.
+    let target = first_ids[0].clone();
+    let response = supervisor
+        .request(Method::GET, &format!("/api/v1/scan-photos/{target}"))
+        .send()
+        .await
+        .expect("photo");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    let sha = response.headers()["x-content-sha256"]
+        .to_str()
+        .expect("hash")
+        .to_owned();
+    let bytes = response.bytes().await.expect("bytes");
+    assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF]);
+    assert_eq!(item["sha256"], sha.as_str());
+    let outside = p
+        .world
+        .other_supervisor
+        .client
+        .request(Method::GET, &format!("/api/v1/scan-photos/{target}"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(outside.status(), StatusCode::NOT_FOUND);
+
+    // ok raises nothing; a second review is refused.
+    let (status, ok) = p
+        .review(supervisor, &target, json!({"verdict": "ok"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ok}");
+    assert!(ok["anomaly_id"].is_null());
+    assert_problem(
+        p.review(
+            supervisor,
+            &target,
+            json!({"verdict": "suspicious", "note": "x"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "photo_reviewed",
+    );
+
+    // suspicious needs a note, then raises photo_suspicious on the visit.
+    let doubtful = first_ids[1].clone();
+    let (status, problem) = p
+        .review(supervisor, &doubtful, json!({"verdict": "suspicious"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("note"))
+    );
+    assert_problem(
+        p.review(
+            &p.world.other_supervisor.client,
+            &doubtful,
+            json!({"verdict": "ok"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (status, suspicious) = p
+        .review(
+            supervisor,
+            &doubtful,
+            json!({"verdict": "suspicious", "note": "照片为翻拍的手机屏幕"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{suspicious}");
+    let raised = p.anomalies("photo_suspicious").await;
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(raised[0].severity, "high");
+    assert_eq!(
+        raised[0].id.to_string(),
+        suspicious["anomaly_id"].as_str().expect("anomaly")
+    );
+    let sampled_visit = first["items"][1]["visit_id"].as_str().expect("visit");
+    assert_eq!(
+        raised[0].visit_id.map(|v| v.to_string()).as_deref(),
+        Some(sampled_visit)
+    );
+    assert!(
+        raised[0].summary_zh.contains("翻拍"),
+        "{}",
+        raised[0].summary_zh
+    );
+
+    // The sample shows the reviews; the audit chain holds both, intact.
+    let (_, reread) = p
+        .app
+        .send(
+            supervisor,
+            Method::GET,
+            &format!("/api/v1/scan-photo-samples/{sample_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(drawn(&reread), first_ids);
+    assert_eq!(reread["items"][0]["review"]["verdict"], "ok");
+    assert_eq!(reread["items"][1]["review"]["verdict"], "suspicious");
+    for review in [&ok, &suspicious] {
+        let (_, entries) = p
+            .app
+            .send(
+                &p.app.admin,
+                Method::GET,
+                &format!(
+                    "/api/v1/audit?object_type=scan_photo_review&object_id={}",
+                    id(review, "id")
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(
+            entries["items"][0]["action"], "scan_photo_review.create",
+            "{entries}"
+        );
+    }
+    let (_, entries) = p
+        .app
+        .send(
+            &p.app.admin,
+            Method::GET,
+            &format!("/api/v1/audit?object_type=scan_photo_sample&object_id={sample_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(entries["items"][0]["after"]["seed"], "42", "{entries}");
+    let (_, verified) = p
+        .app
+        .send(
+            &p.app.admin,
+            Method::GET,
+            "/api/v1/audit/verification",
+            None,
+        )
+        .await;
+    assert_eq!(verified["intact"], true, "{verified}");
+}
+
+/// Draws with seeds 1 to 10, one after another.
+async fn draws_with_seeds_1_to_10(
+    p: &Photos,
+    who: &Client,
+    ask: &dyn Fn(Option<&str>) -> Value,
+) -> Vec<Vec<String>> {
+    let mut all = Vec::new();
+    for seed in 1..=10 {
+        let (_, sample) = p.draw(who, ask(Some(&seed.to_string()))).await;
+        all.push(drawn(&sample));
+    }
+    all
+}

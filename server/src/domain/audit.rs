@@ -136,6 +136,8 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
     AuditedTable::named("clinic_confirmations", "clinic_confirmation"),
     AuditedTable::named("appeals", "appeal"),
     AuditedTable::named("scan_photos", "scan_photo"),
+    AuditedTable::named("scan_photo_samples", "scan_photo_sample"),
+    AuditedTable::named("scan_photo_reviews", "scan_photo_review"),
 ];
 
 impl AuditedTable {

@@ -21,6 +21,7 @@ pub mod kiosk;
 pub mod limits;
 pub mod metrics;
 pub mod mobile;
+pub mod photo_reviews;
 pub mod photos;
 pub mod reports;
 pub mod service;
@@ -97,6 +98,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(clinic::router())
         .merge(appeals::router())
         .merge(photos::router())
+        .merge(photo_reviews::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.
