@@ -434,6 +434,39 @@ async fn a_photo_sample_repeats_from_its_seed_and_reviews_are_audited() {
         raised[0].summary_zh
     );
 
+    // The visit detail lists its photos; the list marks how its scans came in.
+    let (_, detail) = p
+        .app
+        .send(
+            supervisor,
+            Method::GET,
+            &format!("/api/v1/visits/{sampled_visit}"),
+            None,
+        )
+        .await;
+    let shown = detail["photos"].as_array().expect("photos");
+    assert_eq!(shown.len(), 2, "{detail}");
+    assert!(shown.iter().any(|ph| ph["event_id"] == doubtful.as_str()));
+    assert_eq!(detail["visit"]["scan_marks"]["offline"], false, "{detail}");
+    let (_, list) = p
+        .app
+        .send(supervisor, Method::GET, "/api/v1/visits", None)
+        .await;
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), 6, "{list}");
+    // Every scan was live; the first, right after the kiosk fetched its code from
+    // the same (loopback) network, counts as from the kiosk's network.
+    assert!(
+        items.iter().all(|v| v["scan_marks"]["offline"] == false),
+        "{list}"
+    );
+    assert!(
+        items
+            .iter()
+            .any(|v| v["scan_marks"]["kiosk_network"] == true),
+        "{list}"
+    );
+
     // The sample shows the reviews; the audit chain holds both, intact.
     let (_, reread) = p
         .app

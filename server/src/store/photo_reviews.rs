@@ -290,3 +290,44 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// How each visit's accepted scans reached the server: offline uploads and scans
+    /// from a kiosk's network. Visits without scans are absent.
+    pub async fn scan_marks_of(
+        &self,
+        visits: &[Uuid],
+    ) -> StoreResult<std::collections::HashMap<Uuid, mobile_api::ScanMarks>> {
+        if visits.is_empty() {
+            return Ok(Default::default());
+        }
+        // Only placeholders are generated; the ids themselves are bound.
+        let placeholders: Vec<String> = (1..=visits.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT visit_id, \
+             MAX(CASE WHEN offline THEN 1 ELSE 0 END), \
+             MAX(CASE WHEN network = 'kiosk_network' THEN 1 ELSE 0 END) \
+             FROM attendance_events WHERE verdict <> 'refused' AND visit_id IN ({}) \
+             GROUP BY visit_id",
+            placeholders.join(", ")
+        );
+        let rows: Vec<(String, i32, i32)> = on_pool!(self.db(), pool => {
+            let mut query = sqlx::query_as::<_, (String, i32, i32)>(sqlx::AssertSqlSafe(sql.clone()));
+            for id in visits {
+                query = query.bind(id.to_string());
+            }
+            query.fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(visit, offline, kiosk)| {
+                Ok((
+                    parse_uuid(&visit)?,
+                    mobile_api::ScanMarks {
+                        offline: offline != 0,
+                        kiosk_network: kiosk != 0,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
