@@ -328,3 +328,10 @@ export async function getImageUrl(path: string): Promise<{ url: string; sha256: 
   });
   return { url, sha256: res.headers.get('x-content-sha256') };
 }
+
+/** An image fetched with the bearer token, as a blob: URL the page may show (revoke it when done). */
+export async function imageUrl(path: string): Promise<string> {
+  const res = await authorised('GET', path, { accept: 'image/*' });
+  if (!res.ok) throw new ApiError(res.status, (await readBody(res)) as { detail?: string });
+  return URL.createObjectURL(await res.blob());
+}
