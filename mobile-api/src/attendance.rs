@@ -191,6 +191,20 @@ pub struct Visit {
     /// supervisors' and the clinic's list and detail when recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clinic_confirmation: Option<crate::ClinicConfirmation>,
+    /// How the visit's accepted scans reached the server (离线 / 同网 markers); given
+    /// by the supervisors' and the clinic's list and detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_marks: Option<ScanMarks>,
+}
+
+/// How a visit's accepted scans reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScanMarks {
+    /// A scan was an offline upload (kept in the phone's queue, sent later).
+    pub offline: bool,
+    /// A scan came from the network of one of the site's kiosks (strong presence evidence).
+    pub kiosk_network: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

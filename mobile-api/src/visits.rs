@@ -133,4 +133,8 @@ pub struct VisitDetail {
     pub anomalies: Vec<Anomaly>,
     pub activities: Vec<VisitActivity>,
     pub credit: VisitCreditReason,
+    /// The photos taken at the visit's scans (hash and size; the image is
+    /// `GET /api/v1/scan-photos/{event_id}`), oldest first.
+    #[serde(default)]
+    pub photos: Vec<crate::EvidencePhoto>,
 }

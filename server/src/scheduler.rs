@@ -1,6 +1,7 @@
 //! Time-driven work, run on a timer by every server process: closing visits at the end
 //! of their local day, expiring presence checks whose deadline passed, judging
-//! requirement periods that ended, and raising reports filed late or not at all.
+//! requirement periods that ended, raising reports filed late or not at all, and
+//! check-ins whose required scan photo never came.
 //!
 //! Several processes may share one database, and any of them may have been down for a
 //! while, so every step is a catch-up over what is due by the injected clock, and every
@@ -81,6 +82,8 @@ pub struct TickReport {
     pub filing_anomalies: usize,
     /// Closed survey rounds whose names and phones were erased.
     pub surveys_erased: usize,
+    /// Check-ins whose required scan photo never came (`photo_missing`).
+    pub photos_missing: usize,
 }
 
 /// Starts the timer in the background (first tick at once, catching up on downtime),
@@ -109,6 +112,7 @@ async fn run_periodically(state: AppState, every: StdDuration) {
                 requirements_missed = report.requirements_missed,
                 filing_anomalies = report.filing_anomalies,
                 surveys_erased = report.surveys_erased,
+                photos_missing = report.photos_missing,
                 "scheduler tick"
             ),
             Err(error) => tracing::warn!(%error, "scheduler tick failed"),
@@ -167,6 +171,10 @@ async fn run_steps(state: &AppState, presence: &mut PresenceSweep) -> ApiResult<
     }
     match service::surveys::erase_due(state).await {
         Ok(erased) => report.surveys_erased = erased,
+        Err(error) => first_error = first_error.or(Some(error)),
+    }
+    match service::photos::raise_missing_photos(state).await {
+        Ok(raised) => report.photos_missing = raised,
         Err(error) => first_error = first_error.or(Some(error)),
     }
     match first_error {

@@ -41,6 +41,7 @@ mod redis_outage;
 mod report_forms;
 mod reports;
 mod rules;
+mod scan_photos;
 mod service;
 mod sites;
 mod storage_faults;

@@ -1802,6 +1802,112 @@ test('满意度测评: a round is created, a person registered beside its field 
   await page.close();
 });
 
+// A 1x1 PNG: what a phone's camera frame is to the server (a real image by its bytes).
+const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+test('照片抽查: a scan photo is sampled, shown from a blob URL, marked suspicious with a note; the visits list marks offline uploads', async () => {
+  const supervisor = await accessToken(PHONE, PASSWORD);
+  const physician = await accessToken(CREDITED_PHONE, PASSWORD);
+  // The credited physician (checked in today by run.sh) checks out now; the check-out's photo follows.
+  const code = await api('GET', '/api/v1/kiosk/code', { token: env('BROWSER_KIOSK_TOKEN') });
+  const out = await api('POST', '/api/v1/attendance/check-out', {
+    token: physician,
+    body: {
+      client_event_id: crypto.randomUUID(), qr_payload: code.body.payload, device_id: 'zhou-phone-01',
+      location: { lat: 25.29110, lon: 117.41210, accuracy_m: 10, crs: 'wgs84', is_mock: false },
+    },
+  });
+  assert.equal(out.status, 201, JSON.stringify(out.body));
+  const event = out.body.event_id;
+  const today = { id: out.body.visit_id, local_date: new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()) };
+  const put = await fetch(`${BASE}/api/v1/attendance/events/${event}/photo`, {
+    method: 'PUT', headers: { Authorization: `Bearer ${physician}`, 'Content-Type': 'image/png' }, body: TINY_PNG,
+  });
+  assert.equal(put.status, 201, await put.text());
+  const county = (await api('GET', `/api/v1/organizations/${SITE_ID}`, { token: supervisor })).body.jurisdiction_code;
+  const month = today.local_date.slice(0, 7);
+
+  const page = await newPage('photo-review');
+  await logIn(page, '#/photo-review');
+  await page.locator('#photo-review').waitFor();
+  await choose(page, 'pr-jurisdiction', '漳平市');
+  await page.locator('#pr-month').fill(month);
+  await page.locator('#pr-n').fill('10');
+  await page.locator('#pr-n').press('Tab');
+  await page.locator('button[data-action="draw"]').click();
+  const card = page.locator(`.card[data-photo="${event}"]`);
+  await card.waitFor();
+  assert.ok((await card.textContent()).includes(CREDITED_NAME), 'the card names the physician');
+  assert.ok((await card.textContent()).includes(SITE_NAME), 'and the site');
+  // The thumbnail is the photo fetched with the token, as a blob: URL.
+  await card.locator('img').waitFor();
+  assert.match(await card.locator('img').getAttribute('src'), /^blob:/);
+  const seed = (await page.locator('[data-test="seed"]').textContent()).trim();
+  assert.match(seed, /^\d+$/);
+  const again = await api('POST', '/api/v1/scan-photo-samples', { token: supervisor, body: { jurisdiction_code: county, month, n: 10, seed } });
+  assert.ok(again.body.items.some((i) => i.photo_id === event), 'the same seed draws it again');
+
+  // 存疑 without a note is refused beside the card; with one it raises the anomaly.
+  await card.locator('button[data-action="suspicious"]').click();
+  await card.locator('.field-error', { hasText: '请写明存疑之处' }).waitFor();
+  await card.locator('input').fill('照片为翻拍的屏幕');
+  await card.locator('button[data-action="suspicious"]').click();
+  await card.locator('.verdict[data-verdict="suspicious"]').waitFor();
+  const raised = (await api('GET', `/api/v1/anomalies?kind=photo_suspicious&physician_id=${CREDITED_ID}`, { token: supervisor })).body.items;
+  assert.equal(raised.length, 1);
+  assert.equal(raised[0].visit_id, today.id);
+  const audit = await api('GET', `/api/v1/audit?object_type=scan_photo_review`, { token: await accessToken(ADMIN_PHONE, ADMIN_PASSWORD) });
+  assert.ok(audit.body.items.some((e) => e.action === 'scan_photo_review.create'), 'the review is audited');
+
+  // The visits list marks how the scans came in (yesterday's seeded scan was an offline upload).
+  await page.goto(`${BASE}/console/#/visits`);
+  await page.locator('.v-offline').first().waitFor();
+  await page.close();
+});
+
+test('the programme\'s scan photo setting is saved, and a kiosk is pinned to its network and unpinned', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const page = await newPage('scan-photo-setting');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/programs');
+  const row = page.locator('#programs-table tbody tr').first();
+  await row.waitFor();
+  const name = (await row.locator('td').first().textContent()).trim();
+  await row.locator('.prog-edit').click();
+  await page.locator('#min-scan-photo').getByText('必须拍照').click();
+  await page.locator('#min-save').click();
+  await row.locator('.prog-scan-photo[data-value="required"]').waitFor();
+  const stored = (await api('GET', '/api/v1/programs?limit=500', { token: adminToken })).body.items.find((p) => p.name === name);
+  assert.equal(stored.scan_photo, 'required');
+  await api('PATCH', `/api/v1/programs/${stored.id}`, { token: adminToken, body: { scan_photo: 'off' } });
+
+  // 固定网络: the seeded kiosk has fetched its code from this machine's network.
+  await page.goto(`${BASE}/console/#/admin/sites/${SITE_ID}`);
+  const pinNow = page.locator('.k-pin .k-pin-now:not(.is-disabled)').first();
+  await pinNow.waitFor();
+  const kioskId = await pinNow.locator('xpath=ancestor::div[contains(@class,"k-pin")]').getAttribute('data-kiosk');
+  await pinNow.click();
+  const cell = page.locator(`.k-pin[data-kiosk="${kioskId}"]`);
+  await cell.locator('.k-pinned').waitFor();
+  const kiosks = (await api('GET', `/api/v1/organizations/${SITE_ID}/kiosks`, { token: adminToken })).body.items;
+  const pinned = kiosks.find((k) => k.kiosk_id === kioskId);
+  assert.ok(pinned.pinned_network, 'the kiosk is pinned');
+  assert.equal((await cell.locator('.k-pinned').textContent()).trim(), pinned.pinned_network);
+  await cell.locator('.k-unpin').click();
+  await cell.locator('.k-pin-now').waitFor();
+  const after = (await api('GET', `/api/v1/organizations/${SITE_ID}/kiosks`, { token: adminToken })).body.items.find((k) => k.kiosk_id === kioskId);
+  assert.equal(after.pinned_network ?? null, null);
+
+  // The site form's daily-code policy is saved.
+  await page.locator('#s-daily-code-policy').getByText('拒绝').click();
+  await page.locator('#s-save').click();
+  await page.waitForFunction(async ([base, id, token]) => {
+    const r = await fetch(`${base}/api/v1/organizations/${id}`, { headers: { Authorization: `Bearer ${token}` } });
+    return (await r.json()).daily_code_policy === 'refuse';
+  }, [BASE, SITE_ID, adminToken]);
+  await api('PATCH', `/api/v1/organizations/${SITE_ID}`, { token: adminToken, body: { daily_code_policy: 'flag' } });
+  await page.close();
+});
+
 test('no console errors, CSP violations or uncaught exceptions', () => {
   assert.deepEqual(problems, []);
 });

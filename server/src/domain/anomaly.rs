@@ -38,6 +38,10 @@ pub enum AnomalyKind {
     DailyCodeLiveKiosk,
     /// The receiving clinic disputed the visit (受援单位日常考核).
     ClinicDisputed,
+    /// The programme requires a scan photo and none came within the upload window.
+    PhotoMissing,
+    /// A supervisor sampling scan photos marked this visit's photo suspicious.
+    PhotoSuspicious,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -59,7 +63,7 @@ impl Severity {
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 27] = [
+    pub const ALL: [AnomalyKind; 29] = [
         AnomalyKind::NewDevice,
         AnomalyKind::MockLocation,
         AnomalyKind::ImpossibleTravel,
@@ -87,6 +91,8 @@ impl AnomalyKind {
         AnomalyKind::KioskSecondNetwork,
         AnomalyKind::DailyCodeLiveKiosk,
         AnomalyKind::ClinicDisputed,
+        AnomalyKind::PhotoMissing,
+        AnomalyKind::PhotoSuspicious,
     ];
 
     /// The contract's `kind` string.
@@ -119,6 +125,8 @@ impl AnomalyKind {
             AnomalyKind::KioskSecondNetwork => "kiosk_second_network",
             AnomalyKind::DailyCodeLiveKiosk => "daily_code_live_kiosk",
             AnomalyKind::ClinicDisputed => "clinic_disputed",
+            AnomalyKind::PhotoMissing => "photo_missing",
+            AnomalyKind::PhotoSuspicious => "photo_suspicious",
         }
     }
 
@@ -142,7 +150,8 @@ impl AnomalyKind {
             | AnomalyKind::PairedAccounts
             | AnomalyKind::NetworkFarAway
             | AnomalyKind::KioskSecondNetwork
-            | AnomalyKind::ClinicDisputed => Severity::High,
+            | AnomalyKind::ClinicDisputed
+            | AnomalyKind::PhotoSuspicious => Severity::High,
             AnomalyKind::NewDevice
             | AnomalyKind::MissingCheckout
             | AnomalyKind::PresenceCheckMissed
@@ -151,7 +160,8 @@ impl AnomalyKind {
             | AnomalyKind::InspectionUnrecorded
             | AnomalyKind::StaleFix
             | AnomalyKind::CrsChanged
-            | AnomalyKind::DailyCodeLiveKiosk => Severity::Medium,
+            | AnomalyKind::DailyCodeLiveKiosk
+            | AnomalyKind::PhotoMissing => Severity::Medium,
             AnomalyKind::FilingLate => Severity::Low,
             AnomalyKind::LateSync | AnomalyKind::ShortVisit | AnomalyKind::OutsideWindowEdge => {
                 Severity::Low
@@ -188,6 +198,8 @@ impl AnomalyKind {
             AnomalyKind::KioskSecondNetwork => "签到屏链接在其他网络使用",
             AnomalyKind::DailyCodeLiveKiosk => "签到屏运行时使用纸质日码",
             AnomalyKind::ClinicDisputed => "受援单位对考勤有异议",
+            AnomalyKind::PhotoMissing => "未按要求上传扫码照片",
+            AnomalyKind::PhotoSuspicious => "扫码照片抽查存疑",
         }
     }
 
@@ -220,6 +232,8 @@ impl AnomalyKind {
             AnomalyKind::KioskSecondNetwork => "Kiosk link used from a second network",
             AnomalyKind::DailyCodeLiveKiosk => "Printed daily code while the kiosk runs",
             AnomalyKind::ClinicDisputed => "Disputed by the receiving clinic",
+            AnomalyKind::PhotoMissing => "Required scan photo missing",
+            AnomalyKind::PhotoSuspicious => "Scan photo marked suspicious",
         }
     }
 }

@@ -211,6 +211,14 @@ const FACTS: &[(&str, &str, &str, Shown)] = &[
     ("seconds_within", "判定间隔", "Within", Shown::Seconds),
     ("reason", "受援单位意见", "Clinic's reason", Shown::Text),
     ("disputed_by_name", "提出人", "Raised by", Shown::Text),
+    (
+        "window_closed_at",
+        "照片上传截止",
+        "Photo due by",
+        Shown::Instant,
+    ),
+    ("reviewed_by_name", "抽查人", "Reviewed by", Shown::Text),
+    ("review_note", "抽查意见", "Reviewer's note", Shown::Text),
 ];
 
 /// Renders an anomaly of `kind` (a contract kind string; unknown kinds read as
@@ -765,6 +773,30 @@ fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
                 format!("The receiving clinic disputes the visit of {date}: {reason}"),
             ))
         }
+        AnomalyKind::PhotoMissing => {
+            let received = r.instant("received_at")?;
+            let minutes = amount(r.number("window_minutes")?);
+            Some((
+                format!("{received}的签到按项目要求应拍摄扫码照片，{minutes}分钟内未上传。"),
+                format!(
+                    "The programme requires a scan photo; none was uploaded within {minutes} minutes of the check-in at {received}."
+                ),
+            ))
+        }
+        AnomalyKind::PhotoSuspicious => {
+            let reviewer = r.text("reviewed_by_name").unwrap_or("督查人员");
+            let note = r.text("review_note");
+            Some((
+                format!(
+                    "{reviewer}抽查扫码照片时认为照片存疑{}",
+                    note.map(|n| format!("：{n}")).unwrap_or_else(|| "。".into())
+                ),
+                format!(
+                    "{reviewer} marked the scan photo suspicious when sampling{}",
+                    note.map(|n| format!(": {n}")).unwrap_or_else(|| ".".into())
+                ),
+            ))
+        }
         AnomalyKind::FilingMissing => {
             let (filer, report, period) = r.filing()?;
             let due = r.date("due_date")?;
@@ -915,6 +947,12 @@ mod tests {
             AnomalyKind::ClinicDisputed => json!({
                 "local_date": "2026-03-02", "reason": "当日未见到该医师",
                 "disputed_by_name": "王院长", "confirmation_id": Uuid::from_u128(11)}),
+            AnomalyKind::PhotoMissing => json!({
+                "received_at": "2026-03-02T00:30:00Z", "window_minutes": 30,
+                "window_closed_at": "2026-03-02T01:00:00Z"}),
+            AnomalyKind::PhotoSuspicious => json!({
+                "photo_id": Uuid::from_u128(12), "review_id": Uuid::from_u128(13),
+                "reviewed_by_name": "王科长", "review_note": "照片为翻拍的屏幕"}),
             AnomalyKind::FilingLate => json!({
                 "obligation_id": Uuid::from_u128(9), "report_kind": "monthly",
                 "report_name": "对口支援工作量月报表", "filing_period": "2026-11",

@@ -150,6 +150,8 @@ pub const AUDITED_TABLES: &[AuditedTable] = &[
         also_written_by: &["survey_person"],
         ..AuditedTable::named("survey_calls", "survey_call")
     },
+    AuditedTable::named("scan_photo_samples", "scan_photo_sample"),
+    AuditedTable::named("scan_photo_reviews", "scan_photo_review"),
 ];
 
 impl AuditedTable {

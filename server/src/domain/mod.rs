@@ -33,6 +33,7 @@ pub mod network;
 pub mod organization;
 pub mod personnel;
 pub mod photo;
+pub mod photo_sample;
 pub mod plausibility;
 pub mod program;
 pub mod promotion;

@@ -25,7 +25,8 @@ use rust_embed::Embed;
 pub(crate) struct Dist;
 
 /// Scripts, styles, fonts and images from this origin only; `data:` images for the
-/// few icons Element Plus's stylesheet inlines. The map draws no tiles by default, so
+/// few icons Element Plus's stylesheet inlines, `blob:` images for the scan photos the
+/// console fetches with its token (same-origin object URLs). The map draws no tiles by default, so
 /// no other origin is needed; an operator's base map (`CHECKIN_MAP_TILE_URL`) adds its
 /// tile server to `img-src`, and nothing else.
 fn content_security_policy() -> &'static HeaderValue {
@@ -40,14 +41,14 @@ fn content_security_policy() -> &'static HeaderValue {
 }
 
 const BASE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
+     img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; base-uri 'none'; \
      form-action 'none'; frame-ancestors 'none'";
 
 fn policy_with_tiles(tiles: Option<&str>) -> String {
     match tiles {
         Some(source) => BASE_POLICY.replacen(
-            "img-src 'self' data:",
-            &format!("img-src 'self' data: {source}"),
+            "img-src 'self' data: blob:",
+            &format!("img-src 'self' data: blob: {source}"),
             1,
         ),
         None => BASE_POLICY.to_owned(),
@@ -208,7 +209,7 @@ mod tests {
         assert_eq!(tile_source("https://evil.example'; script-src *"), None);
         let policy = policy_with_tiles(Some("https://*.tianditu.gov.cn"));
         assert!(
-            policy.contains("img-src 'self' data: https://*.tianditu.gov.cn;"),
+            policy.contains("img-src 'self' data: blob: https://*.tianditu.gov.cn;"),
             "{policy}"
         );
         assert!(policy.contains("script-src 'self';"), "{policy}");

@@ -23,6 +23,7 @@ pub mod limits;
 pub mod metrics;
 pub mod mobile;
 pub mod openapi;
+pub mod photo_reviews;
 pub mod photos;
 pub mod promotion;
 pub mod reports;
@@ -105,6 +106,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(complaints::router())
         .merge(promotion::router())
         .merge(surveys::router())
+        .merge(photo_reviews::router())
         // A page for the wall screen, not part of the API document.
         .route("/kiosk", axum::routing::get(kiosk::page))
         // The supervisor console page and its one private helper; not in the API document either.

@@ -18,6 +18,7 @@ pub mod inspection_records;
 pub mod inspections;
 pub mod login;
 pub mod page;
+pub mod photo_reviews;
 pub mod photos;
 pub mod physicians;
 pub mod promotion;

@@ -14,6 +14,7 @@ use crate::service::audit::{self, Change};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::photos::NewPhoto;
+use crate::store::supervision::NewAnomaly;
 
 fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -107,4 +108,53 @@ pub async fn upload(
             other => other.into(),
         })?;
     Ok(stored)
+}
+
+/// The `job_runs.job` of judging a check-in's required photo; the run key is the
+/// check-in's event id.
+pub const PHOTO_MISSING_JOB: &str = "photo_missing";
+
+/// Raises `photo_missing` for every check-in at a programme requiring a scan photo
+/// whose upload window closed without one (the scheduler's step). Each check-in is
+/// judged once across processes: the claim and the anomaly are one transaction.
+/// Answers how many anomalies this process raised.
+pub async fn raise_missing_photos(state: &AppState) -> ApiResult<usize> {
+    let now = state.now();
+    let since = now - chrono::Duration::hours(photo::MISSING_LOOKBACK_HOURS);
+    let window_closed = now - chrono::Duration::minutes(photo::UPLOAD_WINDOW_MINUTES);
+    let due = state
+        .store
+        .photo_due_check_ins(PHOTO_MISSING_JOB, since, window_closed)
+        .await?;
+    let claimer = format!("pid {} photos", std::process::id());
+    let mut raised = 0;
+    for check_in in due {
+        let finding = photo::missing_photo(&check_in.due, state.clock.as_ref());
+        // The store found its window closed: a check-in with its photo, or from
+        // before the programme required one, is claimed without an anomaly.
+        let anomaly = finding.map(|f| NewAnomaly {
+            id: Uuid::new_v4(),
+            kind: f.kind,
+            physician_id: check_in.physician_id,
+            site_id: Some(check_in.site_id),
+            visit_id: Some(check_in.visit_id),
+            event_ids: vec![check_in.due.event_id],
+            detected_at: now,
+            detail: f.detail,
+        });
+        let claimed = state
+            .store
+            .claim_job_raising(
+                PHOTO_MISSING_JOB,
+                &check_in.due.event_id.to_string(),
+                &claimer,
+                now,
+                anomaly.as_ref(),
+            )
+            .await?;
+        if claimed && anomaly.is_some() {
+            raised += 1;
+        }
+    }
+    Ok(raised)
 }

@@ -134,7 +134,18 @@ async fn describe(state: &AppState, found: Vec<FoundVisit>) -> ApiResult<Vec<Vis
         .map(|(visit, f)| with_names(visit, &f))
         .collect();
     clinic::attach(state, &mut out).await?;
+    attach_scan_marks(state, &mut out).await?;
     Ok(out)
+}
+
+/// Sets each visit's `scan_marks` from its accepted scans (one query).
+async fn attach_scan_marks(state: &AppState, visits: &mut [Visit]) -> ApiResult<()> {
+    let ids: Vec<Uuid> = visits.iter().map(|v| v.id).collect();
+    let mut marks = state.store.scan_marks_of(&ids).await?;
+    for visit in visits {
+        visit.scan_marks = Some(marks.remove(&visit.id).unwrap_or_default());
+    }
+    Ok(())
 }
 
 fn with_names(visit: Visit, found: &FoundVisit) -> Visit {
@@ -277,6 +288,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Visi
     };
     let mut visit = with_names(visit, &found);
     clinic::attach(state, std::slice::from_mut(&mut visit)).await?;
+    attach_scan_marks(state, std::slice::from_mut(&mut visit)).await?;
 
     // The newest record of each kind is the one that counts (corrections are new rows).
     let mut newest: BTreeMap<&'static str, VisitActivity> = BTreeMap::new();
@@ -326,6 +338,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<Visi
             reason_zh: reason.zh,
             reason_en: reason.en,
         },
+        photos: state.store.photos_of_visit(id).await?,
         visit,
     })
 }

@@ -164,6 +164,7 @@ pub async fn describe(
             hospital_id: None,
             hospital_name: None,
             clinic_confirmation: None,
+            scan_marks: None,
         });
     }
     Ok(out)

@@ -38,6 +38,7 @@ pub mod kiosks;
 pub mod names;
 mod open_failure;
 pub mod organizations;
+pub mod photo_reviews;
 pub mod photos;
 pub mod programs;
 pub mod promotion;

@@ -96,3 +96,57 @@ impl Store {
             .collect()
     }
 }
+
+/// A check-in at a programme that requires a scan photo, with what its anomaly names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoDueCheckIn {
+    pub due: crate::domain::photo::PhotoDue,
+    pub visit_id: Uuid,
+    pub physician_id: Uuid,
+    pub site_id: Uuid,
+}
+
+impl Store {
+    /// Check-ins made since `since` at programmes that now require a scan photo,
+    /// received before `received_before` (their upload window has closed), not yet
+    /// judged by `job` (a `job_runs` claim keyed by the event id).
+    pub async fn photo_due_check_ins(
+        &self,
+        job: &str,
+        since: DateTime<Utc>,
+        received_before: DateTime<Utc>,
+    ) -> StoreResult<Vec<PhotoDueCheckIn>> {
+        const SQL: &str = "SELECT e.id, v.id, v.physician_id, v.site_id, e.received_at, \
+            p.scan_photo_since, \
+            CASE WHEN EXISTS (SELECT 1 FROM scan_photos s WHERE s.id = e.id) THEN 1 ELSE 0 END \
+            FROM visits v \
+            JOIN attendance_events e ON e.id = v.check_in_event_id \
+            JOIN assignments a ON a.id = v.assignment_id \
+            JOIN programs p ON p.id = a.program_id \
+            WHERE v.checked_in_at >= $1 AND e.received_at < $2 AND p.scan_photo = 'required' \
+            AND NOT EXISTS (SELECT 1 FROM job_runs j WHERE j.job = $3 AND j.run_key = e.id) \
+            ORDER BY e.received_at, e.id";
+        type Row = (String, String, String, String, i64, Option<i64>, i32);
+        let rows: Vec<Row> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(to_ms(since))
+            .bind(to_ms(received_before))
+            .bind(job)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(event, visit, physician, site, received, since, photo)| {
+                Ok(PhotoDueCheckIn {
+                    due: crate::domain::photo::PhotoDue {
+                        event_id: parse_uuid(&event)?,
+                        received_at: from_ms(received)?,
+                        required_since: since.map(from_ms).transpose()?,
+                        has_photo: photo != 0,
+                    },
+                    visit_id: parse_uuid(&visit)?,
+                    physician_id: parse_uuid(&physician)?,
+                    site_id: parse_uuid(&site)?,
+                })
+            })
+            .collect()
+    }
+}

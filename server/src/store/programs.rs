@@ -156,17 +156,20 @@ impl Store {
 
     /// Sets a program's minutes to `new` (and its scan photo setting) if they still
     /// are `old` (what the caller described in the audit entry). False when the
-    /// program changed meanwhile.
+    /// program changed meanwhile. A changed scan photo setting records `now` as
+    /// `scan_photo_since`: check-ins before it are not judged by the new setting.
     pub async fn update_program_thresholds(
         &self,
         id: Uuid,
         old: Thresholds,
         new: Thresholds,
         scan_photo: mobile_api::ScanPhotoMode,
+        now: DateTime<Utc>,
         provenance: Provenance,
     ) -> StoreResult<bool> {
         const SQL: &str = "UPDATE programs SET half_day_minutes = $2, full_day_minutes = $3, \
-            audit_seq = $4, scan_photo = $7 \
+            audit_seq = $4, scan_photo = $7, \
+            scan_photo_since = CASE WHEN scan_photo = $7 THEN scan_photo_since ELSE $8 END \
             WHERE id = $1 AND half_day_minutes = $5 AND full_day_minutes = $6";
         let changed = on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
@@ -179,6 +182,7 @@ impl Store {
                 .bind(i64::from(old.half_day_minutes))
                 .bind(i64::from(old.full_day_minutes))
                 .bind(scan_photo.as_str())
+                .bind(to_ms(now))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()

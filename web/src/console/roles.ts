@@ -11,8 +11,8 @@ const BUREAU = ['/', '/anomalies', '/visits', '/reports', '/filings', '/coverage
 
 /** The menu paths of each role, in menu order; a detail page belongs to its list's path. */
 export const VIEWS: Record<ConsoleRole, string[]> = {
-  admin: [...BUREAU, '/admin/import', '/admin/audit', '/admin/holidays', '/device-moves', '/surveys'],
-  supervisor: [...BUREAU, '/device-moves', '/surveys'],
+  admin: [...BUREAU, '/admin/import', '/admin/audit', '/admin/holidays', '/device-moves', '/surveys', '/photo-review'],
+  supervisor: [...BUREAU, '/device-moves', '/surveys', '/photo-review'],
   // Its own staff: people (physicians), their service records, reports scoped to the
   // hospital (reports::resolve_scope), the personnel-table import (import::authorize).
   hospital_admin: ['/admin/people', '/reports', '/admin/import', '/device-moves', '/complaints', '/promotion-notice'],

@@ -30,6 +30,7 @@ export const router = createRouter({
     { path: '/promotion-notice', name: 'promotion-notice', component: () => import('./views/PromotionNoticeView.vue') },
     { path: '/surveys', name: 'surveys', component: () => import('./views/SurveysView.vue') },
     { path: '/surveys/:id', name: 'survey', component: () => import('./views/SurveyView.vue') },
+    { path: '/photo-review', name: 'photo-review', component: () => import('./views/PhotoReviewView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });

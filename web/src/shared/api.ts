@@ -415,3 +415,10 @@ export function apiGetWithTotal<P extends PathOf<'get'>>(
 export async function apiGetAll<P extends PathOf<'get'>>(path: P): Promise<ItemOf<Answer<P, 'get'>>[]> {
   return getAll<ItemOf<Answer<P, 'get'>>>(pathUrl(path));
 }
+
+/** An image fetched with the bearer token, as a blob: URL the page may show (revoke it when done). */
+export async function imageUrl(path: string): Promise<string> {
+  const res = await authorised('GET', path, { accept: 'image/*' });
+  if (!res.ok) throw new ApiError(res.status, (await readBody(res)) as { detail?: string });
+  return URL.createObjectURL(await res.blob());
+}

@@ -36,6 +36,8 @@ export const ANOMALY_KINDS: Record<string, Pair> = {
   kiosk_second_network: ['签到屏链接在其他网络使用', 'Kiosk link used from a second network'],
   daily_code_live_kiosk: ['签到屏运行时使用纸质日码', 'Printed daily code while the kiosk runs'],
   clinic_disputed: ['受援单位对考勤有异议', 'Disputed by the receiving clinic'],
+  photo_missing: ['未按要求上传扫码照片', 'Required scan photo missing'],
+  photo_suspicious: ['扫码照片抽查存疑', 'Scan photo marked suspicious'],
 };
 
 export const SEVERITY: Record<string, Pair> = { high: ['高', 'High'], medium: ['中', 'Medium'], low: ['低', 'Low'] };

@@ -255,7 +255,7 @@ pub async fn update(
     )?;
     if !state
         .store
-        .update_program_thresholds(id, old, new, scan_photo, audit)
+        .update_program_thresholds(id, old, new, scan_photo, state.now(), audit)
         .await?
     {
         return Err(ApiError::Conflict {
