@@ -501,6 +501,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The complaints the caller may read (supervisors: sites in their jurisdiction;
+         *     hospital administrators: their staff; clinic administrators: their site),
+         *     newest received first; `format=csv|xlsx` (or `Accept`) gives the register.
+         */
+        get: operations["list_complaints"];
+        put?: never;
+        /**
+         * Records a complaint against a physician at a site: admins anywhere, supervisors
+         *     at sites in their jurisdiction, a clinic administrator at its own site. Starts
+         *     `received`, `undetermined`. Audited.
+         */
+        post: operations["create_complaint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/complaints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One complaint, for those who may read it. */
+        get: operations["get_complaint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/complaints/{id}/handling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A supervisor in reach (or an admin) records the handling: `handling` or
+         *     `closed`, `substantiated` (`yes`, `no`, `undetermined`) and a note. A closed
+         *     complaint is final. Audited with before and after.
+         */
+        post: operations["handle_complaint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard": {
         parameters: {
             query?: never;
@@ -1131,7 +1195,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The physician's bound phone, and from when a self-service move
+         *     (`POST /api/v1/me/device-move-requests` with `self_service: true`) is granted at once.
+         */
+        get: operations["my_device"];
         /**
          * Moves the physician's device binding to a new phone (self-service, once per
          *     `CHECKIN_DEVICE_MOVE_DAYS`); scans from it then raise no `new_device`.
@@ -1156,9 +1224,29 @@ export interface paths {
         put?: never;
         /**
          * Asks to move the physician's binding to a new phone; a hospital administrator of
-         *     their hospital or a supervisor decides. After approval the new phone raises nothing.
+         *     their hospital or a supervisor decides. With `self_service: true` the move is granted
+         *     at once (`approved`) when the physician made no self-service move within
+         *     `CHECKIN_DEVICE_SELF_MOVE_DAYS`, else it waits as a request (`pending`). After the
+         *     move the new phone raises nothing.
          */
         post: operations["request_move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/promotion-form": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling physician's own 考核登记表. */
+        get: operations["my_promotion_form"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1353,6 +1441,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/physicians/{id}/external-service": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The physician's service elsewhere, oldest first, for those who read the form. */
+        get: operations["external_services"];
+        put?: never;
+        /**
+         * Records service elsewhere that counts (援外, 援疆, 援藏, other government-organised
+         *     support) with dates, place and the evidence document's number: admins and the
+         *     physician's hospital administrator. Audited.
+         */
+        post: operations["record_external_service"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/physicians/{id}/promotion-form": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 对口支援工作医师考核登记表: personal details, postings, cumulative credited days and
+         *     the longest continuous span, each programme's year, service elsewhere, the verdict
+         *     against 中站's "累计服务不少于1年" (and 6 months continuous where a programme asks),
+         *     confirmed fraud with its 3-year bar, workload, the five assessment items, the
+         *     opinions with signature and seal lines. Admins, the physician's hospital
+         *     administrator, supervisors of the hospital's jurisdiction, the administrator of a
+         *     clinic the physician served; 404 otherwise.
+         */
+        get: operations["promotion_form_of"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/physicians/{id}/promotion-form/opinions/{signer}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Signs an opinion on the form: `clinic` (a clinic administrator of a site the
+         *     physician served), `hospital` (their hospital's administrator), `bureau` (a
+         *     supervisor of the hospital's jurisdiction, or an admin). Replaces that signer's
+         *     last opinion; audited.
+         */
+        put: operations["put_opinion"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/physicians/{id}/service-record": {
         parameters: {
             query?: never;
@@ -1482,6 +1639,28 @@ export interface paths {
          *     an import.
          */
         get: operations["site_team"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/promotion-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 晋升前信息公示: a hospital's physicians with service to count (credited days or
+         *     service elsewhere), each with cumulative days, years, longest span, verdict and
+         *     fraud bar, and the 公示期 (five working days from today). The hospital's
+         *     administrator, supervisors of its jurisdiction, admins; 404 otherwise.
+         */
+        get: operations["promotion_notices"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1650,6 +1829,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scan-photo-samples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Draws `n` (1 to 200) of the scan photos of visits in `month` (`YYYY-MM`) at sites of
+         *     the jurisdiction and below, at random without replacement, each weighted 1, +2 when
+         *     its visit has open anomalies, +1 when the scan has no kiosk network evidence. The
+         *     seed is generated unless given, recorded with the photos drawn in the sample and its
+         *     audit entry (`scan_photo_sample.create`), and answered: the same seed over the same
+         *     photos draws the same sample. Supervisors within their jurisdiction, admins. 400
+         *     `invalid_request` naming the field; 404 for a jurisdiction outside the caller's.
+         */
+        post: operations["create_sample"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scan-photo-samples/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A recorded sample, its photos in drawn order with their reviews as they stand now. */
+        get: operations["get_sample"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scan-photos/{photo_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A scan photo as uploaded (its id is the scan's event id), with `X-Content-SHA256`
+         *     (the hash the audit chain recorded). For those who may open its visit: supervisors
+         *     in reach, admins, the site's clinic administrator.
+         */
+        get: operations["photo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scan-photos/{photo_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks a scan photo `ok` or `suspicious` (with a `note`, required then), once.
+         *     Audited as `scan_photo_review.create`; a suspicious photo raises `photo_suspicious`
+         *     (high) on its visit, which holds the visit's credit until reviewed. Supervisors in
+         *     reach, admins; 404 otherwise; 409 `photo_reviewed` for a second review.
+         */
+        post: operations["review_photo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sites/nearby": {
         parameters: {
             query?: never;
@@ -1662,6 +1926,242 @@ export interface paths {
          *     nearest first, with the distance to each fence.
          */
         get: operations["nearby_sites"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Survey rounds, newest period first: a supervisor's jurisdiction and below, every
+         *     round for an admin, the rounds covering its own site for a clinic administrator.
+         */
+        get: operations["list_rounds"];
+        put?: never;
+        /**
+         * Creates a survey round for a period (`YYYY-MM`, `YYYY-Qn`, `YYYY`, or `from`/`to`)
+         *     and a jurisdiction (optionally one programme), drawing `sample_size` people (80 by
+         *     default). Supervisors within their jurisdiction, admins; audited
+         *     (`survey.create_round`).
+         */
+        post: operations["create_round"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/people-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The empty registration sheet (受益群众登记表) with the columns the upload reads. */
+        get: operations["template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One round with its counts (registered, drawn, called) and its seed once drawn. */
+        get: operations["get_round"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/{id}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The call sheet (surveyors: supervisors in reach and admins): the drawn people with
+         *     their names and phones revealed, until erased. Each sheet served is an audit entry
+         *     (`survey.reveal`) naming whose numbers were shown.
+         */
+        get: operations["call_sheet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/{id}/calls/{person_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records a call to a drawn person: reached or not, the rating (满意 / 基本满意 /
+         *     不满意) when reached, a note. Every attempt is kept; the person shows the latest.
+         *     Audited (`survey.call`).
+         */
+        post: operations["record_call"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Closes the round; its names and phones are erased `CHECKIN_SURVEY_RETENTION_DAYS`
+         *     later (90 by default; at once with 0) by the scheduler. Audited (`survey.close`).
+         */
+        post: operations["close_round"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/{id}/draw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Draws the sample: a simple random sample of `sample_size` of the people registered
+         *     (all when fewer), from `seed` or a generated one, recorded in the round and its
+         *     audit entry (`survey.draw`, with the candidates). On a drawn round, `seed=` repeats
+         *     the draw without changing anything and says whether it matches the recorded one.
+         */
+        post: operations["draw"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/{id}/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The round's people, masked, drawn ones first in draw order; a clinic administrator
+         *     sees its own site's registrations only.
+         */
+        get: operations["list_people"];
+        put?: never;
+        /**
+         * Registers people served (1 to 1000, all or none) in an open round: name, phone
+         *     (mainland mobile or landline), service date within the period, site (a clinic
+         *     administrator's own by default) and the physician, who must hold an assignment at
+         *     that site covering the date. Names and phones are sealed at rest and answered
+         *     masked (`张*`, `138****1234`). Audited (`survey.register`, masked).
+         */
+        post: operations["register_people"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/{id}/people/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Registers the people of a sheet (受益群众登记表: 姓名, 联系电话, 服务日期, 派驻医师 by
+         *     name), as the raw body: CSV (UTF-8, UTF-16 with BOM or GB18030) or XLSX, at most
+         *     2 MiB, title lines above the header allowed. Bad rows answer 400 `invalid_import`
+         *     with `extra.errors: [{row, column, reason}]`; otherwise as the JSON registration,
+         *     errors naming the spreadsheet row.
+         */
+        post: operations["upload_people"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/{id}/physicians": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The physicians a registration may name: those assigned at a receiving site of the
+         *     round's jurisdiction (a clinic administrator's own site) during its period.
+         */
+        get: operations["physicians"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/survey-rounds/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 满意度测评结果统计表: per physician at each site, per site and in total, the people
+         *     drawn, called, reached, and the latest rating of each; the rate is (满意 + 基本满意)
+         *     ÷ reached. JSON, or CSV / XLSX (`format=`), titled with the jurisdiction and period,
+         *     with 小计 and 合计 rows; no name or phone of a person served.
+         */
+        get: operations["report"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2188,6 +2688,27 @@ export interface components {
          * @enum {string}
          */
         AppealStatus: "pending" | "upheld" | "rejected";
+        /** @description The five assessment items of seed 004 ("业务情况、医疗安全、患者投诉、岗位职责、月度考核"). */
+        AssessmentItems: {
+            /** @description 业务情况: the workload in a sentence. */
+            business_zh: string;
+            /** @description 患者投诉. */
+            complaints: components["schemas"]["ComplaintTally"];
+            complaints_zh: string;
+            /** @description 岗位职责: postings and their credit. */
+            duties_zh: string;
+            /**
+             * @description 医疗安全: what the record knows (substantiated complaints), the rest is the
+             *     signers' to state.
+             */
+            medical_safety_zh: string;
+            /** @description 月度考核: months served and the requirement periods missed. */
+            monthly_zh: string;
+            /** Format: int32 */
+            months_served: number;
+            /** Format: int32 */
+            requirement_periods_missed: number;
+        };
         /**
          * @description `GET /api/v1/reports/assessment`: 对口支援工作考核统计表 for a quarter (or a half
          *     year, or a month), one row per supporting hospital and receiving clinic.
@@ -2516,6 +3037,68 @@ export interface components {
         ClinicVerdict: "confirmed" | "disputed";
         /** @enum {string} */
         CodeKind: "rotating" | "daily";
+        /** @description A complaint (患者投诉) and its handling. */
+        Complaint: {
+            channel: components["schemas"]["ComplaintChannel"];
+            channel_zh: string;
+            complainant?: string | null;
+            content: string;
+            /** Format: date-time */
+            handled_at?: string | null;
+            /** Format: uuid */
+            handled_by?: string | null;
+            handled_by_name?: string | null;
+            handling_note?: string | null;
+            hospital_name?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            physician_id: string;
+            physician_name: string;
+            /** Format: date */
+            received_on: string;
+            /** Format: date-time */
+            recorded_at: string;
+            /** Format: uuid */
+            recorded_by: string;
+            recorded_by_name?: string | null;
+            /** Format: uuid */
+            site_id: string;
+            site_name: string;
+            status: components["schemas"]["ComplaintStatus"];
+            status_zh: string;
+            substantiated: components["schemas"]["Substantiated"];
+            substantiated_zh: string;
+        };
+        /**
+         * @description How a complaint reached the bureau or the clinic.
+         * @enum {string}
+         */
+        ComplaintChannel: "phone" | "visit" | "letter" | "online" | "hotline_12345" | "other";
+        /** @description `POST /api/v1/complaints/{id}/handling`. */
+        ComplaintHandling: {
+            /** @description What was done, 1 to 2000 characters. */
+            handling_note: string;
+            /** @description `handling` or `closed`. */
+            status: components["schemas"]["ComplaintStatus"];
+            substantiated: components["schemas"]["Substantiated"];
+        };
+        /**
+         * @description Where a complaint's handling stands.
+         * @enum {string}
+         */
+        ComplaintStatus: "received" | "handling" | "closed";
+        /** @description The complaints against the physician, for 患者投诉. */
+        ComplaintTally: {
+            /** Format: int32 */
+            open: number;
+            /** Format: int32 */
+            substantiated: number;
+            /** @description The substantiated ones, each named: `2026-03-05 溪南镇卫生院：…`. */
+            substantiated_zh: string[];
+            /** Format: int32 */
+            total: number;
+        };
         /** @description Assignments' compliance counted by status in one child jurisdiction. */
         ComplianceCounts: {
             /** Format: int32 */
@@ -2860,6 +3443,41 @@ export interface components {
             /** @description Local `HH:MM` at the site. */
             window_start: string;
         };
+        /** @description `POST /api/v1/complaints`. */
+        CreateComplaint: {
+            channel: components["schemas"]["ComplaintChannel"];
+            /** @description The complainant's name only (no phone, no ID number); optional. */
+            complainant?: string | null;
+            /** @description What was complained of, 1 to 2000 characters. */
+            content: string;
+            /** Format: uuid */
+            physician_id: string;
+            /**
+             * Format: date
+             * @description When the complaint was received (local date, not in the future).
+             */
+            received_on: string;
+            /**
+             * Format: uuid
+             * @description The receiving site where the physician served.
+             */
+            site_id: string;
+        };
+        /** @description `POST /api/v1/physicians/{id}/external-service`. */
+        CreateExternalService: {
+            /** Format: date */
+            end_date: string;
+            /** @description The document that proves it (文号), e.g. `闽卫人〔2024〕12号`. */
+            evidence_number: string;
+            /** @description SHA-256 (hex) of the scanned evidence document, when one was filed. */
+            evidence_sha256?: string | null;
+            kind: components["schemas"]["ExternalServiceKind"];
+            note?: string | null;
+            /** @description Where, e.g. `新疆昌吉州人民医院`. */
+            place: string;
+            /** Format: date */
+            start_date: string;
+        };
         /** @description Body of `POST /api/v1/filings`: a draft for one report, period and jurisdiction. */
         CreateFiling: {
             achievements?: string | null;
@@ -2987,6 +3605,44 @@ export interface components {
             name: string;
             requirements: components["schemas"]["Requirement"][];
         };
+        /** @description Body of `POST /api/v1/scan-photo-samples`. */
+        CreateScanPhotoSample: {
+            /** @description The jurisdiction (usually a county) whose sites' photos are sampled. */
+            jurisdiction_code: string;
+            /** @description `YYYY-MM`: the visits' local month. */
+            month: string;
+            /**
+             * Format: int32
+             * @description How many photos to draw (1 to 200; fewer when fewer exist).
+             */
+            n: number;
+            /** @description A seed (decimal, below 2^64) to repeat a draw; generated when absent. */
+            seed?: string | null;
+        };
+        /**
+         * @description Body of `POST /api/v1/survey-rounds`: a period (`period`, or `from` and `to`) and a
+         *     scope (a jurisdiction, optionally one programme).
+         */
+        CreateSurveyRound: {
+            /** Format: date */
+            from?: string | null;
+            /** @description The jurisdiction (usually a county) whose receiving sites' people are surveyed. */
+            jurisdiction_code: string;
+            /** @description `YYYY-MM`, `YYYY-Qn` or `YYYY`; or leave it out and give `from` and `to`. */
+            period?: string | null;
+            /**
+             * Format: uuid
+             * @description Narrows the round to one programme (方案) of that jurisdiction or above.
+             */
+            program_id?: string | null;
+            /**
+             * Format: int32
+             * @description How many to draw (1 to 2000); default 80 (漳平 "抽取80个受益群众").
+             */
+            sample_size?: number | null;
+            /** Format: date */
+            to?: string | null;
+        };
         CreateUser: {
             discipline?: components["schemas"]["Discipline"] | null;
             gender?: components["schemas"]["Gender"] | null;
@@ -3091,12 +3747,35 @@ export interface components {
             /** Format: uuid */
             physician_id: string;
             physician_name: string;
+            /** @description A self-service move, granted at once (decided by the physician themselves). */
+            self_service?: boolean;
             /** @description `pending`, `approved` or `rejected`. */
             status: string;
         };
         /** @description A list of device move requests, newest first. */
         DeviceMoveRequestList: {
             items: components["schemas"]["DeviceMoveRequest"][];
+        };
+        /**
+         * @description The phone a physician's scans are expected from, and when they may move the
+         *     binding themselves (`GET /api/v1/me/device`).
+         */
+        DeviceStatus: {
+            /** Format: date-time */
+            bound_at?: string | null;
+            /** @description The bound phone's device id (`null`: none yet; the first scan binds it). */
+            device_id?: string | null;
+            /**
+             * Format: uuid
+             * @description A request waiting for a decision, if any.
+             */
+            pending_request?: string | null;
+            /**
+             * Format: date-time
+             * @description From when a self-service move (`self_service: true`) is granted at once
+             *     (`null`: now); before it, a move becomes a request for approval.
+             */
+            self_move_from?: string | null;
         };
         /**
          * @description 类别 / 专业大类: which kind of work a person does.
@@ -3208,6 +3887,39 @@ export interface components {
             /** Format: date-time */
             uploaded_at: string;
         };
+        /** @description Service elsewhere as recorded. */
+        ExternalService: {
+            /**
+             * Format: int32
+             * @description Calendar days from start to end, both included.
+             */
+            calendar_days: number;
+            /** Format: date */
+            end_date: string;
+            evidence_number: string;
+            evidence_sha256?: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["ExternalServiceKind"];
+            kind_zh: string;
+            note?: string | null;
+            /** Format: uuid */
+            physician_id: string;
+            place: string;
+            /** Format: date-time */
+            recorded_at: string;
+            /** Format: uuid */
+            recorded_by: string;
+            recorded_by_name?: string | null;
+            /** Format: date */
+            start_date: string;
+        };
+        /**
+         * @description Service elsewhere that counts as outreach (中站 "援外、援藏、援疆等工作时间,可计算为
+         *     对口支援时间").
+         * @enum {string}
+         */
+        ExternalServiceKind: "aid_foreign" | "aid_xinjiang" | "aid_tibet" | "other";
         /** @description One version of one filed report. */
         Filing: {
             /** @description 完成情况 */
@@ -3395,6 +4107,29 @@ export interface components {
             organization: string;
             /** @description 所属期 as the form prints it, e.g. `2026年11月`, `2026年第三季度`. */
             period_zh: string;
+        };
+        /** @description A confirmed anomaly (弄虚作假一经查实) with its consequence. */
+        FraudFinding: {
+            /** Format: uuid */
+            anomaly_id: string;
+            /**
+             * Format: date
+             * @description The last day it bars promotion (confirmed_on + 3 years − 1 day).
+             */
+            barred_until: string;
+            /**
+             * Format: date
+             * @description The day the review confirmed it.
+             */
+            confirmed_on: string;
+            /** @description 中站 "取消当年聘任和晋升职称资格,3年内不得晋升高一级职称". */
+            consequence_zh: string;
+            /** Format: date */
+            detected_on: string;
+            kind: string;
+            label_zh: string;
+            review_note: string;
+            site_name?: string | null;
         };
         /** @enum {string} */
         Gender: "male" | "female";
@@ -4011,6 +4746,29 @@ export interface components {
              */
             radius_m: number;
         };
+        /** @description One candidate on the public notice. */
+        NoticeCandidate: {
+            /** Format: date */
+            barred_until?: string | null;
+            /** Format: double */
+            cumulative_credited_days: number;
+            /** Format: int32 */
+            external_days: number;
+            gender?: components["schemas"]["Gender"] | null;
+            /** Format: int32 */
+            longest_months: number;
+            name: string;
+            /** Format: uuid */
+            physician_id: string;
+            /** Format: double */
+            service_years: number;
+            /** @description Where they served, e.g. `溪南镇卫生院、东海街道社区卫生服务中心`. */
+            sites: string;
+            specialty?: string | null;
+            status: components["schemas"]["PromotionStatus"];
+            status_zh: string;
+            title?: string | null;
+        };
         /** @description Open anomalies by how long they have waited for a review. */
         OpenReviewAges: {
             /** Format: int32 */
@@ -4024,6 +4782,11 @@ export interface components {
             /** Format: int32 */
             under_1_day: number;
         };
+        /**
+         * @description Who signs an opinion on the form.
+         * @enum {string}
+         */
+        OpinionSigner: "clinic" | "hospital" | "bureau";
         Organization: {
             /** Format: date-time */
             created_at: string;
@@ -4171,6 +4934,74 @@ export interface components {
                 prev_hash: string;
                 /** Format: int64 */
                 seq: number;
+            }[];
+            /** @description Pass as `?cursor=` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list: `?limit=` (default 50, max 500) and an opaque `?cursor=`. */
+        Page_Complaint: {
+            items: {
+                channel: components["schemas"]["ComplaintChannel"];
+                channel_zh: string;
+                complainant?: string | null;
+                content: string;
+                /** Format: date-time */
+                handled_at?: string | null;
+                /** Format: uuid */
+                handled_by?: string | null;
+                handled_by_name?: string | null;
+                handling_note?: string | null;
+                hospital_name?: string | null;
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                physician_id: string;
+                physician_name: string;
+                /** Format: date */
+                received_on: string;
+                /** Format: date-time */
+                recorded_at: string;
+                /** Format: uuid */
+                recorded_by: string;
+                recorded_by_name?: string | null;
+                /** Format: uuid */
+                site_id: string;
+                site_name: string;
+                status: components["schemas"]["ComplaintStatus"];
+                status_zh: string;
+                substantiated: components["schemas"]["Substantiated"];
+                substantiated_zh: string;
+            }[];
+            /** @description Pass as `?cursor=` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list: `?limit=` (default 50, max 500) and an opaque `?cursor=`. */
+        Page_ExternalService: {
+            items: {
+                /**
+                 * Format: int32
+                 * @description Calendar days from start to end, both included.
+                 */
+                calendar_days: number;
+                /** Format: date */
+                end_date: string;
+                evidence_number: string;
+                evidence_sha256?: string | null;
+                /** Format: uuid */
+                id: string;
+                kind: components["schemas"]["ExternalServiceKind"];
+                kind_zh: string;
+                note?: string | null;
+                /** Format: uuid */
+                physician_id: string;
+                place: string;
+                /** Format: date-time */
+                recorded_at: string;
+                /** Format: uuid */
+                recorded_by: string;
+                recorded_by_name?: string | null;
+                /** Format: date */
+                start_date: string;
             }[];
             /** @description Pass as `?cursor=` to get the next page; `null` on the last page. */
             next_cursor?: string | null;
@@ -4377,6 +5208,7 @@ export interface components {
                 /** Format: uuid */
                 physician_id: string;
                 physician_name?: string | null;
+                scan_marks?: components["schemas"]["ScanMarks"] | null;
                 /** Format: uuid */
                 site_id: string;
                 site_name?: string | null;
@@ -4406,6 +5238,11 @@ export interface components {
             start: string;
             status: components["schemas"]["Progress"];
         };
+        /**
+         * @description A supervisor's verdict on a scan photo.
+         * @enum {string}
+         */
+        PhotoVerdict: "ok" | "suspicious";
         /** @description Who the service record is about. */
         PhysicianDetails: {
             gender?: components["schemas"]["Gender"] | null;
@@ -4627,8 +5464,136 @@ export interface components {
             /** @description The circular the rules come from. */
             source_seed: string;
         };
+        /** @description How one programme turns credited days into a year of service. */
+        ProgramYear: {
+            /** @description e.g. `按方案要求“每月不少于1天”折算，全年12天`. */
+            basis_zh: string;
+            /**
+             * Format: double
+             * @description The credited days of the postings under it.
+             */
+            credited_days: number;
+            /**
+             * Format: double
+             * @description Credited days that make one year of service under this programme.
+             */
+            days_per_year: number;
+            /** Format: uuid */
+            program_id: string;
+            program_name: string;
+            /**
+             * Format: double
+             * @description `credited_days / days_per_year`.
+             */
+            years: number;
+        };
         /** @enum {string} */
         Progress: "met" | "on_track" | "at_risk" | "missed";
+        /** @description `GET /api/v1/physicians/{id}/promotion-form`: 对口支援工作医师考核登记表. */
+        PromotionForm: {
+            /**
+             * Format: date
+             * @description Today in the physician's hospital's time zone: the day the verdict is for.
+             */
+            as_of: string;
+            assessment: components["schemas"]["AssessmentItems"];
+            /** Format: double */
+            cumulative_credited_days: number;
+            discipline?: components["schemas"]["Discipline"] | null;
+            external_services: components["schemas"]["ExternalService"][];
+            fraud: components["schemas"]["FraudFinding"][];
+            /** Format: date-time */
+            generated_at: string;
+            longest_span?: components["schemas"]["ServiceSpan"] | null;
+            opinions: components["schemas"]["PromotionOpinion"][];
+            physician: components["schemas"]["PhysicianDetails"];
+            postings: components["schemas"]["Posting"][];
+            /** Format: int32 */
+            practice_since_year?: number | null;
+            /**
+             * Format: int32
+             * @description Years since `practice_since_year`, as of `as_of`.
+             */
+            practice_years?: number | null;
+            program_years: components["schemas"]["ProgramYear"][];
+            satisfaction?: components["schemas"]["SatisfactionSummary"] | null;
+            verdict: components["schemas"]["PromotionVerdict"];
+            workload: components["schemas"]["WorkloadLine"][];
+        };
+        /**
+         * @description `GET /api/v1/promotion-notices?hospital_id=`: 晋升前信息公示 of a hospital's
+         *     physicians with any service to count (credited days or service elsewhere).
+         */
+        PromotionNotice: {
+            candidates: components["schemas"]["NoticeCandidate"][];
+            /** @description Where to send objections (联系人及电话), as the hospital gives it. */
+            contact: string;
+            /** Format: date-time */
+            generated_at: string;
+            /** Format: uuid */
+            hospital_id: string;
+            hospital_name: string;
+            /**
+             * Format: date
+             * @description 公示期: the first and last day (five working days from `notice_from`).
+             */
+            notice_from: string;
+            /** Format: date */
+            notice_to: string;
+        };
+        /** @description An opinion on the form, as signed. */
+        PromotionOpinion: {
+            opinion: string;
+            /** @description The signing organization (the clinic, the hospital, the bureau's jurisdiction). */
+            organization_name?: string | null;
+            /** Format: date-time */
+            signed_at: string;
+            /** Format: uuid */
+            signed_by: string;
+            signed_by_name?: string | null;
+            signer: components["schemas"]["OpinionSigner"];
+            signer_zh: string;
+        };
+        /**
+         * @description Where the physician stands against the circular's threshold.
+         * @enum {string}
+         */
+        PromotionStatus: "met" | "not_met" | "barred";
+        /** @description The verdict and its reasons. */
+        PromotionVerdict: {
+            /**
+             * Format: date
+             * @description The last day promotion is barred, when a confirmed fraud bars it (3 years).
+             */
+            barred_until?: string | null;
+            /** Format: int32 */
+            consecutive_months: number;
+            /** @description Each reason in a sentence. */
+            reasons_zh: string[];
+            /**
+             * Format: int32
+             * @description The longest consecutive months a programme of the postings asks for (6 where
+             *     one says "连续…不少于6个月"); `null` when none does.
+             */
+            required_consecutive_months?: number | null;
+            /**
+             * Format: double
+             * @description 1.0 (中站 "累计服务不少于1年").
+             */
+            required_years: number;
+            /**
+             * Format: double
+             * @description The service in years: the programmes' credited days and service elsewhere.
+             */
+            service_years: number;
+            status: components["schemas"]["PromotionStatus"];
+            status_zh: string;
+        };
+        /** @description `PUT /api/v1/physicians/{id}/promotion-form/opinions/{signer}`. */
+        PutOpinion: {
+            /** @description 1 to 1000 characters. */
+            opinion: string;
+        };
         /** @description An anomaly raised by an inspection's cross-check against attendance. */
         RaisedAnomaly: {
             /** Format: uuid */
@@ -4663,8 +5628,20 @@ export interface components {
             note?: string;
             status: components["schemas"]["FollowUpStatus"];
         };
+        /** @description Body of `POST /api/v1/survey-rounds/{id}/calls/{person_id}`. */
+        RecordSurveyCall: {
+            /** @description At most 500 characters. */
+            note?: string | null;
+            rating?: components["schemas"]["SurveyRating"] | null;
+            reached: boolean;
+        };
         RefreshRequest: {
             refresh_token: string;
+        };
+        /** @description Body of `POST /api/v1/survey-rounds/{id}/people`. */
+        RegisterSurveyPeople: {
+            /** @description 1 to 1000 people; all are registered or none. */
+            people: components["schemas"]["SurveyPersonInput"][];
         };
         /**
          * @description Body of `POST /api/v1/me/device-move-requests`: ask to move the binding to a new
@@ -4675,6 +5652,12 @@ export interface components {
             device_id: string;
             /** @description Why (e.g. `旧手机损坏`), at most 500 characters. */
             note?: string | null;
+            /**
+             * @description Move the binding yourself: granted at once (`approved`) when you made no
+             *     self-service move within `CHECKIN_DEVICE_SELF_MOVE_DAYS`, else stored as an
+             *     ordinary request for approval (`pending`).
+             */
+            self_service?: boolean;
         };
         /**
          * @description One requirement of a program: a period and a minimum of exactly one of
@@ -4747,16 +5730,139 @@ export interface components {
             /** @description Why: kept with the review forever. Must not be blank. */
             note: string;
         };
+        /** @description Body of `POST /api/v1/scan-photos/{id}/review`. */
+        ReviewScanPhoto: {
+            /** @description Required for `suspicious` (what is wrong), at most 500 characters. */
+            note?: string | null;
+            verdict: components["schemas"]["PhotoVerdict"];
+        };
         /**
          * @description Every role the server knows. A token carries exactly one.
          * @enum {string}
          */
         Role: "admin" | "supervisor" | "hospital_admin" | "clinic_admin" | "physician" | "kiosk";
+        /** @description One sampled photo with what a reviewer needs beside it. */
+        SampledPhoto: {
+            /** Format: int64 */
+            bytes: number;
+            content_type: string;
+            /** Format: date */
+            local_date: string;
+            /** @description The scan's network evidence (`kiosk_network`, `far_away`, `elsewhere`), if recorded. */
+            network?: string | null;
+            offline: boolean;
+            /**
+             * Format: int32
+             * @description The visit's open anomalies when drawn.
+             */
+            open_anomalies: number;
+            /**
+             * Format: int32
+             * @description 1 for the first drawn.
+             */
+            order: number;
+            /**
+             * Format: uuid
+             * @description The photo's id (the scan's event id); the image is `GET /api/v1/scan-photos/{photo_id}`.
+             */
+            photo_id: string;
+            /** Format: uuid */
+            physician_id: string;
+            physician_name: string;
+            review?: components["schemas"]["ScanPhotoReview"] | null;
+            /**
+             * Format: date-time
+             * @description When the server received the scan.
+             */
+            scanned_at: string;
+            sha256: string;
+            /** Format: uuid */
+            site_id: string;
+            site_name: string;
+            /** Format: date-time */
+            uploaded_at: string;
+            /** Format: uuid */
+            visit_id: string;
+            /**
+             * Format: int32
+             * @description The photo's weight in the draw: 1, +2 with open anomalies, +1 without kiosk network evidence.
+             */
+            weight: number;
+        };
+        /** @description Satisfaction survey results (满意度测评) when the survey rounds record any. */
+        SatisfactionSummary: {
+            /** Format: int32 */
+            basic: number;
+            /** Format: int32 */
+            calls: number;
+            /** Format: int32 */
+            reached: number;
+            /** Format: int32 */
+            rounds: number;
+            /** Format: int32 */
+            satisfied: number;
+            /** Format: int32 */
+            unsatisfied: number;
+        };
+        /** @description How a visit's accepted scans reached the server. */
+        ScanMarks: {
+            /** @description A scan came from the network of one of the site's kiosks (strong presence evidence). */
+            kiosk_network: boolean;
+            /** @description A scan was an offline upload (kept in the phone's queue, sent later). */
+            offline: boolean;
+        };
         /**
          * @description Whether a programme asks for a photo at scan time (the phone's camera is open).
          * @enum {string}
          */
         ScanPhotoMode: "off" | "optional" | "required";
+        /** @description A photo's review. */
+        ScanPhotoReview: {
+            /**
+             * Format: uuid
+             * @description The `photo_suspicious` anomaly a suspicious verdict raised.
+             */
+            anomaly_id?: string | null;
+            /** Format: uuid */
+            id: string;
+            note: string;
+            /**
+             * Format: uuid
+             * @description The photo's id: the event id of the scan it was taken at.
+             */
+            photo_id: string;
+            /** Format: date-time */
+            reviewed_at: string;
+            /** Format: uuid */
+            reviewed_by: string;
+            reviewed_by_name?: string | null;
+            verdict: components["schemas"]["PhotoVerdict"];
+        };
+        /**
+         * @description A recorded sample: its inputs (seed included) and the photos drawn, with their
+         *     reviews as they stand now.
+         */
+        ScanPhotoSample: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: uuid */
+            id: string;
+            items: components["schemas"]["SampledPhoto"][];
+            jurisdiction_code: string;
+            jurisdiction_name: string;
+            month: string;
+            /** Format: int32 */
+            n: number;
+            /**
+             * Format: int32
+             * @description How many photos the month had in the jurisdiction.
+             */
+            population: number;
+            /** @description Decimal; the same seed over the same photos draws the same sample. */
+            seed: string;
+        };
         /** @description The answer to `PUT /api/v1/attendance/events/{event_id}/photo`. */
         ScanPhotoStored: {
             /** Format: int64 */
@@ -4877,6 +5983,203 @@ export interface components {
             site_id: string;
             /** @description The team rules broken; empty when the team is complete or there are none. */
             violations: components["schemas"]["EligibilityViolation"][];
+        };
+        /**
+         * @description Whether the complaint was found to be true (属实).
+         * @enum {string}
+         */
+        Substantiated: "yes" | "no" | "undetermined";
+        /** @description A line of the call sheet: a drawn person with the name and phone revealed. */
+        SurveyCall: {
+            /** @description The full name and phone; absent once erased. */
+            name?: string | null;
+            person: components["schemas"]["SurveyPerson"];
+            phone?: string | null;
+        };
+        /** @description `GET /api/v1/survey-rounds/{id}/calls`. */
+        SurveyCallSheet: {
+            items: components["schemas"]["SurveyCall"][];
+            round: components["schemas"]["SurveyRound"];
+        };
+        /** @description The answer of a draw (or of a repeated draw from a given seed on a drawn round). */
+        SurveyDraw: {
+            /**
+             * Format: int32
+             * @description People registered when drawn.
+             */
+            candidates: number;
+            /** @description For a repetition: whether it gave the recorded sample. */
+            matches_recorded?: boolean | null;
+            /** @description True when this repeated an earlier draw from `seed` without changing anything. */
+            repeated: boolean;
+            round: components["schemas"]["SurveyRound"];
+            /** @description The drawn people's ids, in draw order. */
+            sample: string[];
+            seed: string;
+        };
+        SurveyPeopleList: {
+            items: components["schemas"]["SurveyPerson"][];
+        };
+        /** @description A registered person, masked (`张*`, `138****1234`). */
+        SurveyPerson: {
+            /** Format: int32 */
+            attempts: number;
+            /**
+             * Format: int32
+             * @description 1 for the first drawn; absent when not drawn.
+             */
+            draw_order?: number | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_called_at?: string | null;
+            name_masked: string;
+            note?: string | null;
+            phone_masked: string;
+            /** Format: uuid */
+            physician_id: string;
+            physician_name: string;
+            rating?: components["schemas"]["SurveyRating"] | null;
+            /** @description The latest call's outcome. */
+            reached?: boolean | null;
+            /** Format: date-time */
+            registered_at: string;
+            /** Format: uuid */
+            round_id: string;
+            /** Format: date */
+            service_date: string;
+            /** Format: uuid */
+            site_id: string;
+            site_name: string;
+        };
+        /** @description One person served, as registered. */
+        SurveyPersonInput: {
+            /** @description 1 to 40 characters. */
+            name: string;
+            /**
+             * @description A mainland mobile (`13800131234`, `+86` allowed) or a landline with its area
+             *     code (`0597-7512345`).
+             */
+            phone: string;
+            /**
+             * Format: uuid
+             * @description The physician who served them: one with an assignment at the site covering
+             *     the service date.
+             */
+            physician_id: string;
+            /**
+             * Format: date
+             * @description The day the person was served, within the round's period.
+             */
+            service_date: string;
+            /**
+             * Format: uuid
+             * @description The receiving site; a clinic administrator's own site by default.
+             */
+            site_id?: string | null;
+        };
+        /** @description A physician a registration may name: assigned at the site during the round. */
+        SurveyPhysician: {
+            /** Format: uuid */
+            physician_id: string;
+            physician_name: string;
+            /** Format: uuid */
+            site_id: string;
+            site_name: string;
+        };
+        /** @description `GET /api/v1/survey-rounds/{id}/physicians`. */
+        SurveyPhysicianList: {
+            items: components["schemas"]["SurveyPhysician"][];
+        };
+        /** @enum {string} */
+        SurveyRating: "satisfied" | "basic" | "unsatisfied";
+        /** @description `GET /api/v1/survey-rounds/{id}/report`. */
+        SurveyReport: {
+            by_physician: components["schemas"]["SurveyTallyRow"][];
+            by_site: components["schemas"]["SurveyTallyRow"][];
+            /** @description How the rate is computed, in words. */
+            rate_definition: string;
+            round: components["schemas"]["SurveyRound"];
+            total: components["schemas"]["SurveyTallyRow"];
+        };
+        /** @description A survey round. */
+        SurveyRound: {
+            /**
+             * Format: int32
+             * @description Drawn people called at least once.
+             */
+            called: number;
+            /** Format: date-time */
+            closed_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: int32 */
+            drawn: number;
+            /** Format: date-time */
+            drawn_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the names and phones of a closed round are erased.
+             */
+            erase_after?: string | null;
+            /** Format: date-time */
+            erased_at?: string | null;
+            /** Format: date */
+            from: string;
+            /** Format: uuid */
+            id: string;
+            jurisdiction_code: string;
+            jurisdiction_name: string;
+            /** @description `2026-03`, `2026-Q1`, `2026`, or `2026-03-05至2026-04-04`. */
+            period: string;
+            /** Format: uuid */
+            program_id?: string | null;
+            program_name?: string | null;
+            /** Format: int32 */
+            registered: number;
+            /** Format: int32 */
+            sample_size: number;
+            /** @description The seed of the draw (decimal), once drawn. */
+            seed?: string | null;
+            status: components["schemas"]["SurveyRoundStatus"];
+            /** Format: date */
+            to: string;
+        };
+        SurveyRoundList: {
+            items: components["schemas"]["SurveyRound"][];
+        };
+        /** @enum {string} */
+        SurveyRoundStatus: "open" | "drawn" | "closed";
+        /** @description Counts of a physician, a site or the county in a report. */
+        SurveyTallyRow: {
+            /** Format: int32 */
+            basic: number;
+            /**
+             * Format: int32
+             * @description Drawn people called at least once.
+             */
+            called: number;
+            /** Format: int32 */
+            drawn: number;
+            /** Format: uuid */
+            physician_id?: string | null;
+            physician_name?: string | null;
+            /**
+             * Format: double
+             * @description 满意率 in percent, one decimal: (满意 + 基本满意) / 接通; absent when nobody was reached.
+             */
+            rate_percent?: number | null;
+            /** Format: int32 */
+            reached: number;
+            /** Format: int32 */
+            satisfied: number;
+            /** Format: uuid */
+            site_id?: string | null;
+            site_name?: string | null;
+            /** Format: int32 */
+            unsatisfied: number;
         };
         /** @description One member of a site's team under a programme, as the rules see them. */
         TeamMember: {
@@ -5106,6 +6409,7 @@ export interface components {
             /** Format: uuid */
             physician_id: string;
             physician_name?: string | null;
+            scan_marks?: components["schemas"]["ScanMarks"] | null;
             /** Format: uuid */
             site_id: string;
             site_name?: string | null;
@@ -5155,6 +6459,11 @@ export interface components {
             check_out?: components["schemas"]["VisitFix"] | null;
             credit: components["schemas"]["VisitCreditReason"];
             fence?: components["schemas"]["VisitFence"] | null;
+            /**
+             * @description The photos taken at the visit's scans (hash and size; the image is
+             *     `GET /api/v1/scan-photos/{event_id}`), oldest first.
+             */
+            photos?: components["schemas"]["EvidencePhoto"][];
             physician: components["schemas"]["VisitPhysician"];
             site: components["schemas"]["VisitSite"];
             visit: components["schemas"]["Visit"];
@@ -5243,8 +6552,71 @@ export interface components {
         };
         /** @enum {string} */
         VisitStatus: "open" | "closed" | "auto_closed";
+        /** @description The workload of one activity kind over all postings. */
+        WorkloadLine: {
+            kind: string;
+            label_zh: string;
+            /** Format: int64 */
+            total: number;
+            unit_zh: string;
+        };
     };
-    responses: never;
+    responses: {
+        /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `payload_too_large`: the body is over its limit */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `timeout` (the request's time budget ran out; nothing was changed) or `storage_unavailable` (the database cannot be reached) */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unsupported_media_type`: the body is not of a media type the operation takes */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -5305,6 +6677,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5313,6 +6687,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     review_anomaly: {
@@ -5339,6 +6714,7 @@ export interface operations {
                     "application/json": components["schemas"]["Anomaly"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5347,6 +6723,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5373,6 +6751,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     appeal_queue: {
@@ -5409,6 +6790,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5417,6 +6800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     decide_appeal: {
@@ -5452,6 +6836,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5478,6 +6864,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_assignments: {
@@ -5532,6 +6921,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5549,6 +6940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_assignment: {
@@ -5572,6 +6964,7 @@ export interface operations {
                     "application/json": components["schemas"]["Assignment"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5580,6 +6973,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5596,6 +6991,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     import_assignments: {
@@ -5657,6 +7055,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5683,6 +7083,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over its limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5700,6 +7101,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     preview_import: {
@@ -5752,6 +7154,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5769,6 +7173,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over its limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5786,6 +7191,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     personnel_table: {
@@ -5836,6 +7242,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5862,6 +7270,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     get_assignment: {
@@ -5892,6 +7301,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5900,6 +7311,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     change_assignment: {
@@ -5934,6 +7346,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5959,6 +7373,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     end_assignment: {
@@ -5993,6 +7410,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6018,6 +7437,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `not_an_early_end` */
             422: {
                 headers: {
@@ -6027,6 +7448,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     assignment_history: {
@@ -6057,6 +7479,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6065,6 +7489,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     transfer_assignment: {
@@ -6090,6 +7515,7 @@ export interface operations {
                     "application/json": components["schemas"]["AssignmentTransfer"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6098,6 +7524,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6124,6 +7552,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `not_a_receiving_site`, `site_outside_program` or `transfer_outside_dates` */
             422: {
                 headers: {
@@ -6133,6 +7563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     check_in: {
@@ -6156,6 +7587,7 @@ export interface operations {
                     "application/json": components["schemas"]["AttendanceResponse"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6164,6 +7596,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6172,6 +7606,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description refused: see the codes above */
             422: {
                 headers: {
@@ -6190,6 +7626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     check_out: {
@@ -6213,6 +7650,7 @@ export interface operations {
                     "application/json": components["schemas"]["AttendanceResponse"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6221,6 +7659,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description refused */
             422: {
                 headers: {
@@ -6239,6 +7681,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     upload_photo: {
@@ -6274,6 +7717,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             /** @description Not a physician */
             403: {
                 headers: {
@@ -6319,6 +7763,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     answer_presence: {
@@ -6342,6 +7787,7 @@ export interface operations {
                     "application/json": components["schemas"]["AttendanceResponse"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6350,6 +7796,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6358,6 +7806,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description refused: see the codes above */
             422: {
                 headers: {
@@ -6367,32 +7817,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     list_audit: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                limit: number | null;
+            query?: {
+                /** @description Page size, 1 to 500; default 50. */
+                limit?: number;
                 /** @description Opaque; the `next_cursor` of the previous page. */
-                cursor: string | null;
-                object_type: string | null;
-                object_id: string | null;
+                cursor?: string;
+                object_type?: string;
+                object_id?: string;
                 /** @description Who: the acting user's id. */
-                actor_id: string | null;
+                actor_id?: string;
                 /** @description What: the action, e.g. `organization.update`, `user.password_reset`. */
-                action: string | null;
+                action?: string;
                 /**
                  * @description When: entries at or after this instant (RFC 3339).
                  * @example 2026-12-01T00:00:00+08:00
                  */
-                from: string | null;
+                from?: string;
                 /** @description Entries before this instant (RFC 3339). */
-                to: string | null;
+                to?: string;
                 /** @description `asc` (chain order, the default) or `desc` (newest first). */
-                order: string | null;
+                order?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -6414,6 +7866,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6422,6 +7876,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     verify_audit: {
@@ -6441,6 +7896,8 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerification"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6449,6 +7906,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     login: {
@@ -6472,6 +7930,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6489,6 +7948,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `too_many_attempts` */
             429: {
                 headers: {
@@ -6498,6 +7959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     logout: {
@@ -6520,6 +7982,10 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     change_password: {
@@ -6551,6 +8017,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6568,6 +8035,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     refresh_tokens: {
@@ -6591,6 +8061,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             /** @description `invalid_token` */
             401: {
                 headers: {
@@ -6600,6 +8071,273 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_complaints: {
+        parameters: {
+            query?: {
+                /** @description `received`, `handling` or `closed`. */
+                status?: string;
+                physician_id?: string;
+                site_id?: string;
+                /**
+                 * @description First received date, `YYYY-MM-DD`.
+                 * @example 2026-03-01
+                 */
+                from?: string;
+                /**
+                 * @description Last received date, inclusive.
+                 * @example 2026-03-31
+                 */
+                to?: string;
+                /** @description 1 to 500, default 500. */
+                limit?: number;
+                /** @description `json` (default), `csv` or `xlsx`: the register (投诉登记表) with its title and totals. */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The complaints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Complaint"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description `invalid_request` naming the parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_complaint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateComplaint"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaint"];
+                };
+            };
+            /** @description `invalid_request` naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The site is outside the caller's reach */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_complaint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaint"];
+                };
+            };
+            /** @description `invalid_request` naming the path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's reach */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    handle_complaint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComplaintHandling"];
+            };
+        };
+        responses: {
+            /** @description The complaint as handled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaint"];
+                };
+            };
+            /** @description `invalid_request` naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's jurisdiction */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `complaint_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_dashboard: {
@@ -6640,6 +8378,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6657,16 +8397,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     requests_in_reach: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description `pending` (default), `approved`, `rejected` or `all`. */
-                status: string | null;
+                status?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -6679,6 +8420,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceMoveRequestList"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6687,6 +8429,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6695,6 +8439,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     decide: {
@@ -6720,6 +8465,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceMoveRequest"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6728,6 +8474,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6754,6 +8502,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     calendar: {
@@ -6800,6 +8551,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6817,6 +8570,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     list_obligations: {
@@ -6848,6 +8602,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6864,6 +8620,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_obligation: {
@@ -6896,6 +8653,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6912,6 +8671,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     update_obligation: {
@@ -6946,6 +8708,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6962,6 +8726,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     templates: {
@@ -6981,6 +8748,9 @@ export interface operations {
                     "application/json": components["schemas"]["FilingTemplate"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_filings: {
@@ -7032,6 +8802,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7048,6 +8820,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_filing: {
@@ -7080,6 +8853,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7105,6 +8880,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_filing: {
@@ -7135,6 +8913,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7152,6 +8932,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     update_filing: {
@@ -7186,6 +8967,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7203,6 +8986,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     accept_filing: {
@@ -7237,6 +9023,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7262,6 +9050,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     amend_filing: {
@@ -7292,6 +9083,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7309,6 +9102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     filing_file: {
@@ -7342,6 +9136,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7350,6 +9146,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     return_filing: {
@@ -7384,6 +9181,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7409,6 +9208,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     submit_filing: {
@@ -7439,6 +9241,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7456,6 +9260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     list_holiday_calendars: {
@@ -7475,6 +9280,8 @@ export interface operations {
                     "application/json": components["schemas"]["HolidayCalendar"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7483,6 +9290,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     set_holiday_calendar: {
@@ -7517,6 +9325,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7525,6 +9335,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_plans: {
@@ -7552,6 +9365,7 @@ export interface operations {
                     "application/json": components["schemas"]["InspectionPlanList"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7560,6 +9374,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7576,6 +9392,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_plan: {
@@ -7599,6 +9416,7 @@ export interface operations {
                     "application/json": components["schemas"]["InspectionPlan"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7607,6 +9425,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7623,6 +9443,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_inspections: {
@@ -7692,6 +9515,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7709,6 +9534,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_inspection: {
@@ -7732,6 +9558,7 @@ export interface operations {
                     "application/json": components["schemas"]["Inspection"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7740,6 +9567,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7756,6 +9585,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     inspection_detail: {
@@ -7777,6 +9609,7 @@ export interface operations {
                     "application/json": components["schemas"]["Inspection"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7785,6 +9618,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7801,6 +9636,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     record_follow_up: {
@@ -7835,6 +9671,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7851,6 +9689,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     add_photo: {
@@ -7888,6 +9729,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7922,6 +9765,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     photo: {
@@ -7958,6 +9802,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7974,16 +9820,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     list_jurisdictions: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                limit: number | null;
-                cursor: string | null;
+            query?: {
+                /** @description Page size, 1 to 500; default 50. */
+                limit?: number;
+                cursor?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -7996,6 +9844,9 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Jurisdiction"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8004,6 +9855,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_jurisdiction: {
@@ -8027,6 +9879,7 @@ export interface operations {
                     "application/json": components["schemas"]["Jurisdiction"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8035,6 +9888,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8060,6 +9915,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_jurisdiction: {
@@ -8091,6 +9949,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8099,6 +9959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     kiosk_code: {
@@ -8140,6 +10001,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     kiosk_code_svg: {
@@ -8186,6 +10048,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     link_qr: {
@@ -8219,6 +10082,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8227,6 +10092,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     revoke_kiosk: {
@@ -8256,6 +10124,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8264,6 +10134,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     pin_kiosk: {
@@ -8298,6 +10169,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8314,6 +10187,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     my_assignments: {
@@ -8333,6 +10209,8 @@ export interface operations {
                     "application/json": components["schemas"]["MyAssignment"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8341,6 +10219,37 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    my_device: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description not a physician */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
         };
     };
     move_device: {
@@ -8364,6 +10273,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceBinding"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8372,6 +10282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             /** @description not a physician */
             403: {
                 headers: {
@@ -8390,6 +10301,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     my_requests: {
@@ -8409,6 +10323,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceMoveRequestList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             /** @description not a physician */
             403: {
                 headers: {
@@ -8418,6 +10333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     request_move: {
@@ -8441,6 +10357,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceMoveRequest"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8449,6 +10366,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             /** @description not a physician */
             403: {
                 headers: {
@@ -8458,7 +10376,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `device_move_pending` or `device_bound_elsewhere` */
+            /** @description `device_move_pending`, `device_bound_elsewhere` or `device_already_bound` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8467,16 +10385,78 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    my_promotion_form: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `json` (default), `html` (print-ready A4 page) or `xlsx`.
+                 * @example html
+                 */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionForm"];
+                    "text/html": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description `invalid_request` naming `format` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
         };
     };
     my_summary: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description `YYYY-MM`. */
+            query: {
+                /**
+                 * @description `YYYY-MM`.
+                 * @example 2026-03
+                 */
                 month: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -8489,6 +10469,7 @@ export interface operations {
                     "application/json": components["schemas"]["MonthSummary"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8497,18 +10478,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
         };
     };
     my_visits: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description First local date, default 31 days before `to`. */
-                from: string | null;
+                from?: string;
                 /** @description Last local date, default today (Asia/Shanghai). */
-                to: string | null;
+                to?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -8521,6 +10505,7 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Visit"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8529,6 +10514,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             /** @description not a physician */
             403: {
                 headers: {
@@ -8538,6 +10524,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     my_appeals: {
@@ -8568,6 +10555,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8585,6 +10574,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_appeal: {
@@ -8620,6 +10610,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             /** @description Not a physician */
             403: {
                 headers: {
@@ -8647,16 +10638,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_organizations: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                limit: number | null;
-                cursor: string | null;
+            query?: {
+                /** @description Page size, 1 to 500; default 50. */
+                limit?: number;
+                cursor?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -8669,6 +10664,9 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Organization"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8677,6 +10675,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_organization: {
@@ -8709,6 +10708,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8725,6 +10726,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_organization: {
@@ -8755,6 +10759,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8763,6 +10769,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     update_organization: {
@@ -8797,6 +10804,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8805,6 +10814,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     daily_codes: {
@@ -8845,6 +10857,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8861,6 +10875,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     geofence_history: {
@@ -8891,6 +10906,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8907,6 +10924,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     list_kiosks: {
@@ -8937,6 +10955,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8953,6 +10973,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     enroll_kiosk: {
@@ -8987,6 +11008,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9003,6 +11026,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     list_physicians: {
@@ -9042,6 +11068,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9050,6 +11078,263 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    external_services: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ExternalService"];
+                };
+            };
+            /** @description `invalid_request` naming the path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's reach */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    record_external_service: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateExternalService"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExternalService"];
+                };
+            };
+            /** @description `invalid_request` naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or not the caller's hospital's physician */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    promotion_form_of: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `json` (default), `html` (print-ready A4 page) or `xlsx`.
+                 * @example html
+                 */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionForm"];
+                    "text/html": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description `invalid_request` naming `format` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, not a physician, or outside the caller's reach */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    put_opinion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                signer: components["schemas"]["OpinionSigner"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutOpinion"];
+            };
+        };
+        responses: {
+            /** @description The opinion as signed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionOpinion"];
+                };
+            };
+            /** @description `invalid_request` naming the field or `signer` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the signer's role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or outside the caller's reach */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     service_record: {
@@ -9089,6 +11374,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9106,6 +11393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_presence_check: {
@@ -9129,6 +11417,7 @@ export interface operations {
                     "application/json": components["schemas"]["PresenceCheck"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9137,6 +11426,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9153,6 +11444,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `no_assignment` */
             422: {
                 headers: {
@@ -9162,6 +11455,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     program_templates: {
@@ -9181,6 +11475,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProgramTemplate"][];
                 };
             };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9189,6 +11484,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9197,16 +11493,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     list_programs: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                limit: number | null;
-                cursor: string | null;
+            query?: {
+                /** @description Page size, 1 to 500; default 50. */
+                limit?: number;
+                cursor?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -9219,6 +11517,9 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Program"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9227,6 +11528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_program: {
@@ -9250,6 +11552,7 @@ export interface operations {
                     "application/json": components["schemas"]["Program"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9258,6 +11561,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9274,6 +11579,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_program: {
@@ -9304,6 +11612,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9312,6 +11622,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     update_program: {
@@ -9346,6 +11657,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9363,6 +11676,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     site_team: {
@@ -9387,6 +11703,7 @@ export interface operations {
                     "application/json": components["schemas"]["SiteTeam"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9395,6 +11712,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9411,6 +11730,75 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    promotion_notices: {
+        parameters: {
+            query: {
+                hospital_id: string;
+                /** @description `json` (default), `html` (to post) or `xlsx`. */
+                format?: string;
+                /**
+                 * @description Where objections go (联系人及电话), up to 200 characters; default: the
+                 *     hospital's personnel office.
+                 */
+                contact?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionNotice"];
+                    "text/html": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description `invalid_request` naming the parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown hospital, or outside the caller's reach */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
         };
     };
     assessment: {
@@ -9468,6 +11856,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9485,6 +11875,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     compliance: {
@@ -9533,6 +11924,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9550,6 +11943,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     county_statistics: {
@@ -9608,6 +12002,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9625,6 +12021,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     set_county_facts: {
@@ -9658,6 +12055,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9675,6 +12074,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     coverage: {
@@ -9727,6 +12129,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9744,6 +12148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     monthly: {
@@ -9804,6 +12209,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9821,6 +12228,227 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_sample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateScanPhotoSample"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanPhotoSample"];
+                };
+            };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_sample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanPhotoSample"];
+                };
+            };
+            /** @description `invalid_request` naming the path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                photo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    /** @description Hex SHA-256 of the body */
+                    "X-Content-SHA256"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                    "image/webp": unknown;
+                };
+            };
+            /** @description `invalid_request` naming the path parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    review_photo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                photo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewScanPhoto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanPhotoReview"];
+                };
+            };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `photo_reviewed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     nearby_sites: {
@@ -9872,6 +12500,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `unauthorized` (no bearer token) or `invalid_token` (expired, revoked or forged) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9889,6 +12518,717 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_rounds: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A jurisdiction in the caller's scope; default the supervisor's own (admins: all).
+                 * @example 350881
+                 */
+                jurisdiction_code?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyRoundList"];
+                };
+            };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_round: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSurveyRound"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyRound"];
+                };
+            };
+            /** @description `invalid_request` naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Jurisdiction unknown or outside the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    template: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `xlsx` (default) or `csv`.
+                 * @example xlsx
+                 */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sheet */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    "text/csv": string;
+                    "application/json": string[];
+                };
+            };
+            /** @description `invalid_request`: a bad format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_round: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyRound"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    call_sheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyCallSheet"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `round_not_drawn` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    record_call: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordSurveyCall"];
+            };
+        };
+        responses: {
+            /** @description The person with the latest outcome, masked */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyPerson"];
+                };
+            };
+            /** @description `invalid_request` naming the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_drawn`, `round_not_drawn` (open or closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    close_round: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyRound"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `round_closed` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    draw: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A seed (decimal, below 2^64): draws an open round with it, or repeats the draw
+                 *     of a drawn round for an audit.
+                 * @example 7310021
+                 */
+                seed?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyDraw"];
+                };
+            };
+            /** @description `invalid_request`: a bad seed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_drawn` (no seed given), `nothing_to_draw` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_people: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyPeopleList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    register_people: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterSurveyPeople"];
+            };
+        };
+        responses: {
+            /** @description The people registered, masked */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyPeopleList"];
+                };
+            };
+            /** @description `invalid_request` naming the row and field (`people[2].phone`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `duplicate_phone` (the number is already in the round), `round_not_open` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    upload_people: {
+        parameters: {
+            query?: {
+                /** @description The site the people were served at; a clinic administrator's own by default. */
+                site_id?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The registration sheet, as the raw body */
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The people registered, masked */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyPeopleList"];
+                };
+            };
+            /** @description `invalid_import` (bad rows in `extra.errors`, an unreadable file) or `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `duplicate_phone`, `round_not_open` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Neither CSV nor XLSX */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    physicians: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyPhysicianList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    report: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `json` (default), `csv` or `xlsx`.
+                 * @example xlsx
+                 */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyReport"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            /** @description `invalid_request`: a bad format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
         };
     };
     ui_config: {
@@ -9908,6 +13248,7 @@ export interface operations {
                     "application/json": components["schemas"]["UiConfig"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     list_users: {
@@ -9954,6 +13295,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9962,6 +13305,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     create_user: {
@@ -9985,6 +13329,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9993,6 +13338,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10018,6 +13365,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_user: {
@@ -10048,6 +13398,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10056,6 +13408,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     update_user: {
@@ -10081,6 +13434,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10089,6 +13443,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10105,6 +13461,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     reset_password: {
@@ -10135,6 +13494,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10151,6 +13512,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     list_visits: {
@@ -10227,6 +13589,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10244,6 +13608,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     visit_detail: {
@@ -10274,6 +13639,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10291,6 +13658,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     list_activities: {
@@ -10322,6 +13690,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10338,6 +13708,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     log_activity: {
@@ -10364,6 +13735,7 @@ export interface operations {
                     "application/json": components["schemas"]["Activity"];
                 };
             };
+            /** @description `invalid_request`: a malformed id, query or body; `detail` names the field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10372,6 +13744,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10389,6 +13763,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description `activity_deadline_passed` */
             422: {
                 headers: {
@@ -10398,6 +13774,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     confirm_visit: {
@@ -10433,6 +13810,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             /** @description Not a clinic administrator */
             403: {
                 headers: {
@@ -10460,6 +13838,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            503: components["responses"]["Unavailable"];
         };
     };
     visit_evidence: {
@@ -10498,6 +13879,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden` (the role may not do this) or `password_change_required` (set your own password first, `POST /api/v1/auth/password`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10515,6 +13898,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     healthz: {
@@ -10534,6 +13918,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     metrics: {
@@ -10563,6 +13948,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
     readyz: {
@@ -10582,6 +13968,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            /** @description `timeout` (the request's time budget ran out; nothing was changed) or `storage_unavailable` (the database cannot be reached) */
             503: {
                 headers: {
                     [name: string]: unknown;
