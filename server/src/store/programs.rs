@@ -163,11 +163,17 @@ impl Store {
         old: Thresholds,
         new: Thresholds,
         scan_photo: mobile_api::ScanPhotoMode,
+        eligibility: &Eligibility,
         provenance: Provenance,
     ) -> StoreResult<bool> {
         const SQL: &str = "UPDATE programs SET half_day_minutes = $2, full_day_minutes = $3, \
-            audit_seq = $4, scan_photo = $7 \
+            audit_seq = $4, scan_photo = $7, eligibility = $8 \
             WHERE id = $1 AND half_day_minutes = $5 AND full_day_minutes = $6";
+        // Stored as on creation: no rules is NULL.
+        let eligibility = (*eligibility != Eligibility::default())
+            .then(|| serde_json::to_string(eligibility))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let changed = on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
@@ -179,6 +185,7 @@ impl Store {
                 .bind(i64::from(old.half_day_minutes))
                 .bind(i64::from(old.full_day_minutes))
                 .bind(scan_photo.as_str())
+                .bind(&eligibility)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
