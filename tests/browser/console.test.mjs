@@ -1678,6 +1678,85 @@ test('申诉处理: a physician\'s appeal is decided with a note the physician r
   await page.close();
 });
 
+test('资格例外: a nurse refused for 中级以上 physicians is sent by the admin with a written reason, a supervisor sees the refusal only; the programme\'s rules are shown and edited', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const name = '中级以上医师专项（资格审核）';
+  const program = await api('POST', '/api/v1/programs', {
+    token: adminToken,
+    body: { name, jurisdiction_code: '350881', requirements: [{ period: 'month', min_days: 1 }], eligibility: { min_rank: 'intermediate', professions: ['physician'] } },
+  });
+  assert.equal(program.status, 201, JSON.stringify(program.body));
+  const hospital = (await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items.find((o) => o.kind === 'hospital');
+  const nurse = await accountBy(adminToken, { role: 'physician', name: '郑小护', phone: '13700001901', password: PASSWORD_OF_NEW_USERS, organization_id: hospital.id, title: '护士' });
+
+  const fillCreate = async (page) => {
+    const dialog = page.locator('.el-dialog:visible');
+    await page.locator('#as-create').click();
+    await dialog.waitFor();
+    await page.locator('input#as-f-physician').focus();
+    await page.keyboard.type('郑小护');
+    await page.locator(`.el-select-dropdown__item:visible[data-physician-id="${nurse.id}"]`).click();
+    await page.locator('.el-select', { has: page.locator('#as-f-site') }).click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: SITE_NAME }).click();
+    await page.locator('.el-select', { has: page.locator('#as-f-program') }).click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: name }).click();
+    for (const [id, value] of [['as-f-start', '2027-07-01'], ['as-f-end', '2027-09-30']]) {
+      const input = page.locator(`.el-dialog:visible input#${id}`);
+      await input.fill(value);
+      await input.press('Enter');
+    }
+    await page.locator('#as-f-submit').click();
+    await page.locator('#as-f-elig .as-elig-rule[data-rule="min_rank"]').waitFor();
+    return dialog;
+  };
+
+  // A supervisor is told why, and that only an administrator may make an exception.
+  const supervisor = await newPage('eligibility-supervisor', { allow: /status of 422/ });
+  await logIn(supervisor, '#/assignments');
+  await supervisor.locator('#as-table').waitFor();
+  await fillCreate(supervisor);
+  assert.match(await supervisor.locator('#as-f-elig .as-elig-rule[data-rule="min_rank"]').textContent(), /中级及以上/);
+  await supervisor.locator('#as-f-elig-admin-only').waitFor();
+  assert.equal(await supervisor.locator('#as-f-override').count(), 0, 'no override field for a supervisor');
+  assert.equal(await supervisor.locator('#as-f-override-submit').count(), 0);
+  await supervisor.close();
+
+  // The administrator sees the rules the server named, must give a reason, and sends.
+  const page = await newPage('eligibility-admin', { allow: /status of 422/ });
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/assignments');
+  await page.locator('#as-table').waitFor();
+  const dialog = await fillCreate(page);
+  const rules = await page.locator('#as-f-elig .as-elig-rule').evaluateAll((items) => items.map((i) => i.dataset.rule));
+  assert.deepEqual(rules, ['min_rank', 'profession']);
+  await page.locator('#as-f-override-submit').click();
+  await dialog.locator('.el-form-item', { has: page.locator('#as-f-override') }).locator('.el-form-item__error', { hasText: '请填写资格例外的理由' }).waitFor();
+  const reason = '该院急需护理骨干，经局务会研究同意破格派出';
+  await page.locator('#as-f-override').fill(reason);
+  await shot(page, 'eligibility-override.png');
+  await page.locator('#as-f-override-submit').click();
+  await dialog.waitFor({ state: 'hidden' });
+  const listed = await api('GET', `/api/v1/assignments?physician_id=${nurse.id}&limit=500`, { token: adminToken });
+  assert.equal(listed.status, 200, JSON.stringify(listed.body));
+  assert.equal(listed.body.items.length, 1);
+  const created = await api('GET', `/api/v1/assignments/${listed.body.items[0].assignment.id}`, { token: adminToken });
+  assert.equal(created.body.eligibility_override.reason, reason);
+  assert.deepEqual(created.body.eligibility_override.rules.map((r) => r.rule), ['min_rank', 'profession']);
+
+  // The programme page states the rules in words; the administrator raises them to 副高.
+  await page.goto(`${BASE}/console/#/admin/programs`);
+  const row = page.locator('#programs-table tbody tr', { hasText: name });
+  await row.locator('.prog-elig li', { hasText: '中级及以上' }).waitFor();
+  await row.locator('.prog-elig-edit').click();
+  await page.locator('#elig-form').waitFor();
+  await choose(page, 'elig-rank', '副高及以上');
+  await page.locator('#elig-save').click();
+  await row.locator('.prog-elig li', { hasText: '副高及以上' }).waitFor();
+  const read = await api('GET', `/api/v1/programs/${program.body.id}`, { token: adminToken });
+  assert.equal(read.body.eligibility.min_rank, 'associate_senior');
+  assert.deepEqual(read.body.eligibility.professions, ['physician'], 'the series kept');
+  await page.close();
+});
+
 test('no console errors, CSP violations or uncaught exceptions', () => {
   assert.deepEqual(problems, []);
 });
