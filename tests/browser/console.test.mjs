@@ -1757,6 +1757,60 @@ test('资格例外: a nurse refused for 中级以上 physicians is sent by the a
   await page.close();
 });
 
+test('督查计划: a quarter\'s plan draws sites from a seed shown after the draw, the same seed draws them again, and a site opens the inspection form', async () => {
+  const token = await accessToken(PHONE, PASSWORD);
+  const page = await newPage('inspection-plans');
+  await logIn(page, '#/inspection-plans');
+  await page.locator('#ip-periods').waitFor();
+  const year = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(new Date());
+  const draw = async (seed) => {
+    await page.locator('#ip-new').click();
+    await page.locator('#ip-form').waitFor();
+    await choose(page, 'ip-f-jurisdiction', '漳平市');
+    await page.locator('#ip-f-sites').fill('2');
+    await page.locator('#ip-f-sites').press('Tab');
+    if (seed) await page.locator('#ip-f-seed').fill(seed);
+    const before = await page.locator('#ip-plan').getAttribute('data-id').catch(() => null);
+    await page.locator('#ip-f-submit').click();
+    await page.locator('#ip-form').waitFor({ state: 'hidden' });
+    await page.waitForFunction((old) => {
+      const el = document.querySelector('#ip-plan');
+      return el && el.getAttribute('data-id') !== old;
+    }, before);
+    return {
+      id: await page.locator('#ip-plan').getAttribute('data-id'),
+      seed: (await page.locator('#ip-seed').textContent()).trim(),
+      sites: await page.locator('#ip-sites .ip-site-name').allTextContents(),
+    };
+  };
+  const first = await draw('');
+  assert.match(first.seed, /^\d+$/, 'the seed is shown after the draw');
+  assert.ok(first.sites.length >= 1 && first.sites.length <= 2, `${first.sites}`);
+  assert.match(await page.locator('#ip-title').textContent(), new RegExp(`漳平市${year}年第.季度`));
+  const listed = await api('GET', `/api/v1/inspection-plans?jurisdiction_code=350881&year=${year}`, { token });
+  assert.equal(listed.status, 200, JSON.stringify(listed.body));
+  const stored = listed.body.items.find((p) => p.id === first.id);
+  assert.equal(stored.seed, first.seed);
+  assert.deepEqual(stored.sites.map((s) => s.site_name), first.sites);
+  await shot(page, 'inspection-plan.png');
+
+  // The seed typed in draws the same sites in the same order (a check of the draw).
+  const again = await draw(first.seed);
+  assert.notEqual(again.id, first.id);
+  assert.equal(again.seed, first.seed);
+  assert.deepEqual(again.sites, first.sites);
+  const quarter = stored.period;
+  await page.locator(`#ip-periods .ip-period[data-period="${quarter}"][data-plans="2"]`).waitFor();
+  assert.equal(await page.locator('#ip-table tbody tr').count() >= 2, true);
+
+  // 登记督查 opens the inspection form with the site filled in.
+  const site = stored.sites[0];
+  await page.locator(`#ip-sites .ip-inspect[data-site-id="${site.site_id}"]`).click();
+  await page.waitForURL(/#\/inspections\?site_id=/);
+  await page.locator('.el-select', { has: page.locator('#i-site') }).filter({ hasText: site.site_name }).waitFor();
+  await page.close();
+});
+
 test('no console errors, CSP violations or uncaught exceptions', () => {
   assert.deepEqual(problems, []);
 });

@@ -26,6 +26,7 @@ export const router = createRouter({
     { path: '/clinic/confirm', name: 'clinic-confirm', component: () => import('./views/clinic/ClinicVisitsView.vue') },
     { path: '/clinic/report', name: 'clinic-report', component: () => import('./views/clinic/ClinicReportView.vue') },
     { path: '/appeals', name: 'appeals', component: () => import('./views/AppealsView.vue') },
+    { path: '/inspection-plans', name: 'inspection-plans', component: () => import('./views/InspectionPlansView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });
