@@ -1757,6 +1757,43 @@ test('资格例外: a nurse refused for 中级以上 physicians is sent by the a
   await page.close();
 });
 
+test('资格例外 on an import: a preview refused only on the team rules is imported by the admin with a written reason', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const name = '帮扶团队不少于三人（导入）';
+  const program = await api('POST', '/api/v1/programs', {
+    token: adminToken,
+    body: { name, jurisdiction_code: '350881', requirements: [{ period: 'month', min_days: 1 }], eligibility: { team: { min_members: 3 } } },
+  });
+  assert.equal(program.status, 201, JSON.stringify(program.body));
+  const dir = mkdtempSync(join(tmpdir(), 'xiaxiang-import-'));
+  const file = join(dir, '附件1-团队.csv');
+  writeFileSync(file, '\ufeff牵头医院名称,姓名,性别,专业,职称,电话,拟下派乡镇卫生院\n'
+    + `漳平市医院,黄一帆,男,内科,主治医师,13700001911,${SITE_NAME}\n漳平市医院,蔡二妹,女,护理,主管护师,13700001912,${SITE_NAME}\n`);
+  const page = await newPage('admin-import-override');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/import');
+  await choose(page, 'imp-program', name);
+  const [from, to] = [page.locator('#import-form .el-range-input').nth(0), page.locator('#import-form .el-range-input').nth(1)];
+  await from.fill('2027-01-01');
+  await to.fill('2027-12-31');
+  await to.press('Enter');
+  await page.locator('#imp-file').setInputFiles(file);
+  await page.locator('#imp-preview').click();
+  await page.locator('#imp-preview-result[data-ok="false"]').waitFor();
+  assert.match(await page.locator('#imp-errors').textContent(), /派出资格/);
+  await page.locator('#imp-run-override').click();
+  await page.locator('#imp-elig .el-form-item__error', { hasText: '请填写资格例外的理由' }).waitFor();
+  const reason = '第三名成员下月到岗';
+  await page.locator('#imp-override').fill(reason);
+  await page.locator('#imp-run-override').click();
+  await page.locator('#imp-result').waitFor();
+  const created = await api('GET', `/api/v1/assignments?program_id=${program.body.id}&limit=500`, { token: adminToken });
+  assert.equal(created.body.items.length, 2, JSON.stringify(created.body));
+  const one = await api('GET', `/api/v1/assignments/${created.body.items[0].assignment.id}`, { token: adminToken });
+  assert.equal(one.body.eligibility_override.reason, reason);
+  await page.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('督查计划: a quarter\'s plan draws sites from a seed shown after the draw, the same seed draws them again, and a site opens the inspection form', async () => {
   const token = await accessToken(PHONE, PASSWORD);
   const page = await newPage('inspection-plans');
