@@ -1574,7 +1574,8 @@ test('a clinic administrator signs in, enrols a wall screen, downloads daily cod
 
   // The service detail names an anomaly's reviewer through the people directory, which
   // answers 404 for a supervisor outside the clinic's reach (the name then reads '—').
-  const page = await newPage('clinic-admin', { allow: /status of 404 / });
+  // 上报本月 provokes a 400 (an incomplete narrative) on purpose.
+  const page = await newPage('clinic-admin', { allow: /status of (400|404) / });
   await logInAs(page, phone, PASSWORD_OF_NEW_USERS);
   await page.locator('#who-role', { hasText: '基层单位管理员' }).waitFor();
   assert.deepEqual(await menuPaths(page), ['/clinic/today', '/clinic/confirm', '/clinic/report', '/admin/sites']);
@@ -1637,6 +1638,30 @@ test('a clinic administrator signs in, enrols a wall screen, downloads daily cod
   await page.goto(`${BASE}/console/#/clinic/report`);
   await page.locator('#cr-header', { hasText: SITE_NAME }).waitFor();
   await page.locator('#cr-table').waitFor();
+
+  // 上报本月: an incomplete narrative is refused with the server's word; filled in, the
+  // month is filed for the site, the county returns it, and the clinic reads why.
+  await page.locator('#cr-filing').waitFor();
+  await page.locator('#cr-file').click();
+  await page.locator('#cr-filing-error').waitFor();
+  await page.locator('#cr-achievements').fill('派驻医师按时到岗。');
+  await page.locator('#cr-problems').fill('无');
+  await page.locator('#cr-next-steps').fill('继续带教。');
+  await page.locator('#cr-file').click();
+  await page.locator('#cr-filing-status [data-status="submitted"]').waitFor();
+  const filed = (await api('GET', '/api/v1/filings', { token: adminToken })).body;
+  const clinicToken = await accessToken(phone, PASSWORD_OF_NEW_USERS);
+  const ours = (await api('GET', '/api/v1/filings', { token: clinicToken })).body;
+  assert.equal(ours.length, 1, 'the clinic sees its own filing only');
+  assert.equal(ours[0].site_id, SITE_ID);
+  assert.equal(ours[0].status, 'submitted');
+  const seen = filed.find((f) => f.id === ours[0].id);
+  assert.equal(seen?.site_name, SITE_NAME, 'the admin sees the site filing with the site name');
+  const returned = await api('POST', `/api/v1/filings/${ours[0].id}/return`, { token: adminToken, body: { note: '请补充带教人次' } });
+  assert.equal(returned.status, 200);
+  await page.locator('#cr-apply').click();
+  await page.locator('#cr-filing-status [data-status="returned"]').waitFor();
+  await page.locator('#cr-filing-returned', { hasText: '请补充带教人次' }).waitFor();
   await page.close();
 });
 
