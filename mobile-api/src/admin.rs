@@ -412,6 +412,11 @@ pub struct UpdateProgram {
     pub half_day_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_day_minutes: Option<u32>,
+    /// Who may be sent (派出人员资格), replacing the programme's rules whole; `{}`
+    /// clears them. Judged on new and changed assignments from now on; postings made
+    /// before keep their place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<Eligibility>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -504,6 +509,10 @@ pub struct ChangeAssignment {
     pub window_start: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_end: Option<String>,
+    /// An administrator's written reason to keep the posting although the
+    /// programme's rules (as they stand now) refuse the physician (破格派出).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_override: Option<String>,
 }
 
 /// `POST /api/v1/assignments/{id}/end`: 提前结束.
@@ -531,6 +540,11 @@ pub struct TransferAssignment {
         schema(min_length = 1, max_length = 500, pattern = "\\S")
     )]
     pub reason: String,
+    /// An administrator's written reason to move the physician although the
+    /// programme's rules refuse it: the person rules, or the team rules the old
+    /// site's team would newly break without them (破格派出).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_override: Option<String>,
 }
 
 /// The answer to a transfer: the old assignment as ended and the new one.

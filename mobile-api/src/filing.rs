@@ -187,6 +187,13 @@ pub struct Filing {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub figures: Option<serde_json::Value>,
+    /// A receiving site's own monthly filing (its clinic administrator files it):
+    /// the site; absent for a jurisdiction's filing.
+    #[serde(default)]
+    pub site_id: Option<Uuid>,
+    /// The site's name.
+    #[serde(default)]
+    pub site_name: Option<String>,
 }
 
 /// Body of `POST /api/v1/filings`: a draft for one report, period and jurisdiction.
@@ -201,6 +208,10 @@ pub struct CreateFiling {
     /// Default: a supervisor's own jurisdiction.
     #[serde(default)]
     pub jurisdiction_code: Option<String>,
+    /// A clinic administrator's own site (the default for one): the site's own
+    /// monthly report, filed in the site's county.
+    #[serde(default)]
+    pub site_id: Option<Uuid>,
     #[serde(default)]
     pub achievements: Option<String>,
     #[serde(default)]

@@ -195,6 +195,10 @@ pub struct ComplianceRow {
     /// Every week overlapping the month for a weekly requirement; otherwise the
     /// one period containing the reference day.
     pub periods: Vec<PeriodProgress>,
+    /// The written reason when an administrator sent this physician here although the
+    /// programme's rules refused it (破格派出), as on the monthly report's row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility_override: Option<String>,
 }
 
 /// The 合计 of a compliance report: how many requirement rows, and how many of

@@ -2,6 +2,8 @@
 //! assignment with `not_eligible` naming the rule, an administrator overrides with a
 //! written reason that is audited and shown in the reports; team rules refuse an import.
 
+use mobile_api::OrganizationKind;
+use mobile_api::client::Client;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -244,6 +246,71 @@ async fn a_nurse_is_refused_from_a_programme_for_intermediate_physicians_unless_
         .expect("the nurse's line");
     assert!(line.contains(&format!("破格派出：{reason}")), "{line}");
     assert!(csv.contains("备注"), "{csv}");
+
+    // The compliance report carries it too: on the JSON row and in the 备注 column of
+    // the CSV and XLSX tables, blank for the eligible physician.
+    let (status, compliance) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            "/api/v1/reports/compliance?period=2026-03",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{compliance}");
+    let rows = compliance["rows"].as_array().expect("rows");
+    let of = |name: &str| {
+        rows.iter()
+            .find(|r| r["physician_name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {compliance}"))
+    };
+    assert_eq!(of("李护士")["eligibility_override"], reason);
+    assert!(of("王主治").get("eligibility_override").is_none());
+    let path = "/api/v1/reports/compliance?period=2026-03";
+    let raw = app
+        .admin
+        .report_bytes(&format!("{path}&format=csv"), None)
+        .await
+        .expect("csv");
+    let form = crate::reports::parse_form_csv(&raw);
+    let note = form
+        .headers
+        .iter()
+        .position(|h| h == "备注")
+        .expect("备注 column");
+    let name = form
+        .headers
+        .iter()
+        .position(|h| h == "姓名")
+        .expect("姓名 column");
+    let cell = |person: &str| {
+        form.rows
+            .iter()
+            .find(|r| r.get(name).is_some_and(|n| n == person))
+            .and_then(|r| r.get(note).cloned())
+            .unwrap_or_else(|| panic!("{person}'s row"))
+    };
+    assert_eq!(cell("李护士"), format!("破格派出：{reason}"));
+    assert_eq!(cell("王主治"), "");
+    let raw = app
+        .admin
+        .report_bytes(&format!("{path}&format=xlsx"), None)
+        .await
+        .expect("xlsx");
+    let (sheet, _) = crate::reports::parse_xlsx(&raw);
+    let header = (0..sheet.height() as u32)
+        .find(|&r| crate::reports::cell_text(&sheet, r, 0) == "序号")
+        .expect("header row");
+    let note = (0..sheet.width() as u32)
+        .find(|&c| crate::reports::cell_text(&sheet, header, c) == "备注")
+        .expect("备注 in the sheet");
+    let nurse = (header..sheet.height() as u32)
+        .find(|&r| crate::reports::cell_text(&sheet, r, 1) == "李护士")
+        .expect("the nurse's row");
+    assert_eq!(
+        crate::reports::cell_text(&sheet, nurse, note),
+        format!("破格派出：{reason}")
+    );
 }
 
 #[tokio::test]
@@ -336,6 +403,60 @@ async fn the_programme_states_its_rules_and_a_physicians_qualification_is_edited
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The rules are edited on the programme (PATCH), checked like at creation and
+    // audited; judged on the next posting.
+    let path = format!("/api/v1/programs/{id}");
+    let (status, body) = app
+        .send(
+            &app.admin,
+            Method::PATCH,
+            &path,
+            Some(json!({"eligibility": {"min_years": 99}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, edited) = app
+        .send(
+            &app.admin,
+            Method::PATCH,
+            &path,
+            Some(json!({"eligibility": {"min_rank": "associate_senior"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(
+        edited["eligibility_zh"],
+        json!(["派出人员：副高及以上职称"])
+    );
+    let (_, read) = app.send(&app.admin, Method::GET, &path, None).await;
+    assert_eq!(
+        read["eligibility"],
+        json!({"min_rank": "associate_senior"}),
+        "{read}"
+    );
+    let (_, audit) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            &format!("/api/v1/audit?object_type=program&object_id={id}"),
+            None,
+        )
+        .await;
+    assert_eq!(audit["items"][1]["action"], "program.update", "{audit}");
+    assert_eq!(audit["items"][1]["before"]["eligibility"]["min_years"], 5);
+    let refused = assert_problem(
+        app.send(
+            &app.admin,
+            Method::POST,
+            "/api/v1/assignments",
+            Some(posting(young, &world, id, None)),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_eligible",
+    );
+    assert_eq!(rules_of(&refused), ["min_rank"]);
 }
 
 /// A personnel table for `rows` of (name, title, phone, site, 从业年份, 类别).
@@ -509,4 +630,201 @@ async fn an_import_whose_team_is_too_small_is_refused_unless_an_admin_overrides(
 
 fn urlencoding(text: &str) -> String {
     text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// Sends `body` to `path` as `client` and answers status and body.
+async fn post(
+    app: &TestApp,
+    client: &Client,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    app.send(client, method, path, Some(body)).await
+}
+
+#[tokio::test]
+async fn a_transfer_or_change_is_judged_again_with_the_same_override_path() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let rules = json!({"min_rank": "intermediate", "professions": ["physician"],
+                       "team": {"min_members": 2}});
+    let team = program(&app, &world, "帮扶团队（不少于2人）", rules).await;
+    let first = staff(&app, &world, "周主治", "主治医师", 2010).await;
+    let second = staff(&app, &world, "吴主治", "主治医师", 2011).await;
+    let mut ids = Vec::new();
+    for physician in [first, second] {
+        let (status, body) = post(
+            &app,
+            &app.admin,
+            Method::POST,
+            "/api/v1/assignments",
+            posting(physician, &world, team, None),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        ids.push(body["id"].as_str().expect("id").to_owned());
+    }
+    let new_site = app
+        .organization(
+            "桂林街道社区卫生服务中心",
+            OrganizationKind::CommunityHealthCenter,
+            &world.county,
+            Some(circle(SITE_LAT + 0.05, SITE_LON + 0.05, 150.0)),
+        )
+        .await;
+
+    // Moving one of two away leaves the site's team short: refused naming the rule,
+    // and only an administrator may do it anyway.
+    let transfer = |reason: Option<&str>| {
+        let mut body = json!({"site_id": new_site.id, "effective_from": "2026-03-10",
+                              "reason": "工作需要"});
+        if let Some(reason) = reason {
+            body["eligibility_override"] = json!(reason);
+        }
+        body
+    };
+    let path = format!("/api/v1/assignments/{}/transfer", ids[0]);
+    let refused = assert_problem(
+        post(
+            &app,
+            &world.supervisor.client,
+            Method::POST,
+            &path,
+            transfer(Some("急需")),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_eligible",
+    );
+    assert_eq!(rules_of(&refused), ["team_size"]);
+    let detail = refused["extra"]["rules"][0]["detail_zh"]
+        .as_str()
+        .expect("detail");
+    assert!(detail.starts_with("周主治调出后"), "{detail}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("仅管理员")
+    );
+    // Nothing changed: the old posting still runs to the end of the year.
+    let (_, unchanged) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            &format!("/api/v1/assignments/{}", ids[0]),
+            None,
+        )
+        .await;
+    assert_eq!(unchanged["end_date"], "2026-12-31", "{unchanged}");
+
+    let reason = "新址急需，原址下月补派";
+    let (status, moved) = post(
+        &app,
+        &app.admin,
+        Method::POST,
+        &path,
+        transfer(Some(reason)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{moved}");
+    assert_eq!(
+        moved["assignment"]["eligibility_override"]["reason"],
+        reason
+    );
+    let moved_id = moved["assignment"]["id"].as_str().expect("id").to_owned();
+    let (_, read) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            &format!("/api/v1/assignments/{moved_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(read["eligibility_override"]["reason"], reason, "{read}");
+    assert_eq!(
+        read["eligibility_override"]["rules"][0]["rule"],
+        "team_size"
+    );
+    let (_, audit) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            &format!("/api/v1/audit?object_type=assignment&object_id={moved_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        audit["items"][0]["after"]["eligibility_override"]["reason"], reason,
+        "{audit}"
+    );
+
+    // A change of terms judges the person again: demoted since, the second physician
+    // no longer meets 中级以上, and a new end date needs an administrator's reason.
+    let (status, body) = post(
+        &app,
+        &app.admin,
+        Method::PATCH,
+        &format!("/api/v1/users/{second}"),
+        json!({"title": "住院医师"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let change = |reason: Option<&str>| {
+        let mut body = json!({"effective_from": "2026-03-10", "reason": "延长服务期",
+                              "end_date": "2027-03-31"});
+        if let Some(reason) = reason {
+            body["eligibility_override"] = json!(reason);
+        }
+        body
+    };
+    let path = format!("/api/v1/assignments/{}", ids[1]);
+    let refused = assert_problem(
+        post(
+            &app,
+            &world.supervisor.client,
+            Method::PATCH,
+            &path,
+            change(None),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not_eligible",
+    );
+    assert_eq!(rules_of(&refused), ["min_rank"]);
+    let reason = "职称评审复核中，暂按原职称派出";
+    let (status, changed) =
+        post(&app, &app.admin, Method::PATCH, &path, change(Some(reason))).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["end_date"], "2027-03-31");
+    assert_eq!(changed["eligibility_override"]["reason"], reason);
+    // Admitted once, admitted for the next change without a new reason ...
+    let (status, again) = post(
+        &app,
+        &world.supervisor.client,
+        Method::PATCH,
+        &path,
+        json!({"effective_from": "2026-03-10", "reason": "调整时段",
+               "window_start": "08:30", "window_end": "17:00"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["eligibility_override"]["reason"], reason);
+    // ... and shown in the reports like an override made at creation.
+    let (_, report) = app
+        .send(
+            &app.admin,
+            Method::GET,
+            "/api/v1/reports/compliance?period=2026-03",
+            None,
+        )
+        .await;
+    let row = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["physician_name"] == "吴主治")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(row["eligibility_override"], reason);
 }

@@ -925,3 +925,177 @@ async fn quarterly_half_yearly_and_annual_duties_fall_due_as_their_circulars_say
         );
     }
 }
+
+#[tokio::test]
+async fn a_clinic_files_its_sites_month_and_the_county_accepts_it_beside_its_own() {
+    let b = Bureau::open(at(11, 2, 8, 0)).await;
+    b.visit(at(11, 10, 8, 30), at(11, 10, 12, 0)).await;
+    b.app.clock.set(at(12, 1, 9, 0));
+    let clinic = &b.world.clinic_admin.client;
+
+    // The clinic drafts its site's November report: in the site's county, its site named.
+    let (status, draft) = b
+        .send(
+            clinic,
+            Method::POST,
+            "/api/v1/filings",
+            Some(json!({"report_kind": "monthly", "period": "2026-11",
+                        "achievements": "派驻医师按时到岗。", "problems": "无",
+                        "next_steps": "继续带教。"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    assert_eq!(draft["site_id"], json!(b.world.site.id));
+    assert_eq!(draft["site_name"], "溪南镇卫生院");
+    assert_eq!(draft["jurisdiction_code"], b.world.county);
+    let id = draft["id"].as_str().expect("id").to_owned();
+
+    // A site files its monthly report only, and only once per month.
+    let (status, body) = b
+        .send(
+            clinic,
+            Method::POST,
+            "/api/v1/filings",
+            Some(json!({"report_kind": "compliance", "period": "2026-Q4"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = b
+        .send(
+            clinic,
+            Method::POST,
+            "/api/v1/filings",
+            Some(json!({"report_kind": "monthly", "period": "2026-11"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "filing_exists");
+
+    // The county's own November filing is another filing: no clash.
+    let county_draft = b.draft_november().await;
+    assert_eq!(county_draft["site_id"], Value::Null);
+
+    // The county supervisor sees the site's draft but does not submit it for the clinic.
+    let (status, _) = b
+        .send(
+            &b.county.client,
+            Method::POST,
+            &format!("/api/v1/filings/{id}/submit"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The clinic submits: the frozen file is its site's monthly report form.
+    let filed = b
+        .ok(
+            clinic,
+            Method::POST,
+            &format!("/api/v1/filings/{id}/submit"),
+            None,
+        )
+        .await;
+    assert_eq!(filed["status"], "submitted");
+    let (bytes, hash) = b.file(clinic, &id).await;
+    assert_eq!(hash, hex_sha256(&bytes));
+    let rows = sheet(&bytes);
+    assert!(
+        rows.iter().flatten().any(|c| c.contains("溪南镇卫生院")),
+        "{rows:?}"
+    );
+    assert_eq!(filed["figures"]["rows"].as_array().map(Vec::len), Some(1));
+
+    // Another clinic (another site) neither sees nor touches it, and its list is its own.
+    let other = b
+        .app
+        .person(Role::ClinicAdmin, Some(b.world.other_site.id), None)
+        .await;
+    for (method, path) in [
+        (Method::GET, format!("/api/v1/filings/{id}")),
+        (Method::GET, format!("/api/v1/filings/{id}/file")),
+        (Method::POST, format!("/api/v1/filings/{id}/submit")),
+        (Method::POST, format!("/api/v1/filings/{id}/amend")),
+    ] {
+        let (status, body) = b.send(&other.client, method, &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    let (status, body) = b
+        .send(
+            &other.client,
+            Method::POST,
+            "/api/v1/filings",
+            Some(json!({"report_kind": "monthly", "period": "2026-11",
+                        "site_id": b.world.site.id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let theirs = b
+        .ok(&other.client, Method::GET, "/api/v1/filings", None)
+        .await;
+    assert_eq!(theirs, json!([]));
+    // The clinic's own list: its site's filing only (not the county's).
+    let mine = b.ok(clinic, Method::GET, "/api/v1/filings", None).await;
+    let ids: Vec<&str> = mine
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![id.as_str()]);
+    // The county's own filing is out of the clinic's reach.
+    let county_id = county_draft["id"].as_str().expect("id");
+    let (status, _) = b
+        .send(
+            clinic,
+            Method::GET,
+            &format!("/api/v1/filings/{county_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The county's queue shows the site's filing with the site's name; it accepts it.
+    let queue = b
+        .ok(
+            &b.county.client,
+            Method::GET,
+            "/api/v1/filings?to_review=true",
+            None,
+        )
+        .await;
+    let waiting = queue
+        .as_array()
+        .expect("queue")
+        .iter()
+        .find(|f| f["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("not in the queue: {queue}"));
+    assert_eq!(waiting["site_name"], "溪南镇卫生院");
+    // The clinic does not review its own filing.
+    let (status, _) = b
+        .send(
+            clinic,
+            Method::POST,
+            &format!("/api/v1/filings/{id}/accept"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let accepted = b
+        .ok(
+            &b.county.client,
+            Method::POST,
+            &format!("/api/v1/filings/{id}/accept"),
+            Some(json!({"note": "收到"})),
+        )
+        .await;
+    assert_eq!(accepted["status"], "accepted");
+    let seen = b
+        .ok(clinic, Method::GET, &format!("/api/v1/filings/{id}"), None)
+        .await;
+    assert_eq!(seen["status"], "accepted");
+
+    // Every write is in the audit chain.
+    let store = Store::connect(&b.app.db.url(), 2).await.expect("connects");
+    let report = verify(&store).await.expect("verify");
+    assert!(report.is_intact(), "{report:?}");
+}

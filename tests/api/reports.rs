@@ -860,7 +860,9 @@ async fn compliance_judges_weeks_across_month_ends_and_each_sites_own_midnight()
         .await;
     let (headers, rows) = parse_csv(&csv);
     assert_eq!(headers[..2], ["序号", "姓名"]);
-    assert_eq!(headers.last().map(String::as_str), Some("完成情况"));
+    assert_eq!(headers[11], "完成情况");
+    // 备注 last: the reason of an eligibility override, blank without one.
+    assert_eq!(headers.last().map(String::as_str), Some("备注"));
     let numbered = rows.iter().filter(|r| r[0].parse::<u32>().is_ok()).count();
     assert_eq!(numbered, report.rows.len());
     let csv_week = rows

@@ -1574,7 +1574,8 @@ test('a clinic administrator signs in, enrols a wall screen, downloads daily cod
 
   // The service detail names an anomaly's reviewer through the people directory, which
   // answers 404 for a supervisor outside the clinic's reach (the name then reads '—').
-  const page = await newPage('clinic-admin', { allow: /status of 404 / });
+  // 上报本月 provokes a 400 (an incomplete narrative) on purpose.
+  const page = await newPage('clinic-admin', { allow: /status of (400|404) / });
   await logInAs(page, phone, PASSWORD_OF_NEW_USERS);
   await page.locator('#who-role', { hasText: '基层单位管理员' }).waitFor();
   assert.deepEqual(await menuPaths(page), ['/clinic/today', '/clinic/confirm', '/clinic/report', '/complaints', '/surveys', '/admin/sites']);
@@ -1637,6 +1638,30 @@ test('a clinic administrator signs in, enrols a wall screen, downloads daily cod
   await page.goto(`${BASE}/console/#/clinic/report`);
   await page.locator('#cr-header', { hasText: SITE_NAME }).waitFor();
   await page.locator('#cr-table').waitFor();
+
+  // 上报本月: an incomplete narrative is refused with the server's word; filled in, the
+  // month is filed for the site, the county returns it, and the clinic reads why.
+  await page.locator('#cr-filing').waitFor();
+  await page.locator('#cr-file').click();
+  await page.locator('#cr-filing-error').waitFor();
+  await page.locator('#cr-achievements').fill('派驻医师按时到岗。');
+  await page.locator('#cr-problems').fill('无');
+  await page.locator('#cr-next-steps').fill('继续带教。');
+  await page.locator('#cr-file').click();
+  await page.locator('#cr-filing-status [data-status="submitted"]').waitFor();
+  const filed = (await api('GET', '/api/v1/filings', { token: adminToken })).body;
+  const clinicToken = await accessToken(phone, PASSWORD_OF_NEW_USERS);
+  const ours = (await api('GET', '/api/v1/filings', { token: clinicToken })).body;
+  assert.equal(ours.length, 1, 'the clinic sees its own filing only');
+  assert.equal(ours[0].site_id, SITE_ID);
+  assert.equal(ours[0].status, 'submitted');
+  const seen = filed.find((f) => f.id === ours[0].id);
+  assert.equal(seen?.site_name, SITE_NAME, 'the admin sees the site filing with the site name');
+  const returned = await api('POST', `/api/v1/filings/${ours[0].id}/return`, { token: adminToken, body: { note: '请补充带教人次' } });
+  assert.equal(returned.status, 200);
+  await page.locator('#cr-apply').click();
+  await page.locator('#cr-filing-status [data-status="returned"]').waitFor();
+  await page.locator('#cr-filing-returned', { hasText: '请补充带教人次' }).waitFor();
   await page.close();
 });
 
@@ -1675,6 +1700,176 @@ test('申诉处理: a physician\'s appeal is decided with a note the physician r
   assert.ok(html.includes('下基层服务证据包'));
   assert.ok(html.includes(CREDITED_NAME), 'the pack names the physician');
   assert.ok(html.includes('签退时间与核查记录不符'), 'the pack has the decision');
+  await page.close();
+});
+
+test('资格例外: a nurse refused for 中级以上 physicians is sent by the admin with a written reason, a supervisor sees the refusal only; the programme\'s rules are shown and edited', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const name = '中级以上医师专项（资格审核）';
+  const program = await api('POST', '/api/v1/programs', {
+    token: adminToken,
+    body: { name, jurisdiction_code: '350881', requirements: [{ period: 'month', min_days: 1 }], eligibility: { min_rank: 'intermediate', professions: ['physician'] } },
+  });
+  assert.equal(program.status, 201, JSON.stringify(program.body));
+  const hospital = (await api('GET', '/api/v1/organizations?limit=500', { token: adminToken })).body.items.find((o) => o.kind === 'hospital');
+  const nurse = await accountBy(adminToken, { role: 'physician', name: '郑小护', phone: '13700001901', password: PASSWORD_OF_NEW_USERS, organization_id: hospital.id, title: '护士' });
+
+  const fillCreate = async (page) => {
+    const dialog = page.locator('.el-dialog:visible');
+    await page.locator('#as-create').click();
+    await dialog.waitFor();
+    await page.locator('input#as-f-physician').focus();
+    await page.keyboard.type('郑小护');
+    await page.locator(`.el-select-dropdown__item:visible[data-physician-id="${nurse.id}"]`).click();
+    await page.locator('.el-select', { has: page.locator('#as-f-site') }).click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: SITE_NAME }).click();
+    await page.locator('.el-select', { has: page.locator('#as-f-program') }).click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: name }).click();
+    for (const [id, value] of [['as-f-start', '2027-07-01'], ['as-f-end', '2027-09-30']]) {
+      const input = page.locator(`.el-dialog:visible input#${id}`);
+      await input.fill(value);
+      await input.press('Enter');
+    }
+    await page.locator('#as-f-submit').click();
+    await page.locator('#as-f-elig .as-elig-rule[data-rule="min_rank"]').waitFor();
+    return dialog;
+  };
+
+  // A supervisor is told why, and that only an administrator may make an exception.
+  const supervisor = await newPage('eligibility-supervisor', { allow: /status of 422/ });
+  await logIn(supervisor, '#/assignments');
+  await supervisor.locator('#as-table').waitFor();
+  await fillCreate(supervisor);
+  assert.match(await supervisor.locator('#as-f-elig .as-elig-rule[data-rule="min_rank"]').textContent(), /中级及以上/);
+  await supervisor.locator('#as-f-elig-admin-only').waitFor();
+  assert.equal(await supervisor.locator('#as-f-override').count(), 0, 'no override field for a supervisor');
+  assert.equal(await supervisor.locator('#as-f-override-submit').count(), 0);
+  await supervisor.close();
+
+  // The administrator sees the rules the server named, must give a reason, and sends.
+  const page = await newPage('eligibility-admin', { allow: /status of 422/ });
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/assignments');
+  await page.locator('#as-table').waitFor();
+  const dialog = await fillCreate(page);
+  const rules = await page.locator('#as-f-elig .as-elig-rule').evaluateAll((items) => items.map((i) => i.dataset.rule));
+  assert.deepEqual(rules, ['min_rank', 'profession']);
+  await page.locator('#as-f-override-submit').click();
+  await dialog.locator('.el-form-item', { has: page.locator('#as-f-override') }).locator('.el-form-item__error', { hasText: '请填写资格例外的理由' }).waitFor();
+  const reason = '该院急需护理骨干，经局务会研究同意破格派出';
+  await page.locator('#as-f-override').fill(reason);
+  await shot(page, 'eligibility-override.png');
+  await page.locator('#as-f-override-submit').click();
+  await dialog.waitFor({ state: 'hidden' });
+  const listed = await api('GET', `/api/v1/assignments?physician_id=${nurse.id}&limit=500`, { token: adminToken });
+  assert.equal(listed.status, 200, JSON.stringify(listed.body));
+  assert.equal(listed.body.items.length, 1);
+  const created = await api('GET', `/api/v1/assignments/${listed.body.items[0].assignment.id}`, { token: adminToken });
+  assert.equal(created.body.eligibility_override.reason, reason);
+  assert.deepEqual(created.body.eligibility_override.rules.map((r) => r.rule), ['min_rank', 'profession']);
+
+  // The programme page states the rules in words; the administrator raises them to 副高.
+  await page.goto(`${BASE}/console/#/admin/programs`);
+  const row = page.locator('#programs-table tbody tr', { hasText: name });
+  await row.locator('.prog-elig li', { hasText: '中级及以上' }).waitFor();
+  await row.locator('.prog-elig-edit').click();
+  await page.locator('#elig-form').waitFor();
+  await choose(page, 'elig-rank', '副高及以上');
+  await page.locator('#elig-save').click();
+  await row.locator('.prog-elig li', { hasText: '副高及以上' }).waitFor();
+  const read = await api('GET', `/api/v1/programs/${program.body.id}`, { token: adminToken });
+  assert.equal(read.body.eligibility.min_rank, 'associate_senior');
+  assert.deepEqual(read.body.eligibility.professions, ['physician'], 'the series kept');
+  await page.close();
+});
+
+test('资格例外 on an import: a preview refused only on the team rules is imported by the admin with a written reason', async () => {
+  const adminToken = await accessToken(ADMIN_PHONE, ADMIN_PASSWORD);
+  const name = '帮扶团队不少于三人（导入）';
+  const program = await api('POST', '/api/v1/programs', {
+    token: adminToken,
+    body: { name, jurisdiction_code: '350881', requirements: [{ period: 'month', min_days: 1 }], eligibility: { team: { min_members: 3 } } },
+  });
+  assert.equal(program.status, 201, JSON.stringify(program.body));
+  const dir = mkdtempSync(join(tmpdir(), 'xiaxiang-import-'));
+  const file = join(dir, '附件1-团队.csv');
+  writeFileSync(file, '\ufeff牵头医院名称,姓名,性别,专业,职称,电话,拟下派乡镇卫生院\n'
+    + `漳平市医院,黄一帆,男,内科,主治医师,13700001911,${SITE_NAME}\n漳平市医院,蔡二妹,女,护理,主管护师,13700001912,${SITE_NAME}\n`);
+  const page = await newPage('admin-import-override');
+  await logInAs(page, ADMIN_PHONE, ADMIN_PASSWORD, '#/admin/import');
+  await choose(page, 'imp-program', name);
+  const [from, to] = [page.locator('#import-form .el-range-input').nth(0), page.locator('#import-form .el-range-input').nth(1)];
+  await from.fill('2027-01-01');
+  await to.fill('2027-12-31');
+  await to.press('Enter');
+  await page.locator('#imp-file').setInputFiles(file);
+  await page.locator('#imp-preview').click();
+  await page.locator('#imp-preview-result[data-ok="false"]').waitFor();
+  assert.match(await page.locator('#imp-errors').textContent(), /派出资格/);
+  await page.locator('#imp-run-override').click();
+  await page.locator('#imp-elig .el-form-item__error', { hasText: '请填写资格例外的理由' }).waitFor();
+  const reason = '第三名成员下月到岗';
+  await page.locator('#imp-override').fill(reason);
+  await page.locator('#imp-run-override').click();
+  await page.locator('#imp-result').waitFor();
+  const created = await api('GET', `/api/v1/assignments?program_id=${program.body.id}&limit=500`, { token: adminToken });
+  assert.equal(created.body.items.length, 2, JSON.stringify(created.body));
+  const one = await api('GET', `/api/v1/assignments/${created.body.items[0].assignment.id}`, { token: adminToken });
+  assert.equal(one.body.eligibility_override.reason, reason);
+  await page.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('督查计划: a quarter\'s plan draws sites from a seed shown after the draw, the same seed draws them again, and a site opens the inspection form', async () => {
+  const token = await accessToken(PHONE, PASSWORD);
+  const page = await newPage('inspection-plans');
+  await logIn(page, '#/inspection-plans');
+  await page.locator('#ip-periods').waitFor();
+  const year = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(new Date());
+  const draw = async (seed) => {
+    await page.locator('#ip-new').click();
+    await page.locator('#ip-form').waitFor();
+    await choose(page, 'ip-f-jurisdiction', '漳平市');
+    await page.locator('#ip-f-sites').fill('2');
+    await page.locator('#ip-f-sites').press('Tab');
+    if (seed) await page.locator('#ip-f-seed').fill(seed);
+    const before = await page.locator('#ip-plan').getAttribute('data-id').catch(() => null);
+    await page.locator('#ip-f-submit').click();
+    await page.locator('#ip-form').waitFor({ state: 'hidden' });
+    await page.waitForFunction((old) => {
+      const el = document.querySelector('#ip-plan');
+      return el && el.getAttribute('data-id') !== old;
+    }, before);
+    return {
+      id: await page.locator('#ip-plan').getAttribute('data-id'),
+      seed: (await page.locator('#ip-seed').textContent()).trim(),
+      sites: await page.locator('#ip-sites .ip-site-name').allTextContents(),
+    };
+  };
+  const first = await draw('');
+  assert.match(first.seed, /^\d+$/, 'the seed is shown after the draw');
+  assert.ok(first.sites.length >= 1 && first.sites.length <= 2, `${first.sites}`);
+  assert.match(await page.locator('#ip-title').textContent(), new RegExp(`漳平市${year}年第.季度`));
+  const listed = await api('GET', `/api/v1/inspection-plans?jurisdiction_code=350881&year=${year}`, { token });
+  assert.equal(listed.status, 200, JSON.stringify(listed.body));
+  const stored = listed.body.items.find((p) => p.id === first.id);
+  assert.equal(stored.seed, first.seed);
+  assert.deepEqual(stored.sites.map((s) => s.site_name), first.sites);
+  await shot(page, 'inspection-plan.png');
+
+  // The seed typed in draws the same sites in the same order (a check of the draw).
+  const again = await draw(first.seed);
+  assert.notEqual(again.id, first.id);
+  assert.equal(again.seed, first.seed);
+  assert.deepEqual(again.sites, first.sites);
+  const quarter = stored.period;
+  await page.locator(`#ip-periods .ip-period[data-period="${quarter}"][data-plans="2"]`).waitFor();
+  assert.equal(await page.locator('#ip-table tbody tr').count() >= 2, true);
+
+  // 登记督查 opens the inspection form with the site filled in.
+  const site = stored.sites[0];
+  await page.locator(`#ip-sites .ip-inspect[data-site-id="${site.site_id}"]`).click();
+  await page.waitForURL(/#\/inspections\?site_id=/);
+  await page.locator('.el-select', { has: page.locator('#i-site') }).filter({ hasText: site.site_name }).waitFor();
   await page.close();
 });
 

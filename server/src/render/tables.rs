@@ -221,7 +221,7 @@ fn period_name(period: RequirementPeriod, index: usize, start: chrono::NaiveDate
 }
 
 /// The compliance headers: 序号, then the row's columns.
-pub const COMPLIANCE_HEADERS: [&str; 12] = [
+pub const COMPLIANCE_HEADERS: [&str; 13] = [
     "序号",
     "姓名",
     "受援单位",
@@ -234,6 +234,7 @@ pub const COMPLIANCE_HEADERS: [&str; 12] = [
     "要求量",
     "完成量",
     "完成情况",
+    "备注",
 ];
 
 /// Requirement compliance per assignment (对口支援考核要求完成情况表): each
@@ -259,6 +260,10 @@ pub fn compliance(report: &ComplianceReport) -> Table {
                 Cell::from(r.required),
                 Cell::from(r.credited),
                 Cell::from(progress_zh(r.status)),
+                match &r.eligibility_override {
+                    Some(reason) => Cell::from(format!("破格派出：{reason}")),
+                    None => Cell::Empty,
+                },
             ],
         ));
         if r.periods.len() > 1 {
@@ -274,6 +279,7 @@ pub fn compliance(report: &ComplianceReport) -> Table {
                     Cell::from(p.required),
                     Cell::from(p.credited),
                     Cell::from(progress_zh(p.status)),
+                    Cell::Empty,
                 ]);
                 rows.push((RowKind::Detail, cells));
             }
@@ -781,6 +787,7 @@ mod tests {
                     },
                 })
                 .collect(),
+            eligibility_override: None,
         }
     }
 

@@ -28,7 +28,8 @@ use crate::service::reports::{self, ReportScope};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::filings::{
-    FilingFile, FilingFilter, FilingRecord, FrozenReport, JurisdictionAnomaly, ObligationRecord,
+    FilingFile, FilingFilter, FilingRecord, FilingSite, FrozenReport, JurisdictionAnomaly,
+    ObligationRecord,
 };
 
 /// The longest range the calendar answers.
@@ -84,8 +85,24 @@ async fn jurisdiction_in_reach(
     Ok(found)
 }
 
-/// A filing the caller can see.
+/// A clinic administrator's own site: it files (and sees) that site's monthly
+/// report only.
+fn own_site(actor: &Actor) -> Option<Uuid> {
+    match (&actor.role, &actor.scope) {
+        (Role::ClinicAdmin, Scope::Organization(site)) => Some(*site),
+        _ => None,
+    }
+}
+
+/// A filing the caller can see: a clinic administrator its site's filings only.
 async fn visible_filing(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<FilingRecord> {
+    if let Some(site) = own_site(actor) {
+        let record = state.store.filing(id).await?.ok_or(ApiError::NotFound)?;
+        if record.site_id != Some(site) {
+            return Err(ApiError::NotFound);
+        }
+        return Ok(record);
+    }
     reach(actor)?;
     let record = state.store.filing(id).await?.ok_or(ApiError::NotFound)?;
     if !actor.reaches_jurisdiction(&record.jurisdiction_path) {
@@ -100,6 +117,30 @@ fn may_review(actor: &Actor, filer: &JurisdictionPath) -> bool {
     match &actor.scope {
         Scope::Everything => actor.role == Role::Admin,
         Scope::Jurisdiction(root) => root.contains(filer) && root != filer,
+        _ => false,
+    }
+}
+
+/// A site's filing is edited, submitted and amended by its clinic administrator only
+/// (its county reviews it): 403 for anyone else who sees it.
+fn may_file(actor: &Actor, filing: &FilingRecord) -> ApiResult<()> {
+    match filing.site_id {
+        Some(site) if own_site(actor) != Some(site) => Err(ApiError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+/// Who reviews a filing: the level above a jurisdiction's; for a site's, its
+/// county's supervisors too (the site files to its county).
+fn may_review_filing(actor: &Actor, filing: &FilingRecord) -> bool {
+    if filing.site_id.is_none() {
+        return may_review(actor, &filing.jurisdiction_path);
+    }
+    match &actor.scope {
+        Scope::Everything => actor.role == Role::Admin,
+        Scope::Jurisdiction(root) => {
+            actor.role == Role::Supervisor && root.contains(&filing.jurisdiction_path)
+        }
         _ => false,
     }
 }
@@ -573,6 +614,8 @@ fn wire_filing(f: &FilingRecord, with_figures: bool) -> wire::Filing {
         achievements: f.narrative.achievements.clone(),
         problems: f.narrative.problems.clone(),
         next_steps: f.narrative.next_steps.clone(),
+        site_id: f.site_id,
+        site_name: f.site_name.clone(),
         created_by: f.created_by,
         created_at: f.created_at,
         submitted_by: f.submitted_by,
@@ -611,19 +654,35 @@ fn parse_kind(raw: &str) -> ApiResult<ReportKind> {
     })
 }
 
-/// Filings in the caller's reach (or the given jurisdiction and below).
+/// The subtree a supervisor's or admin's filing list covers.
+async fn list_reach(
+    state: &AppState,
+    actor: &Actor,
+    jurisdiction_code: Option<&str>,
+) -> ApiResult<Option<JurisdictionPath>> {
+    Ok(match jurisdiction_code {
+        Some(_) => Some(
+            jurisdiction_in_reach(state, actor, jurisdiction_code)
+                .await?
+                .path,
+        ),
+        None => reach(actor)?,
+    })
+}
+
+/// Filings in the caller's reach (or the given jurisdiction and below), sites'
+/// filings with them; a clinic administrator's: its site's.
 pub async fn list_filings(
     state: &AppState,
     actor: &Actor,
     query: FilingQuery<'_>,
 ) -> ApiResult<Vec<wire::Filing>> {
-    let within = match query.jurisdiction_code {
-        Some(_) => Some(
-            jurisdiction_in_reach(state, actor, query.jurisdiction_code)
-                .await?
-                .path,
+    let (within, site) = match own_site(actor) {
+        Some(site) => (None, FilingSite::Site(site)),
+        None => (
+            list_reach(state, actor, query.jurisdiction_code).await?,
+            FilingSite::Any,
         ),
-        None => reach(actor)?,
     };
     let report_kind = query.report_kind.map(parse_kind).transpose()?;
     let status = query
@@ -647,11 +706,12 @@ pub async fn list_filings(
             report_kind,
             period: query.period,
             status,
+            site,
         })
         .await?;
     Ok(records
         .iter()
-        .filter(|f| !query.to_review || may_review(actor, &f.jurisdiction_path))
+        .filter(|f| !query.to_review || may_review_filing(actor, f))
         .map(|f| wire_filing(f, false))
         .collect())
 }
@@ -685,9 +745,13 @@ pub async fn create_filing(
     actor: &Actor,
     body: wire::CreateFiling,
 ) -> ApiResult<wire::Filing> {
-    let jurisdiction =
-        jurisdiction_in_reach(state, actor, body.jurisdiction_code.as_deref()).await?;
+    let (jurisdiction, site) = filer_of(state, actor, &body).await?;
     let kind = parse_kind(&body.report_kind)?;
+    if site.is_some() && kind != ReportKind::Monthly {
+        return Err(ApiError::invalid(
+            "report_kind: a site files its monthly report only",
+        ));
+    }
     let period =
         FilingPeriod::parse(body.period.trim()).map_err(|e| ApiError::invalid(e.to_string()))?;
     if !kind.allows(period.kind) {
@@ -713,6 +777,9 @@ pub async fn create_filing(
             report_kind: Some(kind),
             period: Some(&label),
             status: None,
+            site: site
+                .as_ref()
+                .map_or(FilingSite::Jurisdictions, |(id, _)| FilingSite::Site(*id)),
         })
         .await?;
     if let Some(newest) = existing.first() {
@@ -750,9 +817,38 @@ pub async fn create_filing(
         jurisdiction_name: jurisdiction.name.clone(),
         jurisdiction_path: jurisdiction.path.clone(),
         submitted_by_name: None,
+        site_id: site.as_ref().map(|(id, _)| *id),
+        site_name: site.map(|(_, name)| name),
     };
     insert_draft(state, actor, &record, "filing.create").await?;
     Ok(wire_filing(&record, false))
+}
+
+/// Who files: a clinic administrator its own site (in the site's county), others
+/// a jurisdiction in reach. `site_id` is a clinic administrator's own or 404; other
+/// roles do not file for a site (403).
+async fn filer_of(
+    state: &AppState,
+    actor: &Actor,
+    body: &wire::CreateFiling,
+) -> ApiResult<(Jurisdiction, Option<(Uuid, String)>)> {
+    let Some(own) = own_site(actor) else {
+        if body.site_id.is_some() {
+            return Err(ApiError::Forbidden);
+        }
+        let jurisdiction =
+            jurisdiction_in_reach(state, actor, body.jurisdiction_code.as_deref()).await?;
+        return Ok((jurisdiction, None));
+    };
+    if body.site_id.is_some_and(|given| given != own) {
+        return Err(ApiError::NotFound);
+    }
+    let scope =
+        reports::resolve_monthly_scope(state, actor, body.jurisdiction_code.as_deref()).await?;
+    match (scope.jurisdiction, scope.site) {
+        (Some(jurisdiction), Some(site)) => Ok((jurisdiction, Some(site))),
+        _ => Err(ApiError::NotFound),
+    }
 }
 
 async fn insert_draft(
@@ -795,6 +891,7 @@ pub async fn update_filing(
     body: wire::UpdateFiling,
 ) -> ApiResult<wire::Filing> {
     let record = visible_filing(state, actor, id).await?;
+    may_file(actor, &record)?;
     if !record.status.editable() {
         return Err(not_editable(&record));
     }
@@ -835,7 +932,14 @@ async fn freeze(state: &AppState, record: &FilingRecord) -> ApiResult<FrozenRepo
         .jurisdiction(&code)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let scope = ReportScope::jurisdiction(jurisdiction);
+    let scope = match (record.site_id, &record.site_name) {
+        (Some(site), Some(name)) => ReportScope {
+            jurisdiction: Some(jurisdiction),
+            hospital: None,
+            site: Some((site, name.clone())),
+        },
+        _ => ReportScope::jurisdiction(jurisdiction),
+    };
     let (table, figures) = match record.report_kind {
         ReportKind::Monthly => {
             let report = reports::monthly_report(state, &scope, &record.period).await?;
@@ -859,9 +963,13 @@ async fn freeze(state: &AppState, record: &FilingRecord) -> ApiResult<FrozenRepo
     let sha256 = hex_sha256(&bytes);
     Ok(FrozenReport {
         file_name: format!(
-            "{}-{}-{}-v{}.xlsx",
+            "{}-{}{}-{}-v{}.xlsx",
             record.report_kind.as_str().replace('_', "-"),
             record.jurisdiction_code,
+            record
+                .site_id
+                .map(|site| format!("-site-{}", &site.simple().to_string()[..8]))
+                .unwrap_or_default(),
             record.period,
             record.version
         ),
@@ -883,6 +991,7 @@ fn hex_sha256(bytes: &[u8]) -> String {
 /// submission marks the version it replaces `superseded`.
 pub async fn submit_filing(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<wire::Filing> {
     let record = visible_filing(state, actor, id).await?;
+    may_file(actor, &record)?;
     if !record.status.editable() {
         return Err(not_editable(&record));
     }
@@ -956,7 +1065,7 @@ pub async fn review_filing(
     body: wire::ReviewFiling,
 ) -> ApiResult<wire::Filing> {
     let record = visible_filing(state, actor, id).await?;
-    if !may_review(actor, &record.jurisdiction_path) {
+    if !may_review_filing(actor, &record) {
         return Err(ApiError::Forbidden);
     }
     let note = body
@@ -1022,6 +1131,7 @@ pub async fn review_filing(
 /// its narrative to correct. Only the newest version, once submitted or accepted.
 pub async fn amend_filing(state: &AppState, actor: &Actor, id: Uuid) -> ApiResult<wire::Filing> {
     let record = visible_filing(state, actor, id).await?;
+    may_file(actor, &record)?;
     if !record.status.amendable() {
         return Err(ApiError::Conflict {
             code: "filing_not_amendable",
@@ -1040,6 +1150,9 @@ pub async fn amend_filing(state: &AppState, actor: &Actor, id: Uuid) -> ApiResul
             report_kind: Some(record.report_kind),
             period: Some(&record.period),
             status: None,
+            site: record
+                .site_id
+                .map_or(FilingSite::Jurisdictions, FilingSite::Site),
         })
         .await?;
     let newest = versions.iter().map(|f| f.version).max().unwrap_or(0);

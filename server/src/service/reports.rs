@@ -789,6 +789,8 @@ pub async fn compliance_report(
     );
     let visits = load_visits(state, scope, range, &frame).await?;
     let calendar = crate::service::admin::calendars::calendar(state).await?;
+    let ids: Vec<Uuid> = frame.assignments.iter().map(|a| a.id).collect();
+    let overrides = state.store.eligibility_overrides(&ids).await?;
 
     let mut days_cache: HashMap<
         (Uuid, Option<ActivityKind>),
@@ -858,6 +860,7 @@ pub async fn compliance_report(
                     status: wire_progress(p.progress.status),
                 })
                 .collect(),
+            eligibility_override: overrides.get(&a.id).map(|o| o.reason.clone()),
         });
     }
     // Stable: the requirements of one assignment keep the program's order.

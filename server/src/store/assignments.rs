@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::columns::{Columns, FromColumns, from_row};
-use super::eligibility::{INSERT_OVERRIDE, OverrideRecord};
+use super::eligibility::{INSERT_OVERRIDE, OverrideRecord, UPSERT_OVERRIDE};
 use super::statement::Step;
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_uuid, to_ms,
@@ -559,16 +559,32 @@ impl Store {
 
     /// Writes a change of terms with its audit entry, if the assignment is still at
     /// the version read and no visit was made on or after the change's first date.
+    /// An override of the programme's rules made with the change (the rules judged
+    /// again) is stored with it, replacing one recorded before.
     pub async fn change_assignment_terms(
         &self,
         update: &TermsUpdate<'_>,
+        eligibility_override: Option<&OverrideRecord>,
         provenance: Provenance,
     ) -> StoreResult<TermsWrite> {
+        let override_values = eligibility_override
+            .map(|o| o.values(update.next.id))
+            .transpose()?;
         let outcome = on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
             let outcome = write_terms!(tx, update, slot.link());
             if outcome == TermsWrite::Written {
+                if let Some((id, reason, rules, by, at)) = &override_values {
+                    sqlx::query(UPSERT_OVERRIDE)
+                        .bind(id)
+                        .bind(reason)
+                        .bind(rules)
+                        .bind(by)
+                        .bind(*at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.append_audit(slot, provenance).await?;
                 tx.commit().await?;
             }
@@ -578,15 +594,18 @@ impl Store {
     }
 
     /// A transfer: ends the old assignment (`update`) and creates `moved` with
-    /// `moved_meta`, each with its own audit entry, in one transaction.
+    /// `moved_meta` (and the override that admits it, if any), each with its own
+    /// audit entry, in one transaction.
     pub async fn transfer_assignment(
         &self,
         update: &TermsUpdate<'_>,
         provenance: Provenance,
         moved: &Assignment,
         moved_meta: &TermsMeta,
+        moved_override: Option<&OverrideRecord>,
         moved_provenance: Provenance,
     ) -> StoreResult<TermsWrite> {
+        let override_values = moved_override.map(|o| o.values(moved.id)).transpose()?;
         let outcome = on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
@@ -601,6 +620,16 @@ impl Store {
                     .bind(moved.program_id.to_string())
                     .bind(to_ms(moved.created_at));
                 bind_terms!(query, moved, moved_meta, slot.link()).execute(&mut *tx).await?;
+                if let Some((id, reason, rules, by, at)) = &override_values {
+                    sqlx::query(INSERT_OVERRIDE)
+                        .bind(id)
+                        .bind(reason)
+                        .bind(rules)
+                        .bind(by)
+                        .bind(*at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.append_audit(slot, moved_provenance).await?;
                 tx.commit().await?;
             }

@@ -14,6 +14,14 @@ use crate::domain::user::User;
 pub(super) const INSERT_OVERRIDE: &str = "INSERT INTO assignment_eligibility_overrides \
     (assignment_id, reason, rules, overridden_by, created_at) VALUES ($1, $2, $3, $4, $5)";
 
+/// A new override on a changed assignment replaces the one recorded before (the audit
+/// entry of the change keeps both, as before and after).
+pub(super) const UPSERT_OVERRIDE: &str = "INSERT INTO assignment_eligibility_overrides \
+    (assignment_id, reason, rules, overridden_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (assignment_id) DO UPDATE SET reason = excluded.reason, \
+    rules = excluded.rules, overridden_by = excluded.overridden_by, \
+    created_at = excluded.created_at";
+
 const IDS_PER_QUERY: usize = 500;
 
 /// An administrator's override of the programme's rules for one assignment.

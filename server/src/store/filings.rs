@@ -63,6 +63,11 @@ pub struct FilingRecord {
     pub jurisdiction_name: String,
     pub jurisdiction_path: JurisdictionPath,
     pub submitted_by_name: Option<String>,
+    /// A site's own filing (the receiving clinic files its monthly report); `None`
+    /// for the jurisdiction's.
+    pub site_id: Option<Uuid>,
+    /// Read only: the site's name.
+    pub site_name: Option<String>,
 }
 
 /// What a submission freezes.
@@ -101,6 +106,28 @@ pub struct FilingFilter<'a> {
     pub report_kind: Option<ReportKind>,
     pub period: Option<&'a str>,
     pub status: Option<FilingStatus>,
+    pub site: FilingSite,
+}
+
+/// Whose filings a list takes: the jurisdictions' own (the default: the calendar,
+/// the overdue anomalies and `filing_exists` count only these), one site's, or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FilingSite {
+    #[default]
+    Jurisdictions,
+    Site(Uuid),
+    Any,
+}
+
+impl FilingSite {
+    /// The bound of the `site_id` clause: '' for none, 'any', or the site's id.
+    fn bound(self) -> String {
+        match self {
+            FilingSite::Jurisdictions => String::new(),
+            FilingSite::Site(id) => id.to_string(),
+            FilingSite::Any => "any".to_owned(),
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -190,6 +217,8 @@ struct FilingRow {
     jurisdiction_name: String,
     jurisdiction_path: String,
     submitted_by_name: Option<String>,
+    site_id: Option<String>,
+    site_name: Option<String>,
 }
 
 impl TryFrom<FilingRow> for FilingRecord {
@@ -222,6 +251,8 @@ impl TryFrom<FilingRow> for FilingRecord {
             jurisdiction_name: row.jurisdiction_name,
             jurisdiction_path: JurisdictionPath::from_stored(row.jurisdiction_path),
             submitted_by_name: row.submitted_by_name,
+            site_id: parse_opt_uuid(row.site_id)?,
+            site_name: row.site_name,
         })
     }
 }
@@ -231,9 +262,11 @@ const SELECT_FILINGS: &str = "SELECT f.id, f.report_kind, f.period, f.jurisdicti
     f.created_by, f.created_at, f.submitted_by, f.submitted_at, f.reviewed_by, \
     f.reviewed_at, f.review_note, f.file_name, f.file_sha256, \
     CAST(length(f.file_bytes) AS BIGINT) AS file_size, f.figures, \
-    j.name AS jurisdiction_name, j.path AS jurisdiction_path, u.name AS submitted_by_name \
+    j.name AS jurisdiction_name, j.path AS jurisdiction_path, u.name AS submitted_by_name, \
+    f.site_id, s.name AS site_name \
     FROM filings f JOIN jurisdictions j ON j.code = f.jurisdiction_code \
-    LEFT JOIN users u ON u.id = f.submitted_by";
+    LEFT JOIN users u ON u.id = f.submitted_by \
+    LEFT JOIN organizations s ON s.id = f.site_id";
 
 /// The subtree bound: `(root, root/%)`, or two empty strings for "everywhere".
 fn subtree(within: Option<&JurisdictionPath>) -> (String, String) {
@@ -361,8 +394,8 @@ impl Store {
     pub async fn insert_filing(&self, f: &FilingRecord, provenance: Provenance) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO filings (id, report_kind, period, jurisdiction_code, \
             version, replaces_id, status, achievements, problems, next_steps, created_by, \
-            created_at, audit_seq) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+            created_at, audit_seq, site_id) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
@@ -380,6 +413,7 @@ impl Store {
                 .bind(f.created_by.to_string())
                 .bind(to_ms(f.created_at))
                 .bind(slot.link())
+                .bind(f.site_id.map(|id| id.to_string()))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| {
@@ -408,7 +442,9 @@ impl Store {
             "{SELECT_FILINGS} WHERE ($1 = '' OR j.path = $1 OR j.path LIKE $2) \
              AND ($3 = '' OR f.jurisdiction_code = $3) AND ($4 = '' OR f.report_kind = $4) \
              AND ($5 = '' OR f.period = $5) AND ($6 = '' OR f.status = $6) \
-             ORDER BY f.jurisdiction_code, f.period DESC, f.report_kind, f.version DESC \
+             AND ($8 = 'any' OR ($8 = '' AND f.site_id IS NULL) OR f.site_id = $8) \
+             ORDER BY f.jurisdiction_code, f.site_id IS NOT NULL, f.site_id, f.period DESC, \
+             f.report_kind, f.version DESC \
              LIMIT $7"
         );
         let (root, below) = subtree(filter.within);
@@ -421,6 +457,7 @@ impl Store {
                 .bind(filter.period.unwrap_or_default())
                 .bind(filter.status.map(|s| encode_enum(&s)).unwrap_or_default())
                 .bind(LIST_LIMIT)
+                .bind(filter.site.bound())
                 .fetch_all(pool)
                 .await?);
         rows.into_iter().map(FilingRecord::try_from).collect()

@@ -165,12 +165,19 @@ impl Store {
         new: Thresholds,
         scan_photo: mobile_api::ScanPhotoMode,
         now: DateTime<Utc>,
+        eligibility: &Eligibility,
         provenance: Provenance,
     ) -> StoreResult<bool> {
         const SQL: &str = "UPDATE programs SET half_day_minutes = $2, full_day_minutes = $3, \
             audit_seq = $4, scan_photo = $7, \
-            scan_photo_since = CASE WHEN scan_photo = $7 THEN scan_photo_since ELSE $8 END \
+            scan_photo_since = CASE WHEN scan_photo = $7 THEN scan_photo_since ELSE $8 END, \
+            eligibility = $9 \
             WHERE id = $1 AND half_day_minutes = $5 AND full_day_minutes = $6";
+        // Stored as on creation: no rules is NULL.
+        let eligibility = (*eligibility != Eligibility::default())
+            .then(|| serde_json::to_string(eligibility))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let changed = on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             let slot = tx.claim_audit_slot(&provenance).await?;
@@ -183,6 +190,7 @@ impl Store {
                 .bind(i64::from(old.full_day_minutes))
                 .bind(scan_photo.as_str())
                 .bind(to_ms(now))
+                .bind(&eligibility)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()

@@ -7,7 +7,7 @@ import { session } from '../shared/api';
 /** The console's roles (others — physicians, kiosks — use the phone and kiosk pages). */
 export type ConsoleRole = 'admin' | 'supervisor' | 'hospital_admin' | 'clinic_admin';
 
-const BUREAU = ['/', '/anomalies', '/visits', '/reports', '/filings', '/coverage', '/inspections', '/inspection-records', '/admin/sites', '/admin/people', '/admin/programs', '/assignments', '/appeals', '/complaints', '/promotion-notice'];
+const BUREAU = ['/', '/anomalies', '/visits', '/reports', '/filings', '/coverage', '/inspections', '/inspection-records', '/admin/sites', '/admin/people', '/admin/programs', '/assignments', '/appeals', '/complaints', '/promotion-notice', '/inspection-plans'];
 
 /** The menu paths of each role, in menu order; a detail page belongs to its list's path. */
 export const VIEWS: Record<ConsoleRole, string[]> = {

@@ -31,6 +31,7 @@ export const router = createRouter({
     { path: '/surveys', name: 'surveys', component: () => import('./views/SurveysView.vue') },
     { path: '/surveys/:id', name: 'survey', component: () => import('./views/SurveyView.vue') },
     { path: '/photo-review', name: 'photo-review', component: () => import('./views/PhotoReviewView.vue') },
+    { path: '/inspection-plans', name: 'inspection-plans', component: () => import('./views/InspectionPlansView.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 });

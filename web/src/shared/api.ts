@@ -45,12 +45,15 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string | undefined;
   readonly detail: string;
-  constructor(status: number, body: { detail?: string; title?: string; code?: string } | null) {
+  /** The problem's `extra` members (e.g. `rules` of a 422 `not_eligible`). */
+  readonly extra: Record<string, unknown> | undefined;
+  constructor(status: number, body: { detail?: string; title?: string; code?: string; extra?: Record<string, unknown> } | null) {
     const detail = body?.detail || body?.title || `HTTP ${status}`;
     super(detail);
     this.status = status;
     this.code = body?.code;
     this.detail = detail;
+    this.extra = body?.extra;
   }
 }
 

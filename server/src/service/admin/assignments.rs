@@ -351,9 +351,16 @@ async fn record_change(
     next: Assignment,
     next_meta: TermsMeta,
     action: &str,
+    eligibility: Rejudged,
 ) -> ApiResult<AssignmentBody> {
-    let body = to_body_at(next.clone(), &next_meta);
-    let before_body = to_body_at(before.0.clone(), before.1);
+    let body = AssignmentBody {
+        eligibility_override: eligibility.standing().map(override_body),
+        ..to_body_at(next.clone(), &next_meta)
+    };
+    let before_body = AssignmentBody {
+        eligibility_override: eligibility.existing.as_ref().map(override_body),
+        ..to_body_at(before.0.clone(), before.1)
+    };
     let audit = audit::audited(
         state,
         actor,
@@ -370,7 +377,10 @@ async fn record_change(
         next: &next,
         meta: &next_meta,
     };
-    let outcome = state.store.change_assignment_terms(&update, audit).await?;
+    let outcome = state
+        .store
+        .change_assignment_terms(&update, eligibility.new.as_ref(), audit)
+        .await?;
     written(outcome, next_meta.effective_from)?;
     Ok(body)
 }
@@ -412,6 +422,14 @@ pub async fn change(
         }
     };
     let (current, meta, last_visit) = for_change(state, actor, id).await?;
+    let eligibility = rejudge(
+        state,
+        actor,
+        &current,
+        None,
+        request.eligibility_override.as_deref(),
+    )
+    .await?;
     let change = TermsChange {
         mode: request.mode,
         start_date: request.start_date,
@@ -441,6 +459,7 @@ pub async fn change(
         next,
         next_meta,
         "assignment.update",
+        eligibility,
     )
     .await
 }
@@ -454,6 +473,15 @@ pub async fn end(
 ) -> ApiResult<AssignmentBody> {
     let reason = parse_reason(&request.reason).map_err(refused)?;
     let (current, meta, last_visit) = for_change(state, actor, id).await?;
+    // Ending early is not judged again: it sends nobody anywhere.
+    let eligibility = Rejudged {
+        existing: state
+            .store
+            .eligibility_overrides(&[current.id])
+            .await?
+            .remove(&current.id),
+        new: None,
+    };
     let (next, effective_from) =
         plan_end(&current, meta.effective_from, last_visit, request.end_date).map_err(refused)?;
     let next_meta = next_meta(
@@ -471,8 +499,111 @@ pub async fn end(
         next,
         next_meta,
         "assignment.end",
+        eligibility,
     )
     .await
+}
+
+/// A changed posting judged again: the override recorded before (if any) and the one
+/// made now (if the change needed one).
+struct Rejudged {
+    existing: Option<OverrideRecord>,
+    new: Option<OverrideRecord>,
+}
+
+impl Rejudged {
+    /// The override that admits the posting after the change.
+    fn standing(&self) -> Option<&OverrideRecord> {
+        self.new.as_ref().or(self.existing.as_ref())
+    }
+}
+
+/// Judges a posting being changed or transferred again, as creation and import judge a
+/// new one: the programme's person rules as they stand today (the rules or the
+/// person's title may have changed since), and, when the physician leaves the site
+/// from `leaving_on` (a transfer), the team rules the site's team under the programme
+/// would newly break without them (a team already short is not blamed on the mover).
+/// Rules an earlier override admitted stay admitted; anything else broken is refused
+/// `not_eligible` unless an administrator gives a written `reason`.
+async fn rejudge(
+    state: &AppState,
+    actor: &Actor,
+    current: &Assignment,
+    leaving_on: Option<NaiveDate>,
+    reason: Option<&str>,
+) -> ApiResult<Rejudged> {
+    let existing = state
+        .store
+        .eligibility_overrides(&[current.id])
+        .await?
+        .remove(&current.id);
+    let (program, _) = state
+        .store
+        .program(current.program_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let physician = state
+        .store
+        .user(current.physician_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let today = local_date(state.now(), DEFAULT_TIMEZONE);
+    let admitted = |rule: &str| {
+        existing
+            .as_ref()
+            .is_some_and(|o| o.rules.iter().any(|r| r.rule == rule))
+    };
+    let mut broken: Vec<_> =
+        eligibility::judge_person(&program.eligibility, &candidate(&physician), today)
+            .into_iter()
+            .filter(|v| !admitted(&v.rule))
+            .collect();
+    if let Some(date) = leaving_on {
+        let team = state
+            .store
+            .site_team(current.site_id, current.program_id, date)
+            .await?;
+        if team.iter().any(|u| u.id == physician.id) {
+            let with: Vec<_> = team.iter().map(candidate).collect();
+            let without: Vec<_> = team
+                .iter()
+                .filter(|u| u.id != physician.id)
+                .map(candidate)
+                .collect();
+            let was = eligibility::judge_team(&program.eligibility, &with);
+            let site = state
+                .store
+                .organization(current.site_id)
+                .await?
+                .map(|o| o.name)
+                .unwrap_or_default();
+            for mut v in eligibility::judge_team(&program.eligibility, &without) {
+                if !was.iter().any(|w| w.rule == v.rule) {
+                    v.detail_zh = format!("{}调出后{site}的团队：{}", physician.name, v.detail_zh);
+                    broken.push(v);
+                }
+            }
+        }
+    }
+    let new = match eligibility::admit(broken, reason, actor.role == Role::Admin)? {
+        Admission::Eligible => None,
+        // Still admitted on the earlier reason too: both are kept, as are its rules.
+        Admission::Overridden { reason, rules } => Some(match &existing {
+            Some(before) => OverrideRecord {
+                reason: format!("{}；{reason}", before.reason),
+                rules: before.rules.iter().cloned().chain(rules).collect(),
+                overridden_by: actor.user_id,
+                created_at: state.now(),
+            },
+            None => OverrideRecord {
+                reason,
+                rules,
+                overridden_by: actor.user_id,
+                created_at: state.now(),
+            },
+        }),
+    };
+    Ok(Rejudged { existing, new })
 }
 
 /// Receiving sites: where physicians are sent to serve.
@@ -535,6 +666,14 @@ pub async fn transfer(
             extra: None,
         });
     }
+    let eligibility = rejudge(
+        state,
+        actor,
+        &current,
+        Some(request.effective_from),
+        request.eligibility_override.as_deref(),
+    )
+    .await?;
     let now = state.now();
     let (ended, moved) = plan_transfer(
         &current,
@@ -566,9 +705,21 @@ pub async fn transfer(
             Some(reason),
         )
     };
-    let before_body = to_body_at(current.clone(), &meta);
-    let ended_body = to_body_at(ended.clone(), &ended_meta);
-    let moved_body = to_body_at(moved.clone(), &moved_meta);
+    // The new posting is admitted by the new override, or carries the old one.
+    let moved_override = eligibility.standing().cloned();
+    let existing = eligibility.existing.as_ref().map(override_body);
+    let before_body = AssignmentBody {
+        eligibility_override: existing.clone(),
+        ..to_body_at(current.clone(), &meta)
+    };
+    let ended_body = AssignmentBody {
+        eligibility_override: existing,
+        ..to_body_at(ended.clone(), &ended_meta)
+    };
+    let moved_body = AssignmentBody {
+        eligibility_override: moved_override.as_ref().map(override_body),
+        ..to_body_at(moved.clone(), &moved_meta)
+    };
     let ended_audit = audit::audited(
         state,
         actor,
@@ -598,7 +749,14 @@ pub async fn transfer(
     };
     let outcome = state
         .store
-        .transfer_assignment(&update, ended_audit, &moved, &moved_meta, moved_audit)
+        .transfer_assignment(
+            &update,
+            ended_audit,
+            &moved,
+            &moved_meta,
+            moved_override.as_ref(),
+            moved_audit,
+        )
         .await?;
     written(outcome, request.effective_from)?;
     Ok(AssignmentTransfer {

@@ -211,8 +211,9 @@ pub async fn list(
     Ok(page.page(items, |p| p.id.to_string()))
 }
 
-/// Changes the minutes that credit a half-day and a day, and whether a photo is
-/// asked for at scan time (`scan_photo`; the members given). Credit is
+/// Changes the minutes that credit a half-day and a day, whether a photo is
+/// asked for at scan time (`scan_photo`) and who may be sent (`eligibility`; the
+/// members given). Credit is
 /// computed when read, so every visit of the program counts by the new minutes from
 /// now on; audited as `program.update` with the minutes before and after.
 pub async fn update(
@@ -233,10 +234,17 @@ pub async fn update(
     )
     .map_err(invalid)?;
     let scan_photo = request.scan_photo.unwrap_or(program.scan_photo);
-    let unchanged = new == old && scan_photo == program.scan_photo;
+    if let Some(rules) = &request.eligibility {
+        eligibility::check_rules(rules).map_err(invalid)?;
+    }
+    let rules = request
+        .eligibility
+        .unwrap_or_else(|| program.eligibility.clone());
+    let unchanged = new == old && scan_photo == program.scan_photo && rules == program.eligibility;
     let mut after = program.clone();
     after.thresholds = new;
     after.scan_photo = scan_photo;
+    after.eligibility = rules.clone();
     let before_body = to_body(program);
     let after_body = to_body(after);
     if unchanged {
@@ -255,7 +263,7 @@ pub async fn update(
     )?;
     if !state
         .store
-        .update_program_thresholds(id, old, new, scan_photo, state.now(), audit)
+        .update_program_thresholds(id, old, new, scan_photo, state.now(), &rules, audit)
         .await?
     {
         return Err(ApiError::Conflict {
