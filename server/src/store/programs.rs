@@ -154,20 +154,24 @@ impl Store {
         rows.into_iter().map(ProgramRow::into_program).collect()
     }
 
-    /// Sets a program's minutes to `new` (and its scan photo setting) if they still
-    /// are `old` (what the caller described in the audit entry). False when the
-    /// program changed meanwhile. A changed scan photo setting records `now` as
-    /// `scan_photo_since`: check-ins before it are not judged by the new setting.
+    /// Sets a program's minutes to `change.thresholds` (with its scan photo setting and
+    /// eligibility rules) if they still are `old` (what the caller described in the
+    /// audit entry). False when the program changed meanwhile. A changed scan photo
+    /// setting records `change.at` as `scan_photo_since`: check-ins before it are not
+    /// judged by the new setting.
     pub async fn update_program_thresholds(
         &self,
         id: Uuid,
         old: Thresholds,
-        new: Thresholds,
-        scan_photo: mobile_api::ScanPhotoMode,
-        now: DateTime<Utc>,
-        eligibility: &Eligibility,
+        change: ProgramSettingsChange<'_>,
         provenance: Provenance,
     ) -> StoreResult<bool> {
+        let ProgramSettingsChange {
+            thresholds: new,
+            scan_photo,
+            eligibility,
+            at: now,
+        } = change;
         const SQL: &str = "UPDATE programs SET half_day_minutes = $2, full_day_minutes = $3, \
             audit_seq = $4, scan_photo = $7, \
             scan_photo_since = CASE WHEN scan_photo = $7 THEN scan_photo_since ELSE $8 END, \
@@ -203,4 +207,14 @@ impl Store {
         });
         Ok(changed)
     }
+}
+
+/// What an administrator's edit of a programme sets: its minutes, its scan photo
+/// setting and its eligibility rules, at `at`.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgramSettingsChange<'a> {
+    pub thresholds: Thresholds,
+    pub scan_photo: mobile_api::ScanPhotoMode,
+    pub eligibility: &'a Eligibility,
+    pub at: DateTime<Utc>,
 }

@@ -2985,6 +2985,11 @@ export interface components {
              * @description The first local date the new terms judge; after the last visit already judged.
              */
             effective_from: string;
+            /**
+             * @description An administrator's written reason to keep the posting although the
+             *     programme's rules (as they stand now) refuse the physician (破格派出).
+             */
+            eligibility_override?: string | null;
             /** Format: date */
             end_date?: string | null;
             mode?: components["schemas"]["AssignmentMode"] | null;
@@ -3144,6 +3149,11 @@ export interface components {
             county_code: string;
             /** Format: double */
             credited: number;
+            /**
+             * @description The written reason when an administrator sent this physician here although the
+             *     programme's rules refused it (破格派出), as on the monthly report's row.
+             */
+            eligibility_override?: string | null;
             mode: components["schemas"]["AssignmentMode"];
             /**
              * Format: date
@@ -3489,6 +3499,12 @@ export interface components {
             problems?: string | null;
             /** @description `monthly`, `compliance` or `county_statistics`. */
             report_kind: string;
+            /**
+             * Format: uuid
+             * @description A clinic administrator's own site (the default for one): the site's own
+             *     monthly report, filed in the site's county.
+             */
+            site_id?: string | null;
         };
         /**
          * @description Body of `POST /api/v1/filing-calendar/obligations`: a template applied to a
@@ -3958,6 +3974,14 @@ export interface components {
             reviewed_at?: string | null;
             /** Format: uuid */
             reviewed_by?: string | null;
+            /**
+             * Format: uuid
+             * @description A receiving site's own monthly filing (its clinic administrator files it):
+             *     the site; absent for a jurisdiction's filing.
+             */
+            site_id?: string | null;
+            /** @description The site's name. */
+            site_name?: string | null;
             /** @description `draft`, `submitted`, `accepted`, `returned` or `superseded`. */
             status: string;
             /** Format: date-time */
@@ -6250,6 +6274,12 @@ export interface components {
              * @description The first day at the new site; the old assignment ends the day before.
              */
             effective_from: string;
+            /**
+             * @description An administrator's written reason to move the physician although the
+             *     programme's rules refuse it: the person rules, or the team rules the old
+             *     site's team would newly break without them (破格派出).
+             */
+            eligibility_override?: string | null;
             reason: string;
             /** Format: uuid */
             site_id: string;
@@ -6303,6 +6333,7 @@ export interface components {
          *     computed when read, so past visits count by the new minutes from now on.
          */
         UpdateProgram: {
+            eligibility?: components["schemas"]["Eligibility"] | null;
             /** Format: int32 */
             full_day_minutes?: number | null;
             /** Format: int32 */

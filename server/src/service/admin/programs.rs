@@ -21,6 +21,7 @@ use crate::domain::window::local_date;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
 use crate::state::AppState;
+use crate::store::programs::ProgramSettingsChange;
 
 /// A requirement as the wire shows it (in programmes, reports, progress and the
 /// scheduler's notices). The wire form and the domain's spec are the same JSON;
@@ -263,7 +264,17 @@ pub async fn update(
     )?;
     if !state
         .store
-        .update_program_thresholds(id, old, new, scan_photo, state.now(), &rules, audit)
+        .update_program_thresholds(
+            id,
+            old,
+            ProgramSettingsChange {
+                thresholds: new,
+                scan_photo,
+                eligibility: &rules,
+                at: state.now(),
+            },
+            audit,
+        )
         .await?
     {
         return Err(ApiError::Conflict {
