@@ -187,7 +187,14 @@ async fn check_ins_go_on_while_redis_is_down_and_readiness_recovers_with_it() {
         )
         .await
     );
-    assert!(holds(redis.port, &format!("{prefix}kiosk-code:{site}:30:{step}")).await);
+    let period = desk.app.config.qr_period_seconds;
+    assert!(
+        holds(
+            redis.port,
+            &format!("{prefix}kiosk-code:{site}:{period}:{step}")
+        )
+        .await
+    );
 
     redis.kill().await;
     let (status, body) = readyz(&desk.app).await;
