@@ -5,8 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mobile_api::page::PageQuery;
 use mobile_api::{
@@ -271,17 +270,7 @@ pub async fn photo(
     AppPath((id, photo_id)): AppPath<(Uuid, Uuid)>,
 ) -> ApiResult<Response> {
     let (meta, data) = inspection_records::photo(&state, &actor, id, photo_id).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_str(&meta.content_type).map_err(ApiError::internal)?,
-    );
-    headers.insert(
-        HeaderName::from_static("x-content-sha256"),
-        HeaderValue::from_str(&meta.sha256).map_err(ApiError::internal)?,
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok((headers, data).into_response())
+    super::photos::stored_image(&meta.content_type, &meta.sha256, data)
 }
 
 /// Records an inspection and cross-checks it against attendance at `observed_at`:

@@ -3,9 +3,8 @@
 //! `/api/v1/scan-photos/{photo_id}/review` records a supervisor's verdict on it.
 
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use mobile_api::{
     CreateScanPhotoSample, Problem, ReviewScanPhoto, ScanPhotoReview, ScanPhotoSample,
 };
@@ -15,7 +14,7 @@ use uuid::Uuid;
 
 use super::extract::{AppJson, AppPath};
 use crate::domain::access::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::service::photo_reviews;
 use crate::state::AppState;
 
@@ -86,17 +85,7 @@ pub async fn photo(
     AppPath(photo_id): AppPath<Uuid>,
 ) -> ApiResult<Response> {
     let (meta, data) = photo_reviews::image(&state, &actor, photo_id).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_str(&meta.content_type).map_err(ApiError::internal)?,
-    );
-    headers.insert(
-        HeaderName::from_static("x-content-sha256"),
-        HeaderValue::from_str(&meta.sha256).map_err(ApiError::internal)?,
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok((headers, data).into_response())
+    super::photos::stored_image(&meta.content_type, &meta.sha256, data)
 }
 
 /// Marks a scan photo `ok` or `suspicious` (with a `note`, required then), once.

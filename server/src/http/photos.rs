@@ -3,8 +3,9 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use mobile_api::{Problem, ScanPhotoStored};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -60,4 +61,21 @@ pub async fn upload_photo(
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let stored = photos::upload(&state, &actor, event_id, content_type, &data).await?;
     Ok((StatusCode::CREATED, AppJson(stored)))
+}
+
+/// A stored photo as the answer to its GET: its own content type, its SHA-256 in
+/// `X-Content-SHA256` (so the reader can check it against the audit entry), and never
+/// cached.
+pub(super) fn stored_image(content_type: &str, sha256: &str, data: Vec<u8>) -> ApiResult<Response> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(content_type).map_err(ApiError::internal)?,
+    );
+    headers.insert(
+        HeaderName::from_static(super::filings::SHA256_HEADER),
+        HeaderValue::from_str(sha256).map_err(ApiError::internal)?,
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok((headers, data).into_response())
 }
