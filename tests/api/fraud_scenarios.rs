@@ -17,8 +17,8 @@ use crate::detectors::colleague;
 use crate::device_moves::approved_move;
 use crate::helpers::*;
 use crate::network::{
-    BEIJING, CLINIC_WIFI, MOBILE_FUJIAN, clinic_code, kiosk_anomalies, kiosk_fetch, network_desk,
-    post_from,
+    BEIJING, CLINIC_WIFI, MOBILE_FUJIAN, anomalies_of_kind, clinic_code, kiosk_anomalies,
+    kiosk_fetch, network_desk, post_from,
 };
 
 /// What one attempt came to: its anomaly kinds, or its refusal code.
@@ -811,12 +811,14 @@ async fn kiosk_link_opened_in_another_province() -> Vec<String> {
     let mut body = desk.request(leaked["payload"].as_str().expect("payload"));
     body["location"] = fix(lat, lon, 11.0);
     let mut found = outcome_from(&desk, &physician(&desk), "check-in", &body, BEIJING).await;
-    found.extend(
-        kiosk_anomalies(&desk)
-            .await
-            .iter()
-            .filter_map(|a| a["kind"].as_str().map(str::to_owned)),
-    );
+    for kind in ["kiosk_second_network", "kiosk_network_far_away"] {
+        found.extend(
+            anomalies_of_kind(&desk, kind)
+                .await
+                .iter()
+                .filter_map(|a| a["kind"].as_str().map(str::to_owned)),
+        );
+    }
     found
 }
 
