@@ -785,11 +785,10 @@ async fn new_phone() -> Vec<String> {
     outcome(&desk, &physician(&desk), "check-in", &body).await
 }
 
-/// The same, having moved the binding to the new phone first (`PUT /api/v1/me/device`;
-/// the period is a day here, standing for an old phone bound longer ago than the
-/// default 30 days).
+/// The same, having moved the binding to the new phone first (`PUT /api/v1/me/device`,
+/// the older self-service path).
 async fn new_phone_binding_moved() -> Vec<String> {
-    let desk = Desk::open_with(|c| c.detection.device_move_days = 1).await;
+    let desk = Desk::open().await;
     honest_day(&desk, 2, None, None).await;
     desk.app.clock.set(local(3, 9, 0));
     let (status, _) = desk
