@@ -41,6 +41,9 @@ export const ANOMALY_KINDS: Record<string, Pair> = {
   kiosk_network_far_away: ['签到屏链接在外省取码', 'Kiosk link used from another province'],
 };
 
+/** Anomaly kinds whose sentence names where the IP database places an address (DB-IP attribution). */
+export const IP_PLACED_KINDS = ['network_far_away', 'kiosk_network_far_away'];
+
 export const SEVERITY: Record<string, Pair> = { high: ['高', 'High'], medium: ['中', 'Medium'], low: ['低', 'Low'] };
 export const ANOMALY_STATUS: Record<string, Pair> = {
   open: ['待审核', 'Open'],
