@@ -79,6 +79,11 @@ tokio::task_local! {
     static CHANNELS: Channels;
 }
 
+/// How many accepted honest scans went through the evidence channels (the suite checks
+/// they were played, not skipped).
+static HONEST_EVIDENCE_PLAYED: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 /// Marks what the evidence channels (not the phone's data) hold against a visit.
 const EVIDENCE: &str = "evidence:";
 
@@ -225,6 +230,7 @@ async fn honest_evidence(desk: &Desk, client: &Client, answer: &Value) -> Vec<St
     upload_scan_photo(client, event, 0x42).await;
     review_scan_photo(desk, event, json!({"verdict": "ok"})).await;
     clinic_says(desk, visit, json!({"verdict": "confirmed"})).await;
+    HONEST_EVIDENCE_PLAYED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     evidence_against(desk, visit).await
 }
 
@@ -1781,6 +1787,14 @@ async fn the_labelled_scenarios_catch_the_frauds_and_spare_the_honest() {
          {flagged_by_scans} by the scans alone",
         honest.len(),
         100.0 * flagged as f64 / honest.len() as f64
+    );
+    // Every honest scenario's scans went through the evidence channels (at least one
+    // accepted scan each).
+    let played = HONEST_EVIDENCE_PLAYED.load(std::sync::atomic::Ordering::Relaxed);
+    println!("honest scans through the evidence channels: {played}");
+    assert!(
+        played >= honest.len(),
+        "only {played} honest scans met the evidence channels"
     );
     // A fraud the evidence channels catch leaves its visit uncredited (held or denied).
     for (name, found) in &needs_other_evidence {
