@@ -299,7 +299,8 @@ pub struct DeviceBinding {
     pub device_id: String,
     pub bound_at: DateTime<Utc>,
     /// The physician may move the binding again themselves from this instant
-    /// (`CHECKIN_DEVICE_MOVE_DAYS` after `bound_at`).
+    /// (`CHECKIN_DEVICE_SELF_MOVE_DAYS` after their last self-service move, through
+    /// either path).
     pub next_move_from: DateTime<Utc>,
 }
 

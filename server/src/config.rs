@@ -153,9 +153,6 @@ pub struct Detection {
     pub group_window_seconds: i64,
     /// `CHECKIN_PAIRED_SITES`, default 3: two accounts together at this many sites are paired.
     pub paired_sites: i64,
-    /// `CHECKIN_DEVICE_MOVE_DAYS`, default 30: a physician may move their binding to a
-    /// new phone themselves once in this many days.
-    pub device_move_days: i64,
     /// `CHECKIN_KIOSK_ACTIVE_MINUTES`, default 10: a kiosk that fetched its code this
     /// recently is active; its network is the site's network for scans.
     pub kiosk_active_minutes: i64,
@@ -168,8 +165,10 @@ pub struct Detection {
     /// `CHECKIN_SCAN_PHOTO_MAX_BYTES`, default 1 MiB: the largest scan photo accepted.
     pub scan_photo_max_bytes: i64,
     /// `CHECKIN_DEVICE_SELF_MOVE_DAYS`, default 90: a self-service move
-    /// (`POST /api/v1/me/device-move-requests` with `self_service`) is granted at once
-    /// when the physician made none within this many days, else becomes a request.
+    /// (`POST /api/v1/me/device-move-requests` with `self_service`, or the older
+    /// `PUT /api/v1/me/device`) is granted at once when the physician made none within
+    /// this many days through either path, else becomes a request (or, through the
+    /// older path, 409 `device_move_too_soon`). It replaces `CHECKIN_DEVICE_MOVE_DAYS`.
     pub device_self_move_days: i64,
 }
 
@@ -190,7 +189,6 @@ impl Default for Detection {
             short_visit_minutes: detectors::SHORT_VISIT_MINUTES,
             group_window_seconds: detectors::DEFAULT_GROUP_WINDOW_SECONDS,
             paired_sites: detectors::DEFAULT_PAIRED_SITES,
-            device_move_days: crate::domain::device::DEFAULT_DEVICE_MOVE_DAYS,
             kiosk_active_minutes: 10,
             kiosk_overlap_minutes: 10,
             kiosk_contact_seconds: 60,
@@ -255,7 +253,6 @@ impl Detection {
             short_visit_minutes: count("CHECKIN_SHORT_VISIT_MINUTES", d.short_visit_minutes)?,
             group_window_seconds: count("CHECKIN_GROUP_WINDOW_SECONDS", d.group_window_seconds)?,
             paired_sites: count("CHECKIN_PAIRED_SITES", d.paired_sites)?,
-            device_move_days: count("CHECKIN_DEVICE_MOVE_DAYS", d.device_move_days)?,
             kiosk_active_minutes: count("CHECKIN_KIOSK_ACTIVE_MINUTES", d.kiosk_active_minutes)?,
             kiosk_overlap_minutes: count("CHECKIN_KIOSK_OVERLAP_MINUTES", d.kiosk_overlap_minutes)?,
             kiosk_contact_seconds: count("CHECKIN_KIOSK_CONTACT_SECONDS", d.kiosk_contact_seconds)?,

@@ -432,18 +432,20 @@ async fn move_device(
 
 #[tokio::test]
 async fn a_physician_moves_the_binding_to_a_new_phone_once_per_period_and_it_then_raises_nothing() {
-    let desk = Desk::open_with(|c| c.detection.device_move_days = 1).await;
+    let desk = Desk::open_with(|c| c.detection.device_self_move_days = 1).await;
     let me = desk.world.physician.client.clone();
     accepted(desk.check_in(&desk.request(&desk.code().await)).await);
     desk.app.clock.advance(Duration::hours(4));
     accepted(desk.check_out(&desk.request(&desk.code().await)).await);
 
-    // Bound at 09:00 on day 2: too soon to move at 13:00.
+    // The first self-service move is granted at once, the second within the period not.
+    let (status, binding) = move_device(&desk, &me, "phone-spare").await;
+    assert_eq!(status.as_u16(), 200, "{binding}");
     let (status, problem) = move_device(&desk, &me, "phone-new").await;
     assert_eq!(status.as_u16(), 409, "{problem}");
     assert_eq!(problem["code"], "device_move_too_soon");
 
-    desk.app.clock.set(local(3, 9, 0));
+    desk.app.clock.set(local(4, 9, 0));
     let (status, binding) = move_device(&desk, &me, "phone-new").await;
     assert_eq!(status.as_u16(), 200, "{binding}");
     assert_eq!(binding["device_id"], "phone-new");

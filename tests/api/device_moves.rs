@@ -330,3 +330,95 @@ async fn a_self_service_move_is_granted_again_after_the_period() {
     assert_eq!(status, StatusCode::CREATED, "{second}");
     assert_eq!(second["status"], "approved");
 }
+
+/// The older self-service path, `PUT /api/v1/me/device`: the answer.
+async fn put_device(desk: &Desk, device: &str) -> (StatusCode, Value) {
+    desk.app
+        .send(
+            &desk.world.physician.client,
+            Method::PUT,
+            "/api/v1/me/device",
+            Some(json!({"device_id": device})),
+        )
+        .await
+}
+
+/// Both self-service paths are one rule: a move through either spends the period for
+/// the other, each is audited `device_move.self`, and `GET /me/device` counts both.
+#[tokio::test]
+async fn a_self_service_move_through_either_path_counts_against_the_other() {
+    let desk = Desk::open_with(|c| c.detection.device_self_move_days = 10).await;
+    honest_day_on_old_phone(&desk).await;
+    let physician = desk.world.physician.client.clone();
+
+    // Moved through the old path: the new one then files a request instead.
+    let (status, binding) = put_device(&desk, "phone-new").await;
+    assert_eq!(status, StatusCode::OK, "{binding}");
+    assert_eq!(binding["device_id"], "phone-new");
+    let now = xiaxiang_server::domain::clock::Clock::now(&*desk.app.clock);
+    assert_eq!(
+        binding["next_move_from"],
+        json!(now + chrono::Duration::days(10))
+    );
+    let (_, mine) = desk
+        .app
+        .send(&physician, Method::GET, "/api/v1/me/device", None)
+        .await;
+    assert_eq!(mine["device_id"], "phone-new");
+    assert_eq!(mine["self_move_from"], binding["next_move_from"], "{mine}");
+    // The same phone again: its binding, nothing spent or refused.
+    let (status, again) = put_device(&desk, "phone-new").await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["next_move_from"], binding["next_move_from"]);
+    let (status, asked) = self_move(&desk, "phone-third").await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    assert_eq!(asked["status"], "pending", "{asked}");
+    // While that request waits the old path moves nothing either.
+    assert_problem(
+        put_device(&desk, "phone-fourth").await,
+        StatusCode::CONFLICT,
+        "device_move_pending",
+    );
+    let (status, rejected) = decide(
+        &desk,
+        &desk.world.hospital_admin.client,
+        asked["id"].as_str().expect("id"),
+        "reject",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rejected}");
+    assert_problem(
+        put_device(&desk, "phone-fourth").await,
+        StatusCode::CONFLICT,
+        "device_move_too_soon",
+    );
+
+    // After the period, a move through the new path spends it for the old one.
+    desk.app.clock.advance(chrono::Duration::days(11));
+    let (status, moved) = self_move(&desk, "phone-fifth").await;
+    assert_eq!(status, StatusCode::CREATED, "{moved}");
+    assert_eq!(moved["status"], "approved", "{moved}");
+    assert_problem(
+        put_device(&desk, "phone-sixth").await,
+        StatusCode::CONFLICT,
+        "device_move_too_soon",
+    );
+
+    // Both moves are in the audit chain as self-service moves of the same table.
+    let (_, log) = desk
+        .app
+        .send(
+            &desk.app.admin,
+            Method::GET,
+            "/api/v1/audit?limit=500",
+            None,
+        )
+        .await;
+    let moves = log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "device_move.self")
+        .count();
+    assert_eq!(moves, 2, "{log}");
+}

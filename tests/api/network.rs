@@ -257,14 +257,19 @@ async fn a_missing_ip_database_leaves_the_server_running_without_places() {
     assert_eq!(reasons(&answer), Vec::<&str>::new(), "{answer}");
 }
 
-/// Kiosk anomalies of the site, as the supervisor lists them.
+/// Kiosk anomalies of the site (a link used from two networks), as the supervisor lists them.
 pub(crate) async fn kiosk_anomalies(desk: &Desk) -> Vec<Value> {
+    anomalies_of_kind(desk, "kiosk_second_network").await
+}
+
+/// The anomalies of one kind, as the supervisor lists them.
+pub(crate) async fn anomalies_of_kind(desk: &Desk, kind: &str) -> Vec<Value> {
     let (status, list) = desk
         .app
         .send(
             &desk.world.supervisor.client,
             Method::GET,
-            "/api/v1/anomalies?kind=kiosk_second_network",
+            &format!("/api/v1/anomalies?kind={kind}"),
             None,
         )
         .await;
@@ -272,13 +277,132 @@ pub(crate) async fn kiosk_anomalies(desk: &Desk) -> Vec<Value> {
     list["items"].as_array().cloned().unwrap_or_default()
 }
 
+/// A kiosk link opened in another province: the site's anomaly at once (before any
+/// scan), the network never the kiosk's own, and a scan from it judged by its place.
+#[tokio::test]
+async fn a_kiosk_link_opened_in_another_province_raises_an_anomaly_at_once_and_never_counts_as_the_kiosks_network()
+ {
+    let (desk, _db) = network_desk(|_| {}).await;
+    clinic_code(&desk).await;
+    desk.app.clock.advance(Duration::seconds(20));
+    let (status, leaked) = kiosk_fetch(&desk, BEIJING).await;
+    assert_eq!(status, StatusCode::OK, "{leaked}");
+    let found = anomalies_of_kind(&desk, "kiosk_network_far_away").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["severity"], "high");
+    assert_eq!(found[0]["site_id"], json!(desk.world.site.id));
+    assert_eq!(found[0]["detail"]["network"], "1.1.3.0/24");
+    assert!(
+        found[0]["summary_zh"]
+            .as_str()
+            .is_some_and(|s| s.contains("北京")),
+        "{:?}",
+        found[0]
+    );
+
+    // Scanned there, the code is judged by where the address is: far away.
+    let mut body = desk.request(leaked["payload"].as_str().expect("payload"));
+    body["location"]["accuracy_m"] = json!(11.0);
+    let (status, answer) = post_from(
+        &desk,
+        &desk.world.physician.client,
+        "check-in",
+        &body,
+        BEIJING,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert!(reasons(&answer).contains(&"network_far_away"), "{answer}");
+    let visit = visit_detail(&desk, answer["visit_id"].as_str().expect("visit")).await;
+    assert_eq!(visit["check_in"]["network"], "far_away", "{visit}");
+
+    // Once per kiosk and day; the screen at the clinic keeps fetching and the leak
+    // does not also count as a second network (one leak, one anomaly).
+    desk.app.clock.advance(Duration::minutes(1));
+    kiosk_fetch(&desk, BEIJING).await;
+    clinic_code(&desk).await;
+    assert_eq!(
+        anomalies_of_kind(&desk, "kiosk_network_far_away")
+            .await
+            .len(),
+        1
+    );
+    assert!(kiosk_anomalies(&desk).await.is_empty());
+    // Pinning to "current" pins the clinic's network, not the leak's, and the leaked
+    // link is then refused while the attempt still shows.
+    let path = format!("/api/v1/kiosks/{}", desk.world.kiosk.kiosk_id);
+    let (status, kiosk) = desk
+        .app
+        .send(
+            &desk.app.admin,
+            Method::PATCH,
+            &path,
+            Some(json!({"pinned_network": "current"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{kiosk}");
+    assert_eq!(kiosk["pinned_network"], "1.0.5.0/24");
+    assert_problem(
+        kiosk_fetch(&desk, BEIJING).await,
+        StatusCode::FORBIDDEN,
+        "kiosk_network_not_allowed",
+    );
+    // The next day, a refused fetch from far away still tells the site its link leaked.
+    desk.app.clock.advance(Duration::days(1));
+    assert_eq!(kiosk_fetch(&desk, BEIJING).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        anomalies_of_kind(&desk, "kiosk_network_far_away")
+            .await
+            .len(),
+        2
+    );
+}
+
+/// A clinic broadband that the IP database misplaces: an administrator pinning the
+/// kiosk to it vouches for it, and it is the kiosk's own network again.
+#[tokio::test]
+async fn a_kiosk_pinned_to_a_network_the_database_misplaces_counts_it_as_its_own() {
+    let (desk, _db) = network_desk(|_| {}).await;
+    let path = format!("/api/v1/kiosks/{}", desk.world.kiosk.kiosk_id);
+    let (status, kiosk) = desk
+        .app
+        .send(
+            &desk.app.admin,
+            Method::PATCH,
+            &path,
+            Some(json!({"pinned_network": BEIJING})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{kiosk}");
+    let (status, code) = kiosk_fetch(&desk, BEIJING).await;
+    assert_eq!(status, StatusCode::OK, "{code}");
+    assert!(
+        anomalies_of_kind(&desk, "kiosk_network_far_away")
+            .await
+            .is_empty()
+    );
+    let body = desk.request(code["payload"].as_str().expect("payload"));
+    let (status, answer) = post_from(
+        &desk,
+        &desk.world.physician.client,
+        "check-in",
+        &body,
+        "1.1.3.99",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(reasons(&answer), Vec::<&str>::new(), "{answer}");
+    let visit = visit_detail(&desk, answer["visit_id"].as_str().expect("visit")).await;
+    assert_eq!(visit["check_in"]["network"], "kiosk_network", "{visit}");
+}
+
 #[tokio::test]
 async fn a_kiosk_link_polled_from_a_second_network_raises_an_anomaly_for_the_site() {
     let (desk, _db) = network_desk(|_| {}).await;
     clinic_code(&desk).await;
     desk.app.clock.advance(Duration::minutes(1));
-    // The link, leaked, opened at home in another city.
-    assert_eq!(kiosk_fetch(&desk, BEIJING).await.0, StatusCode::OK);
+    // The link, leaked, opened at home in the county town (mobile data, same province).
+    assert_eq!(kiosk_fetch(&desk, MOBILE_FUJIAN).await.0, StatusCode::OK);
     assert!(
         kiosk_anomalies(&desk).await.is_empty(),
         "one fetch elsewhere may be a new address"
@@ -291,7 +415,7 @@ async fn a_kiosk_link_polled_from_a_second_network_raises_an_anomaly_for_the_sit
     assert_eq!(found[0]["severity"], "high");
     assert_eq!(found[0]["site_id"], json!(desk.world.site.id));
     // Raised once a day, however often both keep fetching.
-    kiosk_fetch(&desk, BEIJING).await;
+    kiosk_fetch(&desk, MOBILE_FUJIAN).await;
     clinic_code(&desk).await;
     assert_eq!(kiosk_anomalies(&desk).await.len(), 1);
 }

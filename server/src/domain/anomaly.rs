@@ -42,6 +42,9 @@ pub enum AnomalyKind {
     PhotoMissing,
     /// A supervisor sampling scan photos marked this visit's photo suspicious.
     PhotoSuspicious,
+    /// A kiosk's token fetched codes from an address placed in another province than
+    /// its site (raised for the site).
+    KioskNetworkFarAway,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -63,7 +66,7 @@ impl Severity {
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 29] = [
+    pub const ALL: [AnomalyKind; 30] = [
         AnomalyKind::NewDevice,
         AnomalyKind::MockLocation,
         AnomalyKind::ImpossibleTravel,
@@ -93,6 +96,7 @@ impl AnomalyKind {
         AnomalyKind::ClinicDisputed,
         AnomalyKind::PhotoMissing,
         AnomalyKind::PhotoSuspicious,
+        AnomalyKind::KioskNetworkFarAway,
     ];
 
     /// The contract's `kind` string.
@@ -127,6 +131,7 @@ impl AnomalyKind {
             AnomalyKind::ClinicDisputed => "clinic_disputed",
             AnomalyKind::PhotoMissing => "photo_missing",
             AnomalyKind::PhotoSuspicious => "photo_suspicious",
+            AnomalyKind::KioskNetworkFarAway => "kiosk_network_far_away",
         }
     }
 
@@ -151,7 +156,8 @@ impl AnomalyKind {
             | AnomalyKind::NetworkFarAway
             | AnomalyKind::KioskSecondNetwork
             | AnomalyKind::ClinicDisputed
-            | AnomalyKind::PhotoSuspicious => Severity::High,
+            | AnomalyKind::PhotoSuspicious
+            | AnomalyKind::KioskNetworkFarAway => Severity::High,
             AnomalyKind::NewDevice
             | AnomalyKind::MissingCheckout
             | AnomalyKind::PresenceCheckMissed
@@ -200,6 +206,7 @@ impl AnomalyKind {
             AnomalyKind::ClinicDisputed => "受援单位对考勤有异议",
             AnomalyKind::PhotoMissing => "未按要求上传扫码照片",
             AnomalyKind::PhotoSuspicious => "扫码照片抽查存疑",
+            AnomalyKind::KioskNetworkFarAway => "签到屏链接在外省取码",
         }
     }
 
@@ -234,6 +241,7 @@ impl AnomalyKind {
             AnomalyKind::ClinicDisputed => "Disputed by the receiving clinic",
             AnomalyKind::PhotoMissing => "Required scan photo missing",
             AnomalyKind::PhotoSuspicious => "Scan photo marked suspicious",
+            AnomalyKind::KioskNetworkFarAway => "Kiosk link used from another province",
         }
     }
 }

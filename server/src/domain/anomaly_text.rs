@@ -680,6 +680,20 @@ fn sentence(kind: AnomalyKind, r: &Reader<'_>) -> Option<(String, String)> {
                 ),
             ))
         }
+        AnomalyKind::KioskNetworkFarAway => {
+            let ip = r.text("client_ip")?;
+            let place = r.text("ip_place")?;
+            let site = r.text("site_province")?;
+            let label = r.text("kiosk_label").unwrap_or("");
+            Some((
+                format!(
+                    "签到屏{label}的链接从{place}的网络地址{ip}取码，而派驻单位在{site}，疑似链接外泄、在外地显示签到码；该网络不作为签到屏所在网络。"
+                ),
+                format!(
+                    "The kiosk link {label} fetched codes from the address {ip}, located in {place}, while the site is in {site}: the link has likely leaked; that network does not count as the kiosk's."
+                ),
+            ))
+        }
         AnomalyKind::DailyCodeLiveKiosk => Some((
             "签到屏正在显示动态码，却扫描了纸质日码，疑似把日码照片发给不在现场的人。".to_owned(),
             "Scanned the printed daily code while the kiosk showed its rotating code: likely a photo of the sheet sent to someone elsewhere.".to_owned(),
@@ -950,6 +964,10 @@ mod tests {
             AnomalyKind::PhotoMissing => json!({
                 "received_at": "2026-03-02T00:30:00Z", "window_minutes": 30,
                 "window_closed_at": "2026-03-02T01:00:00Z"}),
+            AnomalyKind::KioskNetworkFarAway => json!({
+                "kiosk_id": Uuid::from_u128(9), "kiosk_label": "门诊大厅",
+                "client_ip": "203.0.113.9", "network": "203.0.113.0/24",
+                "ip_place": "北京市", "site_province": "福建"}),
             AnomalyKind::PhotoSuspicious => json!({
                 "photo_id": Uuid::from_u128(12), "review_id": Uuid::from_u128(13),
                 "reviewed_by_name": "王科长", "review_note": "照片为翻拍的屏幕"}),

@@ -3,10 +3,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-/// `CHECKIN_DEVICE_MOVE_DAYS` default: a phone replaced more often than monthly is
-/// a question for the hospital's administrator.
-pub const DEFAULT_DEVICE_MOVE_DAYS: i64 = 30;
-
 /// `CHECKIN_DEVICE_SELF_MOVE_DAYS` default: phones are replaced every two to three
 /// years; a physician who moves their binding themselves more than once a quarter is
 /// asked to go through their hospital's administrator (the move becomes a request).
@@ -30,7 +26,7 @@ mod tests {
     #[test]
     fn a_binding_moves_once_per_period() {
         let t = DateTime::from_timestamp(1_780_000_000, 0).expect("instant");
-        let month = Duration::days(DEFAULT_DEVICE_MOVE_DAYS);
+        let month = Duration::days(30);
         assert!(may_move(None, t, month));
         assert!(!may_move(Some(t), t + Duration::days(29), month));
         assert!(may_move(Some(t), t + month, month));

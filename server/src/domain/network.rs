@@ -255,28 +255,66 @@ pub fn judge(facts: &NetworkFacts<'_>) -> (Option<NetworkEvidence>, Option<Findi
     if facts.kiosk_networks.contains(&network) {
         return (Some(NetworkEvidence::KioskNetwork), None);
     }
-    let far = match (facts.place, province_of_code(facts.site_code)) {
-        (Some(place), Some(site_province)) => {
-            let abroad = !place.country.is_empty() && !place.is_china();
-            let other_province = place.is_china()
-                && !place.province.is_empty()
-                && !place.province.contains(site_province);
-            (abroad || other_province).then(|| Finding {
-                kind: AnomalyKind::NetworkFarAway,
-                detail: json!({
-                    "client_ip": canonical(ip).to_string(),
-                    "network": network,
-                    "ip_place": place.words(),
-                    "site_province": site_province,
-                }),
-            })
-        }
-        _ => None,
-    };
+    let far = placed_far(facts.place, facts.site_code).map(|(place, site_province)| Finding {
+        kind: AnomalyKind::NetworkFarAway,
+        detail: json!({
+            "client_ip": canonical(ip).to_string(),
+            "network": network,
+            "ip_place": place.words(),
+            "site_province": site_province,
+        }),
+    });
     match far {
         Some(finding) => (Some(NetworkEvidence::FarAway), Some(finding)),
         None => (Some(NetworkEvidence::Elsewhere), None),
     }
+}
+
+/// The place, and the site's province, when the IP database places an address in
+/// another province than the site's (the first two digits of its jurisdiction code) or
+/// abroad. Nothing when the database, the place's province or the site's is unknown.
+fn placed_far<'p>(
+    place: Option<&'p IpPlace>,
+    site_code: &str,
+) -> Option<(&'p IpPlace, &'static str)> {
+    let place = place?;
+    let site_province = province_of_code(site_code)?;
+    let abroad = !place.country.is_empty() && !place.is_china();
+    let other_province =
+        place.is_china() && !place.province.is_empty() && !place.province.contains(site_province);
+    (abroad || other_province).then_some((place, site_province))
+}
+
+/// A kiosk fetching its code: from where, and for which site.
+#[derive(Debug, Clone, Copy)]
+pub struct KioskFetch<'a> {
+    pub kiosk_id: uuid::Uuid,
+    pub label: Option<&'a str>,
+    pub ip: IpAddr,
+    /// Where the IP database places the address, if there is a database and it does.
+    pub place: Option<&'a IpPlace>,
+    /// The site's jurisdiction code (its first two digits name the province).
+    pub site_code: &'a str,
+}
+
+/// `kiosk_network_far_away` when a kiosk fetches its code from an address the IP
+/// database places in another province (or abroad) than its site: a wall screen does
+/// not travel, so its link has leaked (issue 22, point 1). Such a network is never the
+/// kiosk's own network for presence evidence; scans from it are judged by their place
+/// like any other.
+pub fn kiosk_fetch_far(fetch: &KioskFetch<'_>) -> Option<Finding> {
+    let (place, site_province) = placed_far(fetch.place, fetch.site_code)?;
+    Some(Finding {
+        kind: AnomalyKind::KioskNetworkFarAway,
+        detail: json!({
+            "kiosk_id": fetch.kiosk_id,
+            "kiosk_label": fetch.label,
+            "client_ip": canonical(fetch.ip).to_string(),
+            "network": network_of(fetch.ip),
+            "ip_place": place.words(),
+            "site_province": site_province,
+        }),
+    })
 }
 
 /// Another network of the same kiosk, seen within `overlap` of `now` and after this
@@ -388,6 +426,36 @@ mod tests {
             site_code: "350881",
         };
         assert_eq!(judge(&none), (None, None));
+    }
+
+    #[test]
+    fn a_kiosk_fetching_from_another_province_is_far_and_from_its_own_is_not() {
+        let kiosk_id = uuid::Uuid::from_u128(7);
+        let fujian = place("中国", "福建省", "龙岩市");
+        let beijing = place("中国", "北京", "北京市");
+        let abroad = place("美国", "", "");
+        let fetch = |p: Option<&IpPlace>, code: &'static str| {
+            kiosk_fetch_far(&KioskFetch {
+                kiosk_id,
+                label: Some("门诊大厅"),
+                ip: "1.1.3.4".parse().expect("address"),
+                place: p,
+                site_code: code,
+            })
+        };
+        let far = fetch(Some(&beijing), "350881").expect("Beijing is far from Fujian");
+        assert_eq!(far.kind, AnomalyKind::KioskNetworkFarAway);
+        assert_eq!(far.kind.severity(), super::super::anomaly::Severity::High);
+        assert_eq!(far.detail["network"], "1.1.3.0/24");
+        assert_eq!(far.detail["ip_place"], "北京市");
+        assert_eq!(far.detail["site_province"], "福建");
+        assert_eq!(far.detail["kiosk_label"], "门诊大厅");
+        assert!(fetch(Some(&abroad), "350881").is_some());
+        // The site's own province, an unplaced address, a site without a province: nothing.
+        assert_eq!(fetch(Some(&fujian), "350881"), None);
+        assert_eq!(fetch(None, "350881"), None);
+        assert_eq!(fetch(Some(&place("中国", "", "")), "350881"), None);
+        assert_eq!(fetch(Some(&beijing), "990000"), None);
     }
 
     #[test]

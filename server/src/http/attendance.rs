@@ -48,14 +48,16 @@ pub async fn my_device(
     Ok(AppJson(devices::device_status(&state, &actor).await?))
 }
 
-/// Moves the physician's device binding to a new phone (self-service, once per
-/// `CHECKIN_DEVICE_MOVE_DAYS`); scans from it then raise no `new_device`.
+/// Moves the physician's device binding to a new phone: the same self-service move as
+/// `POST /api/v1/me/device-move-requests` with `self_service`, under the same limit
+/// (once per `CHECKIN_DEVICE_SELF_MOVE_DAYS` through either path) and audit; scans
+/// from it then raise no `new_device`.
 #[utoipa::path(put, path = "/api/v1/me/device", tag = "attendance",
     request_body = MoveDevice, security(("bearer" = [])),
     responses((status = 200, body = DeviceBinding),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not a physician", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`device_move_too_soon` or `device_bound_elsewhere`", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`device_move_too_soon`, `device_move_pending` or `device_bound_elsewhere`", body = Problem, content_type = "application/problem+json")))]
 pub async fn move_device(
     State(state): State<AppState>,
     actor: Actor,

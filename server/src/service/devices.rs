@@ -17,59 +17,172 @@ use crate::service::audit::{self, Change};
 use crate::state::AppState;
 use crate::store::device_moves::{MoveRequestRecord, NewMoveRequest};
 
-/// Binds `physician_id` to the request's device. Refused 409 `device_move_too_soon`
-/// within the period after the last binding, and 409 `device_bound_elsewhere` when
-/// the phone is bound to another physician (one phone, several accounts).
+/// `PUT /api/v1/me/device`, the older self-service path: the same rule as
+/// `POST /me/device-move-requests` with `self_service` ([`move_own_device`]), and the
+/// same limit (`CHECKIN_DEVICE_SELF_MOVE_DAYS`, counted from the last self-service
+/// move through either path) and audit (`device_move.self`). Where the newer path
+/// would file a request, this one answers 409 `device_move_too_soon` (or
+/// `device_move_pending` while a request waits): its clients know no requests. The
+/// phone already bound answers its binding and spends nothing; 409
+/// `device_bound_elsewhere` when the phone is another physician's.
 pub async fn move_device(
     state: &AppState,
     actor: &Actor,
     request: &MoveDevice,
 ) -> ApiResult<DeviceBinding> {
+    let period = Duration::days(state.config.detection.device_self_move_days);
+    match move_own_device(state, actor, &request.device_id, None, Ask::SelfServiceOnly).await? {
+        Moved::AlreadyBound {
+            device_id,
+            bound_at,
+        } => {
+            let last = state.store.last_self_move(actor.user_id).await?;
+            let from = device::next_move_from(last, period).unwrap_or(bound_at);
+            Ok(DeviceBinding {
+                device_id,
+                bound_at,
+                next_move_from: from,
+            })
+        }
+        Moved::Now(record) => Ok(binding(&record.device_id, record.created_at, period)),
+        Moved::Requested(_) => Err(ApiError::internal(
+            "a self-service-only move filed a request",
+        )),
+    }
+}
+
+/// How a physician asks to move their binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// Self-service or nothing (`PUT /me/device`).
+    SelfServiceOnly,
+    /// Self-service if the limit allows, else a request (`self_service: true`).
+    SelfServiceOrRequest,
+    /// A request for the hospital or a supervisor to decide.
+    Request,
+}
+
+/// What came of it.
+enum Moved {
+    /// The phone is already the bound one; nothing moved, nothing spent.
+    AlreadyBound {
+        device_id: String,
+        bound_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Moved at once by self-service (stored as a granted request, `self_service`).
+    Now(MoveRequestRecord),
+    /// Filed for a decision.
+    Requested(MoveRequestRecord),
+}
+
+/// The one rule for a physician moving their own binding, whichever path asks: a
+/// self-service move is granted when the physician made none within
+/// `CHECKIN_DEVICE_SELF_MOVE_DAYS` (through either path) and no request waits; it is
+/// stored as a request granted at once (`self_service`), audited `device_move.self`,
+/// the binding moved in the same transaction. Otherwise, as `ask` says, a request
+/// (`device_move.request`) or 409 `device_move_too_soon` / `device_move_pending`.
+async fn move_own_device(
+    state: &AppState,
+    actor: &Actor,
+    device_id: &str,
+    note: Option<String>,
+    ask: Ask,
+) -> ApiResult<Moved> {
     actor.require(&[Role::Physician])?;
-    let physician_id = actor.user_id;
-    let device_id = request.device_id.trim();
+    let device_id = device_id.trim();
     if device_id.is_empty() || device_id.chars().count() > 200 {
         return Err(ApiError::invalid("device_id: must be 1 to 200 characters"));
     }
-    let now = state.now();
-    let period = Duration::days(state.config.detection.device_move_days);
-    let store = &state.store;
-    let (_, owners) = store.device_bindings(physician_id, device_id).await?;
+    let (bound, owners) = state
+        .store
+        .device_bindings(actor.user_id, device_id)
+        .await?;
     if !owners.is_empty() {
         return Err(ApiError::Conflict {
             code: "device_bound_elsewhere",
             detail: "this phone is bound to another physician's account".into(),
         });
     }
-    let bound = store.device_binding(physician_id).await?;
-    // Already this phone: nothing to move, and the allowance is not spent.
-    if let Some((current, at)) = &bound
-        && current == device_id
-    {
-        return Ok(binding(device_id, *at, period));
+    if bound.as_deref() == Some(device_id) {
+        let bound_at = state
+            .store
+            .device_binding(actor.user_id)
+            .await?
+            .map_or_else(|| state.now(), |(_, at)| at);
+        return Ok(Moved::AlreadyBound {
+            device_id: device_id.to_owned(),
+            bound_at,
+        });
     }
-    let bound_at = bound.map(|(_, at)| at);
-    if !device::may_move(bound_at, now, period) {
-        let from = device::next_move_from(bound_at, period).unwrap_or(now);
+    let now = state.now();
+    let period = Duration::days(state.config.detection.device_self_move_days);
+    let pending = state.store.pending_device_move(actor.user_id).await?;
+    let last = state.store.last_self_move(actor.user_id).await?;
+    let granted = ask != Ask::Request && pending.is_none() && device::may_move(last, now, period);
+    if !granted && ask == Ask::SelfServiceOnly {
+        if pending.is_some() {
+            return Err(conflict(crate::store::StoreError::Conflict(
+                "device_move_pending".into(),
+            )));
+        }
+        let from = device::next_move_from(last, period).unwrap_or(now);
         return Err(ApiError::Conflict {
             code: "device_move_too_soon",
             detail: format!(
-                "the phone was last changed less than {} days ago; you may change it yourself from {} or ask your hospital's administrator",
+                "you last changed your phone yourself less than {} days ago; you may change it yourself from {} or ask your hospital's administrator",
                 period.num_days(),
                 from.format("%Y-%m-%d %H:%M UTC")
             ),
         });
     }
-    if !store
-        .move_device(physician_id, device_id, now, now - period)
-        .await?
-    {
-        return Err(ApiError::Conflict {
-            code: "device_move_too_soon",
-            detail: "the phone was changed a moment ago".into(),
-        });
+    let id = Uuid::new_v4();
+    let after = serde_json::json!({ "physician_id": actor.user_id, "device_id": device_id,
+        "note": note, "self_service": granted, "previous_device_id": bound });
+    let audit = audit::audited(
+        state,
+        actor,
+        Change {
+            action: if granted {
+                "device_move.self"
+            } else {
+                "device_move.request"
+            },
+            object_type: "device_move_request",
+            object_id: id.to_string(),
+            before: None,
+            after: Some(&after),
+        },
+    )?;
+    let new = NewMoveRequest {
+        id,
+        physician_id: actor.user_id,
+        device_id,
+        note: note.as_deref(),
+        now,
+    };
+    if granted {
+        state
+            .store
+            .self_move_device(&new, now - period, audit)
+            .await
+            .map_err(conflict)?;
+    } else {
+        state
+            .store
+            .insert_device_move_request(&new, audit)
+            .await
+            .map_err(conflict)?;
     }
-    Ok(binding(device_id, now, period))
+    let stored = state
+        .store
+        .device_move_request(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(if granted {
+        Moved::Now(stored)
+    } else {
+        Moved::Requested(stored)
+    })
 }
 
 fn binding(
@@ -156,84 +269,19 @@ pub async fn request_move(
     request: &RequestDeviceMove,
 ) -> ApiResult<DeviceMoveRequest> {
     actor.require(&[Role::Physician])?;
-    let device_id = request.device_id.trim();
-    if device_id.is_empty() || device_id.chars().count() > 200 {
-        return Err(ApiError::invalid("device_id: must be 1 to 200 characters"));
-    }
     let note = optional_note(request.note.as_deref(), "note")?;
-    let (bound, owners) = state
-        .store
-        .device_bindings(actor.user_id, device_id)
-        .await?;
-    if !owners.is_empty() {
-        return Err(ApiError::Conflict {
-            code: "device_bound_elsewhere",
-            detail: "this phone is bound to another physician's account".into(),
-        });
-    }
-    if bound.as_deref() == Some(device_id) {
-        return Err(ApiError::Conflict {
+    let ask = if request.self_service {
+        Ask::SelfServiceOrRequest
+    } else {
+        Ask::Request
+    };
+    match move_own_device(state, actor, &request.device_id, note, ask).await? {
+        Moved::AlreadyBound { .. } => Err(ApiError::Conflict {
             code: "device_already_bound",
             detail: "this phone is already the one your scans are expected from".into(),
-        });
+        }),
+        Moved::Now(record) | Moved::Requested(record) => Ok(to_wire(record)),
     }
-    let now = state.now();
-    let period = Duration::days(state.config.detection.device_self_move_days);
-    let granted = request.self_service
-        && state
-            .store
-            .pending_device_move(actor.user_id)
-            .await?
-            .is_none()
-        && device::may_move(
-            state.store.last_self_move(actor.user_id).await?,
-            now,
-            period,
-        );
-    let id = Uuid::new_v4();
-    let after = serde_json::json!({ "physician_id": actor.user_id, "device_id": device_id,
-        "note": note, "self_service": granted, "previous_device_id": bound });
-    let audit = audit::audited(
-        state,
-        actor,
-        Change {
-            action: if granted {
-                "device_move.self"
-            } else {
-                "device_move.request"
-            },
-            object_type: "device_move_request",
-            object_id: id.to_string(),
-            before: None,
-            after: Some(&after),
-        },
-    )?;
-    let new = NewMoveRequest {
-        id,
-        physician_id: actor.user_id,
-        device_id,
-        note: note.as_deref(),
-        now,
-    };
-    if granted {
-        state
-            .store
-            .self_move_device(&new, now - period, audit)
-            .await
-            .map_err(conflict)?;
-    } else {
-        state
-            .store
-            .insert_device_move_request(&new, audit)
-            .await
-            .map_err(conflict)?;
-    }
-    let stored = state
-        .store
-        .device_move_request(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(to_wire(stored))
 }
 
 /// The physician's bound phone and when a self-service move is granted at once: the

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::attendance::{FIX_COLUMNS, FixRow};
 use super::columns::{Columns, FromColumns};
 use super::statement::Step;
-use super::{Store, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
+use super::{Store, StoreResult, from_ms, parse_uuid};
 use crate::domain::coords::Crs;
 use crate::domain::detectors::{Bounds, PastFix, ReportedFix};
 use crate::domain::plausibility::CrsHistory;
@@ -248,29 +248,5 @@ impl Store {
         let row: Option<(String, i64)> = self.read_first(&query).await?;
         row.map(|(device, at)| Ok((device, from_ms(at)?)))
             .transpose()
-    }
-
-    /// Binds the physician to `device_id` at `now`, unless their binding was made after
-    /// `bound_no_later_than` (a concurrent move won); true when written.
-    pub async fn move_device(
-        &self,
-        physician_id: Uuid,
-        device_id: &str,
-        now: DateTime<Utc>,
-        bound_no_later_than: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        const SQL: &str = "INSERT INTO devices (physician_id, device_id, bound_at) \
-             VALUES ($1, $2, $3) ON CONFLICT (physician_id) DO UPDATE \
-             SET device_id = excluded.device_id, bound_at = excluded.bound_at \
-             WHERE devices.bound_at <= $4";
-        let written = on_pool!(self.db(), pool => sqlx::query(SQL)
-            .bind(physician_id.to_string())
-            .bind(device_id)
-            .bind(to_ms(now))
-            .bind(to_ms(bound_no_later_than))
-            .execute(pool)
-            .await?
-            .rows_affected());
-        Ok(written == 1)
     }
 }

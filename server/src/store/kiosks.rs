@@ -28,7 +28,8 @@ pub struct KioskEntry {
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub pinned_network: Option<String>,
-    /// The network it last fetched its code from.
+    /// The network it last fetched its code from, preferring one not placed far from
+    /// the site (so that pinning to "current" never pins a leaked link's network).
     pub last_network: Option<String>,
 }
 
@@ -37,7 +38,7 @@ impl Store {
     pub async fn site_kiosks(&self, site_id: Uuid) -> StoreResult<Vec<KioskEntry>> {
         const SQL: &str = "SELECT k.id, k.label, k.created_at, k.created_by, k.revoked_at, \
             c.last_seen_at, k.pinned_network, (SELECT n.network FROM kiosk_networks n \
-            WHERE n.kiosk_id = k.id ORDER BY n.last_seen_at DESC LIMIT 1) \
+            WHERE n.kiosk_id = k.id ORDER BY n.far_away, n.last_seen_at DESC LIMIT 1) \
             FROM kiosks k LEFT JOIN kiosk_contacts c ON c.kiosk_id = k.id \
             WHERE k.site_id = $1 ORDER BY k.created_at, k.id";
         type Row = (
@@ -152,45 +153,51 @@ impl Store {
         Ok(())
     }
 
-    /// Records that the kiosk fetched its code from `network` (address `ip`) at `now`;
-    /// answers when this network first fetched, and the kiosk's other networks with
-    /// when each last fetched (a heartbeat, not audited).
+    /// Records that the kiosk fetched its code from `network` (address `ip`) at `now`,
+    /// and whether the IP database places that network far from the site (`far_away`,
+    /// judged afresh at each contact); answers when this network first fetched, and
+    /// the kiosk's other networks not placed far with when each last fetched (a
+    /// heartbeat, not audited).
     pub async fn touch_kiosk_network(
         &self,
         kiosk_id: Uuid,
         network: &str,
         ip: &str,
+        far_away: bool,
         now: DateTime<Utc>,
     ) -> StoreResult<(DateTime<Utc>, Vec<(String, DateTime<Utc>)>)> {
         const UPSERT: &str = "INSERT INTO kiosk_networks (kiosk_id, network, last_ip, \
-            first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $4) \
+            first_seen_at, last_seen_at, far_away) VALUES ($1, $2, $3, $4, $4, $5) \
             ON CONFLICT (kiosk_id, network) DO UPDATE SET last_ip = excluded.last_ip, \
-            last_seen_at = excluded.last_seen_at";
-        const READ: &str = "SELECT network, first_seen_at, last_seen_at FROM kiosk_networks \
-            WHERE kiosk_id = $1";
-        let rows: Vec<(String, i64, i64)> = on_pool!(self.db(), pool => {
+            last_seen_at = excluded.last_seen_at, far_away = excluded.far_away";
+        const READ: &str = "SELECT network, first_seen_at, last_seen_at, far_away \
+            FROM kiosk_networks WHERE kiosk_id = $1";
+        let rows: Vec<(String, i64, i64, i64)> = on_pool!(self.db(), pool => {
             sqlx::query(UPSERT)
                 .bind(kiosk_id.to_string())
                 .bind(network)
                 .bind(ip)
                 .bind(to_ms(now))
+                .bind(i64::from(far_away))
                 .execute(pool)
                 .await?;
             sqlx::query_as(READ).bind(kiosk_id.to_string()).fetch_all(pool).await?
         });
         let mut first_seen = now;
         let mut others = Vec::new();
-        for (n, first, last) in rows {
+        for (n, first, last, far) in rows {
             if n == network {
                 first_seen = from_ms(first)?;
-            } else {
+            } else if far == 0 {
                 others.push((n, from_ms(last)?));
             }
         }
         Ok((first_seen, others))
     }
 
-    /// The networks the site's unrevoked kiosks fetched codes from since `since`.
+    /// The networks the site's unrevoked kiosks fetched codes from since `since`: the
+    /// kiosks' own networks. A network placed far from the site (a leaked link) is
+    /// left out, unless the kiosk is pinned to it (an administrator vouched for it).
     pub async fn site_kiosk_networks(
         &self,
         site_id: Uuid,
@@ -198,7 +205,8 @@ impl Store {
     ) -> StoreResult<Vec<String>> {
         const SQL: &str = "SELECT DISTINCT n.network FROM kiosk_networks n \
             JOIN kiosks k ON k.id = n.kiosk_id \
-            WHERE k.site_id = $1 AND k.revoked_at IS NULL AND n.last_seen_at >= $2";
+            WHERE k.site_id = $1 AND k.revoked_at IS NULL AND n.last_seen_at >= $2 \
+            AND (n.far_away = 0 OR n.network = k.pinned_network)";
         let query = Step::new(SQL, vec![site_id.to_string().into(), since.into()]);
         let rows: Vec<(String,)> = self.read_all(&query).await?;
         Ok(rows.into_iter().map(|(n,)| n).collect())
@@ -215,6 +223,7 @@ impl Store {
         const SQL: &str = "SELECT COUNT(*) FROM kiosk_networks n \
             JOIN kiosks k ON k.id = n.kiosk_id \
             WHERE k.site_id = $1 AND k.revoked_at IS NULL \
+            AND (n.far_away = 0 OR n.network = k.pinned_network) \
             AND n.first_seen_at <= $2 AND n.last_seen_at >= $3";
         let query = Step::new(
             SQL,

@@ -38,7 +38,11 @@ export const ANOMALY_KINDS: Record<string, Pair> = {
   clinic_disputed: ['受援单位对考勤有异议', 'Disputed by the receiving clinic'],
   photo_missing: ['未按要求上传扫码照片', 'Required scan photo missing'],
   photo_suspicious: ['扫码照片抽查存疑', 'Scan photo marked suspicious'],
+  kiosk_network_far_away: ['签到屏链接在外省取码', 'Kiosk link used from another province'],
 };
+
+/** Anomaly kinds whose sentence names where the IP database places an address (DB-IP attribution). */
+export const IP_PLACED_KINDS = ['network_far_away', 'kiosk_network_far_away'];
 
 export const SEVERITY: Record<string, Pair> = { high: ['高', 'High'], medium: ['中', 'Medium'], low: ['低', 'Low'] };
 export const ANOMALY_STATUS: Record<string, Pair> = {

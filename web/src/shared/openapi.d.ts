@@ -1201,8 +1201,10 @@ export interface paths {
          */
         get: operations["my_device"];
         /**
-         * Moves the physician's device binding to a new phone (self-service, once per
-         *     `CHECKIN_DEVICE_MOVE_DAYS`); scans from it then raise no `new_device`.
+         * Moves the physician's device binding to a new phone: the same self-service move as
+         *     `POST /api/v1/me/device-move-requests` with `self_service`, under the same limit
+         *     (once per `CHECKIN_DEVICE_SELF_MOVE_DAYS` through either path) and audit; scans
+         *     from it then raise no `new_device`.
          */
         put: operations["move_device"];
         post?: never;
@@ -3734,7 +3736,8 @@ export interface components {
             /**
              * Format: date-time
              * @description The physician may move the binding again themselves from this instant
-             *     (`CHECKIN_DEVICE_MOVE_DAYS` after `bound_at`).
+             *     (`CHECKIN_DEVICE_SELF_MOVE_DAYS` after their last self-service move, through
+             *     either path).
              */
             next_move_from: string;
         };
@@ -10323,7 +10326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `device_move_too_soon` or `device_bound_elsewhere` */
+            /** @description `device_move_too_soon`, `device_move_pending` or `device_bound_elsewhere` */
             409: {
                 headers: {
                     [name: string]: unknown;

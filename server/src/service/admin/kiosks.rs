@@ -10,7 +10,7 @@ use super::organizations::reachable_organization;
 use crate::auth::AuthError;
 use crate::auth::jwt::{Audience, Claims, ISSUER};
 use crate::domain::access::{Actor, Role};
-use crate::domain::anomaly::AnomalyKind;
+use crate::domain::anomaly::{AnomalyKind, Finding};
 use crate::domain::network;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
@@ -148,17 +148,22 @@ pub struct Contact<'a> {
 /// minute at most per kiosk and network, the cache's marker deciding. A pinned kiosk
 /// fetching from another network is refused (403 `kiosk_network_not_allowed`); a kiosk
 /// fetching from two networks at once raises `kiosk_second_network` for its site, once
-/// a day. A failure to record is logged, never the kiosk's problem.
+/// a day. A fetch from an address the IP database places in another province than the
+/// site raises `kiosk_network_far_away` at once (once per kiosk and day), refused or
+/// not, unless the kiosk is pinned to that network (an administrator vouched for a
+/// broadband the database misplaces); such a network is stored as far and never
+/// counts as the kiosk's own. A failure to record is logged, never the kiosk's problem.
 pub async fn record_contact(state: &AppState, contact: &Contact<'_>) -> ApiResult<()> {
     let network = contact.ip.map(network::network_of);
-    if let (Some(pinned), Some(network)) = (contact.pinned_network, &network)
-        && pinned != network
-    {
-        return Err(ApiError::KioskNetworkNotAllowed {
-            pinned: pinned.to_owned(),
-            network: network.clone(),
-        });
-    }
+    let refusal = match (contact.pinned_network, &network) {
+        (Some(pinned), Some(network)) if pinned != network => {
+            Some(ApiError::KioskNetworkNotAllowed {
+                pinned: pinned.to_owned(),
+                network: network.clone(),
+            })
+        }
+        _ => None,
+    };
     let kiosk_id = contact.kiosk_id;
     let key = format!(
         "{}:{}",
@@ -172,20 +177,38 @@ pub async fn record_contact(state: &AppState, contact: &Contact<'_>) -> ApiResul
             .set_once(&key, "1", std::time::Duration::from_secs(every))
             .await
     {
-        return Ok(());
+        return refusal.map_or(Ok(()), Err);
     }
     let now = state.now();
+    let refused = refusal.is_some();
     let recorded = async {
-        state.store.touch_kiosk(kiosk_id, now).await?;
+        if !refused {
+            state.store.touch_kiosk(kiosk_id, now).await?;
+        }
         if let (Some(ip), Some(network)) = (contact.ip, &network) {
-            let ip = network::canonical(ip).to_string();
-            let (first_seen, others) = state
-                .store
-                .touch_kiosk_network(kiosk_id, network, &ip, now)
-                .await?;
-            let overlap = Duration::minutes(state.config.detection.kiosk_overlap_minutes);
-            if let Some(other) = network::concurrent_network(first_seen, &others, now, overlap) {
-                raise_second_network(state, contact, network, other, now).await?;
+            let pinned_here = contact.pinned_network == Some(network.as_str());
+            let far = if pinned_here {
+                None
+            } else {
+                judge_far_fetch(state, contact, ip).await?
+            };
+            if let Some((site, finding)) = &far {
+                raise_far_fetch(state, contact, site, finding, now).await?;
+            }
+            if !refused {
+                let ip = network::canonical(ip).to_string();
+                let (first_seen, others) = state
+                    .store
+                    .touch_kiosk_network(kiosk_id, network, &ip, far.is_some(), now)
+                    .await?;
+                let overlap = Duration::minutes(state.config.detection.kiosk_overlap_minutes);
+                // A far network has its own anomaly already; one leak, one anomaly.
+                if far.is_none()
+                    && let Some(other) =
+                        network::concurrent_network(first_seen, &others, now, overlap)
+                {
+                    raise_second_network(state, contact, network, other, now).await?;
+                }
             }
         }
         Ok::<(), ApiError>(())
@@ -193,6 +216,56 @@ pub async fn record_contact(state: &AppState, contact: &Contact<'_>) -> ApiResul
     if let Err(error) = recorded.await {
         tracing::warn!(%error, %kiosk_id, "could not record the kiosk's contact");
         state.cache.clear(&key).await;
+    }
+    refusal.map_or(Ok(()), Err)
+}
+
+/// The kiosk's site and `kiosk_network_far_away` when the IP database places the
+/// fetch's address far from the site; nothing without a database.
+async fn judge_far_fetch(
+    state: &AppState,
+    contact: &Contact<'_>,
+    ip: IpAddr,
+) -> ApiResult<Option<(crate::domain::organization::Organization, Finding)>> {
+    let Some(place) = state.ip_locator.as_ref().and_then(|l| l.locate(ip)) else {
+        return Ok(None);
+    };
+    let Some(site) = state.store.organization(contact.site_id).await? else {
+        return Ok(None);
+    };
+    let finding = network::kiosk_fetch_far(&network::KioskFetch {
+        kiosk_id: contact.kiosk_id,
+        label: contact.label,
+        ip,
+        place: Some(&place),
+        site_code: site.jurisdiction_code.as_str(),
+    });
+    Ok(finding.map(|f| (site, f)))
+}
+
+/// `kiosk_network_far_away` for the kiosk's site, at most once per kiosk and UTC day.
+async fn raise_far_fetch(
+    state: &AppState,
+    contact: &Contact<'_>,
+    site: &crate::domain::organization::Organization,
+    finding: &Finding,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let anomaly = SiteAnomaly {
+        id: Uuid::new_v4(),
+        kind: finding.kind,
+        site_id: site.id,
+        jurisdiction_code: site.jurisdiction_code.as_str().to_owned(),
+        detected_at: now,
+        detail: finding.detail.clone(),
+    };
+    let run_key = format!("{}:{}", contact.kiosk_id, now.date_naive());
+    let raised = state
+        .store
+        .raise_site_anomaly_once(finding.kind.as_str(), &run_key, &anomaly)
+        .await?;
+    if raised {
+        tracing::warn!(kiosk_id = %contact.kiosk_id, detail = %finding.detail, "kiosk link used from another province");
     }
     Ok(())
 }
