@@ -34,7 +34,7 @@ FLOOR_PORT=${FLOOR_PORT:-18900}
 
 export CHECKIN_BOOTSTRAP_ADMIN_PHONE=13800000000 CHECKIN_BOOTSTRAP_ADMIN_PASSWORD=bench-admin-pw
 export CHECKIN_QR_PERIOD_SECONDS=5 CHECKIN_ARGON2_MEMORY_KIB=64 CHECKIN_ARGON2_ITERATIONS=1
-export CHECKIN_RATE_CHECKIN_PER_IP=1000000 CHECKIN_RATE_LOGIN_PER_IP=100000 RUST_LOG=warn
+export CHECKIN_RATE_CHECKIN_PER_IP=1000000 CHECKIN_RATE_LOGIN_PER_IP=100000 CHECKIN_LOGIN_MAX_FAILURES_PER_IP=100000 RUST_LOG=warn
 
 ticks_per_s=$(getconf CLK_TCK)
 # utime + stime (clock ticks) of the server's thread named $2, 0 if none.
@@ -48,7 +48,7 @@ thread_ticks() {
 }
 
 run_one() { # build-name binary in-flight
-  local name=$1 bin=$2 n=$3 dir=$WORK/run db_url server floor out
+  local name=$1 bin=$2 n=$3 dir=$WORK/$1-$DB-$3 db_url server floor out
   rm -rf "$dir"; mkdir -p "$dir/sqlite"
   if [ "$DB" = postgres ]; then
     local dbname=write_path_$$_$RANDOM
@@ -69,6 +69,10 @@ run_one() { # build-name binary in-flight
   local loadgen=$!
   until grep -q "provisioning took" "$out" 2>/dev/null || ! kill -0 $loadgen 2>/dev/null; do sleep 0.2; done
   local before; before=$(thread_ticks $server attendance-writ)
+  if [ -n "${PERF:-}" ]; then # profile the check-in phase (after healthz and floor)
+    until grep -q "^POST /floor" "$out" 2>/dev/null || ! kill -0 $loadgen 2>/dev/null; do sleep 0.2; done
+    sleep 2; perf record -F 499 -g -p $server -o "$dir/perf.data" -- sleep 10 >/dev/null 2>&1
+  fi
   wait $loadgen
   local after; after=$(thread_ticks $server attendance-writ)
   kill $server $floor 2>/dev/null; wait $server $floor 2>/dev/null
