@@ -32,6 +32,14 @@ pub struct Args {
     /// Which phases to run: `healthz`, `checkin` or `both`.
     #[arg(long, default_value = "both", value_parser = ["healthz", "checkin", "both"])]
     pub phases: String,
+    /// The durable-write floor (`../shared/bench/floor`), e.g. `http://127.0.0.1:18900`:
+    /// when set, a phase between healthz and check-in drives its `POST /floor` with the
+    /// same check-in bodies, workers and duration, with an HS256 token minted here.
+    #[arg(long)]
+    pub floor_url: Option<String>,
+    /// The floor's HS256 key (its built-in one unless changed there).
+    #[arg(long, default_value = "floor-secret-floor-secret-floor-secret!!")]
+    pub floor_key: String,
 }
 
 impl Args {

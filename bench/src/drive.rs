@@ -273,3 +273,76 @@ async fn scan(
         })
     }
 }
+
+/// The durable-write floor's `POST /floor` from `concurrency` workers for
+/// `duration`, with the same bodies a check-in phase sends (each site's current
+/// code, a fresh `client_event_id`, the physician's device, a fix near the fence
+/// centre) and an HS256 token per physician minted with `key`.
+pub async fn floor(
+    world: Arc<World>,
+    url: &str,
+    key: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Result<PhaseStats> {
+    let codes = Codes::new(world.sites.len());
+    let mut site_codes = Vec::with_capacity(world.sites.len());
+    for (index, site) in world.sites.iter().enumerate() {
+        site_codes.push(codes.of(index, site).await?);
+    }
+    let key = jsonwebtoken::EncodingKey::from_secret(key.as_bytes());
+    let base = mobile_api::client::Client::new(url);
+    let clients = world
+        .physicians
+        .iter()
+        .map(|physician| {
+            let claims = serde_json::json!({ "sub": physician.device_id });
+            let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key)?;
+            Ok(base.with_token(token))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (clients, site_codes) = (Arc::new(clients), Arc::new(site_codes));
+    let next = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + duration;
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (world, clients, site_codes, next) = (
+            world.clone(),
+            clients.clone(),
+            site_codes.clone(),
+            next.clone(),
+        );
+        let seed = Uuid::new_v4().as_u64_pair().0;
+        workers.spawn(async move {
+            let mut stats = PhaseStats::default();
+            let mut jitter = Jitter::seeded(seed);
+            while Instant::now() < deadline {
+                let index = next.fetch_add(1, Ordering::Relaxed) as usize % clients.len().max(1);
+                let (Some(physician), Some(client)) =
+                    (world.physicians.get(index), clients.get(index))
+                else {
+                    anyhow::bail!("no physicians");
+                };
+                let site = &world.sites[physician.site];
+                let body = request(physician, &site_codes[physician.site], &mut jitter, site);
+                let started = Instant::now();
+                let sent = client
+                    .request(Method::POST, "/floor")
+                    .json(&body)
+                    .send()
+                    .await;
+                let outcome = match sent {
+                    Ok(response) => label(response).await,
+                    Err(_) => "transport".to_owned(),
+                };
+                stats.record(started.elapsed(), outcome);
+            }
+            anyhow::Ok(stats)
+        });
+    }
+    let mut total = PhaseStats::default();
+    while let Some(stats) = workers.join_next().await {
+        total.merge(&stats??);
+    }
+    Ok(total)
+}

@@ -251,8 +251,27 @@ pub async fn provision(args: &Args) -> Result<World> {
                 })
                 .await
                 .with_context(|| format!("login of physician {index}"))?;
+            let client = anonymous.with_token(token.access_token);
+            // A user an administrator created sets their own password first (the
+            // token stays valid).
+            if token.must_change_password {
+                let changed = client
+                    .request(reqwest::Method::POST, "/api/v1/auth/password")
+                    .json(&ChangePassword {
+                        current_password: PASSWORD.to_owned(),
+                        new_password: format!("{PASSWORD}-own"),
+                    })
+                    .send()
+                    .await
+                    .with_context(|| format!("password of physician {index}"))?;
+                anyhow::ensure!(
+                    changed.status().is_success(),
+                    "password of physician {index}: {}",
+                    changed.status()
+                );
+            }
             Ok(Physician {
-                client: anonymous.with_token(token.access_token),
+                client,
                 site,
                 device_id,
             })

@@ -49,13 +49,23 @@ impl PhaseStats {
         self.outcomes.get(outcome).copied().unwrap_or(0)
     }
 
+    /// Every answer had status 201 (and there was at least one).
+    pub fn all_created(&self) -> bool {
+        self.requests() > 0
+            && self
+                .outcomes
+                .keys()
+                .all(|outcome| outcome.starts_with("201"))
+    }
+
+    /// Latency in milliseconds at `quantile` (0.5 = median).
+    pub fn ms_at(&self, quantile: f64) -> f64 {
+        self.latency_us.value_at_quantile(quantile) as f64 / 1000.0
+    }
+
     /// Requests per second over `elapsed`.
     pub fn rate(&self, elapsed: Duration) -> f64 {
         self.requests() as f64 / elapsed.as_secs_f64().max(1e-9)
-    }
-
-    fn ms_at(&self, quantile: f64) -> f64 {
-        self.latency_us.value_at_quantile(quantile) as f64 / 1000.0
     }
 
     /// One block of text: requests, rate, percentiles, outcomes.
@@ -93,5 +103,14 @@ mod tests {
         assert_eq!(a.count("201"), 2);
         assert_eq!(a.count("422 code_reused"), 1);
         assert!(a.report("x", Duration::from_secs(1)).contains("3 requests"));
+        assert!(!a.all_created());
+        assert!(b.count("201") == 1 && !PhaseStats::default().all_created());
+        let mut created = PhaseStats::default();
+        created.record(Duration::from_millis(1), "201 accepted".to_owned());
+        created.record(
+            Duration::from_millis(1),
+            "201 flagged [\"short_visit\"]".to_owned(),
+        );
+        assert!(created.all_created());
     }
 }
