@@ -240,8 +240,11 @@ mod profile {
     use tracing::field::{Field, Visit};
     use tracing_subscriber::layer::Context;
 
-    /// Per statement text: executions, rows returned, seconds inside the statement.
-    pub static STATS: Mutex<Option<HashMap<String, (u64, u64, f64)>>> = Mutex::new(None);
+    /// Executions, rows returned, seconds inside the statement.
+    pub type Figures = (u64, u64, f64);
+
+    /// Per statement text.
+    pub static STATS: Mutex<Option<HashMap<String, Figures>>> = Mutex::new(None);
 
     pub fn start() {
         if let Ok(mut stats) = STATS.lock() {
@@ -249,7 +252,7 @@ mod profile {
         }
     }
 
-    pub fn take() -> Vec<(String, (u64, u64, f64))> {
+    pub fn take() -> Vec<(String, Figures)> {
         let taken = STATS
             .lock()
             .ok()
