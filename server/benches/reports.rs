@@ -12,15 +12,27 @@
 //! - `XIAXIANG_BENCH_RUNS`: timed runs per report and scope, default 3 (plus a warm-up);
 //! - `XIAXIANG_BENCH_POSTGRES_URL`: an admin URL; the bench creates (and keeps)
 //!   databases `xiaxiang_bench_<events>` on that server;
-//! - `XIAXIANG_BENCH_SQLITE=0`: skip SQLite.
+//! - `XIAXIANG_BENCH_SQLITE=0`: skip SQLite;
+//! - `XIAXIANG_BENCH_PROFILE=1`: print, for each report's warm-up run, the SQL
+//!   statements it ran (count, rows returned, time inside the statement) and the time
+//!   spent outside SQL.
+//! - `XIAXIANG_BENCH_TICKS=1`: after the reports, time scheduler ticks
+//!   (`scheduler::run_once`) on a clock past the simulated year: a catch-up tick, a
+//!   tick with nothing due, a tick a day later (a day's periods due) and one more with
+//!   nothing due. Ticks judge periods (they write `job_runs` and `requirement_missed`,
+//!   which the reports do not read); the clock moves two days further on each run
+//!   (kept in `reports-<events>.<db>.ticks` beside the marker).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use xiaxiang_server::config::Config;
+use xiaxiang_server::domain::access::{Actor, Role, Scope};
 use xiaxiang_server::domain::jurisdiction::JurisdictionCode;
-use xiaxiang_server::service::reports::{ReportScope, compliance_report, monthly_report};
+use xiaxiang_server::service::reports::{
+    ReportScope, compliance_report, county_statistics, monthly_report, service_record,
+};
 use xiaxiang_server::synthetic::{FaultRates, Path, Plan, Spec, manual_clock, offline_state, seed};
 
 /// The simulated year ends here; the reports are about its last month.
@@ -30,6 +42,9 @@ const DAYS: u32 = 365;
 /// Events per physician and simulated day, measured on the generator's defaults.
 const EVENTS_PER_PHYSICIAN_DAY: f64 = 0.70;
 const PHYSICIANS_PER_COUNTY: u32 = 40;
+/// The county statistics (县域统计表) are of the calendar year the simulated year
+/// ends in; the service record (one physician's postings) is the same for both scopes.
+const STATISTICS_YEAR: i32 = 2026;
 
 fn env_list(name: &str, default: &str) -> Vec<u64> {
     std::env::var(name)
@@ -81,6 +96,60 @@ struct Target {
     label: String,
     url: String,
     marker: PathBuf,
+}
+
+/// The morning after the simulated year (the month is complete): the reports' clock.
+fn report_clock() -> chrono::DateTime<Utc> {
+    let (y, m, d) = END_DATE;
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(y, m, d, 9, 0, 0)
+        .single()
+        .expect("instant")
+        .with_timezone(&Utc)
+        + chrono::Duration::days(1)
+}
+
+/// Times scheduler ticks past the simulated year (see the module comment).
+async fn run_ticks(target: &Target) -> anyhow::Result<()> {
+    let days_file = target.marker.with_extension("ticks");
+    let done: i64 = std::fs::read_to_string(&days_file)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    let base = report_clock() + chrono::Duration::days(done);
+    let (clock, shared) = manual_clock(base);
+    let state = offline_state(&config(target.url.clone()), shared).await?;
+    let minute = chrono::Duration::minutes(1);
+    let day = chrono::Duration::days(1);
+    for (name, at) in [
+        ("catch-up", base),
+        ("nothing due", base + minute),
+        ("a day due", base + day),
+        ("nothing due", base + day + minute),
+    ] {
+        clock.set(at);
+        if profiling() {
+            profile::start();
+        }
+        let started = Instant::now();
+        let report = xiaxiang_server::scheduler::run_once(&state).await?;
+        let took = started.elapsed();
+        println!(
+            "{:<18} tick {:<12} at {}  {:>7} periods judged {:>6} missed  {:>9.1} ms",
+            target.label,
+            name,
+            at.format("%Y-%m-%d %H:%M"),
+            report.periods_judged,
+            report.requirements_missed,
+            took.as_secs_f64() * 1e3,
+        );
+        if profiling() {
+            profile::print(&format!("{} tick {name}", target.label), took);
+        }
+    }
+    std::fs::write(&days_file, (done + 2).to_string())?;
+    state.store.close().await;
+    Ok(())
 }
 
 async fn ensure_seeded(target: &Target, events: u64) -> anyhow::Result<()> {
@@ -163,6 +232,118 @@ async fn postgres_target(admin_url: &str, events: u64) -> anyhow::Result<Target>
     })
 }
 
+/// Statement statistics gathered from sqlx's `sqlx::query` events while profiling.
+mod profile {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use tracing::field::{Field, Visit};
+    use tracing_subscriber::layer::Context;
+
+    /// Executions, rows returned, seconds inside the statement.
+    pub type Figures = (u64, u64, f64);
+
+    /// Per statement text.
+    pub static STATS: Mutex<Option<HashMap<String, Figures>>> = Mutex::new(None);
+
+    pub fn start() {
+        if let Ok(mut stats) = STATS.lock() {
+            *stats = Some(HashMap::new());
+        }
+    }
+
+    pub fn take() -> Vec<(String, Figures)> {
+        let taken = STATS
+            .lock()
+            .ok()
+            .and_then(|mut s| s.take())
+            .unwrap_or_default();
+        let mut rows: Vec<_> = taken.into_iter().collect();
+        rows.sort_by(|a, b| b.1.2.total_cmp(&a.1.2));
+        rows
+    }
+
+    #[derive(Default)]
+    struct Fields {
+        summary: String,
+        statement: String,
+        rows: u64,
+        secs: f64,
+    }
+
+    impl Visit for Fields {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            match field.name() {
+                "summary" => self.summary = value.to_owned(),
+                "db.statement" => self.statement = value.to_owned(),
+                _ => {}
+            }
+        }
+        fn record_u64(&mut self, field: &Field, value: u64) {
+            if field.name() == "rows_returned" {
+                self.rows = value;
+            }
+        }
+        fn record_f64(&mut self, field: &Field, value: f64) {
+            if field.name() == "elapsed_secs" {
+                self.secs = value;
+            }
+        }
+        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    }
+
+    pub struct Layer;
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Layer {
+        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+            if event.metadata().target() != "sqlx::query" {
+                return;
+            }
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            let text = if fields.statement.trim().is_empty() {
+                fields.summary
+            } else {
+                fields.statement
+            };
+            let key: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if let Ok(mut guard) = STATS.lock()
+                && let Some(stats) = guard.as_mut()
+            {
+                let entry = stats.entry(key).or_default();
+                entry.0 += 1;
+                entry.1 += fields.rows;
+                entry.2 += fields.secs;
+            }
+        }
+    }
+
+    /// Prints the statements of one run, the costliest first.
+    pub fn print(label: &str, wall: std::time::Duration) {
+        let rows = take();
+        let (count, returned, secs) = rows.iter().fold((0, 0, 0.0), |acc, (_, s)| {
+            (acc.0 + s.0, acc.1 + s.1, acc.2 + s.2)
+        });
+        println!(
+            "  profile {label}: {count} statements, {returned} rows returned, {:.1} ms in statements \
+             (summed; they may overlap), wall {:.1} ms",
+            secs * 1e3,
+            wall.as_secs_f64() * 1e3
+        );
+        for (sql, (n, rows, secs)) in rows.iter().take(12) {
+            let short: String = sql.chars().take(150).collect();
+            println!(
+                "    {n:>6} x {rows:>9} rows {:>9.1} ms  {short}",
+                secs * 1e3
+            );
+        }
+    }
+}
+
+fn profiling() -> bool {
+    std::env::var("XIAXIANG_BENCH_PROFILE").is_ok_and(|v| v == "1")
+}
+
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
@@ -170,14 +351,7 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 /// Times both reports over the province and over one county.
 async fn run_reports(target: &Target, runs: usize) -> anyhow::Result<()> {
-    let (y, m, d) = END_DATE;
-    // The morning after the simulated year: the month is complete.
-    let now = chrono_tz::Asia::Shanghai
-        .with_ymd_and_hms(y, m, d, 9, 0, 0)
-        .single()
-        .expect("instant")
-        .with_timezone(&Utc)
-        + chrono::Duration::days(1);
+    let now = report_clock();
     let (_clock, shared) = manual_clock(now);
     let state = offline_state(&config(target.url.clone()), shared).await?;
     let province = state
@@ -190,6 +364,18 @@ async fn run_reports(target: &Target, runs: usize) -> anyhow::Result<()> {
         .jurisdiction(&JurisdictionCode::parse("390102")?)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no county 390102 in {}", target.label))?;
+    // One physician of the county for the service record (履职记录), as an admin.
+    let physician = monthly_report(&state, &ReportScope::jurisdiction(county.clone()), MONTH)
+        .await?
+        .rows
+        .first()
+        .map(|r| r.physician_id)
+        .ok_or_else(|| anyhow::anyhow!("no physician in county 390102"))?;
+    let admin = Actor {
+        user_id: uuid::Uuid::nil(),
+        role: Role::Admin,
+        scope: Scope::Everything,
+    };
     for (scope_name, scope) in [
         (
             format!("province {}", province.code),
@@ -200,17 +386,33 @@ async fn run_reports(target: &Target, runs: usize) -> anyhow::Result<()> {
             ReportScope::jurisdiction(county.clone()),
         ),
     ] {
-        for report in ["monthly", "compliance"] {
+        for report in ["monthly", "compliance", "statistics", "record"] {
             let mut times = Vec::new();
             let mut rows = 0;
             for run in 0..=runs {
+                if run == 0 && profiling() {
+                    profile::start();
+                }
                 let started = Instant::now();
                 rows = match report {
                     "monthly" => monthly_report(&state, &scope, MONTH).await?.rows.len(),
-                    _ => compliance_report(&state, &scope, MONTH).await?.rows.len(),
+                    "compliance" => compliance_report(&state, &scope, MONTH).await?.rows.len(),
+                    "statistics" => county_statistics(&state, &scope, STATISTICS_YEAR)
+                        .await?
+                        .rows
+                        .len(),
+                    _ => service_record(&state, &admin, physician)
+                        .await?
+                        .postings
+                        .len(),
                 };
                 if run > 0 {
                     times.push(started.elapsed());
+                } else if profiling() {
+                    profile::print(
+                        &format!("{} {scope_name} {report}", target.label),
+                        started.elapsed(),
+                    );
                 }
             }
             let best = times.iter().min().copied().unwrap_or_default();
@@ -253,12 +455,23 @@ async fn bench() -> anyhow::Result<()> {
         for target in &targets {
             ensure_seeded(target, n).await?;
             run_reports(target, runs).await?;
+            if std::env::var("XIAXIANG_BENCH_TICKS").is_ok_and(|v| v == "1") {
+                run_ticks(target).await?;
+            }
         }
     }
     Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
+    if profiling() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::registry().with(profile::Layer).with(
+            tracing_subscriber::filter::Targets::new()
+                .with_target("sqlx::query", tracing::Level::DEBUG),
+        );
+        tracing::subscriber::set_global_default(subscriber)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

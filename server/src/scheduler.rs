@@ -10,6 +10,14 @@
 //! in `job_runs` in the same transaction that raises its `requirement_missed`. Two
 //! processes ticking at once do each piece of work once.
 //!
+//! Requirement periods are found from a watermark (`job_watermarks`): the instant
+//! through which every due period was judged. A tick looks only at the periods that
+//! became due after it (none on most ticks: periods become due at a local midnight
+//! plus [`settle_delay`]) and at the assignments recorded or changed since, so a tick
+//! with nothing due costs the same whatever the history; the watermark moves once a
+//! tick finished without error. Without a watermark (the first tick ever) a tick
+//! looks back [`LOOKBACK_DAYS`], as it did before.
+//!
 //! Presence-check deadlines also go to a shared schedule in the cache (a Redis sorted
 //! set; [`crate::service::inspections::note_presence_deadline`]), so that the timer's
 //! tick with nothing due does no presence sweep of the database. The schedule is only
@@ -19,7 +27,7 @@
 //! may have been lost meanwhile). [`run_once`] always sweeps in full. A deadline Redis
 //! lost is thus expired at most one full-sweep interval late, never lost.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -278,16 +286,35 @@ pub fn due_periods(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Vec<DuePeriod> {
+    due_periods_after(assignment, requirements, tz, now, None)
+}
+
+/// The instant a period ending on local date `last` becomes due.
+pub fn due_at(last: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    crediting::close_of_local_day(last, tz) + settle_delay()
+}
+
+/// [`due_periods`] that became due after `after` (all of them when `None`).
+pub fn due_periods_after(
+    assignment: &Assignment,
+    requirements: &[Requirement],
+    tz: Tz,
+    now: DateTime<Utc>,
+    after: Option<DateTime<Utc>>,
+) -> Vec<DuePeriod> {
     let oldest = local_date(now, tz) - Duration::days(LOOKBACK_DAYS);
-    let settle = settle_delay();
     let mut due = Vec::new();
     for (index, requirement) in requirements.iter().enumerate() {
         for period in requirements::periods(requirement.period, assignment.date_range()) {
             let ended_at = crediting::close_of_local_day(period.1, tz);
-            if ended_at + settle > now {
+            let due_instant = due_at(period.1, tz);
+            if due_instant > now {
                 break; // periods come in order: the later ones have not ended either
             }
-            if period.1 < oldest || ended_at <= assignment.created_at {
+            if period.1 < oldest
+                || ended_at <= assignment.created_at
+                || after.is_some_and(|after| due_instant <= after)
+            {
                 continue;
             }
             due.push(DuePeriod {
@@ -301,14 +328,96 @@ pub fn due_periods(
     due
 }
 
+/// The local dates, in any of `zones`, whose periods become due in `(after, now]`:
+/// the first and last such date, `None` when there is none (most ticks).
+pub fn ends_due_between(
+    zones: &[Tz],
+    after: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<(NaiveDate, NaiveDate)> {
+    if now <= after {
+        return None;
+    }
+    let settle = settle_delay();
+    let mut range: Option<(NaiveDate, NaiveDate)> = None;
+    for &tz in zones {
+        // A day's end is its next day's start; a day or two of slack either side.
+        let first = local_date(after - settle, tz) - Duration::days(2);
+        let last = local_date(now - settle, tz) + Duration::days(1);
+        let mut date = first;
+        while date <= last {
+            let at = due_at(date, tz);
+            if at > after && at <= now {
+                range = Some(match range {
+                    None => (date, date),
+                    Some((lo, hi)) => (lo.min(date), hi.max(date)),
+                });
+            }
+            date += Duration::days(1);
+        }
+    }
+    range
+}
+
+/// Assignments recorded or changed this long before the watermark are looked at
+/// again in full (a write committed a little after its clock time).
+pub const CHANGE_MARGIN: Duration = Duration::minutes(10);
+
+/// Which of an assignment's due periods a tick at `now` judges, given the watermark
+/// `after` (`None`: every due period in the look-back) and whether the assignment was
+/// recorded or had its terms changed since shortly before it (then every due period:
+/// its periods may have been shaped after the watermark passed them).
+pub fn periods_to_judge(
+    assignment: &Assignment,
+    requirements: &[Requirement],
+    tz: Tz,
+    now: DateTime<Utc>,
+    after: Option<DateTime<Utc>>,
+    changed_since_watermark: bool,
+) -> Vec<DuePeriod> {
+    let after = if changed_since_watermark { None } else { after };
+    due_periods_after(assignment, requirements, tz, now, after)
+}
+
 /// Judges every due, unclaimed requirement period of every assignment that may have
 /// one; answers (periods judged, requirement_missed raised) by this process.
 async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
     let now = state.now();
-    // Local dates differ from UTC by at most a day either way.
-    let today = now.date_naive();
-    let ended_since = today - Duration::days(LOOKBACK_DAYS + 1);
-    let started_by = today + Duration::days(1);
+    let watermark = state.store.job_watermark(REQUIREMENT_JOB).await?;
+    // The assignments to look at, each with whether it is looked at in full.
+    let mut candidates: Vec<(Assignment, bool)> = Vec::new();
+    match watermark {
+        Some(after) if after >= now => return Ok((0, 0)),
+        Some(after) => {
+            let zones = state.store.site_timezones().await?;
+            let changed = state
+                .store
+                .assignments_changed_since(after - CHANGE_MARGIN)
+                .await?;
+            let changed_ids: HashSet<Uuid> = changed.iter().map(|a| a.id).collect();
+            if let Some((from, to)) = ends_due_between(&zones, after, now) {
+                for assignment in state.store.assignments_between(from, to).await? {
+                    if !changed_ids.contains(&assignment.id) {
+                        candidates.push((assignment, false));
+                    }
+                }
+            }
+            candidates.extend(changed.into_iter().map(|a| (a, true)));
+        }
+        None => {
+            // Local dates differ from UTC by at most a day either way.
+            let today = now.date_naive();
+            let ended_since = today - Duration::days(LOOKBACK_DAYS + 1);
+            let started_by = today + Duration::days(1);
+            for assignment in state
+                .store
+                .assignments_between(ended_since, started_by)
+                .await?
+            {
+                candidates.push((assignment, true));
+            }
+        }
+    }
     let claimer = format!(
         "pid {} tick {}",
         std::process::id(),
@@ -317,16 +426,10 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
     let mut programs: HashMap<Uuid, Program> = HashMap::new();
     let mut sites: HashMap<Uuid, Organization> = HashMap::new();
     let (mut judged, mut missed) = (0, 0);
-    // Working days are judged on the holiday schedules loaded (one small read a tick).
-    let calendar = crate::service::admin::calendars::calendar(state).await?;
-    for id in state
-        .store
-        .assignment_ids_between(ended_since, started_by)
-        .await?
-    {
-        let Some(assignment) = state.store.assignment(id).await? else {
-            continue;
-        };
+    // Working days are judged on the holiday schedules loaded (one small read when
+    // anything may be due).
+    let mut calendar = None;
+    for (assignment, in_full) in &candidates {
         if !programs.contains_key(&assignment.program_id) {
             let Some((program, _)) = state.store.program(assignment.program_id).await? else {
                 continue;
@@ -345,14 +448,19 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
         ) else {
             continue;
         };
-        let due = due_periods(&assignment, &program.requirements, site.timezone, now);
+        let due = periods_to_judge(
+            assignment,
+            &program.requirements,
+            site.timezone,
+            now,
+            watermark,
+            *in_full,
+        );
         if due.is_empty() {
             continue;
         }
-        let claimed = state
-            .store
-            .claimed_runs(REQUIREMENT_JOB, &format!("{}:", assignment.id))
-            .await?;
+        let keys: Vec<String> = due.iter().map(|d| d.run_key.clone()).collect();
+        let claimed = state.store.claimed_among(REQUIREMENT_JOB, &keys).await?;
         let due: Vec<DuePeriod> = due
             .into_iter()
             .filter(|d| !claimed.contains(&d.run_key))
@@ -360,7 +468,13 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
         if due.is_empty() {
             continue;
         }
-        let credit = AssignmentCredit::read(state, &assignment, program, site, &due).await?;
+        if calendar.is_none() {
+            calendar = Some(crate::service::admin::calendars::calendar(state).await?);
+        }
+        let Some(calendar) = calendar.as_ref() else {
+            continue;
+        };
+        let credit = AssignmentCredit::read(state, assignment, program, site, &due).await?;
         let today = local_date(now, site.timezone);
         let counting = requirements::months_that_count(
             &program.requirements,
@@ -371,7 +485,7 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
             let mut tally = Tally::from_days(&credit.days, period.period).on_calendar(
                 &credit.days,
                 period.period,
-                &calendar,
+                calendar,
             );
             if period.requirement.is_consecutive_span() {
                 tally = tally.counting_only(&counting);
@@ -419,6 +533,11 @@ async fn judge_ended_periods(state: &AppState) -> ApiResult<(usize, usize)> {
             }
         }
     }
+    // Everything due by now was judged (by this process or another one).
+    state
+        .store
+        .advance_job_watermark(REQUIREMENT_JOB, now)
+        .await?;
     Ok((judged, missed))
 }
 
@@ -634,6 +753,217 @@ mod tests {
         assert!(
             due.iter()
                 .any(|d| d.period == (date("2026-04-01"), date("2026-04-15")))
+        );
+    }
+
+    /// A small deterministic generator for the tick schedule (no rand in the tests).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, below: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % below.max(1)
+        }
+    }
+
+    /// One modelled assignment: its terms may change (ended early) at `changes_at`.
+    struct Modelled {
+        before: Assignment,
+        after: Option<(DateTime<Utc>, Assignment)>,
+        tz: Tz,
+        requirements: Vec<Requirement>,
+    }
+
+    impl Modelled {
+        /// The assignment as stored at `now`, with when it last changed; none
+        /// before it was recorded.
+        fn at(&self, now: DateTime<Utc>) -> Option<(&Assignment, DateTime<Utc>)> {
+            if self.before.created_at > now {
+                return None;
+            }
+            match &self.after {
+                Some((at, changed)) if *at <= now => Some((changed, *at)),
+                _ => Some((&self.before, self.before.created_at)),
+            }
+        }
+    }
+
+    fn world() -> Vec<Modelled> {
+        let shanghai = chrono_tz::Asia::Shanghai;
+        let urumqi = chrono_tz::Asia::Urumqi;
+        let new_york = chrono_tz::America::New_York;
+        let reqs = vec![
+            requirement(Period::Month, None),
+            requirement(Period::Week, None),
+            requirement(Period::Quarter, None),
+            requirement(Period::Assignment, None),
+            requirement(Period::Month, Some(ActivityKind::Training)),
+        ];
+        let mut out = Vec::new();
+        for (i, (start, end, created, tz)) in [
+            ("2025-01-01", "2026-06-30", local(2024, 12, 20, 9), shanghai),
+            ("2025-03-10", "2025-09-09", local(2025, 3, 9, 18), urumqi),
+            // Recorded late: its early periods are not held against anyone.
+            ("2025-02-01", "2026-01-31", local(2025, 4, 17, 10), new_york),
+            ("2025-06-01", "2026-05-31", local(2025, 5, 30, 23), shanghai),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let before = assignment(start, end, created);
+            // The second one is ended early, after the watermark passed its new end.
+            let after = (i == 1).then(|| {
+                let mut ended = before.clone();
+                ended.end_date = date("2025-07-13");
+                (local(2025, 7, 25, 11), ended)
+            });
+            out.push(Modelled {
+                before,
+                after,
+                tz,
+                requirements: reqs.clone(),
+            });
+        }
+        out
+    }
+
+    /// Periods judged by a tick at `now` the way the scheduler picks them from the
+    /// watermark (candidates as its store reads select them).
+    fn judged_from_watermark(
+        world: &[Modelled],
+        watermark: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Vec<String> {
+        if watermark.is_some_and(|w| w >= now) {
+            return Vec::new();
+        }
+        let zones: Vec<Tz> = world.iter().map(|m| m.tz).collect();
+        let ends = watermark.and_then(|w| ends_due_between(&zones, w, now));
+        let mut keys = Vec::new();
+        for m in world {
+            let Some((a, changed_at)) = m.at(now) else {
+                continue;
+            };
+            let changed = watermark.is_some_and(|w| changed_at > w - CHANGE_MARGIN);
+            let overlaps = ends.is_some_and(|(from, to)| a.start_date <= to && a.end_date >= from);
+            if watermark.is_some() && !changed && !overlaps {
+                continue;
+            }
+            let due = periods_to_judge(a, &m.requirements, m.tz, now, watermark, changed);
+            keys.extend(due.into_iter().map(|d| d.run_key));
+        }
+        keys
+    }
+
+    /// Periods judged by a tick at `now` the way the scheduler did before the
+    /// watermark: every due period in the look-back.
+    fn judged_by_look_back(world: &[Modelled], now: DateTime<Utc>) -> Vec<String> {
+        world
+            .iter()
+            .filter_map(|m| m.at(now).map(|(a, _)| (a, m)))
+            .flat_map(|(a, m)| due_periods(a, &m.requirements, m.tz, now))
+            .map(|d| d.run_key)
+            .collect()
+    }
+
+    #[test]
+    fn ticks_from_a_watermark_judge_the_periods_the_look_back_judged() {
+        let world = world();
+        for seed in 1..=6u64 {
+            let mut rng = Lcg(seed);
+            let mut now = local(2024, 12, 1, 0);
+            let end = local(2026, 9, 1, 0);
+            let (mut old_claims, mut new_claims) = (
+                std::collections::HashSet::new(),
+                std::collections::HashSet::new(),
+            );
+            // The watermark survives restarts (it is stored); a failed tick leaves it.
+            let mut watermark: Option<DateTime<Utc>> = None;
+            let mut ticks = 0;
+            while now < end {
+                now += match rng.next(10) {
+                    // Two processes (or a restart) at the same instant.
+                    0 => Duration::zero(),
+                    // Exactly when a Shanghai period becomes due, or just before.
+                    1 => {
+                        let next = due_at(local_date(now, TZ), TZ) - now;
+                        if next > Duration::zero() {
+                            next
+                        } else {
+                            Duration::minutes(1)
+                        }
+                    }
+                    2 => {
+                        let next =
+                            due_at(local_date(now, TZ), TZ) - now - Duration::milliseconds(1);
+                        if next > Duration::zero() {
+                            next
+                        } else {
+                            Duration::minutes(1)
+                        }
+                    }
+                    // Downtime of up to three weeks.
+                    3 => Duration::hours(rng.next(24 * 21) as i64 + 1),
+                    _ => Duration::minutes(rng.next(60 * 30) as i64 + 1),
+                };
+                let old: Vec<String> = judged_by_look_back(&world, now)
+                    .into_iter()
+                    .filter(|k| !old_claims.contains(k))
+                    .collect();
+                let new: Vec<String> = judged_from_watermark(&world, watermark, now)
+                    .into_iter()
+                    .filter(|k| !new_claims.contains(k))
+                    .collect();
+                let mut sorted_old = old.clone();
+                sorted_old.sort();
+                let mut sorted_new = new.clone();
+                sorted_new.sort();
+                assert_eq!(sorted_new, sorted_old, "seed {seed}, tick at {now}");
+                old_claims.extend(old);
+                new_claims.extend(new);
+                // Now and then a tick fails before it moves the watermark.
+                if rng.next(7) != 0 {
+                    watermark = Some(watermark.map_or(now, |w| w.max(now)));
+                }
+                ticks += 1;
+            }
+            assert!(ticks > 200, "{ticks} ticks");
+            assert_eq!(old_claims, new_claims);
+            assert!(
+                old_claims.len() > 200,
+                "{} periods judged",
+                old_claims.len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_tick_with_nothing_due_finds_no_end_date() {
+        let zones = [TZ, chrono_tz::Asia::Urumqi];
+        // Shanghai's 2026-03-31 is due at 2026-04-04 00:00 local; Urumqi's two hours later.
+        let due = due_at(date("2026-03-31"), TZ);
+        assert_eq!(due, local(2026, 4, 4, 0));
+        assert_eq!(
+            ends_due_between(&zones, due - Duration::minutes(1), due),
+            Some((date("2026-03-31"), date("2026-03-31")))
+        );
+        assert_eq!(
+            ends_due_between(&zones, due, due + Duration::minutes(1)),
+            None
+        );
+        assert_eq!(
+            ends_due_between(&zones, due + Duration::hours(1), due + Duration::hours(3)),
+            Some((date("2026-03-31"), date("2026-03-31"))),
+            "Urumqi's midnight"
+        );
+        assert_eq!(ends_due_between(&zones, due, due), None);
+        assert_eq!(
+            ends_due_between(&zones, due - Duration::days(10), due),
+            Some((date("2026-03-21"), date("2026-03-31"))),
+            "Shanghai's 03-22 .. 03-31 and Urumqi's 03-21 .. 03-30"
         );
     }
 }

@@ -361,6 +361,39 @@ impl Store {
         rows.into_iter().map(Assignment::try_from).collect()
     }
 
+    /// Every assignment whose dates overlap `from..=to` (the scheduler's candidates).
+    pub async fn assignments_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Assignment>> {
+        const SQL: &str = "SELECT a.id, a.physician_id, a.site_id, a.program_id, a.mode, \
+            a.start_date, a.end_date, a.window_start, a.window_end, a.created_at \
+            FROM assignments a WHERE a.end_date >= $1 AND a.start_date <= $2 ORDER BY a.id";
+        let rows: Vec<AssignmentRow> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter().map(Assignment::try_from).collect()
+    }
+
+    /// Assignments recorded, or whose terms changed, after `since` (read through
+    /// `assignments_created_at` and `assignments_terms_at`).
+    pub async fn assignments_changed_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<Assignment>> {
+        const SQL: &str = "SELECT a.id, a.physician_id, a.site_id, a.program_id, a.mode, \
+            a.start_date, a.end_date, a.window_start, a.window_end, a.created_at \
+            FROM assignments a WHERE a.created_at > $1 OR a.terms_at > $1 ORDER BY a.id";
+        let rows: Vec<AssignmentRow> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(to_ms(since))
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter().map(Assignment::try_from).collect()
+    }
+
     /// The physicians holding the assignments of [`Store::report_assignments`].
     pub async fn report_physicians(
         &self,

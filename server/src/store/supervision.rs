@@ -474,21 +474,69 @@ impl Store {
         Ok(rows.into_iter().map(|(key,)| key).collect())
     }
 
-    /// Assignments that started on or before `started_by` and end on or after
-    /// `ended_since`: the ones with a period that may have ended recently.
-    pub async fn assignment_ids_between(
-        &self,
-        ended_since: NaiveDate,
-        started_by: NaiveDate,
-    ) -> StoreResult<Vec<Uuid>> {
-        const SQL: &str = "SELECT id FROM assignments WHERE end_date >= $1 AND start_date <= $2 \
-                           ORDER BY id";
-        let rows: Vec<(String,)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
-            .bind(ended_since.to_string())
-            .bind(started_by.to_string())
-            .fetch_all(pool)
+    /// Which of `keys` of `job` are claimed: point reads of the primary key, a few
+    /// hundred keys a statement.
+    pub async fn claimed_among(&self, job: &str, keys: &[String]) -> StoreResult<HashSet<String>> {
+        let mut claimed = HashSet::new();
+        for chunk in keys.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT run_key FROM job_runs WHERE job = $1 AND run_key IN ({})",
+                marks.join(", ")
+            );
+            let rows: Vec<(String,)> = on_pool!(self.db(), pool => {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(job);
+                for key in chunk {
+                    query = query.bind(key);
+                }
+                query.fetch_all(pool).await?
+            });
+            claimed.extend(rows.into_iter().map(|(key,)| key));
+        }
+        Ok(claimed)
+    }
+
+    /// The instant through which `job` has judged everything due (its watermark),
+    /// if it ever finished a tick.
+    pub async fn job_watermark(&self, job: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        const SQL: &str = "SELECT judged_through FROM job_watermarks WHERE job = $1";
+        let row: Option<(i64,)> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
+            .bind(job)
+            .fetch_optional(pool)
             .await?);
-        rows.iter().map(|(id,)| parse_uuid(id)).collect()
+        row.map(|(ms,)| from_ms(ms)).transpose()
+    }
+
+    /// Moves `job`'s watermark up to `through`; never down (another process may
+    /// have moved it further meanwhile).
+    pub async fn advance_job_watermark(
+        &self,
+        job: &str,
+        through: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO job_watermarks (job, judged_through) VALUES ($1, $2) \
+            ON CONFLICT (job) DO UPDATE SET judged_through = excluded.judged_through \
+            WHERE job_watermarks.judged_through < excluded.judged_through";
+        on_pool!(self.db(), pool => sqlx::query(SQL)
+            .bind(job)
+            .bind(to_ms(through))
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// The time zones of the organizations (a handful of distinct values).
+    pub async fn site_timezones(&self) -> StoreResult<Vec<chrono_tz::Tz>> {
+        const SQL: &str = "SELECT DISTINCT timezone FROM organizations";
+        let rows: Vec<(String,)> =
+            on_pool!(self.db(), pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+        rows.iter()
+            .map(|(tz,)| {
+                crate::domain::organization::parse_timezone(tz)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
     }
 
     /// Every anomaly raised for a physician, oldest first (for checks and tests).

@@ -99,3 +99,12 @@ pub(crate) async fn seeded_rows(url: &str) -> Vec<(&'static str, Vec<String>)> {
 pub(crate) async fn job_runs(url: &str) -> Vec<String> {
     rows(url, "SELECT job, run_key FROM job_runs").await
 }
+
+/// The details of the `requirement_missed` anomalies raised (JSON text).
+pub(crate) async fn requirement_missed(url: &str) -> Vec<String> {
+    rows(
+        url,
+        "SELECT detail FROM anomalies WHERE kind = 'requirement_missed' ORDER BY detail",
+    )
+    .await
+}

@@ -51,12 +51,11 @@ pub struct Options {
     /// Run the scheduler's full tick every Sunday night and after the last day, so
     /// requirement periods are judged (`requirement_missed`) as the days pass.
     ///
-    /// On by default for the service path, off for the bulk path: the scheduler looks
-    /// up its claimed periods per assignment with a scan of `job_runs`
-    /// (`Store::claimed_runs`), so each tick costs assignments x claimed periods,
-    /// which grows quadratically over a long, large run. Left off, the server's
+    /// On by default for the service path, off for the bulk path, where the server's
     /// scheduler judges every due period at its first tick after start (catch-up),
-    /// with that later `detected_at`.
+    /// with that later `detected_at`. A tick reads only the periods that came due
+    /// since the scheduler's watermark, so weekly ticks no longer grow with the
+    /// history; what they cost is judging the week's periods.
     pub judge_requirements: bool,
     /// The supervisors have not reviewed the anomalies of the last this many days
     /// yet (the demo leaves its latest week open for the visitor); 0 by default.

@@ -7,7 +7,7 @@ use super::plan::{FaultRates, Plan, Spec};
 use super::simulate::{Options, Path, seed, seed_with};
 use crate::auth::password::PasswordCost;
 use crate::config::Config;
-use crate::store::testing::{job_runs, seeded_rows};
+use crate::store::testing::{job_runs, requirement_missed, seeded_rows};
 
 fn spec() -> Spec {
     // Faults far above their real rates, so every kind of row appears in three weeks.
@@ -163,4 +163,88 @@ async fn the_bulk_path_leaves_requirement_periods_to_the_servers_first_tick() {
         report.periods_judged > 0 && report.requirements_missed > 0,
         "{report:?}"
     );
+}
+
+#[tokio::test]
+async fn ticks_from_the_watermark_judge_what_one_catch_up_tick_judges() {
+    use chrono::Duration;
+
+    use crate::domain::crediting::start_of_local_day;
+    use crate::domain::organization::DEFAULT_TIMEZONE;
+    use crate::scheduler::run_once;
+
+    // Ten weeks: several weeks and two month ends (January, February) come due.
+    let plan = Plan::generate(&Spec { days: 70, ..spec() }).expect("plan");
+    let (ticked_db, caught_up_db) = (TempDb::new(), TempDb::new());
+    let quiet = &mut |_: &str| {};
+    for db in [&ticked_db, &caught_up_db] {
+        seed(&config(db), &plan, Path::Bulk, quiet)
+            .await
+            .expect("bulk path");
+    }
+    let first = start_of_local_day(plan.spec.first_day(), DEFAULT_TIMEZONE);
+    let end = start_of_local_day(plan.spec.end_date + Duration::days(5), DEFAULT_TIMEZONE)
+        + Duration::hours(8);
+
+    // One server, restarted now and then, and a second one ticking beside it, over
+    // the whole time at irregular intervals (a few at the same instant).
+    let (clock, shared) = super::manual_clock(first);
+    let mut a = super::offline_state(&config(&ticked_db), shared.clone())
+        .await
+        .expect("state");
+    let b = super::offline_state(&config(&ticked_db), shared.clone())
+        .await
+        .expect("state");
+    let (mut at, mut step, mut judged_by_ticks) = (first, 0i64, 0);
+    while at < end {
+        step += 1;
+        at = (at + Duration::minutes((step * 617) % 2_900 + 1)).min(end);
+        clock.set(at);
+        if step % 9 == 0 {
+            a.store.close().await;
+            a = super::offline_state(&config(&ticked_db), shared.clone())
+                .await
+                .expect("restarted");
+        }
+        if step % 5 == 0 {
+            let (ra, rb) = tokio::join!(run_once(&a), run_once(&b));
+            judged_by_ticks += ra.expect("tick").periods_judged + rb.expect("tick").periods_judged;
+        } else {
+            judged_by_ticks += run_once(&a).await.expect("tick").periods_judged;
+        }
+    }
+    assert!(step > 40, "{step} ticks");
+    // Nothing left at the end, and a tick with nothing due judges nothing.
+    assert_eq!(run_once(&b).await.expect("tick").periods_judged, 0);
+    a.store.close().await;
+    b.store.close().await;
+
+    // The same data, the server started once at the end: one catch-up tick.
+    let (_clock, shared) = super::manual_clock(end);
+    let once = super::offline_state(&config(&caught_up_db), shared)
+        .await
+        .expect("state");
+    let caught_up = run_once(&once).await.expect("tick");
+    once.store.close().await;
+
+    assert!(caught_up.periods_judged > 20, "{caught_up:?}");
+    assert_eq!(judged_by_ticks, caught_up.periods_judged);
+    let periods = |runs: Vec<String>| -> Vec<String> {
+        runs.into_iter()
+            .filter(|r| r.starts_with("requirement_missed|"))
+            .collect()
+    };
+    let ticked_runs = periods(job_runs(&ticked_db.url()).await);
+    let caught_up_runs = periods(job_runs(&caught_up_db.url()).await);
+    assert_eq!(ticked_runs.len(), caught_up.periods_judged);
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(ticked_runs), sorted(caught_up_runs));
+    // The same periods missed, with the same figures.
+    let ticked_missed = sorted(requirement_missed(&ticked_db.url()).await);
+    let caught_up_missed = sorted(requirement_missed(&caught_up_db.url()).await);
+    assert!(!caught_up_missed.is_empty());
+    assert_eq!(ticked_missed, caught_up_missed);
 }
