@@ -295,3 +295,106 @@ async fn a_workload_target_is_met_or_missed_in_compliance_the_summary_and_the_sc
     assert!(wang_missed.is_empty(), "{wang_missed:?}");
     store.close().await;
 }
+
+/// The scheduler judges from a watermark (the instant through which everything due was
+/// judged). A site moved to a time zone ahead of its old one has a period that now fell
+/// due before the watermark: it is still judged, once, on the next tick.
+#[tokio::test]
+async fn a_site_moved_to_an_earlier_time_zone_has_its_period_judged_although_the_watermark_passed_it()
+ {
+    let b = Bureau::open(at(3, 2, 8, 0)).await;
+    let w = &b.world;
+    let program = b
+        .app
+        .admin
+        .create_program(&CreateProgram {
+            name: "光山县驻村服务（时区）".into(),
+            jurisdiction_code: w.county.clone(),
+            half_day_minutes: None,
+            full_day_minutes: None,
+            requirements: vec![Requirement {
+                min_days: Some(4.0),
+                ..requirement(RequirementPeriod::Month)
+            }],
+            eligibility: Default::default(),
+        })
+        .await
+        .expect("program");
+    let zhao = b.physician(w.hospital.id, "赵明", "主治医师", "内科").await;
+    b.assign(
+        &zhao,
+        &b.township,
+        program.id,
+        AssignmentMode::Dispatch,
+        ("2026-03-01", "2026-03-31"),
+    )
+    .await;
+    let missed = |found: Vec<xiaxiang_server::store::supervision::StoredAnomaly>| {
+        found
+            .into_iter()
+            .filter(|a| a.kind == "requirement_missed")
+            .count()
+    };
+    let tick = |when| {
+        let (app, clock) = (&b.app, b.app.clock.clone());
+        async move {
+            clock.set(when);
+            let peer = App::build(app.config.clone(), clock)
+                .await
+                .expect("a second process builds");
+            run_once(peer.state()).await.expect("tick");
+        }
+    };
+
+    // March ends at 24:00 Shanghai time (16:00 UTC); with the 72 h settle it falls due
+    // at 04-04 00:00 Shanghai. A tick two hours before: nothing due, the watermark moves.
+    tick(at(4, 3, 22, 0)).await;
+    let store = Store::connect(&b.app.db.url(), 1)
+        .await
+        .expect("store connects");
+    assert_eq!(
+        missed(
+            store
+                .anomalies_raised_for(zhao.user.id)
+                .await
+                .expect("read")
+        ),
+        0
+    );
+
+    // The site moves to UTC+14: its March ended 6 hours earlier, due before the watermark.
+    b.app
+        .admin
+        .update_organization(
+            b.township.org.id,
+            &UpdateOrganization {
+                timezone: Some("Pacific/Kiritimati".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("time zone changed");
+    tick(at(4, 3, 22, 30)).await;
+    assert_eq!(
+        missed(
+            store
+                .anomalies_raised_for(zhao.user.id)
+                .await
+                .expect("read")
+        ),
+        1,
+        "the month is judged on the first tick after the change"
+    );
+    tick(at(4, 4, 1, 0)).await;
+    assert_eq!(
+        missed(
+            store
+                .anomalies_raised_for(zhao.user.id)
+                .await
+                .expect("read")
+        ),
+        1,
+        "and never twice"
+    );
+    store.close().await;
+}

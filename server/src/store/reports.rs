@@ -379,14 +379,17 @@ impl Store {
     }
 
     /// Assignments recorded, or whose terms changed, after `since` (read through
-    /// `assignments_created_at` and `assignments_terms_at`).
+    /// `assignments_created_at` and `assignments_terms_at`), and those at a site edited
+    /// since then (a new time zone moves when its periods fall due).
     pub async fn assignments_changed_since(
         &self,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<Assignment>> {
         const SQL: &str = "SELECT a.id, a.physician_id, a.site_id, a.program_id, a.mode, \
             a.start_date, a.end_date, a.window_start, a.window_end, a.created_at \
-            FROM assignments a WHERE a.created_at > $1 OR a.terms_at > $1 ORDER BY a.id";
+            FROM assignments a WHERE a.created_at > $1 OR a.terms_at > $1 \
+            OR a.site_id IN (SELECT o.id FROM organizations o WHERE o.updated_at > $1) \
+            ORDER BY a.id";
         let rows: Vec<AssignmentRow> = on_pool!(self.db(), pool => sqlx::query_as(SQL)
             .bind(to_ms(since))
             .fetch_all(pool)
