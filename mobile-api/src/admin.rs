@@ -77,10 +77,11 @@ pub struct CreateOrganization {
     /// or a GeoJSON `Polygon`/`MultiPolygon` with an extra `crs` member
     /// (`wgs84` default, `gcj02`, `bd09`).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<GeofenceShape>, inline))]
     pub geofence: Option<serde_json::Value>,
     /// IANA time zone; default `Asia/Shanghai`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "iana-time-zone"))]
     pub timezone: Option<String>,
     /// Fixes reporting a worse accuracy are refused (`poor_accuracy`); default 100 m.
     #[serde(default)]
@@ -96,9 +97,11 @@ pub struct UpdateOrganization {
     pub name: Option<String>,
     /// A new geofence makes a new version; past events keep theirs.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<GeofenceShape>, inline))]
     pub geofence: Option<serde_json::Value>,
+    /// IANA time zone.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "iana-time-zone"))]
     pub timezone: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 5, maximum = 1000))]
@@ -118,7 +121,7 @@ pub struct Organization {
     pub jurisdiction_code: String,
     pub timezone: String,
     /// The current geofence in WGS-84 (`crs: "wgs84"`), whatever CRS it was given in.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<GeofenceShape>, inline))]
     pub geofence: Option<serde_json::Value>,
     /// Increases by one with every geofence change.
     pub geofence_version: Option<i64>,
@@ -146,8 +149,14 @@ pub struct CreateUser {
         schema(min_length = 1, max_length = 200, pattern = "\\S")
     )]
     pub name: String,
-    /// Mainland mobile number, 11 digits; the login name.
-    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*1[0-9]{10}\\s*$"))]
+    /// Mainland mobile number, 11 digits; the login name. Spaces and dashes between
+    /// them and a `+86`/`86` prefix are dropped (`Phone::parse`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^\\s*[ -]*(\\+[ -]*8[ -]*6[ -]*|8[ -]*6[ -]*)?1([ -]*[0-9]){10}[ -]*\\s*$"
+        )
+    )]
     pub phone: String,
     #[cfg_attr(
         feature = "openapi",
@@ -338,15 +347,15 @@ pub struct CreateProgram {
     pub jurisdiction_code: String,
     /// Minutes present that credit a half-day; default 180.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub half_day_minutes: Option<u32>,
     /// Minutes present that credit a full day; default 360.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub full_day_minutes: Option<u32>,
     pub requirements: Vec<Requirement>,
     /// Who may be sent and how a team is made up; absent: anyone.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::object")]
     pub eligibility: Eligibility,
 }
 
@@ -409,13 +418,19 @@ pub struct UpdateProgram {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan_photo: Option<crate::ScanPhotoMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub half_day_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub full_day_minutes: Option<u32>,
     /// Who may be sent (派出人员资格), replacing the programme's rules whole; `{}`
     /// clears them. Judged on new and changed assignments from now on; postings made
     /// before keep their place.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::optional_object"
+    )]
     pub eligibility: Option<Eligibility>,
 }
 
@@ -762,3 +777,55 @@ pub struct SetHolidayCalendar {
     pub source: Option<String>,
     pub days: Vec<CalendarDay>,
 }
+
+/// The document's shape of a geofence (the server reads it as JSON, `domain::geofence`):
+/// a circle of 10 to 5000 m, or a GeoJSON `Polygon`/`MultiPolygon` with an optional
+/// `crs`. What JSON Schema cannot state (closed rings, no self-intersection, at most
+/// 10,000 vertices) is answered 400 `invalid_geofence`.
+#[cfg(feature = "openapi")]
+pub struct GeofenceShape;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for GeofenceShape {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let crs = serde_json::json!({ "type": "string", "enum": ["wgs84", "gcj02", "bd09"] });
+        let shape = serde_json::json!({
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["type", "center", "radius_m"],
+                    "properties": {
+                        "type": { "type": "string", "enum": ["circle"] },
+                        "center": {
+                            "type": "object",
+                            "required": ["lat", "lon"],
+                            "properties": {
+                                "lat": { "type": "number", "minimum": -90, "maximum": 90 },
+                                "lon": { "type": "number", "minimum": -180, "maximum": 180 }
+                            }
+                        },
+                        "radius_m": { "type": "number", "minimum": 10, "maximum": 5000 },
+                        "crs": crs
+                    }
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "coordinates"],
+                    "properties": {
+                        "type": { "type": "string", "enum": ["Polygon", "MultiPolygon"] },
+                        "coordinates": { "type": "array", "minItems": 1 },
+                        "crs": crs
+                    }
+                }
+            ]
+        });
+        serde_json::from_value(shape).unwrap_or_else(|_| {
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Object)
+                .into()
+        })
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for GeofenceShape {}

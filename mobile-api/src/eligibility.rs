@@ -70,7 +70,11 @@ pub struct Eligibility {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disciplines: Vec<Discipline>,
     /// How the people sent to one site under the programme make up a team.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::optional_object"
+    )]
     pub team: Option<TeamRule>,
 }
 

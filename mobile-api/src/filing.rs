@@ -81,8 +81,10 @@ pub struct CreateFilingObligation {
     #[serde(default)]
     pub recipient: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 12))]
     pub due_months_after: Option<u32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31))]
     pub due_day: Option<u32>,
 }
 
@@ -96,8 +98,10 @@ pub struct UpdateFilingObligation {
     #[serde(default)]
     pub recipient: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 12))]
     pub due_months_after: Option<u32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 31))]
     pub due_day: Option<u32>,
     #[serde(default)]
     pub starts_on: Option<NaiveDate>,

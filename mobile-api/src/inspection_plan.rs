@@ -13,7 +13,10 @@ pub struct CreateInspectionPlan {
     #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: String,
     /// `YYYY-Qn` (光山 每季度督查) or `YYYY` (中站 年度督查考核).
-    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{4}(-Q[1-4])?\\s*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^\\s*(20[0-9]{2}|2100)(-Q[1-4])?\\s*$")
+    )]
     pub period: String,
     /// How many sites to draw (1 to 500; fewer when fewer sites exist).
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 500))]

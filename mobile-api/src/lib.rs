@@ -64,3 +64,36 @@ pub use sites::*;
 pub use supervision::*;
 pub use survey::*;
 pub use visits::*;
+
+/// Reads a nested struct only from a JSON object, as the document describes it: serde's
+/// derive would also read a struct from an array of its members in order (`[null,
+/// null]`). `#[serde(default, deserialize_with = "mobile_api::object")]`.
+pub fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error as _;
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+    if !value.is_object() {
+        return Err(D::Error::custom("expected an object"));
+    }
+    serde_json::from_value(value).map_err(D::Error::custom)
+}
+
+/// [`object`] for an optional member: `null` is absent.
+pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error as _;
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+    match value {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::Object(_) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(D::Error::custom),
+        _ => Err(D::Error::custom("expected an object")),
+    }
+}

@@ -11,12 +11,22 @@ use uuid::Uuid;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateScanPhotoSample {
     /// The jurisdiction (usually a county) whose sites' photos are sampled.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^\\s*[0-9]{6}\\s*$", example = "350881")
+    )]
     pub jurisdiction_code: String,
     /// `YYYY-MM`: the visits' local month.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^\\s*[0-9]{4}-(0[1-9]|1[0-2])\\s*$", example = "2026-03")
+    )]
     pub month: String,
     /// How many photos to draw (1 to 200; fewer when fewer exist).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 200))]
     pub n: u32,
     /// A seed (decimal, below 2^64) to repeat a draw; generated when absent.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*\\+?0*[0-9]{1,19}\\s*$"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<String>,
 }

@@ -12,12 +12,24 @@ use uuid::Uuid;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSurveyRound {
     /// The jurisdiction (usually a county) whose receiving sites' people are surveyed.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^\\s*[0-9]{6}\\s*$", example = "350881")
+    )]
     pub jurisdiction_code: String,
     /// Narrows the round to one programme (方案) of that jurisdiction or above.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program_id: Option<Uuid>,
-    /// `YYYY-MM`, `YYYY-Qn` or `YYYY`; or leave it out and give `from` and `to`.
+    /// `YYYY-MM`, `YYYY-Qn` or `YYYY` (2000 to 2100); or leave it out (or blank) and
+    /// give `from` and `to`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^\\s*((20[0-9]{2}|2100)(-Q[1-4]|-(0[1-9]|1[0-2]))?)?\\s*$",
+            example = "2026-Q1"
+        )
+    )]
     pub period: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<NaiveDate>,
@@ -25,6 +37,7 @@ pub struct CreateSurveyRound {
     pub to: Option<NaiveDate>,
     /// How many to draw (1 to 2000); default 80 (漳平 "抽取80个受益群众").
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2000))]
     pub sample_size: Option<u32>,
 }
 

@@ -12,9 +12,11 @@ use super::jurisdiction::JurisdictionCode;
 pub struct Phone(String);
 
 impl Phone {
-    /// Accepts spaces, dashes and a `+86`/`86` prefix, stores the bare 11 digits.
+    /// Accepts surrounding whitespace, spaces, dashes and a `+86`/`86` prefix, stores the
+    /// bare 11 digits (the document's pattern of `CreateUser::phone` says the same).
     pub fn parse(raw: &str) -> Result<Phone, UserError> {
         let digits: String = raw
+            .trim()
             .chars()
             .filter(|c| !matches!(c, ' ' | '-'))
             .collect::<String>();

@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{AppJson, AppQuery, ClientIp};
+use super::extract::{AppJson, AppQuery, ClientIp, blank_as_none};
 use super::limits;
 use crate::domain::access::{Actor, Role};
 use crate::domain::attendance::Action;
@@ -167,8 +167,12 @@ pub async fn my_assignments(
 #[into_params(parameter_in = Query)]
 pub struct VisitRange {
     /// First local date, default 31 days before `to`.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    #[param(value_type = Option<String>, format = Date)]
     pub from: Option<NaiveDate>,
     /// Last local date, default today (Asia/Shanghai).
+    #[serde(default, deserialize_with = "blank_as_none")]
+    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<NaiveDate>,
 }
 

@@ -54,22 +54,23 @@ pub async fn create_complaint(
 #[into_params(parameter_in = Query)]
 pub struct ComplaintListQuery {
     /// `received`, `handling` or `closed`.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = "^\\s*(received|handling|closed)?\\s*$")]
     status: Option<String>,
     #[param(value_type = Option<Uuid>)]
     physician_id: Option<String>,
     #[param(value_type = Option<Uuid>)]
     site_id: Option<String>,
     /// First received date, `YYYY-MM-DD`.
-    #[param(value_type = Option<String>, example = "2026-03-01")]
+    #[param(value_type = Option<String>, format = Date, example = "2026-03-01")]
     from: Option<String>,
     /// Last received date, inclusive.
-    #[param(value_type = Option<String>, example = "2026-03-31")]
+    #[param(value_type = Option<String>, format = Date, example = "2026-03-31")]
     to: Option<String>,
     /// 1 to 500, default 500.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `json` (default), `csv` or `xlsx`: the register (投诉登记表) with its title and totals.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$")]
     format: Option<String>,
 }
 

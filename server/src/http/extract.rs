@@ -48,10 +48,62 @@ where
                 "body: JSON nested deeper than {MAX_JSON_DEPTH} levels (depth limit)"
             )));
         }
+        let bytes = match as_documented(&bytes) {
+            Ok(Some(normalised)) => Bytes::from(normalised),
+            Ok(None) => bytes,
+            Err(error) => return Err(error),
+        };
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(AppJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// Reads a body the way the OpenAPI document (JSON Schema) describes it, where serde
+/// alone would differ: every request body is a JSON object (or `null` where optional),
+/// so a top-level array is refused (serde would read a struct from its members in
+/// order); and a number with a zero fraction (`5.0`) is an integer in JSON Schema, so it
+/// is rewritten as one before serde (which refuses `5.0` for an integer) reads it.
+/// `Ok(None)`: the body is fine as it is (or not JSON at all: serde says why).
+fn as_documented(bytes: &[u8]) -> Result<Option<Vec<u8>>, ApiError> {
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(None);
+    };
+    if value.is_array() {
+        return Err(ApiError::invalid("body: expected a JSON object"));
+    }
+    if !integral_floats_as_integers(&mut value) {
+        return Ok(None);
+    }
+    Ok(serde_json::to_vec(&value).ok())
+}
+
+/// Rewrites `5.0` (and `-3e2`) as integers, in place; true when anything changed.
+fn integral_floats_as_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64() else { return false };
+            // Within ±2^53 an f64 holds every integer exactly.
+            const EXACT: f64 = 9_007_199_254_740_992.0;
+            if f.fract() == 0.0 && f.abs() <= EXACT {
+                // Truncation is exact here: the fraction is zero and the magnitude fits.
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *value = Value::from(i);
+                true
+            } else {
+                false
+            }
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            integral_floats_as_integers(item) | changed
+        }),
+        Value::Object(members) => members.values_mut().fold(false, |changed, item| {
+            integral_floats_as_integers(item) | changed
+        }),
+        _ => false,
     }
 }
 
@@ -345,9 +397,40 @@ pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// A typed optional query filter read as [`given`] reads the others: an empty or blank
+/// value is no filter (the document admits it, `openapi::admit_blank`); anything else
+/// must parse. `#[serde(default, deserialize_with = "blank_as_none")]`.
+pub(crate) fn blank_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let raw: Option<String> = serde::Deserialize::deserialize(deserializer)?;
+    given(&raw)
+        .map(|v| v.parse().map_err(serde::de::Error::custom))
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integral_floats_are_read_as_integers_and_arrays_refused() {
+        let rewritten = as_documented(br#"{"count": 5.0, "lat": 25.5, "n": [2e2, -0.0]}"#)
+            .expect("an object")
+            .expect("rewritten");
+        let value: serde_json::Value = serde_json::from_slice(&rewritten).expect("json");
+        assert_eq!(value["count"], serde_json::json!(5));
+        assert!(value["count"].is_i64());
+        assert_eq!(value["lat"], serde_json::json!(25.5));
+        assert_eq!(value["n"], serde_json::json!([200, 0]));
+        assert!(as_documented(br#"{"count": 5}"#).expect("fine").is_none());
+        assert!(as_documented(b"not json").expect("left to serde").is_none());
+        assert!(as_documented(b"null").expect("null is for serde").is_none());
+        assert!(as_documented(b"[null, null]").is_err());
+    }
 
     #[test]
     fn json_media_types_are_recognised() {

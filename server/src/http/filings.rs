@@ -179,7 +179,7 @@ pub struct FilingListQuery {
     /// `monthly`, `compliance` or `county_statistics`.
     #[param(value_type = Option<String>, pattern = "^\\s*(monthly|compliance|county_statistics)?\\s*$", example = "monthly")]
     report_kind: Option<String>,
-    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?)?\\s*$", example = "2026-11")]
+    #[param(value_type = Option<String>, pattern = "^\\s*((20[0-9]{2}|2100)(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?)?\\s*$", example = "2026-11")]
     period: Option<String>,
     /// `draft`, `submitted`, `accepted`, `returned` or `superseded`.
     #[param(value_type = Option<String>, pattern = "^\\s*(draft|submitted|accepted|returned|superseded)?\\s*$", example = "submitted")]

@@ -12,6 +12,18 @@
 //!   `unsupported_media_type` (`AppJson` and the raw-body extractors).
 //!
 //! An operation's own description of a status (e.g. its 403 or 422 codes) is kept.
+//!
+//! It also states two reading rules of the server the attributes cannot:
+//!
+//! - whitespace is what Rust's `str::trim` (Unicode `White_Space`) removes, so every
+//!   `\s` / `\S` of a pattern becomes that explicit class ([`WHITESPACE`]): regex
+//!   engines disagree on `\s` (Python's admits U+001C..U+001F, ECMA's U+FEFF);
+//! - a member of `format: iana-time-zone` gets the time zone names as its `enum`;
+//! - a string with a `format` the server reads strictly (`date`, `date-time`, `uuid`)
+//!   gets that shape as a `pattern` too ([`format_pattern`]);
+//! - an optional query parameter with a `format` (a UUID, a date, an instant) is a
+//!   filter, and an empty or blank value means "no filter" (`extract::given`), so its
+//!   schema also admits a blank string.
 
 use utoipa::Modify;
 use utoipa::openapi::path::Operation;
@@ -79,7 +91,144 @@ impl Modify for CommonResponses {
                 add_common(operation, path_has_parameters);
             }
         }
+        // The reading rules, over the document as JSON (patterns and parameters sit at
+        // every depth; utoipa's types have no visitor).
+        if let Ok(mut value) = serde_json::to_value(&*openapi) {
+            state_reading_rules(&mut value);
+            if let Ok(document) = serde_json::from_value(value) {
+                *openapi = document;
+            }
+        }
     }
+}
+
+/// The `format` of a member that names an IANA time zone: the document lists the
+/// names the server knows (`chrono_tz`, what `parse_timezone` reads) as its `enum`.
+pub const TIME_ZONE_FORMAT: &str = "iana-time-zone";
+
+/// What `str::trim` removes (`char::is_whitespace`, Unicode `White_Space`), as the
+/// inside of a regex character class.
+pub const WHITESPACE: &str =
+    "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+
+/// `\s` and `\S` of a pattern as explicit classes of [`WHITESPACE`] (inside a class
+/// `[...]`, `\s` becomes its members).
+fn explicit_whitespace(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_class = false;
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('s') if in_class => out.push_str(WHITESPACE),
+                Some('s') => {
+                    out.push('[');
+                    out.push_str(WHITESPACE);
+                    out.push(']');
+                }
+                Some('S') if !in_class => {
+                    out.push_str("[^");
+                    out.push_str(WHITESPACE);
+                    out.push(']');
+                }
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Walks the document: rewrites every `pattern`, and lets a blank value through every
+/// optional query filter with a `format`.
+fn state_reading_rules(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(members) => {
+            if members.get("format").and_then(Value::as_str) == Some(TIME_ZONE_FORMAT) {
+                let nullable = matches!(members.get("type"),
+                    Some(Value::Array(types)) if types.iter().any(|t| t == "null"));
+                let mut names: Vec<Value> = chrono_tz::TZ_VARIANTS
+                    .iter()
+                    .map(|tz| Value::from(tz.name()))
+                    .collect();
+                if nullable {
+                    names.push(Value::Null);
+                }
+                members.insert("enum".to_owned(), Value::Array(names));
+            }
+            if let Some(shape) = format_pattern(members) {
+                members.insert("pattern".to_owned(), Value::from(shape));
+            }
+            if let Some(Value::String(pattern)) = members.get_mut("pattern") {
+                *pattern = explicit_whitespace(pattern);
+            }
+            let optional_query = members.get("in").and_then(Value::as_str) == Some("query")
+                && members.get("required").and_then(Value::as_bool) != Some(true);
+            if optional_query && let Some(schema) = members.get_mut("schema") {
+                admit_blank(schema);
+            }
+            for member in members.values_mut() {
+                state_reading_rules(member);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                state_reading_rules(item);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The shape of a `format` the server reads strictly, as a pattern: JSON Schema 2020-12
+/// makes `format` an annotation, so without it a validator (or a generator) takes `""`
+/// for a date. `None` when the schema is no such string or already has a pattern.
+fn format_pattern(schema: &serde_json::Map<String, serde_json::Value>) -> Option<&'static str> {
+    use serde_json::Value;
+    let is_string = match schema.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if !is_string || schema.contains_key("pattern") {
+        return None;
+    }
+    match schema.get("format").and_then(Value::as_str)? {
+        "date" => Some("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"),
+        "date-time" => Some(
+            "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
+        ),
+        "uuid" => {
+            Some("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+        }
+        _ => None,
+    }
+}
+
+/// A string schema with a `format` becomes "that, or blank".
+fn admit_blank(schema: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let is_string = schema.get("type").and_then(Value::as_str) == Some("string");
+    let has_format = schema.get("format").is_some();
+    if !(is_string && has_format) {
+        return;
+    }
+    let blank = json!({ "type": "string", "pattern": format!("^[{WHITESPACE}]*$") });
+    let original = schema.take();
+    *schema = json!({ "anyOf": [original, blank] });
 }
 
 fn add_common(operation: &mut Operation, path_has_parameters: bool) {
@@ -128,4 +277,47 @@ fn problem(description: &str) -> Response {
             Content::new(Some(Ref::from_schema_name("Problem"))),
         )
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_classes_are_spelled_out_inside_and_outside_classes() {
+        let ws = WHITESPACE;
+        assert_eq!(
+            explicit_whitespace("^\\s*x\\s*$"),
+            format!("^[{ws}]*x[{ws}]*$")
+        );
+        assert_eq!(explicit_whitespace("\\S"), format!("[^{ws}]"));
+        assert_eq!(explicit_whitespace("[^\\s,]"), format!("[^{ws},]"));
+        assert_eq!(explicit_whitespace("^[0-9]{6}\\d$"), "^[0-9]{6}\\d$");
+    }
+
+    #[test]
+    fn the_class_is_what_trim_removes() {
+        let members: Vec<char> = (0u32..0x3001)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+            .collect();
+        for c in members {
+            let escaped = format!("\\u{:04x}", c as u32);
+            let listed = WHITESPACE.contains(&escaped)
+                || WHITESPACE.contains(&format!("\\x{:02x}", c as u32))
+                || match c {
+                    '\t' => WHITESPACE.contains("\\t"),
+                    '\n' => WHITESPACE.contains("\\n"),
+                    '\r' => WHITESPACE.contains("\\r"),
+                    ' ' => WHITESPACE.contains(' '),
+                    '\u{2001}'..='\u{2009}' => WHITESPACE.contains("\\u2000-\\u200a"),
+                    _ => false,
+                };
+            assert!(listed, "{c:?} is trimmed but not in WHITESPACE");
+        }
+        assert!(
+            !'\u{1c}'.is_whitespace(),
+            "U+001C is not trimmed, so not listed"
+        );
+    }
 }

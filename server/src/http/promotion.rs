@@ -39,7 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct FormQuery {
     /// `json` (default), `html` (print-ready A4 page) or `xlsx`.
-    #[param(value_type = Option<String>, example = "html")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|html|xlsx)?\\s*$", example = "html")]
     format: Option<String>,
 }
 
@@ -227,7 +227,7 @@ pub struct NoticeQuery {
     #[param(value_type = Uuid)]
     hospital_id: Option<String>,
     /// `json` (default), `html` (to post) or `xlsx`.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|html|xlsx)?\\s*$")]
     format: Option<String>,
     /// Where objections go (联系人及电话), up to 200 characters; default: the
     /// hospital's personnel office.

@@ -43,10 +43,10 @@ pub struct NearbyQuery {
     #[param(minimum = -180, maximum = 180, example = 120.0052)]
     lon: f64,
     /// Datum of the fix: `wgs84` (default, what GPS reports), `gcj02` or `bd09`.
-    #[param(value_type = Option<String>, example = "wgs84")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(wgs84|gcj02|bd09)?\\s*$", example = "wgs84")]
     crs: Option<String>,
     /// Search radius in metres, 0 to 5000; default 1000.
-    #[param(example = 1000.0)]
+    #[param(minimum = 0.0, maximum = 5000.0, example = 1000.0)]
     radius_m: Option<f64>,
     /// Most sites to list, 1 to 20; default 10.
     #[param(minimum = 1, maximum = 20)]

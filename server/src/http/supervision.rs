@@ -46,7 +46,7 @@ pub struct AnomalyQuery {
     #[param(value_type = Option<String>, pattern = "^\\s*(open|confirmed|dismissed)?\\s*$", example = "open")]
     status: Option<String>,
     /// One anomaly kind, e.g. `mock_location` or `missing_checkout`.
-    #[param(value_type = Option<String>, example = "mock_location")]
+    #[param(value_type = Option<AnomalyKindFilter>, inline, example = "mock_location")]
     kind: Option<String>,
     #[param(value_type = Option<String>, format = Uuid)]
     site_id: Option<String>,
@@ -64,6 +64,22 @@ pub struct AnomalyQuery {
     /// Opaque; the `next_cursor` of the previous page.
     cursor: Option<String>,
 }
+
+/// The `kind` filter's schema: one of [`AnomalyKind::ALL`] (blank: any kind), built
+/// from that one list, so a kind appended there is in the document too.
+pub struct AnomalyKindFilter;
+
+impl utoipa::PartialSchema for AnomalyKindFilter {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let kinds: Vec<&str> = AnomalyKind::ALL.iter().map(|k| k.as_str()).collect();
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(format!("^\\s*({})?\\s*$", kinds.join("|"))))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AnomalyKindFilter {}
 
 /// `?jurisdiction_code=&site_id=&physician_id=&hospital_id=&from=&to=&status=&credit=&flagged=`
 /// of the visit list, with cursor or offset paging and `format=` for an export.

@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::extract::{AppJson, AppPath, AppQuery, given};
+use super::extract::{AppJson, AppPath, AppQuery, blank_as_none, given};
 use super::reports::format::{self, ReportFormat};
 use crate::domain::access::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -55,14 +55,15 @@ pub const UPLOAD_BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 pub struct UploadQuery {
     /// The site the people were served at; a clinic administrator's own by default.
     #[param(value_type = Option<String>, format = Uuid)]
+    #[serde(default, deserialize_with = "blank_as_none")]
     site_id: Option<Uuid>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TemplateQuery {
-    /// `xlsx` (default) or `csv`.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    /// `xlsx` (default) or `csv` (`json`: the column names).
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
 }
 
@@ -162,7 +163,7 @@ pub async fn template(
 #[into_params(parameter_in = Query)]
 pub struct RoundQuery {
     /// A jurisdiction in the caller's scope; default the supervisor's own (admins: all).
-    #[param(value_type = Option<String>, example = "350881")]
+    #[param(value_type = Option<String>, pattern = "^\\s*([0-9]{6})?\\s*$", example = "350881")]
     jurisdiction_code: Option<String>,
 }
 
@@ -179,7 +180,7 @@ pub struct DrawQuery {
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `json` (default), `csv` or `xlsx`.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
 }
 

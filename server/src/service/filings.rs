@@ -685,6 +685,12 @@ pub async fn list_filings(
         ),
     };
     let report_kind = query.report_kind.map(parse_kind).transpose()?;
+    // A period no filing can have is a mistake, not an empty list.
+    if let Some(period) = query.period {
+        FilingPeriod::parse(period).map_err(|_| {
+            ApiError::invalid("period: YYYY, YYYY-MM, YYYY-Qn or YYYY-Hn (2000 to 2100)")
+        })?;
+    }
     let status = query
         .status
         .map(|raw| {

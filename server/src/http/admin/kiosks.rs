@@ -41,10 +41,16 @@ pub async fn enroll_kiosk(
 ) -> ApiResult<(StatusCode, AppJson<KioskEnrolment>)> {
     // The role first: a caller without it hears 403 whatever the body says.
     kiosks::may_manage(&actor)?;
+    // No body, or JSON `null` (the document's `EnrollKiosk | null`): the defaults. An
+    // array is no object, though serde would read the struct from one.
     let request: EnrollKiosk = if body.iter().all(u8::is_ascii_whitespace) {
         EnrollKiosk::default()
+    } else if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::invalid("body: expected a JSON object or null"));
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::invalid(e.to_string()))?
+        serde_json::from_slice::<Option<EnrollKiosk>>(&body)
+            .map_err(|e| ApiError::invalid(e.to_string()))?
+            .unwrap_or_default()
     };
     let enrolment = kiosks::enroll(&state, &actor, site_id, request).await?;
     Ok((StatusCode::CREATED, AppJson(enrolment)))

@@ -104,6 +104,9 @@ pub async fn update_program(
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TeamQuery {
+    /// The day (`YYYY-MM-DD`); default today. Blank: the default.
+    #[serde(default, deserialize_with = "crate::http::extract::blank_as_none")]
+    #[param(value_type = Option<String>, format = Date)]
     date: Option<chrono::NaiveDate>,
 }
 

@@ -84,8 +84,9 @@ pub async fn update_user(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
-    /// Part of the name or of the phone number; at most 50 characters.
-    #[param(value_type = Option<String>, example = "林")]
+    /// Part of the name or of the phone number; at most 50 characters (trimmed), no
+    /// control characters.
+    #[param(value_type = Option<String>, pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f]{0,50}\\s*$", example = "林")]
     q: Option<String>,
     /// `admin`, `supervisor`, `hospital_admin`, `clinic_admin` or `physician`.
     #[param(value_type = Option<String>, pattern = "^\\s*(admin|supervisor|hospital_admin|clinic_admin|physician)?\\s*$", example = "physician")]

@@ -59,11 +59,11 @@ pub struct MonthlyQuery {
     format: Option<String>,
     /// 填报人 in the form's header block (at most 50 characters); default the
     /// caller's own name.
-    #[param(value_type = Option<String>, example = "陈燕平")]
+    #[param(value_type = Option<String>, pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f]{0,50}\\s*$", example = "陈燕平")]
     filled_by: Option<String>,
     /// 联系电话 in the form's header block (at most 50 characters); default the
     /// caller's own phone.
-    #[param(value_type = Option<String>, example = "0597-7531234")]
+    #[param(value_type = Option<String>, pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f]{0,50}\\s*$", example = "0597-7531234")]
     contact_phone: Option<String>,
 }
 
@@ -117,10 +117,10 @@ pub struct CountyQuery {
     format: Option<String>,
     /// 联系人 in the form's header block (at most 50 characters); default the
     /// caller's own name.
-    #[param(value_type = Option<String>, example = "杨颖虹")]
+    #[param(value_type = Option<String>, pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f]{0,50}\\s*$", example = "杨颖虹")]
     filled_by: Option<String>,
     /// 联系电话 in the form's header block; default the caller's own phone.
-    #[param(value_type = Option<String>, example = "0595-22501234")]
+    #[param(value_type = Option<String>, pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f]{0,50}\\s*$", example = "0595-22501234")]
     contact_phone: Option<String>,
 }
 
@@ -242,10 +242,10 @@ pub struct AssessmentQuery {
     #[param(value_type = Option<String>, pattern = "^\\s*(json|csv|xlsx)?\\s*$", example = "xlsx")]
     format: Option<String>,
     /// 填报人 (at most 50 characters); default the caller's own name.
-    #[param(value_type = Option<String>, example = "陈燕平")]
+    #[param(value_type = Option<String>, pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f]{0,50}\\s*$", example = "陈燕平")]
     filled_by: Option<String>,
     /// 联系电话; default the caller's own phone.
-    #[param(value_type = Option<String>, example = "0391-3501234")]
+    #[param(value_type = Option<String>, pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f]{0,50}\\s*$", example = "0391-3501234")]
     contact_phone: Option<String>,
 }
 
@@ -435,7 +435,7 @@ pub async fn service_record(
 pub struct PhysicianQuery {
     /// Part of the name (`志远`), the whole phone number, or its last four digits (尾号).
     /// At most 50 characters.
-    #[param(value_type = Option<String>, max_length = 50, pattern = "^[^\\x00-\\x1f\\x7f]*$", example = "林")]
+    #[param(value_type = Option<String>, pattern = "^\\s*[^\\x00-\\x1f\\x7f-\\x9f]{0,50}\\s*$", example = "林")]
     q: Option<String>,
     /// Page size, 1 to 500; default 50.
     #[param(minimum = 1, maximum = 500)]
