@@ -439,9 +439,25 @@ impl Default for Config {
     }
 }
 
+/// Settings no longer read, with what replaced each: a deployment that still sets one
+/// is told so in the log at start instead of silently getting the new default.
+const RETIRED_SETTINGS: &[(&str, &str)] = &[(
+    "CHECKIN_DEVICE_MOVE_DAYS",
+    "CHECKIN_DEVICE_SELF_MOVE_DAYS (one limit for PUT /me/device and self-service moves)",
+)];
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
+        for (name, instead) in RETIRED_SETTINGS {
+            if std::env::var_os(name).is_some() {
+                tracing::warn!(
+                    setting = name,
+                    instead,
+                    "retired setting is set and ignored"
+                );
+            }
+        }
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
