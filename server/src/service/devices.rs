@@ -173,11 +173,7 @@ async fn move_own_device(
             .await
             .map_err(conflict)?;
     }
-    let stored = state
-        .store
-        .device_move_request(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let stored = stored_request(state, id).await?;
     Ok(if granted {
         Moved::Now(stored)
     } else {
@@ -237,6 +233,15 @@ fn conflict(error: crate::store::StoreError) -> ApiError {
         }
         other => other.into(),
     }
+}
+
+/// The request as stored, read back after the write that made or decided it.
+async fn stored_request(state: &AppState, id: Uuid) -> ApiResult<MoveRequestRecord> {
+    state
+        .store
+        .device_move_request(id)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 fn to_wire(r: MoveRequestRecord) -> DeviceMoveRequest {
@@ -415,10 +420,5 @@ pub async fn decide(
         )
         .await
         .map_err(conflict)?;
-    let stored = state
-        .store
-        .device_move_request(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(to_wire(stored))
+    Ok(to_wire(stored_request(state, id).await?))
 }
