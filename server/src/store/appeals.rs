@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::{AppealStatus, EvidenceAttempt};
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{Provenance, audited_write};
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::jurisdiction::JurisdictionPath;
 
@@ -153,22 +153,19 @@ impl Store {
     ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO appeals (id, visit_id, physician_id, site_id, note, \
             status, created_at, audit_seq) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(appeal.id.to_string())
-                .bind(appeal.visit_id.to_string())
-                .bind(appeal.physician_id.to_string())
-                .bind(appeal.site_id.to_string())
-                .bind(&appeal.note)
-                .bind(to_ms(appeal.created_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                appeal.id.to_string(),
+                appeal.visit_id.to_string(),
+                appeal.physician_id.to_string(),
+                appeal.site_id.to_string(),
+                &appeal.note,
+                to_ms(appeal.created_at),
+            ],
+        );
         Ok(())
     }
 
@@ -184,25 +181,19 @@ impl Store {
     ) -> StoreResult<()> {
         const SQL: &str = "UPDATE appeals SET status = $2, decided_by = $3, decided_at = $4, \
             decision_note = $5, audit_seq = $6 WHERE id = $1 AND status = 'pending'";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            let moved = sqlx::query(SQL)
-                .bind(id.to_string())
-                .bind(status.as_str())
-                .bind(by.to_string())
-                .bind(to_ms(at))
-                .bind(note)
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            if moved.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(StoreError::Conflict("the appeal was already decided".into()));
-            }
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                id.to_string(),
+                status.as_str(),
+                by.to_string(),
+                to_ms(at),
+                note,
+            ],
+            unless_one_row = StoreError::Conflict("the appeal was already decided".into()),
+        );
         Ok(())
     }
 

@@ -167,6 +167,42 @@ macro_rules! audit_tx {
 audit_tx!(sqlx::Sqlite);
 audit_tx!(sqlx::Postgres);
 
+/// The common audited change: one statement in a write transaction of its own, with
+/// the slot's `audit_seq` bound as its last parameter, then the entry (steps 1-3 of the
+/// module's doc). `map_err = …` maps the statement's error (a unique key's conflict);
+/// `unless_one_row = …` rolls back and returns that error from the calling method when
+/// the statement changed no row (a conditional `UPDATE … WHERE status = …` that lost).
+///
+/// ```ignore
+/// audited_write!(self, provenance, SQL, [id.to_string(), status.as_str()],
+///     unless_one_row = StoreError::Conflict("the appeal was already decided".into()));
+/// ```
+macro_rules! audited_write {
+    ($store:expr, $provenance:expr, $sql:expr, [$($bind:expr),* $(,)?]
+        $(, map_err = $map_err:expr)? $(, unless_one_row = $missed:expr)? $(,)?) => {{
+        use $crate::store::audit::{AuditTx as _, BeginWrite as _};
+        let provenance = $provenance;
+        $crate::store::on_pool!($store.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let slot = tx.claim_audit_slot(&provenance).await?;
+            let written = sqlx::query($sql)
+                $(.bind($bind))*
+                .bind(slot.link())
+                .execute(&mut *tx)
+                .await;
+            $(let written = written.map_err($map_err);)?
+            let _done = written?;
+            $(if _done.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Err($missed);
+            })?
+            tx.append_audit(slot, provenance).await?;
+            tx.commit().await?;
+        });
+    }};
+}
+pub(crate) use audited_write;
+
 /// An audited row's key and `audit_seq`, with the `(object_type, object_id)` of the
 /// entry at that seq when there is one.
 type LinkRow = (String, Option<i64>, Option<String>, Option<String>);

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{Provenance, audited_write};
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::workdays::ScheduledDay;
 
@@ -64,21 +64,18 @@ impl Store {
             audit_seq = excluded.audit_seq";
         let days = serde_json::to_string(&calendar.days)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(i64::from(calendar.year))
-                .bind(&days)
-                .bind(calendar.source.as_deref())
-                .bind(calendar.loaded_by.map(|u| u.to_string()))
-                .bind(to_ms(calendar.loaded_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                i64::from(calendar.year),
+                &days,
+                calendar.source.as_deref(),
+                calendar.loaded_by.map(|u| u.to_string()),
+                to_ms(calendar.loaded_at),
+            ],
+        );
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::{ComplaintChannel, ComplaintStatus, Substantiated};
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{Provenance, audited_write};
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::jurisdiction::JurisdictionPath;
 
@@ -136,27 +136,24 @@ impl Store {
         const SQL: &str = "INSERT INTO complaints (id, physician_id, site_id, received_on, \
             channel, complainant, content, status, substantiated, recorded_by, recorded_at, \
             audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(c.id.to_string())
-                .bind(c.physician_id.to_string())
-                .bind(c.site_id.to_string())
-                .bind(c.received_on.to_string())
-                .bind(c.channel.as_str())
-                .bind(c.complainant.as_deref())
-                .bind(&c.content)
-                .bind(c.status.as_str())
-                .bind(c.substantiated.as_str())
-                .bind(c.recorded_by.to_string())
-                .bind(to_ms(c.recorded_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                c.id.to_string(),
+                c.physician_id.to_string(),
+                c.site_id.to_string(),
+                c.received_on.to_string(),
+                c.channel.as_str(),
+                c.complainant.as_deref(),
+                &c.content,
+                c.status.as_str(),
+                c.substantiated.as_str(),
+                c.recorded_by.to_string(),
+                to_ms(c.recorded_at),
+            ],
+        );
         Ok(())
     }
 
@@ -176,26 +173,20 @@ impl Store {
         const SQL: &str = "UPDATE complaints SET status = $2, substantiated = $3, \
             handling_note = $4, handled_by = $5, handled_at = $6, audit_seq = $7 \
             WHERE id = $1 AND status <> 'closed'";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            let moved = sqlx::query(SQL)
-                .bind(id.to_string())
-                .bind(status.as_str())
-                .bind(substantiated.as_str())
-                .bind(note)
-                .bind(by.to_string())
-                .bind(to_ms(at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            if moved.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(StoreError::Conflict("the complaint is closed".into()));
-            }
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                id.to_string(),
+                status.as_str(),
+                substantiated.as_str(),
+                note,
+                by.to_string(),
+                to_ms(at),
+            ],
+            unless_one_row = StoreError::Conflict("the complaint is closed".into()),
+        );
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{AuditTx, BeginWrite, Provenance, audited_write};
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid, to_ms,
@@ -291,31 +291,28 @@ impl Store {
             period_type, jurisdiction_code, program_id, filer, recipient, due_months_after, \
             due_day, active, starts_on, created_by, created_at, audit_seq) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(o.id.to_string())
-                .bind(&o.template)
-                .bind(&o.name)
-                .bind(encode_enum(&o.report_kind))
-                .bind(encode_enum(&o.period_type))
-                .bind(&o.jurisdiction_code)
-                .bind(o.program_id.map(|id| id.to_string()))
-                .bind(encode_enum(&o.filer))
-                .bind(&o.recipient)
-                .bind(i64::from(o.due.months_after))
-                .bind(i64::from(o.due.day))
-                .bind(i64::from(o.active))
-                .bind(o.starts_on.to_string())
-                .bind(o.created_by.map(|id| id.to_string()))
-                .bind(to_ms(o.created_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                o.id.to_string(),
+                &o.template,
+                &o.name,
+                encode_enum(&o.report_kind),
+                encode_enum(&o.period_type),
+                &o.jurisdiction_code,
+                o.program_id.map(|id| id.to_string()),
+                encode_enum(&o.filer),
+                &o.recipient,
+                i64::from(o.due.months_after),
+                i64::from(o.due.day),
+                i64::from(o.active),
+                o.starts_on.to_string(),
+                o.created_by.map(|id| id.to_string()),
+                to_ms(o.created_at),
+            ],
+        );
         Ok(())
     }
 
@@ -329,27 +326,21 @@ impl Store {
         const SQL: &str = "UPDATE filing_obligations SET name = $2, recipient = $3, \
             due_months_after = $4, due_day = $5, starts_on = $6, active = $7, audit_seq = $8 \
             WHERE id = $1";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            let done = sqlx::query(SQL)
-                .bind(o.id.to_string())
-                .bind(&o.name)
-                .bind(&o.recipient)
-                .bind(i64::from(o.due.months_after))
-                .bind(i64::from(o.due.day))
-                .bind(o.starts_on.to_string())
-                .bind(i64::from(o.active))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(StoreError::NotFound);
-            }
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                o.id.to_string(),
+                &o.name,
+                &o.recipient,
+                i64::from(o.due.months_after),
+                i64::from(o.due.day),
+                o.starts_on.to_string(),
+                i64::from(o.active),
+            ],
+            unless_one_row = StoreError::NotFound,
+        );
         Ok(())
     }
 
@@ -474,24 +465,18 @@ impl Store {
         const SQL: &str = "UPDATE filings SET achievements = $2, problems = $3, \
             next_steps = $4, audit_seq = $5 \
             WHERE id = $1 AND status IN ('draft', 'returned')";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            let done = sqlx::query(SQL)
-                .bind(id.to_string())
-                .bind(&narrative.achievements)
-                .bind(&narrative.problems)
-                .bind(&narrative.next_steps)
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(StoreError::Conflict("the filing is no longer a draft".into()));
-            }
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                id.to_string(),
+                &narrative.achievements,
+                &narrative.problems,
+                &narrative.next_steps,
+            ],
+            unless_one_row = StoreError::Conflict("the filing is no longer a draft".into()),
+        );
         Ok(())
     }
 
@@ -560,25 +545,19 @@ impl Store {
     ) -> StoreResult<()> {
         const SQL: &str = "UPDATE filings SET status = $2, reviewed_by = $3, reviewed_at = $4, \
             review_note = $5, audit_seq = $6 WHERE id = $1 AND status = 'submitted'";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            let done = sqlx::query(SQL)
-                .bind(id.to_string())
-                .bind(encode_enum(&outcome))
-                .bind(by.to_string())
-                .bind(to_ms(at))
-                .bind(note)
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Err(StoreError::Conflict("the filing is not awaiting review".into()));
-            }
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                id.to_string(),
+                encode_enum(&outcome),
+                by.to_string(),
+                to_ms(at),
+                note,
+            ],
+            unless_one_row = StoreError::Conflict("the filing is not awaiting review".into()),
+        );
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use mobile_api::{
 };
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{AuditTx, BeginWrite, Provenance, audited_write};
 use super::supervision::InspectionRecord;
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::jurisdiction::JurisdictionPath;
@@ -314,24 +314,21 @@ impl Store {
             bytes, sha256, data, uploaded_by, uploaded_at, audit_seq) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         let meta = &photo.meta;
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(meta.id.to_string())
-                .bind(meta.inspection_id.to_string())
-                .bind(&meta.content_type)
-                .bind(i64::try_from(meta.bytes).unwrap_or(i64::MAX))
-                .bind(&meta.sha256)
-                .bind(photo.data.clone())
-                .bind(meta.uploaded_by.to_string())
-                .bind(to_ms(meta.uploaded_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                meta.id.to_string(),
+                meta.inspection_id.to_string(),
+                &meta.content_type,
+                i64::try_from(meta.bytes).unwrap_or(i64::MAX),
+                &meta.sha256,
+                photo.data.clone(),
+                meta.uploaded_by.to_string(),
+                to_ms(meta.uploaded_at),
+            ],
+        );
         Ok(())
     }
 

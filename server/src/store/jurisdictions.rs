@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{Provenance, audited_write};
 use super::{Store, StoreError, StoreResult, decode_enum, encode_enum, on_pool, to_ms};
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionCode, JurisdictionPath};
 
@@ -42,23 +42,20 @@ impl Store {
     ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO jurisdictions (code, name, level, parent_code, path, \
                            created_at, audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(j.code.as_str())
-                .bind(&j.name)
-                .bind(encode_enum(&j.level))
-                .bind(j.parent_code.as_ref().map(|c| c.as_str().to_owned()))
-                .bind(j.path.as_str())
-                .bind(to_ms(now))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::on_unique(e, "a jurisdiction with this code exists"))?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                j.code.as_str(),
+                &j.name,
+                encode_enum(&j.level),
+                j.parent_code.as_ref().map(|c| c.as_str().to_owned()),
+                j.path.as_str(),
+                to_ms(now),
+            ],
+            map_err = |e| StoreError::on_unique(e, "a jurisdiction with this code exists"),
+        );
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{BeginWrite, Provenance, audited_write};
 use super::statement::Step;
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_opt_uuid, parse_uuid, to_ms};
 use crate::domain::anomaly::AnomalyKind;
@@ -92,21 +92,18 @@ impl Store {
     ) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO kiosks (id, site_id, label, created_by, created_at, \
                            audit_seq) VALUES ($1, $2, $3, $4, $5, $6)";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(kiosk_id.to_string())
-                .bind(site_id.to_string())
-                .bind(label)
-                .bind(created_by.to_string())
-                .bind(to_ms(now))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                kiosk_id.to_string(),
+                site_id.to_string(),
+                label,
+                created_by.to_string(),
+                to_ms(now),
+            ],
+        );
         Ok(())
     }
 
@@ -138,18 +135,7 @@ impl Store {
     ) -> StoreResult<()> {
         const SQL: &str = "UPDATE kiosks SET revoked_at = $2, audit_seq = $3 \
                            WHERE id = $1 AND revoked_at IS NULL";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(id.to_string())
-                .bind(to_ms(now))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(self, provenance, SQL, [id.to_string(), to_ms(now),],);
         Ok(())
     }
 
@@ -245,18 +231,7 @@ impl Store {
         provenance: Provenance,
     ) -> StoreResult<()> {
         const SQL: &str = "UPDATE kiosks SET pinned_network = $2, audit_seq = $3 WHERE id = $1";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(id.to_string())
-                .bind(network)
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(self, provenance, SQL, [id.to_string(), network,],);
         Ok(())
     }
 

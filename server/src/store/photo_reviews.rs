@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::{SampledPhoto, ScanPhotoReview};
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{AuditTx, BeginWrite, Provenance, audited_write};
 use super::statement::bind_step;
 use super::supervision::NewAnomaly;
 use super::{
@@ -167,25 +167,22 @@ impl Store {
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         let ids = serde_json::to_string(&sample.photo_ids)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(sample.id.to_string())
-                .bind(&sample.jurisdiction_code)
-                .bind(&sample.month)
-                .bind(i64::from(sample.n))
-                .bind(&sample.seed)
-                .bind(i64::from(sample.population))
-                .bind(&ids)
-                .bind(sample.created_by.to_string())
-                .bind(to_ms(sample.created_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                sample.id.to_string(),
+                &sample.jurisdiction_code,
+                &sample.month,
+                i64::from(sample.n),
+                &sample.seed,
+                i64::from(sample.population),
+                &ids,
+                sample.created_by.to_string(),
+                to_ms(sample.created_at),
+            ],
+        );
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use mobile_api::EvidencePhoto;
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{Provenance, audited_write};
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
 
 /// A photo to store.
@@ -54,26 +54,23 @@ impl Store {
             content_type, sha256, size_bytes, data, uploaded_at, audit_seq) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         let size = i64::try_from(photo.data.len()).unwrap_or(i64::MAX);
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(photo.event_id.to_string())
-                .bind(photo.physician_id.to_string())
-                .bind(photo.visit_id.map(|v| v.to_string()))
-                .bind(photo.site_id.map(|s| s.to_string()))
-                .bind(photo.content_type)
-                .bind(&photo.sha256)
-                .bind(size)
-                .bind(&photo.data)
-                .bind(to_ms(photo.uploaded_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::on_unique(e, "the scan already has its photo"))?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                photo.event_id.to_string(),
+                photo.physician_id.to_string(),
+                photo.visit_id.map(|v| v.to_string()),
+                photo.site_id.map(|s| s.to_string()),
+                photo.content_type,
+                &photo.sha256,
+                size,
+                &photo.data,
+                to_ms(photo.uploaded_at),
+            ],
+            map_err = |e| StoreError::on_unique(e, "the scan already has its photo"),
+        );
         Ok(())
     }
 

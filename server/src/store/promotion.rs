@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mobile_api::{ExternalServiceKind, OpinionSigner};
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{Provenance, audited_write};
 use super::reports::VisitActivity;
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 
@@ -103,27 +103,24 @@ impl Store {
         const SQL: &str = "INSERT INTO external_services (id, physician_id, kind, place, \
             start_date, end_date, evidence_number, evidence_sha256, note, recorded_by, \
             recorded_at, audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(r.id.to_string())
-                .bind(r.physician_id.to_string())
-                .bind(r.kind.as_str())
-                .bind(&r.place)
-                .bind(r.start_date.to_string())
-                .bind(r.end_date.to_string())
-                .bind(&r.evidence_number)
-                .bind(r.evidence_sha256.as_deref())
-                .bind(r.note.as_deref())
-                .bind(r.recorded_by.to_string())
-                .bind(to_ms(r.recorded_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                r.id.to_string(),
+                r.physician_id.to_string(),
+                r.kind.as_str(),
+                &r.place,
+                r.start_date.to_string(),
+                r.end_date.to_string(),
+                &r.evidence_number,
+                r.evidence_sha256.as_deref(),
+                r.note.as_deref(),
+                r.recorded_by.to_string(),
+                to_ms(r.recorded_at),
+            ],
+        );
         Ok(())
     }
 
@@ -168,23 +165,20 @@ impl Store {
             ON CONFLICT (physician_id, signer) DO UPDATE SET opinion = excluded.opinion, \
             organization_name = excluded.organization_name, signed_by = excluded.signed_by, \
             signed_at = excluded.signed_at, audit_seq = excluded.audit_seq";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(r.id.to_string())
-                .bind(r.physician_id.to_string())
-                .bind(r.signer.as_str())
-                .bind(&r.opinion)
-                .bind(r.organization_name.as_deref())
-                .bind(r.signed_by.to_string())
-                .bind(to_ms(r.signed_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                r.id.to_string(),
+                r.physician_id.to_string(),
+                r.signer.as_str(),
+                &r.opinion,
+                r.organization_name.as_deref(),
+                r.signed_by.to_string(),
+                to_ms(r.signed_at),
+            ],
+        );
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::attendance::{VisitAnomaly, VisitRecord, VisitRow};
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{Provenance, audited_write};
 use super::{
     Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_opt_uuid, parse_uuid,
     to_ms,
@@ -534,25 +534,22 @@ impl Store {
             recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, \
             audit_seq = excluded.audit_seq";
         let figure = |value: Option<u32>| value.map(i64::from);
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-            .bind(&facts.jurisdiction_code)
-            .bind(i64::from(facts.year))
-            .bind(figure(facts.circuit_vehicles))
-            .bind(figure(facts.telemedicine_villages))
-            .bind(figure(facts.standard_reached_institutions))
-            .bind(figure(facts.subcenter_institutions))
-            .bind(figure(facts.public_health_improved_institutions))
-            .bind(facts.recorded_by.to_string())
-            .bind(to_ms(facts.recorded_at))
-            .bind(slot.link())
-            .execute(&mut *tx)
-            .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                &facts.jurisdiction_code,
+                i64::from(facts.year),
+                figure(facts.circuit_vehicles),
+                figure(facts.telemedicine_villages),
+                figure(facts.standard_reached_institutions),
+                figure(facts.subcenter_institutions),
+                figure(facts.public_health_improved_institutions),
+                facts.recorded_by.to_string(),
+                to_ms(facts.recorded_at),
+            ],
+        );
         Ok(())
     }
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::audit::{AuditTx, BeginWrite, Provenance, audited_write};
 use super::{Store, StoreError, StoreResult, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::jurisdiction::JurisdictionPath;
 
@@ -258,26 +258,23 @@ impl Store {
             period_from, period_to, sample_size, status, seed, drawn_at, closed_at, erase_after, \
             erased_at, created_by, created_at, audit_seq) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, NULL, NULL, $9, $10, $11)";
-        on_pool!(self.db(), pool => {
-            let mut tx = pool.begin_write().await?;
-            let slot = tx.claim_audit_slot(&provenance).await?;
-            sqlx::query(SQL)
-                .bind(r.id.to_string())
-                .bind(&r.jurisdiction_code)
-                .bind(r.program_id.map(|p| p.to_string()))
-                .bind(&r.period)
-                .bind(r.from.to_string())
-                .bind(r.to.to_string())
-                .bind(i64::from(r.sample_size))
-                .bind(&r.status)
-                .bind(r.created_by.to_string())
-                .bind(to_ms(r.created_at))
-                .bind(slot.link())
-                .execute(&mut *tx)
-                .await?;
-            tx.append_audit(slot, provenance).await?;
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            provenance,
+            SQL,
+            [
+                r.id.to_string(),
+                &r.jurisdiction_code,
+                r.program_id.map(|p| p.to_string()),
+                &r.period,
+                r.from.to_string(),
+                r.to.to_string(),
+                i64::from(r.sample_size),
+                &r.status,
+                r.created_by.to_string(),
+                to_ms(r.created_at),
+            ],
+        );
         Ok(())
     }
 
