@@ -16,3 +16,6 @@ CREATE INDEX attendance_events_presence_visit ON attendance_events (visit_id)
 -- entry and adds none.
 DROP INDEX visits_open;
 CREATE INDEX visits_open ON visits (status) WHERE status = 'open';
+
+-- (SQLite's migration of the same version also adds `fact_clock` and its triggers:
+-- the check-in's facts are kept in memory on SQLite only; on PostgreSQL they are read.)
