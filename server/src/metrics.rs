@@ -47,6 +47,7 @@ struct Inner {
     logins: IntCounterVec,
     anomalies: IntGaugeVec,
     pool: IntGaugeVec,
+    quick_reads: IntGauge,
     /// When the anomaly gauges were last read from the database.
     anomalies_read_at: Mutex<Option<Instant>>,
 }
@@ -121,6 +122,11 @@ impl Inner {
         registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(anomalies.clone()))?;
         registry.register(Box::new(pool.clone()))?;
+        let quick_reads = IntGauge::new(
+            "store_quick_reads",
+            "Statements the SQLite quick readers (a check-in's reads) ran since the start",
+        )?;
+        registry.register(Box::new(quick_reads.clone()))?;
         Ok(Inner {
             registry,
             requests,
@@ -131,6 +137,7 @@ impl Inner {
             logins,
             anomalies,
             pool,
+            quick_reads,
             anomalies_read_at: Mutex::new(None),
         })
     }
@@ -207,6 +214,11 @@ impl Metrics {
                 .set(i64::from(value));
         }
         self.refresh_anomalies(store).await;
+        if let Some(reads) = store.quick_reads() {
+            self.inner
+                .quick_reads
+                .set(i64::try_from(reads).unwrap_or(i64::MAX));
+        }
         let mut text = Vec::new();
         if let Err(error) = TextEncoder::new().encode(&self.inner.registry.gather(), &mut text) {
             tracing::error!(%error, "metrics not encoded");

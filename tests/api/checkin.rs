@@ -845,3 +845,37 @@ async fn my_assignments_carry_the_sites_fence_in_wgs84_for_the_phone_map() {
         "{fence}"
     );
 }
+
+/// Issue 24: the site is kept in memory after the check-in reads it (SQLite); a fence
+/// moved after that judges the very next scan, by the same process or another: the
+/// write finds the facts changed and the scan is judged again on the new fence.
+#[tokio::test]
+async fn a_fence_moved_after_the_site_was_kept_in_memory_judges_the_next_scan() {
+    let desk = Desk::open().await;
+    accepted(desk.check_in(&desk.request(&desk.code().await)).await);
+    desk.app.clock.advance(Duration::hours(7));
+    let moved = desk
+        .app
+        .admin
+        .update_organization(
+            desk.world.site.id,
+            &UpdateOrganization {
+                geofence: Some(circle(SITE_LAT + 0.045, SITE_LON, 150.0)),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("patch");
+    assert_eq!(moved.geofence_version, Some(2));
+    let request = desk.request(&desk.code().await);
+    let answer = refused(desk.check_out(&request).await, "outside_geofence");
+    // A retry answers the stored refusal: one attempt stored, not one per judgement.
+    assert_eq!(
+        refused(desk.check_out(&request).await, "outside_geofence"),
+        answer
+    );
+    let mut there = desk.request(&desk.code().await);
+    there["location"]["lat"] = json!(SITE_LAT + 0.045);
+    there["location"]["lon"] = json!(SITE_LON);
+    accepted(desk.check_out(&there).await);
+}

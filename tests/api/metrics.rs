@@ -7,6 +7,14 @@ use serde_json::json;
 use crate::checkin::{Desk, accepted, refused};
 use crate::helpers::*;
 
+/// The quick reads a first check-in may make (SQLite; see BENCHMARKS.md, issue 24):
+/// the physician's open visit, the site, the assignments there, the device bindings,
+/// the site's kiosk networks, and the detectors' four reads of past scans.
+const CHECK_IN_READS: i64 = 9;
+/// The quick reads the check-out after it may make: as the check-in, without the site
+/// and the assignments, which come from memory (9 when they were read).
+const CHECK_OUT_READS: i64 = 7;
+
 /// The scrape's text, checked to be the Prometheus text format.
 async fn scrape(app: &TestApp, token: Option<&str>) -> (StatusCode, String, String) {
     let mut request = reqwest::Client::new().get(format!("{}/metrics", app.address));
@@ -147,4 +155,39 @@ async fn with_a_metrics_token_the_scrape_wants_it() {
     let (status, _, text) = scrape(&app, Some("scrape-token-for-tests")).await;
     assert_eq!(status, StatusCode::OK);
     assert_has(&text, "xiaxiang_http_requests_total");
+}
+
+/// The statements the SQLite quick readers ran so far.
+async fn quick_reads(app: &TestApp) -> Option<i64> {
+    let (_, _, text) = scrape(app, None).await;
+    text.lines()
+        .find_map(|l| l.strip_prefix("xiaxiang_store_quick_reads "))
+        .map(|n| n.trim().parse().expect("a count"))
+}
+
+/// Issue 24: the reads a check-in and a check-out make on SQLite, counted. The site
+/// and the physician's assignments there are kept in memory once read (see
+/// `store::facts`), so the check-out reads neither; a change that adds a read to the
+/// path fails here.
+#[tokio::test]
+async fn a_check_in_and_a_check_out_make_no_more_reads_than_counted() {
+    let desk = Desk::open().await;
+    if !desk.app.config.database_url.starts_with("sqlite") {
+        return; // PostgreSQL: every fact is read through the pool, nothing kept.
+    }
+    let code = desk.code().await;
+    let before = quick_reads(&desk.app).await.expect("a count");
+    accepted(desk.check_in(&desk.request(&code)).await);
+    let checked_in = quick_reads(&desk.app).await.expect("a count");
+    desk.app
+        .clock
+        .advance(chrono::Duration::hours(6) + chrono::Duration::minutes(5));
+    let code = desk.code().await;
+    let ready = quick_reads(&desk.app).await.expect("a count");
+    accepted(desk.check_out(&desk.request(&code)).await);
+    let checked_out = quick_reads(&desk.app).await.expect("a count");
+    let (check_in, check_out) = (checked_in - before, checked_out - ready);
+    eprintln!("quick reads: check-in {check_in}, check-out {check_out}");
+    assert!(check_in <= CHECK_IN_READS, "check-in: {check_in} reads");
+    assert!(check_out <= CHECK_OUT_READS, "check-out: {check_out} reads");
 }

@@ -17,6 +17,7 @@
 //! checks decide races either way.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use mobile_api::{AnomalySummary, AttendanceRequest, AttendanceResponse, Verdict};
@@ -271,11 +272,28 @@ pub async fn attend_from(
     })
 }
 
+/// The fact count under which the kept copies a judgement used were read (the
+/// oldest, should they differ); `None` when it used none.
+#[derive(Default)]
+struct FactCopies {
+    clock: Option<i64>,
+}
+
+impl FactCopies {
+    fn used(&mut self, copy: Option<i64>) {
+        if let Some(copy) = copy {
+            self.clock = Some(self.clock.map_or(copy, |clock| clock.min(copy)));
+        }
+    }
+}
+
 /// Facts read before the first judgement, so that it need not read them again.
 struct Known {
     open_visit: Option<VisitRecord>,
     /// The open visit's site.
-    open_site: Option<Organization>,
+    open_site: Option<Arc<Organization>>,
+    /// The fact count of the kept copy `open_site` is, if it is one.
+    copy: Option<i64>,
 }
 
 /// Closes the physician's open visit if its local day has ended, so a new day starts
@@ -288,14 +306,17 @@ async fn close_ended_visit(
     let nothing_open = Known {
         open_visit: None,
         open_site: None,
+        copy: None,
     };
     let Some(open) = state.store.open_visit(physician_id).await? else {
         return Ok(nothing_open);
     };
-    let Some(site) = state.store.organization(open.site_id).await? else {
+    let fact = state.store.checkin_site(open.site_id, true).await?;
+    let Some(site) = fact.value else {
         return Ok(Known {
             open_visit: Some(open),
             open_site: None,
+            copy: None,
         });
     };
     let end = close_of_local_day(open.local_date, site.timezone);
@@ -306,6 +327,7 @@ async fn close_ended_visit(
     Ok(Known {
         open_visit: Some(open),
         open_site: Some(site),
+        copy: fact.copy,
     })
 }
 
@@ -327,8 +349,14 @@ async fn decide(
     // The first judgement trusts facts read just before and the cache's code-use
     // markers (the write's transaction checks both again); later ones read afresh.
     let first_round = known.is_some();
+    // The first judgement may use the facts kept in memory (see `store::facts`): the
+    // write checks they are still current; later ones read every fact.
+    let mut copies = FactCopies::default();
     let (open_visit, open_site) = match known {
-        Some(known) => (known.open_visit, known.open_site),
+        Some(known) => {
+            copies.used(known.copy);
+            (known.open_visit, known.open_site)
+        }
         None => (store.open_visit(physician_id).await?, None),
     };
     let reported = LatLon::new(request.location.lat, request.location.lon);
@@ -354,7 +382,11 @@ async fn decide(
     let parsed = kiosk_code::parse(scanned).ok();
     let site = match (&parsed, open_site) {
         (Some(code), Some(open_site)) if open_site.id == code.site_id => Some(open_site),
-        (Some(code), _) => store.organization(code.site_id).await?,
+        (Some(code), _) => {
+            let fact = store.checkin_site(code.site_id, first_round).await?;
+            copies.used(fact.copy);
+            fact.value
+        }
         (None, _) => None,
     };
     let code = match (&parsed, &site) {
@@ -378,8 +410,14 @@ async fn decide(
         _ => None,
     };
     let assignments = match (&site, &code) {
-        (Some(site), CodeCheck::Genuine(_)) => store.assignments_at(physician_id, site.id).await?,
-        _ => Vec::new(),
+        (Some(site), CodeCheck::Genuine(_)) => {
+            let fact = store
+                .checkin_assignments(physician_id, site.id, first_round)
+                .await?;
+            copies.used(fact.copy);
+            fact.value
+        }
+        _ => Arc::default(),
     };
     let code_use = match &code {
         CodeCheck::Genuine(c) => Some(CodeUse {
@@ -603,6 +641,7 @@ async fn decide(
         bind_device: accepted_attempt && bound_device.is_none(),
         expected_open_visit: open_visit.map(|v| v.id),
         // An accepted presence scan answers its checks in the same transaction.
+        facts_clock: copies.clock,
         answers_presence_checks: if accepted_attempt && action == Action::Presence {
             presence_checks
         } else {

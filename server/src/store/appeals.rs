@@ -256,7 +256,10 @@ impl Store {
             received_at, lat, lon, reported_lat, reported_lon, crs, accuracy_m, is_mock, \
             fix_time, device_id, code_kind, code_step, geofence_version, distance_to_fence_m \
             FROM attendance_events \
-            WHERE visit_id = $1 OR (physician_id = $2 AND site_id = $3 AND verdict = 'refused' \
+            WHERE id IN (SELECT check_in_event_id FROM visits WHERE id = $1 \
+                UNION ALL SELECT check_out_event_id FROM visits WHERE id = $1) \
+            OR (action = 'presence' AND visit_id = $1) \
+            OR (physician_id = $2 AND site_id = $3 AND verdict = 'refused' \
                 AND received_at >= $4 AND received_at < $5) \
             ORDER BY received_at, id";
         let rows: Vec<AttemptRow> = on_pool!(self.db(), pool => sqlx::query_as(SQL)

@@ -198,7 +198,7 @@ from_row!(KeyedTermsRow);
 
 /// An assignment row joined to one of its replaced versions (none: NULLs), as the
 /// check-in reads them.
-struct JudgedRow {
+pub(super) struct JudgedRow {
     current: AssignmentRow,
     old: Option<TermsRow>,
 }
@@ -452,6 +452,45 @@ macro_rules! write_terms {
     }};
 }
 
+/// A physician's assignments at one site (`$1`, `$2`), each joined to its replaced
+/// versions: the rows [`judged_assignments`] reads.
+pub(super) static ASSIGNMENTS_AT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {A_COLUMNS}, t.version AS t_version, \
+         t.effective_from AS t_effective_from, t.effective_to AS t_effective_to, \
+         t.mode AS t_mode, t.start_date AS t_start_date, t.end_date AS t_end_date, \
+         t.window_start AS t_window_start, t.window_end AS t_window_end, \
+         t.action AS t_action, t.changed_at AS t_changed_at \
+         FROM assignments a \
+         LEFT JOIN assignment_terms t ON t.assignment_id = a.id \
+         WHERE a.physician_id = $1 AND a.site_id = $2 \
+         ORDER BY a.start_date DESC, a.id, t.version"
+    )
+});
+
+/// The assignments of [`ASSIGNMENTS_AT`]'s rows, as their terms judge each date.
+pub(super) fn judged_assignments(rows: Vec<JudgedRow>) -> StoreResult<Vec<Assignment>> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while let Some(first) = rows.next() {
+        let mut replaced = Vec::new();
+        let id = first.current.id.clone();
+        let current = first.current;
+        replaced.extend(first.old);
+        while let Some(next) = rows.next_if(|r| r.current.id == id) {
+            replaced.extend(next.old);
+        }
+        let meta = current.meta()?;
+        let current = Assignment::try_from(current)?;
+        let replaced = replaced
+            .into_iter()
+            .map(TermsVersion::try_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        out.extend(judged_by_version(&current, meta.effective_from, &replaced));
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Writes a new assignment, version 1 of its terms as `meta` says, with the
     /// administrator's override of the programme's rules when there is one.
@@ -657,43 +696,12 @@ impl Store {
         physician_id: Uuid,
         site_id: Uuid,
     ) -> StoreResult<Vec<Assignment>> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "SELECT {A_COLUMNS}, t.version AS t_version, \
-                 t.effective_from AS t_effective_from, t.effective_to AS t_effective_to, \
-                 t.mode AS t_mode, t.start_date AS t_start_date, t.end_date AS t_end_date, \
-                 t.window_start AS t_window_start, t.window_end AS t_window_end, \
-                 t.action AS t_action, t.changed_at AS t_changed_at \
-                 FROM assignments a \
-                 LEFT JOIN assignment_terms t ON t.assignment_id = a.id \
-                 WHERE a.physician_id = $1 AND a.site_id = $2 \
-                 ORDER BY a.start_date DESC, a.id, t.version"
-            )
-        });
         let query = Step::new(
-            &SQL,
+            &ASSIGNMENTS_AT,
             vec![physician_id.to_string().into(), site_id.to_string().into()],
         );
         let rows: Vec<JudgedRow> = self.read_all(&query).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        let mut rows = rows.into_iter().peekable();
-        while let Some(first) = rows.next() {
-            let mut replaced = Vec::new();
-            let id = first.current.id.clone();
-            let current = first.current;
-            replaced.extend(first.old);
-            while let Some(next) = rows.next_if(|r| r.current.id == id) {
-                replaced.extend(next.old);
-            }
-            let meta = current.meta()?;
-            let current = Assignment::try_from(current)?;
-            let replaced = replaced
-                .into_iter()
-                .map(TermsVersion::try_from)
-                .collect::<StoreResult<Vec<_>>>()?;
-            out.extend(judged_by_version(&current, meta.effective_from, &replaced));
-        }
-        Ok(out)
+        judged_assignments(rows)
     }
 
     /// The assignments a list shows, by id after `filter.after`.

@@ -99,6 +99,9 @@ pub struct AttendanceWrite {
     /// Pending presence checks this scan answers; the write is abandoned if any is no
     /// longer pending (expired by the scheduler, answered by another scan).
     pub answers_presence_checks: Vec<Uuid>,
+    /// The fact count of the copies kept in memory the judgement used (SQLite, see
+    /// [`super::facts`]); the write is abandoned if the facts changed since.
+    pub facts_clock: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,7 +281,11 @@ impl AttemptPlan {
             )
         });
 
-        let mut writes = vec![Step::new(&INSERT_EVENT, e.values()?)];
+        let mut writes = Vec::new();
+        if let Some(clock) = write.facts_clock {
+            writes.push(super::facts::clock_check(e.physician_id, clock));
+        }
+        writes.push(Step::new(&INSERT_EVENT, e.values()?));
         if let Some(code) = &write.code_use {
             writes.push(Step::new(&INSERT_USE, code.values(e.physician_id, e.id)));
         }

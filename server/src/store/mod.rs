@@ -25,6 +25,7 @@ pub mod coverage;
 pub mod dashboard;
 pub mod device_moves;
 pub mod eligibility;
+pub mod facts;
 pub mod fault;
 pub mod filings;
 pub mod fraud;
@@ -171,6 +172,8 @@ pub struct Store {
     readers: Option<readers::ReadPath>,
     /// The last storage fault writes met, until one is stored again.
     health: std::sync::Arc<fault::StorageHealth>,
+    /// On SQLite, the check-in's slowly changing facts kept in memory.
+    facts: Option<std::sync::Arc<facts::FactCache>>,
 }
 
 impl Store {
@@ -179,6 +182,7 @@ impl Store {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
         let mut writer = None;
         let mut readers = None;
+        let mut facts = None;
         let db = if url.starts_with("sqlite:") {
             let (pool, path) = connect_sqlite(url, max_connections).await?;
             writer = Some(
@@ -188,6 +192,7 @@ impl Store {
             readers = Some(readers::ReadPath::Shared(std::sync::Arc::new(
                 readers::Readers::new(&path, max_connections),
             )));
+            facts = Some(Default::default());
             Db::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
@@ -207,6 +212,7 @@ impl Store {
             writer,
             readers,
             health: Default::default(),
+            facts,
         };
         store.migrate().await?;
         Ok(store)

@@ -81,7 +81,7 @@ pub struct JudgedVisit {
     pub checked_in_at: DateTime<Utc>,
 }
 
-struct OrganizationRow {
+pub(super) struct OrganizationRow {
     id: String,
     name: String,
     kind: String,
@@ -114,7 +114,7 @@ impl FromColumns for OrganizationRow {
 }
 from_row!(OrganizationRow);
 
-const SELECT: &str = "SELECT o.id, o.name, o.kind, o.jurisdiction_code, j.path, o.timezone, \
+pub(super) const SELECT: &str = "SELECT o.id, o.name, o.kind, o.jurisdiction_code, j.path, o.timezone, \
     o.max_accuracy_m, o.geofence_version, g.geometry, o.created_at, o.daily_code_policy \
     FROM organizations o \
     JOIN jurisdictions j ON j.code = o.jurisdiction_code \

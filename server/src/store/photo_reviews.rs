@@ -300,13 +300,23 @@ impl Store {
         }
         // Only placeholders are generated; the ids themselves are bound.
         let placeholders: Vec<String> = (1..=visits.len()).map(|i| format!("${i}")).collect();
+        // A visit's scans: its check-in and check-out events (through the visit's row
+        // and the primary key) and the presence scans naming it (the only events
+        // indexed by visit); refused attempts name no visit.
+        let ids = placeholders.join(", ");
         let sql = format!(
-            "SELECT visit_id, \
-             MAX(CASE WHEN offline THEN 1 ELSE 0 END), \
-             MAX(CASE WHEN network = 'kiosk_network' THEN 1 ELSE 0 END) \
-             FROM attendance_events WHERE verdict <> 'refused' AND visit_id IN ({}) \
-             GROUP BY visit_id",
-            placeholders.join(", ")
+            "SELECT visit_id, MAX(offline), MAX(kiosk) FROM ( \
+             SELECT v.id AS visit_id, CASE WHEN e.offline THEN 1 ELSE 0 END AS offline, \
+             CASE WHEN e.network = 'kiosk_network' THEN 1 ELSE 0 END AS kiosk \
+             FROM visits v JOIN attendance_events e \
+             ON e.id IN (v.check_in_event_id, v.check_out_event_id) \
+             WHERE v.id IN ({ids}) AND e.verdict <> 'refused' \
+             UNION ALL \
+             SELECT visit_id, CASE WHEN offline THEN 1 ELSE 0 END, \
+             CASE WHEN network = 'kiosk_network' THEN 1 ELSE 0 END \
+             FROM attendance_events WHERE action = 'presence' AND verdict <> 'refused' \
+             AND visit_id IN ({ids})) marks \
+             GROUP BY visit_id"
         );
         let rows: Vec<(String, i32, i32)> = on_pool!(self.db(), pool => {
             let mut query = sqlx::query_as::<_, (String, i32, i32)>(sqlx::AssertSqlSafe(sql.clone()));

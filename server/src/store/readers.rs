@@ -10,6 +10,7 @@
 //! through sqlx's pool, and the same [`FromColumns`] reads its rows.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
@@ -31,6 +32,8 @@ pub struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     snapshots: Arc<Semaphore>,
+    /// Statements run so far (the `store_quick_reads_total` metric).
+    reads: AtomicU64,
 }
 
 impl Readers {
@@ -40,6 +43,7 @@ impl Readers {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
             snapshots: Arc::new(Semaphore::new(max_snapshots)),
+            reads: AtomicU64::new(0),
         }
     }
 
@@ -140,13 +144,28 @@ pub enum ReadPath {
 impl ReadPath {
     fn with<T>(&self, read: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         match self {
-            ReadPath::Shared(readers) => readers.with(read),
-            ReadPath::Snapshot(snapshot) => snapshot.with(read),
+            ReadPath::Shared(readers) => {
+                readers.reads.fetch_add(1, Ordering::Relaxed);
+                readers.with(read)
+            }
+            ReadPath::Snapshot(snapshot) => {
+                snapshot.readers.reads.fetch_add(1, Ordering::Relaxed);
+                snapshot.with(read)
+            }
         }
     }
 }
 
 impl Store {
+    /// Statements the quick readers ran since the start (SQLite; `None` on PostgreSQL).
+    pub fn quick_reads(&self) -> Option<u64> {
+        let readers = match self.readers.as_ref()? {
+            ReadPath::Shared(readers) => readers,
+            ReadPath::Snapshot(snapshot) => &snapshot.readers,
+        };
+        Some(readers.reads.load(Ordering::Relaxed))
+    }
+
     /// Every row of `query`; on SQLite through the quick readers.
     pub(crate) async fn read_all<T: FromColumns>(&self, query: &Step) -> StoreResult<Vec<T>> {
         if let Some(path) = &self.readers {
