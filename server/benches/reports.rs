@@ -22,6 +22,14 @@
 //!   nothing due. Ticks judge periods (they write `job_runs` and `requirement_missed`,
 //!   which the reports do not read); the clock moves two days further on each run
 //!   (kept in `reports-<events>.<db>.ticks` beside the marker).
+//! - `XIAXIANG_BENCH_DEFER_INDEXES=0`: seed with every index in place (by default the
+//!   secondary indexes the load does not read are built after it, sorted, see
+//!   `synthetic::Options::defer_indexes`);
+//! - `XIAXIANG_BENCH_MEMORY=1`: before the timings, the peak resident memory of the
+//!   monthly and compliance reports (province and county, JSON and XLSX), from
+//!   `/proc/self/status` with the peak reset through `/proc/self/clear_refs`;
+//! - `XIAXIANG_BENCH_JUDGE=1`: judge requirement periods weekly while seeding, as the
+//!   service path does (by default the first tick after seeding judges them).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -30,10 +38,13 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use xiaxiang_server::config::Config;
 use xiaxiang_server::domain::access::{Actor, Role, Scope};
 use xiaxiang_server::domain::jurisdiction::JurisdictionCode;
+use xiaxiang_server::render::{tables, xlsx};
 use xiaxiang_server::service::reports::{
     ReportScope, compliance_report, county_statistics, monthly_report, service_record,
 };
-use xiaxiang_server::synthetic::{FaultRates, Path, Plan, Spec, manual_clock, offline_state, seed};
+use xiaxiang_server::synthetic::{
+    FaultRates, Options, Path, Plan, Spec, manual_clock, offline_state, seed_with,
+};
 
 /// The simulated year ends here; the reports are about its last month.
 const END_DATE: (i32, u32, u32) = (2026, 3, 31);
@@ -166,12 +177,14 @@ async fn ensure_seeded(target: &Target, events: u64) -> anyhow::Result<()> {
         "{}: seeding ~{events} events: {} counties, {} physicians, {} days (bulk path) ...",
         target.label, plan.spec.counties, plan.spec.physicians, plan.spec.days
     );
-    let summary = seed(
-        &config(target.url.clone()),
-        &plan,
-        Path::Bulk,
-        &mut |line| println!("  {line}"),
-    )
+    let options = Options {
+        judge_requirements: flag("XIAXIANG_BENCH_JUDGE", false),
+        defer_indexes: flag("XIAXIANG_BENCH_DEFER_INDEXES", true),
+        ..Options::new(Path::Bulk)
+    };
+    let summary = seed_with(&config(target.url.clone()), &plan, options, &mut |line| {
+        println!("  {line}")
+    })
     .await?;
     println!("{summary}");
     std::fs::write(&target.marker, summary.to_string())?;
@@ -340,8 +353,92 @@ mod profile {
     }
 }
 
+/// A `0`/`1` variable, `default` when unset.
+fn flag(name: &str, default: bool) -> bool {
+    std::env::var(name).map_or(default, |v| v.trim() == "1")
+}
+
 fn profiling() -> bool {
     std::env::var("XIAXIANG_BENCH_PROFILE").is_ok_and(|v| v == "1")
+}
+
+/// The process's resident memory: (current, peak since the last reset) in KiB, from
+/// `/proc/self/status` (`VmRSS`, `VmHWM`); `None` where there is no such file.
+fn resident_kib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Resets the peak (`VmHWM`) to the current resident size; false where not allowed.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Peak resident memory of the province and county monthly and compliance reports,
+/// as the endpoints answer them: the JSON body, and the XLSX (table and workbook).
+async fn run_memory(target: &Target) -> anyhow::Result<()> {
+    let (_clock, shared) = manual_clock(report_clock());
+    let state = offline_state(&config(target.url.clone()), shared).await?;
+    for code in ["390000", "390102"] {
+        let place = state
+            .store
+            .jurisdiction(&JurisdictionCode::parse(code)?)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no {code} in {}", target.label))?;
+        let scope = ReportScope::jurisdiction(place);
+        for (report, format) in [
+            ("monthly", "json"),
+            ("monthly", "xlsx"),
+            ("compliance", "json"),
+            ("compliance", "xlsx"),
+        ] {
+            let reset = reset_peak();
+            let before = resident_kib().unwrap_or_default().0;
+            let bytes = match (report, format) {
+                ("monthly", "json") => {
+                    serde_json::to_vec(&monthly_report(&state, &scope, MONTH).await?)?.len()
+                }
+                ("monthly", _) => {
+                    let r = monthly_report(&state, &scope, MONTH).await?;
+                    let table = tables::monthly(&r);
+                    drop(r);
+                    xlsx::to_xlsx(&table)?.len()
+                }
+                (_, "json") => {
+                    serde_json::to_vec(&compliance_report(&state, &scope, MONTH).await?)?.len()
+                }
+                _ => {
+                    let r = compliance_report(&state, &scope, MONTH).await?;
+                    let table = tables::compliance(&r);
+                    drop(r);
+                    xlsx::to_xlsx(&table)?.len()
+                }
+            };
+            let (after, peak) = resident_kib().unwrap_or_default();
+            println!(
+                "{:<18} memory {code} {report:<10} {format:<4} {:>9} bytes  resident before {:>7.1} MiB  \
+                 peak {:>7.1} MiB{}  after {:>7.1} MiB",
+                target.label,
+                bytes,
+                before as f64 / 1024.0,
+                peak as f64 / 1024.0,
+                if reset {
+                    ""
+                } else {
+                    " (process peak: clear_refs not allowed)"
+                },
+                after as f64 / 1024.0,
+            );
+        }
+    }
+    state.store.close().await;
+    Ok(())
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -454,6 +551,9 @@ async fn bench() -> anyhow::Result<()> {
         }
         for target in &targets {
             ensure_seeded(target, n).await?;
+            if flag("XIAXIANG_BENCH_MEMORY", false) {
+                run_memory(target).await?;
+            }
             run_reports(target, runs).await?;
             if std::env::var("XIAXIANG_BENCH_TICKS").is_ok_and(|v| v == "1") {
                 run_ticks(target).await?;

@@ -220,3 +220,164 @@ async fn the_demo_is_created_once_and_its_logins_kiosk_and_assignment_work() {
         .expect("checked in");
     assert_eq!(answer.verdict, Verdict::Accepted, "{answer:?}");
 }
+
+/// The number in a CSV cell (empty: none).
+fn csv_number(cell: &str) -> Option<f64> {
+    cell.parse().ok()
+}
+
+#[tokio::test]
+async fn a_province_wide_export_streams_every_row_and_the_totals_of_its_json() {
+    use crate::reports::{cell_number, cell_text, parse_form_csv, parse_xlsx};
+
+    let app = TestApp::builder()
+        .config(|c| c.scheduler_interval = Duration::ZERO)
+        .spawn()
+        .await;
+    // A province large enough that its compliance CSV goes out in many pieces.
+    let plan = Plan::generate(&Spec {
+        counties: 4,
+        physicians: 160,
+        days: 45,
+        ..tiny_province(NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"))
+    })
+    .expect("plan");
+    let summary = seed(&app.config, &plan, Path::Bulk, &mut |_| {})
+        .await
+        .expect("seeded");
+    assert!(summary.tally.visits_opened > 1_000, "{summary}");
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.abs().max(1.0);
+
+    // The monthly report: every physician-site row, and the 合计 of their days.
+    let query = "jurisdiction_code=390000&month=2026-02";
+    let json = app.admin.monthly_report(query).await.expect("monthly");
+    assert!(json.rows.len() > 100, "{} rows", json.rows.len());
+    let days: f64 = json.rows.iter().map(|r| r.credited_days).sum();
+    assert!(days > 100.0, "{days} days");
+    let path = format!("/api/v1/reports/monthly?{query}");
+    let csv = app
+        .admin
+        .report_bytes(&format!("{path}&format=csv"), None)
+        .await
+        .expect("csv");
+    assert_eq!(
+        csv.content_disposition.as_deref(),
+        Some("attachment; filename=\"monthly-390000-2026-02.csv\"")
+    );
+    let form = parse_form_csv(&csv);
+    assert_eq!(form.title.as_deref(), Some("对口支援工作量月报表"));
+    assert_eq!(form.headers[7], "服务天数(天)");
+    let numbered: Vec<&Vec<String>> = form
+        .rows
+        .iter()
+        .filter(|r| r[0].parse::<u32>().is_ok())
+        .collect();
+    assert_eq!(numbered.len(), json.rows.len());
+    let listed: f64 = numbered.iter().filter_map(|r| csv_number(&r[7])).sum();
+    assert!(close(listed, days), "{listed} vs {days}");
+    let totals = form.rows.iter().find(|r| r[0] == "合计").expect("合计");
+    assert!(close(csv_number(&totals[7]).expect("days"), days));
+
+    let xlsx = app
+        .admin
+        .report_bytes(&format!("{path}&format=xlsx"), None)
+        .await
+        .expect("xlsx");
+    let (sheet, _) = parse_xlsx(&xlsx);
+    assert_eq!(cell_text(&sheet, 0, 0), "对口支援工作量月报表");
+    // Title, scope, the five lines of the header block, the header.
+    assert_eq!(cell_text(&sheet, 7, 7), "服务天数(天)");
+    let height = sheet.height() as u32;
+    let numbered: Vec<u32> = (8..height)
+        .filter(|&r| cell_number(&sheet, r, 0).is_some())
+        .collect();
+    assert_eq!(numbered.len(), json.rows.len());
+    let listed: f64 = numbered
+        .iter()
+        .filter_map(|&r| cell_number(&sheet, r, 7))
+        .sum();
+    assert!(close(listed, days), "{listed} vs {days}");
+    let total_row = (8..height)
+        .find(|&r| cell_text(&sheet, r, 0) == "合计")
+        .expect("合计");
+    assert!(close(
+        cell_number(&sheet, total_row, 7).expect("days"),
+        days
+    ));
+
+    // The compliance report: every requirement row with its detail lines, and the
+    // 合计 counting them.
+    let query = "jurisdiction_code=390000&period=2026-02";
+    let json = app
+        .admin
+        .compliance_report(query)
+        .await
+        .expect("compliance");
+    let details: usize = json
+        .rows
+        .iter()
+        .map(|r| {
+            if r.periods.len() > 1 {
+                r.periods.len()
+            } else {
+                0
+            }
+        })
+        .sum();
+    assert!(
+        json.rows.len() > 100 && details > 100,
+        "{} rows",
+        json.rows.len()
+    );
+    let path = format!("/api/v1/reports/compliance?{query}");
+    let csv = app
+        .admin
+        .report_bytes(&format!("{path}&format=csv"), None)
+        .await
+        .expect("csv");
+    // More than one 64 KiB piece.
+    assert!(csv.bytes.len() > 64 * 1024, "{} bytes", csv.bytes.len());
+    let form = parse_form_csv(&csv);
+    assert_eq!(form.headers[0], "序号");
+    assert_eq!(form.rows.len(), json.rows.len() + details + 1);
+    let mut at = 0;
+    for (index, row) in json.rows.iter().enumerate() {
+        let line = &form.rows[at];
+        assert_eq!(line[0], (index + 1).to_string());
+        assert_eq!(line[1], row.physician_name);
+        assert!(close(
+            csv_number(&line[10]).expect("credited"),
+            row.credited
+        ));
+        at += 1 + if row.periods.len() > 1 {
+            row.periods.len()
+        } else {
+            0
+        };
+    }
+    let totals = form.rows.last().expect("合计");
+    assert_eq!(totals[0], "合计");
+    assert_eq!(totals[6], format!("{}项", json.totals.requirements));
+
+    let xlsx = app
+        .admin
+        .report_bytes(&format!("{path}&format=xlsx"), None)
+        .await
+        .expect("xlsx");
+    let (sheet, _) = parse_xlsx(&xlsx);
+    assert_eq!(cell_text(&sheet, 0, 0), "对口支援考核要求完成情况表");
+    assert_eq!(cell_text(&sheet, 2, 0), "序号");
+    let height = sheet.height() as u32;
+    assert_eq!(height, 3 + (json.rows.len() + details + 1) as u32);
+    assert_eq!(cell_text(&sheet, height - 1, 0), "合计");
+    assert_eq!(
+        cell_text(&sheet, height - 1, 6),
+        format!("{}项", json.totals.requirements)
+    );
+    let credited: f64 = (3..height - 1)
+        .filter(|&r| cell_number(&sheet, r, 0).is_some())
+        .filter_map(|r| cell_number(&sheet, r, 10))
+        .sum();
+    let expected: f64 = json.rows.iter().map(|r| r.credited).sum();
+    assert!(close(credited, expected), "{credited} vs {expected}");
+}

@@ -40,13 +40,71 @@ fn text(cell: &Cell) -> Cow<'_, str> {
     }
 }
 
+/// Bytes a piece of a streamed CSV holds before it is handed on.
+const PIECE: usize = 64 * 1024;
+
 /// Writes `table` as CSV bytes.
 pub fn to_csv(table: &Table) -> Result<Vec<u8>, RenderError> {
-    let error = |e: csv::Error| RenderError::Csv(e.to_string());
-    let mut writer = csv::WriterBuilder::new()
+    let mut bytes = head(table)?;
+    let mut next = 0;
+    while let Some(piece) = rows(table, &mut next)? {
+        bytes.extend_from_slice(&piece);
+    }
+    Ok(bytes)
+}
+
+/// `table` as CSV in pieces of about 64 KiB, in order: the byte-order mark, the
+/// title, header block and header row first, then the rows as they are written, so
+/// a download never holds a second, whole copy of the table as text. The pieces
+/// joined are [`to_csv`]'s bytes.
+pub fn pieces(table: Table) -> Result<Pieces, RenderError> {
+    let head = head(&table)?;
+    Ok(Pieces {
+        table,
+        head: Some(head),
+        next: 0,
+    })
+}
+
+/// The pieces of one table's CSV (see [`pieces`]).
+pub struct Pieces {
+    table: Table,
+    head: Option<Vec<u8>>,
+    /// The next body row to write.
+    next: usize,
+}
+
+impl Iterator for Pieces {
+    type Item = Result<Vec<u8>, RenderError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(head) = self.head.take() {
+            return Some(Ok(head));
+        }
+        rows(&self.table, &mut self.next).transpose()
+    }
+}
+
+fn writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
-        .from_writer(BOM.to_vec());
+        .from_writer(Vec::new())
+}
+
+fn finish(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, RenderError> {
+    writer
+        .into_inner()
+        .map_err(|e| RenderError::Csv(e.to_string()))
+}
+
+fn error(e: csv::Error) -> RenderError {
+    RenderError::Csv(e.to_string())
+}
+
+/// The byte-order mark, the title and header block of a form, and the header row.
+fn head(table: &Table) -> Result<Vec<u8>, RenderError> {
+    let mut writer = writer();
     if !table.preamble.is_empty() {
         writer
             .write_record([neutralised(&table.title).into_owned()])
@@ -63,14 +121,45 @@ pub fn to_csv(table: &Table) -> Result<Vec<u8>, RenderError> {
     writer
         .write_record(table.headers.iter().map(|h| neutralised(h).into_owned()))
         .map_err(error)?;
-    for row in table.body() {
+    let mut bytes = BOM.to_vec();
+    bytes.extend_from_slice(&finish(writer)?);
+    Ok(bytes)
+}
+
+/// The body rows from `*next` on, up to about [`PIECE`] bytes; `None` past the last.
+fn rows(table: &Table, next: &mut usize) -> Result<Option<Vec<u8>>, RenderError> {
+    let mut writer = writer();
+    let mut written = false;
+    while let Some(row) = body_row(table, *next) {
         writer
             .write_record(row.iter().map(|cell| text(cell).into_owned()))
             .map_err(error)?;
+        *next += 1;
+        written = true;
+        if writer.get_ref().len() >= PIECE {
+            break;
+        }
     }
-    writer
-        .into_inner()
-        .map_err(|e| RenderError::Csv(e.to_string()))
+    if !written {
+        return Ok(None);
+    }
+    finish(writer).map(Some)
+}
+
+/// The `index`th row of [`Table::body`].
+fn body_row(table: &Table, index: usize) -> Option<&[Cell]> {
+    let data = table.rows.len();
+    let totals = usize::from(table.totals.is_some());
+    if index < data {
+        table.rows.get(index).map(Vec::as_slice)
+    } else if index < data + totals {
+        table.totals.as_deref()
+    } else {
+        table
+            .trailer
+            .get(index - data - totals)
+            .map(|(_, row)| row.as_slice())
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +215,45 @@ mod tests {
         assert_eq!(&rows[0][0], "王, 医生");
         assert_eq!(&rows[0][1], "说\"好\"");
         assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn a_large_table_streams_in_pieces_that_read_back_to_every_row_and_the_totals() {
+        let rows: Vec<Vec<Cell>> = (0..20_000)
+            .map(|i| {
+                vec![
+                    Cell::from(format!("医生{i}, 乡镇卫生院")),
+                    Cell::Empty,
+                    Cell::Number(f64::from(i % 7) + 0.5),
+                ]
+            })
+            .collect();
+        let table = Table { rows, ..sample() }
+            .with_totals("合计")
+            .with_preamble(vec![("填报单位".into(), "海岚省".into())]);
+        let whole = to_csv(&table).unwrap();
+        let pieces: Vec<Vec<u8>> = pieces(table).unwrap().map(Result::unwrap).collect();
+        assert!(pieces.len() > 10, "{} pieces", pieces.len());
+        assert!(pieces.iter().all(|p| p.len() <= 2 * PIECE));
+        assert_eq!(pieces.concat(), whole);
+
+        let text = std::str::from_utf8(&whole[BOM.len()..]).unwrap();
+        assert!(text.starts_with("标题\r\n填报单位,海岚省\r\n姓名,备注,天数\r\n"));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        // Title, header block, header, 20,000 rows, 合计.
+        assert_eq!(records.len(), 3 + 20_000 + 1);
+        let data = &records[3..3 + 20_000];
+        for (i, record) in data.iter().enumerate() {
+            assert_eq!(&record[0], format!("医生{i}, 乡镇卫生院"));
+        }
+        let sum: f64 = data.iter().map(|r| r[2].parse::<f64>().unwrap()).sum();
+        let totals = &records[records.len() - 1];
+        assert_eq!(&totals[0], "合计");
+        assert_eq!(totals[2].parse::<f64>().unwrap(), sum);
     }
 
     #[test]

@@ -92,12 +92,46 @@ fn row_number(index: usize) -> Result<u32, XlsxError> {
     u32::try_from(index).map_err(|_| XlsxError::RowColumnLimitError)
 }
 
-fn write(table: &Table) -> Result<Vec<u8>, XlsxError> {
+/// How a worksheet keeps its cells until the workbook is saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Memory {
+    /// Every cell in memory.
+    Standard,
+    /// Each row goes to a temporary file once the next one is written; only the
+    /// shared strings stay in memory. The file is the same.
+    Low,
+}
+
+fn write(table: &Table, memory: Memory) -> Result<Vec<u8>, XlsxError> {
     let formats = Formats::new();
     let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
+    let sheet = match memory {
+        Memory::Standard => workbook.add_worksheet(),
+        Memory::Low => workbook.add_worksheet_with_low_memory()?,
+    };
     sheet.set_name(&table.sheet_name)?;
     let last_column = column(table.headers.len().max(1) - 1)?;
+
+    // Rows are written top to bottom, each once (in low-memory mode a row can no
+    // longer be changed once a later one is written), so the column widths and the
+    // header's height are worked out first.
+    let mut widths: Vec<f64> = table
+        .headers
+        .iter()
+        .map(|h| display_width(h).min(HEADER_WRAP_WIDTH))
+        .collect();
+    for (kind, row) in table.body_with_kinds() {
+        // A caption may run over the columns to its right.
+        if kind == RowKind::Caption {
+            continue;
+        }
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = width.max(cell_width(cell));
+        }
+    }
+    for (index, width) in widths.iter().enumerate() {
+        sheet.set_column_width(column(index)?, (width + 2.0).clamp(MIN_WIDTH, MAX_WIDTH))?;
+    }
 
     merged(
         sheet,
@@ -127,45 +161,61 @@ fn write(table: &Table) -> Result<Vec<u8>, XlsxError> {
         )?;
     }
 
-    // The header: one row, or a row of groups above the leaf headers.
+    // The header: one row, or a row of groups above the leaf headers. The top
+    // row's cells (groups, and the ungrouped headers merged down both rows) first,
+    // then the grouped leaf headers of the second row.
     let header_top: u32 = 2 + row_number(table.preamble.len())?;
     let header_bottom = if table.groups.is_empty() {
         header_top
     } else {
         header_top + 1
     };
-    for group in &table.groups {
-        let span = (column(group.first)?, column(group.last)?);
+    let grouped = |index: usize| {
+        table
+            .groups
+            .iter()
+            .any(|g| (g.first..=g.last).contains(&index))
+    };
+    let wraps = table
+        .headers
+        .iter()
+        .any(|h| display_width(h) > HEADER_WRAP_WIDTH);
+    if wraps {
+        sheet.set_row_height(header_bottom, 48)?;
+    }
+    let mut top_row: Vec<(u16, u16, &str, bool)> = table
+        .groups
+        .iter()
+        .map(|g| Ok((column(g.first)?, column(g.last)?, g.label.as_str(), false)))
+        .collect::<Result<_, XlsxError>>()?;
+    for (index, header) in table.headers.iter().enumerate() {
+        if !grouped(index) {
+            top_row.push((column(index)?, column(index)?, header.as_str(), true));
+        }
+    }
+    top_row.sort_by_key(|(first, ..)| *first);
+    for (first, last, text, down) in top_row {
+        let bottom = if down { header_bottom } else { header_top };
         merged(
             sheet,
-            (header_top, header_top),
-            span,
-            &group.label,
+            (header_top, bottom),
+            (first, last),
+            text,
             &formats.header,
         )?;
     }
     for (index, header) in table.headers.iter().enumerate() {
-        let col = column(index)?;
-        let grouped = table
-            .groups
-            .iter()
-            .any(|g| (g.first..=g.last).contains(&index));
-        let top = if grouped { header_bottom } else { header_top };
-        merged(
-            sheet,
-            (top, header_bottom),
-            (col, col),
-            header,
-            &formats.header,
-        )?;
+        if grouped(index) {
+            sheet.write_string_with_format(
+                header_bottom,
+                column(index)?,
+                header,
+                &formats.header,
+            )?;
+        }
     }
 
     let first_data = header_bottom + 1;
-    let mut widths: Vec<f64> = table
-        .headers
-        .iter()
-        .map(|h| display_width(h).min(HEADER_WRAP_WIDTH))
-        .collect();
     for (offset, (kind, row)) in table.body_with_kinds().enumerate() {
         let at = first_data + row_number(offset)?;
         let format = match kind {
@@ -181,21 +231,7 @@ fn write(table: &Table) -> Result<Vec<u8>, XlsxError> {
                 Cell::Number(n) => sheet.write_number_with_format(at, col, *n, format)?,
                 Cell::Empty => sheet.write_blank(at, col, format)?,
             };
-            // A caption may run over the columns to its right.
-            if let (Some(width), false) = (widths.get_mut(index), kind == RowKind::Caption) {
-                *width = width.max(cell_width(cell));
-            }
         }
-    }
-    for (index, width) in widths.iter().enumerate() {
-        sheet.set_column_width(column(index)?, (width + 2.0).clamp(MIN_WIDTH, MAX_WIDTH))?;
-    }
-    let wraps = table
-        .headers
-        .iter()
-        .any(|h| display_width(h) > HEADER_WRAP_WIDTH);
-    if wraps {
-        sheet.set_row_height(header_bottom, 48)?;
     }
     // Keep the header and the first (name) column in view while scrolling.
     sheet.set_freeze_panes(first_data, 1)?;
@@ -208,9 +244,15 @@ fn write(table: &Table) -> Result<Vec<u8>, XlsxError> {
     workbook.save_to_buffer()
 }
 
-/// Writes `table` as XLSX bytes.
+/// Writes `table` as XLSX bytes, keeping one row of cells in memory at a time (the
+/// rest in a temporary file); where no temporary file can be made, with every cell
+/// in memory (the same file).
 pub fn to_xlsx(table: &Table) -> Result<Vec<u8>, RenderError> {
-    write(table).map_err(|e| RenderError::Xlsx(e.to_string()))
+    match write(table, Memory::Low) {
+        Err(XlsxError::TempFileError(..)) => write(table, Memory::Standard),
+        written => written,
+    }
+    .map_err(|e| RenderError::Xlsx(e.to_string()))
 }
 
 #[cfg(test)]
@@ -260,6 +302,152 @@ mod tests {
             last: 1,
         }];
         assert!(to_xlsx(&sample(single)).is_ok());
+    }
+
+    /// The parts of an XLSX package, by name.
+    fn parts(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+        use std::io::Read;
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut parts = Vec::new();
+        for index in 0..archive.len() {
+            let mut file = archive.by_index(index).unwrap();
+            let mut content = Vec::new();
+            file.read_to_end(&mut content).unwrap();
+            let name = file.name().unwrap().into_owned();
+            // docProps/core.xml carries the time the file was made.
+            if name != "docProps/core.xml" {
+                parts.push((name, content));
+            }
+        }
+        parts
+    }
+
+    /// `xml` without the rows' optional `spans="first:last"` hints, which only the
+    /// standard-memory writer adds.
+    fn without_spans(xml: &[u8]) -> Vec<u8> {
+        let text = String::from_utf8(xml.to_vec()).unwrap();
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(" spans=\"") {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at + " spans=\"".len()..];
+            rest = &tail[tail.find('"').unwrap() + 1..];
+        }
+        out.push_str(rest);
+        out.into_bytes()
+    }
+
+    fn large(groups: Vec<HeaderGroup>) -> Table {
+        let mut kinds = Vec::new();
+        let rows = (0..3_000)
+            .map(|i| {
+                kinds.push(match i % 10 {
+                    9 => RowKind::Subtotal,
+                    8 => RowKind::Detail,
+                    _ => RowKind::Data,
+                });
+                vec![
+                    Cell::from(format!("乡镇卫生院{}", i % 97)),
+                    Cell::Number(f64::from(i % 13)),
+                    if i % 5 == 0 {
+                        Cell::Empty
+                    } else {
+                        Cell::Number(0.5)
+                    },
+                ]
+            })
+            .collect();
+        let mut table = Table {
+            rows,
+            kinds,
+            preamble: vec![
+                ("填报单位".into(), "海岚省".into()),
+                ("填报人".into(), "王".into()),
+            ],
+            ..sample(groups)
+        }
+        .with_totals("合计");
+        table.trailer = vec![
+            (RowKind::Caption, vec![Cell::from("按受援单位小计")]),
+            (
+                RowKind::Detail,
+                vec![Cell::from("其一"), Cell::Number(1.0), Cell::Empty],
+            ),
+        ];
+        table
+    }
+
+    #[test]
+    fn low_memory_writes_the_same_workbook_as_standard_memory() {
+        // Every part byte for byte, but for the rows' optional `spans` hints.
+        let grouped = vec![HeaderGroup {
+            label: "村级巡诊、派驻服务开展情况".into(),
+            first: 1,
+            last: 2,
+        }];
+        for groups in [Vec::new(), grouped] {
+            let table = large(groups);
+            let standard = write(&table, Memory::Standard).unwrap();
+            let low = write(&table, Memory::Low).unwrap();
+            let (standard, low) = (parts(&standard), parts(&low));
+            assert!(
+                standard
+                    .iter()
+                    .any(|(name, _)| name == "xl/worksheets/sheet1.xml")
+            );
+            for ((a_name, a), (b_name, b)) in standard.iter().zip(&low) {
+                assert_eq!(a_name, b_name);
+                let (a, b) = (&without_spans(a), &without_spans(b));
+                let at = a.iter().zip(b).position(|(x, y)| x != y);
+                let around = |v: &[u8], at: usize| {
+                    String::from_utf8_lossy(&v[at.saturating_sub(200)..(at + 200).min(v.len())])
+                        .into_owned()
+                };
+                assert!(
+                    a == b,
+                    "{a_name} differs at {at:?} ({} vs {} bytes):\n{}\n--\n{}",
+                    a.len(),
+                    b.len(),
+                    around(a, at.unwrap_or(a.len().min(b.len()))),
+                    around(b, at.unwrap_or(a.len().min(b.len())))
+                );
+            }
+            assert_eq!(standard.len(), low.len());
+        }
+    }
+
+    #[test]
+    fn a_large_workbook_reads_back_to_every_row_and_the_totals() {
+        use calamine::{Data, DataType, Reader, Xlsx};
+        let table = large(Vec::new());
+        let bytes = to_xlsx(&table).unwrap();
+        let mut book: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range("统计表").unwrap();
+        let rows: Vec<&[Data]> = range.rows().collect();
+        let text = |cell: &Data| cell.to_string();
+        assert_eq!(
+            text(&rows[0][0]),
+            "设区市县域巡回医疗和派驻服务工作量统计表"
+        );
+        assert_eq!(text(&rows[2][0]), "填报单位：海岚省");
+        assert_eq!(text(&rows[4][1]), "巡诊村数(个)");
+        // Title, subtitle, two header-block lines, the header, then the body.
+        let body = &rows[5..];
+        assert_eq!(body.len(), 3_000 + 1 + 2);
+        let mut sum = 0.0;
+        for (i, row) in body[..3_000].iter().enumerate() {
+            assert_eq!(text(&row[0]), format!("乡镇卫生院{}", i % 97));
+            let value = row[1].get_float().unwrap();
+            assert_eq!(value, f64::from((i % 13) as u32));
+            if table.kind(i) == RowKind::Data {
+                sum += value;
+            }
+        }
+        let totals = body[3_000];
+        assert_eq!(text(&totals[0]), "合计");
+        assert_eq!(totals[1].get_float(), Some(sum));
+        assert_eq!(text(&body[3_001][0]), "按受援单位小计");
     }
 
     #[test]

@@ -792,13 +792,21 @@ pub async fn compliance_report(
     let ids: Vec<Uuid> = frame.assignments.iter().map(|a| a.id).collect();
     let overrides = state.store.eligibility_overrides(&ids).await?;
 
+    // Day credit of the assignment at hand, per activity filter. An assignment's
+    // plans are consecutive, so only its own days are kept: a year of days for every
+    // assignment of a province at once is what held the report's memory up.
     let mut days_cache: HashMap<
         (Uuid, Option<ActivityKind>),
         BTreeMap<NaiveDate, DayCreditSummary>,
     > = HashMap::new();
+    let mut cached_for = None;
     let mut rows = Vec::with_capacity(plans.len());
     for plan in &plans {
         let a = plan.assignment;
+        if cached_for != Some(a.id) {
+            days_cache.clear();
+            cached_for = Some(a.id);
+        }
         let mine = visits.get(&a.id).map_or(&[][..], Vec::as_slice);
         for key in [None, plan.requirement.activity] {
             days_cache

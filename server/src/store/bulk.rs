@@ -34,6 +34,12 @@ pub struct BoundDevice {
     pub bound_at: DateTime<Utc>,
 }
 
+/// Secondary indexes dropped for a bulk load: `(name, definition)`, to create again.
+#[derive(Debug, Default)]
+pub struct DeferredIndexes {
+    pub definitions: Vec<(String, String)>,
+}
+
 /// Rows written together, parents before children: events, then the visits they
 /// open and close, then what refers to either.
 #[derive(Debug, Default)]
@@ -136,14 +142,63 @@ impl Store {
         Ok(())
     }
 
-    /// For seeding on SQLite: `synchronous = OFF` and a 256 MiB page cache. The
-    /// settings are per connection, so this is for a store of one connection. A crash
-    /// while seeding may lose the seed (which is rerun anyway); what is written is
-    /// unchanged. Nothing on PostgreSQL.
-    pub async fn relax_durability(&self) -> StoreResult<()> {
+    /// Drops the secondary indexes of `tables` (not those behind a primary key or a
+    /// unique constraint) and returns their definitions, for a bulk load that does not
+    /// read them; [`Store::restore_indexes`] builds them again, each in one sorted
+    /// pass, with the definition text they had (so the schema is the same as before).
+    /// Only for a database nothing else uses meanwhile.
+    pub async fn defer_indexes(&self, tables: &[&str]) -> StoreResult<DeferredIndexes> {
+        const SQLITE: &str = "SELECT name, sql FROM sqlite_master \
+            WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name";
+        // Indexes that back no constraint (primary keys and UNIQUE constraints stay).
+        const POSTGRES: &str = "SELECT i.indexname, i.indexdef FROM pg_indexes i \
+            WHERE i.schemaname = current_schema() AND i.tablename = $1 \
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+                WHERE c.conname = i.indexname AND c.connamespace = current_schema()::regnamespace) \
+            ORDER BY i.indexname";
+        let mut deferred = DeferredIndexes::default();
+        for table in tables {
+            let found: Vec<(String, String)> = match self.db() {
+                Db::Sqlite(pool) => sqlx::query_as(SQLITE).bind(*table).fetch_all(pool).await,
+                Db::Postgres(pool) => sqlx::query_as(POSTGRES).bind(*table).fetch_all(pool).await,
+            }
+            .map_err(StoreError::from)?;
+            deferred.definitions.extend(found);
+        }
+        on_pool!(self.db(), pool => {
+            for (name, _) in &deferred.definitions {
+                // The name comes from the catalogue, not from input.
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
+                    .execute(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+            }
+        });
+        Ok(deferred)
+    }
+
+    /// Creates the indexes [`Store::defer_indexes`] dropped, from their definitions.
+    pub async fn restore_indexes(&self, deferred: DeferredIndexes) -> StoreResult<()> {
+        on_pool!(self.db(), pool => {
+            for (_, definition) in &deferred.definitions {
+                sqlx::query(sqlx::AssertSqlSafe(definition.clone()))
+                    .execute(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+            }
+        });
+        Ok(())
+    }
+
+    /// For seeding on SQLite: `synchronous = OFF` and a page cache of `cache_mib`
+    /// MiB. The settings are per connection, so this is for a store of one
+    /// connection. A crash while seeding may lose the seed (which is rerun anyway);
+    /// what is written is unchanged. Nothing on PostgreSQL.
+    pub async fn relax_durability(&self, cache_mib: u32) -> StoreResult<()> {
         if let Db::Sqlite(pool) = self.db() {
-            for pragma in ["PRAGMA synchronous = OFF", "PRAGMA cache_size = -262144"] {
-                sqlx::query(pragma)
+            let cache = format!("PRAGMA cache_size = -{}", u64::from(cache_mib) * 1024);
+            for pragma in ["PRAGMA synchronous = OFF".to_owned(), cache] {
+                sqlx::query(sqlx::AssertSqlSafe(pragma))
                     .execute(pool)
                     .await
                     .map_err(StoreError::from)?;

@@ -95,6 +95,15 @@ pub(crate) async fn seeded_rows(url: &str) -> Vec<(&'static str, Vec<String>)> {
     out
 }
 
+/// Every index of the schema with its definition, as `name|table|sql`.
+pub(crate) async fn indexes(url: &str) -> Vec<String> {
+    rows(
+        url,
+        "SELECT name, tbl_name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name",
+    )
+    .await
+}
+
 /// The scheduler's claimed runs, as `job|run_key`.
 pub(crate) async fn job_runs(url: &str) -> Vec<String> {
     rows(url, "SELECT job, run_key FROM job_runs").await

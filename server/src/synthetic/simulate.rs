@@ -60,14 +60,31 @@ pub struct Options {
     /// The supervisors have not reviewed the anomalies of the last this many days
     /// yet (the demo leaves its latest week open for the visitor); 0 by default.
     pub unreviewed_days: u32,
+    /// Bulk path only, for a throwaway database (the benchmark's): drop the
+    /// secondary indexes the load does not read ([`DEFERRED_INDEX_TABLES`]) before
+    /// the simulated days and build them again, sorted, at the end. An interrupted
+    /// run leaves those tables without them. Off by default.
+    pub defer_indexes: bool,
 }
 
+/// Tables whose secondary indexes a bulk load with [`Options::defer_indexes`] builds
+/// after the load: nothing the bulk path does reads them (its facts are in memory;
+/// reviews read anomalies). `activities` is left alone when requirement periods are
+/// judged during the load (crediting reads it by visit).
+pub const DEFERRED_INDEX_TABLES: [&str; 2] = ["attendance_events", "activities"];
+
 impl Options {
+    /// SQLite's page cache while seeding: 256 MiB, 1 GiB for a throwaway load.
+    fn cache_mib(&self) -> u32 {
+        if self.defer_indexes { 1024 } else { 256 }
+    }
+
     pub fn new(path: Path) -> Options {
         Options {
             path,
             judge_requirements: path == Path::Service,
             unreviewed_days: 0,
+            defer_indexes: false,
         }
     }
 }
@@ -285,7 +302,7 @@ pub async fn seed_with(
         ..config.clone()
     };
     let state = offline_state(&one, shared).await?;
-    state.store.relax_durability().await?;
+    state.store.relax_durability(options.cache_mib()).await?;
     let started = Instant::now();
     let world = world::write(&state, plan, progress).await?;
     let setup = started.elapsed();
@@ -295,7 +312,26 @@ pub async fn seed_with(
         plan.spec.days
     ));
     let started = Instant::now();
+    let deferred = if options.defer_indexes && options.path == Path::Bulk {
+        let tables = if options.judge_requirements {
+            &DEFERRED_INDEX_TABLES[..1]
+        } else {
+            &DEFERRED_INDEX_TABLES[..]
+        };
+        Some(state.store.defer_indexes(tables).await?)
+    } else {
+        None
+    };
     let tally = play(&state, clock, plan, &world, options, progress).await?;
+    if let Some(deferred) = deferred {
+        let building = Instant::now();
+        let count = deferred.definitions.len();
+        state.store.restore_indexes(deferred).await?;
+        progress(&format!(
+            "{count} deferred indexes built in {:.1} s",
+            building.elapsed().as_secs_f64()
+        ));
+    }
     let simulation = started.elapsed();
     state.store.close().await;
     Ok(Summary {
@@ -371,7 +407,7 @@ pub async fn play(
             .await?;
         split_time(3, &mut lap);
         // A recycled pool connection would lose the seeding setting.
-        state.store.relax_durability().await?;
+        state.store.relax_durability(options.cache_mib()).await?;
         if last_report.elapsed() >= StdDuration::from_secs(5) || d + 1 == i64::from(plan.spec.days)
         {
             let secs = started.elapsed().as_secs_f64().max(1e-9);

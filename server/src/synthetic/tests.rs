@@ -7,7 +7,7 @@ use super::plan::{FaultRates, Plan, Spec};
 use super::simulate::{Options, Path, seed, seed_with};
 use crate::auth::password::PasswordCost;
 use crate::config::Config;
-use crate::store::testing::{job_runs, requirement_missed, seeded_rows};
+use crate::store::testing::{indexes, job_runs, requirement_missed, seeded_rows};
 
 fn spec() -> Spec {
     // Faults far above their real rates, so every kind of row appears in three weeks.
@@ -120,6 +120,60 @@ async fn the_bulk_path_stores_what_the_service_path_stores() {
             a.len(),
             b.len()
         );
+    }
+}
+
+#[tokio::test]
+async fn a_load_with_indexes_built_after_it_stores_the_same_rows_and_schema() {
+    let plan = Plan::generate(&spec()).expect("plan");
+    let quiet = &mut |_: &str| {};
+    for judge_requirements in [false, true] {
+        let (plain_db, deferred_db) = (TempDb::new(), TempDb::new());
+        let plain = Options {
+            judge_requirements,
+            ..Options::new(Path::Bulk)
+        };
+        let deferred = Options {
+            defer_indexes: true,
+            ..plain
+        };
+        let a = seed_with(&config(&plain_db), &plan, plain, quiet)
+            .await
+            .expect("indexes in place");
+        let b = seed_with(&config(&deferred_db), &plan, deferred, quiet)
+            .await
+            .expect("indexes after the load");
+        assert_eq!(a.tally, b.tally);
+        assert!(
+            a.tally.events > 150 && a.tally.activities > 0,
+            "{:?}",
+            a.tally
+        );
+        assert_eq!(a.tally.requirements_missed > 0, judge_requirements);
+        let (a_rows, b_rows) = (
+            seeded_rows(&plain_db.url()).await,
+            seeded_rows(&deferred_db.url()).await,
+        );
+        assert_eq!(a_rows.len(), b_rows.len());
+        for ((table, a), (_, b)) in a_rows.iter().zip(&b_rows) {
+            assert!(
+                !a.is_empty() || *table == "job_runs",
+                "{table}: nothing written"
+            );
+            assert_eq!(a, b, "{table}");
+        }
+        // The same indexes, with the same definitions, are there afterwards.
+        let (a_indexes, b_indexes) = (
+            indexes(&plain_db.url()).await,
+            indexes(&deferred_db.url()).await,
+        );
+        assert!(
+            a_indexes
+                .iter()
+                .any(|i| i.starts_with("attendance_events_visit|")),
+            "{a_indexes:?}"
+        );
+        assert_eq!(a_indexes, b_indexes);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Which rendering a report request asks for (`?format=` over `Accept`) and the
 //! answer in it: the JSON body, or the report's table as CSV or XLSX to download.
 
+use axum::body::Body;
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, VARY};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -92,10 +93,20 @@ pub fn respond<T: Serialize>(
                 .insert(VARY, HeaderValue::from_static("Accept"));
             return Ok(response);
         }
-        ReportFormat::Csv => (CSV_TYPE, render::csv::to_csv(&table(&body))),
-        ReportFormat::Xlsx => (XLSX_TYPE, render::xlsx::to_xlsx(&table(&body))),
+        ReportFormat::Csv => {
+            let table = table(&body);
+            drop(body);
+            // Written out piece by piece as the client reads: no whole copy as text.
+            let pieces = render::csv::pieces(table).map_err(ApiError::internal)?;
+            (CSV_TYPE, Body::from_stream(Pieces(pieces)))
+        }
+        ReportFormat::Xlsx => {
+            let table = table(&body);
+            drop(body);
+            let bytes = render::xlsx::to_xlsx(&table).map_err(ApiError::internal)?;
+            (XLSX_TYPE, Body::from(bytes))
+        }
     };
-    let bytes = bytes.map_err(ApiError::internal)?;
     let disposition = format!("attachment; filename=\"{stem}.{}\"", format.extension());
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -107,6 +118,21 @@ pub fn respond<T: Serialize>(
     // Reports name people: never keep them in a shared cache.
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok((headers, bytes).into_response())
+}
+
+/// A CSV's pieces as a body stream: each piece is written when the client is ready
+/// for it.
+struct Pieces(render::csv::Pieces);
+
+impl futures_core::Stream for Pieces {
+    type Item = Result<Vec<u8>, render::RenderError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(self.0.next())
+    }
 }
 
 #[cfg(test)]
