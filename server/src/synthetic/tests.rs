@@ -170,7 +170,7 @@ async fn a_load_with_indexes_built_after_it_stores_the_same_rows_and_schema() {
         assert!(
             a_indexes
                 .iter()
-                .any(|i| i.starts_with("attendance_events_visit|")),
+                .any(|i| i.starts_with("attendance_events_code|")),
             "{a_indexes:?}"
         );
         assert_eq!(a_indexes, b_indexes);
