@@ -94,6 +94,7 @@ pub struct SurveyRoundList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SurveyPersonInput {
     /// 1 to 40 characters.
+    #[cfg_attr(feature = "openapi", schema(format = "line-40"))]
     pub name: String,
     /// A mainland mobile (`13800131234`, `+86` allowed) or a landline with its area
     /// code (`0597-7512345`).
