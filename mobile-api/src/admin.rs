@@ -168,8 +168,10 @@ pub struct CreateUser {
     pub specialty: Option<String>,
     #[serde(default)]
     pub gender: Option<Gender>,
-    /// The year the person began practising (从业起始年份); years of service count from it.
+    /// The year the person began practising (从业起始年份), from 1950 to this year;
+    /// years of service count from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1950))]
     pub practice_since_year: Option<i32>,
     /// 类别: clinical, TCM, nursing, public health, pharmacy, technician.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -201,16 +201,50 @@ const DECIMAL_U64: &str = "^\\s*\\+?0*([0-9]{1,19}|1[0-7][0-9]{18}|18[0-3][0-9]{
 /// no control characters (`char::is_control`, Unicode `Cc`).
 pub const LINE_FORMAT: &str = "line-";
 
+/// The `format` prefix of text that may span lines, `text-2000`: trimmed, 1 to 2000
+/// characters, no control characters but newlines (`complaints::text_of`).
+pub const TEXT_FORMAT: &str = "text-";
+
+/// The `format` prefix of an optional note, `note-500`: like [`TEXT_FORMAT`] but a
+/// blank note is no note.
+pub const NOTE_FORMAT: &str = "note-";
+
+/// The pattern of a `line-N`, `text-N` or `note-N` format; `None` for other formats.
+fn text_format_pattern(format: &str) -> Option<String> {
+    let (max, newlines, blank) = if let Some(n) = format.strip_prefix(LINE_FORMAT) {
+        (n, false, false)
+    } else if let Some(n) = format.strip_prefix(TEXT_FORMAT) {
+        (n, true, false)
+    } else {
+        (format.strip_prefix(NOTE_FORMAT)?, true, true)
+    };
+    Some(text_pattern(max.parse().ok()?, newlines, blank))
+}
+
 /// The pattern of `format: line-N` (before [`explicit_whitespace`]): blanks around a
 /// first and a last character that are neither blank nor control, and at most `max`
 /// characters from the first to the last, none of them control characters.
 pub fn line_pattern(max: usize) -> String {
-    const EDGE: &str = "[^\\s\\x00-\\x1f\\x7f-\\x9f]";
-    const INNER: &str = "[^\\x00-\\x1f\\x7f-\\x9f]";
-    if max <= 1 {
-        return format!("^\\s*{EDGE}\\s*$");
-    }
-    format!("^\\s*{EDGE}({INNER}{{0,{}}}{EDGE})?\\s*$", max - 2)
+    text_pattern(max, false, false)
+}
+
+/// Trimmed text of 1 to `max` characters (0 too when `blank`), without control
+/// characters (but newlines when `newlines`).
+fn text_pattern(max: usize, newlines: bool, blank: bool) -> String {
+    let control = if newlines {
+        "\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f"
+    } else {
+        "\\x00-\\x1f\\x7f-\\x9f"
+    };
+    let edge = format!("[^\\s{control}]");
+    let inner = format!("[^{control}]");
+    let text = if max <= 1 {
+        edge
+    } else {
+        format!("{edge}({inner}{{0,{}}}{edge})?", max - 2)
+    };
+    let optional = if blank { "?" } else { "" };
+    format!("^\\s*({text}){optional}\\s*$")
 }
 
 /// What `str::trim` removes (`char::is_whitespace`, Unicode `White_Space`), as the
@@ -279,13 +313,12 @@ fn state_reading_rules(value: &mut serde_json::Value) {
             if let Some(shape) = format_pattern(members) {
                 members.insert("pattern".to_owned(), Value::from(shape));
             }
-            if let Some(max) = members
+            if let Some(shape) = members
                 .get("format")
                 .and_then(Value::as_str)
-                .and_then(|f| f.strip_prefix(LINE_FORMAT))
-                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(text_format_pattern)
             {
-                members.insert("pattern".to_owned(), Value::from(line_pattern(max)));
+                members.insert("pattern".to_owned(), Value::from(shape));
                 members.remove("minLength");
                 members.remove("maxLength");
             }
@@ -520,6 +553,38 @@ mod tests {
         let one = regex::Regex::new(&explicit_whitespace(&line_pattern(1))).expect("valid");
         assert!(one.is_match(" a "));
         assert!(!one.is_match("ab"));
+    }
+
+    #[test]
+    fn text_and_note_patterns_admit_what_text_of_takes() {
+        use crate::service::complaints::text_of;
+        let text = regex::Regex::new(&explicit_whitespace(
+            &text_format_pattern("text-20").expect("a text format"),
+        ))
+        .expect("valid");
+        let note = regex::Regex::new(&explicit_whitespace(
+            &text_format_pattern("note-20").expect("a note format"),
+        ))
+        .expect("valid");
+        for sample in [
+            "诊室漏雨",
+            " 第一行\n第二行 ",
+            "a\tb",
+            "a\rb",
+            "a\u{1}",
+            "",
+            " \n ",
+            "一二三四五六七八九十一二三四五六七八九十",
+            "一二三四五六七八九十一二三四五六七八九十一",
+        ] {
+            let taken = text_of("content", sample, 20).is_ok();
+            assert_eq!(text.is_match(sample), taken, "{sample:?}");
+            assert_eq!(
+                note.is_match(sample),
+                taken || sample.trim().is_empty(),
+                "{sample:?}"
+            );
+        }
     }
 
     #[test]
