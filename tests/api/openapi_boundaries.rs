@@ -97,23 +97,22 @@ fn admits(document: &Value, schema: &Value, value: &Value) -> bool {
             }
         }
     }
-    if let Some(number) = value.as_f64() {
-        if schema
+    if let Some(number) = value.as_f64()
+        && (schema
             .get("minimum")
             .and_then(Value::as_f64)
             .is_some_and(|min| number < min)
             || schema
                 .get("maximum")
                 .and_then(Value::as_f64)
-                .is_some_and(|max| number > max)
-        {
-            return false;
-        }
+                .is_some_and(|max| number > max))
+    {
+        return false;
     }
     true
 }
 
-fn field_schema<'a>(document: &'a Value, field: Field) -> &'a Value {
+fn field_schema(document: &Value, field: Field) -> &Value {
     let found = match field {
         Field::Member(component, member) => document
             .pointer(&format!("/components/schemas/{component}"))

@@ -488,6 +488,41 @@ mod tests {
     }
 
     #[test]
+    fn the_served_phone_pattern_is_what_the_survey_reads() {
+        use crate::domain::survey::ServedPhone;
+        let document = serde_json::to_value(crate::http::openapi_document()).expect("json");
+        let pattern = document
+            .pointer("/components/schemas/SurveyPersonInput/properties/phone/pattern")
+            .and_then(serde_json::Value::as_str)
+            .expect("a phone pattern");
+        let pattern = regex::Regex::new(pattern).expect("valid");
+        for sample in [
+            "13800131234",
+            " 138-0013-1234 ",
+            "+86 138 0013 1234",
+            "(+86)13800131234",
+            "8613800131234",
+            "0597-7512345",
+            "(0597)7512345",
+            "059775123456",
+            "05977512345678",
+            "12800131234",
+            "1380013123",
+            "0097-7512345",
+            "860597751234",
+            "138\u{3000}00131234",
+            "138.0013.1234",
+            "",
+        ] {
+            assert_eq!(
+                pattern.is_match(sample),
+                ServedPhone::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+    }
+
+    #[test]
     fn the_decimal_pattern_is_what_u64_parses() {
         let pattern = regex::Regex::new(&explicit_whitespace(DECIMAL_U64)).expect("valid");
         for sample in [

@@ -6217,7 +6217,7 @@ export interface components {
             name: string;
             /**
              * @description A mainland mobile (`13800131234`, `+86` allowed) or a landline with its area
-             *     code (`0597-7512345`).
+             *     code (`0597-7512345`); spaces, dashes and brackets between the digits.
              */
             phone: string;
             /**
