@@ -18,6 +18,7 @@
 #   XIAXIANG_SCHEMATHESIS_BASELINE  the baseline file (default
 #                                   .ci/schemathesis-baseline.json)
 #   XIAXIANG_SCHEMATHESIS_SEED      the seed (default 20260331; CI keeps the default)
+#   XIAXIANG_SCHEMATHESIS_DATA_CHECKS  0: leave out the two data checks (default: run them)
 #   SERVER_BIN                      the server binary (default: build and use the
 #                                   debug one of CARGO_TARGET_DIR or target/)
 set -euo pipefail
@@ -121,6 +122,9 @@ physician_token="$(login "$physician_phone" "$physician_password")"
 # of earlier runs on the same machine, so a run depended on the runs before it).
 # `--generation-deterministic` is not used: it implies no database too, but a seed
 # then no longer varies the run (schemathesis 4.32.5 prints "Seed: not used").
+# Measured 2026-12-06 (debug server, shared 2 cores, about 23,700 cases a run): seed
+# 20260331 found nothing outside the baseline (721 s); seeds 1 and 2 each found two
+# cases (780 s, 340 s), fixed or baselined with their reason (docs/testing.md).
 # XIAXIANG_SCHEMATHESIS_DATA_CHECKS=0 leaves the two data checks out, to look at the
 # other checks alone while a new rule is being stated.
 data_checks=()
