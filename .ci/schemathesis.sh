@@ -18,6 +18,7 @@
 #   XIAXIANG_SCHEMATHESIS_BASELINE  the baseline file (default
 #                                   .ci/schemathesis-baseline.json)
 #   XIAXIANG_SCHEMATHESIS_SEED      the seed (default 20260331; CI keeps the default)
+#   XIAXIANG_SCHEMATHESIS_DATA_CHECKS  0: leave out the two data checks (default: run them)
 #   SERVER_BIN                      the server binary (default: build and use the
 #                                   debug one of CARGO_TARGET_DIR or target/)
 set -euo pipefail
@@ -116,14 +117,20 @@ curl -fsS -o /dev/null -H 'Content-Type: application/json' -H "Authorization: Be
 physician_token="$(login "$physician_phone" "$physician_password")"
 
 # The two data checks (a schema-valid request refused, a schema-violating one taken)
-# still find new cases from run to run, even with the seed fixed (the stateful phase
-# follows what the server answered; measured 2026-12-06: a second run of seed
-# 20260331 found 12 cases the first had not, all of classes the baseline names), so
-# CI leaves them out until they are stable: a red CI at random would stop every change.
-# XIAXIANG_SCHEMATHESIS_DATA_CHECKS=1 runs them too (issue 23 is open on this).
-data_checks=(--exclude-checks positive_data_acceptance,negative_data_rejection)
-if [ -n "${XIAXIANG_SCHEMATHESIS_DATA_CHECKS:-}" ]; then
-    data_checks=()
+# run too. Generation is repeatable: the seed drives Hypothesis, and no example
+# database is kept (`--generation-database none`: a database replays failing examples
+# of earlier runs on the same machine, so a run depended on the runs before it).
+# `--generation-deterministic` is not used: it implies no database too, but a seed
+# then no longer varies the run (schemathesis 4.32.5 prints "Seed: not used").
+# Measured 2026-12-06 (debug server, shared 2 cores, about 23,700 cases a run): seed
+# 20260331 found nothing outside the baseline (721 s); seeds 1 and 2 each found two
+# cases (780 s, 340 s), fixed or baselined with their reason; seed 1 again found a
+# 413 as a refusal (now expected, .ci/schemathesis.toml) (docs/testing.md).
+# XIAXIANG_SCHEMATHESIS_DATA_CHECKS=0 leaves the two data checks out, to look at the
+# other checks alone while a new rule is being stated.
+data_checks=()
+if [ "${XIAXIANG_SCHEMATHESIS_DATA_CHECKS:-1}" = "0" ]; then
+    data_checks=(--exclude-checks positive_data_acceptance,negative_data_rejection)
 fi
 
 requests_total=0
@@ -140,6 +147,7 @@ run_schemathesis() {
         --header "Authorization: Bearer $bearer" \
         --max-examples "$examples" \
         --seed "$seed" \
+        --generation-database none \
         --suppress-health-check all \
         --request-timeout 20 \
         --workers 1 \

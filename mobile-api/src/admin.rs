@@ -25,10 +25,7 @@ pub struct CreateJurisdiction {
     /// The 6-digit administrative code, e.g. `350881` (漳平市).
     #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub code: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub name: String,
     pub level: JurisdictionLevel,
     #[serde(default)]
@@ -65,10 +62,7 @@ pub enum OrganizationKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateOrganization {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub name: String,
     pub kind: OrganizationKind,
     #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
@@ -94,6 +88,7 @@ pub struct CreateOrganization {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateOrganization {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub name: Option<String>,
     /// A new geofence makes a new version; past events keep theirs.
     #[serde(default)]
@@ -109,6 +104,7 @@ pub struct UpdateOrganization {
     /// What a printed daily code meets while the site's kiosk is active: `flag`
     /// (accepted with `daily_code_live_kiosk`) or `refuse` (`rotating_code_required`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*(flag|refuse)\\s*$"))]
     pub daily_code_policy: Option<String>,
 }
 
@@ -144,10 +140,7 @@ pub enum Gender {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUser {
     pub role: Role,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub name: String,
     /// Mainland mobile number, 11 digits; the login name. Spaces and dashes between
     /// them and a `+86`/`86` prefix are dropped (`Phone::parse`).
@@ -175,8 +168,10 @@ pub struct CreateUser {
     pub specialty: Option<String>,
     #[serde(default)]
     pub gender: Option<Gender>,
-    /// The year the person began practising (从业起始年份); years of service count from it.
+    /// The year the person began practising (从业起始年份), from 1950 to this year;
+    /// years of service count from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1950))]
     pub practice_since_year: Option<i32>,
     /// 类别: clinical, TCM, nursing, public health, pharmacy, technician.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,10 +216,7 @@ fn active_by_default() -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub name: Option<String>,
     /// 职称, e.g. 主治医师.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -338,10 +330,7 @@ pub struct Requirement {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateProgram {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub name: String,
     #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: String,
@@ -625,6 +614,7 @@ pub struct AssignmentListItem {
 pub struct EnrollKiosk {
     /// A name for the screen, e.g. "门诊大厅".
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub label: Option<String>,
 }
 
@@ -725,7 +715,9 @@ pub struct KioskStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateKiosk {
     /// A network (`203.0.113.0/24`), an address of it, `"current"` for the network the
-    /// kiosk last fetched its code from, or `null` to unpin.
+    /// kiosk last fetched its code from, or `null` (or blank) to unpin. An IPv4-mapped
+    /// IPv6 address is its IPv4 address (its network a `/24`).
+    #[cfg_attr(feature = "openapi", schema(format = "kiosk-network"))]
     pub pinned_network: Option<String>,
 }
 

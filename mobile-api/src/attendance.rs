@@ -23,9 +23,12 @@ pub enum Crs {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     pub lat: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub lon: f64,
     /// The platform's horizontal accuracy radius in metres.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub accuracy_m: f64,
     #[serde(default)]
     pub crs: Crs,
@@ -44,11 +47,9 @@ pub struct AttendanceRequest {
     pub client_event_id: Uuid,
     /// The scanned code: the bare payload (`XX1.…`) or the code URL the QR carries
     /// (`<public url>/m/#c=<payload>`; only its `c` fragment parameter is read).
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub qr_payload: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub device_id: String,
     pub location: Location,
     /// When the code was scanned, if earlier than this request. Absent for live scans.
@@ -285,10 +286,7 @@ pub struct MonthSummary {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MoveDevice {
     /// The new phone's device id, as its app sends it with each scan.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub device_id: String,
 }
 
@@ -310,10 +308,7 @@ pub struct DeviceBinding {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestDeviceMove {
     /// The new phone's device id, as its app sends it with each scan.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 200, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub device_id: String,
     /// Why (e.g. `旧手机损坏`), at most 500 characters.
     #[serde(default)]

@@ -102,6 +102,7 @@ impl AppealStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateAppeal {
     /// Why the physician appeals (1 to 2000 characters).
+    #[cfg_attr(feature = "openapi", schema(format = "text-2000"))]
     pub note: String,
 }
 
@@ -140,6 +141,7 @@ pub struct AppealDecision {
     /// `upheld` or `rejected`.
     pub decision: AppealStatus,
     /// Why (1 to 2000 characters); the physician reads it.
+    #[cfg_attr(feature = "openapi", schema(format = "text-2000"))]
     pub note: String,
 }
 

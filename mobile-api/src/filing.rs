@@ -76,9 +76,13 @@ pub struct CreateFilingObligation {
     /// Default: the first day of the current year.
     #[serde(default)]
     pub starts_on: Option<NaiveDate>,
+    /// 1 to 100 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "line-100"))]
     pub name: Option<String>,
+    /// 1 to 100 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "line-100"))]
     pub recipient: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 12))]
@@ -93,9 +97,13 @@ pub struct CreateFilingObligation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateFilingObligation {
+    /// 1 to 100 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "line-100"))]
     pub name: Option<String>,
+    /// 1 to 100 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "line-100"))]
     pub recipient: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 12))]

@@ -23,6 +23,7 @@ pub struct CreateInspectionPlan {
     pub sites: u32,
     /// A seed (decimal, below 2^64) to repeat a draw; generated when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "decimal-u64"))]
     pub seed: Option<String>,
 }
 

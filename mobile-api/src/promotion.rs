@@ -151,8 +151,10 @@ pub struct CreateComplaint {
     pub channel: ComplaintChannel,
     /// The complainant's name only (no phone, no ID number); optional.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "note-50"))]
     pub complainant: Option<String>,
     /// What was complained of, 1 to 2000 characters.
+    #[cfg_attr(feature = "openapi", schema(format = "text-2000"))]
     pub content: String,
 }
 
@@ -164,6 +166,7 @@ pub struct ComplaintHandling {
     pub status: ComplaintStatus,
     pub substantiated: Substantiated,
     /// What was done, 1 to 2000 characters.
+    #[cfg_attr(feature = "openapi", schema(format = "text-2000"))]
     pub handling_note: String,
 }
 
@@ -248,15 +251,18 @@ impl ExternalServiceKind {
 pub struct CreateExternalService {
     pub kind: ExternalServiceKind,
     /// Where, e.g. `新疆昌吉州人民医院`.
+    #[cfg_attr(feature = "openapi", schema(format = "text-100"))]
     pub place: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     /// The document that proves it (文号), e.g. `闽卫人〔2024〕12号`.
+    #[cfg_attr(feature = "openapi", schema(format = "text-100"))]
     pub evidence_number: String,
     /// SHA-256 (hex) of the scanned evidence document, when one was filed.
     #[serde(default)]
     pub evidence_sha256: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "note-500"))]
     pub note: Option<String>,
 }
 
@@ -327,6 +333,7 @@ impl OpinionSigner {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PutOpinion {
     /// 1 to 1000 characters.
+    #[cfg_attr(feature = "openapi", schema(format = "text-1000"))]
     pub opinion: String,
 }
 

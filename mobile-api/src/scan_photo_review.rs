@@ -26,7 +26,7 @@ pub struct CreateScanPhotoSample {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 200))]
     pub n: u32,
     /// A seed (decimal, below 2^64) to repeat a draw; generated when absent.
-    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*\\+?0*[0-9]{1,19}\\s*$"))]
+    #[cfg_attr(feature = "openapi", schema(format = "decimal-u64"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<String>,
 }

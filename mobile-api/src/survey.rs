@@ -94,9 +94,16 @@ pub struct SurveyRoundList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SurveyPersonInput {
     /// 1 to 40 characters.
+    #[cfg_attr(feature = "openapi", schema(format = "line-40"))]
     pub name: String,
     /// A mainland mobile (`13800131234`, `+86` allowed) or a landline with its area
-    /// code (`0597-7512345`).
+    /// code (`0597-7512345`); spaces, dashes and brackets between the digits.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^\\s*[ ()-]*((\\+[ ()-]*8[ ()-]*6[ ()-]*)?(1[ ()-]*[3-9][ ()-]*([0-9][ ()-]*){9}|0[ ()-]*[1-9][ ()-]*([0-9][ ()-]*){8,10})|8[ ()-]*6[ ()-]*1[ ()-]*[3-9][ ()-]*([0-9][ ()-]*){9})\\s*$"
+        )
+    )]
     pub phone: String,
     /// The day the person was served, within the round's period.
     pub service_date: NaiveDate,
@@ -113,6 +120,7 @@ pub struct SurveyPersonInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterSurveyPeople {
     /// 1 to 1000 people; all are registered or none.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
     pub people: Vec<SurveyPersonInput>,
 }
 

@@ -36,6 +36,7 @@ mod login_limits;
 mod metrics;
 mod multi_process;
 mod network;
+mod openapi_boundaries;
 mod promotion;
 mod redis_outage;
 mod report_forms;

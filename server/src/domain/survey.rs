@@ -185,11 +185,11 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
-/// A served person's name as kept: trimmed, 1 to 40 characters.
+/// A served person's name as kept: trimmed, 1 to 40 characters, no control characters.
 pub fn parse_name(text: &str) -> Result<String, SurveyError> {
     let name = text.trim();
     let n = name.chars().count();
-    if n == 0 || n > 40 {
+    if n == 0 || n > 40 || name.chars().any(char::is_control) {
         return Err(SurveyError::Name);
     }
     Ok(name.to_owned())
@@ -522,6 +522,8 @@ mod tests {
         assert_eq!(mask_name("欧阳娜娜"), "欧***");
         assert_eq!(mask_name("李"), "李*");
         assert!(parse_name("  ").is_err());
+        assert!(parse_name("王\u{1}五").is_err());
+        assert!(parse_name("王\n五").is_err());
         assert_eq!(parse_name(" 王五 ").unwrap(), "王五");
     }
 

@@ -48,16 +48,42 @@ where
                 "body: JSON nested deeper than {MAX_JSON_DEPTH} levels (depth limit)"
             )));
         }
-        let bytes = match as_documented(&bytes) {
-            Ok(Some(normalised)) => Bytes::from(normalised),
-            Ok(None) => bytes,
-            Err(error) => return Err(error),
-        };
-        match axum::Json::<T>::from_bytes(&bytes) {
-            Ok(axum::Json(value)) => Ok(AppJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
+        read_body(&bytes).map(AppJson)
     }
+}
+
+/// Reads a JSON body as the document describes it ([`as_documented`]) in one parse in
+/// the common case: a body that starts with `[` is refused at once, any other goes
+/// straight to serde; only a body serde refuses for its data (not its syntax) is
+/// normalised and read again, so `{"sites": 5.0}` still reads as 5. A free JSON member
+/// (a geofence) keeps the number as sent (`120.0`); none is stored as sent (a fence is
+/// stored from its parsed form, `Geofence::to_stored_json`).
+fn read_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if first_non_blank(bytes) == Some(b'[') {
+        return Err(top_level_array());
+    }
+    match axum::Json::<T>::from_bytes(bytes) {
+        Ok(axum::Json(value)) => Ok(value),
+        Err(rejection @ JsonRejection::JsonDataError(_)) => match as_documented(bytes)? {
+            Some(normalised) => axum::Json::<T>::from_bytes(&normalised)
+                .map(|axum::Json(value)| value)
+                .map_err(json_rejection),
+            None => Err(json_rejection(rejection)),
+        },
+        Err(rejection) => Err(json_rejection(rejection)),
+    }
+}
+
+/// The first byte that is not JSON whitespace.
+fn first_non_blank(bytes: &[u8]) -> Option<u8> {
+    bytes
+        .iter()
+        .copied()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+fn top_level_array() -> ApiError {
+    ApiError::invalid("body: expected a JSON object")
 }
 
 /// Reads a body the way the OpenAPI document (JSON Schema) describes it, where serde
@@ -71,7 +97,7 @@ fn as_documented(bytes: &[u8]) -> Result<Option<Vec<u8>>, ApiError> {
         return Ok(None);
     };
     if value.is_array() {
-        return Err(ApiError::invalid("body: expected a JSON object"));
+        return Err(top_level_array());
     }
     if !integral_floats_as_integers(&mut value) {
         return Ok(None);
@@ -430,6 +456,52 @@ mod tests {
         assert!(as_documented(b"not json").expect("left to serde").is_none());
         assert!(as_documented(b"null").expect("null is for serde").is_none());
         assert!(as_documented(b"[null, null]").is_err());
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Plan {
+        sites: u32,
+        #[serde(default)]
+        fence: Option<serde_json::Value>,
+    }
+
+    #[test]
+    fn a_body_serde_takes_is_read_once_as_sent() {
+        let plan: Plan = read_body(br#"{"sites": 5, "fence": {"radius_m": 120.0}}"#).expect("read");
+        assert_eq!(plan.sites, 5);
+        // The fast path: a free member keeps its number as sent.
+        let radius = &plan.fence.expect("fence")["radius_m"];
+        assert!(radius.is_f64(), "{radius}");
+        assert_eq!(radius.as_f64(), Some(120.0));
+    }
+
+    #[test]
+    fn a_body_with_integral_floats_is_normalised_and_read_again() {
+        let plan: Plan =
+            read_body(br#"{"sites": 5.0, "fence": {"radius_m": 120.0}}"#).expect("read");
+        assert_eq!(plan.sites, 5);
+        // The slow path normalises the whole body, the free member too.
+        assert!(plan.fence.expect("fence")["radius_m"].is_i64());
+        let refused = read_body::<Plan>(br#"{"sites": 5.5}"#).expect_err("not an integer");
+        assert!(format!("{refused:?}").contains("sites"), "{refused:?}");
+    }
+
+    #[test]
+    fn top_level_arrays_and_bad_json_are_refused() {
+        for body in [&b" \n [5, null]"[..], b"[", b"[1"] {
+            let refused = read_body::<Plan>(body).expect_err("an array");
+            assert!(
+                format!("{refused:?}").contains("expected a JSON object"),
+                "{refused:?}"
+            );
+        }
+        let malformed = read_body::<Plan>(b"{\"sites\": ").expect_err("malformed");
+        assert!(
+            format!("{malformed:?}").contains("malformed JSON"),
+            "{malformed:?}"
+        );
+        let missing = read_body::<Plan>(b"{}").expect_err("missing");
+        assert!(format!("{missing:?}").contains("sites"), "{missing:?}");
     }
 
     #[test]

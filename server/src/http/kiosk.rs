@@ -173,7 +173,8 @@ pub async fn daily_codes(
     actor.require(&DAILY_CODE_ROLES)?;
     let site = reachable_organization(&state, &actor, site_id).await?;
     let days = parse_days(query.days.as_deref())?;
-    let from = match query.from.as_deref() {
+    // A blank `from` is no `from`, as for every optional query filter with a format.
+    let from = match super::extract::given(&query.from) {
         Some(raw) => parse_from(raw)?,
         None => state.now().with_timezone(&site.timezone).date_naive(),
     };

@@ -21,6 +21,14 @@
 //! - a member of `format: iana-time-zone` gets the time zone names as its `enum`;
 //! - a string with a `format` the server reads strictly (`date`, `date-time`, `uuid`)
 //!   gets that shape as a `pattern` too ([`format_pattern`]);
+//! - a member of `format: decimal-u64` (a draw's seed) gets the pattern of what
+//!   `u64::from_str` reads;
+//! - a body whose members depend on each other where JSON Schema can say so gets the
+//!   rule as `allOf`/`anyOf` ([`CROSS_MEMBER_RULES`]);
+//! - a member of `format: line-N` (a name, a label, a recipient: what
+//!   `organization::parse_name` reads) gets the pattern of "1 to N characters once
+//!   trimmed, no control characters" ([`line_pattern`]), in place of a length
+//!   (the untrimmed text may be longer);
 //! - an optional query parameter with a `format` (a UUID, a date, an instant) is a
 //!   filter, and an empty or blank value means "no filter" (`extract::given`), so its
 //!   schema also admits a blank string.
@@ -95,6 +103,7 @@ impl Modify for CommonResponses {
         // every depth; utoipa's types have no visitor).
         if let Ok(mut value) = serde_json::to_value(&*openapi) {
             state_reading_rules(&mut value);
+            state_cross_member_rules(&mut value);
             if let Ok(document) = serde_json::from_value(value) {
                 *openapi = document;
             }
@@ -105,6 +114,138 @@ impl Modify for CommonResponses {
 /// The `format` of a member that names an IANA time zone: the document lists the
 /// names the server knows (`chrono_tz`, what `parse_timezone` reads) as its `enum`.
 pub const TIME_ZONE_FORMAT: &str = "iana-time-zone";
+
+/// Rules between members of one body, by component: (schema name, the alternatives
+/// one of which the body must also match, as JSON).
+const CROSS_MEMBER_RULES: &[(&str, &str)] = &[(
+    // `survey::check_outcome`: a rating exactly when the person was reached.
+    "RecordSurveyCall",
+    r##"[
+        {"type": "object", "required": ["reached", "rating"],
+         "properties": {"reached": {"type": "boolean", "enum": [true]},
+                        "rating": {"$ref": "#/components/schemas/SurveyRating"}}},
+        {"type": "object", "required": ["reached"],
+         "properties": {"reached": {"type": "boolean", "enum": [false]},
+                        "rating": {"type": "null"}}}
+    ]"##,
+)];
+
+/// Wraps each schema of [`CROSS_MEMBER_RULES`] as `allOf: [schema, anyOf: rule]`.
+fn state_cross_member_rules(document: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, rule) in CROSS_MEMBER_RULES {
+        let (Some(schema), Ok(alternatives)) =
+            (schemas.get_mut(*name), serde_json::from_str::<Value>(rule))
+        else {
+            continue;
+        };
+        let original = schema.take();
+        *schema = json!({ "allOf": [original, { "anyOf": alternatives }] });
+    }
+}
+
+/// The `format` of a kiosk's pinned network as `PATCH /kiosks/{id}` reads it: an
+/// IPv4 address or its `/24`, an IPv6 address or its `/64`, `current`, or blank.
+pub const NETWORK_FORMAT: &str = "kiosk-network";
+
+static NETWORK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// [`NETWORK_FORMAT`] as a pattern: the address forms `std::net::IpAddr` parses (IPv6
+/// with `::` anywhere and a trailing IPv4 part), as `network::parse_network` takes them.
+fn network_pattern() -> String {
+    const H: &str = "[0-9a-fA-F]{1,4}";
+    const OCTET: &str = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+    let v4 = format!("{OCTET}(\\.{OCTET}){{3}}");
+    // `left` groups before `::`, as a pattern.
+    let left = |n: usize| match n {
+        0 => String::new(),
+        1 => H.to_owned(),
+        n => format!("{H}(:{H}){{{}}}", n - 1),
+    };
+    let mut forms = vec![format!("({H}:){{7}}{H}"), format!("({H}:){{6}}{v4}")];
+    for before in 0..8 {
+        let after = 7 - before;
+        let right = match after {
+            0 => String::new(),
+            1 => format!("({H})?"),
+            n => format!("({H}(:{H}){{0,{}}})?", n - 1),
+        };
+        forms.push(format!("{}::{right}", left(before)));
+    }
+    for before in 0..6 {
+        let after = 5 - before;
+        let middle = if after == 0 {
+            String::new()
+        } else {
+            format!("({H}:){{0,{after}}}")
+        };
+        forms.push(format!("{}::{middle}{v4}", left(before)));
+    }
+    let v6 = forms.join("|");
+    format!("^\\s*({v4}(/24)?|({v6})(/64)?|current)?\\s*$")
+}
+
+/// The `format` of a decimal below 2^64 as `u64::from_str` reads it once trimmed.
+pub const DECIMAL_U64_FORMAT: &str = "decimal-u64";
+
+/// [`DECIMAL_U64_FORMAT`] as a pattern: up to 19 digits, or 20 up to 18446744073709551615.
+const DECIMAL_U64: &str = "^\\s*\\+?0*([0-9]{1,19}|1[0-7][0-9]{18}|18[0-3][0-9]{17}|184[0-3][0-9]{16}|1844[0-5][0-9]{15}|18446[0-6][0-9]{14}|184467[0-3][0-9]{13}|1844674[0-3][0-9]{12}|184467440[0-6][0-9]{10}|1844674407[0-2][0-9]{9}|18446744073[0-6][0-9]{8}|1844674407370[0-8][0-9]{6}|18446744073709[0-4][0-9]{5}|184467440737095[0-4][0-9]{4}|18446744073709550[0-9]{3}|18446744073709551[0-5][0-9]{2}|1844674407370955160[0-9]|1844674407370955161[0-4]|18446744073709551615)\\s*$";
+
+/// The `format` prefix of one line of text, `line-200`: trimmed, 1 to 200 characters,
+/// no control characters (`char::is_control`, Unicode `Cc`).
+pub const LINE_FORMAT: &str = "line-";
+
+/// The `format` prefix of text that may span lines, `text-2000`: trimmed, 1 to 2000
+/// characters, no control characters but newlines (`complaints::text_of`).
+pub const TEXT_FORMAT: &str = "text-";
+
+/// The `format` prefix of an optional note, `note-500`: like [`TEXT_FORMAT`] but a
+/// blank note is no note.
+pub const NOTE_FORMAT: &str = "note-";
+
+/// The pattern of a `line-N`, `text-N` or `note-N` format; `None` for other formats.
+fn text_format_pattern(format: &str) -> Option<String> {
+    let (max, newlines, blank) = if let Some(n) = format.strip_prefix(LINE_FORMAT) {
+        (n, false, false)
+    } else if let Some(n) = format.strip_prefix(TEXT_FORMAT) {
+        (n, true, false)
+    } else {
+        (format.strip_prefix(NOTE_FORMAT)?, true, true)
+    };
+    Some(text_pattern(max.parse().ok()?, newlines, blank))
+}
+
+/// The pattern of `format: line-N` (before [`explicit_whitespace`]): blanks around a
+/// first and a last character that are neither blank nor control, and at most `max`
+/// characters from the first to the last, none of them control characters.
+pub fn line_pattern(max: usize) -> String {
+    text_pattern(max, false, false)
+}
+
+/// Trimmed text of 1 to `max` characters (0 too when `blank`), without control
+/// characters (but newlines when `newlines`).
+fn text_pattern(max: usize, newlines: bool, blank: bool) -> String {
+    let control = if newlines {
+        "\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f"
+    } else {
+        "\\x00-\\x1f\\x7f-\\x9f"
+    };
+    let edge = format!("[^\\s{control}]");
+    let inner = format!("[^{control}]");
+    let text = if max <= 1 {
+        edge
+    } else {
+        format!("{edge}({inner}{{0,{}}}{edge})?", max - 2)
+    };
+    let optional = if blank { "?" } else { "" };
+    format!("^\\s*({text}){optional}\\s*$")
+}
 
 /// What `str::trim` removes (`char::is_whitespace`, Unicode `White_Space`), as the
 /// inside of a regex character class.
@@ -172,6 +313,15 @@ fn state_reading_rules(value: &mut serde_json::Value) {
             if let Some(shape) = format_pattern(members) {
                 members.insert("pattern".to_owned(), Value::from(shape));
             }
+            if let Some(shape) = members
+                .get("format")
+                .and_then(Value::as_str)
+                .and_then(text_format_pattern)
+            {
+                members.insert("pattern".to_owned(), Value::from(shape));
+                members.remove("minLength");
+                members.remove("maxLength");
+            }
             if let Some(Value::String(pattern)) = members.get_mut("pattern") {
                 *pattern = explicit_whitespace(pattern);
             }
@@ -211,6 +361,10 @@ fn format_pattern(schema: &serde_json::Map<String, serde_json::Value>) -> Option
         "date-time" => Some(
             "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
         ),
+        // `u64::from_str` after trimming: an optional `+`, any leading zeros, a value
+        // below 2^64 (a draw's seed).
+        DECIMAL_U64_FORMAT => Some(DECIMAL_U64),
+        NETWORK_FORMAT => Some(NETWORK.get_or_init(network_pattern).as_str()),
         "uuid" => {
             Some("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
         }
@@ -293,6 +447,179 @@ mod tests {
         assert_eq!(explicit_whitespace("\\S"), format!("[^{ws}]"));
         assert_eq!(explicit_whitespace("[^\\s,]"), format!("[^{ws},]"));
         assert_eq!(explicit_whitespace("^[0-9]{6}\\d$"), "^[0-9]{6}\\d$");
+    }
+
+    #[test]
+    fn the_network_pattern_is_what_parse_network_reads() {
+        use crate::domain::network::parse_network;
+        let pattern = regex::Regex::new(&explicit_whitespace(&network_pattern())).expect("valid");
+        for sample in [
+            "203.0.113.7",
+            " 203.0.113.0/24 ",
+            "203.0.113.0/25",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "2001:db8::1",
+            "2001:db8:1:2::/64",
+            "2001:db8::/48",
+            "::",
+            "::1",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "1:2:3:4:5:6:7:8:9",
+            "1::2::3",
+            "::ffff:1.2.3.4",
+            "64:ff9b::1.2.3.4",
+            "1:2:3:4:5:6:1.2.3.4",
+            "12345::",
+            "fe80::1%eth0",
+            "gggg::",
+        ] {
+            assert_eq!(
+                pattern.is_match(sample),
+                parse_network(sample).is_some(),
+                "{sample:?}"
+            );
+        }
+        for admitted in ["current", "", "  "] {
+            assert!(pattern.is_match(admitted), "{admitted:?}");
+        }
+    }
+
+    #[test]
+    fn the_served_phone_pattern_is_what_the_survey_reads() {
+        use crate::domain::survey::ServedPhone;
+        let document = serde_json::to_value(crate::http::openapi_document()).expect("json");
+        let pattern = document
+            .pointer("/components/schemas/SurveyPersonInput/properties/phone/pattern")
+            .and_then(serde_json::Value::as_str)
+            .expect("a phone pattern");
+        let pattern = regex::Regex::new(pattern).expect("valid");
+        for sample in [
+            "13800131234",
+            " 138-0013-1234 ",
+            "+86 138 0013 1234",
+            "(+86)13800131234",
+            "8613800131234",
+            "0597-7512345",
+            "(0597)7512345",
+            "059775123456",
+            "05977512345678",
+            "12800131234",
+            "1380013123",
+            "0097-7512345",
+            "860597751234",
+            "138\u{3000}00131234",
+            "138.0013.1234",
+            "",
+        ] {
+            assert_eq!(
+                pattern.is_match(sample),
+                ServedPhone::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_decimal_pattern_is_what_u64_parses() {
+        let pattern = regex::Regex::new(&explicit_whitespace(DECIMAL_U64)).expect("valid");
+        for sample in [
+            "0",
+            " 42 ",
+            "+7",
+            "007",
+            "18446744073709551615",
+            "18446744073709551616",
+            "18446744073709551609",
+            "18446744073709551620",
+            "9999999999999999999",
+            "10000000000000000000",
+            "99999999999999999999",
+            "00018446744073709551615",
+            "-1",
+            "",
+            "+",
+            "1 2",
+        ] {
+            assert_eq!(
+                pattern.is_match(sample),
+                sample.trim().parse::<u64>().is_ok(),
+                "{sample:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_pattern_admits_exactly_what_parse_name_takes() {
+        use crate::domain::organization::parse_name;
+        let pattern =
+            regex::Regex::new(&explicit_whitespace(&line_pattern(200))).expect("a valid pattern");
+        let long = "名".repeat(200);
+        let samples = [
+            "漳平市医院".to_owned(),
+            "  漳平市医院 ".to_owned(),
+            "a".to_owned(),
+            "a b".to_owned(),
+            "\u{3000}a\u{3000}b\u{3000}".to_owned(),
+            "a\tb".to_owned(),
+            "a\nb".to_owned(),
+            "a\u{1c}".to_owned(),
+            "a\u{85}b".to_owned(),
+            "a\u{7f}".to_owned(),
+            "\u{0}".to_owned(),
+            "".to_owned(),
+            "   ".to_owned(),
+            "\t\n".to_owned(),
+            long.clone(),
+            format!("  {long}\n"),
+            format!("{long}x"),
+            format!("x{long}"),
+            format!("{}\u{1c}", "名".repeat(198)),
+        ];
+        for sample in samples {
+            assert_eq!(
+                pattern.is_match(&sample),
+                parse_name(&sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+        let one = regex::Regex::new(&explicit_whitespace(&line_pattern(1))).expect("valid");
+        assert!(one.is_match(" a "));
+        assert!(!one.is_match("ab"));
+    }
+
+    #[test]
+    fn text_and_note_patterns_admit_what_text_of_takes() {
+        use crate::service::complaints::text_of;
+        let text = regex::Regex::new(&explicit_whitespace(
+            &text_format_pattern("text-20").expect("a text format"),
+        ))
+        .expect("valid");
+        let note = regex::Regex::new(&explicit_whitespace(
+            &text_format_pattern("note-20").expect("a note format"),
+        ))
+        .expect("valid");
+        for sample in [
+            "诊室漏雨",
+            " 第一行\n第二行 ",
+            "a\tb",
+            "a\rb",
+            "a\u{1}",
+            "",
+            " \n ",
+            "一二三四五六七八九十一二三四五六七八九十",
+            "一二三四五六七八九十一二三四五六七八九十一",
+        ] {
+            let taken = text_of("content", sample, 20).is_ok();
+            assert_eq!(text.is_match(sample), taken, "{sample:?}");
+            assert_eq!(
+                note.is_match(sample),
+                taken || sample.trim().is_empty(),
+                "{sample:?}"
+            );
+        }
     }
 
     #[test]

@@ -172,7 +172,7 @@ pub struct RoundQuery {
 pub struct DrawQuery {
     /// A seed (decimal, below 2^64): draws an open round with it, or repeats the draw
     /// of a drawn round for an audit.
-    #[param(value_type = Option<String>, example = "7310021")]
+    #[param(value_type = Option<String>, format = "decimal-u64", example = "7310021")]
     seed: Option<String>,
 }
 

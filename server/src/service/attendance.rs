@@ -57,10 +57,12 @@ fn invalid(detail: &str) -> ApiError {
 /// Checks the request's shape; anything out of range is a 400 naming the field.
 fn validate(request: &AttendanceRequest, now: DateTime<Utc>) -> ApiResult<()> {
     let device = request.device_id.trim();
-    if device.is_empty() || device.chars().count() > 200 {
-        return Err(invalid("device_id: must be 1 to 200 characters"));
+    if device.is_empty() || device.chars().count() > 200 || device.chars().any(char::is_control) {
+        return Err(invalid(
+            "device_id: must be 1 to 200 characters, without control characters",
+        ));
     }
-    if request.qr_payload.len() > 1024 {
+    if request.qr_payload.chars().count() > 1024 {
         return Err(invalid("qr_payload: longer than any kiosk code"));
     }
     let location = &request.location;

@@ -90,8 +90,13 @@ async fn move_own_device(
 ) -> ApiResult<Moved> {
     actor.require(&[Role::Physician])?;
     let device_id = device_id.trim();
-    if device_id.is_empty() || device_id.chars().count() > 200 {
-        return Err(ApiError::invalid("device_id: must be 1 to 200 characters"));
+    if device_id.is_empty()
+        || device_id.chars().count() > 200
+        || device_id.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid(
+            "device_id: must be 1 to 200 characters, without control characters",
+        ));
     }
     let (bound, owners) = state
         .store

@@ -195,9 +195,12 @@ fn wire_obligation(o: &ObligationRecord) -> wire::FilingObligation {
 
 fn text_field(field: &str, value: &str) -> ApiResult<String> {
     let trimmed = value.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > MAX_NAME_CHARS {
+    if trimmed.is_empty()
+        || trimmed.chars().count() > MAX_NAME_CHARS
+        || trimmed.chars().any(char::is_control)
+    {
         return Err(ApiError::invalid(format!(
-            "{field}: 1 to {MAX_NAME_CHARS} characters"
+            "{field}: 1 to {MAX_NAME_CHARS} characters, without control characters"
         )));
     }
     Ok(trimmed.to_owned())

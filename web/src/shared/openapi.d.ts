@@ -2682,7 +2682,10 @@ export interface components {
         AppealDecision: {
             /** @description `upheld` or `rejected`. */
             decision: components["schemas"]["AppealStatus"];
-            /** @description Why (1 to 2000 characters); the physician reads it. */
+            /**
+             * Format: text-2000
+             * @description Why (1 to 2000 characters); the physician reads it.
+             */
             note: string;
         };
         /**
@@ -2889,6 +2892,7 @@ export interface components {
              * @description Chosen by the app; a retry with the same id answers the first answer.
              */
             client_event_id: string;
+            /** Format: line-200 */
             device_id: string;
             location: components["schemas"]["Location"];
             /**
@@ -3084,7 +3088,10 @@ export interface components {
         ComplaintChannel: "phone" | "visit" | "letter" | "online" | "hotline_12345" | "other";
         /** @description `POST /api/v1/complaints/{id}/handling`. */
         ComplaintHandling: {
-            /** @description What was done, 1 to 2000 characters. */
+            /**
+             * Format: text-2000
+             * @description What was done, 1 to 2000 characters.
+             */
             handling_note: string;
             /** @description `handling` or `closed`. */
             status: components["schemas"]["ComplaintStatus"];
@@ -3431,7 +3438,10 @@ export interface components {
         };
         /** @description `POST /api/v1/me/visits/{visit_id}/appeals`. */
         CreateAppeal: {
-            /** @description Why the physician appeals (1 to 2000 characters). */
+            /**
+             * Format: text-2000
+             * @description Why the physician appeals (1 to 2000 characters).
+             */
             note: string;
         };
         CreateAssignment: {
@@ -3458,9 +3468,15 @@ export interface components {
         /** @description `POST /api/v1/complaints`. */
         CreateComplaint: {
             channel: components["schemas"]["ComplaintChannel"];
-            /** @description The complainant's name only (no phone, no ID number); optional. */
+            /**
+             * Format: note-50
+             * @description The complainant's name only (no phone, no ID number); optional.
+             */
             complainant?: string | null;
-            /** @description What was complained of, 1 to 2000 characters. */
+            /**
+             * Format: text-2000
+             * @description What was complained of, 1 to 2000 characters.
+             */
             content: string;
             /** Format: uuid */
             physician_id: string;
@@ -3479,13 +3495,20 @@ export interface components {
         CreateExternalService: {
             /** Format: date */
             end_date: string;
-            /** @description The document that proves it (文号), e.g. `闽卫人〔2024〕12号`. */
+            /**
+             * Format: text-100
+             * @description The document that proves it (文号), e.g. `闽卫人〔2024〕12号`.
+             */
             evidence_number: string;
             /** @description SHA-256 (hex) of the scanned evidence document, when one was filed. */
             evidence_sha256?: string | null;
             kind: components["schemas"]["ExternalServiceKind"];
+            /** Format: note-500 */
             note?: string | null;
-            /** @description Where, e.g. `新疆昌吉州人民医院`. */
+            /**
+             * Format: text-100
+             * @description Where, e.g. `新疆昌吉州人民医院`.
+             */
             place: string;
             /** Format: date */
             start_date: string;
@@ -3518,9 +3541,17 @@ export interface components {
             /** Format: int32 */
             due_months_after?: number | null;
             jurisdiction_code: string;
+            /**
+             * Format: line-100
+             * @description 1 to 100 characters.
+             */
             name?: string | null;
             /** Format: uuid */
             program_id?: string | null;
+            /**
+             * Format: line-100
+             * @description 1 to 100 characters.
+             */
             recipient?: string | null;
             /**
              * Format: date
@@ -3556,7 +3587,10 @@ export interface components {
             jurisdiction_code: string;
             /** @description `YYYY-Qn` (光山 每季度督查) or `YYYY` (中站 年度督查考核). */
             period: string;
-            /** @description A seed (decimal, below 2^64) to repeat a draw; generated when absent. */
+            /**
+             * Format: decimal-u64
+             * @description A seed (decimal, below 2^64) to repeat a draw; generated when absent.
+             */
             seed?: string | null;
             /**
              * Format: int32
@@ -3568,6 +3602,7 @@ export interface components {
             /** @description The 6-digit administrative code, e.g. `350881` (漳平市). */
             code: string;
             level: components["schemas"]["JurisdictionLevel"];
+            /** Format: line-200 */
             name: string;
             parent_code?: string | null;
         };
@@ -3601,6 +3636,7 @@ export interface components {
              * @description Fixes reporting a worse accuracy are refused (`poor_accuracy`); default 100 m.
              */
             max_accuracy_m?: number | null;
+            /** Format: line-200 */
             name: string;
             /**
              * Format: iana-time-zone
@@ -3640,6 +3676,7 @@ export interface components {
              */
             half_day_minutes?: number | null;
             jurisdiction_code: string;
+            /** Format: line-200 */
             name: string;
             requirements: components["schemas"]["Requirement"][];
         };
@@ -3660,7 +3697,10 @@ export interface components {
              * @description How many photos to draw (1 to 200; fewer when fewer exist).
              */
             n: number;
-            /** @description A seed (decimal, below 2^64) to repeat a draw; generated when absent. */
+            /**
+             * Format: decimal-u64
+             * @description A seed (decimal, below 2^64) to repeat a draw; generated when absent.
+             */
             seed?: string | null;
         };
         /**
@@ -3698,6 +3738,7 @@ export interface components {
             discipline?: components["schemas"]["Discipline"] | null;
             gender?: components["schemas"]["Gender"] | null;
             jurisdiction_code?: string | null;
+            /** Format: line-200 */
             name: string;
             /** Format: uuid */
             organization_id?: string | null;
@@ -3709,7 +3750,8 @@ export interface components {
             phone: string;
             /**
              * Format: int32
-             * @description The year the person began practising (从业起始年份); years of service count from it.
+             * @description The year the person began practising (从业起始年份), from 1950 to this year;
+             *     years of service count from it.
              */
             practice_since_year?: number | null;
             role: components["schemas"]["Role"];
@@ -3881,7 +3923,10 @@ export interface components {
             reason: string;
         };
         EnrollKiosk: {
-            /** @description A name for the screen, e.g. "门诊大厅". */
+            /**
+             * Format: line-200
+             * @description A name for the screen, e.g. "门诊大厅".
+             */
             label?: string | null;
         };
         /** @description One scan or refused attempt behind a visit, as the evidence pack lists it. */
@@ -4751,7 +4796,10 @@ export interface components {
         };
         /** @description Body of `PUT /api/v1/me/device`: move the physician's binding to a new phone. */
         MoveDevice: {
-            /** @description The new phone's device id, as its app sends it with each scan. */
+            /**
+             * Format: line-200
+             * @description The new phone's device id, as its app sends it with each scan.
+             */
             device_id: string;
         };
         MyAssignment: {
@@ -5686,7 +5734,10 @@ export interface components {
         };
         /** @description `PUT /api/v1/physicians/{id}/promotion-form/opinions/{signer}`. */
         PutOpinion: {
-            /** @description 1 to 1000 characters. */
+            /**
+             * Format: text-1000
+             * @description 1 to 1000 characters.
+             */
             opinion: string;
         };
         /** @description An anomaly raised by an inspection's cross-check against attendance. */
@@ -5723,13 +5774,20 @@ export interface components {
             note?: string;
             status: components["schemas"]["FollowUpStatus"];
         };
-        /** @description Body of `POST /api/v1/survey-rounds/{id}/calls/{person_id}`. */
         RecordSurveyCall: {
             /** @description At most 500 characters. */
             note?: string | null;
             rating?: components["schemas"]["SurveyRating"] | null;
             reached: boolean;
-        };
+        } & ({
+            rating: components["schemas"]["SurveyRating"];
+            /** @enum {boolean} */
+            reached: true;
+        } | {
+            rating?: null;
+            /** @enum {boolean} */
+            reached: false;
+        });
         RefreshRequest: {
             refresh_token: string;
         };
@@ -5743,7 +5801,10 @@ export interface components {
          *     phone (a hospital administrator of the physician's hospital or a supervisor decides).
          */
         RequestDeviceMove: {
-            /** @description The new phone's device id, as its app sends it with each scan. */
+            /**
+             * Format: line-200
+             * @description The new phone's device id, as its app sends it with each scan.
+             */
             device_id: string;
             /** @description Why (e.g. `旧手机损坏`), at most 500 characters. */
             note?: string | null;
@@ -6149,11 +6210,14 @@ export interface components {
         };
         /** @description One person served, as registered. */
         SurveyPersonInput: {
-            /** @description 1 to 40 characters. */
+            /**
+             * Format: line-40
+             * @description 1 to 40 characters.
+             */
             name: string;
             /**
              * @description A mainland mobile (`13800131234`, `+86` allowed) or a landline with its area
-             *     code (`0597-7512345`).
+             *     code (`0597-7512345`); spaces, dashes and brackets between the digits.
              */
             phone: string;
             /**
@@ -6372,7 +6436,15 @@ export interface components {
             due_day?: number | null;
             /** Format: int32 */
             due_months_after?: number | null;
+            /**
+             * Format: line-100
+             * @description 1 to 100 characters.
+             */
             name?: string | null;
+            /**
+             * Format: line-100
+             * @description 1 to 100 characters.
+             */
             recipient?: string | null;
             /** Format: date */
             starts_on?: string | null;
@@ -6380,8 +6452,10 @@ export interface components {
         /** @description `PATCH /kiosks/{kiosk_id}`: pin the kiosk to a network, or unpin it. */
         UpdateKiosk: {
             /**
+             * Format: kiosk-network
              * @description A network (`203.0.113.0/24`), an address of it, `"current"` for the network the
-             *     kiosk last fetched its code from, or `null` to unpin.
+             *     kiosk last fetched its code from, or `null` (or blank) to unpin. An IPv4-mapped
+             *     IPv6 address is its IPv4 address (its network a `/24`).
              */
             pinned_network?: string | null;
         };
@@ -6412,6 +6486,7 @@ export interface components {
             }) | null;
             /** Format: double */
             max_accuracy_m?: number | null;
+            /** Format: line-200 */
             name?: string | null;
             /**
              * Format: iana-time-zone
@@ -6444,6 +6519,7 @@ export interface components {
             active?: boolean | null;
             discipline?: components["schemas"]["Discipline"] | null;
             gender?: components["schemas"]["Gender"] | null;
+            /** Format: line-200 */
             name?: string | null;
             /**
              * Format: uuid

@@ -86,6 +86,21 @@ pub struct CoverageQuery {
     format: Option<String>,
 }
 
+/// `YYYY-MM` with a month 01 to 12: what the `month` parameter's pattern states.
+fn is_month(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 7
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && matches!(
+            std::str::from_utf8(&b[5..])
+                .ok()
+                .and_then(|m| m.parse::<u8>().ok()),
+            Some(1..=12)
+        )
+        && b[5..].iter().all(u8::is_ascii_digit)
+}
+
 /// `?jurisdiction_code=&period=&format=` of the compliance report.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -316,6 +331,11 @@ pub async fn coverage(
     let scope = reports::resolve_scope(&state, &actor, given(&query.jurisdiction_code)).await?;
     let format = ReportFormat::negotiate(query.format.as_deref(), &headers)?;
     let (field, period) = match (given(&query.period), given(&query.month)) {
+        // `month` beside `period` is not read, but is refused when it is no month, as
+        // the document says.
+        (Some(_), Some(month)) if !is_month(month) => {
+            return Err(ApiError::invalid("month: must be YYYY-MM"));
+        }
         (Some(period), _) => ("period", period),
         (None, Some(month)) => ("month", month),
         (None, None) => {

@@ -46,8 +46,13 @@ pub async fn create(
     actor.require(&[Role::Admin, Role::Supervisor])?;
     let code = JurisdictionCode::parse(&request.code).map_err(invalid)?;
     let name = parse_name(&request.name).map_err(invalid)?;
-    let parent = match &request.parent_code {
+    // A blank `parent_code` is none, as the document admits it.
+    let parent = match request.parent_code.as_deref().map(str::trim) {
+        None | Some("") => None,
         Some(parent_code) => Some(reachable_jurisdiction(state, actor, parent_code).await?),
+    };
+    let parent = match parent {
+        Some(parent) => Some(parent),
         None if actor.role != Role::Admin => return Err(ApiError::Forbidden),
         None => None,
     };
