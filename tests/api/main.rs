@@ -11,6 +11,7 @@ mod admin;
 mod audit;
 mod auth;
 mod authz;
+mod batched_writes;
 mod checkin;
 mod clinic;
 mod code_links;

@@ -372,6 +372,11 @@ impl AttemptPlan {
         })
     }
 
+    /// The open visit the judgement assumed.
+    pub fn expected_open_visit(&self) -> Option<Uuid> {
+        self.expected_open_visit
+    }
+
     /// The outcome that stops the attempt before its writes (`Duplicate`: the
     /// `client_event_id` has an answer; `StateChanged`: the open visit is not the one
     /// judged, or the code slot was used meanwhile), or `None` to write.

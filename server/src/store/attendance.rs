@@ -197,14 +197,19 @@ impl Store {
         Ok(row.map(|(d,)| d))
     }
 
-    /// Writes one attempt atomically. On SQLite the attempt joins the group commit
-    /// (one transaction and one disk flush for the attempts waiting together); on
-    /// PostgreSQL it has a transaction of its own. Either way the outcome is answered
-    /// only once the write is durable.
+    /// Writes one attempt atomically. On either database the attempt joins a group
+    /// commit (one transaction and one disk flush for the attempts waiting together;
+    /// on PostgreSQL two round trips an attempt, see [`super::pg_commit`]). Either way
+    /// the outcome is answered only once the write is durable.
     pub async fn record_attendance(&self, write: &AttendanceWrite) -> StoreResult<WriteOutcome> {
         let plan = AttemptPlan::new(write)?;
         if let Some(writer) = &self.writer {
             return writer.submit(plan).await;
+        }
+        if let Some(writer) = &self.pg_writer
+            && let Some(attempt) = super::pg_commit::OneStatement::of(&plan)
+        {
+            return writer.submit(attempt).await;
         }
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;

@@ -39,6 +39,7 @@ pub mod kiosks;
 pub mod names;
 mod open_failure;
 pub mod organizations;
+pub mod pg_commit;
 pub mod photo_reviews;
 pub mod photos;
 pub mod programs;
@@ -168,6 +169,8 @@ pub struct Store {
     db: Db,
     /// On SQLite, the one task that writes attendance attempts (group commit).
     writer: Option<group_commit::GroupCommit>,
+    /// On PostgreSQL, the task that writes attendance attempts (group commit).
+    pg_writer: Option<pg_commit::PgGroupCommit>,
     /// On SQLite, where a check-in's facts are read.
     readers: Option<readers::ReadPath>,
     /// The last storage fault writes met, until one is stored again.
@@ -183,6 +186,7 @@ impl Store {
         let mut writer = None;
         let mut readers = None;
         let mut facts = None;
+        let mut pg_writer = None;
         let db = if url.starts_with("sqlite:") {
             let (pool, path) = connect_sqlite(url, max_connections).await?;
             writer = Some(
@@ -199,8 +203,9 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
+            pg_writer = Some(pg_commit::PgGroupCommit::start(options));
             Db::Postgres(pool)
         } else {
             return Err(StoreError::UnsupportedUrl(
@@ -210,6 +215,7 @@ impl Store {
         let store = Store {
             db,
             writer,
+            pg_writer,
             readers,
             health: Default::default(),
             facts,
