@@ -458,6 +458,7 @@ mod tests {
             bind_device: true,
             expected_open_visit: expected,
             answers_presence_checks: vec![Uuid::new_v4()],
+            facts_clock: None,
         }
     }
 
