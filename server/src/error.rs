@@ -63,7 +63,9 @@ pub enum ApiError {
         detail: String,
         extra: Option<serde_json::Value>,
     },
-    #[error("request body larger than the limit (64 KiB; 1 MiB for organizations)")]
+    #[error(
+        "request body larger than the limit (64 KiB; 1 MiB for organizations; 2 MiB for imports and survey registrations)"
+    )]
     PayloadTooLarge,
     #[error("{0}")]
     UnsupportedMediaType(String),

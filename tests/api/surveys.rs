@@ -784,3 +784,47 @@ async fn a_sheet_registers_people_by_the_physicians_name_and_names_its_bad_rows(
         "{problem}"
     );
 }
+
+#[tokio::test]
+async fn a_registration_of_a_thousand_people_is_taken_and_one_more_is_refused() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let supervisor = &world.supervisor.client;
+    let (_, round) = post(
+        &app,
+        supervisor,
+        "/api/v1/survey-rounds",
+        json!({"jurisdiction_code": world.county, "period": "2026-02", "sample_size": 80}),
+    )
+    .await;
+    let people = format!(
+        "/api/v1/survey-rounds/{}/people",
+        round["id"].as_str().expect("id")
+    );
+    let body = |count: usize| {
+        let names: Vec<&str> = (0..count).map(|i| NAMES[i % NAMES.len()]).collect();
+        let phones: Vec<String> = (0..count).map(|i| format!("1365987{i:04}")).collect();
+        let mut body = people_body(&world, &names, &phones, "2026-02-20");
+        for person in body["people"].as_array_mut().expect("rows") {
+            person["site_id"] = json!(world.site.id);
+        }
+        body
+    };
+
+    let too_many = body(1001);
+    let (status, refused) = post(&app, supervisor, &people, too_many).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["code"], "invalid_request");
+
+    let thousand = body(1000);
+    let size = serde_json::to_vec(&thousand).expect("body").len();
+    assert!(
+        size > 64 * 1024,
+        "the body is over the default limit: {size} bytes"
+    );
+    let (status, registered) = post(&app, supervisor, &people, thousand).await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let (_, listed) = get(&app, supervisor, &people).await;
+    let listed = listed["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(listed, 1000, "every person registered");
+}

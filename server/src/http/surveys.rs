@@ -32,7 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_round, list_rounds))
         .routes(routes!(get_round))
-        .routes(routes!(register_people, list_people))
         .routes(routes!(draw))
         .routes(routes!(call_sheet))
         .routes(routes!(record_call))
@@ -41,13 +40,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(physicians))
         .routes(routes!(template))
         .merge(
+            // A registration of up to 1000 people is larger than the default 64 KiB.
             OpenApiRouter::new()
+                .routes(routes!(register_people, list_people))
                 .routes(routes!(upload_people))
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT_BYTES)),
         )
 }
 
-/// The largest registration sheet accepted (XLSX packages are larger than their text).
+/// The largest registration accepted, as a sheet (XLSX packages are larger than their
+/// text) or as JSON (up to 1000 people).
 pub const UPLOAD_BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
