@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::checkin::{Desk, accepted};
+use crate::detectors::colleague;
 use crate::helpers::*;
 
 const PHYSICIANS: usize = 8;
@@ -29,26 +30,7 @@ async fn attempts_of_many_physicians_written_together_each_keep_their_own_answer
     let desk = std::sync::Arc::new(Desk::open().await);
     let mut physicians = vec![desk.world.physician.client.clone()];
     for _ in 1..PHYSICIANS {
-        let person = desk
-            .app
-            .person(Role::Physician, Some(desk.world.hospital.id), None)
-            .await;
-        desk.app
-            .admin
-            .create_assignment(&CreateAssignment {
-                physician_id: person.user.id,
-                site_id: desk.world.site.id,
-                program_id: desk.world.program.id,
-                mode: AssignmentMode::Circuit,
-                start_date: "2026-01-01".parse().expect("date"),
-                end_date: "2026-12-31".parse().expect("date"),
-                window_start: "08:00".to_owned(),
-                window_end: "17:30".to_owned(),
-                eligibility_override: None,
-            })
-            .await
-            .expect("assignment");
-        physicians.push(person.client);
+        physicians.push(colleague(&desk).await.client);
     }
     let code = desk.code().await;
 
