@@ -66,6 +66,30 @@ fn people_body(world: &World, names: &[&str], phones: &[String], day: &str) -> V
     })).collect::<Vec<_>>()})
 }
 
+/// A supervisor's February round over the world's county; answers its path.
+async fn february_round(app: &TestApp, world: &World) -> String {
+    let (_, round) = post(
+        app,
+        &world.supervisor.client,
+        "/api/v1/survey-rounds",
+        json!({"jurisdiction_code": world.county, "period": "2026-02", "sample_size": 80}),
+    )
+    .await;
+    format!(
+        "/api/v1/survey-rounds/{}",
+        round["id"].as_str().expect("id")
+    )
+}
+
+/// [`people_body`] with each person served at the world's site (a supervisor names it).
+fn people_at_site(world: &World, names: &[&str], phones: &[String], day: &str) -> Value {
+    let mut body = people_body(world, names, phones, day);
+    for person in body["people"].as_array_mut().expect("rows") {
+        person["site_id"] = json!(world.site.id);
+    }
+    body
+}
+
 fn ids(list: &Value, key: &str) -> Vec<String> {
     list[key]
         .as_array()
@@ -594,21 +618,8 @@ async fn closing_a_round_erases_names_and_phones_once_the_retention_has_passed()
     let world = app.world().await;
     let supervisor = &world.supervisor.client;
     let phones = phones("1365987");
-    let (_, round) = post(
-        &app,
-        supervisor,
-        "/api/v1/survey-rounds",
-        json!({"jurisdiction_code": world.county, "period": "2026-02", "sample_size": 80}),
-    )
-    .await;
-    let base = format!(
-        "/api/v1/survey-rounds/{}",
-        round["id"].as_str().expect("id")
-    );
-    let mut body = people_body(&world, &NAMES[..3], &phones[..3], "2026-02-20");
-    for person in body["people"].as_array_mut().expect("rows") {
-        person["site_id"] = json!(world.site.id);
-    }
+    let base = february_round(&app, &world).await;
+    let body = people_at_site(&world, &NAMES[..3], &phones[..3], "2026-02-20");
     let (status, registered) = post(&app, supervisor, &format!("{base}/people"), body).await;
     assert_eq!(status, StatusCode::CREATED, "{registered}");
     let (_, drawn) = post(&app, supervisor, &format!("{base}/draw"), json!({})).await;
@@ -790,25 +801,11 @@ async fn a_registration_of_a_thousand_people_is_taken_and_one_more_is_refused() 
     let app = TestApp::spawn().await;
     let world = app.world().await;
     let supervisor = &world.supervisor.client;
-    let (_, round) = post(
-        &app,
-        supervisor,
-        "/api/v1/survey-rounds",
-        json!({"jurisdiction_code": world.county, "period": "2026-02", "sample_size": 80}),
-    )
-    .await;
-    let people = format!(
-        "/api/v1/survey-rounds/{}/people",
-        round["id"].as_str().expect("id")
-    );
+    let people = format!("{}/people", february_round(&app, &world).await);
     let body = |count: usize| {
         let names: Vec<&str> = (0..count).map(|i| NAMES[i % NAMES.len()]).collect();
         let phones: Vec<String> = (0..count).map(|i| format!("1365987{i:04}")).collect();
-        let mut body = people_body(&world, &names, &phones, "2026-02-20");
-        for person in body["people"].as_array_mut().expect("rows") {
-            person["site_id"] = json!(world.site.id);
-        }
-        body
+        people_at_site(&world, &names, &phones, "2026-02-20")
     };
 
     let too_many = body(1001);
