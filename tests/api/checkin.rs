@@ -53,6 +53,23 @@ impl Desk {
         self.kiosk.kiosk_code().await.expect("kiosk code").payload
     }
 
+    /// Moves the site's fence 5 km north (its second version).
+    async fn move_fence_away(&self) {
+        let moved = self
+            .app
+            .admin
+            .update_organization(
+                self.world.site.id,
+                &UpdateOrganization {
+                    geofence: Some(circle(SITE_LAT + 0.045, SITE_LON, 150.0)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("patch");
+        assert_eq!(moved.geofence_version, Some(2));
+    }
+
     pub(crate) fn request(&self, payload: &str) -> Value {
         json!({
             "client_event_id": Uuid::new_v4(),
@@ -662,19 +679,7 @@ async fn an_offline_scan_is_judged_against_the_fence_in_force_when_it_was_scanne
     let payload = desk.code().await;
     desk.app.clock.advance(Duration::minutes(10));
     // The fence moves 5 km away after the scan.
-    let moved = desk
-        .app
-        .admin
-        .update_organization(
-            desk.world.site.id,
-            &UpdateOrganization {
-                geofence: Some(circle(SITE_LAT + 0.045, SITE_LON, 150.0)),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("patch");
-    assert_eq!(moved.geofence_version, Some(2));
+    desk.move_fence_away().await;
     desk.app.clock.advance(Duration::minutes(50));
     let mut offline = desk.request(&payload);
     offline["scanned_at"] = json!(scanned_at);
@@ -854,19 +859,7 @@ async fn a_fence_moved_after_the_site_was_kept_in_memory_judges_the_next_scan() 
     let desk = Desk::open().await;
     accepted(desk.check_in(&desk.request(&desk.code().await)).await);
     desk.app.clock.advance(Duration::hours(7));
-    let moved = desk
-        .app
-        .admin
-        .update_organization(
-            desk.world.site.id,
-            &UpdateOrganization {
-                geofence: Some(circle(SITE_LAT + 0.045, SITE_LON, 150.0)),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("patch");
-    assert_eq!(moved.geofence_version, Some(2));
+    desk.move_fence_away().await;
     let request = desk.request(&desk.code().await);
     let answer = refused(desk.check_out(&request).await, "outside_geofence");
     // A retry answers the stored refusal: one attempt stored, not one per judgement.
