@@ -14,9 +14,11 @@ use crate::admin::ActivityKind;
 pub struct LogActivity {
     pub kind: ActivityKind,
     /// Patients seen, rounds led, trainees taught...: 0 to 10,000.
+    #[cfg_attr(feature = "openapi", schema(maximum = 10000))]
     pub count: u32,
     /// At most 500 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "note-500"))]
     pub note: Option<String>,
 }
 

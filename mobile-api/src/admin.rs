@@ -159,12 +159,15 @@ pub struct CreateUser {
     #[serde(default)]
     pub organization_id: Option<Uuid>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: Option<String>,
-    /// 职称, e.g. 主治医师.
+    /// 职称, e.g. 主治医师; at most 100 characters, one line.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "opt-line-100"))]
     pub title: Option<String>,
-    /// 专业, e.g. 内科.
+    /// 专业, e.g. 内科; at most 100 characters, one line.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "opt-line-100"))]
     pub specialty: Option<String>,
     #[serde(default)]
     pub gender: Option<Gender>,
@@ -218,16 +221,19 @@ pub struct UpdateUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(format = "line-200"))]
     pub name: Option<String>,
-    /// 职称, e.g. 主治医师.
+    /// 职称, e.g. 主治医师; at most 100 characters, one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "opt-line-100"))]
     pub title: Option<String>,
-    /// 专业, e.g. 内科.
+    /// 专业, e.g. 内科; at most 100 characters, one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "opt-line-100"))]
     pub specialty: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<Gender>,
-    /// 从业起始年份; `0` clears it.
+    /// 从业起始年份, from 1950 to this year; `0` clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub practice_since_year: Option<i32>,
     /// 类别.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -302,28 +308,36 @@ pub enum ActivityKind {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Requirement {
     pub period: RequirementPeriod,
+    /// Whole or half days, above 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(exclusive_minimum = 0, multiple_of = 0.5))]
     pub min_days: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub min_half_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub min_visits: Option<u32>,
     /// Distinct days with at least a half-day credited ("每周派驻不少于5日，每日不少于半天"):
     /// two visits on one day count once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub min_days_served: Option<u32>,
     /// Credited days on working days: Monday to Friday less the statutory holidays,
     /// plus the weekends made working days (调休), per `GET /api/v1/holiday-calendars`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub min_working_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivityKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub min_consecutive_months: Option<u32>,
     /// A workload target (诊疗人次目标): the total count of `activity` logged on the
     /// period's creditable visits, e.g. `{"period":"month","activity":"outpatient",
     /// "min_activity_count":300}` (每月门诊诊疗不少于300人次). Needs `activity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub min_activity_count: Option<u32>,
 }
 
@@ -342,6 +356,8 @@ pub struct CreateProgram {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440))]
     pub full_day_minutes: Option<u32>,
+    /// At most 20.
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub requirements: Vec<Requirement>,
     /// Who may be sent and how a team is made up; absent: anyone.
     #[serde(default, deserialize_with = "crate::object")]
@@ -456,6 +472,7 @@ pub struct CreateAssignment {
     /// An administrator's written reason for sending someone the programme's rules
     /// would refuse (破格派出); ignored when the person is eligible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "note-1000"))]
     pub eligibility_override: Option<String>,
 }
 
@@ -500,7 +517,8 @@ fn first_version() -> u32 {
 pub struct ChangeAssignment {
     /// The first local date the new terms judge; after the last visit already judged.
     pub effective_from: NaiveDate,
-    /// Why (kept in the history and the audit log).
+    /// Why (kept in the history and the audit log): 1 to 500 characters.
+    #[cfg_attr(feature = "openapi", schema(format = "text-500"))]
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<AssignmentMode>,
@@ -510,12 +528,21 @@ pub struct ChangeAssignment {
     pub end_date: Option<NaiveDate>,
     /// Local `HH:MM` at the site; given together with `window_end`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub window_start: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub window_end: Option<String>,
     /// An administrator's written reason to keep the posting although the
     /// programme's rules (as they stand now) refuse the physician (破格派出).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "note-1000"))]
     pub eligibility_override: Option<String>,
 }
 
@@ -525,10 +552,7 @@ pub struct ChangeAssignment {
 pub struct EndAssignment {
     /// The last day served (inclusive); before the current end date.
     pub end_date: NaiveDate,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 500, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "text-500"))]
     pub reason: String,
 }
 
@@ -539,15 +563,13 @@ pub struct TransferAssignment {
     pub site_id: Uuid,
     /// The first day at the new site; the old assignment ends the day before.
     pub effective_from: NaiveDate,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_length = 1, max_length = 500, pattern = "\\S")
-    )]
+    #[cfg_attr(feature = "openapi", schema(format = "text-500"))]
     pub reason: String,
     /// An administrator's written reason to move the physician although the
     /// programme's rules refuse it: the person rules, or the team rules the old
     /// site's team would newly break without them (破格派出).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "note-1000"))]
     pub eligibility_override: Option<String>,
 }
 
@@ -744,7 +766,8 @@ pub struct CalendarDay {
     /// `holiday` (放假) or `workday` (调休上班, a Saturday or Sunday worked).
     #[cfg_attr(feature = "openapi", schema(pattern = "^(holiday|workday)$"))]
     pub kind: String,
-    /// e.g. `春节`, `国庆节调休上班`.
+    /// e.g. `春节`, `国庆节调休上班`: 1 to 50 characters, one line.
+    #[cfg_attr(feature = "openapi", schema(format = "line-50"))]
     pub name: String,
 }
 
@@ -765,8 +788,13 @@ pub struct HolidayCalendar {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetHolidayCalendar {
+    /// Where the schedule comes from (the State Council notice), at most 200
+    /// characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "note-200"))]
     pub source: Option<String>,
+    /// Each date of the year at most once, at most 80.
+    #[cfg_attr(feature = "openapi", schema(max_items = 80))]
     pub days: Vec<CalendarDay>,
 }
 

@@ -312,6 +312,7 @@ pub struct RequestDeviceMove {
     pub device_id: String,
     /// Why (e.g. `旧手机损坏`), at most 500 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "note-500"))]
     pub note: Option<String>,
     /// Move the binding yourself: granted at once (`approved`) when you made no
     /// self-service move within `CHECKIN_DEVICE_SELF_MOVE_DAYS`, else stored as an
@@ -374,5 +375,6 @@ pub struct DeviceMoveDecision {
     pub decision: String,
     /// At most 500 characters; shown to the physician.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "note-500"))]
     pub note: Option<String>,
 }

@@ -52,6 +52,7 @@ pub struct ClinicConfirmationRequest {
     pub verdict: ClinicVerdict,
     /// Why (1 to 500 characters); required for a dispute, optional for a confirmation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "note-500"))]
     pub reason: Option<String>,
 }
 

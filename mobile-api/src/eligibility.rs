@@ -63,8 +63,9 @@ pub struct Eligibility {
     /// The title series admitted (e.g. `["physician"]` for 医师); empty: any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub professions: Vec<Profession>,
-    /// The fewest whole years since the person began practising (高年资).
+    /// The fewest whole years since the person began practising (高年资); at most 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 50))]
     pub min_years: Option<u32>,
     /// The disciplines admitted; empty: any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -82,12 +83,15 @@ pub struct Eligibility {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamRule {
-    /// The fewest people in a team.
+    /// The fewest people in a team, 1 to 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     pub min_members: Option<u32>,
     /// The fewest members holding at least `ranked_min_rank` (and, when given, of
-    /// `ranked_professions` and `ranked_disciplines`).
+    /// `ranked_professions` and `ranked_disciplines`); at most `min_members` (50 when
+    /// that is not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 50))]
     pub min_ranked: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ranked_min_rank: Option<TitleRank>,

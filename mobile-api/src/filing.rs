@@ -214,21 +214,36 @@ pub struct Filing {
 #[serde(deny_unknown_fields)]
 pub struct CreateFiling {
     /// `monthly`, `compliance` or `county_statistics`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(monthly|compliance|county_statistics)$")
+    )]
     pub report_kind: String,
     /// `2026-11` (month), `2026-Q3`, `2026-H2` (compliance), `2026` (county table).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^\\s*(20[0-9]{2}|2100)(-(0[1-9]|1[0-2]|Q[1-4]|H[12]))?\\s*$")
+    )]
     pub period: String,
     /// Default: a supervisor's own jurisdiction.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: Option<String>,
     /// A clinic administrator's own site (the default for one): the site's own
     /// monthly report, filed in the site's county.
     #[serde(default)]
     pub site_id: Option<Uuid>,
+    /// 完成情况, kept as written; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub achievements: Option<String>,
+    /// 存在问题; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub problems: Option<String>,
+    /// 下一步工作计划和建议; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub next_steps: Option<String>,
 }
 
@@ -237,11 +252,17 @@ pub struct CreateFiling {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateFiling {
+    /// 完成情况, kept as written; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub achievements: Option<String>,
+    /// 存在问题; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub problems: Option<String>,
+    /// 下一步工作计划和建议; at most 4000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 4000))]
     pub next_steps: Option<String>,
 }
 
@@ -250,6 +271,8 @@ pub struct UpdateFiling {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewFiling {
+    /// At most 2000 characters; a return needs one.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(format = "note-2000"))]
     pub note: Option<String>,
 }

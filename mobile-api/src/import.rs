@@ -37,12 +37,16 @@ pub struct ImportAssignmentsQuery {
         param(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")
     )]
     pub window_end: Option<String>,
-    /// The uploaded file's name, kept with the import for the record.
+    /// The uploaded file's name, kept with the import for the record (at most 255
+    /// characters, one line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(format = "opt-line-255"))]
     pub filename: Option<String>,
     /// An administrator's written reason for importing rows the programme's rules
-    /// refuse (破格派出); stored on each such assignment and audited.
+    /// refuse (破格派出); stored on each such assignment and audited. At most 1000
+    /// characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(format = "note-1000"))]
     pub eligibility_override: Option<String>,
 }
 

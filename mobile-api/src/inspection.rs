@@ -33,14 +33,17 @@ pub struct CreateInspection {
     pub kind: InspectionKind,
     /// When the supervisor was at the site; not in the future, at most a year ago.
     pub observed_at: DateTime<Utc>,
-    /// Physicians seen at work (at most 200).
+    /// Physicians seen at work (at most 200, each once).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub present_physician_ids: Vec<Uuid>,
-    /// Physicians expected but not found (at most 200).
+    /// Physicians expected but not found (at most 200, each once, none also present).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
     pub absent_physician_ids: Vec<Uuid>,
     /// At most 2000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub note: String,
     /// The inspector's own GPS fix at the site (from the phone or the browser), to
     /// show the inspection was made there. Optional.
@@ -53,10 +56,13 @@ pub struct CreateInspection {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InspectorFix {
     /// Latitude, WGS-84 (as browsers and phones report it).
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     pub lat: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub lon: f64,
     /// The fix's reported accuracy in metres (0 to 10,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10000))]
     pub accuracy_m: Option<f64>,
     /// When the fix was taken (not in the future).
     #[serde(default, skip_serializing_if = "Option::is_none")]

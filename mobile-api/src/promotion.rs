@@ -260,6 +260,7 @@ pub struct CreateExternalService {
     pub evidence_number: String,
     /// SHA-256 (hex) of the scanned evidence document, when one was filed.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*([0-9a-fA-F]{64})?\\s*$"))]
     pub evidence_sha256: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(format = "note-500"))]

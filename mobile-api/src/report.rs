@@ -308,6 +308,7 @@ pub struct SetCountyFacts {
     /// A county-level jurisdiction.
     #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*[0-9]{6}\\s*$"))]
     pub jurisdiction_code: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 2000, maximum = 2100))]
     pub year: i32,
     /// 配备巡诊车辆(辆)
     #[serde(default)]

@@ -49,6 +49,7 @@ pub struct ReviewScanPhoto {
     pub verdict: PhotoVerdict,
     /// Required for `suspicious` (what is wrong), at most 500 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "note-500"))]
     pub note: Option<String>,
 }
 

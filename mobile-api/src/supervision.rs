@@ -39,7 +39,9 @@ impl ReviewDecision {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewRequest {
     pub decision: ReviewDecision,
-    /// Why: kept with the review forever. Must not be blank.
+    /// Why: kept with the review forever. Must not be blank; at most 2000
+    /// characters.
+    #[cfg_attr(feature = "openapi", schema(format = "text-2000"))]
     pub note: String,
 }
 

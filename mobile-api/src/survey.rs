@@ -210,6 +210,7 @@ pub struct RecordSurveyCall {
     pub rating: Option<SurveyRating>,
     /// At most 500 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = "note-500"))]
     pub note: Option<String>,
 }
 

@@ -230,7 +230,7 @@ impl From<crate::domain::activity::ActivityError> for ApiError {
                 detail: error.to_string(),
                 extra: None,
             },
-            ActivityError::CountOutOfRange | ActivityError::NoteTooLong => {
+            ActivityError::CountOutOfRange | ActivityError::Note(_) => {
                 ApiError::InvalidRequest(error.to_string())
             }
         }
@@ -242,7 +242,7 @@ impl From<crate::domain::eligibility::AdmissionError> for ApiError {
         use crate::domain::eligibility::AdmissionError;
         match error {
             AdmissionError::NotEligible(refused) => refused.into(),
-            AdmissionError::ReasonTooLong => ApiError::InvalidRequest(error.to_string()),
+            AdmissionError::Reason(text) => text.into(),
         }
     }
 }
@@ -255,5 +255,12 @@ impl From<crate::domain::eligibility::NotEligible> for ApiError {
             detail: refused.to_string(),
             extra: Some(serde_json::json!({ "rules": refused.rules })),
         }
+    }
+}
+
+/// 400 `invalid_request` naming the field (`domain::text`).
+impl From<crate::domain::text::TextError> for ApiError {
+    fn from(error: crate::domain::text::TextError) -> Self {
+        ApiError::InvalidRequest(error.to_string())
     }
 }

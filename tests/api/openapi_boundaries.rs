@@ -97,26 +97,28 @@ fn admits(document: &Value, schema: &Value, value: &Value) -> bool {
             }
         }
     }
-    if let Some(number) = value.as_f64()
-        && (schema
-            .get("minimum")
-            .and_then(Value::as_f64)
-            .is_some_and(|min| number < min)
-            || schema
-                .get("maximum")
-                .and_then(Value::as_f64)
-                .is_some_and(|max| number > max))
-    {
-        return false;
+    if let Some(number) = value.as_f64() {
+        let bound = |key: &str, outside: &dyn Fn(f64) -> bool| {
+            schema.get(key).and_then(Value::as_f64).is_some_and(outside)
+        };
+        if bound("minimum", &|min| number < min)
+            || bound("maximum", &|max| number > max)
+            || bound("exclusiveMinimum", &|min| number <= min)
+            || bound("multipleOf", &|step| (number / step).fract() != 0.0)
+        {
+            return false;
+        }
     }
     true
 }
 
 fn field_schema(document: &Value, field: Field) -> &Value {
     let found = match field {
+        // A component with rules between its members is `allOf: [members, rules]`.
         Field::Member(component, member) => document
             .pointer(&format!("/components/schemas/{component}"))
             .map(|schema| resolve(document, schema))
+            .map(|schema| schema.pointer("/allOf/0").unwrap_or(schema))
             .and_then(|schema| schema.pointer(&format!("/properties/{member}"))),
         Field::Query(path, method, name) => document["paths"][path][method]["parameters"]
             .as_array()
@@ -400,6 +402,184 @@ async fn the_document_and_the_server_agree_on_numbers_networks_and_dates() {
             from.as_str().unwrap_or("").replace(' ', "%20")
         );
         async move { app.send(admin, Method::GET, &path, None).await }
+    })
+    .await;
+}
+
+/// `opt-line-N`: blank is none, else 1 to N characters of one line.
+fn optional_line_rows(component: &'static str, member: &'static str, max: usize) -> Vec<Row> {
+    let field = Field::Member(component, member);
+    vec![
+        row(field, member, json!("医".repeat(max)), true),
+        row(
+            field,
+            member,
+            json!(format!(" {} ", "医".repeat(max))),
+            true,
+        ),
+        row(field, member, json!("医".repeat(max + 1)), false),
+        row(field, member, json!(""), true),
+        row(field, member, json!("主治\n医师"), false),
+        row(field, member, json!("主治\u{1}"), false),
+    ]
+}
+
+/// `note-N`: blank is none, else 1 to N characters, newlines but no other control
+/// characters.
+fn note_rows(component: &'static str, member: &'static str, max: usize) -> Vec<Row> {
+    let field = Field::Member(component, member);
+    vec![
+        row(field, member, json!("字".repeat(max)), true),
+        row(field, member, json!("字".repeat(max + 1)), false),
+        row(field, member, json!(" 第一行\n第二行 "), true),
+        row(field, member, json!("  "), true),
+        row(field, member, json!("a\tb"), false),
+        row(field, member, json!("a\u{7f}"), false),
+    ]
+}
+
+#[tokio::test]
+async fn the_document_and_the_server_agree_on_titles_notes_years_and_minimums() {
+    let app = TestApp::spawn().await;
+    let world = app.world().await;
+    let (_, document) = app
+        .send(&app.anonymous, Method::GET, "/api/v1/openapi.json", None)
+        .await;
+    let admin = &app.admin;
+    let app = &app;
+
+    let physician = format!("/api/v1/users/{}", world.physician.user.id);
+    for member in ["title", "specialty"] {
+        check(
+            &document,
+            optional_line_rows("UpdateUser", member, 100),
+            |_, _, value| {
+                app.send(
+                    admin,
+                    Method::PATCH,
+                    &physician,
+                    Some(json!({ member: value })),
+                )
+            },
+        )
+        .await;
+    }
+    let year = Field::Member("UpdateUser", "practice_since_year");
+    let rows = vec![
+        row(year, "practice_since_year", json!(1950), true),
+        row(year, "practice_since_year", json!(0), true),
+        row(year, "practice_since_year", json!(-1), false),
+    ];
+    check(&document, rows, |_, _, value| {
+        app.send(
+            admin,
+            Method::PATCH,
+            &physician,
+            Some(json!({ "practice_since_year": value })),
+        )
+    })
+    .await;
+
+    check(
+        &document,
+        note_rows("RequestDeviceMove", "note", 500),
+        |_, _, note| {
+            let body = json!({"device_id": "boundary-new-phone", "note": note});
+            app.send(
+                &world.physician.client,
+                Method::POST,
+                "/api/v1/me/device-move-requests",
+                Some(body),
+            )
+        },
+    )
+    .await;
+
+    let calendar = "/api/v1/holiday-calendars/2031";
+    let day = |name: Value| json!([{"date": "2031-01-01", "kind": "holiday", "name": name}]);
+    check(
+        &document,
+        note_rows("SetHolidayCalendar", "source", 200),
+        |_, _, source| {
+            let body = json!({"source": source, "days": day(json!("元旦"))});
+            app.send(admin, Method::PUT, calendar, Some(body))
+        },
+    )
+    .await;
+    check(
+        &document,
+        line_rows("CalendarDay", "name", 50),
+        |_, _, name| {
+            let body = json!({ "days": day(name) });
+            app.send(admin, Method::PUT, calendar, Some(body))
+        },
+    )
+    .await;
+
+    let narrative = Field::Member("CreateFiling", "problems");
+    let rows = vec![
+        row(narrative, "problems", json!("问".repeat(4000)), true),
+        row(narrative, "problems", json!("问".repeat(4001)), false),
+    ];
+    check(&document, rows, |_, _, problems| {
+        let body = json!({"report_kind": "monthly", "period": "2026-01",
+            "jurisdiction_code": world.county, "problems": problems});
+        app.send(admin, Method::POST, "/api/v1/filings", Some(body))
+    })
+    .await;
+
+    let facts_year = Field::Member("SetCountyFacts", "year");
+    let rows = vec![
+        row(facts_year, "year", json!(2000), true),
+        row(facts_year, "year", json!(2100), true),
+        row(facts_year, "year", json!(1999), false),
+        row(facts_year, "year", json!(2101), false),
+    ];
+    check(&document, rows, |_, _, year| {
+        let body = json!({"jurisdiction_code": world.county, "year": year});
+        app.send(
+            admin,
+            Method::PUT,
+            "/api/v1/reports/county-statistics/facts",
+            Some(body),
+        )
+    })
+    .await;
+
+    let min_days = Field::Member("Requirement", "min_days");
+    let rows = vec![
+        row(min_days, "min_days", json!(0.5), true),
+        row(min_days, "min_days", json!(3), true),
+        row(min_days, "min_days", json!(1.25), false),
+        row(min_days, "min_days", json!(0), false),
+    ];
+    check(&document, rows, |i, _, days| {
+        let body = json!({"name": format!("边界方案{i}"), "jurisdiction_code": world.county,
+            "requirements": [{"period": "month", "min_days": days}]});
+        app.send(admin, Method::POST, "/api/v1/programs", Some(body))
+    })
+    .await;
+
+    let observed_at = {
+        use xiaxiang_server::domain::clock::Clock;
+        app.clock.now()
+    };
+    let lat = Field::Member("InspectorFix", "lat");
+    let accuracy = Field::Member("InspectorFix", "accuracy_m");
+    let rows = vec![
+        row(lat, "lat", json!(90), true),
+        row(lat, "lat", json!(90.5), false),
+        row(accuracy, "accuracy_m", json!(10_000), true),
+        row(accuracy, "accuracy_m", json!(10_000.5), false),
+    ];
+    check(&document, rows, |_, field, value| {
+        let mut fix = json!({"lat": SITE_LAT, "lon": SITE_LON, "accuracy_m": 10});
+        if let Field::Member(_, member) = field {
+            fix[member] = value;
+        }
+        let body = json!({"site_id": world.site.id, "kind": "unannounced",
+            "observed_at": observed_at, "inspector_fix": fix});
+        app.send(admin, Method::POST, "/api/v1/inspections", Some(body))
     })
     .await;
 }

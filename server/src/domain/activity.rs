@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::crediting::start_of_local_day;
 use super::requirements::ActivityKind;
+use super::text;
 
 /// The most one record may count (patients seen, trainees taught...).
 pub const MAX_COUNT: u32 = 10_000;
@@ -23,8 +24,9 @@ pub const MAX_NOTE_CHARS: usize = 500;
 pub enum ActivityError {
     #[error("count: must be between 0 and {MAX_COUNT}")]
     CountOutOfRange,
-    #[error("note: at most {MAX_NOTE_CHARS} characters")]
-    NoteTooLong,
+    /// The note is not a [`text::note`] of at most [`MAX_NOTE_CHARS`].
+    #[error(transparent)]
+    Note(#[from] text::TextError),
     #[error("activities for the visit of {visit_date} could be logged until {deadline}")]
     DeadlinePassed {
         visit_date: NaiveDate,
@@ -66,10 +68,7 @@ pub fn validate(
     if count > MAX_COUNT {
         return Err(ActivityError::CountOutOfRange);
     }
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ActivityError::NoteTooLong);
-    }
+    let note = text::note("note", note, MAX_NOTE_CHARS)?;
     let deadline = logging_deadline(visit_date, tz);
     if now >= deadline {
         return Err(ActivityError::DeadlinePassed {
@@ -77,7 +76,7 @@ pub fn validate(
             deadline,
         });
     }
-    Ok(note.map(str::to_owned))
+    Ok(note)
 }
 
 #[cfg(test)]
@@ -125,10 +124,14 @@ mod tests {
             Err(ActivityError::CountOutOfRange)
         );
         let long = "字".repeat(MAX_NOTE_CHARS + 1);
-        assert_eq!(
+        assert!(matches!(
             validate(1, Some(&long), visit, SHANGHAI, now),
-            Err(ActivityError::NoteTooLong)
-        );
+            Err(ActivityError::Note(text::TextError::TooLong { .. }))
+        ));
+        assert!(matches!(
+            validate(1, Some("门诊\u{1b}"), visit, SHANGHAI, now),
+            Err(ActivityError::Note(text::TextError::Control { .. }))
+        ));
         assert_eq!(validate(0, Some("   "), visit, SHANGHAI, now), Ok(None));
         assert_eq!(
             validate(12, Some(" 门诊 "), visit, SHANGHAI, now),

@@ -7,6 +7,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::assignment::{Assignment, AssignmentError, Mode, check_dates};
+use super::text;
 use super::window::DailyWindow;
 
 /// The first date of the first version: it is in force from the beginning.
@@ -161,7 +162,9 @@ pub struct TermsChange {
 pub enum LifecycleError {
     #[error(transparent)]
     Dates(#[from] AssignmentError),
-    #[error("reason: say why the terms change (at most 500 characters)")]
+    #[error(
+        "reason: say why the terms change (at most 500 characters, no control characters but newlines)"
+    )]
     NoReason,
     #[error("nothing to change: the request names no new term")]
     NoChange,
@@ -208,13 +211,9 @@ impl LifecycleError {
 
 pub const MAX_REASON_CHARS: usize = 500;
 
-/// A reason is required and is free text of at most [`MAX_REASON_CHARS`].
+/// A reason is required and is a [`text::text`] of at most [`MAX_REASON_CHARS`].
 pub fn parse_reason(raw: &str) -> Result<String, LifecycleError> {
-    let reason = raw.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(LifecycleError::NoReason);
-    }
-    Ok(reason.to_owned())
+    text::text("reason", raw, MAX_REASON_CHARS).map_err(|_| LifecycleError::NoReason)
 }
 
 /// The checks every change meets: in force no earlier than the newest version, and
@@ -529,5 +528,11 @@ mod tests {
     fn a_reason_is_required() {
         assert_eq!(parse_reason("  "), Err(LifecycleError::NoReason));
         assert_eq!(parse_reason(" 工作需要 ").as_deref(), Ok("工作需要"));
+        assert_eq!(parse_reason("工作\n需要").as_deref(), Ok("工作\n需要"));
+        assert_eq!(parse_reason("工作\u{7}需要"), Err(LifecycleError::NoReason));
+        assert_eq!(
+            parse_reason(&"因".repeat(MAX_REASON_CHARS + 1)),
+            Err(LifecycleError::NoReason)
+        );
     }
 }

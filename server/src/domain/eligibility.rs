@@ -10,6 +10,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::text;
+
 pub use mobile_api::{
     Discipline, Eligibility, EligibilityViolation, Profession, TeamRule, TitleRank,
 };
@@ -342,8 +344,10 @@ fn sentences(n: &NotEligible) -> String {
 pub enum AdmissionError {
     #[error(transparent)]
     NotEligible(#[from] NotEligible),
-    #[error("eligibility_override: at most 1000 characters")]
-    ReasonTooLong,
+    /// The written reason is not a [`text::note`] of at most
+    /// [`MAX_OVERRIDE_REASON_CHARS`], whether or not it was needed.
+    #[error(transparent)]
+    Reason(#[from] text::TextError),
 }
 
 /// How a person judged by the rules is admitted.
@@ -358,27 +362,22 @@ pub enum Admission {
 }
 
 /// Admits a person who broke `broken`: eligible when nothing is broken (a reason sent
-/// anyway is ignored); otherwise only on an override by someone who `may_override`
-/// (an administrator) with a non-blank written reason.
+/// anyway is ignored, once it is well formed); otherwise only on an override by
+/// someone who `may_override` (an administrator) with a non-blank written reason.
 pub fn admit(
     broken: Vec<EligibilityViolation>,
     reason: Option<&str>,
     may_override: bool,
 ) -> Result<Admission, AdmissionError> {
+    let reason = text::note("eligibility_override", reason, MAX_OVERRIDE_REASON_CHARS)?;
     if broken.is_empty() {
         return Ok(Admission::Eligible);
     }
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     match reason {
-        Some(r) if may_override => {
-            if r.chars().count() > MAX_OVERRIDE_REASON_CHARS {
-                return Err(AdmissionError::ReasonTooLong);
-            }
-            Ok(Admission::Overridden {
-                reason: r.to_owned(),
-                rules: broken,
-            })
-        }
+        Some(reason) if may_override => Ok(Admission::Overridden {
+            reason,
+            rules: broken,
+        }),
         _ => Err(NotEligible {
             rules: broken,
             may_override,
@@ -771,9 +770,22 @@ mod tests {
             })
         );
         let long = "字".repeat(1001);
-        assert_eq!(
+        assert!(matches!(
             admit(broken(), Some(&long), true),
-            Err(AdmissionError::ReasonTooLong)
+            Err(AdmissionError::Reason(text::TextError::TooLong { .. }))
+        ));
+        // A malformed reason is refused even when nobody needed it.
+        assert!(matches!(
+            admit(Vec::new(), Some(&long), true),
+            Err(AdmissionError::Reason(_))
+        ));
+        assert!(matches!(
+            admit(Vec::new(), Some("急需\u{0}"), false),
+            Err(AdmissionError::Reason(text::TextError::Control { .. }))
+        ));
+        assert_eq!(
+            admit(Vec::new(), Some("  "), false),
+            Ok(Admission::Eligible)
         );
     }
 

@@ -41,6 +41,7 @@ pub mod reports;
 pub mod requirements;
 pub mod site_index;
 pub mod survey;
+pub mod text;
 pub mod user;
 pub mod visit_credit;
 pub mod window;

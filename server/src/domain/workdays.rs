@@ -45,7 +45,7 @@ pub enum CalendarError {
         "days: {0} is a weekday, already a working day; a workday (调休) is a Saturday or Sunday"
     )]
     WorkdayOnWeekday(NaiveDate),
-    #[error("days: the name of {0} must be 1 to {MAX_NAME_CHARS} characters")]
+    #[error("days: the name of {0} must be 1 to {MAX_NAME_CHARS} characters, one line")]
     Name(NaiveDate),
 }
 
@@ -69,8 +69,9 @@ pub fn check_year(year: i32, days: &[ScheduledDay]) -> Result<(), CalendarError>
         if day.kind == DayKind::Workday && !is_weekend(day.date) {
             return Err(CalendarError::WorkdayOnWeekday(day.date));
         }
-        let chars = day.name.trim().chars().count();
-        if chars == 0 || chars > MAX_NAME_CHARS {
+        let name = day.name.trim();
+        let chars = name.chars().count();
+        if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
             return Err(CalendarError::Name(day.date));
         }
     }
@@ -188,5 +189,23 @@ mod tests {
             ),
             Err(CalendarError::Twice(d("2026-03-07")))
         );
+        let named = |name: &str| ScheduledDay {
+            date: d("2026-10-01"),
+            kind: DayKind::Holiday,
+            name: name.into(),
+        };
+        assert_eq!(check_year(2026, &[named(" 国庆节 ")]), Ok(()));
+        for bad in [
+            "  ",
+            "国庆\n节",
+            "国庆\u{0}",
+            &"节".repeat(MAX_NAME_CHARS + 1),
+        ] {
+            assert_eq!(
+                check_year(2026, &[named(bad)]),
+                Err(CalendarError::Name(d("2026-10-01"))),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -102,8 +102,8 @@ impl Modify for CommonResponses {
         // The reading rules, over the document as JSON (patterns and parameters sit at
         // every depth; utoipa's types have no visitor).
         if let Ok(mut value) = serde_json::to_value(&*openapi) {
-            state_reading_rules(&mut value);
             state_cross_member_rules(&mut value);
+            state_reading_rules(&mut value);
             if let Ok(document) = serde_json::from_value(value) {
                 *openapi = document;
             }
@@ -117,10 +117,11 @@ pub const TIME_ZONE_FORMAT: &str = "iana-time-zone";
 
 /// Rules between members of one body, by component: (schema name, the alternatives
 /// one of which the body must also match, as JSON).
-const CROSS_MEMBER_RULES: &[(&str, &str)] = &[(
-    // `survey::check_outcome`: a rating exactly when the person was reached.
-    "RecordSurveyCall",
-    r##"[
+const CROSS_MEMBER_RULES: &[(&str, &str)] = &[
+    (
+        // `survey::check_outcome`: a rating exactly when the person was reached.
+        "RecordSurveyCall",
+        r##"[
         {"type": "object", "required": ["reached", "rating"],
          "properties": {"reached": {"type": "boolean", "enum": [true]},
                         "rating": {"$ref": "#/components/schemas/SurveyRating"}}},
@@ -128,7 +129,75 @@ const CROSS_MEMBER_RULES: &[(&str, &str)] = &[(
          "properties": {"reached": {"type": "boolean", "enum": [false]},
                         "rating": {"type": "null"}}}
     ]"##,
-)];
+    ),
+    (
+        // `users::update`: `0` clears the year; any other is from 1950 on.
+        "UpdateUser",
+        r##"[
+        {"type": "object", "properties": {"practice_since_year": {"type": "integer", "enum": [0]}}},
+        {"type": "object", "properties": {"practice_since_year": {"type": ["integer", "null"], "minimum": 1950}}}
+    ]"##,
+    ),
+    (
+        // `assignments::change`: a new window is given whole or not at all.
+        "ChangeAssignment",
+        r##"[
+        {"type": "object", "required": ["window_start", "window_end"],
+         "properties": {"window_start": {"type": "string"}, "window_end": {"type": "string"}}},
+        {"type": "object",
+         "properties": {"window_start": {"type": "null"}, "window_end": {"type": "null"}}}
+    ]"##,
+    ),
+    (
+        // `clinic::reason_of`: a dispute says why.
+        "ClinicConfirmationRequest",
+        r##"[
+        {"type": "object", "properties": {"verdict": {"type": "string", "enum": ["confirmed"]}}},
+        {"type": "object", "required": ["reason"],
+         "properties": {"verdict": {"type": "string", "enum": ["disputed"]},
+                        "reason": {"type": "string", "pattern": "\\S"}}}
+    ]"##,
+    ),
+    (
+        // `photo_reviews::note_of`: a suspicious photo says what is wrong.
+        "ReviewScanPhoto",
+        r##"[
+        {"type": "object", "properties": {"verdict": {"type": "string", "enum": ["ok"]}}},
+        {"type": "object", "required": ["note"],
+         "properties": {"verdict": {"type": "string", "enum": ["suspicious"]},
+                        "note": {"type": "string", "pattern": "\\S"}}}
+    ]"##,
+    ),
+    (
+        // `inspection::validate`: each physician named once (utoipa has no
+        // `uniqueItems` attribute).
+        "CreateInspection",
+        r##"[
+        {"type": "object",
+         "properties": {"present_physician_ids": {"type": "array", "uniqueItems": true},
+                        "absent_physician_ids": {"type": "array", "uniqueItems": true}}}
+    ]"##,
+    ),
+    (
+        // `ReportKind::allows`: the monthly report is filed for a month, the county
+        // table for a year, the compliance report for a month, quarter or half year;
+        // only the monthly report for a site.
+        "CreateFiling",
+        r##"[
+        {"type": "object",
+         "properties": {"report_kind": {"type": "string", "enum": ["monthly"]},
+                        "period": {"type": "string", "pattern": "^\\s*[0-9]{4}-[0-9]{2}\\s*$"}}},
+        {"type": "object",
+         "properties": {"report_kind": {"type": "string", "enum": ["compliance"]},
+                        "period": {"type": "string", "pattern": "^\\s*[0-9]{4}-[0-9QH][0-9]\\s*$"},
+                        "site_id": {"type": "null"}}},
+        {"type": "object",
+         "properties": {"report_kind": {"type": "string", "enum": ["county_statistics"]},
+                        "period": {"type": "string", "pattern": "^\\s*[0-9]{4}\\s*$"},
+                        "site_id": {"type": "null"}}}
+    ]"##,
+    ),
+];
 
 /// Wraps each schema of [`CROSS_MEMBER_RULES`] as `allOf: [schema, anyOf: rule]`.
 fn state_cross_member_rules(document: &mut serde_json::Value) {
@@ -209,10 +278,17 @@ pub const TEXT_FORMAT: &str = "text-";
 /// blank note is no note.
 pub const NOTE_FORMAT: &str = "note-";
 
-/// The pattern of a `line-N`, `text-N` or `note-N` format; `None` for other formats.
+/// The `format` prefix of an optional single line, `opt-line-100` (a title, a
+/// specialty: `text::optional_line`): like [`LINE_FORMAT`] but a blank line is none.
+pub const OPTIONAL_LINE_FORMAT: &str = "opt-line-";
+
+/// The pattern of a `line-N`, `opt-line-N`, `text-N` or `note-N` format; `None` for
+/// other formats.
 fn text_format_pattern(format: &str) -> Option<String> {
     let (max, newlines, blank) = if let Some(n) = format.strip_prefix(LINE_FORMAT) {
         (n, false, false)
+    } else if let Some(n) = format.strip_prefix(OPTIONAL_LINE_FORMAT) {
+        (n, false, true)
     } else if let Some(n) = format.strip_prefix(TEXT_FORMAT) {
         (n, true, false)
     } else {
@@ -591,32 +667,41 @@ mod tests {
     }
 
     #[test]
-    fn text_and_note_patterns_admit_what_text_of_takes() {
-        use crate::service::complaints::text_of;
-        let text = regex::Regex::new(&explicit_whitespace(
-            &text_format_pattern("text-20").expect("a text format"),
-        ))
-        .expect("valid");
-        let note = regex::Regex::new(&explicit_whitespace(
-            &text_format_pattern("note-20").expect("a note format"),
-        ))
-        .expect("valid");
+    fn text_note_and_optional_line_patterns_admit_what_the_text_rules_take() {
+        use crate::domain::text;
+        let pattern = |format: &str| {
+            regex::Regex::new(&explicit_whitespace(
+                &text_format_pattern(format).expect("a text format"),
+            ))
+            .expect("valid")
+        };
+        let (as_text, as_note, as_line) = (
+            pattern("text-20"),
+            pattern("note-20"),
+            pattern("opt-line-20"),
+        );
         for sample in [
             "诊室漏雨",
             " 第一行\n第二行 ",
             "a\tb",
             "a\rb",
             "a\u{1}",
+            "a\u{85}b",
             "",
             " \n ",
             "一二三四五六七八九十一二三四五六七八九十",
             "一二三四五六七八九十一二三四五六七八九十一",
         ] {
-            let taken = text_of("content", sample, 20).is_ok();
-            assert_eq!(text.is_match(sample), taken, "{sample:?}");
+            let taken = text::text("content", sample, 20).is_ok();
+            assert_eq!(as_text.is_match(sample), taken, "{sample:?}");
             assert_eq!(
-                note.is_match(sample),
-                taken || sample.trim().is_empty(),
+                as_note.is_match(sample),
+                text::note("content", Some(sample), 20).is_ok(),
+                "{sample:?}"
+            );
+            assert_eq!(
+                as_line.is_match(sample),
+                text::optional_line("content", Some(sample), 20).is_ok(),
                 "{sample:?}"
             );
         }

@@ -49,15 +49,9 @@ pub async fn review(
             organization_id: None,
         })?;
     }
-    let note = request.note.trim();
-    if note.is_empty() {
-        return Err(ApiError::invalid("note: must say why (not blank)"));
-    }
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(ApiError::invalid(format!(
-            "note: at most {MAX_NOTE_CHARS} characters"
-        )));
-    }
+    let note = crate::domain::text::note("note", Some(&request.note), MAX_NOTE_CHARS)?
+        .ok_or_else(|| ApiError::invalid("note: must say why (not blank)"))?;
+    let note = note.as_str();
     // The review only moves an open anomaly (the store refuses a second one), so the
     // anomaly as reviewed is known before the write and recorded with it.
     let now = crate::store::as_stored(state.now());

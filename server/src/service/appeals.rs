@@ -19,23 +19,10 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 /// The most appeals one queue page lists.
 pub const MAX_LIST: u32 = 500;
 
-/// A note as kept: trimmed, 1 to [`MAX_NOTE_CHARS`] characters.
+/// A note as kept: trimmed, 1 to [`MAX_NOTE_CHARS`] characters, no control
+/// characters but newlines.
 fn note_of(field: &str, raw: &str) -> ApiResult<String> {
-    let note = raw.trim();
-    if note.is_empty() {
-        return Err(ApiError::invalid(format!("{field}: required")));
-    }
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(ApiError::invalid(format!(
-            "{field}: at most {MAX_NOTE_CHARS} characters"
-        )));
-    }
-    if note.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::invalid(format!(
-            "{field}: control characters are not allowed"
-        )));
-    }
-    Ok(note.to_owned())
+    Ok(crate::domain::text::text(field, raw, MAX_NOTE_CHARS)?)
 }
 
 pub fn to_wire(r: AppealRecord) -> Appeal {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::anomaly::AnomalyKind;
+use crate::domain::text;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
 use crate::state::AppState;
@@ -44,23 +45,14 @@ async fn own_visit(state: &AppState, actor: &Actor, visit_id: Uuid) -> ApiResult
     Ok(visit)
 }
 
-/// The reason as kept: trimmed, at most [`MAX_REASON_CHARS`], required for a dispute.
+/// The reason as kept: a [`text::note`] of at most [`MAX_REASON_CHARS`], required
+/// for a dispute.
 fn reason_of(body: &ClinicConfirmationRequest) -> ApiResult<String> {
-    let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
-    if body.verdict == ClinicVerdict::Disputed && reason.is_empty() {
+    let reason = text::note("reason", body.reason.as_deref(), MAX_REASON_CHARS)?;
+    if body.verdict == ClinicVerdict::Disputed && reason.is_none() {
         return Err(ApiError::invalid("reason: required for a dispute"));
     }
-    if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(ApiError::invalid(format!(
-            "reason: at most {MAX_REASON_CHARS} characters"
-        )));
-    }
-    if reason.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::invalid(
-            "reason: control characters are not allowed",
-        ));
-    }
-    Ok(reason.to_owned())
+    Ok(reason.unwrap_or_default())
 }
 
 pub fn to_wire(r: ConfirmationRecord) -> ClinicConfirmation {

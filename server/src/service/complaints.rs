@@ -26,21 +26,7 @@ pub const MAX_LIST: u32 = 500;
 
 /// Text as kept: trimmed, 1 to `max` characters, no control characters but newlines.
 pub fn text_of(field: &str, raw: &str, max: usize) -> ApiResult<String> {
-    let text = raw.trim();
-    if text.is_empty() {
-        return Err(ApiError::invalid(format!("{field}: required")));
-    }
-    if text.chars().count() > max {
-        return Err(ApiError::invalid(format!(
-            "{field}: at most {max} characters"
-        )));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::invalid(format!(
-            "{field}: control characters are not allowed"
-        )));
-    }
-    Ok(text.to_owned())
+    Ok(crate::domain::text::text(field, raw, max)?)
 }
 
 pub fn to_wire(r: ComplaintRecord) -> Complaint {

@@ -205,13 +205,7 @@ fn binding(
 const DECIDERS: [Role; 3] = [Role::Admin, Role::Supervisor, Role::HospitalAdmin];
 
 fn optional_note(note: Option<&str>, field: &str) -> ApiResult<Option<String>> {
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > 500) {
-        return Err(ApiError::invalid(format!(
-            "{field}: at most 500 characters"
-        )));
-    }
-    Ok(note.map(str::to_owned))
+    Ok(crate::domain::text::note(field, note, 500)?)
 }
 
 fn conflict(error: crate::store::StoreError) -> ApiError {

@@ -1077,16 +1077,8 @@ pub async fn review_filing(
     if !may_review_filing(actor, &record) {
         return Err(ApiError::Forbidden);
     }
-    let note = body
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ApiError::invalid(format!(
-            "note: at most {MAX_NOTE_CHARS} characters"
-        )));
-    }
+    let note = crate::domain::text::note("note", body.note.as_deref(), MAX_NOTE_CHARS)?;
+    let note = note.as_deref();
     if !accept && note.is_none() {
         return Err(ApiError::invalid(
             "note: say what to correct when returning a filing",

@@ -73,16 +73,11 @@ fn refuse(detail: impl Into<String>, issues: &[RowIssue]) -> ApiError {
 }
 
 fn parse_filename(raw: Option<String>) -> ApiResult<Option<String>> {
-    match raw.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()) {
-        Some(name)
-            if name.chars().count() > MAX_FILENAME_CHARS || name.chars().any(char::is_control) =>
-        {
-            Err(ApiError::invalid(format!(
-                "filename: at most {MAX_FILENAME_CHARS} printable characters"
-            )))
-        }
-        other => Ok(other),
-    }
+    Ok(crate::domain::text::optional_line(
+        "filename",
+        raw.as_deref(),
+        MAX_FILENAME_CHARS,
+    )?)
 }
 
 pub(crate) fn initial_password() -> ApiResult<String> {

@@ -13,6 +13,7 @@ use crate::domain::access::{Actor, Placement, Role};
 use crate::domain::anomaly::AnomalyKind;
 use crate::domain::jurisdiction::Jurisdiction;
 use crate::domain::photo_sample::{self, Candidate, MAX_NOTE_CHARS, MAX_PHOTOS, SampleError};
+use crate::domain::text;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Change};
 use crate::service::reports;
@@ -207,25 +208,16 @@ pub async fn image(
     Ok((photo, data))
 }
 
-/// The note as kept: trimmed, at most [`MAX_NOTE_CHARS`], required when suspicious.
+/// The note as kept: a [`text::note`] of at most [`MAX_NOTE_CHARS`], required when
+/// suspicious.
 fn note_of(body: &ReviewScanPhoto) -> ApiResult<String> {
-    let note = body.note.as_deref().map(str::trim).unwrap_or_default();
-    if body.verdict == PhotoVerdict::Suspicious && note.is_empty() {
+    let note = text::note("note", body.note.as_deref(), MAX_NOTE_CHARS)?;
+    if body.verdict == PhotoVerdict::Suspicious && note.is_none() {
         return Err(ApiError::invalid(
             "note: required for a suspicious photo (what is wrong with it)",
         ));
     }
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(ApiError::invalid(format!(
-            "note: at most {MAX_NOTE_CHARS} characters"
-        )));
-    }
-    if note.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::invalid(
-            "note: control characters are not allowed",
-        ));
-    }
-    Ok(note.to_owned())
+    Ok(note.unwrap_or_default())
 }
 
 /// Marks a photo `ok` or `suspicious` once (409 `photo_reviewed` after that), audited

@@ -813,20 +813,7 @@ pub async fn record_call(
     let round = &located.round;
     let rating = body.rating.map(from_rating);
     survey::check_outcome(body.reached, rating).map_err(invalid)?;
-    let note = body
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned);
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
-    {
-        return Err(ApiError::invalid(format!(
-            "note: at most {MAX_NOTE_CHARS} characters"
-        )));
-    }
+    let note = crate::domain::text::note("note", body.note.as_deref(), MAX_NOTE_CHARS)?;
     let person = state
         .store
         .survey_person(person_id)

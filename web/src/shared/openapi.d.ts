@@ -2978,13 +2978,12 @@ export interface components {
             date: string;
             /** @description `holiday` (放假) or `workday` (调休上班, a Saturday or Sunday worked). */
             kind: string;
-            /** @description e.g. `春节`, `国庆节调休上班`. */
+            /**
+             * Format: line-50
+             * @description e.g. `春节`, `国庆节调休上班`: 1 to 50 characters, one line.
+             */
             name: string;
         };
-        /**
-         * @description `PATCH /api/v1/assignments/{id}`: new terms from `effective_from` on; absent
-         *     members stay. Dates before `effective_from` keep the terms in force then.
-         */
         ChangeAssignment: {
             /**
              * Format: date
@@ -2992,6 +2991,7 @@ export interface components {
              */
             effective_from: string;
             /**
+             * Format: note-1000
              * @description An administrator's written reason to keep the posting although the
              *     programme's rules (as they stand now) refuse the physician (破格派出).
              */
@@ -2999,14 +2999,23 @@ export interface components {
             /** Format: date */
             end_date?: string | null;
             mode?: components["schemas"]["AssignmentMode"] | null;
-            /** @description Why (kept in the history and the audit log). */
+            /**
+             * Format: text-500
+             * @description Why (kept in the history and the audit log): 1 to 500 characters.
+             */
             reason: string;
             /** Format: date */
             start_date?: string | null;
             window_end?: string | null;
             /** @description Local `HH:MM` at the site; given together with `window_end`. */
             window_start?: string | null;
-        };
+        } & ({
+            window_end: string;
+            window_start: string;
+        } | {
+            window_end?: null;
+            window_start?: null;
+        });
         /** @description `POST /auth/password`: the signed-in user's new password. */
         ChangePassword: {
             current_password: string;
@@ -3035,12 +3044,21 @@ export interface components {
             /** Format: uuid */
             visit_id: string;
         };
-        /** @description `POST /api/v1/visits/{id}/clinic-confirmation`. */
         ClinicConfirmationRequest: {
-            /** @description Why (1 to 500 characters); required for a dispute, optional for a confirmation. */
+            /**
+             * Format: note-500
+             * @description Why (1 to 500 characters); required for a dispute, optional for a confirmation.
+             */
             reason?: string | null;
             verdict: components["schemas"]["ClinicVerdict"];
-        };
+        } & ({
+            /** @enum {string} */
+            verdict?: "confirmed";
+        } | {
+            reason: string;
+            /** @enum {string} */
+            verdict?: "disputed";
+        });
         /**
          * @description What the clinic says of one visit.
          * @enum {string}
@@ -3446,6 +3464,7 @@ export interface components {
         };
         CreateAssignment: {
             /**
+             * Format: note-1000
              * @description An administrator's written reason for sending someone the programme's rules
              *     would refuse (破格派出); ignored when the person is eligible.
              */
@@ -3513,14 +3532,16 @@ export interface components {
             /** Format: date */
             start_date: string;
         };
-        /** @description Body of `POST /api/v1/filings`: a draft for one report, period and jurisdiction. */
         CreateFiling: {
+            /** @description 完成情况, kept as written; at most 4000 characters. */
             achievements?: string | null;
             /** @description Default: a supervisor's own jurisdiction. */
             jurisdiction_code?: string | null;
+            /** @description 下一步工作计划和建议; at most 4000 characters. */
             next_steps?: string | null;
             /** @description `2026-11` (month), `2026-Q3`, `2026-H2` (compliance), `2026` (county table). */
             period: string;
+            /** @description 存在问题; at most 4000 characters. */
             problems?: string | null;
             /** @description `monthly`, `compliance` or `county_statistics`. */
             report_kind: string;
@@ -3530,7 +3551,21 @@ export interface components {
              *     monthly report, filed in the site's county.
              */
             site_id?: string | null;
-        };
+        } & ({
+            period?: string;
+            /** @enum {string} */
+            report_kind?: "monthly";
+        } | {
+            period?: string;
+            /** @enum {string} */
+            report_kind?: "compliance";
+            site_id?: null;
+        } | {
+            period?: string;
+            /** @enum {string} */
+            report_kind?: "county_statistics";
+            site_id?: null;
+        });
         /**
          * @description Body of `POST /api/v1/filing-calendar/obligations`: a template applied to a
          *     jurisdiction; the template's due rule, recipient and name unless given.
@@ -3560,12 +3595,8 @@ export interface components {
             starts_on?: string | null;
             template: string;
         };
-        /**
-         * @description Body of `POST /api/v1/inspections`: who the supervisor found at the site, and who
-         *     not, at `observed_at`.
-         */
         CreateInspection: {
-            /** @description Physicians expected but not found (at most 200). */
+            /** @description Physicians expected but not found (at most 200, each once, none also present). */
             absent_physician_ids?: string[];
             inspector_fix?: components["schemas"]["InspectorFix"] | null;
             kind: components["schemas"]["InspectionKind"];
@@ -3576,10 +3607,13 @@ export interface components {
              * @description When the supervisor was at the site; not in the future, at most a year ago.
              */
             observed_at: string;
-            /** @description Physicians seen at work (at most 200). */
+            /** @description Physicians seen at work (at most 200, each once). */
             present_physician_ids?: string[];
             /** Format: uuid */
             site_id: string;
+        } & {
+            absent_physician_ids?: unknown[];
+            present_physician_ids?: unknown[];
         };
         /** @description Body of `POST /api/v1/inspection-plans`. */
         CreateInspectionPlan: {
@@ -3678,6 +3712,7 @@ export interface components {
             jurisdiction_code: string;
             /** Format: line-200 */
             name: string;
+            /** @description At most 20. */
             requirements: components["schemas"]["Requirement"][];
         };
         /** @description Body of `POST /api/v1/scan-photo-samples`. */
@@ -3755,9 +3790,15 @@ export interface components {
              */
             practice_since_year?: number | null;
             role: components["schemas"]["Role"];
-            /** @description 专业, e.g. 内科. */
+            /**
+             * Format: opt-line-100
+             * @description 专业, e.g. 内科; at most 100 characters, one line.
+             */
             specialty?: string | null;
-            /** @description 职称, e.g. 主治医师. */
+            /**
+             * Format: opt-line-100
+             * @description 职称, e.g. 主治医师; at most 100 characters, one line.
+             */
             title?: string | null;
         };
         /** @enum {string} */
@@ -3823,7 +3864,10 @@ export interface components {
         DeviceMoveDecision: {
             /** @description `approve` or `reject`. */
             decision: string;
-            /** @description At most 500 characters; shown to the physician. */
+            /**
+             * Format: note-500
+             * @description At most 500 characters; shown to the physician.
+             */
             note?: string | null;
         };
         /** @description A request to move a physician's device binding, and its decision. */
@@ -3889,7 +3933,7 @@ export interface components {
             min_rank?: components["schemas"]["TitleRank"] | null;
             /**
              * Format: int32
-             * @description The fewest whole years since the person began practising (高年资).
+             * @description The fewest whole years since the person began practising (高年资); at most 50.
              */
             min_years?: number | null;
             /** @description The title series admitted (e.g. `["physician"]` for 医师); empty: any. */
@@ -3920,6 +3964,7 @@ export interface components {
              * @description The last day served (inclusive); before the current end date.
              */
             end_date: string;
+            /** Format: text-500 */
             reason: string;
         };
         EnrollKiosk: {
@@ -4642,7 +4687,10 @@ export interface components {
              */
             count: number;
             kind: components["schemas"]["ActivityKind"];
-            /** @description At most 500 characters. */
+            /**
+             * Format: note-500
+             * @description At most 500 characters.
+             */
             note?: string | null;
         };
         LoginRequest: {
@@ -5775,7 +5823,10 @@ export interface components {
             status: components["schemas"]["FollowUpStatus"];
         };
         RecordSurveyCall: {
-            /** @description At most 500 characters. */
+            /**
+             * Format: note-500
+             * @description At most 500 characters.
+             */
             note?: string | null;
             rating?: components["schemas"]["SurveyRating"] | null;
             reached: boolean;
@@ -5806,7 +5857,10 @@ export interface components {
              * @description The new phone's device id, as its app sends it with each scan.
              */
             device_id: string;
-            /** @description Why (e.g. `旧手机损坏`), at most 500 characters. */
+            /**
+             * Format: note-500
+             * @description Why (e.g. `旧手机损坏`), at most 500 characters.
+             */
             note?: string | null;
             /**
              * @description Move the binding yourself: granted at once (`approved`) when you made no
@@ -5832,7 +5886,10 @@ export interface components {
             min_activity_count?: number | null;
             /** Format: int32 */
             min_consecutive_months?: number | null;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Whole or half days, above 0.
+             */
             min_days?: number | null;
             /**
              * Format: int32
@@ -5878,20 +5935,37 @@ export interface components {
         ReviewDecision: "confirm" | "dismiss";
         /** @description Body of `POST /api/v1/filings/{id}/accept` and `/return` (a return needs a note). */
         ReviewFiling: {
+            /**
+             * Format: note-2000
+             * @description At most 2000 characters; a return needs one.
+             */
             note?: string | null;
         };
         /** @description Body of `POST /api/v1/anomalies/{id}/review`. */
         ReviewRequest: {
             decision: components["schemas"]["ReviewDecision"];
-            /** @description Why: kept with the review forever. Must not be blank. */
+            /**
+             * Format: text-2000
+             * @description Why: kept with the review forever. Must not be blank; at most 2000
+             *     characters.
+             */
             note: string;
         };
-        /** @description Body of `POST /api/v1/scan-photos/{id}/review`. */
         ReviewScanPhoto: {
-            /** @description Required for `suspicious` (what is wrong), at most 500 characters. */
+            /**
+             * Format: note-500
+             * @description Required for `suspicious` (what is wrong), at most 500 characters.
+             */
             note?: string | null;
             verdict: components["schemas"]["PhotoVerdict"];
-        };
+        } & ({
+            /** @enum {string} */
+            verdict?: "ok";
+        } | {
+            note: string;
+            /** @enum {string} */
+            verdict?: "suspicious";
+        });
         /**
          * @description Every role the server knows. A token carries exactly one.
          * @enum {string}
@@ -6120,7 +6194,13 @@ export interface components {
         };
         /** @description `PUT /api/v1/holiday-calendars/{year}`: the year's schedule, replacing any loaded. */
         SetHolidayCalendar: {
+            /** @description Each date of the year at most once, at most 80. */
             days: components["schemas"]["CalendarDay"][];
+            /**
+             * Format: note-200
+             * @description Where the schedule comes from (the State Council notice), at most 200
+             *     characters.
+             */
             source?: string | null;
         };
         /**
@@ -6360,13 +6440,14 @@ export interface components {
             disciplines?: components["schemas"]["Discipline"][];
             /**
              * Format: int32
-             * @description The fewest people in a team.
+             * @description The fewest people in a team, 1 to 50.
              */
             min_members?: number | null;
             /**
              * Format: int32
              * @description The fewest members holding at least `ranked_min_rank` (and, when given, of
-             *     `ranked_professions` and `ranked_disciplines`).
+             *     `ranked_professions` and `ranked_disciplines`); at most `min_members` (50 when
+             *     that is not given).
              */
             min_ranked?: number | null;
             ranked_disciplines?: components["schemas"]["Discipline"][];
@@ -6410,11 +6491,13 @@ export interface components {
              */
             effective_from: string;
             /**
+             * Format: note-1000
              * @description An administrator's written reason to move the physician although the
              *     programme's rules refuse it: the person rules, or the team rules the old
              *     site's team would newly break without them (破格派出).
              */
             eligibility_override?: string | null;
+            /** Format: text-500 */
             reason: string;
             /** Format: uuid */
             site_id: string;
@@ -6425,8 +6508,11 @@ export interface components {
         };
         /** @description Body of `PATCH /api/v1/filings/{id}`: the narrative parts to change. */
         UpdateFiling: {
+            /** @description 完成情况, kept as written; at most 4000 characters. */
             achievements?: string | null;
+            /** @description 下一步工作计划和建议; at most 4000 characters. */
             next_steps?: string | null;
+            /** @description 存在问题; at most 4000 characters. */
             problems?: string | null;
         };
         /** @description Body of `PATCH /api/v1/filing-calendar/obligations/{id}`: the fields to change. */
@@ -6507,10 +6593,6 @@ export interface components {
             half_day_minutes?: number | null;
             scan_photo?: components["schemas"]["ScanPhotoMode"] | null;
         };
-        /**
-         * @description `PATCH /users/{id}`: only the members present change. `title` and `specialty` are
-         *     cleared with an empty string.
-         */
         UpdateUser: {
             /**
              * @description `false` deactivates the account and ends its sessions at once (refresh tokens
@@ -6529,14 +6611,25 @@ export interface components {
             organization_id?: string | null;
             /**
              * Format: int32
-             * @description 从业起始年份; `0` clears it.
+             * @description 从业起始年份, from 1950 to this year; `0` clears it.
              */
             practice_since_year?: number | null;
-            /** @description 专业, e.g. 内科. */
+            /**
+             * Format: opt-line-100
+             * @description 专业, e.g. 内科; at most 100 characters, one line.
+             */
             specialty?: string | null;
-            /** @description 职称, e.g. 主治医师. */
+            /**
+             * Format: opt-line-100
+             * @description 职称, e.g. 主治医师; at most 100 characters, one line.
+             */
             title?: string | null;
-        };
+        } & ({
+            /** @enum {integer} */
+            practice_since_year?: 0;
+        } | {
+            practice_since_year?: number | null;
+        });
         User: {
             /**
              * @description False once an administrator deactivated the account: it cannot log in and its
@@ -7207,11 +7300,15 @@ export interface operations {
                 window_start?: string;
                 /** @description Local `HH:MM` at the site; default `17:30`. */
                 window_end?: string;
-                /** @description The uploaded file's name, kept with the import for the record. */
+                /**
+                 * @description The uploaded file's name, kept with the import for the record (at most 255
+                 *     characters, one line).
+                 */
                 filename?: string;
                 /**
                  * @description An administrator's written reason for importing rows the programme's rules
-                 *     refuse (破格派出); stored on each such assignment and audited.
+                 *     refuse (破格派出); stored on each such assignment and audited. At most 1000
+                 *     characters.
                  */
                 eligibility_override?: string;
             };
@@ -7315,11 +7412,15 @@ export interface operations {
                 window_start?: string;
                 /** @description Local `HH:MM` at the site; default `17:30`. */
                 window_end?: string;
-                /** @description The uploaded file's name, kept with the import for the record. */
+                /**
+                 * @description The uploaded file's name, kept with the import for the record (at most 255
+                 *     characters, one line).
+                 */
                 filename?: string;
                 /**
                  * @description An administrator's written reason for importing rows the programme's rules
-                 *     refuse (破格派出); stored on each such assignment and audited.
+                 *     refuse (破格派出); stored on each such assignment and audited. At most 1000
+                 *     characters.
                  */
                 eligibility_override?: string;
             };

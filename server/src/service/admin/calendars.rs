@@ -95,18 +95,7 @@ pub async fn set(
         })
         .collect::<ApiResult<Vec<_>>>()?;
     check_year(year, &days).map_err(invalid)?;
-    let source = request
-        .source
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty());
-    if source
-        .as_ref()
-        .is_some_and(|s| s.chars().count() > MAX_SOURCE_CHARS)
-    {
-        return Err(ApiError::invalid(format!(
-            "source: at most {MAX_SOURCE_CHARS} characters"
-        )));
-    }
+    let source = crate::domain::text::note("source", request.source.as_deref(), MAX_SOURCE_CHARS)?;
     let stored = StoredCalendar {
         year,
         days,

@@ -57,13 +57,13 @@ fn may_manage(actor: &Actor, role: Role) -> bool {
     }
 }
 
+/// A title or specialty: one line of at most 100 characters; blank is none.
 fn optional_text(value: Option<String>, field: &str) -> ApiResult<Option<String>> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > 100 => Err(ApiError::invalid(format!(
-            "{field}: at most 100 characters"
-        ))),
-        other => Ok(other),
-    }
+    Ok(crate::domain::text::optional_line(
+        field,
+        value.as_deref(),
+        100,
+    )?)
 }
 
 /// Creates a user. The phone is the login name and must be unique.
