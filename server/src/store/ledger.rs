@@ -360,7 +360,10 @@ impl Store {
 
     /// Recomputes the marked days of at most `limit` assignments and removes their
     /// marks, in one transaction: the marks are taken (deleted) first, then the events
-    /// are read, so a change committed after they were taken leaves its own mark.
+    /// are read, so a change committed after they were taken leaves its own mark (on
+    /// PostgreSQL a change marking a day whose mark was taken waits on the taken row
+    /// until this commits; one marking another day of a wholly marked assignment
+    /// keeps its mark, so a row written from a mix of before and after stays marked).
     /// `compute` turns one assignment's events into its ledger (`service::ledger`).
     /// Answers the count of assignments refreshed.
     pub async fn refresh_ledger(
@@ -380,8 +383,23 @@ impl Store {
         if any.is_none() {
             return Ok(0);
         }
+        let postgres = matches!(self.db(), super::Db::Postgres(_));
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
+            // One refresher at a time on PostgreSQL (SQLite's write lock already says
+            // so): processes ticking together would take the same marks. Another
+            // process refreshing now does this tick's work.
+            if postgres {
+                let (mine,): (bool,) = sqlx::query_as(
+                    "SELECT pg_try_advisory_xact_lock(hashtext('credit_ledger_refresh'))",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                if !mine {
+                    tx.rollback().await?;
+                    return Ok(0);
+                }
+            }
             let marks: Vec<(String, String)> =
                 sqlx::query_as(TAKE).bind(limit).fetch_all(&mut *tx).await?;
             let mut stale: BTreeMap<Uuid, Stale> = BTreeMap::new();
