@@ -463,5 +463,46 @@ async fn the_ledger_agrees_with_the_events_of_a_province() {
         .collect();
     assert!(differing.is_empty(), "ledgers differ for {differing:?}");
     assert_eq!(kept.len(), recomputed.len());
+
+    // What every day of an assignment depends on: a programme's thresholds and a
+    // site's time zone. Each marks the whole of its assignments.
+    let program = plan.programs.first().expect("a programme").id;
+    let thresholds = mobile_api::UpdateProgram {
+        half_day_minutes: Some(120),
+        full_day_minutes: Some(300),
+        ..Default::default()
+    };
+    crate::service::admin::programs::update(&state, &admin, program, thresholds)
+        .await
+        .expect("new thresholds");
+    assert!(state.store.ledger_stale_count().await.expect("marks") > 0);
+    compliance_from_both_sources(&state, &periods, "after new thresholds").await;
+    ledger::refresh_all(&state).await.expect("refresh");
+    let credited = *recomputed.keys().next().expect("an assignment with credit");
+    let site = state
+        .store
+        .assignment(credited)
+        .await
+        .expect("assignment")
+        .expect("there")
+        .site_id;
+    let zone = mobile_api::UpdateOrganization {
+        timezone: Some("Asia/Urumqi".to_owned()),
+        ..Default::default()
+    };
+    crate::service::admin::organizations::update(&state, &admin, site, zone)
+        .await
+        .expect("new time zone");
+    assert!(state.store.ledger_stale_count().await.expect("marks") > 0);
+    compliance_from_both_sources(&state, &periods, "after a new time zone").await;
+    ledger::refresh_all(&state).await.expect("refresh");
+    compliance_from_both_sources(&state, &periods, "refreshed after the settings").await;
+    let kept = state.store.ledger_all().await.expect("ledger");
+    state.store.ledger_mark_all_stale().await.expect("mark");
+    ledger::refresh_all(&state).await.expect("recompute");
+    assert!(
+        kept == state.store.ledger_all().await.expect("ledger"),
+        "the ledger after the settings changed differs from a recomputation"
+    );
     state.store.close().await;
 }
