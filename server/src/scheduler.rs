@@ -92,6 +92,8 @@ pub struct TickReport {
     pub surveys_erased: usize,
     /// Check-ins whose required scan photo never came (`photo_missing`).
     pub photos_missing: usize,
+    /// Assignments whose stale credit-ledger days were recomputed.
+    pub ledger_refreshed: usize,
 }
 
 /// Starts the timer in the background (first tick at once, catching up on downtime),
@@ -121,6 +123,7 @@ async fn run_periodically(state: AppState, every: StdDuration) {
                 filing_anomalies = report.filing_anomalies,
                 surveys_erased = report.surveys_erased,
                 photos_missing = report.photos_missing,
+                ledger_refreshed = report.ledger_refreshed,
                 "scheduler tick"
             ),
             Err(error) => tracing::warn!(%error, "scheduler tick failed"),
@@ -183,6 +186,11 @@ async fn run_steps(state: &AppState, presence: &mut PresenceSweep) -> ApiResult<
     }
     match service::photos::raise_missing_photos(state).await {
         Ok(raised) => report.photos_missing = raised,
+        Err(error) => first_error = first_error.or(Some(error)),
+    }
+    // Last: the steps above close visits and raise anomalies, which mark days stale.
+    match service::ledger::refresh(state).await {
+        Ok(refreshed) => report.ledger_refreshed = refreshed,
         Err(error) => first_error = first_error.or(Some(error)),
     }
     match first_error {

@@ -381,3 +381,115 @@ async fn a_province_wide_export_streams_every_row_and_the_totals_of_its_json() {
     let expected: f64 = json.rows.iter().map(|r| r.credited).sum();
     assert!(close(credited, expected), "{credited} vs {expected}");
 }
+
+/// The compliance reports of `periods` from the ledger and from the raw events, as
+/// JSON, on `state`; panics on the first that differs.
+async fn compliance_agrees(state: &xiaxiang_server::state::AppState, periods: &[&str], at: &str) {
+    use xiaxiang_server::service::reports::{DaySource, ReportScope, compliance_report_from};
+    for period in periods {
+        let scope = ReportScope::everything();
+        let ledger = compliance_report_from(state, &scope, period, DaySource::Ledger)
+            .await
+            .expect("from the ledger");
+        let events = compliance_report_from(state, &scope, period, DaySource::Events)
+            .await
+            .expect("from the events");
+        assert!(!events.rows.is_empty(), "{at}, {period}: no rows");
+        let json = |r| serde_json::to_value(r).expect("json");
+        assert!(
+            json(&ledger) == json(&events),
+            "{at}, {period}: the reports differ"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_credit_ledger_of_a_seeded_province_agrees_with_its_events() {
+    use mobile_api::{ReviewDecision, ReviewRequest};
+    use xiaxiang_server::domain::access::{Actor, Scope};
+    use xiaxiang_server::service::ledger;
+    use xiaxiang_server::store::anomalies::AnomalyFilter;
+    use xiaxiang_server::synthetic::{Options, manual_clock, offline_state, seed_with};
+
+    let app = TestApp::builder()
+        .config(|c| c.scheduler_interval = Duration::ZERO)
+        .spawn()
+        .await;
+    let plan = Plan::generate(&Spec {
+        physicians: 12,
+        days: 40,
+        ..tiny_province(NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"))
+    })
+    .expect("plan");
+    let options = Options {
+        unreviewed_days: 4,
+        ..Options::new(Path::Bulk)
+    };
+    seed_with(&app.config, &plan, options, &mut |_| {})
+        .await
+        .expect("seeded");
+    let (_clock, shared) = manual_clock(
+        chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00")
+            .expect("instant")
+            .to_utc(),
+    );
+    let state = offline_state(&app.config, shared).await.expect("state");
+    let periods = ["2026-01", "2026-02", "2026-Q1"];
+
+    // Every assignment stale (nothing refreshed yet), then all refreshed.
+    compliance_agrees(&state, &periods, "all stale").await;
+    assert!(ledger::refresh_all(&state).await.expect("refresh") > 0);
+    assert_eq!(state.store.ledger_stale_count().await.expect("marks"), 0);
+    compliance_agrees(&state, &periods, "refreshed").await;
+
+    // Reviews mark the days of their visits; the reports read those from the events.
+    let reviewer = plan.supervisor_of(0).expect("a supervisor").id;
+    let admin = Actor {
+        user_id: reviewer,
+        role: Role::Admin,
+        scope: Scope::Everything,
+    };
+    let open = state
+        .store
+        .list_anomalies(
+            &AnomalyFilter {
+                status: Some("open"),
+                ..AnomalyFilter::default()
+            },
+            500,
+        )
+        .await
+        .expect("open anomalies");
+    let mut reviewed = 0;
+    for (i, anomaly) in open.iter().filter(|a| a.visit_id.is_some()).enumerate() {
+        let request = ReviewRequest {
+            decision: if i % 3 == 0 {
+                ReviewDecision::Confirm
+            } else {
+                ReviewDecision::Dismiss
+            },
+            note: "账本核对".to_owned(),
+        };
+        xiaxiang_server::service::anomalies::review(&state, &admin, anomaly.id, &request)
+            .await
+            .expect("review");
+        reviewed += 1;
+    }
+    assert!(reviewed > 0, "nothing to review");
+    assert!(state.store.ledger_stale_count().await.expect("marks") > 0);
+    compliance_agrees(&state, &periods, "after the reviews").await;
+
+    // The marked days refreshed give what recomputing every assignment gives.
+    ledger::refresh_all(&state).await.expect("refresh");
+    compliance_agrees(&state, &periods, "refreshed again").await;
+    let kept = state.store.ledger_all().await.expect("ledger");
+    state.store.ledger_mark_all_stale().await.expect("mark");
+    ledger::refresh_all(&state).await.expect("recompute");
+    let recomputed = state.store.ledger_all().await.expect("ledger");
+    assert!(!recomputed.is_empty());
+    assert!(
+        kept == recomputed,
+        "the refreshed ledger differs from a recomputation"
+    );
+    state.store.close().await;
+}

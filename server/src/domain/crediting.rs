@@ -140,6 +140,16 @@ impl DayCredit {
             DayCredit::Full => 2,
         }
     }
+
+    /// The credit of 0, 1 or 2 half-days (as stored); `None` for any other count.
+    pub fn from_half_days(half_days: u32) -> Option<Self> {
+        match half_days {
+            0 => Some(DayCredit::None),
+            1 => Some(DayCredit::Half),
+            2 => Some(DayCredit::Full),
+            _ => None,
+        }
+    }
 }
 
 /// Whether a visit counts toward a `min_visits` requirement: it must reach the

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod clock;
 pub mod coords;
 pub mod coverage;
+pub mod credit_ledger;
 pub mod crediting;
 pub mod dashboard;
 pub mod detectors;

@@ -16,6 +16,7 @@ pub mod import;
 pub mod inspection_plans;
 pub mod inspection_records;
 pub mod inspections;
+pub mod ledger;
 pub mod login;
 pub mod page;
 pub mod photo_reviews;

@@ -6,13 +6,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Days, NaiveDate};
+use chrono_tz::Tz;
 use mobile_api as wire;
 use uuid::Uuid;
 
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::assignment::Assignment;
 use crate::domain::assignment_terms::{TermsVersion, window_on};
-use crate::domain::crediting::{self, CreditState, DayCreditSummary, VisitSpan};
+use crate::domain::credit_ledger::DayLedger;
+use crate::domain::crediting::{self, CreditState, DayCreditSummary, Thresholds, VisitSpan};
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionCode, JurisdictionPath, Level};
 use crate::domain::organization::DEFAULT_TIMEZONE;
 use crate::domain::program::Program;
@@ -25,6 +27,7 @@ use crate::service::audit::{self, Change};
 use crate::service::visits::{check_out_granted, credit_state, granted_check_out, parse_month};
 use crate::state::AppState;
 use crate::store::attendance::{VisitAnomaly, VisitRecord};
+use crate::store::ledger::LedgerSource;
 use crate::store::reports::{
     CountyFactsRecord, ReportFilter, ReportPhysician, ReportSite, VisitActivity,
 };
@@ -262,7 +265,7 @@ fn count_visits(
     activities: &[VisitActivity],
     assignments: &HashMap<Uuid, &Assignment>,
     replaced: &HashMap<Uuid, Vec<TermsVersion>>,
-    sites: &HashMap<Uuid, ReportSite>,
+    timezones: &HashMap<Uuid, Tz>,
 ) -> HashMap<Uuid, Vec<CountedVisit>> {
     let mut anomalies_of: HashMap<Uuid, Vec<&VisitAnomaly>> = HashMap::new();
     for anomaly in anomalies {
@@ -280,9 +283,9 @@ fn count_visits(
     }
     let mut out: HashMap<Uuid, Vec<CountedVisit>> = HashMap::new();
     for record in records {
-        let (Some(assignment), Some(site)) = (
+        let (Some(assignment), Some(timezone)) = (
             assignments.get(&record.assignment_id),
-            sites.get(&record.site_id),
+            timezones.get(&record.site_id),
         ) else {
             continue;
         };
@@ -295,7 +298,7 @@ fn count_visits(
                     .get(&record.assignment_id)
                     .map_or(&[][..], Vec::as_slice);
                 let window = window_on(assignment, past, record.local_date);
-                granted_check_out(&record, &window, site.timezone)
+                granted_check_out(&record, &window, *timezone)
             })
         });
         let credit = match state {
@@ -348,8 +351,69 @@ async fn load_visits(
         &activities,
         &assignments,
         &replaced,
-        &frame.sites,
+        &timezones_of(&frame.sites),
     ))
+}
+
+/// Above this many assignments with stale days, a report reads the events of its
+/// whole scope instead of naming them (a few in unit tests, so the synthetic
+/// province's tests take both ways).
+const STALE_BY_ID: usize = if cfg!(test) { 8 } else { 400 };
+
+/// The ledgers of the frame's assignments over `range` (local dates): the stored
+/// rows, and for an assignment with a stale mark in the range its raw events
+/// (visits from the day before `range`), credited as the ledger would be.
+async fn load_ledgers(
+    state: &AppState,
+    scope: &ReportScope,
+    range: (NaiveDate, NaiveDate),
+    frame: &Frame,
+    kinds: &BTreeSet<ActivityKind>,
+) -> ApiResult<HashMap<Uuid, DayLedger>> {
+    let filter = scope.filter(range);
+    // The marks first: a row read after them is current unless it was marked (a
+    // refresh in between only writes rows that agree with the events).
+    let stale = state.store.ledger_stale_in(&filter).await?;
+    let mut ledgers = state.store.ledger_rows_in(&filter, kinds).await?;
+    let stale: Vec<&Assignment> = frame
+        .assignments
+        .iter()
+        .filter(|a| stale.get(&a.id).is_some_and(|s| s.touches(range)))
+        .collect();
+    if stale.is_empty() {
+        return Ok(ledgers);
+    }
+    let visits = if stale.len() > STALE_BY_ID {
+        // Most of the scope (a ledger still being built): one scoped read.
+        load_visits(state, scope, (day_before(range.0), range.1), frame).await?
+    } else {
+        let ids: Vec<Uuid> = stale.iter().map(|a| a.id).collect();
+        let (events, replaced) = tokio::try_join!(
+            state
+                .store
+                .ledger_events(&ids, day_before(range.0), range.1),
+            state.store.all_replaced_terms(),
+        )?;
+        let assignments: HashMap<Uuid, &Assignment> = stale.iter().map(|a| (a.id, *a)).collect();
+        count_visits(
+            events.visits,
+            &events.anomalies,
+            &events.activities,
+            &assignments,
+            &replaced,
+            &timezones_of(&frame.sites),
+        )
+    };
+    for a in stale {
+        ledgers.remove(&a.id);
+        let Some((site, program)) = frame.resolve(a) else {
+            continue;
+        };
+        let mine = visits.get(&a.id).map_or(&[][..], Vec::as_slice);
+        let ledger = ledger_of(mine, site.timezone, &program.thresholds).within(range);
+        ledgers.insert(a.id, ledger);
+    }
+    Ok(ledgers)
 }
 
 /// Day credit of one assignment's visits; with `only`, of those on which that
@@ -360,12 +424,71 @@ fn days_of(
     program: &Program,
     only: Option<ActivityKind>,
 ) -> BTreeMap<NaiveDate, DayCreditSummary> {
+    credit_days(visits, site.timezone, &program.thresholds, only)
+}
+
+fn credit_days(
+    visits: &[CountedVisit],
+    timezone: Tz,
+    thresholds: &Thresholds,
+    only: Option<ActivityKind>,
+) -> BTreeMap<NaiveDate, DayCreditSummary> {
     let spans: Vec<VisitSpan> = visits
         .iter()
         .filter(|v| only.is_none_or(|kind| v.logged(kind)))
         .filter_map(|v| v.span)
         .collect();
-    crediting::credit_by_day(&spans, site.timezone, &program.thresholds)
+    crediting::credit_by_day(&spans, timezone, thresholds)
+}
+
+/// The sites' time zones, by site.
+fn timezones_of(sites: &HashMap<Uuid, ReportSite>) -> HashMap<Uuid, Tz> {
+    sites.iter().map(|(id, s)| (*id, s.timezone)).collect()
+}
+
+/// One assignment's ledger from its counted visits: exactly the day credit
+/// [`days_of`] and the counts [`counts_of`] give, over every visit and for each
+/// activity logged on one.
+fn ledger_of(visits: &[CountedVisit], timezone: Tz, thresholds: &Thresholds) -> DayLedger {
+    let kinds: BTreeSet<ActivityKind> = visits
+        .iter()
+        .flat_map(|v| v.activities.iter())
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, _)| *kind)
+        .collect();
+    DayLedger::build(
+        credit_days(visits, timezone, thresholds, None),
+        kinds.into_iter().map(|kind| {
+            (
+                kind,
+                credit_days(visits, timezone, thresholds, Some(kind)),
+                counts_of(visits, kind),
+            )
+        }),
+    )
+}
+
+/// The ledger of one assignment from its raw events (what `service::ledger`
+/// stores, and what the reports compute for an assignment with stale days).
+pub(crate) fn ledger_of_source(source: &LedgerSource) -> DayLedger {
+    let assignment = &source.assignment;
+    let assignments = HashMap::from([(assignment.id, assignment)]);
+    let replaced = HashMap::from([(assignment.id, source.replaced.clone())]);
+    let timezones: HashMap<Uuid, Tz> = source
+        .visits
+        .iter()
+        .map(|v| (v.site_id, source.timezone))
+        .collect();
+    let counted = count_visits(
+        source.visits.clone(),
+        &source.anomalies,
+        &source.activities,
+        &assignments,
+        &replaced,
+        &timezones,
+    );
+    let mine = counted.get(&assignment.id).map_or(&[][..], Vec::as_slice);
+    ledger_of(mine, source.timezone, &source.thresholds)
 }
 
 /// The count of `kind` logged per local date on the creditable visits, as the
@@ -749,6 +872,27 @@ pub async fn compliance_report(
     scope: &ReportScope,
     period: &str,
 ) -> ApiResult<wire::ComplianceReport> {
+    compliance_report_from(state, scope, period, DaySource::Ledger).await
+}
+
+/// Where the compliance report takes its day credit from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaySource {
+    /// The durable ledger (`service::ledger`), and the raw events of the assignments
+    /// with stale days in the report's range.
+    Ledger,
+    /// The raw events of every assignment: the visits, anomalies and activities of
+    /// the whole range (what the report read before the ledger; tests compare).
+    Events,
+}
+
+/// [`compliance_report`] with its day credit from `source`.
+pub async fn compliance_report_from(
+    state: &AppState,
+    scope: &ReportScope,
+    period: &str,
+    source: DaySource,
+) -> ApiResult<wire::ComplianceReport> {
     let period = ReportPeriod::parse(period).ok_or_else(|| {
         ApiError::invalid("period: expected YYYY-MM, YYYY-Qn (quarter) or YYYY-Hn (half year)")
     })?;
@@ -787,7 +931,27 @@ pub async fn compliance_report(
         starts.min().map_or(month.0, day_before),
         ends.max().unwrap_or(month.1),
     );
-    let visits = load_visits(state, scope, range, &frame).await?;
+    let ledgers = match source {
+        DaySource::Ledger => {
+            let kinds: BTreeSet<ActivityKind> = plans
+                .iter()
+                .filter_map(|p| p.requirement.activity)
+                .collect();
+            load_ledgers(state, scope, range, &frame, &kinds).await?
+        }
+        DaySource::Events => {
+            let visits = load_visits(state, scope, range, &frame).await?;
+            frame
+                .assignments
+                .iter()
+                .filter_map(|a| {
+                    let (site, program) = frame.resolve(a)?;
+                    let mine = visits.get(&a.id).map_or(&[][..], Vec::as_slice);
+                    Some((a.id, ledger_of(mine, site.timezone, &program.thresholds)))
+                })
+                .collect()
+        }
+    };
     let calendar = crate::service::admin::calendars::calendar(state).await?;
     let ids: Vec<Uuid> = frame.assignments.iter().map(|a| a.id).collect();
     let overrides = state.store.eligibility_overrides(&ids).await?;
@@ -807,11 +971,12 @@ pub async fn compliance_report(
             days_cache.clear();
             cached_for = Some(a.id);
         }
-        let mine = visits.get(&a.id).map_or(&[][..], Vec::as_slice);
+        let no_days = DayLedger::default();
+        let ledger = ledgers.get(&a.id).unwrap_or(&no_days);
         for key in [None, plan.requirement.activity] {
             days_cache
                 .entry((a.id, key))
-                .or_insert_with(|| days_of(mine, plan.site, plan.program, key));
+                .or_insert_with(|| ledger.days(key));
         }
         let empty = BTreeMap::new();
         let days = days_cache.get(&(a.id, None)).unwrap_or(&empty);
@@ -821,7 +986,7 @@ pub async fn compliance_report(
         let counts = plan
             .requirement
             .activity
-            .map(|kind| counts_of(mine, kind))
+            .map(|kind| ledger.counts(kind))
             .unwrap_or_default();
         let judgement = rules::judge_in_programme(
             plan.requirement,
@@ -1332,7 +1497,14 @@ async fn build_service_record(
         state.store.current_activities_of_physician(physician_id),
     )?;
     let by_id: HashMap<Uuid, &Assignment> = assignments.iter().map(|a| (a.id, a)).collect();
-    let visits = count_visits(records, &anomalies, &activities, &by_id, &replaced, &sites);
+    let visits = count_visits(
+        records,
+        &anomalies,
+        &activities,
+        &by_id,
+        &replaced,
+        &timezones_of(&sites),
+    );
     let mut workload = ActivityTotals::default();
     for visit in visits
         .values()

@@ -117,7 +117,7 @@ impl AssignmentRow {
 }
 
 /// A version of an assignment's terms that a later one replaced.
-struct TermsRow {
+pub(super) struct TermsRow {
     version: i64,
     effective_from: String,
     effective_to: String,
@@ -154,7 +154,7 @@ impl FromColumns for TermsRow {
 }
 from_row!(TermsRow);
 
-const TERMS_COLUMNS: &str = "version, effective_from, effective_to, mode, start_date, end_date, \
+pub(super) const TERMS_COLUMNS: &str = "version, effective_from, effective_to, mode, start_date, end_date, \
     window_start, window_end, action, reason, changed_by, changed_at, transfer_id";
 
 impl TryFrom<TermsRow> for TermsVersion {
@@ -181,9 +181,9 @@ impl TryFrom<TermsRow> for TermsVersion {
     }
 }
 
-struct KeyedTermsRow {
-    assignment_id: String,
-    terms: TermsRow,
+pub(super) struct KeyedTermsRow {
+    pub(super) assignment_id: String,
+    pub(super) terms: TermsRow,
 }
 
 impl FromColumns for KeyedTermsRow {

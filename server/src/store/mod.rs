@@ -36,6 +36,7 @@ pub mod inspection_plans;
 pub mod inspection_records;
 pub mod jurisdictions;
 pub mod kiosks;
+pub mod ledger;
 pub mod names;
 mod open_failure;
 pub mod organizations;

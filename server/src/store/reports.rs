@@ -86,7 +86,7 @@ pub struct CountyFactsRecord {
 }
 
 /// The subtree pattern: `($root, $root/%)`, or empty strings for everything.
-fn subtree(within: Option<&JurisdictionPath>) -> (String, String) {
+pub(super) fn subtree(within: Option<&JurisdictionPath>) -> (String, String) {
     match within {
         Some(path) => (path.as_str().to_owned(), format!("{}/%", path.as_str())),
         None => (String::new(), String::new()),
@@ -106,6 +106,7 @@ macro_rules! bind_scope {
             .bind(filter.hospital.map(|h| h.to_string()).unwrap_or_default())
     }};
 }
+pub(super) use bind_scope;
 
 /// Joined to the visits of a scoped query, for the hospital filter.
 const VISIT_PHYSICIAN: &str = "JOIN users u ON u.id = v.physician_id";
@@ -128,7 +129,7 @@ fn visit_conditions(filter: &ReportFilter<'_>) -> &'static str {
 }
 
 /// Assignments of the scope overlapping the range.
-const SCOPED_ASSIGNMENTS: &str = "FROM assignments a \
+pub(super) const SCOPED_ASSIGNMENTS: &str = "FROM assignments a \
     JOIN organizations o ON o.id = a.site_id \
     JOIN jurisdictions j ON j.code = o.jurisdiction_code \
     JOIN users u ON u.id = a.physician_id \
@@ -137,7 +138,7 @@ const SCOPED_ASSIGNMENTS: &str = "FROM assignments a \
     AND ($5 = '' OR u.organization_id = $5)";
 
 #[derive(sqlx::FromRow)]
-struct AssignmentRow {
+pub(super) struct AssignmentRow {
     id: String,
     physician_id: String,
     site_id: String,

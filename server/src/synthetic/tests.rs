@@ -302,3 +302,207 @@ async fn ticks_from_the_watermark_judge_what_one_catch_up_tick_judges() {
     assert!(!caught_up_missed.is_empty());
     assert_eq!(ticked_missed, caught_up_missed);
 }
+
+/// The compliance reports of `periods` from the ledger and from the raw events, as
+/// JSON; panics on the first that differs. Answers the count of rows with credit.
+async fn compliance_from_both_sources(
+    state: &crate::state::AppState,
+    periods: &[&str],
+    moment: &str,
+) -> usize {
+    use crate::service::reports::{DaySource, ReportScope, compliance_report_from};
+    let mut credited = 0;
+    for period in periods {
+        let scope = ReportScope::everything();
+        let ledger = compliance_report_from(state, &scope, period, DaySource::Ledger)
+            .await
+            .expect("from the ledger");
+        let events = compliance_report_from(state, &scope, period, DaySource::Events)
+            .await
+            .expect("from the events");
+        credited += events.rows.iter().filter(|r| r.credited > 0.0).count();
+        let (ledger, events) = (
+            serde_json::to_value(&ledger).expect("json"),
+            serde_json::to_value(&events).expect("json"),
+        );
+        assert!(ledger == events, "{moment}, {period}: the reports differ");
+    }
+    credited
+}
+
+#[tokio::test]
+async fn the_ledger_agrees_with_the_events_of_a_province() {
+    use chrono::Duration;
+    use mobile_api::{ReviewDecision, ReviewRequest};
+
+    use crate::domain::access::{Actor, Role, Scope};
+    use crate::domain::activity::ActivityRecord;
+    use crate::domain::crediting::start_of_local_day;
+    use crate::domain::organization::DEFAULT_TIMEZONE;
+    use crate::domain::requirements::ActivityKind;
+    use crate::service::ledger;
+    use crate::store::anomalies::{AnomalyFilter, VisitFilter};
+
+    // Six weeks over two month ends; the last days' anomalies left open for review.
+    let plan = Plan::generate(&Spec { days: 45, ..spec() }).expect("plan");
+    let db = TempDb::new();
+    let options = Options {
+        unreviewed_days: 4,
+        ..Options::new(Path::Bulk)
+    };
+    seed_with(&config(&db), &plan, options, &mut |_: &str| {})
+        .await
+        .expect("bulk path");
+    let end = start_of_local_day(plan.spec.end_date + Duration::days(1), DEFAULT_TIMEZONE)
+        + Duration::hours(8);
+    let (_clock, shared) = super::manual_clock(end);
+    let state = super::offline_state(&config(&db), shared)
+        .await
+        .expect("state");
+    let periods = ["2026-01", "2026-02", "2026-03", "2026-Q1", "2026-H1"];
+
+    // Nothing refreshed yet: every assignment is stale, the reports read the events.
+    assert!(state.store.ledger_stale_count().await.expect("marks") > 0);
+    let credited = compliance_from_both_sources(&state, &periods, "all stale").await;
+    assert!(credited > 5, "{credited} rows with credit");
+
+    // Refreshed: the reports read the ledger only.
+    assert!(ledger::refresh_all(&state).await.expect("refresh") > 0);
+    assert_eq!(state.store.ledger_stale_count().await.expect("marks"), 0);
+    compliance_from_both_sources(&state, &periods, "refreshed").await;
+
+    // Reviews of the open anomalies, confirmed and dismissed in turn (a dismissed
+    // missing check-out grants credit), and activities logged and amended.
+    let reviewer = plan.supervisor_of(0).expect("a supervisor").id;
+    let admin = Actor {
+        user_id: reviewer,
+        role: Role::Admin,
+        scope: Scope::Everything,
+    };
+    let open = state
+        .store
+        .list_anomalies(
+            &AnomalyFilter {
+                status: Some("open"),
+                ..AnomalyFilter::default()
+            },
+            500,
+        )
+        .await
+        .expect("open anomalies");
+    let on_visits: Vec<_> = open.iter().filter(|a| a.visit_id.is_some()).collect();
+    assert!(
+        on_visits.len() > 3,
+        "{} open anomalies on visits",
+        on_visits.len()
+    );
+    for (i, anomaly) in on_visits.iter().enumerate() {
+        let decision = if i % 3 == 0 {
+            ReviewDecision::Confirm
+        } else {
+            ReviewDecision::Dismiss
+        };
+        let request = ReviewRequest {
+            decision,
+            note: "账本核对".to_owned(),
+        };
+        crate::service::anomalies::review(&state, &admin, anomaly.id, &request)
+            .await
+            .expect("review");
+        if i == 0 {
+            // One assignment marked: the reports read its events by id, the others'
+            // ledger rows (with many marked they read the scope's events).
+            compliance_from_both_sources(&state, &periods, "after one review").await;
+        }
+    }
+    let visits = state
+        .store
+        .list_visits(&VisitFilter::default(), 400)
+        .await
+        .expect("visits");
+    assert!(visits.len() > 20, "{} visits", visits.len());
+    for (i, visit) in visits.iter().enumerate().filter(|(i, _)| i % 4 == 0) {
+        let kind = match i % 3 {
+            0 => ActivityKind::Outpatient,
+            1 => ActivityKind::WardRound,
+            _ => ActivityKind::Training,
+        };
+        for count in [u32::try_from(i % 7).unwrap_or(0), 3] {
+            state
+                .store
+                .insert_activity(&ActivityRecord {
+                    id: uuid::Uuid::new_v4(),
+                    visit_id: visit.id,
+                    physician_id: visit.physician_id,
+                    kind,
+                    count,
+                    note: None,
+                    supersedes_id: None,
+                    recorded_at: state.now(),
+                })
+                .await
+                .expect("activity");
+        }
+    }
+    assert!(state.store.ledger_stale_count().await.expect("marks") > 0);
+    // Marked days read from the events, the rest from the ledger.
+    compliance_from_both_sources(&state, &periods, "after the changes").await;
+
+    // Refreshing the marked days gives the ledger recomputing everything gives.
+    ledger::refresh_all(&state).await.expect("refresh");
+    compliance_from_both_sources(&state, &periods, "refreshed again").await;
+    let kept = state.store.ledger_all().await.expect("ledger");
+    state.store.ledger_mark_all_stale().await.expect("mark");
+    ledger::refresh_all(&state).await.expect("recompute");
+    let recomputed = state.store.ledger_all().await.expect("ledger");
+    assert!(recomputed.len() > 5, "{} assignments", recomputed.len());
+    let differing: Vec<_> = recomputed
+        .iter()
+        .filter(|(id, ledger)| kept.get(id) != Some(*ledger))
+        .map(|(id, _)| id)
+        .collect();
+    assert!(differing.is_empty(), "ledgers differ for {differing:?}");
+    assert_eq!(kept.len(), recomputed.len());
+
+    // What every day of an assignment depends on: a programme's thresholds and a
+    // site's time zone. Each marks the whole of its assignments.
+    let program = plan.programs.first().expect("a programme").id;
+    let thresholds = mobile_api::UpdateProgram {
+        half_day_minutes: Some(120),
+        full_day_minutes: Some(300),
+        ..Default::default()
+    };
+    crate::service::admin::programs::update(&state, &admin, program, thresholds)
+        .await
+        .expect("new thresholds");
+    assert!(state.store.ledger_stale_count().await.expect("marks") > 0);
+    compliance_from_both_sources(&state, &periods, "after new thresholds").await;
+    ledger::refresh_all(&state).await.expect("refresh");
+    let credited = *recomputed.keys().next().expect("an assignment with credit");
+    let site = state
+        .store
+        .assignment(credited)
+        .await
+        .expect("assignment")
+        .expect("there")
+        .site_id;
+    let zone = mobile_api::UpdateOrganization {
+        timezone: Some("Asia/Urumqi".to_owned()),
+        ..Default::default()
+    };
+    crate::service::admin::organizations::update(&state, &admin, site, zone)
+        .await
+        .expect("new time zone");
+    assert!(state.store.ledger_stale_count().await.expect("marks") > 0);
+    compliance_from_both_sources(&state, &periods, "after a new time zone").await;
+    ledger::refresh_all(&state).await.expect("refresh");
+    compliance_from_both_sources(&state, &periods, "refreshed after the settings").await;
+    let kept = state.store.ledger_all().await.expect("ledger");
+    state.store.ledger_mark_all_stale().await.expect("mark");
+    ledger::refresh_all(&state).await.expect("recompute");
+    assert!(
+        kept == state.store.ledger_all().await.expect("ledger"),
+        "the ledger after the settings changed differs from a recomputation"
+    );
+    state.store.close().await;
+}

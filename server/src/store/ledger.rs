@@ -1,0 +1,579 @@
+//! The per-day credit ledger's SQL (`credit_ledger`, `credit_ledger_stale`; the
+//! migration `202612100301_credit_ledger` and `service::ledger` say why): the marks
+//! of what may disagree with the events, the ledger rows of a report's scope, the raw
+//! events of a few assignments, and the refresh that recomputes marked days in one
+//! transaction with removing their marks.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::assignments::KeyedTermsRow;
+use super::assignments::TERMS_COLUMNS;
+use super::attendance::{VisitAnomaly, VisitRecord, VisitRow};
+use super::audit::BeginWrite;
+use super::reports::{
+    AssignmentRow, ReportFilter, SCOPED_ASSIGNMENTS, VisitActivity, bind_scope, subtree,
+};
+use super::{Store, StoreError, StoreResult, decode_enum, on_pool, parse_uuid};
+use crate::domain::assignment::Assignment;
+use crate::domain::assignment_terms::TermsVersion;
+use crate::domain::credit_ledger::{DayLedger, LedgerEntry};
+use crate::domain::crediting::{DayCredit, DayCreditSummary, Thresholds};
+use crate::domain::organization::parse_timezone;
+use crate::domain::requirements::ActivityKind;
+
+/// The most assignments one statement names (their ids are bound one by one).
+const IDS_PER_STATEMENT: usize = 400;
+/// Ledger rows per multi-row insert (10 values each).
+const ROWS_PER_INSERT: usize = 50;
+
+/// What is stale of one assignment: every day, or these local days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    Whole,
+    Days(BTreeSet<NaiveDate>),
+}
+
+impl Stale {
+    /// Whether a ledger row of `date` may disagree with the events.
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        match self {
+            Stale::Whole => true,
+            Stale::Days(days) => days.contains(&date),
+        }
+    }
+
+    /// Whether it covers a day of `from..=to`.
+    pub fn touches(&self, (from, to): (NaiveDate, NaiveDate)) -> bool {
+        match self {
+            Stale::Whole => true,
+            Stale::Days(days) => days.range(from..=to).next().is_some(),
+        }
+    }
+
+    fn add(&mut self, mark: Option<NaiveDate>) {
+        match (self, mark) {
+            (Stale::Whole, _) => {}
+            (this, None) => *this = Stale::Whole,
+            (Stale::Days(days), Some(date)) => {
+                days.insert(date);
+            }
+        }
+    }
+}
+
+/// The raw events of one assignment and what crediting them needs: what
+/// `service::ledger` turns into its ledger.
+#[derive(Debug, Clone)]
+pub struct LedgerSource {
+    pub assignment: Assignment,
+    pub timezone: Tz,
+    pub thresholds: Thresholds,
+    /// Its replaced terms, oldest first (a granted check-out ends at the window of
+    /// the terms in force on the visit's day).
+    pub replaced: Vec<TermsVersion>,
+    pub visits: Vec<VisitRecord>,
+    pub anomalies: Vec<VisitAnomaly>,
+    pub activities: Vec<VisitActivity>,
+}
+
+/// The raw events of a set of assignments (visits with a local date in a range).
+#[derive(Debug, Clone, Default)]
+pub struct LedgerEvents {
+    pub visits: Vec<VisitRecord>,
+    pub anomalies: Vec<VisitAnomaly>,
+    pub activities: Vec<VisitActivity>,
+}
+
+type LedgerRowTuple = (String, String, String, i64, i64, i64, i64, i64, i64, i64);
+
+const LEDGER_COLUMNS: &str = "assignment_id, local_date, activity, has_day, credited_minutes, \
+    pending_minutes, denied_minutes, credit_half_days, qualifying_visits, logged";
+
+fn parse_date(text: &str) -> StoreResult<NaiveDate> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("date {text:?}")))
+}
+
+/// A stale mark's date: `''` is every day.
+fn parse_mark(text: &str) -> StoreResult<Option<NaiveDate>> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        parse_date(text).map(Some)
+    }
+}
+
+fn decode_row(
+    row: LedgerRowTuple,
+) -> StoreResult<(Uuid, NaiveDate, Option<ActivityKind>, LedgerEntry)> {
+    let (
+        assignment,
+        date,
+        activity,
+        has_day,
+        credited,
+        pending,
+        denied,
+        half_days,
+        qualifying,
+        logged,
+    ) = row;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("credit_ledger {what}"));
+    let kind = if activity.is_empty() {
+        None
+    } else {
+        Some(decode_enum::<ActivityKind>(&activity)?)
+    };
+    let day = (has_day != 0)
+        .then(|| -> StoreResult<DayCreditSummary> {
+            Ok(DayCreditSummary {
+                credited_minutes: credited,
+                pending_minutes: pending,
+                denied_minutes: denied,
+                credit: u32::try_from(half_days)
+                    .ok()
+                    .and_then(DayCredit::from_half_days)
+                    .ok_or_else(|| corrupt("credit_half_days"))?,
+                qualifying_visits: u32::try_from(qualifying)
+                    .map_err(|_| corrupt("qualifying_visits"))?,
+            })
+        })
+        .transpose()?;
+    Ok((
+        parse_uuid(&assignment)?,
+        parse_date(&date)?,
+        kind,
+        LedgerEntry {
+            day,
+            logged: u64::try_from(logged).map_err(|_| corrupt("logged"))?,
+        },
+    ))
+}
+
+/// `$from, $from+1, ...` for `n` values.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The ledger rows of one assignment's entries, as values in column order.
+fn entry_values(
+    assignment: Uuid,
+    date: NaiveDate,
+    kind: Option<ActivityKind>,
+    entry: &LedgerEntry,
+) -> (String, String, String, [i64; 7]) {
+    let day = entry.day.unwrap_or_default();
+    (
+        assignment.to_string(),
+        date.to_string(),
+        kind.map(|k| k.as_str().to_owned()).unwrap_or_default(),
+        [
+            i64::from(entry.day.is_some()),
+            day.credited_minutes,
+            day.pending_minutes,
+            day.denied_minutes,
+            i64::from(day.credit.half_days()),
+            i64::from(day.qualifying_visits),
+            i64::try_from(entry.logged).unwrap_or(i64::MAX),
+        ],
+    )
+}
+
+/// Reads the raw events of `ids` with a local date in `from..=to` on `$conn`: an
+/// async block answering `StoreResult<LedgerEvents>`.
+macro_rules! read_events {
+    ($conn:expr, $ids:expr, $from:expr, $to:expr) => {
+        async {
+            let ids: &[Uuid] = $ids;
+            let (from, to): (String, String) = ($from, $to);
+            let mut out = LedgerEvents::default();
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
+                let list = placeholders(3, chunk.len());
+                let visits_sql = format!(
+                    "SELECT v.id, v.physician_id, v.site_id, v.assignment_id, v.local_date, \
+                     v.checked_in_at, v.checked_out_at, v.status FROM visits v \
+                     WHERE v.local_date >= $1 AND v.local_date <= $2 AND v.assignment_id IN ({list})"
+                );
+                let anomalies_sql = format!(
+                    "SELECT a.visit_id, a.kind, a.status FROM anomalies a \
+                     JOIN visits v ON v.id = a.visit_id \
+                     WHERE v.local_date >= $1 AND v.local_date <= $2 AND v.assignment_id IN ({list})"
+                );
+                let activities_sql = format!(
+                    "SELECT ac.visit_id, ac.kind, ac.count FROM activities ac \
+                     JOIN visits v ON v.id = ac.visit_id \
+                     WHERE v.local_date >= $1 AND v.local_date <= $2 AND v.assignment_id IN ({list}) \
+                     AND NOT EXISTS (SELECT 1 FROM activities n WHERE n.supersedes_id = ac.id)"
+                );
+                let mut q = sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(visits_sql))
+                    .bind(from.clone())
+                    .bind(to.clone());
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                let rows: Vec<VisitRow> = q.fetch_all(&mut *$conn).await?;
+                for row in rows {
+                    out.visits.push(VisitRecord::try_from(row)?);
+                }
+                let mut q =
+                    sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(anomalies_sql))
+                        .bind(from.clone())
+                        .bind(to.clone());
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                for (visit, kind, status) in q.fetch_all(&mut *$conn).await? {
+                    out.anomalies.push(VisitAnomaly {
+                        visit_id: parse_uuid(&visit)?,
+                        kind,
+                        status,
+                    });
+                }
+                let mut q =
+                    sqlx::query_as::<_, (String, String, i64)>(sqlx::AssertSqlSafe(activities_sql))
+                        .bind(from.clone())
+                        .bind(to.clone());
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                for (visit, kind, count) in q.fetch_all(&mut *$conn).await? {
+                    out.activities.push(VisitActivity {
+                        visit_id: parse_uuid(&visit)?,
+                        kind: decode_enum(&kind)?,
+                        count: u64::try_from(count).unwrap_or(0),
+                    });
+                }
+            }
+            StoreResult::Ok(out)
+        }
+    };
+}
+
+impl Store {
+    /// The stale marks of the scope's assignments (those overlapping the filter's
+    /// range), by assignment.
+    pub async fn ledger_stale_in(
+        &self,
+        filter: &ReportFilter<'_>,
+    ) -> StoreResult<HashMap<Uuid, Stale>> {
+        let sql = format!(
+            "SELECT s.assignment_id, s.local_date FROM credit_ledger_stale s \
+             WHERE s.assignment_id IN (SELECT a.id {SCOPED_ASSIGNMENTS})"
+        );
+        let rows: Vec<(String, String)> = on_pool!(self.db(), pool =>
+            bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), filter).fetch_all(pool).await?);
+        let mut out: HashMap<Uuid, Stale> = HashMap::new();
+        for (assignment, date) in rows {
+            out.entry(parse_uuid(&assignment)?)
+                .or_insert_with(|| Stale::Days(BTreeSet::new()))
+                .add(parse_mark(&date)?);
+        }
+        Ok(out)
+    }
+
+    /// The ledger rows of the scope's assignments with a local date in the filter's
+    /// range, over every visit and for the activity filters `kinds`.
+    pub async fn ledger_rows_in(
+        &self,
+        filter: &ReportFilter<'_>,
+        kinds: &BTreeSet<ActivityKind>,
+    ) -> StoreResult<HashMap<Uuid, DayLedger>> {
+        let sql = format!(
+            "SELECT l.{} FROM credit_ledger l \
+             WHERE l.assignment_id IN (SELECT a.id {SCOPED_ASSIGNMENTS}) \
+             AND l.local_date >= $1 AND l.local_date <= $2 AND l.activity IN ('', {})",
+            LEDGER_COLUMNS.replace(", ", ", l."),
+            if kinds.is_empty() {
+                "''".to_owned()
+            } else {
+                placeholders(6, kinds.len())
+            }
+        );
+        let rows: Vec<LedgerRowTuple> = on_pool!(self.db(), pool => {
+            let mut q = bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), filter);
+            for kind in kinds {
+                q = q.bind(kind.as_str());
+            }
+            q.fetch_all(pool).await?
+        });
+        let mut out: HashMap<Uuid, DayLedger> = HashMap::new();
+        for row in rows {
+            let (assignment, date, kind, entry) = decode_row(row)?;
+            out.entry(assignment)
+                .or_default()
+                .entries
+                .insert((date, kind), entry);
+        }
+        Ok(out)
+    }
+
+    /// The raw events of `ids` with a local date in `from..=to`.
+    pub async fn ledger_events(
+        &self,
+        ids: &[Uuid],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<LedgerEvents> {
+        on_pool!(self.db(), pool => {
+            let mut conn = pool.acquire().await?;
+            read_events!(conn, ids, from.to_string(), to.to_string()).await
+        })
+    }
+
+    /// Every ledger row, by assignment (tests compare it with a recomputation).
+    pub async fn ledger_all(&self) -> StoreResult<HashMap<Uuid, DayLedger>> {
+        let sql = format!("SELECT {LEDGER_COLUMNS} FROM credit_ledger");
+        let rows: Vec<LedgerRowTuple> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?);
+        let mut out: HashMap<Uuid, DayLedger> = HashMap::new();
+        for row in rows {
+            let (assignment, date, kind, entry) = decode_row(row)?;
+            out.entry(assignment)
+                .or_default()
+                .entries
+                .insert((date, kind), entry);
+        }
+        Ok(out)
+    }
+
+    /// How many stale marks there are.
+    pub async fn ledger_stale_count(&self) -> StoreResult<u64> {
+        let (n,): (i64,) = on_pool!(self.db(), pool =>
+            sqlx::query_as("SELECT COUNT(*) FROM credit_ledger_stale").fetch_one(pool).await?);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Marks every assignment stale (tests: the report must then read the events).
+    pub async fn ledger_mark_all_stale(&self) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO credit_ledger_stale (assignment_id, local_date) \
+            SELECT id, '' FROM assignments WHERE 1 = 1 ON CONFLICT DO NOTHING";
+        on_pool!(self.db(), pool => { sqlx::query(SQL).execute(pool).await?; });
+        Ok(())
+    }
+
+    /// Recomputes the marked days of at most `limit` assignments and removes their
+    /// marks, in one transaction: the marks are taken (deleted) first, then the events
+    /// are read, so a change committed after they were taken leaves its own mark (on
+    /// PostgreSQL a change marking a day whose mark was taken waits on the taken row
+    /// until this commits; one marking another day of a wholly marked assignment
+    /// keeps its mark, so a row written from a mix of before and after stays marked).
+    /// `compute` turns one assignment's events into its ledger (`service::ledger`).
+    /// Answers the count of assignments refreshed.
+    pub async fn refresh_ledger(
+        &self,
+        limit: usize,
+        compute: impl Fn(&LedgerSource) -> DayLedger + Send + Sync,
+    ) -> StoreResult<usize> {
+        const TAKE: &str = "DELETE FROM credit_ledger_stale WHERE assignment_id IN \
+            (SELECT assignment_id FROM credit_ledger_stale GROUP BY assignment_id \
+             ORDER BY assignment_id LIMIT $1) RETURNING assignment_id, local_date";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Most ticks find nothing: no write transaction for them.
+        let any: Option<(String,)> = on_pool!(self.db(), pool =>
+            sqlx::query_as("SELECT assignment_id FROM credit_ledger_stale LIMIT 1")
+                .fetch_optional(pool)
+                .await?);
+        if any.is_none() {
+            return Ok(0);
+        }
+        let postgres = matches!(self.db(), super::Db::Postgres(_));
+        on_pool!(self.db(), pool => {
+            let mut tx = pool.begin_write().await?;
+            // One refresher at a time on PostgreSQL (SQLite's write lock already says
+            // so): processes ticking together would take the same marks. Another
+            // process refreshing now does this tick's work.
+            if postgres {
+                let (mine,): (bool,) = sqlx::query_as(
+                    "SELECT pg_try_advisory_xact_lock(hashtext('credit_ledger_refresh'))",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                if !mine {
+                    tx.rollback().await?;
+                    return Ok(0);
+                }
+            }
+            let marks: Vec<(String, String)> =
+                sqlx::query_as(TAKE).bind(limit).fetch_all(&mut *tx).await?;
+            let mut stale: BTreeMap<Uuid, Stale> = BTreeMap::new();
+            for (assignment, date) in &marks {
+                stale
+                    .entry(parse_uuid(assignment)?)
+                    .or_insert_with(|| Stale::Days(BTreeSet::new()))
+                    .add(parse_mark(date)?);
+            }
+            if stale.is_empty() {
+                tx.commit().await?;
+                return Ok(0);
+            }
+            let ids: Vec<Uuid> = stale.keys().copied().collect();
+            // The local dates to read: a day's credit comes from the visits of that
+            // day and of the day before (a visit split at midnight).
+            let mut from = NaiveDate::MAX;
+            let mut to = NaiveDate::MIN;
+            for marks in stale.values() {
+                match marks {
+                    Stale::Whole => {
+                        from = NaiveDate::MIN;
+                        to = NaiveDate::MAX;
+                    }
+                    Stale::Days(days) => {
+                        if let (Some(first), Some(last)) = (days.first(), days.last()) {
+                            from = from.min(first.pred_opt().unwrap_or(*first));
+                            to = to.max(*last);
+                        }
+                    }
+                }
+            }
+            let (from_text, to_text) = if from == NaiveDate::MIN {
+                (String::new(), "9999-12-31".to_owned())
+            } else {
+                (from.to_string(), to.to_string())
+            };
+
+            let mut assignments: HashMap<Uuid, (Assignment, Tz, Thresholds)> = HashMap::new();
+            let mut replaced: HashMap<Uuid, Vec<TermsVersion>> = HashMap::new();
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
+                let list = placeholders(1, chunk.len());
+                let sql = format!(
+                    "SELECT a.id, a.physician_id, a.site_id, a.program_id, a.mode, a.start_date, \
+                     a.end_date, a.window_start, a.window_end, a.created_at \
+                     FROM assignments a WHERE a.id IN ({list})"
+                );
+                let mut q = sqlx::query_as::<_, AssignmentRow>(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                let rows: Vec<AssignmentRow> = q.fetch_all(&mut *tx).await?;
+                let sql = format!(
+                    "SELECT a.id, o.timezone, p.half_day_minutes, p.full_day_minutes \
+                     FROM assignments a JOIN organizations o ON o.id = a.site_id \
+                     JOIN programs p ON p.id = a.program_id WHERE a.id IN ({list})"
+                );
+                let mut q = sqlx::query_as::<_, (String, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                let mut context: HashMap<Uuid, (Tz, Thresholds)> = HashMap::new();
+                for (id, timezone, half, full) in q.fetch_all(&mut *tx).await? {
+                    let tz = parse_timezone(&timezone)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let minutes = |m: i64| u32::try_from(m).ok();
+                    let thresholds = Thresholds::new(
+                        minutes(half).unwrap_or(0),
+                        minutes(full).unwrap_or(0),
+                    )
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    context.insert(parse_uuid(&id)?, (tz, thresholds));
+                }
+                for row in rows {
+                    let assignment = Assignment::try_from(row)?;
+                    if let Some((tz, thresholds)) = context.get(&assignment.id) {
+                        assignments.insert(assignment.id, (assignment, *tz, *thresholds));
+                    }
+                }
+                let sql = format!(
+                    "SELECT assignment_id, {TERMS_COLUMNS} FROM assignment_terms \
+                     WHERE assignment_id IN ({list}) ORDER BY assignment_id, version"
+                );
+                let mut q = sqlx::query_as::<_, KeyedTermsRow>(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                for row in q.fetch_all(&mut *tx).await? {
+                    replaced
+                        .entry(parse_uuid(&row.assignment_id)?)
+                        .or_default()
+                        .push(TermsVersion::try_from(row.terms)?);
+                }
+            }
+            let events = read_events!(tx, &ids, from_text, to_text).await?;
+
+            let mut visits_of: HashMap<Uuid, Vec<VisitRecord>> = HashMap::new();
+            let mut assignment_of: HashMap<Uuid, Uuid> = HashMap::new();
+            for visit in events.visits {
+                assignment_of.insert(visit.id, visit.assignment_id);
+                visits_of.entry(visit.assignment_id).or_default().push(visit);
+            }
+            let mut anomalies_of: HashMap<Uuid, Vec<VisitAnomaly>> = HashMap::new();
+            for anomaly in events.anomalies {
+                if let Some(a) = assignment_of.get(&anomaly.visit_id) {
+                    anomalies_of.entry(*a).or_default().push(anomaly);
+                }
+            }
+            let mut activities_of: HashMap<Uuid, Vec<VisitActivity>> = HashMap::new();
+            for activity in events.activities {
+                if let Some(a) = assignment_of.get(&activity.visit_id) {
+                    activities_of.entry(*a).or_default().push(activity);
+                }
+            }
+
+            let mut rows: Vec<(String, String, String, [i64; 7])> = Vec::new();
+            for (id, marks) in &stale {
+                match marks {
+                    Stale::Whole => {
+                        sqlx::query("DELETE FROM credit_ledger WHERE assignment_id = $1")
+                            .bind(id.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Stale::Days(days) => {
+                        for day in days {
+                            sqlx::query(
+                                "DELETE FROM credit_ledger WHERE assignment_id = $1 AND local_date = $2",
+                            )
+                            .bind(id.to_string())
+                            .bind(day.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                // An assignment no longer there (or without site or programme) keeps
+                // no rows.
+                let Some((assignment, timezone, thresholds)) = assignments.remove(id) else {
+                    continue;
+                };
+                let source = LedgerSource {
+                    assignment,
+                    timezone,
+                    thresholds,
+                    replaced: replaced.remove(id).unwrap_or_default(),
+                    visits: visits_of.remove(id).unwrap_or_default(),
+                    anomalies: anomalies_of.remove(id).unwrap_or_default(),
+                    activities: activities_of.remove(id).unwrap_or_default(),
+                };
+                let ledger = compute(&source);
+                for ((date, kind), entry) in &ledger.entries {
+                    if marks.covers(*date) {
+                        rows.push(entry_values(*id, *date, *kind, entry));
+                    }
+                }
+            }
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                let values = (0..chunk.len())
+                    .map(|i| format!("({})", placeholders(i * 10 + 1, 10)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!("INSERT INTO credit_ledger ({LEDGER_COLUMNS}) VALUES {values}");
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (assignment, date, activity, figures) in chunk {
+                    q = q.bind(assignment.clone()).bind(date.clone()).bind(activity.clone());
+                    for figure in figures {
+                        q = q.bind(*figure);
+                    }
+                }
+                q.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(stale.len())
+        })
+    }
+}
