@@ -27,7 +27,13 @@
 //!   `synthetic::Options::defer_indexes`);
 //! - `XIAXIANG_BENCH_MEMORY=1`: before the timings, the peak resident memory of the
 //!   monthly and compliance reports (province and county, JSON and XLSX), from
-//!   `/proc/self/status` with the peak reset through `/proc/self/clear_refs`;
+//!   `/proc/self/status` with the peak reset through `/proc/self/clear_refs` (which
+//!   counts the database file's pages SQLite maps, up to 1 GiB a connection), and the
+//!   peak of the anonymous memory alone (`RssAnon`, heap), sampled every 2 ms;
+//! - `XIAXIANG_BENCH_REPORTS`: the reports to time, comma-separated, of `monthly`,
+//!   `compliance`, `compliance-events` (from the raw events, as before the ledger),
+//!   `statistics`, `record`; default all;
+//! - `XIAXIANG_BENCH_SEED_ONLY=1`: seed what is not seeded yet, time nothing;
 //! - `XIAXIANG_BENCH_JUDGE=1`: judge requirement periods weekly while seeding, as the
 //!   service path does (by default the first tick after seeding judges them).
 
@@ -377,6 +383,61 @@ fn resident_kib() -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// The process's anonymous resident memory (heap and stacks, not the pages of the
+/// database file SQLite maps), in KiB, from `/proc/self/status` (`RssAnon`).
+fn anonymous_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+}
+
+/// Samples [`anonymous_kib`] every 2 ms on a thread of its own until dropped; the
+/// kernel keeps no peak of it.
+struct AnonymousPeak {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    peak: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    sampler: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AnonymousPeak {
+    fn start() -> AnonymousPeak {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let peak = std::sync::Arc::new(AtomicU64::new(anonymous_kib().unwrap_or(0)));
+        let sampler = {
+            let (stop, peak) = (stop.clone(), peak.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(now) = anonymous_kib() {
+                        peak.fetch_max(now, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            })
+        };
+        AnonymousPeak {
+            stop,
+            peak,
+            sampler: Some(sampler),
+        }
+    }
+
+    /// The peak seen, in KiB.
+    fn finish(mut self) -> u64 {
+        use std::sync::atomic::Ordering;
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(sampler) = self.sampler.take() {
+            let _ = sampler.join();
+        }
+        if let Some(now) = anonymous_kib() {
+            self.peak.fetch_max(now, Ordering::Relaxed);
+        }
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
 /// Resets the peak (`VmHWM`) to the current resident size; false where not allowed.
 fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
@@ -402,6 +463,8 @@ async fn run_memory(target: &Target) -> anyhow::Result<()> {
         ] {
             let reset = reset_peak();
             let before = resident_kib().unwrap_or_default().0;
+            let anonymous_before = anonymous_kib().unwrap_or_default();
+            let anonymous = AnonymousPeak::start();
             let bytes = match (report, format) {
                 ("monthly", "json") => {
                     serde_json::to_vec(&monthly_report(&state, &scope, MONTH).await?)?.len()
@@ -422,10 +485,11 @@ async fn run_memory(target: &Target) -> anyhow::Result<()> {
                     xlsx::to_xlsx(&table)?.len()
                 }
             };
+            let anonymous_peak = anonymous.finish();
             let (after, peak) = resident_kib().unwrap_or_default();
             println!(
                 "{:<18} memory {code} {report:<10} {format:<4} {:>9} bytes  resident before {:>7.1} MiB  \
-                 peak {:>7.1} MiB{}  after {:>7.1} MiB",
+                 peak {:>7.1} MiB{}  after {:>7.1} MiB  anonymous before {:>7.1} MiB  peak {:>7.1} MiB",
                 target.label,
                 bytes,
                 before as f64 / 1024.0,
@@ -436,9 +500,37 @@ async fn run_memory(target: &Target) -> anyhow::Result<()> {
                     " (process peak: clear_refs not allowed)"
                 },
                 after as f64 / 1024.0,
+                anonymous_before as f64 / 1024.0,
+                anonymous_peak as f64 / 1024.0,
             );
         }
     }
+    state.store.close().await;
+    Ok(())
+}
+
+/// The reports `XIAXIANG_BENCH_REPORTS` names (comma-separated), or all of them.
+fn chosen_reports() -> Option<Vec<String>> {
+    std::env::var("XIAXIANG_BENCH_REPORTS").ok().map(|list| {
+        list.split(',')
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .collect()
+    })
+}
+
+/// What the server's ticks do after a load: the credit ledger of every day so far,
+/// built from nothing (the first time) or of what changed since; timed.
+async fn refresh_ledger(target: &Target) -> anyhow::Result<()> {
+    let (_clock, shared) = manual_clock(report_clock());
+    let state = offline_state(&config(target.url.clone()), shared).await?;
+    let started = Instant::now();
+    let refreshed = ledger::refresh_all(&state).await?;
+    println!(
+        "{:<18} credit ledger: {refreshed} assignments refreshed in {:.1} ms",
+        target.label,
+        started.elapsed().as_secs_f64() * 1e3
+    );
     state.store.close().await;
     Ok(())
 }
@@ -463,6 +555,7 @@ async fn run_reports(target: &Target, runs: usize) -> anyhow::Result<()> {
         .jurisdiction(&JurisdictionCode::parse("390102")?)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no county 390102 in {}", target.label))?;
+    let chosen = chosen_reports();
     // One physician of the county for the service record (履职记录), as an admin.
     let physician = monthly_report(&state, &ReportScope::jurisdiction(county.clone()), MONTH)
         .await?
@@ -475,14 +568,6 @@ async fn run_reports(target: &Target, runs: usize) -> anyhow::Result<()> {
         role: Role::Admin,
         scope: Scope::Everything,
     };
-    // What the server's ticks do after a load: the credit ledger of every day so far.
-    let started = Instant::now();
-    let refreshed = ledger::refresh_all(&state).await?;
-    println!(
-        "{:<18} credit ledger: {refreshed} assignments refreshed in {:.1} ms",
-        target.label,
-        started.elapsed().as_secs_f64() * 1e3
-    );
     for (scope_name, scope) in [
         (
             format!("province {}", province.code),
@@ -501,7 +586,10 @@ async fn run_reports(target: &Target, runs: usize) -> anyhow::Result<()> {
             "compliance-events",
             "statistics",
             "record",
-        ] {
+        ]
+        .into_iter()
+        .filter(|r| chosen.as_ref().is_none_or(|c| c.iter().any(|x| x == r)))
+        {
             let mut times = Vec::new();
             let mut rows = 0;
             for run in 0..=runs {
@@ -575,6 +663,10 @@ async fn bench() -> anyhow::Result<()> {
         }
         for target in &targets {
             ensure_seeded(target, n).await?;
+            if flag("XIAXIANG_BENCH_SEED_ONLY", false) {
+                continue;
+            }
+            refresh_ledger(target).await?;
             if flag("XIAXIANG_BENCH_MEMORY", false) {
                 run_memory(target).await?;
             }

@@ -360,41 +360,64 @@ async fn load_visits(
 /// province's tests take both ways).
 const STALE_BY_ID: usize = if cfg!(test) { 8 } else { 400 };
 
-/// The ledgers of the frame's assignments over `range` (local dates): the stored
-/// rows, and for an assignment with a stale mark in the range its raw events
-/// (visits from the day before `range`), credited as the ledger would be.
+/// The ledgers of the frame's assignments, each over the local dates it `needs`
+/// (an assignment not named needs none): the stored rows of the scope over
+/// `common` (every assignment's rows of the report's month), those of the
+/// assignments needing more (a quarter, a year, the whole posting) over their own
+/// range, and for an assignment with a stale mark in its range its raw events
+/// (visits from the day before), credited as the ledger would be.
 async fn load_ledgers(
     state: &AppState,
     scope: &ReportScope,
-    range: (NaiveDate, NaiveDate),
+    common: (NaiveDate, NaiveDate),
+    needs: &HashMap<Uuid, (NaiveDate, NaiveDate)>,
     frame: &Frame,
     kinds: &BTreeSet<ActivityKind>,
 ) -> ApiResult<HashMap<Uuid, DayLedger>> {
-    let filter = scope.filter(range);
+    let Some(whole) = union_of(needs.values().copied()) else {
+        return Ok(HashMap::new());
+    };
     // The marks first: a row read after them is current unless it was marked (a
     // refresh in between only writes rows that agree with the events).
-    let stale = state.store.ledger_stale_in(&filter).await?;
-    let mut ledgers = state.store.ledger_rows_in(&filter, kinds).await?;
-    let stale: Vec<&Assignment> = frame
+    let stale = state.store.ledger_stale_in(&scope.filter(whole)).await?;
+    let mut ledgers = state
+        .store
+        .ledger_rows_in(&scope.filter(common), kinds)
+        .await?;
+    let longer: Vec<(Uuid, (NaiveDate, NaiveDate))> = needs
+        .iter()
+        .filter(|(_, need)| need.0 < common.0 || need.1 > common.1)
+        .map(|(id, need)| (*id, *need))
+        .collect();
+    if let Some(range) = union_of(longer.iter().map(|(_, need)| *need)) {
+        let ids: Vec<Uuid> = longer.iter().map(|(id, _)| *id).collect();
+        state
+            .store
+            .add_ledger_rows_of(&mut ledgers, &ids, range, kinds)
+            .await?;
+    }
+    let stale: Vec<(&Assignment, (NaiveDate, NaiveDate))> = frame
         .assignments
         .iter()
-        .filter(|a| stale.get(&a.id).is_some_and(|s| s.touches(range)))
+        .filter_map(|a| Some((a, *needs.get(&a.id)?)))
+        .filter(|(a, need)| stale.get(&a.id).is_some_and(|s| s.touches(*need)))
         .collect();
-    if stale.is_empty() {
+    let Some(range) = union_of(stale.iter().map(|(_, need)| *need)) else {
         return Ok(ledgers);
-    }
+    };
     let visits = if stale.len() > STALE_BY_ID {
         // Most of the scope (a ledger still being built): one scoped read.
         load_visits(state, scope, (day_before(range.0), range.1), frame).await?
     } else {
-        let ids: Vec<Uuid> = stale.iter().map(|a| a.id).collect();
+        let pairs: Vec<(Uuid, Uuid)> = stale.iter().map(|(a, _)| (a.id, a.physician_id)).collect();
         let (events, replaced) = tokio::try_join!(
             state
                 .store
-                .ledger_events(&ids, day_before(range.0), range.1),
+                .ledger_events(&pairs, day_before(range.0), range.1),
             state.store.all_replaced_terms(),
         )?;
-        let assignments: HashMap<Uuid, &Assignment> = stale.iter().map(|a| (a.id, *a)).collect();
+        let assignments: HashMap<Uuid, &Assignment> =
+            stale.iter().map(|(a, _)| (a.id, *a)).collect();
         count_visits(
             events.visits,
             &events.anomalies,
@@ -404,16 +427,23 @@ async fn load_ledgers(
             &timezones_of(&frame.sites),
         )
     };
-    for a in stale {
+    for (a, need) in stale {
         ledgers.remove(&a.id);
         let Some((site, program)) = frame.resolve(a) else {
             continue;
         };
         let mine = visits.get(&a.id).map_or(&[][..], Vec::as_slice);
-        let ledger = ledger_of(mine, site.timezone, &program.thresholds).within(range);
+        let ledger = ledger_of(mine, site.timezone, &program.thresholds).within(need);
         ledgers.insert(a.id, ledger);
     }
     Ok(ledgers)
+}
+
+/// The smallest range holding every one of `ranges`.
+fn union_of(
+    ranges: impl Iterator<Item = (NaiveDate, NaiveDate)>,
+) -> Option<(NaiveDate, NaiveDate)> {
+    ranges.reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
 }
 
 /// Day credit of one assignment's visits; with `only`, of those on which that
@@ -925,19 +955,31 @@ pub async fn compliance_report_from(
             }
         }
     }
-    let starts = plans.iter().flat_map(|p| p.periods.iter().map(|r| r.0));
-    let ends = plans.iter().flat_map(|p| p.periods.iter().map(|r| r.1));
-    let range = (
-        starts.min().map_or(month.0, day_before),
-        ends.max().unwrap_or(month.1),
-    );
+    // The local dates each assignment's judgements read: its periods (from the day
+    // before, as a visit may run past midnight into the first), and the whole posting
+    // for a consecutive span (the months that count are judged over it).
+    let mut needs: HashMap<Uuid, (NaiveDate, NaiveDate)> = HashMap::new();
+    for plan in &plans {
+        let spans = plan
+            .requirement
+            .is_consecutive_span()
+            .then(|| plan.assignment.date_range());
+        for (start, end) in plan.periods.iter().copied().chain(spans) {
+            let need = needs
+                .entry(plan.assignment.id)
+                .or_insert((day_before(start), end));
+            *need = (need.0.min(day_before(start)), need.1.max(end));
+        }
+    }
+    let range = union_of(needs.values().copied()).unwrap_or((day_before(month.0), month.1));
     let ledgers = match source {
         DaySource::Ledger => {
             let kinds: BTreeSet<ActivityKind> = plans
                 .iter()
                 .filter_map(|p| p.requirement.activity)
                 .collect();
-            load_ledgers(state, scope, range, &frame, &kinds).await?
+            let common = (day_before(month.0), month.1);
+            load_ledgers(state, scope, common, &needs, &frame, &kinds).await?
         }
         DaySource::Events => {
             let visits = load_visits(state, scope, range, &frame).await?;

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::attempt::{CodeUse, NewEvent, NewVisit, device_values};
 use super::audit::BeginWrite;
-use super::inserts::{ACTIVITIES, ANOMALIES, CODE_USES, DEVICES, EVENTS, Insert, VISITS};
+use super::inserts::{
+    ACTIVITIES, ANOMALIES, CODE_USES, DEVICES, EVENTS, Insert, Placeholders, VISITS,
+};
 use super::statement::{Param, bind_params};
 use super::supervision::NewAnomaly;
 use super::{Db, Store, StoreError, StoreResult, on_pool};
@@ -109,11 +111,15 @@ impl Store {
             return Ok(());
         }
         let tables = batch.tables()?;
+        let style = match self.db() {
+            Db::Sqlite(_) => Placeholders::Anonymous,
+            Db::Postgres(_) => Placeholders::Numbered,
+        };
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             for (insert, rows) in &tables {
                 for chunk in rows.chunks(CHUNK) {
-                    let sql = insert.sql(chunk.len());
+                    let sql = insert.sql_with(chunk.len(), style);
                     bind_params!(sqlx::query(sqlx::AssertSqlSafe(sql)), chunk.iter().flatten())
                         .execute(&mut *tx)
                         .await?;

@@ -14,10 +14,11 @@ use super::assignments::KeyedTermsRow;
 use super::assignments::TERMS_COLUMNS;
 use super::attendance::{VisitAnomaly, VisitRecord, VisitRow};
 use super::audit::BeginWrite;
+use super::inserts::{Insert, Placeholders};
 use super::reports::{
     AssignmentRow, ReportFilter, SCOPED_ASSIGNMENTS, VisitActivity, bind_scope, subtree,
 };
-use super::{Store, StoreError, StoreResult, decode_enum, on_pool, parse_uuid};
+use super::{Db, Store, StoreError, StoreResult, decode_enum, on_pool, parse_uuid};
 use crate::domain::assignment::Assignment;
 use crate::domain::assignment_terms::TermsVersion;
 use crate::domain::credit_ledger::{DayLedger, LedgerEntry};
@@ -90,6 +91,23 @@ pub struct LedgerEvents {
 
 type LedgerRowTuple = (String, String, String, i64, i64, i64, i64, i64, i64, i64);
 
+/// The ledger's insert: [`LEDGER_COLUMNS`] in order.
+const LEDGER_INSERT: Insert = Insert {
+    table: "credit_ledger",
+    columns: &[
+        "assignment_id",
+        "local_date",
+        "activity",
+        "has_day",
+        "credited_minutes",
+        "pending_minutes",
+        "denied_minutes",
+        "credit_half_days",
+        "qualifying_visits",
+        "logged",
+    ],
+};
+
 const LEDGER_COLUMNS: &str = "assignment_id, local_date, activity, has_day, credited_minutes, \
     pending_minutes, denied_minutes, credit_half_days, qualifying_visits, logged";
 
@@ -154,6 +172,19 @@ fn decode_row(
     ))
 }
 
+/// Decodes `rows` into the ledgers of their assignments.
+fn add_rows(ledgers: &mut HashMap<Uuid, DayLedger>, rows: Vec<LedgerRowTuple>) -> StoreResult<()> {
+    for row in rows {
+        let (assignment, date, kind, entry) = decode_row(row)?;
+        ledgers
+            .entry(assignment)
+            .or_default()
+            .entries
+            .insert((date, kind), entry);
+    }
+    Ok(())
+}
+
 /// `$from, $from+1, ...` for `n` values.
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
@@ -186,47 +217,57 @@ fn entry_values(
     )
 }
 
-/// Reads the raw events of `ids` with a local date in `from..=to` on `$conn`: an
-/// async block answering `StoreResult<LedgerEvents>`.
+/// Reads the raw events of the assignments of `pairs` (assignment, its physician)
+/// with a local date in `from..=to` on `$conn`: an async block answering
+/// `StoreResult<LedgerEvents>`. The visits are found through their physician's
+/// index (`visits_physician_date`) and kept when of the assignment: there is no
+/// index by assignment, and one would cost every check-in a page of WAL.
 macro_rules! read_events {
-    ($conn:expr, $ids:expr, $from:expr, $to:expr) => {
+    ($conn:expr, $pairs:expr, $from:expr, $to:expr) => {
         async {
-            let ids: &[Uuid] = $ids;
+            let pairs: &[(Uuid, Uuid)] = $pairs;
             let (from, to): (String, String) = ($from, $to);
             let mut out = LedgerEvents::default();
-            for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                let list = placeholders(3, chunk.len());
+            for chunk in pairs.chunks(IDS_PER_STATEMENT) {
+                let within = format!(
+                    "v.local_date >= $1 AND v.local_date <= $2 AND v.assignment_id IN ({}) \
+                     AND v.physician_id IN ({})",
+                    placeholders(3, chunk.len()),
+                    placeholders(3 + chunk.len(), chunk.len()),
+                );
                 let visits_sql = format!(
                     "SELECT v.id, v.physician_id, v.site_id, v.assignment_id, v.local_date, \
-                     v.checked_in_at, v.checked_out_at, v.status FROM visits v \
-                     WHERE v.local_date >= $1 AND v.local_date <= $2 AND v.assignment_id IN ({list})"
+                     v.checked_in_at, v.checked_out_at, v.status FROM visits v WHERE {within}"
                 );
                 let anomalies_sql = format!(
                     "SELECT a.visit_id, a.kind, a.status FROM anomalies a \
-                     JOIN visits v ON v.id = a.visit_id \
-                     WHERE v.local_date >= $1 AND v.local_date <= $2 AND v.assignment_id IN ({list})"
+                     JOIN visits v ON v.id = a.visit_id WHERE {within}"
                 );
                 let activities_sql = format!(
                     "SELECT ac.visit_id, ac.kind, ac.count FROM activities ac \
-                     JOIN visits v ON v.id = ac.visit_id \
-                     WHERE v.local_date >= $1 AND v.local_date <= $2 AND v.assignment_id IN ({list}) \
+                     JOIN visits v ON v.id = ac.visit_id WHERE {within} \
                      AND NOT EXISTS (SELECT 1 FROM activities n WHERE n.supersedes_id = ac.id)"
                 );
+                let ids = chunk
+                    .iter()
+                    .map(|(assignment, _)| assignment)
+                    .chain(chunk.iter().map(|(_, physician)| physician));
                 let mut q = sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(visits_sql))
                     .bind(from.clone())
                     .bind(to.clone());
-                for id in chunk {
+                for id in ids.clone() {
                     q = q.bind(id.to_string());
                 }
                 let rows: Vec<VisitRow> = q.fetch_all(&mut *$conn).await?;
                 for row in rows {
                     out.visits.push(VisitRecord::try_from(row)?);
                 }
-                let mut q =
-                    sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(anomalies_sql))
-                        .bind(from.clone())
-                        .bind(to.clone());
-                for id in chunk {
+                let mut q = sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(
+                    anomalies_sql,
+                ))
+                .bind(from.clone())
+                .bind(to.clone());
+                for id in ids.clone() {
                     q = q.bind(id.to_string());
                 }
                 for (visit, kind, status) in q.fetch_all(&mut *$conn).await? {
@@ -240,7 +281,7 @@ macro_rules! read_events {
                     sqlx::query_as::<_, (String, String, i64)>(sqlx::AssertSqlSafe(activities_sql))
                         .bind(from.clone())
                         .bind(to.clone());
-                for id in chunk {
+                for id in ids.clone() {
                     q = q.bind(id.to_string());
                 }
                 for (visit, kind, count) in q.fetch_all(&mut *$conn).await? {
@@ -304,26 +345,60 @@ impl Store {
             q.fetch_all(pool).await?
         });
         let mut out: HashMap<Uuid, DayLedger> = HashMap::new();
-        for row in rows {
-            let (assignment, date, kind, entry) = decode_row(row)?;
-            out.entry(assignment)
-                .or_default()
-                .entries
-                .insert((date, kind), entry);
-        }
+        add_rows(&mut out, rows)?;
         Ok(out)
     }
 
-    /// The raw events of `ids` with a local date in `from..=to`.
+    /// Adds to `ledgers` the rows of the assignments `ids` with a local date in
+    /// `from..=to`, over every visit and for the activity filters `kinds` (a row
+    /// already there is replaced by the same row).
+    pub async fn add_ledger_rows_of(
+        &self,
+        ledgers: &mut HashMap<Uuid, DayLedger>,
+        ids: &[Uuid],
+        (from, to): (NaiveDate, NaiveDate),
+        kinds: &BTreeSet<ActivityKind>,
+    ) -> StoreResult<()> {
+        let kind_list = if kinds.is_empty() {
+            "''".to_owned()
+        } else {
+            placeholders(3, kinds.len())
+        };
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT {LEDGER_COLUMNS} FROM credit_ledger \
+                 WHERE assignment_id IN ({}) AND local_date >= $1 AND local_date <= $2 \
+                 AND activity IN ('', {kind_list})",
+                placeholders(3 + kinds.len(), chunk.len()),
+            );
+            let rows: Vec<LedgerRowTuple> = on_pool!(self.db(), pool => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(from.to_string())
+                    .bind(to.to_string());
+                for kind in kinds {
+                    q = q.bind(kind.as_str());
+                }
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                q.fetch_all(pool).await?
+            });
+            add_rows(ledgers, rows)?;
+        }
+        Ok(())
+    }
+
+    /// The raw events of the assignments of `pairs` (assignment, its physician)
+    /// with a local date in `from..=to`.
     pub async fn ledger_events(
         &self,
-        ids: &[Uuid],
+        pairs: &[(Uuid, Uuid)],
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<LedgerEvents> {
         on_pool!(self.db(), pool => {
             let mut conn = pool.acquire().await?;
-            read_events!(conn, ids, from.to_string(), to.to_string()).await
+            read_events!(conn, pairs, from.to_string(), to.to_string()).await
         })
     }
 
@@ -333,13 +408,7 @@ impl Store {
         let rows: Vec<LedgerRowTuple> = on_pool!(self.db(), pool =>
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?);
         let mut out: HashMap<Uuid, DayLedger> = HashMap::new();
-        for row in rows {
-            let (assignment, date, kind, entry) = decode_row(row)?;
-            out.entry(assignment)
-                .or_default()
-                .entries
-                .insert((date, kind), entry);
-        }
+        add_rows(&mut out, rows)?;
         Ok(out)
     }
 
@@ -375,6 +444,10 @@ impl Store {
             (SELECT assignment_id FROM credit_ledger_stale GROUP BY assignment_id \
              ORDER BY assignment_id LIMIT $1) RETURNING assignment_id, local_date";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let style = match self.db() {
+            Db::Sqlite(_) => Placeholders::Anonymous,
+            Db::Postgres(_) => Placeholders::Numbered,
+        };
         // Most ticks find nothing: no write transaction for them.
         let any: Option<(String,)> = on_pool!(self.db(), pool =>
             sqlx::query_as("SELECT assignment_id FROM credit_ledger_stale LIMIT 1")
@@ -494,7 +567,11 @@ impl Store {
                         .push(TermsVersion::try_from(row.terms)?);
                 }
             }
-            let events = read_events!(tx, &ids, from_text, to_text).await?;
+            let pairs: Vec<(Uuid, Uuid)> = assignments
+                .values()
+                .map(|(a, _, _)| (a.id, a.physician_id))
+                .collect();
+            let events = read_events!(tx, &pairs, from_text, to_text).await?;
 
             let mut visits_of: HashMap<Uuid, Vec<VisitRecord>> = HashMap::new();
             let mut assignment_of: HashMap<Uuid, Uuid> = HashMap::new();
@@ -558,11 +635,7 @@ impl Store {
                 }
             }
             for chunk in rows.chunks(ROWS_PER_INSERT) {
-                let values = (0..chunk.len())
-                    .map(|i| format!("({})", placeholders(i * 10 + 1, 10)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let sql = format!("INSERT INTO credit_ledger ({LEDGER_COLUMNS}) VALUES {values}");
+                let sql = LEDGER_INSERT.sql_with(chunk.len(), style);
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (assignment, date, activity, figures) in chunk {
                     q = q.bind(assignment.clone()).bind(date.clone()).bind(activity.clone());
@@ -575,5 +648,15 @@ impl Store {
             tx.commit().await?;
             Ok(stale.len())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_insert_writes_the_columns_the_reads_name() {
+        assert_eq!(LEDGER_INSERT.columns.join(", "), LEDGER_COLUMNS);
     }
 }
