@@ -111,10 +111,7 @@ impl Store {
             return Ok(());
         }
         let tables = batch.tables()?;
-        let style = match self.db() {
-            Db::Sqlite(_) => Placeholders::Anonymous,
-            Db::Postgres(_) => Placeholders::Numbered,
-        };
+        let style = Placeholders::for_many_values(self.db());
         on_pool!(self.db(), pool => {
             let mut tx = pool.begin_write().await?;
             for (insert, rows) in &tables {

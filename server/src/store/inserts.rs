@@ -3,6 +3,8 @@
 //! path's multi-row ones ([`super::bulk`]) are built from the same lists, and bound
 //! from the same values (each row type's `values()`, in this order).
 
+use super::Db;
+
 /// A table and the columns an insert gives, in the order of their values.
 #[derive(Debug, Clone, Copy)]
 pub struct Insert {
@@ -63,6 +65,17 @@ pub enum Placeholders {
     /// (a 1000-row insert of attendance events spent 90 % of a bulk load there);
     /// anonymous ones have no name to look up.
     Anonymous,
+}
+
+impl Placeholders {
+    /// The cheaper style for a statement of many values on `db`: anonymous on
+    /// SQLite, numbered on PostgreSQL (which binds by position and takes no `?`).
+    pub fn for_many_values(db: &Db) -> Placeholders {
+        match db {
+            Db::Sqlite(_) => Placeholders::Anonymous,
+            Db::Postgres(_) => Placeholders::Numbered,
+        }
+    }
 }
 
 /// One attempt, refused or not ([`super::attempt::NewEvent::values`]).

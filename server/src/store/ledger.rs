@@ -18,7 +18,7 @@ use super::inserts::{Insert, Placeholders};
 use super::reports::{
     AssignmentRow, ReportFilter, SCOPED_ASSIGNMENTS, VisitActivity, bind_scope, subtree,
 };
-use super::{Db, Store, StoreError, StoreResult, decode_enum, on_pool, parse_uuid};
+use super::{Store, StoreError, StoreResult, decode_enum, on_pool, parse_uuid};
 use crate::domain::assignment::Assignment;
 use crate::domain::assignment_terms::TermsVersion;
 use crate::domain::credit_ledger::{DayLedger, LedgerEntry};
@@ -444,10 +444,7 @@ impl Store {
             (SELECT assignment_id FROM credit_ledger_stale GROUP BY assignment_id \
              ORDER BY assignment_id LIMIT $1) RETURNING assignment_id, local_date";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let style = match self.db() {
-            Db::Sqlite(_) => Placeholders::Anonymous,
-            Db::Postgres(_) => Placeholders::Numbered,
-        };
+        let style = Placeholders::for_many_values(self.db());
         // Most ticks find nothing: no write transaction for them.
         let any: Option<(String,)> = on_pool!(self.db(), pool =>
             sqlx::query_as("SELECT assignment_id FROM credit_ledger_stale LIMIT 1")
