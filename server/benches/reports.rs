@@ -370,9 +370,9 @@ fn profiling() -> bool {
     std::env::var("XIAXIANG_BENCH_PROFILE").is_ok_and(|v| v == "1")
 }
 
-/// The process's resident memory: (current, peak since the last reset) in KiB, from
-/// `/proc/self/status` (`VmRSS`, `VmHWM`); `None` where there is no such file.
-fn resident_kib() -> Option<(u64, u64)> {
+/// Fields of `/proc/self/status` in KiB, in the order of `names` (`VmRSS:`, ...);
+/// `None` where there is no such file or field.
+fn status_kib<const N: usize>(names: [&str; N]) -> Option<[u64; N]> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| {
         status
@@ -380,17 +380,23 @@ fn resident_kib() -> Option<(u64, u64)> {
             .find_map(|l| l.strip_prefix(name))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
     };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    let mut out = [0; N];
+    for (slot, name) in out.iter_mut().zip(names) {
+        *slot = field(name)?;
+    }
+    Some(out)
+}
+
+/// The process's resident memory: (current, peak since the last reset) in KiB
+/// (`VmRSS`, `VmHWM`).
+fn resident_kib() -> Option<(u64, u64)> {
+    status_kib(["VmRSS:", "VmHWM:"]).map(|[now, peak]| (now, peak))
 }
 
 /// The process's anonymous resident memory (heap and stacks, not the pages of the
-/// database file SQLite maps), in KiB, from `/proc/self/status` (`RssAnon`).
+/// database file SQLite maps), in KiB (`RssAnon`).
 fn anonymous_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("RssAnon:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    status_kib(["RssAnon:"]).map(|[kib]| kib)
 }
 
 /// Samples [`anonymous_kib`] every 2 ms on a thread of its own until dropped; the
