@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """WAL bytes, pages and index entries per attendance attempt on SQLite (issue 24).
 
-Usage: bench/wal-per-attempt.py DB [PAIRS] [BATCH] [DROP_INDEX ...]
+Usage: bench/wal-per-attempt.py DB [PAIRS] [BATCH] [DROP_INDEX_OR_TRIGGER ...]
 
 DB is a database a loadgen run left behind (bench/run-write-path.sh with KEEP=1):
 its tables hold a realistic number of events, visits and physicians. The script
@@ -54,7 +54,8 @@ db.execute("PRAGMA synchronous=FULL")
 db.execute("PRAGMA wal_autocheckpoint=0")
 db.execute("PRAGMA temp_store=MEMORY")
 for name in drops:
-    db.execute(f"DROP INDEX {name}")
+    kind = db.execute("SELECT type FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    db.execute(f"DROP {'TRIGGER' if kind and kind[0] == 'trigger' else 'INDEX'} {name}")
 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 page = db.execute("PRAGMA page_size").fetchone()[0]
 

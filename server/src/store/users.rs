@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::statement::Step;
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid, to_ms,
@@ -313,8 +314,11 @@ impl Store {
     pub async fn session_state(&self, user_id: Uuid) -> StoreResult<Option<SessionState>> {
         const SQL: &str = "SELECT deactivated_at, session_version, must_change_password \
             FROM users WHERE id = $1";
-        let row: Option<(Option<i64>, i64, bool)> = on_pool!(self.db(), pool =>
-            sqlx::query_as(SQL).bind(user_id.to_string()).fetch_optional(pool).await?);
+        // Read on every request whose session the cache does not hold (a physician's
+        // first check-in of the day): on SQLite through the quick readers, with no
+        // hand-over to a pool connection's worker thread.
+        let query = Step::new(SQL, vec![user_id.to_string().into()]);
+        let row: Option<(Option<i64>, i64, bool)> = self.read_first(&query).await?;
         Ok(row.map(
             |(deactivated_at, version, must_change_password)| SessionState {
                 active: deactivated_at.is_none(),
