@@ -287,6 +287,10 @@ mod tests {
             .pragma_query_value(None, "temp_store", |row| row.get(0))
             .expect("pragma");
         assert_eq!(temp_store, 2, "MEMORY: no temporary file per batch");
+        let cache: i64 = writer
+            .pragma_query_value(None, "cache_size", |row| row.get(0))
+            .expect("pragma");
+        assert_eq!(cache, WRITER_CACHE_KIB, "an attempt's pages stay cached");
         let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
     }
 
