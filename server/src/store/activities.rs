@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::audit::BeginWrite;
 use super::inserts::ACTIVITIES;
-use super::statement::{Param, Step, bind_step};
+use super::statement::{Param, Step, bind_step, numbered_marks};
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid,
@@ -124,13 +124,13 @@ impl Store {
     ) -> StoreResult<HashMap<Uuid, Vec<(ActivityKind, u64)>>> {
         let mut out: HashMap<Uuid, Vec<(ActivityKind, u64)>> = HashMap::new();
         for chunk in visit_ids.chunks(ID_CHUNK) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let placeholders = numbered_marks(1, chunk.len());
             // Current = not superseded by a later record.
             let sql = format!(
                 "SELECT a.visit_id, a.kind, a.count FROM activities a WHERE a.visit_id IN ({}) \
                  AND a.count > 0 AND NOT EXISTS \
                  (SELECT 1 FROM activities b WHERE b.supersedes_id = a.id)",
-                placeholders.join(", ")
+                placeholders
             );
             let rows: Vec<(String, String, i64)> = on_pool!(self.db(), pool => {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));

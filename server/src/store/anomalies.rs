@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::attendance::{VisitAnomaly, VisitRecord, VisitRow};
 use super::audit::{AuditTx, BeginWrite, Provenance};
+use super::statement::numbered_marks;
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_opt_uuid,
     parse_uuid, to_ms,
@@ -342,10 +343,10 @@ impl Store {
             return Ok(Vec::new());
         }
         // Only placeholders are generated; the ids themselves are bound.
-        let placeholders: Vec<String> = (1..=visits.len()).map(|i| format!("${i}")).collect();
+        let placeholders = numbered_marks(1, visits.len());
         let sql = format!(
             "SELECT visit_id, kind, status FROM anomalies WHERE visit_id IN ({})",
-            placeholders.join(", ")
+            placeholders
         );
         let rows: Vec<(String, String, String)> = on_pool!(self.db(), pool => {
             let mut query =

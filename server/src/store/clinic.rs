@@ -6,7 +6,7 @@ use mobile_api::ClinicVerdict;
 use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
-use super::statement::bind_step;
+use super::statement::{bind_step, numbered_marks};
 use super::supervision::NewAnomaly;
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 
@@ -115,8 +115,8 @@ impl Store {
             return Ok(Vec::new());
         }
         // Only placeholders are generated; the ids themselves are bound.
-        let placeholders: Vec<String> = (1..=visits.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("{SELECT} WHERE c.visit_id IN ({})", placeholders.join(", "));
+        let placeholders = numbered_marks(1, visits.len());
+        let sql = format!("{SELECT} WHERE c.visit_id IN ({})", placeholders);
         let rows: Vec<Row> = on_pool!(self.db(), pool => {
             let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
             for id in visits {

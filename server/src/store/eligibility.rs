@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::statement::numbered_marks;
 use super::{Store, StoreError, StoreResult, on_pool, parse_uuid, to_ms};
 use crate::domain::eligibility::EligibilityViolation;
 use crate::domain::user::User;
@@ -59,11 +60,11 @@ impl Store {
     ) -> StoreResult<HashMap<Uuid, OverrideRecord>> {
         let mut out = HashMap::new();
         for chunk in assignment_ids.chunks(IDS_PER_QUERY) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let placeholders = numbered_marks(1, chunk.len());
             let sql = format!(
                 "SELECT assignment_id, reason, rules, overridden_by, created_at \
                  FROM assignment_eligibility_overrides WHERE assignment_id IN ({})",
-                placeholders.join(", ")
+                placeholders
             );
             let rows: Vec<(String, String, String, String, i64)> = on_pool!(self.db(), pool => {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));

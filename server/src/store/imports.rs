@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::eligibility::{INSERT_OVERRIDE, OverrideRecord};
+use super::statement::numbered_marks;
 use super::{Store, StoreError, StoreResult, encode_enum, on_pool, parse_uuid, to_ms};
 use crate::domain::assignment::Assignment;
 use crate::domain::jurisdiction::JurisdictionPath;
@@ -107,11 +108,8 @@ impl Store {
     pub async fn users_by_phones(&self, phones: &[Phone]) -> StoreResult<Vec<User>> {
         let mut taken: Vec<String> = Vec::new();
         for chunk in phones.chunks(PHONES_PER_QUERY) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT phone FROM users WHERE phone IN ({})",
-                placeholders.join(", ")
-            );
+            let placeholders = numbered_marks(1, chunk.len());
+            let sql = format!("SELECT phone FROM users WHERE phone IN ({})", placeholders);
             let rows: Vec<(String,)> = on_pool!(self.db(), pool => {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
                 for phone in chunk {

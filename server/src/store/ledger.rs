@@ -18,6 +18,7 @@ use super::inserts::{Insert, Placeholders};
 use super::reports::{
     AssignmentRow, ReportFilter, SCOPED_ASSIGNMENTS, VisitActivity, bind_scope, subtree,
 };
+use super::statement::numbered_marks;
 use super::{Store, StoreError, StoreResult, decode_enum, on_pool, parse_uuid};
 use crate::domain::assignment::Assignment;
 use crate::domain::assignment_terms::TermsVersion;
@@ -185,14 +186,6 @@ fn add_rows(ledgers: &mut HashMap<Uuid, DayLedger>, rows: Vec<LedgerRowTuple>) -
     Ok(())
 }
 
-/// `$from, $from+1, ...` for `n` values.
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The ledger rows of one assignment's entries, as values in column order.
 fn entry_values(
     assignment: Uuid,
@@ -232,8 +225,8 @@ macro_rules! read_events {
                 let within = format!(
                     "v.local_date >= $1 AND v.local_date <= $2 AND v.assignment_id IN ({}) \
                      AND v.physician_id IN ({})",
-                    placeholders(3, chunk.len()),
-                    placeholders(3 + chunk.len(), chunk.len()),
+                    numbered_marks(3, chunk.len()),
+                    numbered_marks(3 + chunk.len(), chunk.len()),
                 );
                 let visits_sql = format!(
                     "SELECT v.id, v.physician_id, v.site_id, v.assignment_id, v.local_date, \
@@ -334,7 +327,7 @@ impl Store {
             if kinds.is_empty() {
                 "''".to_owned()
             } else {
-                placeholders(6, kinds.len())
+                numbered_marks(6, kinds.len())
             }
         );
         let rows: Vec<LedgerRowTuple> = on_pool!(self.db(), pool => {
@@ -362,14 +355,14 @@ impl Store {
         let kind_list = if kinds.is_empty() {
             "''".to_owned()
         } else {
-            placeholders(3, kinds.len())
+            numbered_marks(3, kinds.len())
         };
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT {LEDGER_COLUMNS} FROM credit_ledger \
                  WHERE assignment_id IN ({}) AND local_date >= $1 AND local_date <= $2 \
                  AND activity IN ('', {kind_list})",
-                placeholders(3 + kinds.len(), chunk.len()),
+                numbered_marks(3 + kinds.len(), chunk.len()),
             );
             let rows: Vec<LedgerRowTuple> = on_pool!(self.db(), pool => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -511,7 +504,7 @@ impl Store {
             let mut assignments: HashMap<Uuid, (Assignment, Tz, Thresholds)> = HashMap::new();
             let mut replaced: HashMap<Uuid, Vec<TermsVersion>> = HashMap::new();
             for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                let list = placeholders(1, chunk.len());
+                let list = numbered_marks(1, chunk.len());
                 let sql = format!(
                     "SELECT a.id, a.physician_id, a.site_id, a.program_id, a.mode, a.start_date, \
                      a.end_date, a.window_start, a.window_end, a.created_at \

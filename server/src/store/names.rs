@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 
+use super::statement::numbered_marks;
 use super::{Store, StoreResult, on_pool, parse_uuid};
 use crate::domain::anomaly_text::Names;
 
@@ -32,10 +33,10 @@ impl Store {
         let mut out = HashMap::with_capacity(unique.len());
         for chunk in unique.chunks(CHUNK) {
             // Only the table name (a constant) and placeholders are formatted in.
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let placeholders = numbered_marks(1, chunk.len());
             let sql = format!(
                 "SELECT id, name FROM {table} WHERE id IN ({})",
-                placeholders.join(", ")
+                placeholders
             );
             let rows: Vec<(String, String)> = on_pool!(self.db(), pool => {
                 let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));

@@ -7,7 +7,7 @@ use mobile_api::{SampledPhoto, ScanPhotoReview};
 use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance, audited_write};
-use super::statement::bind_step;
+use super::statement::{bind_step, numbered_marks};
 use super::supervision::NewAnomaly;
 use super::{
     Store, StoreError, StoreResult, decode_enum, encode_enum, from_ms, on_pool, parse_uuid, to_ms,
@@ -299,11 +299,10 @@ impl Store {
             return Ok(Default::default());
         }
         // Only placeholders are generated; the ids themselves are bound.
-        let placeholders: Vec<String> = (1..=visits.len()).map(|i| format!("${i}")).collect();
+        let ids = numbered_marks(1, visits.len());
         // A visit's scans: its check-in and check-out events (through the visit's row
         // and the primary key) and the presence scans naming it (the only events
         // indexed by visit); refused attempts name no visit.
-        let ids = placeholders.join(", ");
         let sql = format!(
             "SELECT visit_id, MAX(offline), MAX(kiosk) FROM ( \
              SELECT v.id AS visit_id, CASE WHEN e.offline THEN 1 ELSE 0 END AS offline, \

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::attendance::{VisitAnomaly, VisitRecord, VisitRow};
 use super::audit::{Provenance, audited_write};
+use super::statement::numbered_marks;
 use super::{
     Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_opt_uuid, parse_uuid,
     to_ms,
@@ -441,14 +442,14 @@ impl Store {
             return Ok(Vec::new());
         }
         // Only placeholders are generated; the ids themselves are bound.
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let placeholders = numbered_marks(1, ids.len());
         let sql = format!(
             "SELECT o.id, o.name, o.kind, o.timezone, o.jurisdiction_code, \
              j.name AS jurisdiction_name, j.level AS jurisdiction_level, \
              j.path AS jurisdiction_path \
              FROM organizations o JOIN jurisdictions j ON j.code = o.jurisdiction_code \
              WHERE o.id IN ({})",
-            placeholders.join(", ")
+            placeholders
         );
         let rows: Vec<SiteRow> = on_pool!(self.db(), pool => {
             let mut query = sqlx::query_as::<_, SiteRow>(sqlx::AssertSqlSafe(sql));

@@ -10,6 +10,15 @@ use uuid::Uuid;
 use super::columns::FromColumns;
 use super::{StoreResult, to_ms};
 
+/// The numbered marks `$from, $from+1, ...` of `n` values bound one by one (an `IN`
+/// list); only marks are formatted into a statement, never the values.
+pub fn numbered_marks(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A value bound to a statement. Each variant keeps its type when null (PostgreSQL
 /// types its parameters).
 #[derive(Debug, Clone, PartialEq)]
@@ -177,5 +186,17 @@ impl ToSql for Param {
             Param::Real(v) => v.to_sql(),
             Param::Bool(v) => v.to_sql(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered_marks;
+
+    #[test]
+    fn numbered_marks_count_on_from_their_first_position() {
+        assert_eq!(numbered_marks(1, 3), "$1, $2, $3");
+        assert_eq!(numbered_marks(6, 2), "$6, $7");
+        assert_eq!(numbered_marks(4, 0), "");
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::audit::{AuditTx, BeginWrite, Provenance};
 use super::inserts::ANOMALIES;
-use super::statement::{Param, Step, bind_step};
+use super::statement::{Param, Step, bind_step, numbered_marks};
 use super::{Store, StoreError, StoreResult, decode_enum, from_ms, on_pool, parse_uuid, to_ms};
 use crate::domain::anomaly::AnomalyKind;
 
@@ -479,10 +479,10 @@ impl Store {
     pub async fn claimed_among(&self, job: &str, keys: &[String]) -> StoreResult<HashSet<String>> {
         let mut claimed = HashSet::new();
         for chunk in keys.chunks(500) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let marks = numbered_marks(2, chunk.len());
             let sql = format!(
                 "SELECT run_key FROM job_runs WHERE job = $1 AND run_key IN ({})",
-                marks.join(", ")
+                marks
             );
             let rows: Vec<(String,)> = on_pool!(self.db(), pool => {
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(job);
