@@ -281,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn the_writer_keeps_its_savepoint_journal_in_memory() {
+    fn the_writer_keeps_its_savepoint_journal_and_its_pages_in_memory() {
         let (path, _wal, writer) = database_with_a_full_wal();
         let temp_store: i64 = writer
             .pragma_query_value(None, "temp_store", |row| row.get(0))
