@@ -35,7 +35,10 @@
 //!   `statistics`, `record`; default all;
 //! - `XIAXIANG_BENCH_SEED_ONLY=1`: seed what is not seeded yet, time nothing;
 //! - `XIAXIANG_BENCH_JUDGE=1`: judge requirement periods weekly while seeding, as the
-//!   service path does (by default the first tick after seeding judges them).
+//!   service path does (by default the first tick after seeding judges them);
+//! - `XIAXIANG_BENCH_VERIFY=1`: after the timings, the province's compliance reports
+//!   for the month, its quarter and its half year from the ledger must equal those
+//!   from the raw events, row for row and figure for figure (else the bench fails).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -644,7 +647,41 @@ async fn run_reports(target: &Target, runs: usize) -> anyhow::Result<()> {
             );
         }
     }
+    if flag("XIAXIANG_BENCH_VERIFY", false) {
+        verify_compliance(&state, &ReportScope::jurisdiction(province), &target.label).await?;
+    }
     state.store.close().await;
+    Ok(())
+}
+
+/// Fails unless the compliance reports from the ledger equal those from the raw
+/// events (every row and figure; the time generated aside).
+async fn verify_compliance(
+    state: &xiaxiang_server::state::AppState,
+    scope: &ReportScope,
+    label: &str,
+) -> anyhow::Result<()> {
+    for period in [MONTH, "2026-Q1", "2026-H1"] {
+        let started = Instant::now();
+        let ledger = compliance_report(state, scope, period).await?;
+        let events = compliance_report_from(state, scope, period, DaySource::Events).await?;
+        if let Some((a, b)) = ledger.rows.iter().zip(&events.rows).find(|(a, b)| a != b) {
+            anyhow::bail!(
+                "{label} {period}: the ledger's row {a:?} differs from the events' {b:?}"
+            );
+        }
+        anyhow::ensure!(
+            ledger.rows.len() == events.rows.len() && ledger.totals == events.totals,
+            "{label} {period}: {} rows from the ledger, {} from the events",
+            ledger.rows.len(),
+            events.rows.len()
+        );
+        println!(
+            "{label:<18} verified {period}: {} rows from the ledger equal the events' ({:.1} s)",
+            ledger.rows.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }
 

@@ -491,5 +491,10 @@ async fn the_credit_ledger_of_a_seeded_province_agrees_with_its_events() {
         kept == recomputed,
         "the refreshed ledger differs from a recomputation"
     );
+    assert_eq!(
+        state.store.ledger_month_sums_all().await.expect("months"),
+        xiaxiang_server::domain::credit_ledger::month_sums_of(&recomputed),
+        "the month sums differ from the day rows"
+    );
     state.store.close().await;
 }

@@ -11,10 +11,42 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Days, Months, NaiveDate};
 
-use super::crediting::DayCreditSummary;
+use super::crediting::{DayCredit, DayCreditSummary};
 use super::requirements::ActivityKind;
+
+/// One month of an assignment's ledger over every visit, summed where it is stored:
+/// each day's half-days in two bits (day 1 in the lowest two) and the month's
+/// qualifying visits. It is all a judgement reads of a month it sums whole: the
+/// half-days of each day (the working-day calendar picks days), the visits as a
+/// total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthSums {
+    pub half_days_by_day: u64,
+    pub qualifying_visits: u64,
+}
+
+/// The month sums of every assignment's ledger, by assignment and the month's first
+/// day (what `credit_ledger_months` must hold for `ledgers`' rows).
+pub fn month_sums_of(
+    ledgers: &std::collections::HashMap<uuid::Uuid, DayLedger>,
+) -> BTreeMap<(uuid::Uuid, NaiveDate), MonthSums> {
+    ledgers
+        .iter()
+        .flat_map(|(id, ledger)| {
+            ledger
+                .month_sums()
+                .into_iter()
+                .map(move |(first, sums)| ((*id, first), sums))
+        })
+        .collect()
+}
+
+/// Month sums whose two bits for a day hold more than two half-days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the month sums of {0} give a day more than two half-days")]
+pub struct InvalidMonthSums(pub NaiveDate);
 
 /// One ledger row's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -93,6 +125,65 @@ impl DayLedger {
             .collect()
     }
 
+    /// The sums of the entries over every visit, by the month's first day (what
+    /// `credit_ledger_months` keeps of the rows).
+    pub fn month_sums(&self) -> BTreeMap<NaiveDate, MonthSums> {
+        let mut out: BTreeMap<NaiveDate, MonthSums> = BTreeMap::new();
+        for ((date, _), entry) in self.entries.iter().filter(|((_, f), _)| f.is_none()) {
+            let sums = out.entry(date.with_day(1).unwrap_or(*date)).or_default();
+            let day = entry.day.unwrap_or_default();
+            sums.half_days_by_day |= u64::from(day.credit.half_days()) << (2 * date.day0());
+            sums.qualifying_visits += u64::from(day.qualifying_visits);
+        }
+        out
+    }
+
+    /// Replaces the entries over every visit of the month starting `first` with
+    /// entries standing for `sums`: each day with credit gets its half-days, the
+    /// first day carries the month's qualifying visits. Any sum over the whole month
+    /// (what [`Tally`](super::requirements::Tally) takes of a period holding it) is
+    /// the stored days' sum; a range cutting the month is not, so a reader keeps
+    /// such months as days (see [`months_to_sum`]).
+    pub fn add_month(&mut self, first: NaiveDate, sums: MonthSums) -> Result<(), InvalidMonthSums> {
+        let next = first
+            .checked_add_months(Months::new(1))
+            .ok_or(InvalidMonthSums(first))?;
+        self.entries
+            .retain(|(date, filter), _| filter.is_some() || *date < first || *date >= next);
+        let mut visits_left =
+            u32::try_from(sums.qualifying_visits).map_err(|_| InvalidMonthSums(first))?;
+        let mut date = first;
+        let mut bits = sums.half_days_by_day;
+        while date < next {
+            let credit =
+                DayCredit::from_half_days((bits & 3) as u32).ok_or(InvalidMonthSums(first))?;
+            if credit != DayCredit::None || date == first {
+                let day = DayCreditSummary {
+                    credit,
+                    qualifying_visits: std::mem::take(&mut visits_left),
+                    ..DayCreditSummary::default()
+                };
+                if credit != DayCredit::None || day.qualifying_visits > 0 {
+                    self.entries.insert(
+                        (date, None),
+                        LedgerEntry {
+                            day: Some(day),
+                            logged: 0,
+                        },
+                    );
+                }
+            }
+            bits >>= 2;
+            date = date
+                .checked_add_days(Days::new(1))
+                .ok_or(InvalidMonthSums(first))?;
+        }
+        if bits != 0 {
+            return Err(InvalidMonthSums(first));
+        }
+        Ok(())
+    }
+
     /// The entries of the dates `from..=to`.
     pub fn within(mut self, (from, to): (NaiveDate, NaiveDate)) -> DayLedger {
         self.entries
@@ -110,6 +201,58 @@ impl DayLedger {
             .take_while(move |((d, _), _)| *d == date)
             .map(|((_, filter), entry)| (*filter, entry))
     }
+}
+
+/// How to read an assignment's ledger over every visit for judgements that sum
+/// it over `ranges` (each period summed as a whole): the whole months inside them
+/// that no range cuts and that hold no date of `read` (the dates read as days
+/// anyway) as [`MonthSums`], by their first day; the other dates of `ranges`
+/// outside `read` as days, merged into ranges.
+pub fn months_to_sum(
+    ranges: &[(NaiveDate, NaiveDate)],
+    read: (NaiveDate, NaiveDate),
+) -> (Vec<NaiveDate>, Vec<(NaiveDate, NaiveDate)>) {
+    let mut months = Vec::new();
+    let mut dates = Vec::new();
+    let (Some(first), Some(last)) = (
+        ranges.iter().map(|r| r.0).min(),
+        ranges.iter().map(|r| r.1).max(),
+    ) else {
+        return (months, Vec::new());
+    };
+    let in_ranges = |date: NaiveDate| ranges.iter().any(|r| r.0 <= date && date <= r.1);
+    let outside_read = |date: &NaiveDate| *date < read.0 || *date > read.1;
+    let mut month = first.with_day(1).unwrap_or(first);
+    while month <= last {
+        let Some(next) = month.checked_add_months(Months::new(1)) else {
+            break;
+        };
+        let end = next.pred_opt().unwrap_or(month);
+        let whole = ranges
+            .iter()
+            .all(|r| (r.0 <= month && end <= r.1) || r.1 < month || end < r.0);
+        let touched = ranges.iter().any(|r| r.0 <= end && month <= r.1);
+        if whole && touched && (end < read.0 || month > read.1) {
+            months.push(month);
+        } else {
+            dates.extend(
+                month
+                    .iter_days()
+                    .take_while(|d| *d <= end)
+                    .filter(|d| in_ranges(*d))
+                    .filter(outside_read),
+            );
+        }
+        month = next;
+    }
+    let mut merged: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for date in dates {
+        match merged.last_mut() {
+            Some(run) if run.1.succ_opt() == Some(date) => run.1 = date,
+            _ => merged.push((date, date)),
+        }
+    }
+    (months, merged)
 }
 
 #[cfg(test)]
@@ -157,5 +300,115 @@ mod tests {
         let clipped = ledger.within((date(3), date(3)));
         assert_eq!(clipped.days(None).len(), 1);
         assert_eq!(clipped.counts(ActivityKind::Outpatient).len(), 1);
+    }
+
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    /// A pseudo-random year of day credit: some days none, half or full, a few
+    /// with visits but no credit recorded as zero.
+    fn a_year_of_days() -> BTreeMap<NaiveDate, DayCreditSummary> {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut days = BTreeMap::new();
+        for date in ymd(2026, 1, 1).iter_days().take(365) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let half_days = (state % 4).min(2) as u32;
+            if state.is_multiple_of(5) {
+                continue;
+            }
+            days.insert(
+                date,
+                DayCreditSummary {
+                    credited_minutes: i64::from(half_days) * 200,
+                    credit: DayCredit::from_half_days(half_days).unwrap_or_default(),
+                    qualifying_visits: half_days.min(1) + u32::from(state.is_multiple_of(7)),
+                    ..DayCreditSummary::default()
+                },
+            );
+        }
+        days
+    }
+
+    #[test]
+    fn month_sums_stand_for_their_days_in_any_sum_over_whole_months() {
+        use crate::domain::requirements::Tally;
+        use crate::domain::workdays::HolidayCalendar;
+
+        let days = a_year_of_days();
+        let mut ledger = DayLedger::build(days.clone(), []);
+        let sums = ledger.month_sums();
+        assert_eq!(sums.len(), 12);
+        for month in 2..=11 {
+            let first = ymd(2026, month, 1);
+            ledger
+                .add_month(first, sums[&first])
+                .expect("sums of real days");
+        }
+        assert_eq!(ledger.month_sums(), sums, "the entries keep their sums");
+        let summed = ledger.days(None);
+        assert_ne!(summed, days, "the months are entries standing for sums");
+        let calendar = HolidayCalendar::default();
+        // Every period made of whole months, and ones cut inside the months kept as
+        // days (January, December).
+        for period in [
+            (ymd(2026, 2, 1), ymd(2026, 2, 28)),
+            (ymd(2026, 1, 10), ymd(2026, 12, 20)),
+            (ymd(2026, 4, 1), ymd(2026, 9, 30)),
+            (ymd(2026, 1, 1), ymd(2026, 3, 31)),
+        ] {
+            let tally = |d: &BTreeMap<NaiveDate, DayCreditSummary>| {
+                Tally::from_days(d, period).on_calendar(d, period, &calendar)
+            };
+            assert_eq!(tally(&summed), tally(&days), "{period:?}");
+        }
+    }
+
+    #[test]
+    fn month_sums_with_a_day_of_three_half_days_are_refused() {
+        let mut ledger = DayLedger::default();
+        let bad = MonthSums {
+            half_days_by_day: 0b11 << 4,
+            qualifying_visits: 1,
+        };
+        assert_eq!(
+            ledger.add_month(ymd(2026, 2, 1), bad),
+            Err(InvalidMonthSums(ymd(2026, 2, 1)))
+        );
+        // Bits past the month's last day are refused too.
+        let past = MonthSums {
+            half_days_by_day: 1 << (2 * 29),
+            qualifying_visits: 0,
+        };
+        assert!(ledger.add_month(ymd(2026, 2, 1), past).is_err());
+    }
+
+    #[test]
+    fn only_whole_months_no_range_cuts_and_outside_the_days_read_are_summed() {
+        // A posting from 15 January to 20 September, reported for April: the
+        // posting's inner months but April are summed, its ends read as days.
+        let posting = (ymd(2026, 1, 15), ymd(2026, 9, 20));
+        let april = (ymd(2026, 4, 1), ymd(2026, 4, 30));
+        let (months, days) = months_to_sum(&[posting, april], april);
+        assert_eq!(months, [2, 3, 5, 6, 7, 8].map(|m| ymd(2026, m, 1)).to_vec());
+        assert_eq!(
+            days,
+            vec![
+                (ymd(2026, 1, 15), ymd(2026, 1, 31)),
+                (ymd(2026, 9, 1), ymd(2026, 9, 20)),
+            ]
+        );
+        // A fortnight reaching back into March cuts March: read as days.
+        let fortnight = (ymd(2026, 3, 23), ymd(2026, 4, 5));
+        let (months, days) = months_to_sum(&[posting, april, fortnight], april);
+        assert_eq!(months, [2, 5, 6, 7, 8].map(|m| ymd(2026, m, 1)).to_vec());
+        assert!(days.contains(&(ymd(2026, 3, 1), ymd(2026, 3, 31))));
+        // A fortnight alone: nothing to sum.
+        let (months, days) = months_to_sum(&[fortnight], april);
+        assert!(months.is_empty());
+        assert_eq!(days, vec![(ymd(2026, 3, 23), ymd(2026, 3, 31))]);
+        assert_eq!(months_to_sum(&[], april), (Vec::new(), Vec::new()));
     }
 }

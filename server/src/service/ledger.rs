@@ -20,6 +20,12 @@
 //!   (deleting them), reads their events, recomputes the marked days (all days for a
 //!   whole-assignment mark) and writes them, in one transaction: a change committed
 //!   after the marks were taken leaves a mark of its own for the next refresh.
+//! - Beside the day rows over every visit, their month sums (`credit_ledger_months`,
+//!   migration `202612110101_credit_ledger_months`: each day's half-days in two bits
+//!   and the month's qualifying visits) are redone by the same transaction for the
+//!   months of the marked days. A report reads a month it sums whole (a posting, a
+//!   quarter, a year) as one row ([`crate::domain::credit_ledger::months_to_sum`]);
+//!   the marks cover them as they cover the days.
 //! - The figures are those of [`crate::domain::crediting::credit_by_day`] over the
 //!   visits the reports count (`service::reports::ledger_of_source`): the same code
 //!   computes a stale assignment in the report and its rows in the refresh.

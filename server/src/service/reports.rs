@@ -3,7 +3,7 @@
 //! few set-based queries, applies the crediting rules of [`crate::service::visits`] and
 //! [`crediting::credit_by_day`], and aggregates in memory.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{Datelike, Days, NaiveDate};
 use chrono_tz::Tz;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::domain::access::{Actor, Role, Scope};
 use crate::domain::assignment::Assignment;
 use crate::domain::assignment_terms::{TermsVersion, window_on};
-use crate::domain::credit_ledger::DayLedger;
+use crate::domain::credit_ledger::{self, DayLedger};
 use crate::domain::crediting::{self, CreditState, DayCreditSummary, Thresholds, VisitSpan};
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionCode, JurisdictionPath, Level};
 use crate::domain::organization::DEFAULT_TIMEZONE;
@@ -360,21 +360,93 @@ async fn load_visits(
 /// province's tests take both ways).
 const STALE_BY_ID: usize = if cfg!(test) { 8 } else { 400 };
 
+/// The local dates of an assignment's ledger a report judges: the periods summed
+/// over every visit (`spans`, each summed as a whole), and as ranges from the day
+/// before each period (a visit may run past midnight into its first day) over every
+/// visit (`days`) and over the visits with an activity (`activity_days`, the periods
+/// of its activity requirements only).
+#[derive(Debug, Default)]
+struct LedgerNeeds {
+    spans: HashMap<Uuid, Vec<(NaiveDate, NaiveDate)>>,
+    days: HashMap<Uuid, (NaiveDate, NaiveDate)>,
+    activity_days: HashMap<Uuid, (NaiveDate, NaiveDate)>,
+}
+
+impl LedgerNeeds {
+    /// Notes that `assignment` is judged over `period`, with its activity rows too
+    /// when `with_activity`.
+    fn add(&mut self, assignment: Uuid, period: (NaiveDate, NaiveDate), with_activity: bool) {
+        self.spans.entry(assignment).or_default().push(period);
+        let range = (day_before(period.0), period.1);
+        let widen = |need: &mut (NaiveDate, NaiveDate)| {
+            *need = (need.0.min(range.0), need.1.max(range.1));
+        };
+        widen(self.days.entry(assignment).or_insert(range));
+        if with_activity {
+            widen(self.activity_days.entry(assignment).or_insert(range));
+        }
+    }
+
+    /// What to read beyond the report's `month` (read whole for every assignment):
+    /// per assignment, the whole months of its spans to read as sums and the other
+    /// dates as days, both over every visit (see [`credit_ledger::months_to_sum`]),
+    /// and the dates of its activity rows.
+    fn beyond(&self, month: (NaiveDate, NaiveDate)) -> ReadsBeyond {
+        let mut reads = ReadsBeyond::default();
+        for (id, spans) in &self.spans {
+            let (months, days) = credit_ledger::months_to_sum(spans, month);
+            reads
+                .days
+                .extend(days.into_iter().map(|range| (*id, range)));
+            for first in months {
+                let last = first
+                    .checked_add_months(chrono::Months::new(1))
+                    .and_then(|next| next.pred_opt())
+                    .unwrap_or(first);
+                match reads.month_sums.last_mut() {
+                    Some((run_id, run)) if run_id == id && run.1.succ_opt() == Some(first) => {
+                        run.1 = last;
+                    }
+                    _ => reads.month_sums.push((*id, (first, last))),
+                }
+            }
+        }
+        reads.activity_days = self
+            .activity_days
+            .iter()
+            .filter(|(_, need)| need.0 < day_before(month.0) || need.1 > month.1)
+            .map(|(id, need)| (*id, *need))
+            .collect();
+        reads
+    }
+}
+
+/// The ledger reads of a report beyond its month, as (assignment, local dates).
+#[derive(Debug, Default)]
+struct ReadsBeyond {
+    month_sums: Vec<(Uuid, (NaiveDate, NaiveDate))>,
+    days: Vec<(Uuid, (NaiveDate, NaiveDate))>,
+    activity_days: Vec<(Uuid, (NaiveDate, NaiveDate))>,
+}
+
 /// The ledgers of the frame's assignments, each over the local dates it `needs`
-/// (an assignment not named needs none): the stored rows of the scope over
-/// `common` (every assignment's rows of the report's month), those of the
-/// assignments needing more (a quarter, a year, the whole posting) over their own
-/// range, and for an assignment with a stale mark in its range its raw events
-/// (visits from the day before), credited as the ledger would be.
+/// (an assignment not named needs none): the stored rows of the scope over the
+/// report's `month` and the day before (every assignment's), those of the
+/// assignments needing more (a quarter, a year, the whole posting) beyond it — the
+/// whole months their periods sum as one stored row a month (`credit_ledger_months`),
+/// the other dates as day rows, and the activities' rows only where an activity
+/// requirement's period reaches past the month — and for an assignment with a stale
+/// mark in its range its raw events (visits from the day before), credited as the
+/// ledger would be.
 async fn load_ledgers(
     state: &AppState,
     scope: &ReportScope,
-    common: (NaiveDate, NaiveDate),
-    needs: &HashMap<Uuid, (NaiveDate, NaiveDate)>,
+    month: (NaiveDate, NaiveDate),
+    needs: &LedgerNeeds,
     frame: &Frame,
     kinds: &BTreeSet<ActivityKind>,
 ) -> ApiResult<HashMap<Uuid, DayLedger>> {
-    let Some(whole) = union_of(needs.values().copied()) else {
+    let Some(whole) = union_of(needs.days.values().copied()) else {
         return Ok(HashMap::new());
     };
     // The marks first: a row read after them is current unless it was marked (a
@@ -382,26 +454,36 @@ async fn load_ledgers(
     let stale = state.store.ledger_stale_in(&scope.filter(whole)).await?;
     let mut ledgers = state
         .store
-        .ledger_rows_in(&scope.filter(common), kinds)
+        .ledger_rows_in(&scope.filter((day_before(month.0), month.1)), kinds)
         .await?;
-    let longer: Vec<(Uuid, (NaiveDate, NaiveDate))> = needs
-        .iter()
-        .filter(|(_, need)| need.0 < common.0 || need.1 > common.1)
-        .map(|(id, need)| (*id, *need))
-        .collect();
-    if let Some(range) = union_of(longer.iter().map(|(_, need)| *need)) {
-        let ids: Vec<Uuid> = longer.iter().map(|(id, _)| *id).collect();
-        state
-            .store
-            .add_ledger_rows_of(&mut ledgers, &ids, range, kinds)
-            .await?;
-    }
     let stale: Vec<(&Assignment, (NaiveDate, NaiveDate))> = frame
         .assignments
         .iter()
-        .filter_map(|a| Some((a, *needs.get(&a.id)?)))
+        .filter_map(|a| Some((a, *needs.days.get(&a.id)?)))
         .filter(|(a, need)| stale.get(&a.id).is_some_and(|s| s.touches(*need)))
         .collect();
+    let recomputed: HashSet<Uuid> = stale.iter().map(|(a, _)| a.id).collect();
+    let mut beyond = needs.beyond(month);
+    for reads in [
+        &mut beyond.month_sums,
+        &mut beyond.days,
+        &mut beyond.activity_days,
+    ] {
+        reads.retain(|(id, _)| !recomputed.contains(id));
+    }
+    // After the month's rows: a month of sums replaces the day before the month.
+    state
+        .store
+        .add_ledger_month_sums(&mut ledgers, &beyond.month_sums)
+        .await?;
+    state
+        .store
+        .add_ledger_rows_over(&mut ledgers, &beyond.days, true, &BTreeSet::new())
+        .await?;
+    state
+        .store
+        .add_ledger_rows_over(&mut ledgers, &beyond.activity_days, false, kinds)
+        .await?;
     let Some(range) = union_of(stale.iter().map(|(_, need)| *need)) else {
         return Ok(ledgers);
     };
@@ -957,29 +1039,26 @@ pub async fn compliance_report_from(
     }
     // The local dates each assignment's judgements read: its periods (from the day
     // before, as a visit may run past midnight into the first), and the whole posting
-    // for a consecutive span (the months that count are judged over it).
-    let mut needs: HashMap<Uuid, (NaiveDate, NaiveDate)> = HashMap::new();
+    // for a consecutive span (the months that count are judged over it; a span counts
+    // any credited day, so it reads the rows over every visit only).
+    let mut needs = LedgerNeeds::default();
     for plan in &plans {
-        let spans = plan
-            .requirement
-            .is_consecutive_span()
-            .then(|| plan.assignment.date_range());
-        for (start, end) in plan.periods.iter().copied().chain(spans) {
-            let need = needs
-                .entry(plan.assignment.id)
-                .or_insert((day_before(start), end));
-            *need = (need.0.min(day_before(start)), need.1.max(end));
+        let with_activity = plan.requirement.activity.is_some();
+        for &period in &plan.periods {
+            needs.add(plan.assignment.id, period, with_activity);
+        }
+        if plan.requirement.is_consecutive_span() {
+            needs.add(plan.assignment.id, plan.assignment.date_range(), false);
         }
     }
-    let range = union_of(needs.values().copied()).unwrap_or((day_before(month.0), month.1));
+    let range = union_of(needs.days.values().copied()).unwrap_or((day_before(month.0), month.1));
     let ledgers = match source {
         DaySource::Ledger => {
             let kinds: BTreeSet<ActivityKind> = plans
                 .iter()
                 .filter_map(|p| p.requirement.activity)
                 .collect();
-            let common = (day_before(month.0), month.1);
-            load_ledgers(state, scope, common, &needs, &frame, &kinds).await?
+            load_ledgers(state, scope, month, &needs, &frame, &kinds).await?
         }
         DaySource::Events => {
             let visits = load_visits(state, scope, range, &frame).await?;
@@ -1634,4 +1713,57 @@ async fn build_service_record(
         generated_at: state.now(),
     };
     Ok((record, workload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ymd(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_posting_beyond_the_month_is_read_as_month_sums_and_its_cut_months_as_days() {
+        let april = (ymd(4, 1), ymd(4, 30));
+        let span = Uuid::from_u128(1);
+        let fortnightly = Uuid::from_u128(2);
+        let mut needs = LedgerNeeds::default();
+        // A consecutive span over the posting, and weeks of April.
+        needs.add(span, (ymd(1, 15), ymd(9, 20)), false);
+        needs.add(span, (ymd(4, 6), ymd(4, 12)), false);
+        // An activity counted by the fortnight reaching back into March, in a
+        // posting's span too: March is cut, so read as days.
+        needs.add(fortnightly, (ymd(1, 1), ymd(12, 31)), false);
+        needs.add(fortnightly, (ymd(3, 23), ymd(4, 5)), true);
+
+        let reads = needs.beyond(april);
+        let of =
+            |reads: &[(Uuid, (NaiveDate, NaiveDate))], id: Uuid| -> Vec<(NaiveDate, NaiveDate)> {
+                reads
+                    .iter()
+                    .filter(|(i, _)| *i == id)
+                    .map(|(_, r)| *r)
+                    .collect()
+            };
+        assert_eq!(
+            of(&reads.month_sums, span),
+            vec![(ymd(2, 1), ymd(3, 31)), (ymd(5, 1), ymd(8, 31))]
+        );
+        assert_eq!(
+            of(&reads.days, span),
+            vec![(ymd(1, 15), ymd(1, 31)), (ymd(9, 1), ymd(9, 20))]
+        );
+        assert_eq!(
+            of(&reads.month_sums, fortnightly),
+            vec![(ymd(1, 1), ymd(2, 28)), (ymd(5, 1), ymd(12, 31))]
+        );
+        assert_eq!(of(&reads.days, fortnightly), vec![(ymd(3, 1), ymd(3, 31))]);
+        // Activity rows from the day before the fortnight; none for the span.
+        assert_eq!(
+            of(&reads.activity_days, fortnightly),
+            vec![(ymd(3, 22), ymd(4, 5))]
+        );
+        assert!(of(&reads.activity_days, span).is_empty());
+    }
 }

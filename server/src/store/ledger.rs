@@ -22,13 +22,29 @@ use super::statement::numbered_marks;
 use super::{Store, StoreError, StoreResult, decode_enum, on_pool, parse_uuid};
 use crate::domain::assignment::Assignment;
 use crate::domain::assignment_terms::TermsVersion;
-use crate::domain::credit_ledger::{DayLedger, LedgerEntry};
+use crate::domain::credit_ledger::{DayLedger, LedgerEntry, MonthSums};
 use crate::domain::crediting::{DayCredit, DayCreditSummary, Thresholds};
 use crate::domain::organization::parse_timezone;
 use crate::domain::requirements::ActivityKind;
 
 /// The most assignments one statement names (their ids are bound one by one).
 const IDS_PER_STATEMENT: usize = 400;
+/// The most (assignment, from, to) ranges one statement names (three values each).
+const RANGES_PER_STATEMENT: usize = 300;
+/// How a ledger row `l` is of a range `r` of [`ranges_table`].
+const RANGE_JOIN: &str =
+    "l.assignment_id = r.column1 AND l.local_date >= r.column2 AND l.local_date <= r.column3";
+
+/// A table `r` of `n` (assignment, from, to) rows bound from `$1` on, its columns
+/// `column1` to `column3` (the names SQLite and PostgreSQL both give a `VALUES`
+/// list's columns). Joined first, each row seeks its assignment's rows by the key.
+fn ranges_table(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| format!("({})", numbered_marks(3 * i + 1, 3)))
+        .collect();
+    format!("(VALUES {}) AS r", rows.join(", "))
+}
+
 /// Ledger rows per multi-row insert (10 values each).
 const ROWS_PER_INSERT: usize = 50;
 
@@ -171,6 +187,56 @@ fn decode_row(
             logged: u64::try_from(logged).map_err(|_| corrupt("logged"))?,
         },
     ))
+}
+
+type MonthRowTuple = (String, String, i64, i64);
+
+const MONTH_COLUMNS: &str = "assignment_id, month, half_days_by_day, qualifying_visits";
+
+fn decode_month(row: MonthRowTuple) -> StoreResult<(Uuid, NaiveDate, MonthSums)> {
+    let (assignment, month, half_days, visits) = row;
+    let corrupt = || StoreError::Corrupt(format!("credit_ledger_months {month}"));
+    let first = parse_date(&format!("{month}-01"))?;
+    let sums = MonthSums {
+        half_days_by_day: u64::try_from(half_days).map_err(|_| corrupt())?,
+        qualifying_visits: u64::try_from(visits).map_err(|_| corrupt())?,
+    };
+    Ok((parse_uuid(&assignment)?, first, sums))
+}
+
+/// Sums one assignment's day rows over every visit into its month rows: `$1` the
+/// assignment, `$2..=$3` the local dates (whole months, after [`DROP_MONTHS`]).
+const SUM_MONTHS: &str = "INSERT INTO credit_ledger_months \
+    (assignment_id, month, half_days_by_day, qualifying_visits) \
+    SELECT assignment_id, substr(local_date, 1, 7), \
+    CAST(SUM(credit_half_days << (2 * (CAST(substr(local_date, 9, 2) AS INTEGER) - 1))) AS BIGINT), \
+    CAST(SUM(qualifying_visits) AS BIGINT) FROM credit_ledger \
+    WHERE assignment_id = $1 AND activity = '' AND local_date >= $2 AND local_date <= $3 \
+    GROUP BY assignment_id, substr(local_date, 1, 7)";
+
+/// Drops one assignment's month rows: `$1` the assignment, `$2..=$3` the months.
+const DROP_MONTHS: &str =
+    "DELETE FROM credit_ledger_months WHERE assignment_id = $1 AND month >= $2 AND month <= $3";
+
+/// The months whose sums a refresh of `marks` redoes, as (first month, last month,
+/// first local date, last local date) texts: every month, or those of the days.
+fn months_of(marks: &Stale) -> Vec<[String; 4]> {
+    match marks {
+        Stale::Whole => vec![[
+            String::new(),
+            "9999-99".to_owned(),
+            String::new(),
+            "9999-99-99".to_owned(),
+        ]],
+        Stale::Days(days) => {
+            let months: BTreeSet<String> =
+                days.iter().map(|d| d.format("%Y-%m").to_string()).collect();
+            months
+                .into_iter()
+                .map(|m| [m.clone(), m.clone(), format!("{m}-01"), format!("{m}-31")])
+                .collect()
+        }
+    }
 }
 
 /// Decodes `rows` into the ledgers of their assignments.
@@ -342,43 +408,95 @@ impl Store {
         Ok(out)
     }
 
-    /// Adds to `ledgers` the rows of the assignments `ids` with a local date in
-    /// `from..=to`, over every visit and for the activity filters `kinds` (a row
-    /// already there is replaced by the same row).
-    pub async fn add_ledger_rows_of(
+    /// Adds to `ledgers` the rows of each (assignment, local dates) of `ranges`:
+    /// over every visit when `every_visit`, and for the activity filters `kinds` (a
+    /// row already there is replaced by the same row).
+    pub async fn add_ledger_rows_over(
         &self,
         ledgers: &mut HashMap<Uuid, DayLedger>,
-        ids: &[Uuid],
-        (from, to): (NaiveDate, NaiveDate),
+        ranges: &[(Uuid, (NaiveDate, NaiveDate))],
+        every_visit: bool,
         kinds: &BTreeSet<ActivityKind>,
     ) -> StoreResult<()> {
-        let kind_list = if kinds.is_empty() {
-            "''".to_owned()
-        } else {
-            numbered_marks(3, kinds.len())
-        };
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let filters: Vec<&str> = every_visit
+            .then_some("")
+            .into_iter()
+            .chain(kinds.iter().map(ActivityKind::as_str))
+            .collect();
+        if filters.is_empty() {
+            return Ok(());
+        }
+        for chunk in ranges.chunks(RANGES_PER_STATEMENT) {
             let sql = format!(
-                "SELECT {LEDGER_COLUMNS} FROM credit_ledger \
-                 WHERE assignment_id IN ({}) AND local_date >= $1 AND local_date <= $2 \
-                 AND activity IN ('', {kind_list})",
-                numbered_marks(3 + kinds.len(), chunk.len()),
+                "SELECT l.{} FROM {} CROSS JOIN credit_ledger l WHERE {RANGE_JOIN} \
+                 AND l.activity IN ({})",
+                LEDGER_COLUMNS.replace(", ", ", l."),
+                ranges_table(chunk.len()),
+                numbered_marks(3 * chunk.len() + 1, filters.len()),
             );
             let rows: Vec<LedgerRowTuple> = on_pool!(self.db(), pool => {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(from.to_string())
-                    .bind(to.to_string());
-                for kind in kinds {
-                    q = q.bind(kind.as_str());
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for (id, (from, to)) in chunk {
+                    q = q.bind(id.to_string()).bind(from.to_string()).bind(to.to_string());
                 }
-                for id in chunk {
-                    q = q.bind(id.to_string());
+                for filter in &filters {
+                    q = q.bind(*filter);
                 }
                 q.fetch_all(pool).await?
             });
             add_rows(ledgers, rows)?;
         }
         Ok(())
+    }
+
+    /// Adds to `ledgers` the months of each (assignment, local dates from a month's
+    /// first day to a month's last) of `ranges` over every visit, from their stored
+    /// sums (`credit_ledger_months`: a month of rows read as one).
+    pub async fn add_ledger_month_sums(
+        &self,
+        ledgers: &mut HashMap<Uuid, DayLedger>,
+        ranges: &[(Uuid, (NaiveDate, NaiveDate))],
+    ) -> StoreResult<()> {
+        for chunk in ranges.chunks(RANGES_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT l.{} FROM {} CROSS JOIN credit_ledger_months l \
+                 WHERE l.assignment_id = r.column1 AND l.month >= r.column2 AND l.month <= r.column3",
+                MONTH_COLUMNS.replace(", ", ", l."),
+                ranges_table(chunk.len()),
+            );
+            let rows: Vec<MonthRowTuple> = on_pool!(self.db(), pool => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for (id, (from, to)) in chunk {
+                    q = q
+                        .bind(id.to_string())
+                        .bind(from.format("%Y-%m").to_string())
+                        .bind(to.format("%Y-%m").to_string());
+                }
+                q.fetch_all(pool).await?
+            });
+            for row in rows {
+                let (assignment, first, sums) = decode_month(row)?;
+                ledgers
+                    .entry(assignment)
+                    .or_default()
+                    .add_month(first, sums)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every stored month sum, by assignment and the month's first day (tests
+    /// compare them with the day rows).
+    pub async fn ledger_month_sums_all(
+        &self,
+    ) -> StoreResult<BTreeMap<(Uuid, NaiveDate), MonthSums>> {
+        let sql = format!("SELECT {MONTH_COLUMNS} FROM credit_ledger_months");
+        let rows: Vec<MonthRowTuple> = on_pool!(self.db(), pool =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|row| decode_month(row).map(|(id, first, sums)| ((id, first), sums)))
+            .collect()
     }
 
     /// The raw events of the assignments of `pairs` (assignment, its physician)
@@ -584,6 +702,14 @@ impl Store {
 
             let mut rows: Vec<(String, String, String, [i64; 7])> = Vec::new();
             for (id, marks) in &stale {
+                for [first, last, _, _] in months_of(marks) {
+                    sqlx::query(DROP_MONTHS)
+                        .bind(id.to_string())
+                        .bind(first)
+                        .bind(last)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 match marks {
                     Stale::Whole => {
                         sqlx::query("DELETE FROM credit_ledger WHERE assignment_id = $1")
@@ -634,6 +760,17 @@ impl Store {
                     }
                 }
                 q.execute(&mut *tx).await?;
+            }
+            // The month sums of the days just written, in the same transaction.
+            for (id, marks) in &stale {
+                for [_, _, from, to] in months_of(marks) {
+                    sqlx::query(SUM_MONTHS)
+                        .bind(id.to_string())
+                        .bind(from)
+                        .bind(to)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             tx.commit().await?;
             Ok(stale.len())

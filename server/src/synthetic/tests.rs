@@ -337,6 +337,7 @@ async fn the_ledger_agrees_with_the_events_of_a_province() {
 
     use crate::domain::access::{Actor, Role, Scope};
     use crate::domain::activity::ActivityRecord;
+    use crate::domain::credit_ledger::month_sums_of;
     use crate::domain::crediting::start_of_local_day;
     use crate::domain::organization::DEFAULT_TIMEZONE;
     use crate::domain::requirements::ActivityKind;
@@ -452,10 +453,21 @@ async fn the_ledger_agrees_with_the_events_of_a_province() {
     ledger::refresh_all(&state).await.expect("refresh");
     compliance_from_both_sources(&state, &periods, "refreshed again").await;
     let kept = state.store.ledger_all().await.expect("ledger");
+    let month_sums = state.store.ledger_month_sums_all().await.expect("months");
+    assert_eq!(
+        month_sums,
+        month_sums_of(&kept),
+        "month sums kept by refreshes"
+    );
     state.store.ledger_mark_all_stale().await.expect("mark");
     ledger::refresh_all(&state).await.expect("recompute");
     let recomputed = state.store.ledger_all().await.expect("ledger");
     assert!(recomputed.len() > 5, "{} assignments", recomputed.len());
+    assert_eq!(
+        state.store.ledger_month_sums_all().await.expect("months"),
+        month_sums,
+        "month sums recomputed"
+    );
     let differing: Vec<_> = recomputed
         .iter()
         .filter(|(id, ledger)| kept.get(id) != Some(*ledger))
@@ -503,6 +515,11 @@ async fn the_ledger_agrees_with_the_events_of_a_province() {
     assert!(
         kept == state.store.ledger_all().await.expect("ledger"),
         "the ledger after the settings changed differs from a recomputation"
+    );
+    assert_eq!(
+        state.store.ledger_month_sums_all().await.expect("months"),
+        month_sums_of(&kept),
+        "month sums after the settings changed"
     );
     state.store.close().await;
 }
