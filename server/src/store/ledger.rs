@@ -218,22 +218,30 @@ const SUM_MONTHS: &str = "INSERT INTO credit_ledger_months \
 const DROP_MONTHS: &str =
     "DELETE FROM credit_ledger_months WHERE assignment_id = $1 AND month >= $2 AND month <= $3";
 
-/// The months whose sums a refresh of `marks` redoes, as (first month, last month,
-/// first local date, last local date) texts: every month, or those of the days.
-fn months_of(marks: &Stale) -> Vec<[String; 4]> {
+/// Months of an assignment whose sums a refresh redoes, as the texts bound to
+/// [`DROP_MONTHS`] (`YYYY-MM`) and [`SUM_MONTHS`] (their local dates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MarkedMonths {
+    months: (String, String),
+    dates: (String, String),
+}
+
+/// The months a refresh of `marks` touches: every month, or those of the days.
+fn months_of(marks: &Stale) -> Vec<MarkedMonths> {
     match marks {
-        Stale::Whole => vec![[
-            String::new(),
-            "9999-99".to_owned(),
-            String::new(),
-            "9999-99-99".to_owned(),
-        ]],
+        Stale::Whole => vec![MarkedMonths {
+            months: (String::new(), "9999-99".to_owned()),
+            dates: (String::new(), "9999-99-99".to_owned()),
+        }],
         Stale::Days(days) => {
             let months: BTreeSet<String> =
                 days.iter().map(|d| d.format("%Y-%m").to_string()).collect();
             months
                 .into_iter()
-                .map(|m| [m.clone(), m.clone(), format!("{m}-01"), format!("{m}-31")])
+                .map(|m| MarkedMonths {
+                    dates: (format!("{m}-01"), format!("{m}-31")),
+                    months: (m.clone(), m),
+                })
                 .collect()
         }
     }
@@ -702,11 +710,11 @@ impl Store {
 
             let mut rows: Vec<(String, String, String, [i64; 7])> = Vec::new();
             for (id, marks) in &stale {
-                for [first, last, _, _] in months_of(marks) {
+                for MarkedMonths { months, .. } in months_of(marks) {
                     sqlx::query(DROP_MONTHS)
                         .bind(id.to_string())
-                        .bind(first)
-                        .bind(last)
+                        .bind(months.0)
+                        .bind(months.1)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -763,11 +771,11 @@ impl Store {
             }
             // The month sums of the days just written, in the same transaction.
             for (id, marks) in &stale {
-                for [_, _, from, to] in months_of(marks) {
+                for MarkedMonths { dates, .. } in months_of(marks) {
                     sqlx::query(SUM_MONTHS)
                         .bind(id.to_string())
-                        .bind(from)
-                        .bind(to)
+                        .bind(dates.0)
+                        .bind(dates.1)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -785,5 +793,27 @@ mod tests {
     #[test]
     fn the_insert_writes_the_columns_the_reads_name() {
         assert_eq!(LEDGER_INSERT.columns.join(", "), LEDGER_COLUMNS);
+    }
+
+    #[test]
+    fn a_refresh_redoes_the_months_of_its_marked_days_or_every_month() {
+        let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
+        let marks = Stale::Days(BTreeSet::from([day(1, 31), day(2, 1), day(2, 28)]));
+        let texts = |m: &MarkedMonths| (m.months.clone(), m.dates.clone());
+        let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(
+            months_of(&marks).iter().map(texts).collect::<Vec<_>>(),
+            vec![
+                (pair("2026-01", "2026-01"), pair("2026-01-01", "2026-01-31")),
+                (pair("2026-02", "2026-02"), pair("2026-02-01", "2026-02-31")),
+            ]
+        );
+        // Every month: bounds below and above any stored month and date.
+        let every = months_of(&Stale::Whole);
+        assert_eq!(every.len(), 1);
+        assert!(every[0].months.0.as_str() < "0001-01" && every[0].months.1.as_str() > "9999-12");
+        assert!(
+            every[0].dates.0.as_str() < "0001-01-01" && every[0].dates.1.as_str() > "9999-12-31"
+        );
     }
 }
