@@ -150,28 +150,26 @@ impl DayLedger {
             .ok_or(InvalidMonthSums(first))?;
         self.entries
             .retain(|(date, filter), _| filter.is_some() || *date < first || *date >= next);
-        let mut visits_left =
-            u32::try_from(sums.qualifying_visits).map_err(|_| InvalidMonthSums(first))?;
+        let visits = u32::try_from(sums.qualifying_visits).map_err(|_| InvalidMonthSums(first))?;
         let mut date = first;
         let mut bits = sums.half_days_by_day;
         while date < next {
             let credit =
                 DayCredit::from_half_days((bits & 3) as u32).ok_or(InvalidMonthSums(first))?;
-            if credit != DayCredit::None || date == first {
+            let qualifying_visits = if date == first { visits } else { 0 };
+            if credit != DayCredit::None || qualifying_visits > 0 {
                 let day = DayCreditSummary {
                     credit,
-                    qualifying_visits: std::mem::take(&mut visits_left),
+                    qualifying_visits,
                     ..DayCreditSummary::default()
                 };
-                if credit != DayCredit::None || day.qualifying_visits > 0 {
-                    self.entries.insert(
-                        (date, None),
-                        LedgerEntry {
-                            day: Some(day),
-                            logged: 0,
-                        },
-                    );
-                }
+                self.entries.insert(
+                    (date, None),
+                    LedgerEntry {
+                        day: Some(day),
+                        logged: 0,
+                    },
+                );
             }
             bits >>= 2;
             date = date
@@ -203,22 +201,26 @@ impl DayLedger {
     }
 }
 
+/// Consecutive local dates, the first and the last.
+pub type DateRun = (NaiveDate, NaiveDate);
+
 /// How to read an assignment's ledger over every visit for judgements that sum
 /// it over `ranges` (each period summed as a whole): the whole months inside them
 /// that no range cuts and that hold no date of `read` (the dates read as days
-/// anyway) as [`MonthSums`], by their first day; the other dates of `ranges`
-/// outside `read` as days, merged into ranges.
+/// anyway) as [`MonthSums`], and the other dates of `ranges` outside `read` as
+/// days; each as runs of consecutive dates (a run of months from the first's first
+/// day to the last's last).
 pub fn months_to_sum(
     ranges: &[(NaiveDate, NaiveDate)],
     read: (NaiveDate, NaiveDate),
-) -> (Vec<NaiveDate>, Vec<(NaiveDate, NaiveDate)>) {
+) -> (Vec<DateRun>, Vec<DateRun>) {
     let mut months = Vec::new();
-    let mut dates = Vec::new();
+    let mut days = Vec::new();
     let (Some(first), Some(last)) = (
         ranges.iter().map(|r| r.0).min(),
         ranges.iter().map(|r| r.1).max(),
     ) else {
-        return (months, Vec::new());
+        return (months, days);
     };
     let in_ranges = |date: NaiveDate| ranges.iter().any(|r| r.0 <= date && date <= r.1);
     let outside_read = |date: &NaiveDate| *date < read.0 || *date > read.1;
@@ -233,26 +235,28 @@ pub fn months_to_sum(
             .all(|r| (r.0 <= month && end <= r.1) || r.1 < month || end < r.0);
         let touched = ranges.iter().any(|r| r.0 <= end && month <= r.1);
         if whole && touched && (end < read.0 || month > read.1) {
-            months.push(month);
+            extend_runs(&mut months, (month, end));
         } else {
-            dates.extend(
-                month
-                    .iter_days()
-                    .take_while(|d| *d <= end)
-                    .filter(|d| in_ranges(*d))
-                    .filter(outside_read),
-            );
+            for date in month
+                .iter_days()
+                .take_while(|d| *d <= end)
+                .filter(|d| in_ranges(*d))
+                .filter(outside_read)
+            {
+                extend_runs(&mut days, (date, date));
+            }
         }
         month = next;
     }
-    let mut merged: Vec<(NaiveDate, NaiveDate)> = Vec::new();
-    for date in dates {
-        match merged.last_mut() {
-            Some(run) if run.1.succ_opt() == Some(date) => run.1 = date,
-            _ => merged.push((date, date)),
-        }
+    (months, days)
+}
+
+/// Adds `dates` to `runs`, joining the last run when they follow it.
+fn extend_runs(runs: &mut Vec<DateRun>, (from, to): DateRun) {
+    match runs.last_mut() {
+        Some(run) if run.1.succ_opt() == Some(from) => run.1 = to,
+        _ => runs.push((from, to)),
     }
-    (months, merged)
 }
 
 #[cfg(test)]
@@ -392,7 +396,13 @@ mod tests {
         let posting = (ymd(2026, 1, 15), ymd(2026, 9, 20));
         let april = (ymd(2026, 4, 1), ymd(2026, 4, 30));
         let (months, days) = months_to_sum(&[posting, april], april);
-        assert_eq!(months, [2, 3, 5, 6, 7, 8].map(|m| ymd(2026, m, 1)).to_vec());
+        assert_eq!(
+            months,
+            vec![
+                (ymd(2026, 2, 1), ymd(2026, 3, 31)),
+                (ymd(2026, 5, 1), ymd(2026, 8, 31)),
+            ]
+        );
         assert_eq!(
             days,
             vec![
@@ -403,7 +413,13 @@ mod tests {
         // A fortnight reaching back into March cuts March: read as days.
         let fortnight = (ymd(2026, 3, 23), ymd(2026, 4, 5));
         let (months, days) = months_to_sum(&[posting, april, fortnight], april);
-        assert_eq!(months, [2, 5, 6, 7, 8].map(|m| ymd(2026, m, 1)).to_vec());
+        assert_eq!(
+            months,
+            vec![
+                (ymd(2026, 2, 1), ymd(2026, 2, 28)),
+                (ymd(2026, 5, 1), ymd(2026, 8, 31)),
+            ]
+        );
         assert!(days.contains(&(ymd(2026, 3, 1), ymd(2026, 3, 31))));
         // A fortnight alone: nothing to sum.
         let (months, days) = months_to_sum(&[fortnight], april);

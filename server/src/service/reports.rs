@@ -387,34 +387,26 @@ impl LedgerNeeds {
         }
     }
 
-    /// What to read beyond the report's `month` (read whole for every assignment):
-    /// per assignment, the whole months of its spans to read as sums and the other
-    /// dates as days, both over every visit (see [`credit_ledger::months_to_sum`]),
-    /// and the dates of its activity rows.
-    fn beyond(&self, month: (NaiveDate, NaiveDate)) -> ReadsBeyond {
+    /// What to read beyond the report's `month` (read whole for every assignment)
+    /// for the assignments not in `recomputed`: per assignment, the runs of whole
+    /// months of its spans to read as sums and the other dates as days, both over
+    /// every visit (see [`credit_ledger::months_to_sum`]), and the dates of its
+    /// activity rows.
+    fn beyond(&self, month: (NaiveDate, NaiveDate), recomputed: &HashSet<Uuid>) -> ReadsBeyond {
         let mut reads = ReadsBeyond::default();
-        for (id, spans) in &self.spans {
+        for (id, spans) in self.spans.iter().filter(|(id, _)| !recomputed.contains(id)) {
             let (months, days) = credit_ledger::months_to_sum(spans, month);
             reads
-                .days
-                .extend(days.into_iter().map(|range| (*id, range)));
-            for first in months {
-                let last = first
-                    .checked_add_months(chrono::Months::new(1))
-                    .and_then(|next| next.pred_opt())
-                    .unwrap_or(first);
-                match reads.month_sums.last_mut() {
-                    Some((run_id, run)) if run_id == id && run.1.succ_opt() == Some(first) => {
-                        run.1 = last;
-                    }
-                    _ => reads.month_sums.push((*id, (first, last))),
-                }
-            }
+                .month_sums
+                .extend(months.into_iter().map(|run| (*id, run)));
+            reads.days.extend(days.into_iter().map(|run| (*id, run)));
         }
         reads.activity_days = self
             .activity_days
             .iter()
-            .filter(|(_, need)| need.0 < day_before(month.0) || need.1 > month.1)
+            .filter(|(id, need)| {
+                !recomputed.contains(id) && (need.0 < day_before(month.0) || need.1 > month.1)
+            })
             .map(|(id, need)| (*id, *need))
             .collect();
         reads
@@ -463,14 +455,7 @@ async fn load_ledgers(
         .filter(|(a, need)| stale.get(&a.id).is_some_and(|s| s.touches(*need)))
         .collect();
     let recomputed: HashSet<Uuid> = stale.iter().map(|(a, _)| a.id).collect();
-    let mut beyond = needs.beyond(month);
-    for reads in [
-        &mut beyond.month_sums,
-        &mut beyond.days,
-        &mut beyond.activity_days,
-    ] {
-        reads.retain(|(id, _)| !recomputed.contains(id));
-    }
+    let beyond = needs.beyond(month, &recomputed);
     // After the month's rows: a month of sums replaces the day before the month.
     state
         .store
@@ -1737,7 +1722,7 @@ mod tests {
         needs.add(fortnightly, (ymd(1, 1), ymd(12, 31)), false);
         needs.add(fortnightly, (ymd(3, 23), ymd(4, 5)), true);
 
-        let reads = needs.beyond(april);
+        let reads = needs.beyond(april, &HashSet::new());
         let of =
             |reads: &[(Uuid, (NaiveDate, NaiveDate))], id: Uuid| -> Vec<(NaiveDate, NaiveDate)> {
                 reads
