@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -45,8 +45,10 @@ fn ranges_table(n: usize) -> String {
     format!("(VALUES {}) AS r", rows.join(", "))
 }
 
-/// Ledger rows per multi-row insert (10 values each).
-const ROWS_PER_INSERT: usize = 50;
+/// Ledger rows per multi-row insert (10 values each: 10,000 stays under SQLite's
+/// 32,766 parameters and PostgreSQL's 65,535). A refresh after a load writes a few
+/// thousand rows a batch; each statement is a round trip on PostgreSQL.
+const ROWS_PER_INSERT: usize = 1000;
 
 /// What is stale of one assignment: every day, or these local days.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,15 +220,17 @@ const SUM_MONTHS: &str = "INSERT INTO credit_ledger_months \
 const DROP_MONTHS: &str =
     "DELETE FROM credit_ledger_months WHERE assignment_id = $1 AND month >= $2 AND month <= $3";
 
-/// Months of an assignment whose sums a refresh redoes, as the texts bound to
-/// [`DROP_MONTHS`] (`YYYY-MM`) and [`SUM_MONTHS`] (their local dates).
+/// A run of consecutive months of an assignment whose sums a refresh redoes, as the
+/// texts bound to [`DROP_MONTHS`] (`YYYY-MM`) and [`SUM_MONTHS`] (their local dates).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct MarkedMonths {
     months: (String, String),
     dates: (String, String),
 }
 
-/// The months a refresh of `marks` touches: every month, or those of the days.
+/// The months a refresh of `marks` touches: every month, or those of the days, as
+/// runs of consecutive months (a load marks most days of a posting: one statement
+/// each for its months instead of one a month).
 fn months_of(marks: &Stale) -> Vec<MarkedMonths> {
     match marks {
         Stale::Whole => vec![MarkedMonths {
@@ -234,13 +238,23 @@ fn months_of(marks: &Stale) -> Vec<MarkedMonths> {
             dates: (String::new(), "9999-99-99".to_owned()),
         }],
         Stale::Days(days) => {
-            let months: BTreeSet<String> =
-                days.iter().map(|d| d.format("%Y-%m").to_string()).collect();
-            months
-                .into_iter()
-                .map(|m| MarkedMonths {
-                    dates: (format!("{m}-01"), format!("{m}-31")),
-                    months: (m.clone(), m),
+            let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+            for first in days.iter().map(|d| d.with_day(1).unwrap_or(*d)) {
+                match runs.last_mut() {
+                    Some(run) if run.1 == first => {}
+                    Some(run) if run.1.checked_add_months(Months::new(1)) == Some(first) => {
+                        run.1 = first;
+                    }
+                    _ => runs.push((first, first)),
+                }
+            }
+            runs.into_iter()
+                .map(|(first, last)| {
+                    let (from, to) = (first.format("%Y-%m"), last.format("%Y-%m"));
+                    MarkedMonths {
+                        dates: (format!("{from}-01"), format!("{to}-31")),
+                        months: (from.to_string(), to.to_string()),
+                    }
                 })
                 .collect()
         }
@@ -726,14 +740,20 @@ impl Store {
                             .await?;
                     }
                     Stale::Days(days) => {
-                        for day in days {
-                            sqlx::query(
-                                "DELETE FROM credit_ledger WHERE assignment_id = $1 AND local_date = $2",
-                            )
-                            .bind(id.to_string())
-                            .bind(day.to_string())
-                            .execute(&mut *tx)
-                            .await?;
+                        // One statement for many days: a load marks most days of a
+                        // posting, and each statement is a round trip on PostgreSQL.
+                        let days: Vec<String> = days.iter().map(ToString::to_string).collect();
+                        for chunk in days.chunks(IDS_PER_STATEMENT) {
+                            let sql = format!(
+                                "DELETE FROM credit_ledger WHERE assignment_id = $1 \
+                                 AND local_date IN ({})",
+                                numbered_marks(2, chunk.len())
+                            );
+                            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_string());
+                            for day in chunk {
+                                q = q.bind(day.as_str());
+                            }
+                            q.execute(&mut *tx).await?;
                         }
                     }
                 }
@@ -798,14 +818,24 @@ mod tests {
     #[test]
     fn a_refresh_redoes_the_months_of_its_marked_days_or_every_month() {
         let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
-        let marks = Stale::Days(BTreeSet::from([day(1, 31), day(2, 1), day(2, 28)]));
+        let marks = Stale::Days(BTreeSet::from([
+            day(1, 31),
+            day(2, 1),
+            day(2, 28),
+            day(3, 2),
+            day(5, 1),
+            day(5, 2),
+            day(12, 31),
+        ]));
         let texts = |m: &MarkedMonths| (m.months.clone(), m.dates.clone());
         let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        // Consecutive months as one run; a month without a mark ends it.
         assert_eq!(
             months_of(&marks).iter().map(texts).collect::<Vec<_>>(),
             vec![
-                (pair("2026-01", "2026-01"), pair("2026-01-01", "2026-01-31")),
-                (pair("2026-02", "2026-02"), pair("2026-02-01", "2026-02-31")),
+                (pair("2026-01", "2026-03"), pair("2026-01-01", "2026-03-31")),
+                (pair("2026-05", "2026-05"), pair("2026-05-01", "2026-05-31")),
+                (pair("2026-12", "2026-12"), pair("2026-12-01", "2026-12-31")),
             ]
         );
         // Every month: bounds below and above any stored month and date.
