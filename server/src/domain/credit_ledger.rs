@@ -206,14 +206,10 @@ pub type DateRun = (NaiveDate, NaiveDate);
 
 /// How to read an assignment's ledger over every visit for judgements that sum
 /// it over `ranges` (each period summed as a whole): the whole months inside them
-/// that no range cuts and that hold no date of `read` (the dates read as days
-/// anyway) as [`MonthSums`], and the other dates of `ranges` outside `read` as
-/// days; each as runs of consecutive dates (a run of months from the first's first
-/// day to the last's last).
-pub fn months_to_sum(
-    ranges: &[(NaiveDate, NaiveDate)],
-    read: (NaiveDate, NaiveDate),
-) -> (Vec<DateRun>, Vec<DateRun>) {
+/// that no range cuts as [`MonthSums`], and the other dates of `ranges` as days;
+/// each as runs of consecutive dates (a run of months from the first's first day
+/// to the last's last).
+pub fn months_to_sum(ranges: &[(NaiveDate, NaiveDate)]) -> (Vec<DateRun>, Vec<DateRun>) {
     let mut months = Vec::new();
     let mut days = Vec::new();
     let (Some(first), Some(last)) = (
@@ -223,7 +219,6 @@ pub fn months_to_sum(
         return (months, days);
     };
     let in_ranges = |date: NaiveDate| ranges.iter().any(|r| r.0 <= date && date <= r.1);
-    let outside_read = |date: &NaiveDate| *date < read.0 || *date > read.1;
     let mut month = first.with_day(1).unwrap_or(first);
     while month <= last {
         let Some(next) = month.checked_add_months(Months::new(1)) else {
@@ -234,14 +229,13 @@ pub fn months_to_sum(
             .iter()
             .all(|r| (r.0 <= month && end <= r.1) || r.1 < month || end < r.0);
         let touched = ranges.iter().any(|r| r.0 <= end && month <= r.1);
-        if whole && touched && (end < read.0 || month > read.1) {
+        if whole && touched {
             extend_runs(&mut months, (month, end));
         } else {
             for date in month
                 .iter_days()
                 .take_while(|d| *d <= end)
                 .filter(|d| in_ranges(*d))
-                .filter(outside_read)
             {
                 extend_runs(&mut days, (date, date));
             }
@@ -390,19 +384,14 @@ mod tests {
     }
 
     #[test]
-    fn only_whole_months_no_range_cuts_and_outside_the_days_read_are_summed() {
-        // A posting from 15 January to 20 September, reported for April: the
-        // posting's inner months but April are summed, its ends read as days.
+    fn only_whole_months_no_range_cuts_are_summed() {
+        // A posting from 15 January to 20 September with a month's requirement,
+        // reported for April: the posting's inner months are summed (April too), its
+        // ends read as days.
         let posting = (ymd(2026, 1, 15), ymd(2026, 9, 20));
         let april = (ymd(2026, 4, 1), ymd(2026, 4, 30));
-        let (months, days) = months_to_sum(&[posting, april], april);
-        assert_eq!(
-            months,
-            vec![
-                (ymd(2026, 2, 1), ymd(2026, 3, 31)),
-                (ymd(2026, 5, 1), ymd(2026, 8, 31)),
-            ]
-        );
+        let (months, days) = months_to_sum(&[posting, april]);
+        assert_eq!(months, vec![(ymd(2026, 2, 1), ymd(2026, 8, 31))]);
         assert_eq!(
             days,
             vec![
@@ -410,9 +399,9 @@ mod tests {
                 (ymd(2026, 9, 1), ymd(2026, 9, 20)),
             ]
         );
-        // A fortnight reaching back into March cuts March: read as days.
+        // A fortnight reaching back into March cuts March and April: read as days.
         let fortnight = (ymd(2026, 3, 23), ymd(2026, 4, 5));
-        let (months, days) = months_to_sum(&[posting, april, fortnight], april);
+        let (months, days) = months_to_sum(&[posting, april, fortnight]);
         assert_eq!(
             months,
             vec![
@@ -420,11 +409,11 @@ mod tests {
                 (ymd(2026, 5, 1), ymd(2026, 8, 31)),
             ]
         );
-        assert!(days.contains(&(ymd(2026, 3, 1), ymd(2026, 3, 31))));
+        assert!(days.contains(&(ymd(2026, 3, 1), ymd(2026, 4, 30))));
         // A fortnight alone: nothing to sum.
-        let (months, days) = months_to_sum(&[fortnight], april);
+        let (months, days) = months_to_sum(&[fortnight]);
         assert!(months.is_empty());
-        assert_eq!(days, vec![(ymd(2026, 3, 23), ymd(2026, 3, 31))]);
-        assert_eq!(months_to_sum(&[], april), (Vec::new(), Vec::new()));
+        assert_eq!(days, vec![(ymd(2026, 3, 23), ymd(2026, 4, 5))]);
+        assert_eq!(months_to_sum(&[]), (Vec::new(), Vec::new()));
     }
 }

@@ -387,15 +387,15 @@ impl LedgerNeeds {
         }
     }
 
-    /// What to read beyond the report's `month` (read whole for every assignment)
-    /// for the assignments not in `recomputed`: per assignment, the runs of whole
-    /// months of its spans to read as sums and the other dates as days, both over
-    /// every visit (see [`credit_ledger::months_to_sum`]), and the dates of its
-    /// activity rows.
-    fn beyond(&self, month: (NaiveDate, NaiveDate), recomputed: &HashSet<Uuid>) -> ReadsBeyond {
-        let mut reads = ReadsBeyond::default();
+    /// What to read of the ledger for the assignments not in `recomputed`: per
+    /// assignment, the runs of whole months of its spans that no span cuts as sums
+    /// and its spans' other dates as days, both over every visit (see
+    /// [`credit_ledger::months_to_sum`]), and its activity rows over the dates of its
+    /// activity requirements.
+    fn reads(&self, recomputed: &HashSet<Uuid>) -> LedgerReads {
+        let mut reads = LedgerReads::default();
         for (id, spans) in self.spans.iter().filter(|(id, _)| !recomputed.contains(id)) {
-            let (months, days) = credit_ledger::months_to_sum(spans, month);
+            let (months, days) = credit_ledger::months_to_sum(spans);
             reads
                 .month_sums
                 .extend(months.into_iter().map(|run| (*id, run)));
@@ -404,36 +404,32 @@ impl LedgerNeeds {
         reads.activity_days = self
             .activity_days
             .iter()
-            .filter(|(id, need)| {
-                !recomputed.contains(id) && (need.0 < day_before(month.0) || need.1 > month.1)
-            })
+            .filter(|(id, _)| !recomputed.contains(id))
             .map(|(id, need)| (*id, *need))
             .collect();
         reads
     }
 }
 
-/// The ledger reads of a report beyond its month, as (assignment, local dates).
+/// A report's ledger reads, as (assignment, local dates).
 #[derive(Debug, Default)]
-struct ReadsBeyond {
+struct LedgerReads {
     month_sums: Vec<(Uuid, (NaiveDate, NaiveDate))>,
     days: Vec<(Uuid, (NaiveDate, NaiveDate))>,
     activity_days: Vec<(Uuid, (NaiveDate, NaiveDate))>,
 }
 
 /// The ledgers of the frame's assignments, each over the local dates it `needs`
-/// (an assignment not named needs none): the stored rows of the scope over the
-/// report's `month` and the day before (every assignment's), those of the
-/// assignments needing more (a quarter, a year, the whole posting) beyond it — the
-/// whole months their periods sum as one stored row a month (`credit_ledger_months`),
-/// the other dates as day rows, and the activities' rows only where an activity
-/// requirement's period reaches past the month — and for an assignment with a stale
-/// mark in its range its raw events (visits from the day before), credited as the
-/// ledger would be.
+/// (an assignment not named needs none): the whole months its periods sum (a
+/// month, a quarter, a year, the whole posting) as one stored row a month
+/// (`credit_ledger_months`), the dates of the months its periods cut (weeks, a
+/// posting's first and last month) as day rows, and the activities' rows over its
+/// activity requirements' periods — each read by the key, through a list of
+/// (assignment, from, to) — and for an assignment with a stale mark in its range its
+/// raw events (visits from the day before), credited as the ledger would be.
 async fn load_ledgers(
     state: &AppState,
     scope: &ReportScope,
-    month: (NaiveDate, NaiveDate),
     needs: &LedgerNeeds,
     frame: &Frame,
     kinds: &BTreeSet<ActivityKind>,
@@ -444,10 +440,6 @@ async fn load_ledgers(
     // The marks first: a row read after them is current unless it was marked (a
     // refresh in between only writes rows that agree with the events).
     let stale = state.store.ledger_stale_in(&scope.filter(whole)).await?;
-    let mut ledgers = state
-        .store
-        .ledger_rows_in(&scope.filter((day_before(month.0), month.1)), kinds)
-        .await?;
     let stale: Vec<(&Assignment, (NaiveDate, NaiveDate))> = frame
         .assignments
         .iter()
@@ -455,19 +447,19 @@ async fn load_ledgers(
         .filter(|(a, need)| stale.get(&a.id).is_some_and(|s| s.touches(*need)))
         .collect();
     let recomputed: HashSet<Uuid> = stale.iter().map(|(a, _)| a.id).collect();
-    let beyond = needs.beyond(month, &recomputed);
-    // After the month's rows: a month of sums replaces the day before the month.
+    let reads = needs.reads(&recomputed);
+    let mut ledgers = HashMap::new();
     state
         .store
-        .add_ledger_month_sums(&mut ledgers, &beyond.month_sums)
+        .add_ledger_month_sums(&mut ledgers, &reads.month_sums)
         .await?;
     state
         .store
-        .add_ledger_rows_over(&mut ledgers, &beyond.days, true, &BTreeSet::new())
+        .add_ledger_rows_over(&mut ledgers, &reads.days, true, &BTreeSet::new())
         .await?;
     state
         .store
-        .add_ledger_rows_over(&mut ledgers, &beyond.activity_days, false, kinds)
+        .add_ledger_rows_over(&mut ledgers, &reads.activity_days, false, kinds)
         .await?;
     let Some(range) = union_of(stale.iter().map(|(_, need)| *need)) else {
         return Ok(ledgers);
@@ -1043,7 +1035,7 @@ pub async fn compliance_report_from(
                 .iter()
                 .filter_map(|p| p.requirement.activity)
                 .collect();
-            load_ledgers(state, scope, month, &needs, &frame, &kinds).await?
+            load_ledgers(state, scope, &needs, &frame, &kinds).await?
         }
         DaySource::Events => {
             let visits = load_visits(state, scope, range, &frame).await?;
@@ -1709,8 +1701,7 @@ mod tests {
     }
 
     #[test]
-    fn a_posting_beyond_the_month_is_read_as_month_sums_and_its_cut_months_as_days() {
-        let april = (ymd(4, 1), ymd(4, 30));
+    fn a_posting_is_read_as_month_sums_and_its_cut_months_as_days() {
         let span = Uuid::from_u128(1);
         let fortnightly = Uuid::from_u128(2);
         let mut needs = LedgerNeeds::default();
@@ -1722,7 +1713,7 @@ mod tests {
         needs.add(fortnightly, (ymd(1, 1), ymd(12, 31)), false);
         needs.add(fortnightly, (ymd(3, 23), ymd(4, 5)), true);
 
-        let reads = needs.beyond(april, &HashSet::new());
+        let reads = needs.reads(&HashSet::new());
         let of =
             |reads: &[(Uuid, (NaiveDate, NaiveDate))], id: Uuid| -> Vec<(NaiveDate, NaiveDate)> {
                 reads
@@ -1735,15 +1726,20 @@ mod tests {
             of(&reads.month_sums, span),
             vec![(ymd(2, 1), ymd(3, 31)), (ymd(5, 1), ymd(8, 31))]
         );
+        // April, cut by its weeks, as days.
         assert_eq!(
             of(&reads.days, span),
-            vec![(ymd(1, 15), ymd(1, 31)), (ymd(9, 1), ymd(9, 20))]
+            vec![
+                (ymd(1, 15), ymd(1, 31)),
+                (ymd(4, 1), ymd(4, 30)),
+                (ymd(9, 1), ymd(9, 20))
+            ]
         );
         assert_eq!(
             of(&reads.month_sums, fortnightly),
             vec![(ymd(1, 1), ymd(2, 28)), (ymd(5, 1), ymd(12, 31))]
         );
-        assert_eq!(of(&reads.days, fortnightly), vec![(ymd(3, 1), ymd(3, 31))]);
+        assert_eq!(of(&reads.days, fortnightly), vec![(ymd(3, 1), ymd(4, 30))]);
         // Activity rows from the day before the fortnight; none for the span.
         assert_eq!(
             of(&reads.activity_days, fortnightly),

@@ -400,36 +400,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The ledger rows of the scope's assignments with a local date in the filter's
-    /// range, over every visit and for the activity filters `kinds`.
-    pub async fn ledger_rows_in(
-        &self,
-        filter: &ReportFilter<'_>,
-        kinds: &BTreeSet<ActivityKind>,
-    ) -> StoreResult<HashMap<Uuid, DayLedger>> {
-        let sql = format!(
-            "SELECT l.{} FROM credit_ledger l \
-             WHERE l.assignment_id IN (SELECT a.id {SCOPED_ASSIGNMENTS}) \
-             AND l.local_date >= $1 AND l.local_date <= $2 AND l.activity IN ('', {})",
-            LEDGER_COLUMNS.replace(", ", ", l."),
-            if kinds.is_empty() {
-                "''".to_owned()
-            } else {
-                numbered_marks(6, kinds.len())
-            }
-        );
-        let rows: Vec<LedgerRowTuple> = on_pool!(self.db(), pool => {
-            let mut q = bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), filter);
-            for kind in kinds {
-                q = q.bind(kind.as_str());
-            }
-            q.fetch_all(pool).await?
-        });
-        let mut out: HashMap<Uuid, DayLedger> = HashMap::new();
-        add_rows(&mut out, rows)?;
-        Ok(out)
-    }
-
     /// Adds to `ledgers` the rows of each (assignment, local dates) of `ranges`:
     /// over every visit when `every_visit`, and for the activity filters `kinds` (a
     /// row already there is replaced by the same row).
