@@ -16,7 +16,7 @@ use super::attendance::{VisitAnomaly, VisitRecord, VisitRow};
 use super::audit::BeginWrite;
 use super::inserts::{Insert, Placeholders};
 use super::reports::{
-    AssignmentRow, ReportFilter, SCOPED_ASSIGNMENTS, VisitActivity, bind_scope, subtree,
+    AssignmentRow, ReportFilter, VisitActivity, bind_scope, scoped_assignments, subtree,
 };
 use super::statement::numbered_marks;
 use super::{Store, StoreError, StoreResult, decode_enum, on_pool, parse_uuid};
@@ -387,7 +387,8 @@ impl Store {
     ) -> StoreResult<HashMap<Uuid, Stale>> {
         let sql = format!(
             "SELECT s.assignment_id, s.local_date FROM credit_ledger_stale s \
-             WHERE s.assignment_id IN (SELECT a.id {SCOPED_ASSIGNMENTS})"
+             WHERE s.assignment_id IN (SELECT a.id {})",
+            scoped_assignments(filter)
         );
         let rows: Vec<(String, String)> = on_pool!(self.db(), pool =>
             bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), filter).fetch_all(pool).await?);

@@ -129,14 +129,34 @@ fn visit_conditions(filter: &ReportFilter<'_>) -> &'static str {
     }
 }
 
-/// Assignments of the scope overlapping the range.
-pub(super) const SCOPED_ASSIGNMENTS: &str = "FROM assignments a \
-    JOIN organizations o ON o.id = a.site_id \
-    JOIN jurisdictions j ON j.code = o.jurisdiction_code \
-    JOIN users u ON u.id = a.physician_id \
-    WHERE a.start_date <= $2 AND a.end_date >= $1 \
-    AND ($3 = '' OR j.path = $3 OR j.path LIKE $4) \
-    AND ($5 = '' OR u.organization_id = $5)";
+/// The codes of the jurisdictions in the subtree `$3` (its root) / `$4` (below it).
+const SUBTREE_CODES: &str =
+    "SELECT sj.code FROM jurisdictions sj WHERE sj.path = $3 OR sj.path LIKE $4";
+
+/// Assignments of the filter's scope overlapping its range, `$1..$5` as bound by
+/// `bind_scope!`. Within a subtree its sites are listed first (its jurisdictions,
+/// then their organizations through `organizations_jurisdiction`) and their
+/// assignments read through `assignments_site`: a county's report reads its own
+/// assignments, not every assignment of the province.
+pub(super) fn scoped_assignments(filter: &ReportFilter<'_>) -> String {
+    if filter.within.is_some() {
+        format!(
+            "FROM assignments a JOIN users u ON u.id = a.physician_id \
+             WHERE a.site_id IN (SELECT so.id FROM organizations so \
+                 WHERE so.jurisdiction_code IN ({SUBTREE_CODES})) \
+             AND a.start_date <= $2 AND a.end_date >= $1 \
+             AND ($5 = '' OR u.organization_id = $5)"
+        )
+    } else {
+        "FROM assignments a \
+         JOIN organizations o ON o.id = a.site_id \
+         JOIN jurisdictions j ON j.code = o.jurisdiction_code \
+         JOIN users u ON u.id = a.physician_id \
+         WHERE a.start_date <= $2 AND a.end_date >= $1 AND $3 = '' AND $4 = '' \
+         AND ($5 = '' OR u.organization_id = $5)"
+            .to_owned()
+    }
+}
 
 #[derive(sqlx::FromRow)]
 pub(super) struct AssignmentRow {
@@ -355,8 +375,9 @@ impl Store {
     ) -> StoreResult<Vec<Assignment>> {
         let sql = format!(
             "SELECT a.id, a.physician_id, a.site_id, a.program_id, a.mode, a.start_date, \
-             a.end_date, a.window_start, a.window_end, a.created_at {SCOPED_ASSIGNMENTS} \
-             ORDER BY a.start_date, a.id"
+             a.end_date, a.window_start, a.window_end, a.created_at {} \
+             ORDER BY a.start_date, a.id",
+            scoped_assignments(filter)
         );
         let rows: Vec<AssignmentRow> = on_pool!(self.db(), pool =>
             bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), filter).fetch_all(pool).await?);
@@ -405,7 +426,8 @@ impl Store {
         filter: &ReportFilter<'_>,
     ) -> StoreResult<Vec<ReportPhysician>> {
         let sql = format!(
-            "{PHYSICIAN_COLUMNS} WHERE u.id IN (SELECT a.physician_id {SCOPED_ASSIGNMENTS})"
+            "{PHYSICIAN_COLUMNS} WHERE u.id IN (SELECT a.physician_id {})",
+            scoped_assignments(filter)
         );
         let rows: Vec<PhysicianRow> = on_pool!(self.db(), pool =>
             bind_scope!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), filter).fetch_all(pool).await?);
@@ -425,14 +447,23 @@ impl Store {
         &self,
         within: Option<&JurisdictionPath>,
     ) -> StoreResult<Vec<ReportSite>> {
-        const SQL: &str = "SELECT o.id, o.name, o.kind, o.timezone, o.jurisdiction_code, \
+        const COLUMNS: &str = "SELECT o.id, o.name, o.kind, o.timezone, o.jurisdiction_code, \
             j.name AS jurisdiction_name, j.level AS jurisdiction_level, \
             j.path AS jurisdiction_path \
-            FROM organizations o JOIN jurisdictions j ON j.code = o.jurisdiction_code \
-            WHERE ($1 = '' OR j.path = $1 OR j.path LIKE $2)";
+            FROM organizations o JOIN jurisdictions j ON j.code = o.jurisdiction_code";
+        // Within a subtree, its jurisdictions first, then their organizations by
+        // `organizations_jurisdiction` (not a scan of every organization).
+        let sql = if within.is_some() {
+            format!(
+                "{COLUMNS} WHERE o.jurisdiction_code IN \
+                 (SELECT sj.code FROM jurisdictions sj WHERE sj.path = $1 OR sj.path LIKE $2)"
+            )
+        } else {
+            format!("{COLUMNS} WHERE $1 = '' AND $2 = ''")
+        };
         let (root, below) = subtree(within);
         let rows: Vec<SiteRow> = on_pool!(self.db(), pool =>
-            sqlx::query_as(SQL).bind(root).bind(below).fetch_all(pool).await?);
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(root).bind(below).fetch_all(pool).await?);
         rows.into_iter().map(ReportSite::try_from).collect()
     }
 
